@@ -1,0 +1,31 @@
+# Two entry points: `make demo` (install, then run the demo) and `make test` (install, then every test).
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+
+.PHONY: demo test install install-test system-deps lint bench
+
+$(BIN)/python:
+	$(PY) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+
+install: $(BIN)/python
+	$(BIN)/pip install -q -e .
+
+install-test: $(BIN)/python system-deps
+	$(BIN)/pip install -q -e '.[test]'
+
+# Debian packages the project needs: CJK fonts (contract PDFs, screenshots) and Chromium (browser tests).
+system-deps:
+	@./scripts/system-deps
+
+demo: install
+	$(BIN)/fenqi demo $(ARGS)
+
+test: install-test
+	$(BIN)/ruff check fenqi tests bench
+	$(BIN)/mypy
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+bench: install-test
+	$(BIN)/python -m bench $(ARGS)

@@ -1,0 +1,65 @@
+"""The FastAPI app: every domain's router, one error handler for domain errors, OpenAPI at /docs."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from fenqi import __version__
+from fenqi.domains import domain_modules
+from fenqi.kit.errors import DomainError
+from fenqi.kit.log import log
+from fenqi.kit.web import request_language
+
+_MALFORMED = {
+    "zh": "请求格式有误，请检查字段和类型",
+    "en": "The request is malformed; check the fields and their types",
+}
+_INTERNAL = {"zh": "系统繁忙，请稍后再试", "en": "Something went wrong on our side; please try again"}
+
+
+def _error(status: int, code: str, message: str, **extra: Any) -> JSONResponse:
+    return JSONResponse({"error": code, "message": message, **extra}, status_code=status)
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(DomainError)
+    async def domain_error(request: Request, exc: DomainError) -> JSONResponse:
+        return _error(exc.status, exc.code, exc.message(request_language(request)))
+
+    @app.exception_handler(RequestValidationError)
+    async def malformed(request: Request, exc: RequestValidationError) -> JSONResponse:
+        fields = [".".join(str(p) for p in e.get("loc", ())) for e in exc.errors()]
+        lang = request_language(request)
+        return _error(422, "malformed_request", f"{_MALFORMED[lang]}: {', '.join(fields)}", fields=fields)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        code = {404: "not_found", 405: "method_not_allowed", 401: "unauthorized", 403: "forbidden"}
+        return _error(exc.status_code, code.get(exc.status_code, "http_error"), str(exc.detail))
+
+    @app.exception_handler(Exception)
+    async def internal(request: Request, exc: Exception) -> JSONResponse:
+        log.exception("http.unhandled", path=request.url.path)
+        return _error(500, "internal_error", _INTERNAL[request_language(request)])
+
+
+def create_app() -> FastAPI:
+    app = FastAPI(
+        title="Fenqi 分期",
+        version=__version__,
+        description="Phone sales on installments: plans with APR, applications, servicing, payments.",
+    )
+    install_error_handlers(app)
+    for module in domain_modules("api"):
+        app.include_router(module.router)
+
+    @app.get("/healthz", tags=["meta"], summary="Liveness")
+    def healthz() -> dict[str, str]:
+        return {"status": "ok", "version": __version__}
+
+    return app

@@ -1,0 +1,169 @@
+"""The `fenqi` command: serve, demo, quote, db, and each domain's own commands."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from collections.abc import Callable
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from fenqi.domains import domain_modules
+from fenqi.kit.errors import DomainError
+
+app = typer.Typer(help="Fenqi 分期: phone sales on installments.", no_args_is_help=True, add_completion=False)
+db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+console = Console()
+err_console = Console(stderr=True)
+
+
+def fail(exc: DomainError) -> None:
+    """Bad input: one line in both languages on stderr, exit code 2, never a traceback."""
+    err_console.print(f"错误：{exc.message('zh')} | Error: {exc.message('en')}", highlight=False, soft_wrap=True)
+    raise typer.Exit(2)
+
+
+def run_domain(action: Callable[[], Any]) -> Any:
+    try:
+        return action()
+    except DomainError as exc:
+        fail(exc)
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Create or upgrade the schema of FENQI_DATABASE_URL to the newest migration."""
+    from fenqi.kit.migrate import upgrade
+
+    upgrade()
+    console.print("schema up to date")
+
+
+@db_app.command("revision")
+def db_revision(message: Annotated[str, typer.Option("-m", "--message")]) -> None:
+    """Autogenerate a migration from the models (for developers)."""
+    from fenqi.kit.migrate import revision
+
+    revision(message)
+
+
+@app.command()
+def quote(
+    price: Annotated[str, typer.Option(help="Phone price in yuan, e.g. 5999")],
+    term: Annotated[str, typer.Option(help="Number of monthly periods, 1-60")],
+    method: Annotated[str, typer.Option(help="equal-installment | equal-principal | flat-fee | interest-free")],
+    down_payment: Annotated[str, typer.Option(help="Down payment in yuan")] = "0",
+    annual_rate: Annotated[str, typer.Option(help="Annual interest rate as a fraction, 0.12 = 12%")] = "0",
+    fee_rate: Annotated[str, typer.Option(help="Per-period fee rate as a fraction (flat-fee)")] = "0",
+    start: Annotated[str | None, typer.Option(help="Start date YYYY-MM-DD (default: business date)")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON")] = False,
+) -> None:
+    """Price one plan: the schedule, totals and APR (年化利率)."""
+    from fenqi.kit.db import session_scope
+    from fenqi.pricing.service import quote_from_input
+
+    def price_it() -> dict[str, Any]:
+        with session_scope() as session:
+            today = _business_date_or_today(session)
+            return quote_from_input(
+                None, today=today, price=price, down_payment=down_payment, term=term, method=method,
+                annual_rate=annual_rate, fee_rate=fee_rate, start=start,
+            ).to_json()
+
+    result: dict[str, Any] = run_domain(price_it)
+    if as_json:
+        sys.stdout.write(json.dumps(result, ensure_ascii=False) + "\n")
+        return
+    print_quote(result)
+
+
+def _business_date_or_today(session: Any) -> Any:
+    """The business date if the database has been set up; a quote needs no database otherwise."""
+    from datetime import date
+
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from fenqi.kit.clock import business_date
+
+    try:
+        return business_date(session)
+    except SQLAlchemyError:
+        session.rollback()
+        return date.today()
+
+
+def print_quote(q: dict[str, Any]) -> None:
+    console.print(
+        f"[bold]{q['method']}[/]  {q['term']} 期  price ¥{q['price']}  down payment ¥{q['down_payment']}  "
+        f"financed ¥{q['financed']}"
+    )
+    console.print(f"[bold red]年化利率 APR {float_free_pct(q['apr'])}[/]  "
+                  f"(annual rate {float_free_pct(q['annual_rate'])}, fee rate {float_free_pct(q['fee_rate'])}/period)")
+    table = Table("期 #", "due", "principal", "interest", "fee", "total", "remaining")
+    for i in q["installments"]:
+        table.add_row(str(i["period"]), i["due_date"], i["principal"], i["interest"], i["fee"], i["total"],
+                      i["remaining_principal"])
+    console.print(table)
+    console.print(f"total interest ¥{q['total_interest']}  total fee ¥{q['total_fee']}  "
+                  f"total repayment ¥{q['total_repayment']}")
+
+
+def float_free_pct(rate: str) -> str:
+    from decimal import Decimal
+
+    return f"{Decimal(rate) * 100:.2f}%"
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Address to listen on")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on")] = 8000,
+) -> None:
+    """Run the web app on FENQI_DATABASE_URL (schema must be up to date)."""
+    import uvicorn
+
+    from fenqi.api import create_app
+
+    uvicorn.run(create_app(), host=host, port=port, log_level="info")
+
+
+@app.command()
+def demo(
+    host: Annotated[str, typer.Option(help="Address to listen on")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on")] = 8000,
+    no_serve: Annotated[bool, typer.Option("--no-serve", help="Set up the demo data and exit")] = False,
+) -> None:
+    """Set up the embedded database with demo data and start the whole system."""
+    from fenqi.kit.db import session_scope
+    from fenqi.kit.migrate import upgrade
+    from fenqi.kit.settings import get_settings
+
+    os.environ.setdefault("FENQI_BASE_URL", f"http://{host}:{port}")
+    upgrade()
+    notes: list[str] = []
+    with session_scope() as session:
+        for module in domain_modules("seed"):
+            notes.extend(module.seed(session) or [])
+    console.print(f"[bold]Fenqi demo[/] on {get_settings().database_url}")
+    for note in notes:
+        console.print(f"  {note}")
+    console.print(f"  open [link]http://{host}:{port}/[/link]   API docs: http://{host}:{port}/docs")
+    if not no_serve:
+        serve(host=host, port=port)
+
+
+def _add_domain_commands() -> None:
+    for module in domain_modules("cli"):
+        app.add_typer(module.app, name=module.NAME)
+
+
+_add_domain_commands()
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,81 @@
+"""Domain errors: a code, an HTTP status and a message in zh-CN and English.
+
+One handler (fenqi.api) maps them to `{"error": code, "message": ...}`; the CLI prints the
+message on one line and exits with code 2.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+
+class DomainError(Exception):
+    code: ClassVar[str] = "domain_error"
+    status: ClassVar[int] = 400
+    zh: ClassVar[str] = "请求无法处理"
+    en: ClassVar[str] = "The request cannot be processed"
+
+    def __init__(self, detail: str = "", **params: object) -> None:
+        self.detail = detail
+        self.params = params
+        super().__init__(self.message("en"))
+
+    def message(self, lang: str = "zh") -> str:
+        template = self.zh if lang.startswith("zh") else self.en
+        text = template.format(detail=self.detail, **self.params)
+        return text
+
+
+class NotFound(DomainError):
+    code = "not_found"
+    status = 404
+    zh = "未找到：{detail}"
+    en = "Not found: {detail}"
+
+
+class Conflict(DomainError):
+    code = "conflict"
+    status = 409
+    zh = "状态冲突：{detail}"
+    en = "Conflict: {detail}"
+
+
+class Forbidden(DomainError):
+    code = "forbidden"
+    status = 403
+    zh = "无权执行此操作"
+    en = "You are not allowed to do this"
+
+
+class Unauthorized(DomainError):
+    code = "unauthorized"
+    status = 401
+    zh = "请先登录"
+    en = "Please sign in first"
+
+
+class InvalidInput(DomainError):
+    code = "invalid_input"
+    status = 400
+    zh = "输入有误：{detail}"
+    en = "Invalid input: {detail}"
+
+
+class InvalidAmount(DomainError):
+    code = "invalid_amount"
+    status = 400
+    zh = "金额无效（{detail}）：须为不超过两位小数的数字"
+    en = "Invalid amount ({detail}): must be a number with at most two decimals"
+
+
+class AmountFinerThanFen(InvalidAmount):
+    code = "amount_finer_than_fen"
+    zh = "金额（{detail}）不能精确到分以下"
+    en = "Amount ({detail}) cannot be finer than one fen (0.01)"
+
+
+class InvalidRate(DomainError):
+    code = "invalid_rate"
+    status = 400
+    zh = "利率无效（{detail}）：须为 0 到 10 之间的小数，例如 0.12 表示 12%"
+    en = "Invalid rate ({detail}): must be a fraction between 0 and 10, e.g. 0.12 for 12%"

@@ -1,0 +1,95 @@
+"""Stored products → the pure pricing engine."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from fenqi.kit.clock import business_date
+from fenqi.kit.errors import NotFound
+from fenqi.kit.money import from_fen
+from fenqi.kit.settings import get_settings
+from fenqi.pricing.menu import PlanOption, ProductSpec, plan_menu
+from fenqi.pricing.models import Product
+from fenqi.pricing.quote import Quote, make_request, quote
+from fenqi.pricing.schedule import Method
+
+
+def to_spec(product: Product) -> ProductSpec:
+    return ProductSpec(
+        code=product.code,
+        name_zh=product.name_zh,
+        name_en=product.name_en,
+        method=Method(product.method),
+        terms=tuple(product.terms),
+        annual_rate=product.annual_rate,
+        fee_rate=product.fee_rate,
+        down_payment_min_pct=product.down_payment_min_pct,
+        down_payment_max_pct=product.down_payment_max_pct,
+        financed_min=from_fen(product.financed_min_fen),
+        financed_max=from_fen(product.financed_max_fen),
+        funder_rate=product.funder_rate,
+    )
+
+
+def active_products(session: Session, on: date) -> list[Product]:
+    rows = session.scalars(select(Product).where(Product.active.is_(True)).order_by(Product.code))
+    return [
+        p for p in rows if (p.valid_from is None or p.valid_from <= on) and (p.valid_to is None or on <= p.valid_to)
+    ]
+
+
+def get_product(session: Session, code: str) -> Product:
+    product = session.scalar(select(Product).where(Product.code == code))
+    if product is None:
+        raise NotFound(f"product {code}")
+    return product
+
+
+def menu_for_price(session: Session, price: Decimal, down_payment: Decimal | None = None) -> list[PlanOption]:
+    today = business_date(session)
+    settings = get_settings()
+    specs = [to_spec(p) for p in active_products(session, today)]
+    return plan_menu(price, specs, settings.plan_terms, today, settings.apr_cap, down_payment)
+
+
+def quote_from_input(session: Session | None, today: date | None = None, **raw: object) -> Quote:
+    """Validate raw quote input and price it; the start date defaults to the business date."""
+    if today is None:
+        today = business_date(session) if session is not None else date.today()
+    return quote(make_request(today=today, **raw), get_settings().apr_cap)
+
+
+DEMO_PRODUCTS: list[dict[str, object]] = [
+    {
+        "code": "EI-12", "name_zh": "等额本息 年化12%", "name_en": "Equal installment, 12% a year",
+        "method": "equal-installment", "terms": [3, 6, 12, 24], "annual_rate": Decimal("0.12"),
+        "down_payment_min_pct": Decimal("0.10"),
+    },
+    {
+        "code": "EP-10", "name_zh": "等额本金 年化10%", "name_en": "Equal principal, 10% a year",
+        "method": "equal-principal", "terms": [6, 12, 24], "annual_rate": Decimal("0.10"),
+        "down_payment_min_pct": Decimal("0.20"),
+    },
+    {
+        "code": "FEE-060", "name_zh": "每期手续费 0.60%", "name_en": "Fee 0.60% per period",
+        "method": "flat-fee", "terms": [3, 6, 12, 24], "fee_rate": Decimal("0.006"),
+        "down_payment_min_pct": Decimal("0"),
+    },
+    {
+        "code": "IF-MERCHANT", "name_zh": "商户贴息 免息", "name_en": "Interest-free (merchant subsidy)",
+        "method": "interest-free", "terms": [3, 6, 12], "cost_bearer": "merchant",
+        "funder_rate": Decimal("0.08"), "down_payment_min_pct": Decimal("0.10"),
+    },
+]
+
+
+def seed_products(session: Session) -> None:
+    existing = set(session.scalars(select(Product.code)))
+    for fields in DEMO_PRODUCTS:
+        if fields["code"] not in existing:
+            session.add(Product(**fields))
+    session.flush()

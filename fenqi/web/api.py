@@ -1,0 +1,29 @@
+"""Public pages: the home page with the plan calculator (no personal data, deliberately public)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import HTMLResponse
+
+from fenqi.kit.db import Session
+from fenqi.kit.errors import DomainError
+from fenqi.kit.money import parse_yuan
+from fenqi.kit.web import get_session, request_language
+from fenqi.pricing.errors import InvalidPrice
+from fenqi.pricing.service import menu_for_price
+from fenqi.web.render import render
+
+router = APIRouter(include_in_schema=False)
+
+
+@router.get("/", response_class=HTMLResponse)
+def home(request: Request, price: str = "5999.00", session: Session = Depends(get_session)) -> HTMLResponse:
+    error, plans = "", []
+    try:
+        price_d = parse_yuan(price, field="price")
+        if price_d <= 0:
+            raise InvalidPrice()
+        plans = [o.to_json() for o in menu_for_price(session, price_d)]
+    except DomainError as exc:
+        error = exc.message(request_language(request))
+    return render(request, "home.html", {"price": price, "plans": plans, "error": error})
