@@ -1,8 +1,8 @@
 """initial schema
 
 Revision ID: 0001
-Revises: 
-Create Date: 2026-11-28 10:48:52.031810
+Revises:
+Create Date: 2026-11-28 10:49:46.776038
 """
 from collections.abc import Sequence
 
@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 import fenqi.kit.db
+
 
 revision: str = '0001'
 down_revision: str | None = None
