@@ -15,15 +15,21 @@ class DomainError(Exception):
     zh: ClassVar[str] = "请求无法处理"
     en: ClassVar[str] = "The request cannot be processed"
 
-    def __init__(self, detail: str = "", **params: object) -> None:
+    def __init__(self, detail: str = "", *, zh: str | None = None, en: str | None = None, **params: object) -> None:
+        """`detail` and `params` fill the class's message templates; `zh`/`en` replace them outright
+        for an error whose wording depends on the case."""
         self.detail = detail
         self.params = params
+        self._texts = {"zh": zh, "en": en}
         super().__init__(self.message("en"))
 
     def message(self, lang: str = "zh") -> str:
-        template = self.zh if lang.startswith("zh") else self.en
-        text = template.format(detail=self.detail, **self.params)
-        return text
+        key = "zh" if lang.startswith("zh") else "en"
+        custom = self._texts[key]
+        if custom is not None:
+            return custom
+        template = self.zh if key == "zh" else self.en
+        return template.format(detail=self.detail, **self.params)
 
 
 class NotFound(DomainError):

@@ -31,15 +31,8 @@ class InvalidTerm(DomainError):
 
 class RateNotApplicable(DomainError):
     code = "rate_not_applicable"
-    zh = "{detail}"
-    en = "{detail}"
-
-    def __init__(self, zh: str, en: str) -> None:
-        super().__init__()
-        self._zh, self._en = zh, en
-
-    def message(self, lang: str = "zh") -> str:
-        return self._zh if lang.startswith("zh") else self._en
+    zh = "该分期方式不适用此费率"
+    en = "This rate does not apply to the chosen method"
 
 
 class AprAboveCap(DomainError):

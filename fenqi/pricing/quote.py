@@ -151,18 +151,18 @@ def _check_rates_fit_method(method: Method, annual_rate: Decimal, fee_rate: Deci
     # A rate the method does not use would be silently ignored; refusing it avoids a misleading quote.
     if method is Method.FLAT_FEE and annual_rate:
         raise RateNotApplicable(
-            "每期手续费方案按 fee_rate 计费，不能同时设置年利率 annual_rate",
-            "A flat-fee plan charges fee_rate per period; annual_rate must be 0",
+            zh="每期手续费方案按 fee_rate 计费，不能同时设置年利率 annual_rate",
+            en="A flat-fee plan charges fee_rate per period; annual_rate must be 0",
         )
     if method is Method.INTEREST_FREE and (annual_rate or fee_rate):
         raise RateNotApplicable(
-            "免息方案的利率和手续费率须为 0（费用由商户贴息承担）",
-            "An interest-free plan has no rate or fee for the shopper (the merchant pays a subsidy)",
+            zh="免息方案的利率和手续费率须为 0（费用由商户贴息承担）",
+            en="An interest-free plan has no rate or fee for the shopper (the merchant pays a subsidy)",
         )
     if method in (Method.EQUAL_INSTALLMENT, Method.EQUAL_PRINCIPAL) and fee_rate:
         raise RateNotApplicable(
-            "等额本息/等额本金方案按年利率 annual_rate 计息，不能设置 fee_rate",
-            "Equal-installment and equal-principal plans charge annual_rate; fee_rate must be 0",
+            zh="等额本息/等额本金方案按年利率 annual_rate 计息，不能设置 fee_rate",
+            en="Equal-installment and equal-principal plans charge annual_rate; fee_rate must be 0",
         )
 
 

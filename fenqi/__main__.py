@@ -1,0 +1,3 @@
+from fenqi.cli import main
+
+main()
