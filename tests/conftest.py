@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -79,3 +79,20 @@ def artifacts_dir() -> Path:
     path = Path(os.environ.get("FENQI_TEST_ARTIFACTS", "test-artifacts"))
     path.mkdir(parents=True, exist_ok=True)
     return path
+
+
+# --- identity: credentials for tests (owned by identity) ---------------------------------------------
+
+
+@pytest.fixture()
+def auth_headers(session: Session) -> Callable[..., dict[str, str]]:
+    """`auth_headers(role, merchant_id=None)` → {"Authorization": "Bearer <key>"} for a new user with
+    that role (and merchant), created in the test's transaction."""
+    from fenqi.identity.service import create_api_key, create_user
+
+    def make(role: str, merchant_id: int | None = None) -> dict[str, str]:
+        user = create_user(session, role=role, display_name=f"测试 {role}", merchant_id=merchant_id)
+        _, key = create_api_key(session, user, name="test")
+        return {"Authorization": f"Bearer {key}"}
+
+    return make

@@ -1,0 +1,86 @@
+"""HTTP: who am I, API keys, the audit log (JSON); the sign-in pages are in fenqi.identity.pages."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Depends
+from pydantic import BaseModel, Field
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from fenqi.identity.deps import Principal, current_principal, require_roles
+from fenqi.identity.models import ApiKey, AuditEntry, User
+from fenqi.identity.pages import router as pages_router
+from fenqi.identity.roles import ADMIN, MERCHANT_OWNER
+from fenqi.identity.service import audit, create_api_key, revoke_api_key
+from fenqi.kit.errors import NotFound
+from fenqi.kit.web import get_session
+
+router = APIRouter()
+api = APIRouter(prefix="/api/v1/identity", tags=["identity"])
+
+
+class ApiKeyIn(BaseModel):
+    name: str = Field("default", max_length=80, description="What the key is for, e.g. 'store till'")
+
+
+@api.get("/me", summary="The signed-in user")
+def me(who: Principal = Depends(current_principal)) -> dict[str, Any]:
+    return {"user_id": who.user_id, "role": who.role, "merchant_id": who.merchant_id,
+            "display_name": who.display_name}
+
+
+def _key_json(row: ApiKey) -> dict[str, Any]:
+    return {"id": row.id, "name": row.name, "prefix": row.prefix, "created_at": row.created_at.isoformat(),
+            "revoked": row.revoked_at is not None}
+
+
+@api.post("/api-keys", status_code=201, summary="Create an API key for the caller (shown once)")
+def new_key(
+    body: ApiKeyIn,
+    who: Principal = Depends(require_roles(MERCHANT_OWNER, ADMIN)),
+    session: Session = Depends(get_session),
+) -> dict[str, Any]:
+    user = session.get(User, who.user_id)
+    if user is None:
+        raise NotFound(f"user {who.user_id}")
+    row, key = create_api_key(session, user, body.name)
+    audit(session, actor_user_id=who.user_id, action="api_key.created", subject=f"api_key:{row.id}", detail=row.name)
+    return {**_key_json(row), "key": key}
+
+
+@api.get("/api-keys", summary="The caller's API keys (never the keys themselves)")
+def list_keys(
+    who: Principal = Depends(require_roles(MERCHANT_OWNER, ADMIN)), session: Session = Depends(get_session)
+) -> dict[str, Any]:
+    rows = session.scalars(select(ApiKey).where(ApiKey.user_id == who.user_id).order_by(ApiKey.id)).all()
+    return {"api_keys": [_key_json(r) for r in rows]}
+
+
+@api.delete("/api-keys/{key_id}", summary="Revoke one of the caller's API keys (admin: any key)")
+def revoke_key(
+    key_id: int,
+    who: Principal = Depends(require_roles(MERCHANT_OWNER, ADMIN)),
+    session: Session = Depends(get_session),
+) -> dict[str, Any]:
+    row = revoke_api_key(session, key_id, owner_user_id=None if who.role == ADMIN else who.user_id)
+    audit(session, actor_user_id=who.user_id, action="api_key.revoked", subject=f"api_key:{row.id}")
+    return _key_json(row)
+
+
+@api.get("/audit", summary="The audit log, newest first")
+def audit_log(
+    limit: int = 100,
+    _: Principal = Depends(require_roles(ADMIN)),
+    session: Session = Depends(get_session),
+) -> dict[str, Any]:
+    rows = session.scalars(select(AuditEntry).order_by(AuditEntry.id.desc()).limit(max(1, min(limit, 500)))).all()
+    return {"entries": [
+        {"id": r.id, "at": r.created_at.isoformat(), "actor_user_id": r.actor_user_id, "action": r.action,
+         "subject": r.subject, "detail": r.detail} for r in rows
+    ]}
+
+
+router.include_router(api)
+router.include_router(pages_router)

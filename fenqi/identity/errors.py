@@ -1,0 +1,74 @@
+"""Identity's domain errors (the generic 401/403 are fenqi.kit.errors.Unauthorized/Forbidden)."""
+
+from __future__ import annotations
+
+from fenqi.kit.errors import Conflict, DomainError, InvalidInput, Unauthorized
+
+
+class InvalidCredentials(Unauthorized):
+    code = "invalid_credentials"
+    zh = "用户名或密码错误"
+    en = "Wrong username or password"
+
+
+class AccountLocked(DomainError):
+    code = "account_locked"
+    status = 429
+    zh = "登录失败次数过多，请 {minutes} 分钟后再试"
+    en = "Too many failed sign-ins; try again in {minutes} minutes"
+
+
+class InvalidApiKey(Unauthorized):
+    code = "invalid_api_key"
+    zh = "API 密钥无效或已停用"
+    en = "The API key is invalid or revoked"
+
+
+class SessionExpired(Unauthorized):
+    code = "session_expired"
+    zh = "登录已过期，请重新登录"
+    en = "Your session has expired; please sign in again"
+
+
+class CsrfFailed(DomainError):
+    code = "csrf_failed"
+    status = 403
+    zh = "页面已过期，请刷新后重试"
+    en = "This page has expired; reload it and try again"
+
+
+class InvalidCode(Unauthorized):
+    code = "invalid_code"
+    zh = "验证码错误或已过期"
+    en = "The code is wrong or has expired"
+
+
+class TooManyCodes(DomainError):
+    code = "too_many_codes"
+    status = 429
+    zh = "验证码发送过于频繁，请稍后再试"
+    en = "Too many codes requested; please wait a while"
+
+
+class InvalidPhone(InvalidInput):
+    code = "invalid_phone"
+    zh = "手机号码无效：{detail}"
+    en = "Invalid mobile number: {detail}"
+
+
+class UnknownRole(InvalidInput):
+    code = "unknown_role"
+    zh = "未知角色：{detail}"
+    en = "Unknown role: {detail}"
+
+
+class UsernameTaken(Conflict):
+    code = "username_taken"
+    zh = "用户名已被使用：{detail}"
+    en = "Username already taken: {detail}"
+
+
+class WeakPassword(InvalidInput):
+    code = "weak_password"
+    zh = "密码至少需要 8 个字符"
+    en = "The password needs at least 8 characters"

@@ -1,0 +1,203 @@
+"""Identity services: users, API keys, staff password sign-in, the audit log and the notification outbox.
+
+Services take a Session and never commit; the request or job boundary does.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from fenqi.identity.errors import (
+    AccountLocked,
+    InvalidApiKey,
+    InvalidCredentials,
+    InvalidInput,
+    UnknownRole,
+    UsernameTaken,
+)
+from fenqi.identity.models import ApiKey, AuditEntry, Notification, User
+from fenqi.identity.passwords import hash_password, needs_rehash, verify_password
+from fenqi.identity.phones import normalize_mobile
+from fenqi.identity.principal import Principal
+from fenqi.identity.roles import MERCHANT_ROLES, ROLES, SHOPPER
+from fenqi.identity.tokens import API_KEY_PREFIX, new_api_key, sha256_hex
+from fenqi.kit.crypto import blind_index, encrypt, mask_phone
+from fenqi.kit.db import utcnow
+from fenqi.kit.log import log
+from fenqi.kit.settings import get_settings
+
+MAX_FAILED_LOGINS = 5
+LOCK_MINUTES = 15
+CHANNELS = ("sms",)
+
+
+def principal_of(user: User) -> Principal:
+    return Principal(user_id=user.id, role=user.role, merchant_id=user.merchant_id, display_name=user.display_name)
+
+
+# --- users -------------------------------------------------------------------------------------------
+
+
+def create_user(
+    session: Session,
+    *,
+    role: str,
+    display_name: str,
+    username: str | None = None,
+    password: str | None = None,
+    phone: str | None = None,
+    merchant_id: int | None = None,
+) -> User:
+    """A staff user (username + password) or a shopper (phone); API-key-only users need neither."""
+    if role not in ROLES:
+        raise UnknownRole(role)
+    if not display_name.strip():
+        raise InvalidInput("display_name")
+    if username is not None:
+        username = username.strip().lower()
+        if not username:
+            raise InvalidInput("username")
+        if session.scalar(select(User.id).where(User.username == username)) is not None:
+            raise UsernameTaken(username)
+    user = User(
+        role=role,
+        display_name=display_name.strip(),
+        username=username,
+        password_hash=hash_password(password) if password is not None else None,
+        merchant_id=merchant_id if role in MERCHANT_ROLES or merchant_id is not None else None,
+    )
+    if phone is not None:
+        number = normalize_mobile(phone)
+        user.phone_index, user.phone_enc = blind_index(number), encrypt(number)
+    session.add(user)
+    session.flush()
+    return user
+
+
+def user_by_phone(session: Session, phone: str) -> User | None:
+    return session.scalar(select(User).where(User.phone_index == blind_index(normalize_mobile(phone))))
+
+
+def shopper_for_phone(session: Session, phone: str) -> User:
+    """The shopper with this mobile number, created on first sign-in."""
+    number = normalize_mobile(phone)
+    user = session.scalar(select(User).where(User.phone_index == blind_index(number)))
+    if user is None:
+        user = create_user(session, role=SHOPPER, display_name=mask_phone(number), phone=number)
+    return user
+
+
+# --- staff password sign-in --------------------------------------------------------------------------
+
+
+def authenticate_password(session: Session, username: str, password: str) -> User:
+    """The staff user with this username and password. Locks the account for a while after repeated
+    failures; the same error for an unknown user and a wrong password so usernames cannot be probed."""
+    user = session.scalar(select(User).where(User.username == username.strip().lower()))
+    now = utcnow()
+    if user is not None and user.locked_until is not None and user.locked_until > now:
+        raise AccountLocked(minutes=max(1, int((user.locked_until - now).total_seconds() // 60) + 1))
+    ok = verify_password(user.password_hash if user else None, password)
+    if user is None or not user.active or user.role == SHOPPER or not ok:
+        if user is not None:
+            _count_failure(user, now)
+        audit(session, actor_user_id=user.id if user else None, action="login.failed", subject="password")
+        raise InvalidCredentials()
+    user.failed_logins, user.locked_until, user.last_login_at = 0, None, now
+    if user.password_hash and needs_rehash(user.password_hash):
+        user.password_hash = hash_password(password)
+    session.flush()
+    return user
+
+
+def _count_failure(user: User, now: datetime) -> None:
+    user.failed_logins += 1
+    if user.failed_logins >= MAX_FAILED_LOGINS:
+        user.locked_until, user.failed_logins = now + timedelta(minutes=LOCK_MINUTES), 0
+
+
+def set_password(session: Session, user: User, password: str) -> None:
+    user.password_hash = hash_password(password)
+    user.failed_logins, user.locked_until = 0, None
+    session.flush()
+
+
+# --- API keys ----------------------------------------------------------------------------------------
+
+
+def create_api_key(session: Session, user: User, name: str = "default") -> tuple[ApiKey, str]:
+    """A new key for the user: (the stored row, the full key). The key is shown once and never stored."""
+    key, prefix = new_api_key()
+    row = ApiKey(user_id=user.id, name=name.strip() or "default", prefix=prefix, key_hash=sha256_hex(key))
+    session.add(row)
+    session.flush()
+    return row, key
+
+
+def principal_for_api_key(session: Session, key: str) -> Principal:
+    if not key.startswith(API_KEY_PREFIX):
+        raise InvalidApiKey()
+    row = session.scalar(select(ApiKey).where(ApiKey.key_hash == sha256_hex(key)))
+    if row is None or row.revoked_at is not None:
+        raise InvalidApiKey()
+    user = session.get(User, row.user_id)
+    if user is None or not user.active:
+        raise InvalidApiKey()
+    return principal_of(user)
+
+
+def revoke_api_key(session: Session, key_id: int, *, owner_user_id: int | None = None) -> ApiKey:
+    """Revoke a key; with owner_user_id, only that user's own key (a merchant owner revoking theirs)."""
+    from fenqi.kit.errors import NotFound
+
+    row = session.get(ApiKey, key_id)
+    if row is None or (owner_user_id is not None and row.user_id != owner_user_id):
+        raise NotFound(f"api key {key_id}")
+    if row.revoked_at is None:
+        row.revoked_at = utcnow()
+        session.flush()
+    return row
+
+
+# --- audit log and notification outbox (used by every domain) ----------------------------------------
+
+
+def audit(session: Session, *, actor_user_id: int | None, action: str, subject: str, detail: str = "") -> AuditEntry:
+    """Record a sensitive action. `subject` names what was touched ("loan:42"); no personal data in
+    `detail` (mask it first)."""
+    entry = AuditEntry(actor_user_id=actor_user_id, action=action, subject=subject, detail=detail)
+    session.add(entry)
+    session.flush()
+    return entry
+
+
+def notify(session: Session, *, channel: str, to: str, template: str, body: str) -> Notification:
+    """Queue a message to a person. In the demo there is no SMS gateway: the message stays in the outbox
+    (shown on the operations page) and is printed on the console."""
+    if channel not in CHANNELS:
+        raise InvalidInput(f"channel {channel}")
+    number = normalize_mobile(to) if channel == "sms" else to
+    row = Notification(
+        channel=channel, to_enc=encrypt(number), to_masked=mask_phone(number), to_index=blind_index(number),
+        template=template, body=body,
+    )
+    session.add(row)
+    session.flush()
+    if get_settings().env == "demo":
+        # Demo only: the body may carry a login code, which must never reach production logs.
+        print(f"[outbox] {channel} → {row.to_masked} ({template}): {body}", flush=True)
+    else:
+        log.info("notification.queued", channel=channel, to=row.to_masked, template=template)
+    return row
+
+
+def latest_notification(session: Session, *, to: str, template: str | None = None) -> Notification | None:
+    """The newest message queued for a recipient (tests and the demo read login codes this way)."""
+    number = normalize_mobile(to)
+    query = select(Notification).where(Notification.to_index == blind_index(number))
+    if template is not None:
+        query = query.where(Notification.template == template)
+    return session.scalar(query.order_by(Notification.id.desc()).limit(1))
