@@ -59,7 +59,7 @@ def create_app() -> FastAPI:
         app.include_router(module.router)
 
     @app.get("/healthz", tags=["meta"], summary="Liveness")
-    def healthz() -> dict[str, str]:
+    async def healthz() -> dict[str, str]:
         return {"status": "ok", "version": __version__}
 
     return app

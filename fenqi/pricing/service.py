@@ -9,6 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from fenqi.kit.clock import business_date
+from fenqi.kit.db import session_scope
 from fenqi.kit.errors import NotFound
 from fenqi.kit.money import from_fen
 from fenqi.kit.settings import get_settings
@@ -61,6 +62,12 @@ def quote_from_input(session: Session | None, today: date | None = None, **raw: 
     if today is None:
         today = business_date(session) if session is not None else date.today()
     return quote(make_request(today=today, **raw), get_settings().apr_cap)
+
+
+def read_business_date() -> date:
+    """The business date in a short transaction of its own (for callers without a session)."""
+    with session_scope() as session:
+        return business_date(session)
 
 
 DEMO_PRODUCTS: list[dict[str, object]] = [
