@@ -1,0 +1,552 @@
+"""Alipay OpenAPI gateway emulator (RSA2), enough of it for what Fenqi uses.
+
+`GET|POST /gateway.do` verifies the application's RSA2 signature over the sorted parameters and
+answers `{"<method>_response": {...}, "sign": "..."}` signed with the emulated Alipay key, exactly
+what python-alipay-sdk verifies. Methods: alipay.trade.page.pay / wap.pay (redirect to the cashier
+page), precreate (QR), query, close, refund (idempotent by out_request_no), fastpay.refund.query,
+alipay.trade.pay with GENERAL_WITHHOLDING (agreement debit), alipay.user.agreement.page.sign /
+query / unsign, alipay.data.dataservice.bill.downloadurl.query (GBK CSV in a zip).
+Asynchronous notifications are signed form posts, retried on Alipay's schedule until the answer is
+exactly `success`.
+
+Run alone: `python -m fenqi.payments.emulators.alipay --port 9001`; `fenqi demo` mounts it at
+/_emulator/alipay on its own server.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import threading
+import uuid
+from dataclasses import asdict
+from datetime import date, datetime
+from typing import Any
+
+import httpx
+from fastapi import FastAPI, Request
+from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse, RedirectResponse, Response
+
+from fenqi.kit.log import log
+from fenqi.payments.emulators import signing
+from fenqi.payments.emulators.core import (
+    CST,
+    EmulatedAgreement,
+    EmulatedRefund,
+    EmulatedTrade,
+    Faults,
+    Notifier,
+    cashier_html,
+    cst_text,
+    dispatch,
+    now_cst,
+    parse_yuan_fen,
+    public_base,
+    statement_day,
+    yuan,
+)
+from fenqi.payments.emulators.statements import StatementLine, alipay_statement_zip
+from fenqi.payments.keys import ChannelKeys, channel_keys
+from fenqi.payments.settings import PaymentSettings, get_payment_settings
+
+# Alipay retries an unacknowledged notification 4m, 10m, 10m, 1h, 2h, 6h, 15h after the first try.
+RETRY_SCHEDULE = [240.0, 600.0, 600.0, 3600.0, 7200.0, 21600.0, 54000.0]
+TRADE_STATUS = {"WAIT": "WAIT_BUYER_PAY", "PAID": "TRADE_SUCCESS", "CLOSED": "TRADE_CLOSED"}
+
+
+class AlipayEmulator:
+    def __init__(self, settings: PaymentSettings, keys: ChannelKeys) -> None:
+        self.app_id = settings.alipay_app_id
+        self.seller_id = settings.alipay_seller_id
+        self.app_public = signing.load_public(keys.alipay_app.public_pem)
+        self.platform_private = signing.load_private(keys.alipay_platform.private_pem)
+        self.trades: dict[str, EmulatedTrade] = {}
+        self.agreements: dict[str, EmulatedAgreement] = {}
+        self.bills: dict[str, bytes] = {}
+        self.faults = Faults()
+        self.notifier = Notifier(RETRY_SCHEDULE, settings.emulator_retry_scale, "alipay")
+        self.lock = threading.RLock()
+        self._seq = 0
+
+    # -- helpers -------------------------------------------------------------------------------
+
+    def _trade_no(self) -> str:
+        with self.lock:
+            self._seq += 1
+            return f"{now_cst():%Y%m%d}2200{self._seq:014d}"
+
+    def signed_response(self, method: str, body: dict[str, Any]) -> Response:
+        key = method.replace(".", "_") + "_response"
+        inner = json.dumps(body, ensure_ascii=False, separators=(",", ":"))
+        sign = signing.sign(self.platform_private, inner)
+        # The SDK verifies the exact text between the braces, so the body is assembled by hand.
+        text = f'{{"{key}":{inner},"sign":"{sign}"}}'
+        return Response(text, media_type="application/json; charset=utf-8")
+
+    def unsigned_error(self, method: str, code: str, msg: str, sub_code: str, sub_msg: str) -> Response:
+        key = method.replace(".", "_") + "_response" if method else "error_response"
+        body = {key: {"code": code, "msg": msg, "sub_code": sub_code, "sub_msg": sub_msg}}
+        return JSONResponse(body)
+
+    def verify_request(self, params: dict[str, str]) -> bool:
+        signature = params.get("sign", "")
+        content = signing.alipay_sign_content(params, exclude=("sign",))
+        return bool(signature) and signing.verify(self.app_public, content, signature)
+
+    def trade_fields(self, trade: EmulatedTrade) -> dict[str, Any]:
+        fields: dict[str, Any] = {
+            "code": "10000", "msg": "Success", "trade_no": trade.trade_no, "out_trade_no": trade.out_trade_no,
+            "buyer_logon_id": "fen***@example.com", "trade_status": TRADE_STATUS[trade.status],
+            "total_amount": yuan(trade.amount_fen), "buyer_user_id": trade.buyer_id,
+        }
+        if trade.paid_at:
+            fields.update(send_pay_date=cst_text(trade.paid_at), receipt_amount=yuan(trade.amount_fen),
+                          buyer_pay_amount=yuan(trade.amount_fen))
+        return fields
+
+    # -- notifications -------------------------------------------------------------------------
+
+    def notify_paid(self, trade: EmulatedTrade) -> None:
+        if not trade.notify_url:
+            return
+        params = {
+            "notify_time": cst_text(now_cst()), "notify_type": "trade_status_sync",
+            "notify_id": uuid.uuid4().hex, "app_id": self.app_id, "charset": "utf-8", "version": "1.0",
+            "trade_no": trade.trade_no, "out_trade_no": trade.out_trade_no,
+            "trade_status": TRADE_STATUS[trade.status], "total_amount": yuan(trade.amount_fen),
+            "receipt_amount": yuan(trade.amount_fen), "buyer_pay_amount": yuan(trade.amount_fen),
+            "buyer_id": trade.buyer_id, "seller_id": self.seller_id, "subject": trade.subject,
+            "gmt_create": cst_text(trade.created_at),
+            "gmt_payment": cst_text(trade.paid_at or now_cst()),
+        }
+        if trade.agreement_no:
+            params["agreement_no"] = trade.agreement_no
+        params["sign"] = signing.sign(self.platform_private, signing.alipay_sign_content(params, exclude=()))
+        params["sign_type"] = "RSA2"
+        if self.faults.take("corrupt_signature"):
+            params["sign"] = signing.corrupt(params["sign"])
+
+        def send(client: httpx.Client, url: str) -> bool:
+            resp = client.post(url, data=params)
+            # Alipay stops retrying only on the exact body "success".
+            return resp.status_code == 200 and resp.text.strip() == "success"
+
+        dispatch(self.notifier, self.faults, trade.notify_url, send, trade.out_trade_no)
+
+    # -- actions the shopper takes on the cashier page ----------------------------------------
+
+    def pay(self, trade_no: str) -> EmulatedTrade | None:
+        with self.lock:
+            trade = next((t for t in self.trades.values() if t.trade_no == trade_no), None)
+            if trade is None or trade.status != "WAIT":
+                return trade
+            if self.faults.take("fail_payments"):
+                return trade
+            trade.status, trade.paid_at = "PAID", now_cst()
+        self.notify_paid(trade)
+        return trade
+
+    def sign_agreement(self, agreement_no: str) -> EmulatedAgreement | None:
+        with self.lock:
+            agreement = next((a for a in self.agreements.values() if a.agreement_no == agreement_no), None)
+            if agreement is not None and agreement.status == "TEMP":
+                agreement.status, agreement.signed_at = "NORMAL", now_cst()
+        return agreement
+
+    # -- statement -----------------------------------------------------------------------------
+
+    def statement_lines(self, day: date) -> list[StatementLine]:
+        lines: list[StatementLine] = []
+        with self.lock:
+            for t in self.trades.values():
+                if t.status in ("PAID",) and statement_day(t.paid_at) == day:
+                    assert t.paid_at is not None
+                    lines.append(StatementLine("pay", t.trade_no, t.out_trade_no, t.amount_fen, t.created_at,
+                                               t.paid_at, t.subject, buyer="fen***@example.com"))
+                for r in t.refunds.values():
+                    if statement_day(r.created_at) == day:
+                        lines.append(StatementLine("refund", t.trade_no, t.out_trade_no, r.amount_fen,
+                                                   t.created_at, r.created_at, t.subject, r.refund_id,
+                                                   r.out_refund_no, "fen***@example.com"))
+        return apply_statement_faults(self.faults, lines, day)
+
+
+def apply_statement_faults(faults: Faults, lines: list[StatementLine], day: date) -> list[StatementLine]:
+    """Injected discrepancies: a line for an unknown trade, a missing line, a changed amount, a
+    payment reported as refunded in full."""
+    from dataclasses import replace
+
+    pays = [i for i, ln in enumerate(lines) if ln.kind == "pay"]
+    out = list(lines)
+    drop: set[int] = set()
+    for i in pays:
+        if faults.take("statement_amount"):
+            out[i] = replace(out[i], amount_fen=out[i].amount_fen + 100)
+        elif faults.take("statement_status"):
+            ln = out[i]
+            out.append(StatementLine("refund", ln.trade_no, ln.out_trade_no, ln.amount_fen, ln.created_at,
+                                     ln.finished_at, ln.subject, f"R{ln.trade_no}", f"EMU{ln.out_trade_no}"))
+        elif faults.take("statement_missing"):
+            drop.add(i)
+    out = [ln for i, ln in enumerate(out) if i not in drop]
+    while faults.take("statement_extra"):
+        moment = datetime.combine(day, datetime.min.time(), CST).replace(hour=12)
+        out.append(StatementLine("pay", f"{day:%Y%m%d}2299{uuid.uuid4().int % 10**14:014d}",
+                                 f"UNKNOWN{uuid.uuid4().hex[:12].upper()}", 8888, moment, moment, "未知交易"))
+    return out
+
+
+def _biz(params: dict[str, str]) -> dict[str, Any]:
+    try:
+        value = json.loads(params.get("biz_content") or "{}")
+    except json.JSONDecodeError:
+        return {}
+    return value if isinstance(value, dict) else {}
+
+
+def create_app(settings: PaymentSettings | None = None, keys: ChannelKeys | None = None) -> FastAPI:
+    settings = settings or get_payment_settings()
+    emu = AlipayEmulator(settings, keys or channel_keys())
+    app = FastAPI(title="Alipay gateway emulator", docs_url=None, redoc_url=None, openapi_url=None)
+    app.state.emulator = emu
+
+    @app.api_route("/gateway.do", methods=["GET", "POST"])
+    async def gateway(request: Request) -> Response:
+        params = dict(request.query_params)
+        if request.method == "POST":
+            params.update({k: str(v) for k, v in (await request.form()).items()})
+        method = params.get("method", "")
+        if not emu.verify_request(params) or params.get("app_id") != emu.app_id:
+            log.info("emulator.alipay.bad_signature", method=method)
+            if method in PAGE_METHODS:
+                return HTMLResponse("<h1>ILLEGAL_SIGN 验签出错</h1>", status_code=400)
+            return emu.unsigned_error(method, "40002", "Invalid Arguments", "isv.invalid-signature", "验签出错")
+        handler = HANDLERS.get(method)
+        if handler is None:
+            return emu.unsigned_error(method, "40004", "Business Failed", "isv.invalid-method", "不存在的方法名")
+        base = public_base(request)
+        return handler(emu, params, _biz(params), base)
+
+    @app.get("/cashier/{trade_no}", response_class=HTMLResponse)
+    def cashier(trade_no: str) -> HTMLResponse:
+        trade = next((t for t in emu.trades.values() if t.trade_no == trade_no), None)
+        if trade is None:
+            return HTMLResponse("<h1>交易不存在</h1>", status_code=404)
+        return HTMLResponse(cashier_html(
+            title="支付宝 · 收银台", subject=trade.subject, amount=yuan(trade.amount_fen),
+            note=f"订单号 {trade.out_trade_no} · {TRADE_STATUS[trade.status]}", action=f"{trade_no}/pay",
+            button="确认付款", brand="#1677ff", bg="#eef4ff", done=trade.status != "WAIT",
+        ))
+
+    @app.post("/cashier/{trade_no}/pay")
+    def cashier_pay(trade_no: str) -> Response:
+        trade = emu.pay(trade_no)
+        if trade is None:
+            return HTMLResponse("<h1>交易不存在</h1>", status_code=404)
+        if trade.status != "PAID":
+            return HTMLResponse("<h1>支付失败 · payment failed</h1>", status_code=402)
+        if trade.return_url:
+            return RedirectResponse(trade.return_url + _return_query(emu, trade), status_code=303)
+        return HTMLResponse("<h1>支付成功 · paid</h1>")
+
+    @app.get("/agreement/{agreement_no}", response_class=HTMLResponse)
+    def agreement_page(agreement_no: str) -> HTMLResponse:
+        agreement = next((a for a in emu.agreements.values() if a.agreement_no == agreement_no), None)
+        if agreement is None:
+            return HTMLResponse("<h1>协议不存在</h1>", status_code=404)
+        return HTMLResponse(cashier_html(
+            title="支付宝 · 开通免密代扣", subject="分期月供自动扣款", amount="—",
+            note=f"协议号 {agreement.external_no}", action=f"{agreement_no}/sign", button="同意并开通",
+            brand="#1677ff", bg="#eef4ff", done=agreement.status != "TEMP",
+        ))
+
+    @app.post("/agreement/{agreement_no}/sign")
+    def agreement_sign(agreement_no: str) -> Response:
+        agreement = emu.sign_agreement(agreement_no)
+        if agreement is None:
+            return HTMLResponse("<h1>协议不存在</h1>", status_code=404)
+        if agreement.return_url:
+            return RedirectResponse(agreement.return_url, status_code=303)
+        return HTMLResponse("<h1>已开通 · signed</h1>")
+
+    @app.get("/bill/{token}")
+    def bill(token: str) -> Response:
+        content = emu.bills.get(token)
+        if content is None:
+            return PlainTextResponse("not found", status_code=404)
+        return Response(content, media_type="application/zip")
+
+    install_fault_routes(app, emu.faults, emu.notifier, lambda: emu.trades)
+    return app
+
+
+def _return_query(emu: AlipayEmulator, trade: EmulatedTrade) -> str:
+    sep = "&" if "?" in trade.return_url else "?"
+    return f"{sep}out_trade_no={trade.out_trade_no}&trade_no={trade.trade_no}&total_amount={yuan(trade.amount_fen)}"
+
+
+def install_fault_routes(app: FastAPI, faults: Faults, notifier: Notifier, trades: Any) -> None:
+    """Fault injection and inspection for the demo and the tests (not part of any real gateway)."""
+
+    @app.get("/_faults")
+    def get_faults() -> dict[str, Any]:
+        return asdict(faults)
+
+    @app.post("/_faults")
+    async def set_faults(request: Request) -> dict[str, Any]:
+        body = await request.json()
+        for name, value in body.items():
+            if hasattr(faults, name):
+                setattr(faults, name, type(getattr(faults, name))(value))
+        return asdict(faults)
+
+    @app.post("/_faults/flush")
+    def flush() -> dict[str, int]:
+        return {"released": notifier.flush_held()}
+
+    @app.post("/_faults/reset")
+    def reset() -> dict[str, Any]:
+        fresh = Faults()
+        for name, value in asdict(fresh).items():
+            setattr(faults, name, value)
+        return asdict(faults)
+
+    @app.get("/_state")
+    def state() -> dict[str, Any]:
+        return {"trades": len(trades()), "attempts": notifier.attempts, "delivered": len(notifier.delivered),
+                "idle": notifier.idle()}
+
+
+# -- gateway methods ---------------------------------------------------------------------------
+
+Handler = Any
+PAGE_METHODS = ("alipay.trade.page.pay", "alipay.trade.wap.pay", "alipay.user.agreement.page.sign")
+
+
+def _open_trade(emu: AlipayEmulator, params: dict[str, str], biz: dict[str, Any], trade_type: str
+                ) -> EmulatedTrade | Response:
+    method = params["method"]
+    out_trade_no = str(biz.get("out_trade_no", ""))
+    try:
+        amount = parse_yuan_fen(str(biz.get("total_amount", "")))
+    except ArithmeticError:
+        amount = 0
+    if not out_trade_no or amount <= 0:
+        return emu.unsigned_error(method, "40002", "Invalid Arguments", "isv.missing-parameters", "缺少参数")
+    with emu.lock:
+        trade = emu.trades.get(out_trade_no)
+        if trade is not None and trade.amount_fen != amount:
+            return emu.signed_response(method, {"code": "40004", "msg": "Business Failed",
+                                                "sub_code": "ACQ.CONTEXT_INCONSISTENT", "sub_msg": "交易信息被篡改"})
+        if trade is None:
+            trade = EmulatedTrade(out_trade_no, emu._trade_no(), amount, str(biz.get("subject", "")),
+                                  params.get("notify_url", ""), params.get("return_url", ""), trade_type=trade_type)
+            emu.trades[out_trade_no] = trade
+    return trade
+
+
+def page_pay(emu: AlipayEmulator, params: dict[str, str], biz: dict[str, Any], base: str) -> Response:
+    trade = _open_trade(emu, params, biz, "PAGE")
+    if isinstance(trade, Response):
+        return HTMLResponse("<h1>参数错误</h1>", status_code=400)
+    return RedirectResponse(f"{base}/cashier/{trade.trade_no}", status_code=302)
+
+
+def precreate(emu: AlipayEmulator, params: dict[str, str], biz: dict[str, Any], base: str) -> Response:
+    trade = _open_trade(emu, params, biz, "QR")
+    if isinstance(trade, Response):
+        return trade
+    return emu.signed_response(params["method"], {"code": "10000", "msg": "Success",
+                                                  "out_trade_no": trade.out_trade_no,
+                                                  "qr_code": f"{base}/cashier/{trade.trade_no}"})
+
+
+def _find(emu: AlipayEmulator, biz: dict[str, Any]) -> EmulatedTrade | None:
+    if biz.get("out_trade_no"):
+        return emu.trades.get(str(biz["out_trade_no"]))
+    return next((t for t in emu.trades.values() if t.trade_no == biz.get("trade_no")), None)
+
+
+def _not_exist(emu: AlipayEmulator, method: str) -> Response:
+    return emu.signed_response(method, {"code": "40004", "msg": "Business Failed",
+                                        "sub_code": "ACQ.TRADE_NOT_EXIST", "sub_msg": "交易不存在"})
+
+
+def query(emu: AlipayEmulator, params: dict[str, str], biz: dict[str, Any], base: str) -> Response:
+    trade = _find(emu, biz)
+    if trade is None:
+        return _not_exist(emu, params["method"])
+    return emu.signed_response(params["method"], emu.trade_fields(trade))
+
+
+def close(emu: AlipayEmulator, params: dict[str, str], biz: dict[str, Any], base: str) -> Response:
+    with emu.lock:
+        trade = _find(emu, biz)
+        if trade is None:
+            return _not_exist(emu, params["method"])
+        if trade.status == "PAID":
+            return emu.signed_response(params["method"], {"code": "40004", "msg": "Business Failed",
+                                                          "sub_code": "ACQ.TRADE_STATUS_ERROR",
+                                                          "sub_msg": "交易状态不合法"})
+        trade.status = "CLOSED"
+    return emu.signed_response(params["method"], {"code": "10000", "msg": "Success", "trade_no": trade.trade_no,
+                                                  "out_trade_no": trade.out_trade_no})
+
+
+def refund(emu: AlipayEmulator, params: dict[str, str], biz: dict[str, Any], base: str) -> Response:
+    method = params["method"]
+    out_request_no = str(biz.get("out_request_no") or "")
+    with emu.lock:
+        trade = _find(emu, biz)
+        if trade is None:
+            return _not_exist(emu, method)
+        if trade.status != "PAID":
+            return emu.signed_response(method, {"code": "40004", "msg": "Business Failed",
+                                                "sub_code": "ACQ.TRADE_STATUS_ERROR", "sub_msg": "交易状态不合法"})
+        out_request_no = out_request_no or trade.out_trade_no
+        existing = trade.refunds.get(out_request_no)
+        fund_change = "N"
+        if existing is None:
+            amount = parse_yuan_fen(str(biz.get("refund_amount", "0")))
+            if amount <= 0 or trade.refunded_fen + amount > trade.amount_fen:
+                return emu.signed_response(method, {"code": "40004", "msg": "Business Failed",
+                                                    "sub_code": "ACQ.REFUND_AMT_NOT_EQUAL_TOTAL",
+                                                    "sub_msg": "退款金额超限"})
+            trade.refunds[out_request_no] = EmulatedRefund(out_request_no, f"R{trade.trade_no}{len(trade.refunds)}",
+                                                           amount, now_cst())
+            fund_change = "Y"
+        # Repeating an out_request_no returns the first result and moves no money (fund_change N).
+        body = {"code": "10000", "msg": "Success", "trade_no": trade.trade_no, "out_trade_no": trade.out_trade_no,
+                "buyer_logon_id": "fen***@example.com", "fund_change": fund_change,
+                "refund_fee": yuan(trade.refunded_fen),
+                "gmt_refund_pay": cst_text(trade.refunds[out_request_no].created_at),
+                "out_request_no": out_request_no}
+    return emu.signed_response(method, body)
+
+
+def refund_query(emu: AlipayEmulator, params: dict[str, str], biz: dict[str, Any], base: str) -> Response:
+    trade = _find(emu, biz)
+    if trade is None:
+        return _not_exist(emu, params["method"])
+    body: dict[str, Any] = {"code": "10000", "msg": "Success", "trade_no": trade.trade_no,
+                            "out_trade_no": trade.out_trade_no}
+    found = trade.refunds.get(str(biz.get("out_request_no") or ""))
+    if found is not None:
+        body.update(out_request_no=found.out_refund_no, refund_amount=yuan(found.amount_fen),
+                    total_amount=yuan(trade.amount_fen), refund_status="REFUND_SUCCESS",
+                    gmt_refund_pay=cst_text(found.created_at))
+    return emu.signed_response(params["method"], body)
+
+
+def agreement_debit(emu: AlipayEmulator, params: dict[str, str], biz: dict[str, Any], base: str) -> Response:
+    """alipay.trade.pay with product_code GENERAL_WITHHOLDING: debit a signed agreement (商户代扣)."""
+    method = params["method"]
+    agreement_no = str((biz.get("agreement_params") or {}).get("agreement_no", ""))
+    if biz.get("product_code") != "GENERAL_WITHHOLDING" or not agreement_no:
+        return emu.signed_response(method, {"code": "40004", "msg": "Business Failed",
+                                            "sub_code": "ACQ.ACCESS_FORBIDDEN", "sub_msg": "仅支持协议代扣"})
+    agreement = next((a for a in emu.agreements.values() if a.agreement_no == agreement_no), None)
+    if agreement is None or agreement.status != "NORMAL":
+        return emu.signed_response(method, {"code": "40004", "msg": "Business Failed",
+                                            "sub_code": "ACQ.AGREEMENT_NOT_EXIST", "sub_msg": "协议不存在"})
+    trade = _open_trade(emu, params, biz, "WITHHOLDING")
+    if isinstance(trade, Response):
+        return trade
+    trade.agreement_no = agreement_no
+    if trade.status == "WAIT":
+        if emu.faults.take("fail_payments"):
+            with emu.lock:
+                trade.status = "CLOSED"
+            return emu.signed_response(method, {"code": "40004", "msg": "Business Failed",
+                                                "sub_code": "ACQ.BUYER_BALANCE_NOT_ENOUGH",
+                                                "sub_msg": "买家余额不足", "out_trade_no": trade.out_trade_no})
+        with emu.lock:
+            trade.status, trade.paid_at = "PAID", now_cst()
+        emu.notify_paid(trade)
+    fields = emu.trade_fields(trade)
+    fields["gmt_payment"] = fields.pop("send_pay_date", "")
+    return emu.signed_response(method, fields)
+
+
+def agreement_sign(emu: AlipayEmulator, params: dict[str, str], biz: dict[str, Any], base: str) -> Response:
+    external_no = str(biz.get("external_agreement_no", ""))
+    if not external_no:
+        return HTMLResponse("<h1>参数错误</h1>", status_code=400)
+    with emu.lock:
+        agreement = emu.agreements.get(external_no)
+        if agreement is None:
+            emu._seq += 1
+            agreement = EmulatedAgreement(external_no, f"2026{emu._seq:016d}", params.get("notify_url", ""),
+                                          params.get("return_url", ""))
+            emu.agreements[external_no] = agreement
+    return RedirectResponse(f"{base}/agreement/{agreement.agreement_no}", status_code=302)
+
+
+def agreement_query(emu: AlipayEmulator, params: dict[str, str], biz: dict[str, Any], base: str) -> Response:
+    agreement = emu.agreements.get(str(biz.get("external_agreement_no", "")))
+    if agreement is None:
+        return emu.signed_response(params["method"], {"code": "40004", "msg": "Business Failed",
+                                                      "sub_code": "USER_AGREEMENT_NOT_EXIST",
+                                                      "sub_msg": "用户协议不存在"})
+    return emu.signed_response(params["method"], {
+        "code": "10000", "msg": "Success", "agreement_no": agreement.agreement_no,
+        "external_agreement_no": agreement.external_no, "status": agreement.status,
+        "sign_time": cst_text(agreement.signed_at) if agreement.signed_at else "",
+        "personal_product_code": "GENERAL_WITHHOLDING_P",
+    })
+
+
+def agreement_unsign(emu: AlipayEmulator, params: dict[str, str], biz: dict[str, Any], base: str) -> Response:
+    agreement = emu.agreements.get(str(biz.get("external_agreement_no", "")))
+    if agreement is not None:
+        agreement.status = "STOP"
+    return emu.signed_response(params["method"], {"code": "10000", "msg": "Success"})
+
+
+def bill_url(emu: AlipayEmulator, params: dict[str, str], biz: dict[str, Any], base: str) -> Response:
+    method = params["method"]
+    try:
+        day = date.fromisoformat(str(biz.get("bill_date", "")))
+    except ValueError:
+        return emu.signed_response(method, {"code": "40004", "msg": "Business Failed",
+                                            "sub_code": "isp.bill_date_error", "sub_msg": "账单日期格式错误"})
+    if biz.get("bill_type") != "trade":
+        return emu.signed_response(method, {"code": "40004", "msg": "Business Failed",
+                                            "sub_code": "isp.bill_type_error", "sub_msg": "仅支持 trade 账单"})
+    content = alipay_statement_zip(emu.statement_lines(day), seller_id=emu.seller_id, day=day,
+                                   exported_at=now_cst())
+    token = uuid.uuid4().hex
+    emu.bills[token] = content
+    return emu.signed_response(method, {"code": "10000", "msg": "Success", "bill_download_url": f"{base}/bill/{token}"})
+
+
+HANDLERS: dict[str, Handler] = {
+    "alipay.trade.page.pay": page_pay,
+    "alipay.trade.wap.pay": page_pay,
+    "alipay.trade.precreate": precreate,
+    "alipay.trade.query": query,
+    "alipay.trade.close": close,
+    "alipay.trade.refund": refund,
+    "alipay.trade.fastpay.refund.query": refund_query,
+    "alipay.trade.pay": agreement_debit,
+    "alipay.user.agreement.page.sign": agreement_sign,
+    "alipay.user.agreement.query": agreement_query,
+    "alipay.user.agreement.unsign": agreement_unsign,
+    "alipay.data.dataservice.bill.downloadurl.query": bill_url,
+}
+
+
+def main(argv: list[str] | None = None) -> None:
+    import uvicorn
+
+    parser = argparse.ArgumentParser(description="Alipay gateway emulator (local, for demos and tests)")
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=9001)
+    args = parser.parse_args(argv)
+    keys_dir = get_payment_settings().payment_keys_dir
+    print(f"Alipay emulator: http://{args.host}:{args.port}/gateway.do  (keys in {keys_dir})")
+    uvicorn.run(create_app(), host=args.host, port=args.port, log_level="warning")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,271 @@
+"""What both gateway emulators share: trades in memory, fault injection, notification delivery with
+retries, and China Standard Time (both channels speak it in their messages and statements)."""
+
+from __future__ import annotations
+
+import heapq
+import html
+import itertools
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta, timezone
+
+import httpx
+from starlette.requests import Request
+
+from fenqi.kit.log import log
+
+CST = timezone(timedelta(hours=8), "CST")
+
+
+def now_cst() -> datetime:
+    return datetime.now(UTC).astimezone(CST)
+
+
+def cst_text(moment: datetime) -> str:
+    return moment.astimezone(CST).strftime("%Y-%m-%d %H:%M:%S")
+
+
+@dataclass
+class EmulatedRefund:
+    out_refund_no: str
+    refund_id: str
+    amount_fen: int
+    created_at: datetime
+    status: str = "SUCCESS"
+
+
+@dataclass
+class EmulatedTrade:
+    out_trade_no: str
+    trade_no: str
+    amount_fen: int
+    subject: str
+    notify_url: str
+    return_url: str = ""
+    status: str = "WAIT"  # WAIT → PAID | CLOSED
+    created_at: datetime = field(default_factory=now_cst)
+    paid_at: datetime | None = None
+    buyer_id: str = "2088102100000001"
+    trade_type: str = "PAGE"
+    agreement_no: str = ""
+    refunds: dict[str, EmulatedRefund] = field(default_factory=dict)
+
+    @property
+    def refunded_fen(self) -> int:
+        return sum(r.amount_fen for r in self.refunds.values())
+
+
+@dataclass
+class EmulatedAgreement:
+    external_no: str
+    agreement_no: str
+    notify_url: str
+    return_url: str
+    status: str = "TEMP"  # TEMP → NORMAL | STOP
+    signed_at: datetime | None = None
+
+
+@dataclass
+class Faults:
+    """Fault injection, set through the emulator's `/_faults` endpoint (demo and tests).
+
+    Counters apply to the next N notifications; `statement` edits the next statement fetched.
+    """
+
+    drop: int = 0  # notifications never sent (the order must be found by polling)
+    duplicate: int = 0  # each of the next N notifications is sent this many extra times at once
+    duplicate_copies: int = 2
+    delay_seconds: float = 0.0  # every notification waits this long first
+    reorder: bool = False  # hold notifications and release them newest first on /_faults/flush
+    fail_payments: int = 0  # the next N payments or debits fail (e.g. insufficient balance)
+    corrupt_signature: int = 0  # the next N notifications carry a broken signature
+    statement_extra: int = 0  # add N lines for trades we never created (长款)
+    statement_missing: int = 0  # leave out N paid trades (短款)
+    statement_amount: int = 0  # change the amount of N lines by one yuan
+    statement_status: int = 0  # report N paid trades as refunded in full
+
+    def take(self, name: str) -> bool:
+        value = getattr(self, name)
+        if value > 0:
+            setattr(self, name, value - 1)
+            return True
+        return False
+
+
+@dataclass(order=True)
+class _Delivery:
+    due: float
+    seq: int
+    url: str = field(compare=False)
+    send: Callable[[httpx.Client, str], bool] = field(compare=False)
+    attempt: int = field(compare=False, default=0)
+    label: str = field(compare=False, default="")
+
+
+class Notifier:
+    """Delivers notifications on a background thread and retries them on the channel's schedule
+    (seconds after the first attempt, multiplied by `scale`) until the receiver acknowledges."""
+
+    def __init__(self, schedule: list[float], scale: float, name: str) -> None:
+        self.schedule = schedule
+        self.scale = scale
+        self.name = name
+        self._heap: list[_Delivery] = []
+        self._held: list[_Delivery] = []
+        self._seq = itertools.count()
+        self._cv = threading.Condition()
+        self._thread: threading.Thread | None = None
+        self._stopped = False
+        self._inflight = 0
+        self.delivered: list[str] = []
+        self.attempts = 0
+
+    def start(self) -> None:
+        with self._cv:
+            if self._thread is None:
+                self._stopped = False
+                self._thread = threading.Thread(target=self._run, name=f"{self.name}-notifier", daemon=True)
+                self._thread.start()
+
+    def stop(self) -> None:
+        with self._cv:
+            self._stopped = True
+            self._cv.notify_all()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+            self._thread = None
+
+    def submit(self, url: str, send: Callable[[httpx.Client, str], bool], *, delay: float = 0.0,
+               hold: bool = False, label: str = "") -> None:
+        item = _Delivery(time.monotonic() + delay, next(self._seq), url, send, 0, label)
+        with self._cv:
+            if hold:
+                self._held.append(item)
+            else:
+                heapq.heappush(self._heap, item)
+                self._cv.notify_all()
+        self.start()
+
+    def flush_held(self, newest_first: bool = True) -> int:
+        """Release held notifications, newest first: the receiver sees them out of order."""
+        with self._cv:
+            held = list(reversed(self._held)) if newest_first else list(self._held)
+            self._held.clear()
+            now = time.monotonic()
+            for offset, item in enumerate(held):
+                item.due = now + offset * 0.01
+                heapq.heappush(self._heap, item)
+            self._cv.notify_all()
+        return len(held)
+
+    def idle(self) -> bool:
+        with self._cv:
+            return not self._heap and not self._inflight
+
+    def wait_idle(self, timeout: float = 10.0) -> bool:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.idle():
+                return True
+            time.sleep(0.01)
+        return self.idle()
+
+    def _next(self) -> _Delivery | None:
+        with self._cv:
+            while not self._stopped:
+                if self._heap and self._heap[0].due <= time.monotonic():
+                    self._inflight += 1
+                    return heapq.heappop(self._heap)
+                timeout = (self._heap[0].due - time.monotonic()) if self._heap else None
+                self._cv.wait(timeout)
+            return None
+
+    def _run(self) -> None:
+        # A pool, so that copies of one notification due at the same moment really arrive at once.
+        with httpx.Client(timeout=10.0) as client, ThreadPoolExecutor(8, thread_name_prefix=self.name) as pool:
+            while (item := self._next()) is not None:
+                pool.submit(self._deliver, client, item)
+
+    def _deliver(self, client: httpx.Client, item: _Delivery) -> None:
+        try:
+            self._attempt(client, item)
+        except Exception as exc:  # a broken receiver must never kill the emulator's delivery thread
+            log.warning("emulator.notify.crash", emulator=self.name, error=repr(exc))
+        finally:
+            with self._cv:
+                self._inflight -= 1
+
+    def _attempt(self, client: httpx.Client, item: _Delivery) -> None:
+        self.attempts += 1
+        try:
+            ok = item.send(client, item.url)
+        except httpx.HTTPError as exc:
+            log.info("emulator.notify.error", emulator=self.name, label=item.label, error=type(exc).__name__)
+            ok = False
+        if ok:
+            self.delivered.append(item.label)
+            return
+        if item.attempt >= len(self.schedule):
+            log.info("emulator.notify.gave_up", emulator=self.name, label=item.label)
+            return
+        item.due = time.monotonic() + self.schedule[item.attempt] * self.scale
+        item.attempt += 1
+        with self._cv:
+            heapq.heappush(self._heap, item)
+            self._cv.notify_all()
+
+
+def dispatch(notifier: Notifier, faults: Faults, url: str, send: Callable[[httpx.Client, str], bool],
+             label: str) -> None:
+    """Queue one notification, applying the injected faults (drop, duplicate, delay, reorder)."""
+    if faults.take("drop"):
+        log.info("emulator.notify.dropped", emulator=notifier.name, label=label)
+        return
+    copies = 1 + (faults.duplicate_copies if faults.take("duplicate") else 0)
+    for _ in range(copies):
+        notifier.submit(url, send, delay=faults.delay_seconds, hold=faults.reorder, label=label)
+
+
+def yuan(fen: int) -> str:
+    sign = "-" if fen < 0 else ""
+    fen = abs(fen)
+    return f"{sign}{fen // 100}.{fen % 100:02d}"
+
+
+def parse_yuan_fen(text: str) -> int:
+    from decimal import Decimal
+
+    return int((Decimal(text) * 100).to_integral_value())
+
+
+def statement_day(moment: datetime | None) -> date | None:
+    return moment.astimezone(CST).date() if moment else None
+
+
+CASHIER_PAGE = """<!doctype html><html lang="zh-CN"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1"><title>{title}</title>
+<style>body{{font-family:system-ui,"Noto Sans CJK SC",sans-serif;background:{bg};margin:0}}
+main{{max-width:420px;margin:40px auto;background:#fff;border-radius:12px;padding:24px;text-align:center}}
+.amount{{font-size:2.2em;font-weight:700;margin:12px 0}} button{{background:{brand};color:#fff;border:0;
+border-radius:8px;padding:12px 28px;font-size:1.1em;cursor:pointer}} .muted{{color:#6b7280;font-size:.85em}}</style>
+</head><body><main><h2>{title}</h2><p>{subject}</p><div class="amount">¥{amount}</div>
+<p class="muted">{note}</p>{body}
+<p class="muted">本页面为本地网关模拟器 · local gateway emulator</p></main></body></html>"""
+
+
+def cashier_html(*, title: str, subject: str, amount: str, note: str, action: str, button: str,
+                 brand: str, bg: str, done: bool = False) -> str:
+    body = "<p>✓</p>" if done else (
+        f'<form method="post" action="{action}"><button type="submit">{button}</button></form>'
+    )
+    return CASHIER_PAGE.format(title=title, subject=html.escape(subject), amount=amount, note=note, body=body,
+                               brand=brand, bg=bg)
+
+
+def public_base(request: Request) -> str:
+    """The emulator's own public URL, mount prefix included (for cashier and download links)."""
+    return f"{request.url.scheme}://{request.url.netloc}{request.scope.get('root_path', '')}".rstrip("/")

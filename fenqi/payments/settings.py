@@ -1,0 +1,83 @@
+"""Payment settings (FENQI_* environment variables): gateways, ids and keys of each channel.
+
+Demo and test runs leave the keys empty: `fenqi.payments.keys` then generates RSA 2048 key pairs
+once into FENQI_PAYMENT_KEYS_DIR and both our adapters and the local emulators read them from there.
+Production sets every key explicitly and points the gateways at the real channels.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from pydantic import model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class PaymentSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="FENQI_", env_file=None, extra="ignore")
+
+    env: str = "demo"
+    base_url: str = "http://127.0.0.1:8000"
+    # Where the gateway emulators live; `fenqi demo` mounts them under these paths of its own server.
+    alipay_gateway: str = ""
+    wechatpay_gateway: str = ""
+    # Where the channels send notifications: our public base URL (defaults to FENQI_BASE_URL).
+    notify_base_url: str = ""
+
+    alipay_app_id: str = "2021000000000001"
+    alipay_seller_id: str = "2088000000000001"
+    alipay_app_private_key: str = ""
+    alipay_public_key: str = ""
+
+    wechatpay_mchid: str = "1900000001"
+    wechatpay_appid: str = "wx0000000000000001"
+    wechatpay_apiv3_key: str = "fenqiDemoApiV3Key0123456789abcde"  # exactly 32 bytes
+    wechatpay_cert_serial_no: str = "5F0E1D2C3B4A59687766554433221100FEDCBA98"
+    wechatpay_private_key: str = ""
+    wechatpay_public_key: str = ""
+    wechatpay_public_key_id: str = "PUB_KEY_ID_0119000000012026112800000000000001"
+    wechatpay_papay_plan_id: str = "100001"  # the 委托代扣 template (plan) our contracts are signed under
+
+    payment_keys_dir: str = ".fenqi-keys"
+    payment_order_ttl_minutes: int = 30
+    # The emulators' notification retry schedule is multiplied by this (tests compress it).
+    emulator_retry_scale: float = 1.0
+    http_timeout_seconds: float = 10.0
+
+    @model_validator(mode="after")
+    def _production_needs_real_keys(self) -> PaymentSettings:
+        if self.env == "production":
+            missing = [
+                name
+                for name, value in (
+                    ("FENQI_ALIPAY_GATEWAY", self.alipay_gateway),
+                    ("FENQI_ALIPAY_APP_PRIVATE_KEY", self.alipay_app_private_key),
+                    ("FENQI_ALIPAY_PUBLIC_KEY", self.alipay_public_key),
+                    ("FENQI_WECHATPAY_GATEWAY", self.wechatpay_gateway),
+                    ("FENQI_WECHATPAY_PRIVATE_KEY", self.wechatpay_private_key),
+                    ("FENQI_WECHATPAY_PUBLIC_KEY", self.wechatpay_public_key),
+                )
+                if not value
+            ]
+            if missing:
+                raise ValueError(f"production needs payment settings: {', '.join(missing)}")
+        if len(self.wechatpay_apiv3_key.encode()) != 32:
+            raise ValueError("FENQI_WECHATPAY_APIV3_KEY must be 32 bytes")
+        return self
+
+    @property
+    def callback_base(self) -> str:
+        return (self.notify_base_url or self.base_url).rstrip("/")
+
+    def gateway(self, channel: str) -> str:
+        """The emulators mounted on our own server unless a gateway is configured."""
+        configured = self.alipay_gateway if channel == "alipay" else self.wechatpay_gateway
+        if configured:
+            return configured.rstrip("/")
+        root = f"{self.base_url.rstrip('/')}/_emulator/{channel}"
+        return f"{root}/gateway.do" if channel == "alipay" else root
+
+
+@lru_cache
+def get_payment_settings() -> PaymentSettings:
+    return PaymentSettings()
