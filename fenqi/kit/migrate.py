@@ -22,15 +22,19 @@ def alembic_config(url: str | None = None, connection: Connection | None = None)
     return cfg
 
 
-def upgrade(url: str | None = None, connection: Connection | None = None) -> None:
-    command.upgrade(alembic_config(url, connection), "head")
+def upgrade(url: str | None = None, connection: Connection | None = None, *, schema_only: bool = False) -> None:
+    cfg = alembic_config(url, connection)
+    cfg.attributes["schema_only"] = schema_only
+    command.upgrade(cfg, "head")
 
 
 def revision(message: str) -> None:
     """Autogenerate a new revision by comparing the models with a scratch database at head."""
     with tempfile.TemporaryDirectory() as tmp:
         url = f"sqlite:///{tmp}/scratch.db"
-        upgrade(url)
+        upgrade(url, schema_only=True)
         # Sequential ids (0001, 0002, ...) keep the history readable and the order obvious.
         rev_id = f"{len(list((MIGRATIONS / 'versions').glob('[0-9]*.py'))) + 1:04d}"
-        command.revision(alembic_config(url), message=message, autogenerate=True, rev_id=rev_id)
+        cfg = alembic_config(url)
+        cfg.attributes["schema_only"] = True
+        command.revision(cfg, message=message, autogenerate=True, rev_id=rev_id)

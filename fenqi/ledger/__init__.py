@@ -1,0 +1,30 @@
+"""Ledger: chart of accounts, immutable balanced journal entries, balances, trial balance.
+
+The public interface other domains use::
+
+    from fenqi.ledger import Account, Line, Reason, account_balance, cash_account, post_entry
+"""
+
+from fenqi.ledger.accounts import CHART, LOAN_ACCOUNTS, Account, Reason, cash_account
+from fenqi.ledger.service import (
+    Line,
+    account_balance,
+    loan_balances,
+    post_entry,
+    reverse_entry,
+    trial_balance,
+)
+
+__all__ = [
+    "CHART",
+    "LOAN_ACCOUNTS",
+    "Account",
+    "Line",
+    "Reason",
+    "account_balance",
+    "cash_account",
+    "loan_balances",
+    "post_entry",
+    "reverse_entry",
+    "trial_balance",
+]

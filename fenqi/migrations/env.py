@@ -5,13 +5,16 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import engine_from_config, pool
 
-from fenqi.domains import load_models
+from fenqi.domains import install_db_objects, load_models
 from fenqi.kit.db import Base
 from fenqi.kit.settings import get_settings
 
 load_models()
 config = context.config
 url = config.get_main_option("sqlalchemy.url") or get_settings().database_url
+# Autogenerating a revision compares the models with a scratch database that may be at an older
+# head (or empty): database objects for tables it lacks cannot be installed there, nor are they needed.
+with_db_objects = not config.attributes.get("schema_only", False)
 target_metadata = Base.metadata
 
 
@@ -27,12 +30,16 @@ def run_migrations_online() -> None:
         context.configure(connection=connection, target_metadata=target_metadata, render_as_batch=True)
         with context.begin_transaction():
             context.run_migrations()
+            if with_db_objects:
+                install_db_objects(connection)
         return
     engine = engine_from_config({"sqlalchemy.url": url}, prefix="sqlalchemy.", poolclass=pool.NullPool)
     with engine.connect() as conn:
         context.configure(connection=conn, target_metadata=target_metadata, render_as_batch=True)
         with context.begin_transaction():
             context.run_migrations()
+            if with_db_objects:
+                install_db_objects(conn)
 
 
 if context.is_offline_mode():

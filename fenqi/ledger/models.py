@@ -1,0 +1,41 @@
+"""Journal tables: entries and their lines. Insert-only: no UPDATE or DELETE (enforced by triggers,
+see fenqi.ledger.dbobjects); a correction is a new, reversing entry."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import BigInteger, CheckConstraint, Date, ForeignKey, Index, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from fenqi.kit.db import Base, BigId, Fen, UtcDateTime, utcnow
+
+
+class JournalEntry(Base):
+    __tablename__ = "journal_entry"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    # Chosen by the caller; posting the same key twice returns the first entry (TigerBeetle-style ids).
+    idempotency_key: Mapped[str] = mapped_column(String(160), unique=True)
+    reason: Mapped[str] = mapped_column(String(40))
+    business_date: Mapped[date] = mapped_column(Date, index=True)
+    loan_id: Mapped[int | None] = mapped_column(BigInteger, index=True, nullable=True)
+    payment_ref: Mapped[str | None] = mapped_column(String(80), index=True, nullable=True)
+    reverses_id: Mapped[int | None] = mapped_column(ForeignKey("journal_entry.id"), nullable=True)
+    memo: Mapped[str] = mapped_column(String(200), default="")
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
+
+
+class JournalLine(Base):
+    __tablename__ = "journal_line"
+    __table_args__ = (
+        CheckConstraint("debit_fen >= 0 AND credit_fen >= 0 AND (debit_fen = 0) <> (credit_fen = 0)", name="one_side"),
+        Index("ix_journal_line_loan_account", "loan_id", "account"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    entry_id: Mapped[int] = mapped_column(ForeignKey("journal_entry.id"), index=True)
+    account: Mapped[str] = mapped_column(String(32))
+    loan_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    debit_fen: Mapped[int] = mapped_column(Fen, default=0)
+    credit_fen: Mapped[int] = mapped_column(Fen, default=0)

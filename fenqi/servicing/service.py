@@ -1,0 +1,651 @@
+"""Loan servicing: booking, repayment, early repayment, credit balances, refunds, write-off.
+
+The interface other domains call::
+
+    from fenqi.servicing.service import book_loan, apply_repayment
+
+    loan = book_loan(session, external_ref=contract_no, product_code="EI-12", financed_fen=499_900, term=12)
+    result = apply_repayment(session, loan_id=loan.id, amount_fen=44_417, payment_ref=out_trade_no,
+                             channel="alipay")
+
+Every change of a loan's money figures is made together with the journal entry that moves the same
+amount, in the caller's transaction (services never commit). Repayments are idempotent by payment_ref.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Literal
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from fenqi.kit.clock import business_date
+from fenqi.kit.errors import Conflict, InvalidInput, NotFound
+from fenqi.kit.money import from_fen, rate_as_disclosed, to_fen
+from fenqi.kit.settings import get_settings
+from fenqi.ledger import Account, Line, Reason, cash_account, post_entry
+from fenqi.pricing.apr import apr as compute_apr
+from fenqi.pricing.dates import add_months
+from fenqi.pricing.errors import AprAboveCap
+from fenqi.pricing.models import Product
+from fenqi.pricing.schedule import Method, build_schedule
+from fenqi.pricing.service import get_product
+from fenqi.servicing.allocation import Allocation, Owed, allocate
+from fenqi.servicing.models import Installment, InstallmentStatus, Loan, LoanStatus, Repayment
+from fenqi.servicing.rules import accrual_target, bucket_for, cap_headroom_ppb, rate_ppb
+
+Purpose = Literal["installment", "prepayment", "payoff"]
+PrepaymentChoice = Literal["shorter_term", "lower_installment"]
+PURPOSES: tuple[str, ...] = ("installment", "prepayment", "payoff")
+CHOICES: tuple[str, ...] = ("shorter_term", "lower_installment")
+
+
+class LoanNotOpen(Conflict):
+    code = "loan_not_open"
+    zh = "贷款已结清、取消或核销：{detail}"
+    en = "The loan is paid off, cancelled or written off: {detail}"
+
+
+# --- booking ---------------------------------------------------------------------------------------
+
+
+def book_loan(
+    session: Session,
+    *,
+    external_ref: str,
+    product_code: str,
+    financed_fen: int,
+    term: int,
+    start_date: date | None = None,
+    price_fen: int | None = None,
+    down_payment_fen: int = 0,
+    annual_rate: Decimal | None = None,
+    fee_rate: Decimal | None = None,
+    merchant_id: int | None = None,
+    funder_id: int | None = None,
+    customer_id: int | None = None,
+) -> Loan:
+    """Book a loan from a product and its pricing schedule; idempotent by `external_ref`.
+
+    Posts Dr principal_receivable / Cr merchant_payable for the financed amount (the disbursement to
+    the merchant, the down payment and any subsidy are posted by funding and payments against
+    merchant_payable). `annual_rate`/`fee_rate` override the product's (risk-based pricing); the plan's
+    APR must be within settings.apr_cap. `start_date` defaults to, and may not be before, the business date.
+    """
+    if not external_ref or len(external_ref) > 80:
+        raise InvalidInput("external_ref must be 1-80 characters")
+    existing = session.scalar(select(Loan).where(Loan.external_ref == external_ref))
+    if existing is not None:
+        if (existing.financed_fen, existing.term) != (financed_fen, term):
+            raise Conflict(f"loan {external_ref} already booked with other terms")
+        return existing
+    if not isinstance(financed_fen, int) or financed_fen <= 0:
+        raise InvalidInput("financed_fen must be a positive integer number of fen")
+    if down_payment_fen < 0:
+        raise InvalidInput("down_payment_fen must not be negative")
+    product = get_product(session, product_code)
+    if term not in product.terms:
+        raise InvalidInput(f"term {term} is not offered by product {product_code} ({product.terms})")
+    today = business_date(session)
+    start = start_date or today
+    if start < today:
+        raise InvalidInput(f"start date {start} is before the business date {today}")
+    method = Method(product.method)
+    rate = product.annual_rate if annual_rate is None else Decimal(annual_rate)
+    fees = product.fee_rate if fee_rate is None else Decimal(fee_rate)
+    rows = build_schedule(method, from_fen(financed_fen), term, start, rate, fees)
+    plan_apr = compute_apr(from_fen(financed_fen), [r.total for r in rows], rate / 12 if rate > 0 else None)
+    cap = get_settings().apr_cap
+    if rate_as_disclosed(plan_apr) > cap:
+        raise AprAboveCap(apr=f"{plan_apr * 100:.2f}%", cap=f"{cap * 100:.2f}%")
+
+    first = rows[0]
+    loan = Loan(
+        external_ref=external_ref,
+        product_id=product.id,
+        method=method.value,
+        financed_fen=financed_fen,
+        price_fen=price_fen if price_fen is not None else financed_fen + down_payment_fen,
+        down_payment_fen=down_payment_fen,
+        term=term,
+        annual_rate=rate,
+        fee_rate=fees,
+        apr=plan_apr.quantize(Decimal("1e-10")),
+        start_date=start,
+        booked_on=today,
+        merchant_id=merchant_id,
+        funder_id=funder_id,
+        customer_id=customer_id,
+        status=LoanStatus.ACTIVE,
+        principal_outstanding_fen=financed_fen,
+        cob_date=today - timedelta(days=1),
+        cur_period=1,
+        cur_period_start=start,
+        cur_due_date=first.due_date,
+        cur_interest_fen=to_fen(first.interest),
+        cur_fee_fen=to_fen(first.fee),
+        grace_days=product.grace_days,
+        penalty_rate_ppb=rate_ppb(product.penalty_daily_rate),
+        late_fee_fen=product.late_fee_fen,
+        cap_headroom_ppb=cap_headroom_ppb(cap, plan_apr),
+    )
+    session.add(loan)
+    session.flush()
+    session.add_all(
+        Installment(
+            loan_id=loan.id,
+            period=r.period,
+            due_date=r.due_date,
+            principal_fen=to_fen(r.principal),
+            interest_fen=to_fen(r.interest),
+            fee_fen=to_fen(r.fee),
+        )
+        for r in rows
+    )
+    post_entry(
+        session,
+        reason=Reason.LOAN_BOOKED,
+        idempotency_key=f"loan:{external_ref}:booked",
+        business_date=today,
+        loan_id=loan.id,
+        lines=[Line.dr(Account.PRINCIPAL_RECEIVABLE, financed_fen), Line.cr(Account.MERCHANT_PAYABLE, financed_fen)],
+    )
+    session.flush()
+    return loan
+
+
+# --- reading ---------------------------------------------------------------------------------------
+
+
+def get_loan(session: Session, loan_id: int, *, lock: bool = False) -> Loan:
+    q = select(Loan).where(Loan.id == loan_id).execution_options(populate_existing=True)
+    if lock:
+        q = q.with_for_update()
+    loan = session.scalar(q)
+    if loan is None:
+        raise NotFound(f"loan {loan_id}")
+    return loan
+
+
+def installments(session: Session, loan_id: int) -> list[Installment]:
+    return list(
+        session.scalars(
+            select(Installment)
+            .where(Installment.loan_id == loan_id)
+            .order_by(Installment.period)
+            .execution_options(populate_existing=True)
+        )
+    )
+
+
+def product_of(session: Session, loan: Loan) -> Product:
+    product = session.get(Product, loan.product_id)
+    assert product is not None
+    return product
+
+
+def _owed(rows: Sequence[Installment]) -> list[Owed]:
+    return [
+        Owed(r.period, r.fee_fen - r.paid_fee_fen, r.interest_fen - r.paid_interest_fen, r.principal_fen - r.paid_principal_fen)
+        for r in sorted(rows, key=lambda r: (r.due_date, r.period))
+        if r.status == InstallmentStatus.DUE
+    ]
+
+
+def refresh_delinquency(loan: Loan, rows: Sequence[Installment]) -> None:
+    """oldest_unpaid_due, dpd (as of the last closed date), bucket and active/overdue status."""
+    due = [r.due_date for r in rows if r.status == InstallmentStatus.DUE]
+    loan.oldest_unpaid_due = min(due) if due else None
+    loan.dpd = max(0, (loan.cob_date - loan.oldest_unpaid_due).days) if loan.oldest_unpaid_due else 0
+    loan.bucket = bucket_for(loan.dpd, get_settings().delinquency_buckets)
+    if loan.status in LoanStatus.OPEN:
+        loan.status = LoanStatus.OVERDUE if loan.dpd > 0 else LoanStatus.ACTIVE
+
+
+def _apply_allocation(loan: Loan, rows: Sequence[Installment], alloc: Allocation, today: date) -> list[Line]:
+    """Record an allocation on the installments and the loan; the credit lines of its entry."""
+    by_period = {r.period: r for r in rows}
+    for period, fen in alloc.fee.items():
+        by_period[period].paid_fee_fen += fen
+    for period, fen in alloc.interest.items():
+        by_period[period].paid_interest_fen += fen
+    for period, fen in alloc.principal.items():
+        by_period[period].paid_principal_fen += fen
+    for r in rows:
+        if r.status == InstallmentStatus.DUE and (r.paid_principal_fen, r.paid_interest_fen, r.paid_fee_fen) == (
+            r.principal_fen,
+            r.interest_fen,
+            r.fee_fen,
+        ):
+            r.status, r.paid_on = InstallmentStatus.PAID, today
+    totals = {c: alloc.total(c) for c in ("penalty", "fee", "interest", "principal")}
+    loan.penalty_receivable_fen -= totals["penalty"]
+    loan.fee_receivable_fen -= totals["fee"]
+    loan.interest_receivable_fen -= totals["interest"]
+    loan.principal_outstanding_fen -= totals["principal"]
+    refresh_delinquency(loan, rows)
+    accounts = {
+        "penalty": Account.PENALTY_RECEIVABLE,
+        "fee": Account.FEE_RECEIVABLE,
+        "interest": Account.INTEREST_RECEIVABLE,
+        "principal": Account.PRINCIPAL_RECEIVABLE,
+    }
+    return [Line.cr(accounts[c], fen) for c, fen in totals.items() if fen]
+
+
+def _close_if_settled(loan: Loan, rows: Sequence[Installment], today: date) -> None:
+    owes = (
+        loan.principal_outstanding_fen
+        + loan.interest_receivable_fen
+        + loan.interest_accrued_fen
+        + loan.fee_receivable_fen
+        + loan.fee_accrued_fen
+        + loan.penalty_receivable_fen
+    )
+    if loan.status in LoanStatus.OPEN and owes == 0:
+        loan.status, loan.closed_on = LoanStatus.PAID_OFF, today
+        loan.cur_due_date, loan.cur_interest_fen, loan.cur_fee_fen = None, 0, 0
+        loan.dpd, loan.bucket, loan.oldest_unpaid_due = 0, bucket_for(0, get_settings().delinquency_buckets), None
+        for r in rows:
+            if r.status == InstallmentStatus.PENDING:
+                r.status = InstallmentStatus.CANCELLED
+                r.principal_fen, r.interest_fen, r.fee_fen = r.paid_principal_fen, r.paid_interest_fen, r.paid_fee_fen
+
+
+# --- repayment -------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class RepaymentResult:
+    repayment: Repayment
+    loan: Loan
+    replayed: bool  # True when the payment_ref had already been applied
+
+    def to_json(self) -> dict[str, object]:
+        from fenqi.servicing.views import repayment_json
+
+        return repayment_json(self.repayment, self.loan, self.replayed)
+
+
+def apply_repayment(
+    session: Session,
+    *,
+    loan_id: int,
+    amount_fen: int,
+    payment_ref: str,
+    channel: str = "alipay",
+    purpose: str = "installment",
+    prepayment_choice: str = "shorter_term",
+) -> RepaymentResult:
+    """Apply a payment received through `channel` to a loan, exactly once per `payment_ref`.
+
+    purpose="installment": the waterfall over what is past due; the rest becomes the shopper's credit
+    balance (applied to the next installment on its due date, or refundable).
+    purpose="prepayment": the same, then interest and fee to date, the prepayment fee and as much
+    principal as the rest covers; the remaining schedule is re-amortized for a shorter term or a lower
+    installment (`prepayment_choice`). Enough to pay everything closes the loan ("payoff" is an alias).
+    A written-off loan's payments are recoveries; a closed loan's go to the credit balance (refundable).
+    """
+    if not isinstance(amount_fen, int) or isinstance(amount_fen, bool) or amount_fen <= 0:
+        raise InvalidInput("amount must be a positive number of fen")
+    if not payment_ref or len(payment_ref) > 80:
+        raise InvalidInput("payment_ref must be 1-80 characters")
+    if purpose not in PURPOSES:
+        raise InvalidInput(f"purpose must be one of {', '.join(PURPOSES)}")
+    if prepayment_choice not in CHOICES:
+        raise InvalidInput(f"prepayment_choice must be one of {', '.join(CHOICES)}")
+    cash = cash_account(channel)
+    loan = get_loan(session, loan_id, lock=True)  # serializes payments on one loan (no lost update)
+    done = session.scalar(select(Repayment).where(Repayment.payment_ref == payment_ref))
+    if done is not None:
+        if (done.loan_id, done.amount_fen) != (loan_id, amount_fen):
+            raise Conflict(f"payment {payment_ref} was already applied to another loan or amount")
+        return RepaymentResult(done, loan, True)
+
+    today = business_date(session)
+    rows = installments(session, loan_id)
+    rep = Repayment(
+        payment_ref=payment_ref, loan_id=loan_id, channel=channel, purpose=purpose, amount_fen=amount_fen,
+        business_date=today,
+    )
+    lines = [Line.dr(cash, amount_fen)]
+    reason = Reason.REPAYMENT
+    if loan.status == LoanStatus.WRITTEN_OFF:
+        reason, rep.recovery_fen = Reason.RECOVERY, amount_fen
+        lines.append(Line.cr(Account.RECOVERY_INCOME, amount_fen, loan_id=loan.id))
+    elif loan.status not in LoanStatus.OPEN:
+        rep.credit_fen = amount_fen
+    else:
+        order = product_of(session, loan).allocation_order
+        alloc = allocate(amount_fen, loan.penalty_receivable_fen, _owed(rows), order)
+        lines += _apply_allocation(loan, rows, alloc, today)
+        rep.penalty_fen, rep.fee_fen = alloc.penalty, alloc.total("fee")
+        rep.interest_fen, rep.principal_fen = alloc.total("interest"), alloc.total("principal")
+        left = alloc.credit
+        if left and purpose in ("prepayment", "payoff") and loan.oldest_unpaid_due is None:
+            # Early repayment draws on the shopper's credit balance too (a payoff quote deducts it).
+            reason, held = Reason.PREPAYMENT, loan.credit_balance_fen
+            left, extra = _prepay(session, loan, rows, left + held, today, prepayment_choice, rep)
+            lines += extra
+            left -= held
+        rep.credit_fen = left  # the change of the credit balance: negative when early repayment used it
+        _close_if_settled(loan, rows, today)
+    if rep.credit_fen > 0:
+        lines.append(Line.cr(Account.CUSTOMER_CREDIT, rep.credit_fen))
+    elif rep.credit_fen < 0:
+        lines.append(Line.dr(Account.CUSTOMER_CREDIT, -rep.credit_fen))
+    loan.credit_balance_fen += rep.credit_fen
+    entry = post_entry(
+        session, reason=reason, lines=_merge(lines), idempotency_key=f"repayment:{payment_ref}", business_date=today,
+        loan_id=loan.id, payment_ref=payment_ref,
+    )
+    rep.entry_id = entry.id
+    session.add(rep)
+    session.flush()
+    return RepaymentResult(rep, loan, False)
+
+
+def _merge(lines: Sequence[Line]) -> list[Line]:
+    """One line per (account, loan, side): the same account credited twice in one entry becomes one line."""
+    merged: dict[tuple[str, int | None, bool], int] = {}
+    for x in lines:
+        k = (str(x.account), x.loan_id, x.debit > 0)
+        merged[k] = merged.get(k, 0) + x.debit + x.credit
+    return [
+        Line(a, debit=fen if is_debit else 0, credit=0 if is_debit else fen, loan_id=lid)
+        for (a, lid, is_debit), fen in merged.items()
+        if fen
+    ]
+
+
+# --- early repayment -------------------------------------------------------------------------------
+
+
+def _to_date(loan: Loan, product: Product, on: date) -> tuple[int, int]:
+    """Interest and fee of the current period owed for early repayment on `on` (the product's rule)."""
+    if loan.cur_due_date is None:
+        return 0, 0
+    if product.prepayment_interest_rule == "full_period":
+        return loan.cur_interest_fen, loan.cur_fee_fen
+    n = (loan.cur_due_date - loan.cur_period_start).days
+    d = (on - loan.cur_period_start).days
+    return accrual_target(loan.cur_interest_fen, d, n), accrual_target(loan.cur_fee_fen, d, n)
+
+
+def _fee_on(principal: int, rate: Decimal) -> int:
+    return int((principal * rate).quantize(Decimal(1), rounding=ROUND_HALF_UP))
+
+
+def _principal_for(amount: int, principal_max: int, rate: Decimal) -> int:
+    """The most principal that `amount` covers together with its prepayment fee."""
+    x = min(principal_max, int(Decimal(amount) / (1 + rate)))
+    while x > 0 and x + _fee_on(x, rate) > amount:
+        x -= 1
+    return x
+
+
+def _prepay(
+    session: Session, loan: Loan, rows: list[Installment], amount: int, today: date, choice: str, rep: Repayment
+) -> tuple[int, list[Line]]:
+    """Early repayment with nothing past due: returns what is left of `amount` and the entry's lines."""
+    product = product_of(session, loan)
+    lines: list[Line] = []
+    interest, fee = _to_date(loan, product, today)
+    current = next((r for r in rows if r.period == loan.cur_period and r.status == InstallmentStatus.PENDING), None)
+    if amount < interest + fee or current is None:
+        return amount, lines
+    # Recognise the current period's interest and fee to date (the part COB has not accrued yet),
+    # and take them now.
+    extra_interest, extra_fee = interest - loan.interest_accrued_fen, fee - loan.fee_accrued_fen
+    if extra_interest > 0:
+        lines += [Line.dr(Account.INTEREST_ACCRUED, extra_interest), Line.cr(Account.INTEREST_INCOME, extra_interest)]
+    if extra_fee > 0:
+        lines += [Line.dr(Account.FEE_ACCRUED, extra_fee), Line.cr(Account.FEE_INCOME, extra_fee)]
+    if interest:
+        lines.append(Line.cr(Account.INTEREST_ACCRUED, interest))
+    if fee:
+        lines.append(Line.cr(Account.FEE_ACCRUED, fee))
+    # The Dr/Cr pair above nets the accrued account to zero: what COB accrued plus today's top-up is paid.
+    assert loan.interest_accrued_fen + max(extra_interest, 0) == interest
+    assert loan.fee_accrued_fen + max(extra_fee, 0) == fee
+    loan.interest_accrued_fen = loan.fee_accrued_fen = 0
+    current.paid_interest_fen += interest
+    current.paid_fee_fen += fee
+    rep.interest_fen += interest
+    rep.fee_fen += fee
+    amount -= interest + fee
+
+    rate = product.prepayment_fee_rate
+    principal = _principal_for(amount, loan.principal_outstanding_fen, rate)
+    prepay_fee = _fee_on(principal, rate)
+    if principal:
+        lines.append(Line.cr(Account.PRINCIPAL_RECEIVABLE, principal))
+    if prepay_fee:
+        lines.append(Line.cr(Account.FEE_INCOME, prepay_fee, loan_id=loan.id))
+    loan.principal_outstanding_fen -= principal
+    rep.principal_fen += principal
+    rep.prepayment_fee_fen = prepay_fee
+    amount -= principal + prepay_fee
+    _reamortize(loan, product, rows, current, principal, today, choice)
+    return amount, lines
+
+
+def _reamortize(
+    loan: Loan, product: Product, rows: list[Installment], current: Installment, prepaid: int, today: date, choice: str
+) -> None:
+    """Rebuild the schedule from the current period on for the principal left; keep the due dates.
+
+    The current period restarts today: its remaining interest (and fee) is the new schedule's first
+    period's, prorated to the days left until its due date.
+    """
+    pending = [r for r in rows if r.status == InstallmentStatus.PENDING and r.period >= current.period]
+    pending.sort(key=lambda r: r.period)
+    left = loan.principal_outstanding_fen
+    # Paid principal of the current installment stays paid; only unpaid principal is rescheduled.
+    current_paid_principal = current.paid_principal_fen
+    if left == 0:
+        for r in pending:
+            r.principal_fen = r.paid_principal_fen
+            r.interest_fen, r.fee_fen = r.paid_interest_fen, r.paid_fee_fen
+            r.status = InstallmentStatus.CANCELLED if r is not current else InstallmentStatus.PAID
+            r.paid_on = today if r is current else None
+        loan.cur_interest_fen = loan.cur_fee_fen = 0
+        loan.cur_period_start = today
+        return
+    method = Method(loan.method)
+    old_total = current.principal_fen + current.interest_fen + current.fee_fen
+    m = len(pending)
+    if choice == "shorter_term":
+        for candidate in range(1, len(pending) + 1):
+            sched = build_schedule(method, from_fen(left), candidate, loan.start_date, loan.annual_rate, loan.fee_rate)
+            if max(r.total for r in sched) <= from_fen(old_total) or candidate == len(pending):
+                m = candidate
+                break
+    sched = build_schedule(method, from_fen(left), m, loan.start_date, loan.annual_rate, loan.fee_rate)
+    period_days = max((current.due_date - loan.cur_period_start).days, 1)
+    remaining_days = max((current.due_date - today).days, 0)
+    full = product.prepayment_interest_rule == "full_period"
+    for i, r in enumerate(pending):
+        if i >= m:
+            r.principal_fen, r.interest_fen, r.fee_fen = r.paid_principal_fen, r.paid_interest_fen, r.paid_fee_fen
+            r.status = InstallmentStatus.CANCELLED
+            continue
+        row = sched[i]
+        interest, fee = to_fen(row.interest), to_fen(row.fee)
+        if i == 0:
+            interest = 0 if full else accrual_target(interest, remaining_days, period_days)
+            fee = 0 if full else accrual_target(fee, remaining_days, period_days)
+            loan.cur_interest_fen, loan.cur_fee_fen = interest, fee
+            r.principal_fen = current_paid_principal + to_fen(row.principal)
+            r.interest_fen = r.paid_interest_fen + interest
+            r.fee_fen = r.paid_fee_fen + fee
+        else:
+            r.principal_fen, r.interest_fen, r.fee_fen = to_fen(row.principal), interest, fee
+        r.due_date = add_months(loan.start_date, r.period)
+    loan.cur_period_start = today
+    loan.term = pending[0].period + m - 1
+
+
+@dataclass(frozen=True, slots=True)
+class PayoffQuote:
+    loan_id: int
+    on: date
+    principal: int
+    interest: int  # past due + to date
+    fee: int  # past due + to date
+    penalty: int
+    prepayment_fee: int
+    credit: int  # the shopper's credit balance, deducted
+    total: int  # what to pay
+
+    def to_json(self) -> dict[str, object]:
+        from fenqi.servicing.views import payoff_json
+
+        return payoff_json(self)
+
+
+def payoff_quote(session: Session, loan_id: int, on: date | None = None) -> PayoffQuote:
+    """What paying the loan off on `on` (default: today's business date) costs.
+
+    For a later date the figure is projected assuming no payment until then: installments falling due
+    by then are owed in full, the current period's interest and fee by the product's rule, and penalty
+    interest for the days in between at today's overdue principal (within the APR-cap budget).
+    """
+    loan = get_loan(session, loan_id)
+    today = business_date(session)
+    on = on or today
+    if on < today:
+        raise InvalidInput(f"a payoff quote is for today ({today}) or later, not {on}")
+    if loan.status not in LoanStatus.OPEN:
+        raise LoanNotOpen(str(loan_id))
+    product = product_of(session, loan)
+    rows = installments(session, loan_id)
+    interest = loan.interest_receivable_fen
+    fee = loan.fee_receivable_fen
+    # Periods that fall due before `on` are owed whole; the period containing `on` by the product's rule.
+    pending = [r for r in rows if r.status == InstallmentStatus.PENDING]
+    future = [r for r in pending if r.due_date > on]
+    due_by_then = [r for r in pending if r.due_date <= on]
+    for r in due_by_then:
+        interest += r.interest_fen - r.paid_interest_fen
+        fee += r.fee_fen - r.paid_fee_fen
+    if future:
+        current = min(future, key=lambda r: r.period)
+        if current.period == loan.cur_period:
+            i, f = _to_date(loan, product, on)
+        else:
+            start = add_months(loan.start_date, current.period - 1)
+            n, d = (current.due_date - start).days, (on - start).days
+            full = product.prepayment_interest_rule == "full_period"
+            i = current.interest_fen if full else accrual_target(current.interest_fen, d, n)
+            f = current.fee_fen if full else accrual_target(current.fee_fen, d, n)
+        interest += i
+        fee += f
+    elif loan.cur_due_date is not None:
+        interest += loan.interest_accrued_fen
+        fee += loan.fee_accrued_fen
+    penalty = loan.penalty_receivable_fen + _projected_penalty(loan, rows, today, on)
+    principal_due_then = sum(r.principal_fen - r.paid_principal_fen for r in rows if r.status == InstallmentStatus.DUE)
+    principal_due_then += sum(r.principal_fen - r.paid_principal_fen for r in due_by_then)
+    future_principal = loan.principal_outstanding_fen - principal_due_then
+    prepay_fee = _fee_on(future_principal, product.prepayment_fee_rate)
+    owed = loan.principal_outstanding_fen + interest + fee + penalty + prepay_fee
+    return PayoffQuote(
+        loan.id, on, loan.principal_outstanding_fen, interest, fee, penalty, prepay_fee, loan.credit_balance_fen,
+        max(0, owed - loan.credit_balance_fen),
+    )
+
+
+def _projected_penalty(loan: Loan, rows: Sequence[Installment], today: date, on: date) -> int:
+    from fenqi.servicing.rules import budget_increment_nfen, daily_penalty, penalty_room
+
+    total, budget, charged = 0, loan.cap_budget_nfen, loan.penalty_charged_fen
+    due = [r for r in rows if r.status == InstallmentStatus.DUE]
+    day = max(today, loan.cob_date + timedelta(days=1))
+    while day < on:
+        base = sum(r.principal_fen - r.paid_principal_fen for r in due if (day - r.due_date).days > loan.grace_days)
+        p = min(daily_penalty(base, loan.penalty_rate_ppb), penalty_room(budget, charged))
+        total += p
+        charged += p
+        budget += budget_increment_nfen(loan.principal_outstanding_fen, loan.cap_headroom_ppb)
+        day += timedelta(days=1)
+    return total
+
+
+# --- credit balance --------------------------------------------------------------------------------
+
+
+def apply_credit(session: Session, loan: Loan, rows: list[Installment], today: date, key: str) -> int:
+    """Apply the shopper's credit balance to what is due (the repayment waterfall). Returns fen applied."""
+    if loan.credit_balance_fen <= 0 or loan.status not in LoanStatus.OPEN:
+        return 0
+    order = product_of(session, loan).allocation_order
+    alloc = allocate(loan.credit_balance_fen, loan.penalty_receivable_fen, _owed(rows), order)
+    if alloc.applied == 0:
+        return 0
+    lines = [Line.dr(Account.CUSTOMER_CREDIT, alloc.applied), *_apply_allocation(loan, rows, alloc, today)]
+    loan.credit_balance_fen -= alloc.applied
+    post_entry(session, reason=Reason.CREDIT_APPLIED, lines=lines, idempotency_key=key, business_date=today, loan_id=loan.id)
+    _close_if_settled(loan, rows, today)
+    return alloc.applied
+
+
+def refund_credit(session: Session, loan_id: int, *, amount_fen: int | None = None, refund_ref: str) -> int:
+    """Move (part of) the shopper's credit balance to refunds payable; payments then pays it out."""
+    loan = get_loan(session, loan_id, lock=True)
+    amount = loan.credit_balance_fen if amount_fen is None else amount_fen
+    if amount <= 0 or amount > loan.credit_balance_fen:
+        raise InvalidInput(f"refund of {amount} fen; credit balance is {loan.credit_balance_fen} fen")
+    post_entry(
+        session, reason=Reason.REFUND, idempotency_key=f"refund:{refund_ref}", loan_id=loan.id, payment_ref=refund_ref,
+        lines=[Line.dr(Account.CUSTOMER_CREDIT, amount), Line.cr(Account.REFUNDS_PAYABLE, amount)],
+    )
+    loan.credit_balance_fen -= amount
+    session.flush()
+    return amount
+
+
+# --- write-off -------------------------------------------------------------------------------------
+
+
+def write_off(session: Session, loan_id: int, *, today: date | None = None) -> Loan:
+    """Write the loan's receivables and accruals off to expense (COB does it at settings.write_off_days)."""
+    loan = get_loan(session, loan_id, lock=True)
+    if loan.status not in LoanStatus.OPEN:
+        raise LoanNotOpen(str(loan_id))
+    today = today or business_date(session)
+    rows = installments(session, loan_id)
+    parts = {
+        Account.PRINCIPAL_RECEIVABLE: loan.principal_outstanding_fen,
+        Account.INTEREST_RECEIVABLE: loan.interest_receivable_fen,
+        Account.INTEREST_ACCRUED: loan.interest_accrued_fen,
+        Account.FEE_RECEIVABLE: loan.fee_receivable_fen,
+        Account.FEE_ACCRUED: loan.fee_accrued_fen,
+        Account.PENALTY_RECEIVABLE: loan.penalty_receivable_fen,
+    }
+    total = sum(parts.values())
+    if total:
+        post_entry(
+            session, reason=Reason.WRITE_OFF, idempotency_key=f"loan:{loan.id}:write_off", business_date=today,
+            loan_id=loan.id,
+            lines=[Line.dr(Account.WRITE_OFF_EXPENSE, total, loan_id=loan.id)]
+            + [Line.cr(a, fen) for a, fen in parts.items() if fen],
+        )
+    mark_written_off(loan, rows, today, total)
+    session.flush()
+    return loan
+
+
+def mark_written_off(loan: Loan, rows: Sequence[Installment], today: date, total: int) -> None:
+    loan.written_off_fen = total
+    loan.principal_outstanding_fen = loan.interest_receivable_fen = loan.interest_accrued_fen = 0
+    loan.fee_receivable_fen = loan.fee_accrued_fen = loan.penalty_receivable_fen = 0
+    loan.status, loan.closed_on = LoanStatus.WRITTEN_OFF, today
+    loan.cur_due_date, loan.cur_interest_fen, loan.cur_fee_fen = None, 0, 0
+    for r in rows:
+        if r.status in (InstallmentStatus.PENDING, InstallmentStatus.DUE):
+            r.status = InstallmentStatus.CANCELLED
