@@ -6,7 +6,7 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from fenqi import __version__
@@ -26,9 +26,18 @@ def _error(status: int, code: str, message: str, **extra: Any) -> JSONResponse:
     return JSONResponse({"error": code, "message": message, **extra}, status_code=status)
 
 
+def _browser_page(request: Request) -> bool:
+    return request.method == "GET" and "text/html" in request.headers.get("accept", "")
+
+
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(DomainError)
-    async def domain_error(request: Request, exc: DomainError) -> JSONResponse:
+    async def domain_error(request: Request, exc: DomainError) -> Response:
+        if exc.status in (401, 403) and _browser_page(request):
+            # A person in a browser gets the sign-in form (same status) instead of JSON.
+            from fenqi.identity.pages import login_required_page
+
+            return login_required_page(request, exc.status, exc.message(request_language(request)))
         return _error(exc.status, exc.code, exc.message(request_language(request)))
 
     @app.exception_handler(RequestValidationError)

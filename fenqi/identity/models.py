@@ -69,7 +69,11 @@ class OtpChallenge(Timestamped, Base):
     __table_args__ = (Index("ix_otp_challenge_phone_created", "phone_index", "created_at"),)
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    # The public handle of the challenge in the verify page's URL: random, so it reveals no phone number.
+    ref: Mapped[str] = mapped_column(String(64), unique=True)
     phone_index: Mapped[str] = mapped_column(String(64))
+    phone_enc: Mapped[str] = mapped_column(Text)
+    phone_masked: Mapped[str] = mapped_column(String(20))
     code_hash: Mapped[str] = mapped_column(String(64))
     expires_at: Mapped[datetime] = mapped_column(UtcDateTime())
     attempts: Mapped[int] = mapped_column(Integer, default=0)

@@ -8,11 +8,11 @@ from fastapi import Request, Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from fenqi.identity.errors import SessionExpired
+from fenqi.identity.errors import CsrfFailed, SessionExpired
 from fenqi.identity.models import User, WebSession
 from fenqi.identity.principal import Principal
 from fenqi.identity.service import principal_of
-from fenqi.identity.tokens import csrf_token_for, new_token, sha256_hex
+from fenqi.identity.tokens import csrf_token_for, new_token, same, sha256_hex
 from fenqi.kit.db import utcnow
 from fenqi.kit.settings import get_settings
 
@@ -61,30 +61,32 @@ def _secure() -> bool:
 def set_session_cookie(response: Response, token: str) -> None:
     response.set_cookie(SESSION_COOKIE, token, max_age=SESSION_HOURS * 3600, httponly=True, samesite="lax",
                         secure=_secure(), path="/")
-    response.delete_cookie(PRE_COOKIE, path="/")
 
 
 def clear_session_cookie(response: Response) -> None:
     response.delete_cookie(SESSION_COOKIE, path="/")
 
 
-def ensure_pre_cookie(request: Request, response: Response) -> str:
-    """The anonymous CSRF anchor of this browser, set on the response if the browser has none yet."""
-    anchor = request.cookies.get(PRE_COOKIE) or request.state.__dict__.get("_pre_anchor")
-    if not anchor:
-        anchor = new_token()
-        request.state._pre_anchor = anchor
-    response.set_cookie(PRE_COOKIE, anchor, max_age=3600, httponly=True, samesite="lax", secure=_secure(), path="/")
-    return anchor
-
-
 def csrf_token(request: Request) -> str:
-    """The token a page form must carry (hidden field `csrf_token`) or a script must send (X-CSRF-Token):
-    bound to the session cookie when signed in, else to the pre-session cookie; "" when there is neither."""
-    anchor = (
-        request.cookies.get(SESSION_COOKIE)
-        or request.state.__dict__.get("_session_token")
-        or request.cookies.get(PRE_COOKIE)
-        or request.state.__dict__.get("_pre_anchor")
-    )
-    return csrf_token_for(anchor) if anchor else ""
+    """The token a page form must carry (hidden field `csrf_token`) or a script must send (X-CSRF-Token).
+    Bound to the session cookie when signed in, else to the pre-session cookie, which is created here
+    when the browser has neither (persist_csrf_anchor then sets it on the response)."""
+    anchor = request.cookies.get(SESSION_COOKIE) or request.cookies.get(PRE_COOKIE)
+    if not anchor:
+        anchor = getattr(request.state, "csrf_anchor", None) or new_token()
+        request.state.csrf_anchor = anchor
+    return csrf_token_for(anchor)
+
+
+def persist_csrf_anchor(request: Request, response: Response) -> None:
+    anchor = getattr(request.state, "csrf_anchor", None)
+    if anchor:
+        response.set_cookie(PRE_COOKIE, anchor, max_age=SESSION_HOURS * 3600, httponly=True, samesite="lax",
+                            secure=_secure(), path="/")
+
+
+def check_csrf(request: Request, submitted: str | None) -> None:
+    """For forms that are not behind current_principal (the sign-in forms themselves)."""
+    anchor = request.cookies.get(SESSION_COOKIE) or request.cookies.get(PRE_COOKIE)
+    if not anchor or not submitted or not same(submitted, csrf_token_for(anchor)):
+        raise CsrfFailed()

@@ -8,7 +8,9 @@ from typing import Any
 from fastapi import Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
+from markupsafe import Markup
 
+from fenqi.identity.sessions import CSRF_FIELD, csrf_token, persist_csrf_anchor
 from fenqi.kit.web import request_language
 
 TEMPLATES = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
@@ -30,9 +32,14 @@ def render(request: Request, template: str, context: dict[str, Any], status_code
     def t(zh: str, en: str) -> str:
         return zh if lang == "zh" else en
 
+    # Every POST form carries the CSRF token: `{{ csrf_input }}` inside the <form> (or `csrf_token`).
+    token = csrf_token(request)
+    csrf_input = Markup('<input type="hidden" name="{}" value="{}">').format(CSRF_FIELD, token)
     response = TEMPLATES.TemplateResponse(
-        request, template, {"lang": lang, "t": t, **context}, status_code=status_code
+        request, template, {"lang": lang, "t": t, "csrf_token": token, "csrf_input": csrf_input, **context},
+        status_code=status_code,
     )
+    persist_csrf_anchor(request, response)
     if request.query_params.get("lang") in ("zh", "en"):
         response.set_cookie("lang", lang, samesite="lax")
     return response

@@ -1,0 +1,36 @@
+"""The only endpoints anyone may call without signing in, each with the reason it is public.
+
+Everything else must depend on `require_roles(...)` or `current_principal`; the role × route matrix
+test (tests/identity/test_route_matrix.py) walks every route of the app and fails on any route that is
+neither protected nor listed here, and on any entry here that no longer matches a route. Keep it short.
+"""
+
+from __future__ import annotations
+
+PUBLIC: dict[tuple[str, str], str] = {
+    ("GET", "/"): "home page: the plan calculator; no personal data, shoppers compare before signing in",
+    ("GET", "/healthz"): "liveness probe for load balancers; reveals only the version",
+    ("GET", "/openapi.json"): "the API description merchants integrate against",
+    ("GET", "/docs"): "interactive API documentation",
+    ("GET", "/docs/oauth2-redirect"): "part of the interactive API documentation",
+    ("GET", "/redoc"): "API documentation",
+    ("POST", "/api/v1/quotes"): "prices one plan from numbers only; no personal data",
+    ("GET", "/api/v1/plans"): "the plan menu for a price; no personal data",
+    ("GET", "/login"): "shopper sign-in form",
+    ("POST", "/login/code"): "sends a one-time code (CSRF-checked, rate-limited per number)",
+    ("GET", "/login/verify"): "one-time code form",
+    ("POST", "/login/verify"): "checks a one-time code (CSRF-checked, attempts limited)",
+    ("GET", "/login/staff"): "staff sign-in form",
+    ("POST", "/login/staff"): "checks a staff password (CSRF-checked, account locks after failures)",
+}
+
+# Path prefixes served by mounts (static files), public as a whole.
+PUBLIC_PREFIXES: dict[str, str] = {
+    "/static": "stylesheets, scripts, images and fonts of the pages",
+}
+
+
+def is_public(method: str, path: str) -> bool:
+    return (method.upper(), path) in PUBLIC or any(
+        path == p or path.startswith(p + "/") for p in PUBLIC_PREFIXES
+    )

@@ -1,0 +1,174 @@
+"""Sign-in pages through the real app: CSRF, staff passwords, shopper codes from the outbox, logout."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from fenqi.identity.models import AuditEntry, OtpChallenge, User
+from fenqi.identity.otp import MAX_CODES_PER_HOUR
+from fenqi.identity.service import create_user, latest_notification
+from fenqi.identity.sessions import SESSION_COOKIE
+
+_CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
+PHONE = "13912345678"
+
+
+def csrf_of(html: str) -> str:
+    match = _CSRF.search(html)
+    assert match, "the form carries no CSRF token"
+    return match.group(1)
+
+
+@pytest.fixture()
+def clerk(session: Session) -> User:
+    return create_user(session, role="clerk", display_name="李店员", username="li.clerk", password="till-pass-1",
+                       merchant_id=2)
+
+
+def staff_login(client: TestClient, username: str, password: str, next_path: str = "") -> object:
+    token = csrf_of(client.get("/login/staff").text)
+    return client.post("/login/staff", data={"username": username, "password": password, "csrf_token": token,
+                                             "next": next_path}, follow_redirects=False)
+
+
+def test_forms_have_labels_for_every_field(client: TestClient) -> None:
+    for path in ("/login", "/login/staff", "/login/verify?c=x"):
+        html = client.get(path).text
+        ids = re.findall(r'<input[^>]*\bid="([^"]+)"', html)
+        visible = [i for i in ids if not re.search(rf'<input[^>]*type="hidden"[^>]*id="{i}"', html)]
+        assert visible, path
+        for field in visible:
+            assert f'<label for="{field}"' in html, f"{path}: no label for #{field}"
+
+
+def test_pages_are_chinese_by_default_and_english_by_switch(client: TestClient) -> None:
+    assert "员工登录" in client.get("/login/staff").text
+    english = client.get("/login/staff", params={"lang": "en"}).text
+    assert "Staff sign-in" in english and 'lang="en"' in english
+
+
+def test_staff_login_sets_session_and_logout_revokes_it(client: TestClient, clerk: User, session: Session) -> None:
+    r = staff_login(client, "Li.Clerk", "till-pass-1", "/me")
+    assert r.status_code == 303 and r.headers["location"] == "/me"
+    token = client.cookies.get(SESSION_COOKIE)
+    assert token
+    me = client.get("/me")
+    assert me.status_code == 200 and "李店员" in me.text and "门店店员" in me.text
+    assert client.get("/api/v1/identity/me").json()["merchant_id"] == 2
+    out = client.post("/logout", data={"csrf_token": csrf_of(me.text)}, follow_redirects=False)
+    assert out.status_code == 303
+    client.cookies.set(SESSION_COOKIE, token)  # replaying the old cookie does not work
+    assert client.get("/api/v1/identity/me").status_code == 401
+    actions = session.scalars(select(AuditEntry.action).where(AuditEntry.actor_user_id == clerk.id)).all()
+    assert {"login", "logout"} <= set(actions)
+
+
+def test_cookie_post_without_csrf_token_is_refused(client: TestClient, clerk: User) -> None:
+    staff_login(client, "li.clerk", "till-pass-1")
+    r = client.post("/logout", follow_redirects=False)
+    assert r.status_code == 403 and r.json()["error"] == "csrf_failed"
+    r = client.post("/logout", data={"csrf_token": "forged"}, follow_redirects=False)
+    assert r.status_code == 403
+    assert client.get("/api/v1/identity/me").status_code == 200  # still signed in
+
+
+def test_login_form_itself_needs_the_token(client: TestClient, clerk: User) -> None:
+    r = client.post("/login/staff", data={"username": "li.clerk", "password": "till-pass-1"}, follow_redirects=False)
+    assert r.status_code == 403
+    assert SESSION_COOKIE not in client.cookies
+
+
+def test_wrong_password_and_lockout(client: TestClient, clerk: User) -> None:
+    for _ in range(5):
+        r = staff_login(client, "li.clerk", "wrong-password")
+        assert r.status_code in (401, 429)
+    assert "用户名或密码错误" in staff_login(client, "nobody", "whatever-1").text
+    locked = staff_login(client, "li.clerk", "till-pass-1")
+    assert locked.status_code == 429, "the right password is refused while the account is locked"
+
+
+def test_shopper_cannot_use_staff_login(client: TestClient, session: Session) -> None:
+    create_user(session, role="shopper", display_name="张三", username="zhang", password="shopper-pw-1")
+    assert staff_login(client, "zhang", "shopper-pw-1").status_code == 401
+
+
+def test_open_redirect_is_refused(client: TestClient, clerk: User) -> None:
+    r = staff_login(client, "li.clerk", "till-pass-1", "//evil.example/x")
+    assert r.headers["location"] == "/me"  # no /merchant console yet → the account page
+
+
+def shopper_code_login(client: TestClient, session: Session, phone: str = PHONE) -> object:
+    token = csrf_of(client.get("/login").text)
+    sent = client.post("/login/code", data={"phone": phone, "csrf_token": token}, follow_redirects=False)
+    assert sent.status_code == 303, sent.text
+    verify_url = sent.headers["location"]
+    sms = latest_notification(session, to=phone, template="login_code")
+    assert sms is not None and sms.to_masked == "139****5678"
+    code = re.search(r"\d{6}", sms.body).group(0)  # type: ignore[union-attr]
+    page = client.get(verify_url)
+    assert "139****5678" in page.text and PHONE not in page.text
+    ref = re.search(r'name="ref" value="([^"]+)"', page.text).group(1)  # type: ignore[union-attr]
+    return client.post("/login/verify", data={"ref": ref, "code": code, "csrf_token": csrf_of(page.text)},
+                       follow_redirects=False)
+
+
+def test_shopper_signs_in_with_code_from_outbox(client: TestClient, session: Session) -> None:
+    r = shopper_code_login(client, session)
+    assert r.status_code == 303
+    me = client.get("/api/v1/identity/me").json()
+    assert me["role"] == "shopper" and me["display_name"] == "139****5678"
+    user = session.get(User, me["user_id"])
+    assert user is not None and PHONE not in (user.phone_enc or "")  # encrypted at rest
+
+
+def test_code_is_single_use_and_guesses_are_limited(client: TestClient, session: Session) -> None:
+    token = csrf_of(client.get("/login").text)
+    sent = client.post("/login/code", data={"phone": PHONE, "csrf_token": token}, follow_redirects=False)
+    ref = sent.headers["location"].split("c=")[1]
+    sms = latest_notification(session, to=PHONE)
+    code = re.search(r"\d{6}", sms.body).group(0)  # type: ignore[union-attr]
+    wrong = "000000" if code != "000000" else "111111"
+    for _ in range(5):
+        r = client.post("/login/verify", data={"ref": ref, "code": wrong, "csrf_token": token})
+        assert r.status_code == 401 and "验证码错误" in r.text
+    # Five wrong guesses use up the challenge: even the right code no longer works.
+    r = client.post("/login/verify", data={"ref": ref, "code": code, "csrf_token": token}, follow_redirects=False)
+    assert r.status_code == 401
+    challenge = session.scalar(select(OtpChallenge).where(OtpChallenge.ref == ref))
+    assert challenge is not None and challenge.attempts == 5
+
+
+def test_codes_per_number_are_rate_limited(client: TestClient) -> None:
+    token = csrf_of(client.get("/login").text)
+    for _ in range(MAX_CODES_PER_HOUR):
+        assert client.post("/login/code", data={"phone": PHONE, "csrf_token": token},
+                           follow_redirects=False).status_code == 303
+    r = client.post("/login/code", data={"phone": PHONE, "csrf_token": token}, follow_redirects=False)
+    assert r.status_code == 429
+
+
+def test_bad_phone_number_is_shown_on_the_form(client: TestClient) -> None:
+    token = csrf_of(client.get("/login").text)
+    r = client.post("/login/code", data={"phone": "12345", "csrf_token": token}, params={"lang": "en"})
+    assert r.status_code == 400 and "Invalid mobile number" in r.text
+
+
+def test_browser_gets_sign_in_form_with_401(client: TestClient) -> None:
+    r = client.get("/ops/audit", headers={"accept": "text/html"})
+    assert r.status_code == 401
+    assert 'id="staff-login"' in r.text and 'value="/ops/audit"' in r.text
+    assert client.get("/ops/audit").json()["error"] == "unauthorized"
+
+
+def test_outbox_page_masks_recipients(client: TestClient, session: Session, auth_headers: object) -> None:
+    shopper_code_login(client, session)
+    client.cookies.clear()
+    headers = auth_headers("collector")  # type: ignore[operator]
+    page = client.get("/ops/notifications", headers=headers)
+    assert page.status_code == 200
+    assert "139****5678" in page.text and PHONE not in page.text
