@@ -24,7 +24,7 @@ os.environ.setdefault("FENQI_ENV", "test")
 
 from fenqi.kit import db as kit_db  # noqa: E402
 from fenqi.kit.migrate import upgrade  # noqa: E402
-from fenqi.kit.web import get_session  # noqa: E402
+from fenqi.kit.web import get_lazy_session, get_session  # noqa: E402
 
 IS_POSTGRES = TEST_URL.startswith("postgresql")
 
@@ -70,6 +70,7 @@ def client(session: Session) -> Iterator[TestClient]:
         session.flush()
 
     app.dependency_overrides[get_session] = _session
+    app.dependency_overrides[get_lazy_session] = _session
     with TestClient(app, raise_server_exceptions=False) as c:
         yield c
 

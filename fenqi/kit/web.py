@@ -3,9 +3,10 @@ and the caller's language."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 
 from fastapi import Request
+from starlette.concurrency import run_in_threadpool
 
 from fenqi.kit.db import Session, new_session
 from fenqi.kit.i18n import pick_language
@@ -29,3 +30,23 @@ def request_language(request: Request) -> str:
         request.headers.get("accept-language"),
         request.query_params.get("lang") or request.cookies.get("lang"),
     )
+
+
+async def get_lazy_session() -> AsyncIterator[Session]:
+    """For async endpoints that rarely touch the database: the session is created on the event loop
+    (no I/O until first used), and only a session that did connect is committed, in the thread pool.
+    Saves the two thread-pool hops of `get_session` on the fast path."""
+    session = new_session()
+    try:
+        yield session
+        if session.in_transaction():
+            await run_in_threadpool(session.commit)
+    except BaseException:
+        if session.in_transaction():
+            await run_in_threadpool(session.rollback)
+        raise
+    finally:
+        if session.in_transaction():
+            await run_in_threadpool(session.close)
+        else:
+            session.close()

@@ -8,13 +8,24 @@ from typing import Any
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict
+from sqlalchemy import select
 from starlette.concurrency import run_in_threadpool
 
+from fenqi.identity.deps import Principal, require_roles
+from fenqi.identity.service import audit
+from fenqi.kit.clock import business_date
 from fenqi.kit.db import Session
-from fenqi.kit.money import fmt_yuan, parse_yuan
-from fenqi.kit.web import get_session
+from fenqi.kit.money import fmt_yuan, from_fen, parse_yuan
+from fenqi.kit.web import get_lazy_session, get_session
 from fenqi.pricing.errors import InvalidPrice
-from fenqi.pricing.service import menu_for_price, quote_from_input, read_business_date
+from fenqi.pricing.models import Product
+from fenqi.pricing.schemas import ProductIn, product_json
+from fenqi.pricing.service import (
+    create_product,
+    menu_for_price,
+    quote_from_input,
+    set_product_active,
+)
 
 router = APIRouter(prefix="/api/v1", tags=["pricing"])
 
@@ -43,26 +54,61 @@ class QuoteIn(BaseModel):
 
 
 @router.post("/quotes", summary="Price one plan: schedule, totals and APR")
-async def create_quote(body: QuoteIn) -> JSONResponse:
+async def create_quote(body: QuoteIn, session: Session = Depends(get_lazy_session)) -> JSONResponse:
     # Values go through the domain's own strict parsing (not pydantic coercion) so that the CLI
     # and the API refuse exactly the same input with exactly the same errors. Pricing is pure and
     # takes a fraction of a millisecond, so it runs on the event loop; only a quote without a start
-    # date needs the database (for the business date), and that read goes to the thread pool.
+    # date touches the database (the session connects lazily), and that read goes to the thread pool.
     fields = body.model_dump()
-    today = None if fields["start"] else await run_in_threadpool(read_business_date)
+    today = None if fields["start"] else await run_in_threadpool(business_date, session)
     # The result is already JSON-ready (strings and ints): returned as is, not re-encoded field by field.
     return JSONResponse(quote_from_input(None, today=today, **fields).to_json())
 
 
 @router.get("/plans", summary="The plan menu for a price: every product × term with APR")
 def list_plans(
-    price: str = Query(..., description="Price in yuan, e.g. 5999.00"),
+    price: str | None = Query(None, description="Price in yuan, e.g. 5999.00 (or give sku)"),
     down_payment: str | None = Query(None, description="Optional down payment in yuan"),
+    sku: str | None = Query(None, description="A catalog SKU code: its price is used"),
     session: Session = Depends(get_session),
 ) -> dict[str, Any]:
+    if sku is not None:
+        from fenqi.catalog.service import get_sku
+
+        item = get_sku(session, sku)
+        price = str(from_fen(item.price_fen))
+    if price is None:
+        raise InvalidPrice()
     price_d = parse_yuan(price, field="price")
     if price_d <= 0:
         raise InvalidPrice()
     down = parse_yuan(down_payment, field="down_payment") if down_payment is not None else None
     options = menu_for_price(session, price_d, down)
-    return {"price": fmt_yuan(price_d), "plans": [o.to_json() for o in options]}
+    body: dict[str, Any] = {"price": fmt_yuan(price_d), "plans": [o.to_json() for o in options]}
+    if sku is not None:
+        body["sku"] = item.to_json()
+    return body
+
+
+@router.get("/products", summary="Installment products (public: the terms any shopper may be offered)")
+def list_products(session: Session = Depends(get_session)) -> dict[str, Any]:
+    rows = session.scalars(select(Product).order_by(Product.code))
+    return {"products": [product_json(p) for p in rows]}
+
+
+@router.post("/products", status_code=201, summary="Create an installment product (admin)")
+def add_product(
+    body: ProductIn, session: Session = Depends(get_session), who: Principal = Depends(require_roles("admin"))
+) -> dict[str, Any]:
+    product = create_product(session, body)
+    audit(session, actor_user_id=who.user_id, action="product.create", subject=product.code)
+    return product_json(product)
+
+
+@router.post("/products/{code}/deactivate", summary="Stop offering a product (admin)")
+def deactivate_product(
+    code: str, session: Session = Depends(get_session), who: Principal = Depends(require_roles("admin"))
+) -> dict[str, Any]:
+    product = set_product_active(session, code, False)
+    audit(session, actor_user_id=who.user_id, action="product.deactivate", subject=code)
+    return product_json(product)

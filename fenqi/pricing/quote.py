@@ -143,11 +143,11 @@ def make_request(
     term_i = parse_term(term)
     rate = parse_rate(annual_rate if annual_rate is not None else "0", field="annual_rate")
     fee = parse_rate(fee_rate if fee_rate is not None else "0", field="fee_rate")
-    _check_rates_fit_method(method_e, rate, fee)
+    check_rates_fit_method(method_e, rate, fee)
     return QuoteRequest(price_d, down, term_i, method_e, rate, fee, parse_start(start, today))
 
 
-def _check_rates_fit_method(method: Method, annual_rate: Decimal, fee_rate: Decimal) -> None:
+def check_rates_fit_method(method: Method, annual_rate: Decimal, fee_rate: Decimal) -> None:
     # A rate the method does not use would be silently ignored; refusing it avoids a misleading quote.
     if method is Method.FLAT_FEE and annual_rate:
         raise RateNotApplicable(

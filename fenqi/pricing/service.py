@@ -9,14 +9,18 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from fenqi.kit.clock import business_date
-from fenqi.kit.db import session_scope
-from fenqi.kit.errors import NotFound
-from fenqi.kit.money import from_fen
+from fenqi.kit.errors import Conflict, InvalidInput, NotFound
+from fenqi.kit.money import ZERO, from_fen, parse_rate, parse_yuan, to_fen
 from fenqi.kit.settings import get_settings
+from fenqi.pricing.errors import InvalidTerm
 from fenqi.pricing.menu import PlanOption, ProductSpec, plan_menu
 from fenqi.pricing.models import Product
-from fenqi.pricing.quote import Quote, make_request, quote
+from fenqi.pricing.quote import MAX_TERM, Quote, check_rates_fit_method, make_request, parse_method, quote
 from fenqi.pricing.schedule import Method
+from fenqi.pricing.schemas import ProductIn
+
+RATE_FIELDS = ("annual_rate", "fee_rate", "down_payment_min_pct", "down_payment_max_pct", "funder_rate",
+               "penalty_daily_rate", "prepayment_fee_rate")
 
 
 def to_spec(product: Product) -> ProductSpec:
@@ -64,11 +68,6 @@ def quote_from_input(session: Session | None, today: date | None = None, **raw: 
     return quote(make_request(today=today, **raw), get_settings().apr_cap)
 
 
-def read_business_date() -> date:
-    """The business date in a short transaction of its own (for callers without a session)."""
-    with session_scope() as session:
-        return business_date(session)
-
 
 DEMO_PRODUCTS: list[dict[str, object]] = [
     {
@@ -92,6 +91,50 @@ DEMO_PRODUCTS: list[dict[str, object]] = [
         "funder_rate": Decimal("0.08"), "down_payment_min_pct": Decimal("0.10"),
     },
 ]
+
+
+def create_product(session: Session, data: ProductIn) -> Product:
+    """Validate a product as the pricing engine will use it, then store it."""
+    if session.scalar(select(Product.id).where(Product.code == data.code)) is not None:
+        raise Conflict(f"product {data.code}")
+    method = parse_method(data.method)
+    if any(not 1 <= t <= MAX_TERM for t in data.terms):
+        raise InvalidTerm()
+    rates = {f: parse_rate(getattr(data, f), field=f) for f in RATE_FIELDS}
+    amounts = {f: parse_yuan(getattr(data, f), field=f) for f in ("financed_min", "financed_max", "late_fee")}
+    if not rates["down_payment_min_pct"] <= rates["down_payment_max_pct"] < 1:
+        raise InvalidInput("down_payment_min_pct ≤ down_payment_max_pct < 1")
+    if not ZERO < amounts["financed_min"] <= amounts["financed_max"]:
+        raise InvalidInput("0 < financed_min ≤ financed_max")
+    if data.valid_from and data.valid_to and data.valid_to < data.valid_from:
+        raise InvalidInput("valid_from ≤ valid_to")
+    check_rates_fit_method(method, rates["annual_rate"], rates["fee_rate"])
+    if (method is Method.INTEREST_FREE) != (data.cost_bearer == "merchant"):
+        raise InvalidInput("cost_bearer is 'merchant' exactly for interest-free products")
+    # A term whose plans would breach the APR cap could never be offered: refuse the product now
+    # rather than let the menu silently drop it.
+    spec_terms = sorted(set(data.terms))
+    for term in spec_terms:
+        probe = make_request(price=amounts["financed_max"], term=term, method=method.value,
+                             annual_rate=rates["annual_rate"], fee_rate=rates["fee_rate"], today=date(2026, 1, 1))
+        quote(probe, get_settings().apr_cap)
+    product = Product(
+        code=data.code, name_zh=data.name_zh, name_en=data.name_en, method=method.value, terms=spec_terms,
+        cost_bearer=data.cost_bearer, valid_from=data.valid_from, valid_to=data.valid_to,
+        grace_days=data.grace_days, prepayment_interest_rule=data.prepayment_interest_rule,
+        financed_min_fen=to_fen(amounts["financed_min"]), financed_max_fen=to_fen(amounts["financed_max"]),
+        late_fee_fen=to_fen(amounts["late_fee"]), **rates,
+    )
+    session.add(product)
+    session.flush()
+    return product
+
+
+def set_product_active(session: Session, code: str, active: bool) -> Product:
+    product = get_product(session, code)
+    product.active = active
+    session.flush()
+    return product
 
 
 def seed_products(session: Session) -> None:
