@@ -16,6 +16,7 @@ PUBLIC: dict[tuple[str, str], str] = {
     ("GET", "/redoc"): "API documentation",
     ("POST", "/api/v1/quotes"): "prices one plan from numbers only; no personal data",
     ("GET", "/api/v1/plans"): "the plan menu for a price; no personal data",
+    ("GET", "/api/v1/products"): "the installment products' published terms; no personal data",
     ("GET", "/login"): "shopper sign-in form",
     ("POST", "/login/code"): "sends a one-time code (CSRF-checked, rate-limited per number)",
     ("GET", "/login/verify"): "one-time code form",
