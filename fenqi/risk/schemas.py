@@ -118,7 +118,17 @@ class Decision(BaseModel):
     rules_version: str
     bureau_provider: str | None = None
     review_status: Literal["none", "pending", "approved", "declined"] = "none"
+    review_note: str = ""
     decided_at: datetime | None = None
+
+    @property
+    def final_outcome(self) -> Outcome:
+        """The outcome after any manual review: a referred decision becomes approve or decline."""
+        if self.review_status == "approved":
+            return "approve"
+        if self.review_status == "declined":
+            return "decline"
+        return self.outcome
 
     @property
     def allowed_product_codes(self) -> list[str]:
@@ -131,4 +141,38 @@ class Decision(BaseModel):
         """The API form: the limit in yuan, everything else as is."""
         data = self.model_dump(mode="json", exclude={"credit_limit_fen"})
         data["credit_limit"] = fmt_yuan(from_fen(self.credit_limit_fen))
+        data["final_outcome"] = self.final_outcome
         return data
+
+
+# Amount fields as they appear in JSON (yuan strings) and in RiskInput (integer fen).
+MONEY_FIELDS = {"monthly_income": "monthly_income_fen", "price": "price_fen", "financed": "financed_fen",
+                "installment": "installment_fen"}
+
+
+def input_from_json(data: dict[str, Any]) -> RiskInput:
+    """A RiskInput from its JSON form (amounts in yuan, "8000.00"); bad input raises InvalidInput."""
+    from pydantic import ValidationError
+
+    from fenqi.kit.errors import InvalidInput
+    from fenqi.kit.money import parse_yuan, to_fen
+
+    values = dict(data)
+    for yuan_key, fen_key in MONEY_FIELDS.items():
+        if yuan_key in values:
+            raw = values.pop(yuan_key)
+            if raw is not None:
+                values[fen_key] = to_fen(parse_yuan(raw, field=yuan_key))
+    try:
+        return RiskInput.model_validate(values)
+    except ValidationError as exc:
+        fields = sorted({".".join(str(p) for p in e.get("loc", ())) for e in exc.errors()})
+        raise InvalidInput(", ".join(f.replace("_fen", "") for f in fields)) from None
+
+
+def input_to_json(inp: RiskInput) -> dict[str, Any]:
+    """The JSON form of a RiskInput: amounts in yuan strings."""
+    data = inp.model_dump(mode="json")
+    for yuan_key, fen_key in MONEY_FIELDS.items():
+        data[yuan_key] = fmt_yuan(from_fen(data.pop(fen_key)))
+    return data

@@ -1,28 +1,325 @@
-"""Credit decisions: rules, then the scorecard, then the grade, limit and allowed plans.
+"""Credit decisions: look up the facts (bureau, risk list, velocity), evaluate, store; re-run a stored
+decision; the manual review queue; the risk list.
 
-This first version applies only the age and student rules; the full engine replaces it.
+Services take a Session and never commit; the request or job boundary does.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from functools import lru_cache
+from typing import Any
+
+from sqlalchemy import and_, case, func, literal, or_, select
 from sqlalchemy.orm import Session
 
 from fenqi.kit.db import utcnow
-from fenqi.risk.schemas import Decision, Reason, RiskInput, RuleHit
+from fenqi.kit.errors import Conflict, DomainError, InvalidInput, NotFound
+from fenqi.kit.log import log
+from fenqi.risk import policy as policies
+from fenqi.risk import scorecard
+from fenqi.risk.bureau import BureauProvider, BureauReport, get_provider
+from fenqi.risk.engine import Evaluation, evaluate
+from fenqi.risk.models import RiskDecision, RiskListEntry
+from fenqi.risk.rules import Facts
+from fenqi.risk.schemas import AllowedPlan, Decision, Reason, RiskInput, RuleHit
+
+LIST_KINDS = ("id", "phone", "device")
 
 
-def decide(session: Session, inp: RiskInput) -> Decision:
-    """Decide one application. Does not commit; the caller's transaction does."""
-    hits: list[RuleHit] = []
-    if not 18 <= inp.age <= 60:
-        hits.append(RuleHit(code="age_out_of_range", severity="hard", zh="年龄不在 18 至 60 岁之间",
-                            en="Age is outside 18 to 60", detail={"age": inp.age}))
-    if inp.is_full_time_student:
-        hits.append(RuleHit(code="full_time_student", severity="hard", zh="不向全日制在校学生提供分期",
-                            en="No installment credit for full-time students"))
-    reasons = [Reason(code=h.code, zh=h.zh, en=h.en) for h in hits][:4]
-    return Decision(
-        outcome="decline" if hits else "approve",
-        score=None, grade=None if hits else "C", credit_limit_fen=0 if hits else inp.financed_fen,
-        reasons=reasons, rules_fired=hits, model_version="none", rules_version="none", decided_at=utcnow(),
+class DecisionNotFound(NotFound):
+    code = "risk_decision_not_found"
+    zh = "未找到风控决策：{detail}"
+    en = "No credit decision {detail}"
+
+
+class NotPendingReview(Conflict):
+    code = "risk_review_not_pending"
+    zh = "该决策不在待人工审核状态"
+    en = "This decision is not waiting for a manual review"
+
+
+# --- facts -------------------------------------------------------------------------------------------
+
+
+@lru_cache(maxsize=1)
+def _provider() -> BureauProvider:
+    return get_provider()
+
+
+def bureau_report(id_hash: str, provider: BureauProvider | None = None) -> BureauReport | None:
+    """The bureau's report, or None when it cannot answer (the decision is then referred, not failed)."""
+    try:
+        return (provider or _provider()).report(id_hash)
+    except Exception as exc:  # any provider failure: a person decides instead
+        log.warning("risk.bureau.unavailable", error=type(exc).__name__)
+        return None
+
+
+def listed(session: Session, inp: RiskInput) -> list[str]:
+    pairs = [("id", inp.id_hash), ("phone", inp.phone_hash)]
+    if inp.device_imei:
+        pairs.append(("device", inp.device_imei))
+    match = or_(*(and_(RiskListEntry.kind == k, RiskListEntry.value == v) for k, v in pairs))
+    kinds = set(session.scalars(select(RiskListEntry.kind).where(match)))
+    return [k for k in LIST_KINDS if k in kinds]
+
+
+def velocity(session: Session, inp: RiskInput, since: datetime) -> dict[str, int]:
+    """Earlier decisions in the window by the same ID, phone or device (a re-decision of the same
+    application is not another application)."""
+    d = RiskDecision
+    same_device = d.device_imei == inp.device_imei if inp.device_imei else None
+    conditions = [d.id_hash == inp.id_hash, d.phone_hash == inp.phone_hash]
+    if same_device is not None:
+        conditions.append(same_device)
+    query = select(
+        func.coalesce(func.sum(case((d.id_hash == inp.id_hash, 1), else_=0)), 0),
+        func.coalesce(func.sum(case((d.phone_hash == inp.phone_hash, 1), else_=0)), 0),
+        func.coalesce(func.sum(case((same_device, 1), else_=0)), 0) if same_device is not None else literal(0),
+    ).where(d.decided_at >= since, or_(*conditions))
+    if inp.application_id is not None:
+        query = query.where(or_(d.application_id.is_(None), d.application_id != inp.application_id))
+    id_n, phone_n, device_n = session.execute(query).one()
+    return {"id": int(id_n), "phone": int(phone_n), "device": int(device_n)}
+
+
+def gather_facts(session: Session, inp: RiskInput, now: datetime, window_minutes: int) -> Facts:
+    return Facts(
+        bureau=bureau_report(inp.id_hash),
+        blacklist=listed(session, inp),
+        velocity=velocity(session, inp, now - timedelta(minutes=window_minutes)),
     )
+
+
+# --- decisions ---------------------------------------------------------------------------------------
+
+
+def decide(session: Session, inp: RiskInput, *, now: datetime | None = None) -> Decision:
+    """Decide one application and store the decision (with its inputs and facts). Does not commit."""
+    now = now or utcnow()
+    policy = policies.active_policy(session)
+    card = scorecard.load()
+    facts = gather_facts(session, inp, now, policy.velocity_window_minutes)
+    result = evaluate(inp, facts, policy, card)
+    row = RiskDecision(
+        decided_at=now, application_id=inp.application_id, merchant_id=inp.merchant_id,
+        id_hash=inp.id_hash, phone_hash=inp.phone_hash, device_imei=inp.device_imei,
+        outcome=result.outcome, score=result.score, probability_of_default=str(result.probability_of_default),
+        grade=result.grade, credit_limit_fen=result.credit_limit_fen,
+        allowed_plans=[p.model_dump() for p in result.allowed_plans],
+        reasons=[r.model_dump() for r in result.reasons],
+        rules_fired=[h.model_dump(mode="json") for h in result.rules_fired],
+        points=result.points, inputs=inp.model_dump(mode="json"), facts=facts.model_dump(mode="json"),
+        model_version=card.version, rules_version=policy.version,
+        bureau_provider=facts.bureau.provider if facts.bureau else None,
+        review_status="pending" if result.outcome == "refer" else "none",
+    )
+    session.add(row)
+    session.flush()
+    log.info("risk.decision", decision_id=row.id, outcome=row.outcome, score=row.score, grade=row.grade)
+    return to_decision(row)
+
+
+def to_decision(row: RiskDecision) -> Decision:
+    return Decision(
+        id=row.id, outcome=row.outcome,
+        score=row.score, probability_of_default=row.probability_of_default,
+        grade=row.grade,
+        credit_limit_fen=row.credit_limit_fen,
+        allowed_plans=[AllowedPlan.model_validate(p) for p in row.allowed_plans],
+        reasons=[Reason.model_validate(r) for r in row.reasons],
+        rules_fired=[RuleHit.model_validate(h) for h in row.rules_fired],
+        model_version=row.model_version, rules_version=row.rules_version, bureau_provider=row.bureau_provider,
+        review_status=row.review_status,
+        review_note=row.review_note, decided_at=row.decided_at,
+    )
+
+
+def _row(session: Session, decision_id: int) -> RiskDecision:
+    row = session.get(RiskDecision, decision_id)
+    if row is None:
+        raise DecisionNotFound(str(decision_id))
+    return row
+
+
+def get_decision(session: Session, decision_id: int) -> Decision:
+    return to_decision(_row(session, decision_id))
+
+
+def latest_for_application(session: Session, application_id: int) -> Decision | None:
+    row = session.scalar(
+        select(RiskDecision).where(RiskDecision.application_id == application_id).order_by(RiskDecision.id.desc())
+    )
+    return to_decision(row) if row is not None else None
+
+
+def latest_for_application_hash(session: Session, id_hash: str) -> int:
+    """The id of the newest decision for an ID hash (risk officers look a shopper up by it)."""
+    found = session.scalar(
+        select(RiskDecision.id).where(RiskDecision.id_hash == id_hash).order_by(RiskDecision.id.desc()).limit(1)
+    )
+    if found is None:
+        raise DecisionNotFound(id_hash[:8])
+    return found
+
+
+@dataclass(frozen=True, slots=True)
+class Explanation:
+    """A decision with the working shown: the features' bins and points."""
+
+    decision: Decision
+    points: dict[str, int]
+    bins: dict[str, str]
+    facts: Facts
+
+
+def explain(session: Session, inp: RiskInput, *, now: datetime | None = None) -> Explanation:
+    """Evaluate without storing (the CLI's `score` and risk officers' what-if)."""
+    now = now or utcnow()
+    policy = policies.active_policy(session)
+    card = scorecard.load()
+    facts = gather_facts(session, inp, now, policy.velocity_window_minutes)
+    result = evaluate(inp, facts, policy, card)
+    return Explanation(_from_evaluation(result, card.version, policy.version, facts, now), result.points,
+                       result.bins, facts)
+
+
+def _from_evaluation(result: Evaluation, model: str, rules: str, facts: Facts, now: datetime) -> Decision:
+    return Decision(
+        outcome=result.outcome, score=result.score, probability_of_default=str(result.probability_of_default),
+        grade=result.grade, credit_limit_fen=result.credit_limit_fen, allowed_plans=result.allowed_plans,
+        reasons=result.reasons, rules_fired=result.rules_fired, model_version=model, rules_version=rules,
+        bureau_provider=facts.bureau.provider if facts.bureau else None, decided_at=now,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Replay:
+    stored: Decision
+    replayed: Decision
+    differences: list[str]
+
+    @property
+    def reproduced(self) -> bool:
+        return not self.differences
+
+
+_COMPARED = ("outcome", "score", "probability_of_default", "grade", "credit_limit_fen", "allowed_plans", "reasons",
+             "rules_fired")
+
+
+def replay(session: Session, decision_id: int) -> Replay:
+    """Make a stored decision again from its stored input and facts, with the policy and model versions
+    it names, and say what (if anything) came out differently."""
+    row = _row(session, decision_id)
+    stored = to_decision(row)
+    facts = Facts.model_validate(row.facts)
+    result = evaluate(
+        RiskInput.model_validate(row.inputs), facts, policies.policy_version(session, row.rules_version),
+        scorecard.load(row.model_version),
+    )
+    again = _from_evaluation(result, row.model_version, row.rules_version, facts, row.decided_at)
+    differences = [f for f in _COMPARED if getattr(stored, f) != getattr(again, f)]
+    if result.points != row.points:
+        differences.append("points")
+    return Replay(stored, again, differences)
+
+
+# --- manual review -----------------------------------------------------------------------------------
+
+ReviewHandler = Callable[[Session, Decision], None]
+_review_handlers: list[ReviewHandler] = []
+
+
+def on_review(handler: ReviewHandler) -> ReviewHandler:
+    """Register `handler(session, decision)` to run when a referred decision is approved or declined
+    (origination uses it to move the application on, without risk importing origination)."""
+    _review_handlers.append(handler)
+    return handler
+
+
+def review_queue(session: Session, *, status: str = "pending", limit: int = 50, offset: int = 0) -> list[Decision]:
+    if status not in ("pending", "approved", "declined"):
+        raise InvalidInput(f"status {status}")
+    order = RiskDecision.decided_at.asc() if status == "pending" else RiskDecision.reviewed_at.desc()
+    rows = session.scalars(
+        select(RiskDecision).where(RiskDecision.review_status == status).order_by(order, RiskDecision.id)
+        .limit(min(max(limit, 1), 200)).offset(max(offset, 0))
+    )
+    return [to_decision(r) for r in rows]
+
+
+def review(session: Session, decision_id: int, *, approve: bool, note: str, reviewer_id: int | None) -> Decision:
+    """A risk officer's verdict on a referred decision; the note is required and kept with it."""
+    note = note.strip()
+    if not note:
+        raise InvalidInput("note")
+    # Locked so that two officers cannot both decide the same case.
+    row = session.scalar(select(RiskDecision).where(RiskDecision.id == decision_id).with_for_update())
+    if row is None:
+        raise DecisionNotFound(str(decision_id))
+    if row.review_status != "pending":
+        raise NotPendingReview()
+    row.review_status = "approved" if approve else "declined"
+    row.review_note = note[:2000]
+    row.reviewed_by = reviewer_id
+    row.reviewed_at = utcnow()
+    session.flush()
+    audit_action(session, reviewer_id, f"risk.review.{row.review_status}", f"risk_decision:{row.id}")
+    decision = to_decision(row)
+    for handler in _review_handlers:
+        handler(session, decision)
+    return decision
+
+
+def audit_action(session: Session, actor: int | None, action: str, subject: str, detail: str = "") -> None:
+    from fenqi.identity.service import audit
+
+    audit(session, actor_user_id=actor, action=action, subject=subject, detail=detail)
+
+
+# --- the risk list -----------------------------------------------------------------------------------
+
+
+def add_to_list(session: Session, *, kind: str, value: str, reason: str = "", actor_user_id: int | None = None
+                ) -> RiskListEntry:
+    """List an identifier: kind `id` or `phone` take the blind-index hash, `device` the IMEI."""
+    if kind not in LIST_KINDS:
+        raise InvalidInput(f"kind {kind}")
+    value = value.strip()
+    valid = value.isdigit() and 14 <= len(value) <= 20 if kind == "device" else 8 <= len(value) <= 128
+    if not valid:
+        raise InvalidInput("value")
+    existing = session.scalar(select(RiskListEntry).where(RiskListEntry.kind == kind, RiskListEntry.value == value))
+    if existing is not None:
+        return existing
+    entry = RiskListEntry(kind=kind, value=value, reason=reason, created_by=actor_user_id)
+    session.add(entry)
+    session.flush()
+    audit_action(session, actor_user_id, "risk.list.add", f"risk_list_entry:{entry.id}", kind)
+    return entry
+
+
+def remove_from_list(session: Session, entry_id: int, *, actor_user_id: int | None = None) -> None:
+    entry = session.get(RiskListEntry, entry_id)
+    if entry is None:
+        raise NotFound(f"risk list entry {entry_id}")
+    session.delete(entry)
+    session.flush()
+    audit_action(session, actor_user_id, "risk.list.remove", f"risk_list_entry:{entry_id}", entry.kind)
+
+
+def list_entries(session: Session, *, limit: int = 100) -> list[RiskListEntry]:
+    return list(session.scalars(select(RiskListEntry).order_by(RiskListEntry.id.desc()).limit(limit)))
+
+
+def policy_summary(session: Session) -> dict[str, Any]:
+    p = policies.active_policy(session)
+    return p.model_dump(mode="json")
+
+
+__all__ = ["Decision", "DomainError", "RiskInput", "decide", "explain", "get_decision", "replay", "review",
+           "review_queue"]

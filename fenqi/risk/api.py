@@ -1,0 +1,175 @@
+"""HTTP for risk officers: decisions (make, explain, look up, re-run), the review queue, the policy
+versions, the risk list and the model. Origination calls `fenqi.risk.service.decide` directly."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from fastapi import APIRouter, Depends, Query
+from pydantic import BaseModel, ConfigDict, Field
+
+from fenqi.identity.deps import Principal, require_roles
+from fenqi.kit.db import Session
+from fenqi.kit.web import get_session
+from fenqi.risk import policy as policies
+from fenqi.risk import scorecard, service
+from fenqi.risk.schemas import input_from_json
+
+router = APIRouter(prefix="/api/v1/risk", tags=["risk"])
+officer = require_roles("risk_officer")
+
+_EXAMPLE: dict[str, Any] = {
+    "age": 32, "is_full_time_student": False, "employment": "employed", "employment_years": 4,
+    "monthly_income": "12000.00", "housing": "rent", "bank_account": "salary", "savings": "5k_20k",
+    "assets": "none", "existing_loans": 0, "open_loans": 0, "price": "5999.00", "financed": "4999.00",
+    "installment": "444.17", "term": 12, "product_code": "EI-12", "id_hash": "9f2c…(blind index)",
+    "phone_hash": "41ab…(blind index)", "device_imei": "356938035643809",
+}
+
+
+class RiskInputIn(BaseModel):
+    """An application as the risk engine sees it; amounts in yuan. Fields as in fenqi.risk.schemas.RiskInput."""
+
+    model_config = ConfigDict(extra="allow", json_schema_extra={"example": _EXAMPLE})
+
+    age: int
+    monthly_income: str | int
+    financed: str | int
+    installment: str | int
+    term: int
+    id_hash: str
+    phone_hash: str
+
+
+def _parse(body: RiskInputIn) -> Any:
+    return input_from_json(body.model_dump())
+
+
+@router.post("/decisions", summary="Decide an application and store the decision")
+def create_decision(
+    body: RiskInputIn, session: Session = Depends(get_session), who: Principal = Depends(officer)
+) -> dict[str, Any]:
+    return service.decide(session, _parse(body)).to_json()
+
+
+@router.post("/decisions/explain", summary="What the engine would decide, with points per feature (not stored)")
+def explain_decision(
+    body: RiskInputIn, session: Session = Depends(get_session), who: Principal = Depends(officer)
+) -> dict[str, Any]:
+    result = service.explain(session, _parse(body))
+    return {**result.decision.to_json(), "points": result.points, "bins": result.bins,
+            "facts": result.facts.model_dump(mode="json")}
+
+
+@router.get("/decisions/{decision_id}", summary="A stored decision")
+def read_decision(
+    decision_id: int, session: Session = Depends(get_session), who: Principal = Depends(officer)
+) -> dict[str, Any]:
+    return service.get_decision(session, decision_id).to_json()
+
+
+@router.post("/decisions/{decision_id}/replay", summary="Re-run a stored decision and compare")
+def replay_decision(
+    decision_id: int, session: Session = Depends(get_session), who: Principal = Depends(officer)
+) -> dict[str, Any]:
+    result = service.replay(session, decision_id)
+    return {"reproduced": result.reproduced, "differences": result.differences,
+            "stored": result.stored.to_json(), "replayed": result.replayed.to_json()}
+
+
+@router.get("/reviews", summary="The manual review queue (oldest first)")
+def list_reviews(
+    status: Literal["pending", "approved", "declined"] = "pending",
+    limit: int = Query(50, ge=1, le=200),
+    offset: int = Query(0, ge=0),
+    session: Session = Depends(get_session),
+    who: Principal = Depends(officer),
+) -> dict[str, Any]:
+    items = service.review_queue(session, status=status, limit=limit, offset=offset)
+    return {"status": status, "items": [d.to_json() for d in items]}
+
+
+class ReviewIn(BaseModel):
+    verdict: Literal["approve", "decline"]
+    note: str = Field(min_length=1, max_length=2000)
+
+
+@router.post("/reviews/{decision_id}", summary="Approve or decline a referred decision, with a note")
+def review_decision(
+    decision_id: int, body: ReviewIn, session: Session = Depends(get_session), who: Principal = Depends(officer)
+) -> dict[str, Any]:
+    decision = service.review(
+        session, decision_id, approve=body.verdict == "approve", note=body.note, reviewer_id=who.user_id
+    )
+    return decision.to_json()
+
+
+@router.get("/rules", summary="The active rules version and every stored version")
+def read_rules(session: Session = Depends(get_session), who: Principal = Depends(officer)) -> dict[str, Any]:
+    return {
+        "active": policies.active_policy(session).model_dump(mode="json"),
+        "versions": [
+            {"version": v.version, "active": v.active, "note": v.note, "created_at": v.created_at.isoformat()}
+            for v in policies.list_versions(session)
+        ],
+    }
+
+
+class PolicyIn(BaseModel):
+    config: dict[str, Any]
+    note: str = ""
+
+
+@router.post("/rules", summary="Publish a new rules version and make it active", status_code=201)
+def publish_rules(
+    body: PolicyIn, session: Session = Depends(get_session), who: Principal = Depends(officer)
+) -> dict[str, Any]:
+    published = policies.publish(session, body.config, note=body.note, actor_user_id=who.user_id)
+    service.audit_action(session, who.user_id, "risk.rules.publish", f"risk_policy:{published.version}")
+    return published.model_dump(mode="json")
+
+
+@router.post("/rules/{version}/activate", summary="Make a stored rules version the active one")
+def activate_rules(
+    version: str, session: Session = Depends(get_session), who: Principal = Depends(officer)
+) -> dict[str, Any]:
+    activated = policies.activate(session, version)
+    service.audit_action(session, who.user_id, "risk.rules.activate", f"risk_policy:{version}")
+    return activated.model_dump(mode="json")
+
+
+class ListEntryIn(BaseModel):
+    kind: Literal["id", "phone", "device"]
+    value: str = Field(description="blind-index hash for id and phone, the IMEI for device")
+    reason: str = ""
+
+
+def _entry_json(e: Any) -> dict[str, Any]:
+    return {"id": e.id, "kind": e.kind, "value": e.value, "reason": e.reason, "created_at": e.created_at.isoformat()}
+
+
+@router.get("/list", summary="The risk list (blacklist)")
+def read_list(session: Session = Depends(get_session), who: Principal = Depends(officer)) -> dict[str, Any]:
+    return {"items": [_entry_json(e) for e in service.list_entries(session)]}
+
+
+@router.post("/list", summary="Add an identifier to the risk list", status_code=201)
+def add_list_entry(
+    body: ListEntryIn, session: Session = Depends(get_session), who: Principal = Depends(officer)
+) -> dict[str, Any]:
+    entry = service.add_to_list(session, kind=body.kind, value=body.value, reason=body.reason,
+                                actor_user_id=who.user_id)
+    return _entry_json(entry)
+
+
+@router.delete("/list/{entry_id}", summary="Remove an identifier from the risk list", status_code=204)
+def remove_list_entry(
+    entry_id: int, session: Session = Depends(get_session), who: Principal = Depends(officer)
+) -> None:
+    service.remove_from_list(session, entry_id, actor_user_id=who.user_id)
+
+
+@router.get("/model", summary="The scorecard in use: version, held-out AUC and KS, features and points")
+def read_model(who: Principal = Depends(officer)) -> dict[str, Any]:
+    raw = scorecard.load().raw
+    return {k: raw[k] for k in ("version", "scaling", "base_points", "features", "metrics", "dataset") if k in raw}
