@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from sqlalchemy import func, insert, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from fenqi.kit.clock import business_date as current_business_date
@@ -73,7 +74,9 @@ def _line_rows(entry_id: int, loan_id: int | None, lines: Sequence[Line]) -> lis
         {
             "entry_id": entry_id,
             "account": str(x.account),
-            "loan_id": x.loan_id if x.loan_id is not None else (loan_id if CHART[Account(x.account)].per_loan else None),
+            "loan_id": x.loan_id
+            if x.loan_id is not None
+            else (loan_id if CHART[Account(x.account)].per_loan else None),
             "debit_fen": x.debit,
             "credit_fen": x.credit,
         }
@@ -117,26 +120,36 @@ def post_entry(
         memo=memo[:200],
         reverses_id=reverses_id,
     )
-    # A concurrent poster of the same key loses on the unique index inside its own savepoint.
-    with session.begin_nested():
-        session.add(entry)
-        session.flush()
-        # One multi-row INSERT statement for all the lines of the entry.
-        session.execute(insert(JournalLine).values(_line_rows(entry.id, loan_id, lines)))
+    # A concurrent poster of the same key loses on the unique index inside its own savepoint, and
+    # then gets the winner's entry like any repeat.
+    try:
+        with session.begin_nested():
+            session.add(entry)
+            session.flush()
+            # One multi-row INSERT statement for all the lines of the entry.
+            session.execute(insert(JournalLine).values(_line_rows(entry.id, loan_id, lines)))
+    except IntegrityError:
+        existing = session.scalar(select(JournalEntry).where(JournalEntry.idempotency_key == idempotency_key))
+        if existing is None:
+            raise
+        _same_or_conflict(session, existing, loan_id, lines)
+        return existing
     return entry
 
 
 def _same_or_conflict(session: Session, entry: JournalEntry, loan_id: int | None, lines: Sequence[Line]) -> None:
-    def key(rows: Iterable[tuple[str, int | None, int, int]]) -> list[tuple[str, int | None, int, int]]:
-        return sorted(rows, key=lambda r: (r[0], r[1] or 0, r[2], r[3]))
+    def key(rows: Iterable[Sequence[object]]) -> list[tuple[str, int, int, int]]:
+        return sorted((str(a), int(b or 0), int(c or 0), int(d or 0)) for a, b, c, d in rows)  # type: ignore[call-overload]
 
     stored = session.execute(
         select(JournalLine.account, JournalLine.loan_id, JournalLine.debit_fen, JournalLine.credit_fen).where(
             JournalLine.entry_id == entry.id
         )
     ).all()
-    wanted = [(r["account"], r["loan_id"], r["debit_fen"], r["credit_fen"]) for r in _line_rows(entry.id, loan_id, lines)]
-    if key([tuple(r) for r in stored]) != key(wanted):  # type: ignore[misc]
+    wanted = [
+        (r["account"], r["loan_id"], r["debit_fen"], r["credit_fen"]) for r in _line_rows(entry.id, loan_id, lines)
+    ]
+    if key(stored) != key(wanted):
         raise IdempotencyConflict(entry.idempotency_key)
 
 
@@ -158,7 +171,10 @@ def reverse_entry(
         from fenqi.kit.errors import NotFound
 
         raise NotFound(f"journal entry {entry_id}")
-    lines = [Line(x.account, debit=x.credit_fen, credit=x.debit_fen, loan_id=x.loan_id) for x in entry_lines(session, entry_id)]
+    lines = [
+        Line(x.account, debit=x.credit_fen, credit=x.debit_fen, loan_id=x.loan_id)
+        for x in entry_lines(session, entry_id)
+    ]
     return post_entry(
         session,
         reason=Reason.REVERSAL,

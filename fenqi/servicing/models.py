@@ -158,5 +158,23 @@ class CobChunk(Base):
     hi_id: Mapped[int] = mapped_column(BigInteger)
     status: Mapped[str] = mapped_column(String(12), default="pending")  # pending | done
     loans: Mapped[int] = mapped_column(Integer, default=0)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
     worker: Mapped[str | None] = mapped_column(String(60), nullable=True)
     finished_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
+
+
+class CobScratch(Base):
+    """Per-chunk working figures of one close-of-business step (computed once, then posted and applied).
+
+    Not part of the books: rows live only inside the chunk's transaction and are deleted before it commits.
+    """
+
+    __tablename__ = "cob_scratch"
+
+    chunk_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(12), primary_key=True)
+    loan_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    a: Mapped[int] = mapped_column(BigInteger, default=0)
+    b: Mapped[int] = mapped_column(BigInteger, default=0)
+    c: Mapped[int] = mapped_column(BigInteger, default=0)
+    d: Mapped[int] = mapped_column(BigInteger, default=0)

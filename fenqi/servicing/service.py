@@ -190,7 +190,12 @@ def product_of(session: Session, loan: Loan) -> Product:
 
 def _owed(rows: Sequence[Installment]) -> list[Owed]:
     return [
-        Owed(r.period, r.fee_fen - r.paid_fee_fen, r.interest_fen - r.paid_interest_fen, r.principal_fen - r.paid_principal_fen)
+        Owed(
+            r.period,
+            r.fee_fen - r.paid_fee_fen,
+            r.interest_fen - r.paid_interest_fen,
+            r.principal_fen - r.paid_principal_fen,
+        )
         for r in sorted(rows, key=lambda r: (r.due_date, r.period))
         if r.status == InstallmentStatus.DUE
     ]
@@ -309,7 +314,11 @@ def apply_repayment(
     today = business_date(session)
     rows = installments(session, loan_id)
     rep = Repayment(
-        payment_ref=payment_ref, loan_id=loan_id, channel=channel, purpose=purpose, amount_fen=amount_fen,
+        payment_ref=payment_ref,
+        loan_id=loan_id,
+        channel=channel,
+        purpose=purpose,
+        amount_fen=amount_fen,
         business_date=today,
     )
     lines = [Line.dr(cash, amount_fen)]
@@ -340,8 +349,13 @@ def apply_repayment(
         lines.append(Line.dr(Account.CUSTOMER_CREDIT, -rep.credit_fen))
     loan.credit_balance_fen += rep.credit_fen
     entry = post_entry(
-        session, reason=reason, lines=_merge(lines), idempotency_key=f"repayment:{payment_ref}", business_date=today,
-        loan_id=loan.id, payment_ref=payment_ref,
+        session,
+        reason=reason,
+        lines=_merge(lines),
+        idempotency_key=f"repayment:{payment_ref}",
+        business_date=today,
+        loan_id=loan.id,
+        payment_ref=payment_ref,
     )
     rep.entry_id = entry.id
     session.add(rep)
@@ -555,7 +569,14 @@ def payoff_quote(session: Session, loan_id: int, on: date | None = None) -> Payo
     prepay_fee = _fee_on(future_principal, product.prepayment_fee_rate)
     owed = loan.principal_outstanding_fen + interest + fee + penalty + prepay_fee
     return PayoffQuote(
-        loan.id, on, loan.principal_outstanding_fen, interest, fee, penalty, prepay_fee, loan.credit_balance_fen,
+        loan.id,
+        on,
+        loan.principal_outstanding_fen,
+        interest,
+        fee,
+        penalty,
+        prepay_fee,
+        loan.credit_balance_fen,
         max(0, owed - loan.credit_balance_fen),
     )
 
@@ -589,7 +610,9 @@ def apply_credit(session: Session, loan: Loan, rows: list[Installment], today: d
         return 0
     lines = [Line.dr(Account.CUSTOMER_CREDIT, alloc.applied), *_apply_allocation(loan, rows, alloc, today)]
     loan.credit_balance_fen -= alloc.applied
-    post_entry(session, reason=Reason.CREDIT_APPLIED, lines=lines, idempotency_key=key, business_date=today, loan_id=loan.id)
+    post_entry(
+        session, reason=Reason.CREDIT_APPLIED, lines=lines, idempotency_key=key, business_date=today, loan_id=loan.id
+    )
     _close_if_settled(loan, rows, today)
     return alloc.applied
 
@@ -601,7 +624,11 @@ def refund_credit(session: Session, loan_id: int, *, amount_fen: int | None = No
     if amount <= 0 or amount > loan.credit_balance_fen:
         raise InvalidInput(f"refund of {amount} fen; credit balance is {loan.credit_balance_fen} fen")
     post_entry(
-        session, reason=Reason.REFUND, idempotency_key=f"refund:{refund_ref}", loan_id=loan.id, payment_ref=refund_ref,
+        session,
+        reason=Reason.REFUND,
+        idempotency_key=f"refund:{refund_ref}",
+        loan_id=loan.id,
+        payment_ref=refund_ref,
         lines=[Line.dr(Account.CUSTOMER_CREDIT, amount), Line.cr(Account.REFUNDS_PAYABLE, amount)],
     )
     loan.credit_balance_fen -= amount
@@ -630,7 +657,10 @@ def write_off(session: Session, loan_id: int, *, today: date | None = None) -> L
     total = sum(parts.values())
     if total:
         post_entry(
-            session, reason=Reason.WRITE_OFF, idempotency_key=f"loan:{loan.id}:write_off", business_date=today,
+            session,
+            reason=Reason.WRITE_OFF,
+            idempotency_key=f"loan:{loan.id}:write_off",
+            business_date=today,
             loan_id=loan.id,
             lines=[Line.dr(Account.WRITE_OFF_EXPENSE, total, loan_id=loan.id)]
             + [Line.cr(a, fen) for a, fen in parts.items() if fen],

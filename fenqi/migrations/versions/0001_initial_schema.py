@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-28 10:58:54.252963
+Create Date: 2026-11-28 11:00:03.193481
 """
 from collections.abc import Sequence
 
@@ -70,6 +70,16 @@ def upgrade() -> None:
     sa.Column('finished_at', fenqi.kit.db.UtcDateTime(timezone=True), nullable=True),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_cob_run')),
     sa.UniqueConstraint('business_date', name=op.f('uq_cob_run_business_date'))
+    )
+    op.create_table('cob_scratch',
+    sa.Column('chunk_id', sa.BigInteger(), nullable=False),
+    sa.Column('kind', sa.String(length=12), nullable=False),
+    sa.Column('loan_id', sa.BigInteger(), nullable=False),
+    sa.Column('a', sa.BigInteger(), nullable=False),
+    sa.Column('b', sa.BigInteger(), nullable=False),
+    sa.Column('c', sa.BigInteger(), nullable=False),
+    sa.Column('d', sa.BigInteger(), nullable=False),
+    sa.PrimaryKeyConstraint('chunk_id', 'kind', 'loan_id', name=op.f('pk_cob_scratch'))
     )
     op.create_table('journal_entry',
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
@@ -233,6 +243,7 @@ def upgrade() -> None:
     sa.Column('hi_id', sa.BigInteger(), nullable=False),
     sa.Column('status', sa.String(length=12), nullable=False),
     sa.Column('loans', sa.Integer(), nullable=False),
+    sa.Column('attempts', sa.Integer(), nullable=False),
     sa.Column('worker', sa.String(length=60), nullable=True),
     sa.Column('finished_at', fenqi.kit.db.UtcDateTime(timezone=True), nullable=True),
     sa.ForeignKeyConstraint(['run_id'], ['cob_run.id'], name=op.f('fk_cob_chunk_run_id_cob_run')),
@@ -424,6 +435,7 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_journal_entry_business_date'))
 
     op.drop_table('journal_entry')
+    op.drop_table('cob_scratch')
     op.drop_table('cob_run')
     op.drop_table('business_date')
     with op.batch_alter_table('audit_log', schema=None) as batch_op:
