@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-28 11:00:03.193481
+Create Date: 2026-11-28 11:00:18.826432
 """
 from collections.abc import Sequence
 
@@ -81,6 +81,20 @@ def upgrade() -> None:
     sa.Column('d', sa.BigInteger(), nullable=False),
     sa.PrimaryKeyConstraint('chunk_id', 'kind', 'loan_id', name=op.f('pk_cob_scratch'))
     )
+    op.create_table('funder',
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
+    sa.Column('code', sa.String(length=40), nullable=False),
+    sa.Column('name', sa.String(length=120), nullable=False),
+    sa.Column('kind', sa.String(length=24), nullable=False),
+    sa.Column('daily_quota_fen', sa.BigInteger(), nullable=False),
+    sa.Column('monthly_quota_fen', sa.BigInteger(), nullable=False),
+    sa.Column('regions', sa.JSON(), nullable=False),
+    sa.Column('priority', sa.Integer(), nullable=False),
+    sa.Column('active', sa.Boolean(), nullable=False),
+    sa.Column('created_at', fenqi.kit.db.UtcDateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_funder')),
+    sa.UniqueConstraint('code', name=op.f('uq_funder_code'))
+    )
     op.create_table('journal_entry',
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
     sa.Column('idempotency_key', sa.String(length=160), nullable=False),
@@ -100,6 +114,17 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_journal_entry_loan_id'), ['loan_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_journal_entry_payment_ref'), ['payment_ref'], unique=False)
 
+    op.create_table('merchant',
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
+    sa.Column('code', sa.String(length=40), nullable=False),
+    sa.Column('name', sa.String(length=120), nullable=False),
+    sa.Column('region', sa.String(length=8), nullable=False),
+    sa.Column('fee_rate', fenqi.kit.db.ExactDecimal(length=32), nullable=False),
+    sa.Column('status', sa.String(length=16), nullable=False),
+    sa.Column('created_at', fenqi.kit.db.UtcDateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_merchant')),
+    sa.UniqueConstraint('code', name=op.f('uq_merchant_code'))
+    )
     op.create_table('notification',
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
     sa.Column('channel', sa.String(length=16), nullable=False),
@@ -133,6 +158,16 @@ def upgrade() -> None:
     with op.batch_alter_table('otp_challenge', schema=None) as batch_op:
         batch_op.create_index('ix_otp_challenge_phone_created', ['phone_index', 'created_at'], unique=False)
 
+    op.create_table('phone_model',
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
+    sa.Column('code', sa.String(length=40), nullable=False),
+    sa.Column('brand', sa.String(length=40), nullable=False),
+    sa.Column('name', sa.String(length=80), nullable=False),
+    sa.Column('specs', sa.JSON(), nullable=False),
+    sa.Column('created_at', fenqi.kit.db.UtcDateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_phone_model')),
+    sa.UniqueConstraint('code', name=op.f('uq_phone_model_code'))
+    )
     op.create_table('product',
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
     sa.Column('code', sa.String(length=40), nullable=False),
@@ -220,6 +255,16 @@ def upgrade() -> None:
     with op.batch_alter_table('risk_policy', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_risk_policy_active'), ['active'], unique=False)
 
+    op.create_table('routing_policy',
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
+    sa.Column('strategy', sa.String(length=24), nullable=False),
+    sa.Column('priority_list', sa.JSON(), nullable=False),
+    sa.Column('pilot_funder', sa.String(length=40), nullable=True),
+    sa.Column('pilot_share', fenqi.kit.db.ExactDecimal(length=32), nullable=False),
+    sa.Column('note', sa.String(length=200), nullable=False),
+    sa.Column('created_at', fenqi.kit.db.UtcDateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_routing_policy'))
+    )
     op.create_table('api_key',
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
     sa.Column('user_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
@@ -249,6 +294,52 @@ def upgrade() -> None:
     sa.ForeignKeyConstraint(['run_id'], ['cob_run.id'], name=op.f('fk_cob_chunk_run_id_cob_run')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_cob_chunk')),
     sa.UniqueConstraint('run_id', 'lo_id', name=op.f('uq_cob_chunk_run_id_lo_id'))
+    )
+    op.create_table('disbursement',
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
+    sa.Column('application_id', sa.BigInteger(), nullable=False),
+    sa.Column('loan_id', sa.BigInteger(), nullable=True),
+    sa.Column('funder_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('merchant_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('business_date', sa.Date(), nullable=False),
+    sa.Column('price_fen', sa.BigInteger(), nullable=False),
+    sa.Column('down_payment_fen', sa.BigInteger(), nullable=False),
+    sa.Column('financed_fen', sa.BigInteger(), nullable=False),
+    sa.Column('subsidy_fen', sa.BigInteger(), nullable=False),
+    sa.Column('merchant_fee_fen', sa.BigInteger(), nullable=False),
+    sa.Column('amount_fen', sa.BigInteger(), nullable=False),
+    sa.Column('journal_ref', sa.String(length=80), nullable=False),
+    sa.Column('created_at', fenqi.kit.db.UtcDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['funder_id'], ['funder.id'], name=op.f('fk_disbursement_funder_id_funder')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_disbursement')),
+    sa.UniqueConstraint('application_id', name=op.f('uq_disbursement_application_id'))
+    )
+    with op.batch_alter_table('disbursement', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_disbursement_business_date'), ['business_date'], unique=False)
+        batch_op.create_index(batch_op.f('ix_disbursement_funder_id'), ['funder_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_disbursement_merchant_id'), ['merchant_id'], unique=False)
+
+    op.create_table('funder_product',
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
+    sa.Column('funder_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('methods', sa.JSON(), nullable=False),
+    sa.Column('terms', sa.JSON(), nullable=False),
+    sa.Column('annual_rate', fenqi.kit.db.ExactDecimal(length=32), nullable=False),
+    sa.Column('min_grade', sa.String(length=1), nullable=False),
+    sa.ForeignKeyConstraint(['funder_id'], ['funder.id'], name=op.f('fk_funder_product_funder_id_funder')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_funder_product'))
+    )
+    with op.batch_alter_table('funder_product', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_funder_product_funder_id'), ['funder_id'], unique=False)
+
+    op.create_table('funder_quota_usage',
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
+    sa.Column('funder_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('period_key', sa.String(length=12), nullable=False),
+    sa.Column('used_fen', sa.BigInteger(), nullable=False),
+    sa.ForeignKeyConstraint(['funder_id'], ['funder.id'], name=op.f('fk_funder_quota_usage_funder_id_funder')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_funder_quota_usage')),
+    sa.UniqueConstraint('funder_id', 'period_key', name=op.f('uq_funder_quota_usage_funder_id_period_key'))
     )
     op.create_table('journal_line',
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
@@ -316,6 +407,38 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_loan_customer_id'), ['customer_id'], unique=False)
         batch_op.create_index('ix_loan_status_id', ['status', 'id'], unique=False)
 
+    op.create_table('sku',
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
+    sa.Column('code', sa.String(length=60), nullable=False),
+    sa.Column('model_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('storage_gb', sa.Integer(), nullable=False),
+    sa.Column('colour_zh', sa.String(length=40), nullable=False),
+    sa.Column('colour_en', sa.String(length=40), nullable=False),
+    sa.Column('price_fen', sa.BigInteger(), nullable=False),
+    sa.Column('active', sa.Boolean(), nullable=False),
+    sa.Column('created_at', fenqi.kit.db.UtcDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['model_id'], ['phone_model.id'], name=op.f('fk_sku_model_id_phone_model')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_sku')),
+    sa.UniqueConstraint('code', name=op.f('uq_sku_code'))
+    )
+    with op.batch_alter_table('sku', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_sku_model_id'), ['model_id'], unique=False)
+
+    op.create_table('store',
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
+    sa.Column('code', sa.String(length=40), nullable=False),
+    sa.Column('merchant_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('name', sa.String(length=120), nullable=False),
+    sa.Column('city', sa.String(length=40), nullable=False),
+    sa.Column('address', sa.String(length=200), nullable=False),
+    sa.Column('created_at', fenqi.kit.db.UtcDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['merchant_id'], ['merchant.id'], name=op.f('fk_store_merchant_id_merchant')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_store')),
+    sa.UniqueConstraint('code', name=op.f('uq_store_code'))
+    )
+    with op.batch_alter_table('store', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_store_merchant_id'), ['merchant_id'], unique=False)
+
     op.create_table('web_session',
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
     sa.Column('token_hash', sa.String(length=64), nullable=False),
@@ -329,6 +452,84 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('web_session', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_web_session_user_id'), ['user_id'], unique=False)
+
+    op.create_table('application',
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
+    sa.Column('status', sa.String(length=16), nullable=False),
+    sa.Column('open_key', sa.String(length=64), nullable=True),
+    sa.Column('channel', sa.String(length=16), nullable=False),
+    sa.Column('merchant_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('store_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('region', sa.String(length=8), nullable=False),
+    sa.Column('created_by_user_id', sa.BigInteger(), nullable=True),
+    sa.Column('shopper_user_id', sa.BigInteger(), nullable=True),
+    sa.Column('business_date', sa.Date(), nullable=False),
+    sa.Column('name_enc', sa.Text(), nullable=False),
+    sa.Column('id_number_enc', sa.Text(), nullable=False),
+    sa.Column('id_hash', sa.String(length=64), nullable=False),
+    sa.Column('phone_enc', sa.Text(), nullable=False),
+    sa.Column('phone_hash', sa.String(length=64), nullable=False),
+    sa.Column('bank_card_enc', sa.Text(), nullable=False),
+    sa.Column('age', sa.Integer(), nullable=False),
+    sa.Column('profile', sa.JSON(), nullable=False),
+    sa.Column('sku_code', sa.String(length=60), nullable=False),
+    sa.Column('device_imei', sa.String(length=15), nullable=True),
+    sa.Column('price_fen', sa.BigInteger(), nullable=False),
+    sa.Column('product_code', sa.String(length=40), nullable=False),
+    sa.Column('method', sa.String(length=24), nullable=False),
+    sa.Column('term', sa.Integer(), nullable=False),
+    sa.Column('down_payment_fen', sa.BigInteger(), nullable=False),
+    sa.Column('financed_fen', sa.BigInteger(), nullable=False),
+    sa.Column('installment_fen', sa.BigInteger(), nullable=False),
+    sa.Column('apr', fenqi.kit.db.ExactDecimal(length=32), nullable=False),
+    sa.Column('decision_id', sa.BigInteger(), nullable=True),
+    sa.Column('outcome', sa.String(length=16), nullable=True),
+    sa.Column('grade', sa.String(length=1), nullable=True),
+    sa.Column('credit_limit_fen', sa.BigInteger(), nullable=False),
+    sa.Column('reasons', sa.JSON(), nullable=False),
+    sa.Column('allowed_plans', sa.JSON(), nullable=False),
+    sa.Column('funder_code', sa.String(length=40), nullable=True),
+    sa.Column('funder_rate', fenqi.kit.db.ExactDecimal(length=32), nullable=True),
+    sa.Column('subsidy_fen', sa.BigInteger(), nullable=False),
+    sa.Column('loan_id', sa.BigInteger(), nullable=True),
+    sa.Column('payment_order', sa.String(length=64), nullable=True),
+    sa.Column('down_payment_paid', sa.Boolean(), nullable=False),
+    sa.Column('signed_at', fenqi.kit.db.UtcDateTime(timezone=True), nullable=True),
+    sa.Column('updated_at', fenqi.kit.db.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', fenqi.kit.db.UtcDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['merchant_id'], ['merchant.id'], name=op.f('fk_application_merchant_id_merchant')),
+    sa.ForeignKeyConstraint(['store_id'], ['store.id'], name=op.f('fk_application_store_id_store')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_application')),
+    sa.UniqueConstraint('open_key', name=op.f('uq_application_open_key'))
+    )
+    with op.batch_alter_table('application', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_application_id_hash'), ['id_hash'], unique=False)
+        batch_op.create_index(batch_op.f('ix_application_merchant_id'), ['merchant_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_application_phone_hash'), ['phone_hash'], unique=False)
+        batch_op.create_index(batch_op.f('ix_application_shopper_user_id'), ['shopper_user_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_application_status'), ['status'], unique=False)
+
+    op.create_table('device',
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
+    sa.Column('imei', sa.String(length=15), nullable=False),
+    sa.Column('imei2', sa.String(length=15), nullable=True),
+    sa.Column('sku_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('store_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('status', sa.String(length=16), nullable=False),
+    sa.Column('application_id', sa.BigInteger(), nullable=True),
+    sa.Column('loan_id', sa.BigInteger(), nullable=True),
+    sa.Column('updated_at', fenqi.kit.db.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', fenqi.kit.db.UtcDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['sku_id'], ['sku.id'], name=op.f('fk_device_sku_id_sku')),
+    sa.ForeignKeyConstraint(['store_id'], ['store.id'], name=op.f('fk_device_store_id_store')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_device')),
+    sa.UniqueConstraint('imei', name=op.f('uq_device_imei')),
+    sa.UniqueConstraint('imei2', name=op.f('uq_device_imei2'))
+    )
+    with op.batch_alter_table('device', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_device_sku_id'), ['sku_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_device_status'), ['status'], unique=False)
+        batch_op.create_index(batch_op.f('ix_device_store_id'), ['store_id'], unique=False)
 
     op.create_table('installment',
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
@@ -375,11 +576,55 @@ def upgrade() -> None:
     with op.batch_alter_table('repayment', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_repayment_loan_id'), ['loan_id'], unique=False)
 
+    op.create_table('consent',
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
+    sa.Column('application_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('kind', sa.String(length=24), nullable=False),
+    sa.Column('text_version', sa.String(length=40), nullable=False),
+    sa.Column('text_sha256', sa.String(length=64), nullable=False),
+    sa.Column('document_sha256', sa.String(length=64), nullable=True),
+    sa.Column('agreed_at', fenqi.kit.db.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('ip', sa.String(length=64), nullable=False),
+    sa.Column('device', sa.String(length=200), nullable=False),
+    sa.Column('user_id', sa.BigInteger(), nullable=True),
+    sa.Column('created_at', fenqi.kit.db.UtcDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['application_id'], ['application.id'], name=op.f('fk_consent_application_id_application')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_consent'))
+    )
+    with op.batch_alter_table('consent', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_consent_application_id'), ['application_id'], unique=False)
+
+    op.create_table('contract',
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
+    sa.Column('application_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('template_version', sa.String(length=40), nullable=False),
+    sa.Column('sha256', sa.String(length=64), nullable=False),
+    sa.Column('pdf', sa.LargeBinary(), nullable=False),
+    sa.Column('funder_code', sa.String(length=40), nullable=False),
+    sa.Column('start_date', sa.Date(), nullable=False),
+    sa.Column('signed', sa.Boolean(), nullable=False),
+    sa.Column('created_at', fenqi.kit.db.UtcDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['application_id'], ['application.id'], name=op.f('fk_contract_application_id_application')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_contract'))
+    )
+    with op.batch_alter_table('contract', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_contract_application_id'), ['application_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_contract_sha256'), ['sha256'], unique=False)
+
     # ### end Alembic commands ###
 
 
 def downgrade() -> None:
     # ### commands auto generated by Alembic - please adjust! ###
+    with op.batch_alter_table('contract', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_contract_sha256'))
+        batch_op.drop_index(batch_op.f('ix_contract_application_id'))
+
+    op.drop_table('contract')
+    with op.batch_alter_table('consent', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_consent_application_id'))
+
+    op.drop_table('consent')
     with op.batch_alter_table('repayment', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_repayment_loan_id'))
 
@@ -388,10 +633,32 @@ def downgrade() -> None:
         batch_op.drop_index('ix_installment_loan_status')
 
     op.drop_table('installment')
+    with op.batch_alter_table('device', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_device_store_id'))
+        batch_op.drop_index(batch_op.f('ix_device_status'))
+        batch_op.drop_index(batch_op.f('ix_device_sku_id'))
+
+    op.drop_table('device')
+    with op.batch_alter_table('application', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_application_status'))
+        batch_op.drop_index(batch_op.f('ix_application_shopper_user_id'))
+        batch_op.drop_index(batch_op.f('ix_application_phone_hash'))
+        batch_op.drop_index(batch_op.f('ix_application_merchant_id'))
+        batch_op.drop_index(batch_op.f('ix_application_id_hash'))
+
+    op.drop_table('application')
     with op.batch_alter_table('web_session', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_web_session_user_id'))
 
     op.drop_table('web_session')
+    with op.batch_alter_table('store', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_store_merchant_id'))
+
+    op.drop_table('store')
+    with op.batch_alter_table('sku', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_sku_model_id'))
+
+    op.drop_table('sku')
     with op.batch_alter_table('loan', schema=None) as batch_op:
         batch_op.drop_index('ix_loan_status_id')
         batch_op.drop_index(batch_op.f('ix_loan_customer_id'))
@@ -402,11 +669,23 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_journal_line_entry_id'))
 
     op.drop_table('journal_line')
+    op.drop_table('funder_quota_usage')
+    with op.batch_alter_table('funder_product', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_funder_product_funder_id'))
+
+    op.drop_table('funder_product')
+    with op.batch_alter_table('disbursement', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_disbursement_merchant_id'))
+        batch_op.drop_index(batch_op.f('ix_disbursement_funder_id'))
+        batch_op.drop_index(batch_op.f('ix_disbursement_business_date'))
+
+    op.drop_table('disbursement')
     op.drop_table('cob_chunk')
     with op.batch_alter_table('api_key', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_api_key_user_id'))
 
     op.drop_table('api_key')
+    op.drop_table('routing_policy')
     with op.batch_alter_table('risk_policy', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_risk_policy_active'))
 
@@ -421,6 +700,7 @@ def downgrade() -> None:
 
     op.drop_table('risk_decision')
     op.drop_table('product')
+    op.drop_table('phone_model')
     with op.batch_alter_table('otp_challenge', schema=None) as batch_op:
         batch_op.drop_index('ix_otp_challenge_phone_created')
 
@@ -429,12 +709,14 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_notification_to_index'))
 
     op.drop_table('notification')
+    op.drop_table('merchant')
     with op.batch_alter_table('journal_entry', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_journal_entry_payment_ref'))
         batch_op.drop_index(batch_op.f('ix_journal_entry_loan_id'))
         batch_op.drop_index(batch_op.f('ix_journal_entry_business_date'))
 
     op.drop_table('journal_entry')
+    op.drop_table('funder')
     op.drop_table('cob_scratch')
     op.drop_table('cob_run')
     op.drop_table('business_date')

@@ -1,0 +1,152 @@
+"""HTTP: the catalog (public for browsing SKUs), merchants and stores (staff), devices by IMEI."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from fastapi import APIRouter, Depends, Query
+from pydantic import BaseModel, Field
+
+from fenqi.catalog.service import (
+    create_merchant,
+    create_model,
+    create_sku,
+    create_store,
+    device_json,
+    get_device,
+    get_sku,
+    get_store,
+    list_skus,
+    register_device,
+    set_device_status,
+)
+from fenqi.identity.deps import Principal, ensure_merchant, require_roles
+from fenqi.kit.db import Session
+from fenqi.kit.money import fmt_rate, parse_rate, parse_yuan, to_fen
+from fenqi.kit.web import get_session
+
+router = APIRouter(prefix="/api/v1/catalog", tags=["catalog"])
+
+
+class MerchantIn(BaseModel):
+    code: str = Field(max_length=40)
+    name: str = Field(max_length=120)
+    region: str = Field(max_length=8, description="Province code, two digits (\"31\" Shanghai)")
+    fee_rate: str = Field("0.02", description="Platform fee as a fraction of the financed amount")
+
+
+class StoreIn(BaseModel):
+    merchant_id: int
+    code: str = Field(max_length=40)
+    name: str = Field(max_length=120)
+    city: str = Field(max_length=40)
+    address: str = Field("", max_length=200)
+
+
+class ModelIn(BaseModel):
+    code: str = Field(max_length=40)
+    brand: str = Field(max_length=40)
+    name: str = Field(max_length=80)
+
+
+class SkuIn(BaseModel):
+    model: str
+    code: str = Field(max_length=60)
+    storage_gb: int
+    colour_zh: str
+    colour_en: str
+    price: str = Field(description="Yuan, e.g. \"5999.00\"")
+
+
+class DeviceIn(BaseModel):
+    imei: str
+    imei2: str | None = None
+    sku: str
+    store_id: int
+
+
+class StatusIn(BaseModel):
+    status: str = Field(description="in_stock | reserved | sold | returned | locked | released")
+
+
+@router.get("/skus", summary="Phones on sale: brand, model, storage, colour, price, stock")
+def skus(brand: str | None = Query(None), session: Session = Depends(get_session)) -> dict[str, Any]:
+    return {"skus": [s.to_json() for s in list_skus(session, brand)]}
+
+
+@router.get("/skus/{code}", summary="One SKU")
+def sku(code: str, session: Session = Depends(get_session)) -> dict[str, Any]:
+    return get_sku(session, code).to_json()
+
+
+@router.post("/merchants", status_code=201, summary="Add a merchant")
+def add_merchant(
+    body: MerchantIn, session: Session = Depends(get_session), _: Principal = Depends(require_roles("admin"))
+) -> dict[str, Any]:
+    m = create_merchant(session, code=body.code, name=body.name, region=body.region,
+                        fee_rate=parse_rate(body.fee_rate, field="fee_rate"))
+    return {"id": m.id, "code": m.code, "name": m.name, "region": m.region, "fee_rate": fmt_rate(m.fee_rate)}
+
+
+@router.post("/stores", status_code=201, summary="Add a store")
+def add_store(
+    body: StoreIn, session: Session = Depends(get_session),
+    who: Principal = Depends(require_roles("merchant_owner")),
+) -> dict[str, Any]:
+    ensure_merchant(who, body.merchant_id)
+    s = create_store(session, merchant_id=body.merchant_id, code=body.code, name=body.name, city=body.city,
+                     address=body.address)
+    return {"id": s.id, "code": s.code, "merchant_id": s.merchant_id, "name": s.name, "city": s.city}
+
+
+@router.post("/models", status_code=201, summary="Add a phone model")
+def add_model(
+    body: ModelIn, session: Session = Depends(get_session), _: Principal = Depends(require_roles("admin"))
+) -> dict[str, Any]:
+    m = create_model(session, code=body.code, brand=body.brand, name=body.name)
+    return {"id": m.id, "code": m.code, "brand": m.brand, "name": m.name}
+
+
+@router.post("/skus", status_code=201, summary="Add a SKU")
+def add_sku(
+    body: SkuIn, session: Session = Depends(get_session), _: Principal = Depends(require_roles("admin"))
+) -> dict[str, Any]:
+    price = parse_yuan(body.price, field="price")
+    if price <= Decimal(0):
+        from fenqi.pricing.errors import InvalidPrice
+
+        raise InvalidPrice()
+    create_sku(session, model_code=body.model, code=body.code, storage_gb=body.storage_gb, colour_zh=body.colour_zh,
+               colour_en=body.colour_en, price_fen=to_fen(price))
+    return get_sku(session, body.code).to_json()
+
+
+@router.post("/devices", status_code=201, summary="Register a phone by IMEI (Luhn-checked; second IMEI optional)")
+def add_device(
+    body: DeviceIn, session: Session = Depends(get_session),
+    who: Principal = Depends(require_roles("clerk", "merchant_owner")),
+) -> dict[str, Any]:
+    ensure_merchant(who, get_store(session, body.store_id).merchant_id)
+    device = register_device(session, imei=body.imei, imei2=body.imei2, sku_code=body.sku, store_id=body.store_id)
+    return device_json(session, device)
+
+
+@router.get("/devices/{imei}", summary="A device by either of its IMEIs")
+def device(
+    imei: str, session: Session = Depends(get_session),
+    who: Principal = Depends(require_roles("clerk", "merchant_owner", "collector", "risk_officer")),
+) -> dict[str, Any]:
+    found = get_device(session, imei)
+    ensure_merchant(who, get_store(session, found.store_id).merchant_id)
+    return device_json(session, found)
+
+
+@router.post("/devices/{imei}/status", summary="Move a device in its lifecycle (lock, unlock, return, restock)")
+def device_status(
+    imei: str, body: StatusIn, session: Session = Depends(get_session),
+    who: Principal = Depends(require_roles("collector", "merchant_owner")),
+) -> dict[str, Any]:
+    found = get_device(session, imei)
+    ensure_merchant(who, get_store(session, found.store_id).merchant_id)
+    return device_json(session, set_device_status(session, imei=imei, status=body.status))

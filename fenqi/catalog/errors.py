@@ -1,0 +1,46 @@
+"""Catalog errors in zh-CN and English."""
+
+from __future__ import annotations
+
+from fenqi.kit.errors import DomainError
+
+
+class InvalidImei(DomainError):
+    code = "imei_invalid"
+    zh = "IMEI 无效：{detail}（须为 15 位数字且末位校验码正确）"
+    en = "Invalid IMEI: {detail} (15 digits with a correct Luhn check digit)"
+
+
+class ImeiAlreadyRegistered(DomainError):
+    code = "imei_registered"
+    status = 409
+    zh = "IMEI {detail} 已登记在其他设备上"
+    en = "IMEI {detail} is already registered to another device"
+
+
+class DeviceNotAvailable(DomainError):
+    code = "imei_not_available"
+    status = 409
+    zh = "设备 {detail} 不可销售（当前状态：{status}），可能已售出"
+    en = "Device {detail} cannot be sold (status: {status}); it may already be sold"
+
+
+class DeviceWrongSku(DomainError):
+    code = "imei_wrong_sku"
+    status = 409
+    zh = "设备 {detail} 不是所选商品型号"
+    en = "Device {detail} is not the chosen product"
+
+
+class BadDeviceTransition(DomainError):
+    code = "device_bad_transition"
+    status = 409
+    zh = "设备状态不能从 {current} 变为 {target}"
+    en = "A device cannot go from {current} to {target}"
+
+
+class OutOfStock(DomainError):
+    code = "out_of_stock"
+    status = 409
+    zh = "{detail} 暂无库存"
+    en = "{detail} is out of stock"

@@ -1,0 +1,35 @@
+"""A device's status lifecycle: which moves are allowed, and why each exists.
+
+in_stock ──reserve──▶ reserved ──sell──▶ sold ──pay off──▶ released
+   ▲                    │                 │  ▲
+   └──────release───────┘        lock ◀───┘  └─── unlock
+   ▲                                      │
+   └──────── restock ◀── returned ◀──return (7-day return, cancelled loan)
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class DeviceStatus(StrEnum):
+    IN_STOCK = "in_stock"
+    RESERVED = "reserved"  # held for an application in progress
+    SOLD = "sold"  # sold on installments, bound to a loan
+    RETURNED = "returned"  # back from the shopper, awaiting inspection
+    LOCKED = "locked"  # remotely locked for a missed payment
+    RELEASED = "released"  # loan paid off: the financing lock is removed for good
+
+
+ALLOWED: dict[DeviceStatus, frozenset[DeviceStatus]] = {
+    DeviceStatus.IN_STOCK: frozenset({DeviceStatus.RESERVED}),
+    DeviceStatus.RESERVED: frozenset({DeviceStatus.IN_STOCK, DeviceStatus.SOLD}),
+    DeviceStatus.SOLD: frozenset({DeviceStatus.LOCKED, DeviceStatus.RELEASED, DeviceStatus.RETURNED}),
+    DeviceStatus.LOCKED: frozenset({DeviceStatus.SOLD, DeviceStatus.RELEASED, DeviceStatus.RETURNED}),
+    DeviceStatus.RETURNED: frozenset({DeviceStatus.IN_STOCK}),
+    DeviceStatus.RELEASED: frozenset(),
+}
+
+
+def can_move(current: str, target: str) -> bool:
+    return DeviceStatus(target) in ALLOWED[DeviceStatus(current)]

@@ -1,0 +1,297 @@
+"""Catalog service: merchants, stores, models, SKUs, and devices by IMEI with their lifecycle."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+from stdnum import imei as stdnum_imei
+from stdnum.exceptions import ValidationError
+
+from fenqi.catalog.errors import (
+    BadDeviceTransition,
+    DeviceNotAvailable,
+    DeviceWrongSku,
+    ImeiAlreadyRegistered,
+    InvalidImei,
+)
+from fenqi.catalog.lifecycle import DeviceStatus, can_move
+from fenqi.catalog.models import Device, Merchant, PhoneModel, Sku, Store
+from fenqi.kit.errors import Conflict, InvalidInput, NotFound
+from fenqi.kit.money import fmt_yuan, from_fen
+
+
+def normalize_imei(raw: str) -> str:
+    """15 digits with a valid Luhn check digit (python-stdnum); separators are allowed and removed."""
+    try:
+        number = stdnum_imei.validate(str(raw))
+    except ValidationError:
+        raise InvalidImei(str(raw)) from None
+    # stdnum also accepts 14-digit IMEIs (no check digit) and 16-digit IMEISVs; a sale needs the full IMEI.
+    if len(number) != 15:
+        raise InvalidImei(str(raw))
+    return number
+
+
+# --- merchants and stores ----------------------------------------------------------------------
+
+
+def create_merchant(session: Session, *, code: str, name: str, region: str, fee_rate: Decimal) -> Merchant:
+    if session.scalar(select(Merchant.id).where(Merchant.code == code)) is not None:
+        raise Conflict(f"merchant {code} exists")
+    if not Decimal(0) <= fee_rate < Decimal(1):
+        raise InvalidInput("fee_rate")
+    merchant = Merchant(code=code, name=name, region=region, fee_rate=fee_rate)
+    session.add(merchant)
+    session.flush()
+    return merchant
+
+
+def get_merchant(session: Session, merchant_id: int) -> Merchant:
+    merchant = session.get(Merchant, merchant_id)
+    if merchant is None:
+        raise NotFound(f"merchant {merchant_id}")
+    return merchant
+
+
+def get_merchant_by_code(session: Session, code: str) -> Merchant:
+    merchant = session.scalar(select(Merchant).where(Merchant.code == code))
+    if merchant is None:
+        raise NotFound(f"merchant {code}")
+    return merchant
+
+
+def create_store(session: Session, *, merchant_id: int, code: str, name: str, city: str, address: str = "") -> Store:
+    get_merchant(session, merchant_id)
+    if session.scalar(select(Store.id).where(Store.code == code)) is not None:
+        raise Conflict(f"store {code} exists")
+    store = Store(merchant_id=merchant_id, code=code, name=name, city=city, address=address)
+    session.add(store)
+    session.flush()
+    return store
+
+
+def get_store(session: Session, store_id: int) -> Store:
+    store = session.get(Store, store_id)
+    if store is None:
+        raise NotFound(f"store {store_id}")
+    return store
+
+
+def get_store_by_code(session: Session, code: str) -> Store:
+    store = session.scalar(select(Store).where(Store.code == code))
+    if store is None:
+        raise NotFound(f"store {code}")
+    return store
+
+
+# --- phone models and SKUs ---------------------------------------------------------------------
+
+
+def create_model(
+    session: Session, *, code: str, brand: str, name: str, specs: dict[str, str] | None = None
+) -> PhoneModel:
+    if session.scalar(select(PhoneModel.id).where(PhoneModel.code == code)) is not None:
+        raise Conflict(f"model {code} exists")
+    model = PhoneModel(code=code, brand=brand, name=name, specs=specs or {})
+    session.add(model)
+    session.flush()
+    return model
+
+
+def create_sku(
+    session: Session, *, model_code: str, code: str, storage_gb: int, colour_zh: str, colour_en: str, price_fen: int
+) -> Sku:
+    model = session.scalar(select(PhoneModel).where(PhoneModel.code == model_code))
+    if model is None:
+        raise NotFound(f"model {model_code}")
+    if session.scalar(select(Sku.id).where(Sku.code == code)) is not None:
+        raise Conflict(f"sku {code} exists")
+    if price_fen <= 0 or storage_gb <= 0:
+        raise InvalidInput("price and storage must be positive")
+    sku = Sku(model_id=model.id, code=code, storage_gb=storage_gb, colour_zh=colour_zh, colour_en=colour_en,
+              price_fen=price_fen)
+    session.add(sku)
+    session.flush()
+    return sku
+
+
+@dataclass(frozen=True, slots=True)
+class SkuView:
+    """A SKU with its model's names and the devices in stock: what pricing and origination need."""
+
+    id: int
+    code: str
+    brand: str
+    model: str
+    storage_gb: int
+    colour_zh: str
+    colour_en: str
+    price_fen: int
+    stock: int
+
+    @property
+    def name_zh(self) -> str:
+        return f"{self.brand} {self.model} {self.storage_gb}GB {self.colour_zh}"
+
+    @property
+    def name_en(self) -> str:
+        return f"{self.brand} {self.model} {self.storage_gb}GB {self.colour_en}"
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "code": self.code, "brand": self.brand, "model": self.model, "storage_gb": self.storage_gb,
+            "colour": {"zh": self.colour_zh, "en": self.colour_en},
+            "name": {"zh": self.name_zh, "en": self.name_en},
+            "price": fmt_yuan(from_fen(self.price_fen)), "stock": self.stock,
+        }
+
+
+def _stock_counts(session: Session, sku_ids: list[int]) -> dict[int, int]:
+    rows = session.execute(
+        select(Device.sku_id, func.count()).where(Device.sku_id.in_(sku_ids), Device.status == DeviceStatus.IN_STOCK)
+        .group_by(Device.sku_id)
+    )
+    return {sku_id: count for sku_id, count in rows}
+
+
+def _views(session: Session, rows: list[tuple[Sku, PhoneModel]]) -> list[SkuView]:
+    stock = _stock_counts(session, [sku.id for sku, _ in rows]) if rows else {}
+    return [
+        SkuView(sku.id, sku.code, model.brand, model.name, sku.storage_gb, sku.colour_zh, sku.colour_en,
+                sku.price_fen, stock.get(sku.id, 0))
+        for sku, model in rows
+    ]
+
+
+def get_sku(session: Session, code: str) -> SkuView:
+    row = session.execute(
+        select(Sku, PhoneModel).join(PhoneModel, PhoneModel.id == Sku.model_id).where(Sku.code == code)
+    ).first()
+    if row is None or not row[0].active:
+        raise NotFound(f"sku {code}")
+    return _views(session, [(row[0], row[1])])[0]
+
+
+def list_skus(session: Session, brand: str | None = None) -> list[SkuView]:
+    query = select(Sku, PhoneModel).join(PhoneModel, PhoneModel.id == Sku.model_id).where(Sku.active.is_(True))
+    if brand:
+        query = query.where(func.lower(PhoneModel.brand) == brand.lower())
+    rows = [(sku, model) for sku, model in session.execute(query.order_by(PhoneModel.brand, Sku.price_fen, Sku.code))]
+    return _views(session, rows)
+
+
+# --- devices -----------------------------------------------------------------------------------
+
+
+def register_device(session: Session, *, imei: str, sku_code: str, store_id: int, imei2: str | None = None) -> Device:
+    number = normalize_imei(imei)
+    second = normalize_imei(imei2) if imei2 else None
+    if second == number:
+        raise InvalidImei(f"{imei2} (second IMEI equals the first)")
+    for value in filter(None, (number, second)):
+        taken = session.scalar(select(Device.id).where((Device.imei == value) | (Device.imei2 == value)))
+        if taken is not None:
+            raise ImeiAlreadyRegistered(value)
+    sku = get_sku(session, sku_code)
+    get_store(session, store_id)
+    device = Device(imei=number, imei2=second, sku_id=sku.id, store_id=store_id, status=DeviceStatus.IN_STOCK)
+    session.add(device)
+    session.flush()
+    return device
+
+
+def get_device(session: Session, imei: str) -> Device:
+    """By either IMEI of a dual-SIM phone."""
+    number = normalize_imei(imei)
+    device = session.scalar(select(Device).where((Device.imei == number) | (Device.imei2 == number)))
+    if device is None:
+        raise NotFound(f"IMEI {number}")
+    return device
+
+
+def check_device_for_sale(session: Session, imei: str, sku_code: str) -> Device:
+    """Refuse early (before anything is written) a phone that is invalid, unknown, another model or sold."""
+    device = get_device(session, imei)
+    if device.sku_id != get_sku(session, sku_code).id:
+        raise DeviceWrongSku(device.imei)
+    if device.status != DeviceStatus.IN_STOCK:
+        raise DeviceNotAvailable(device.imei, status=device.status)
+    return device
+
+
+def reserve_device(session: Session, *, imei: str, sku_code: str, application_id: int) -> Device:
+    """Hold a device for an application. A conditional UPDATE, so two sales of one phone cannot both win."""
+    device = get_device(session, imei)
+    if device.application_id == application_id and device.status == DeviceStatus.RESERVED:
+        return device  # the same application asking again
+    if device.sku_id != get_sku(session, sku_code).id:
+        raise DeviceWrongSku(device.imei)
+    result = session.execute(
+        update(Device)
+        .where(Device.id == device.id, Device.status == DeviceStatus.IN_STOCK)
+        .values(status=DeviceStatus.RESERVED, application_id=application_id)
+        .execution_options(synchronize_session=False)
+    )
+    moved = result.rowcount  # type: ignore[attr-defined]
+    session.refresh(device)
+    if moved != 1:
+        raise DeviceNotAvailable(device.imei, status=device.status)
+    return device
+
+
+def bind_to_loan(session: Session, *, imei: str, application_id: int, loan_id: int) -> Device:
+    """Reserved for this application → sold on installments, bound to the loan."""
+    device = get_device(session, imei)
+    if device.status == DeviceStatus.SOLD and device.loan_id == loan_id:
+        return device
+    if device.status != DeviceStatus.RESERVED or device.application_id != application_id:
+        raise DeviceNotAvailable(device.imei, status=device.status)
+    device.status = DeviceStatus.SOLD
+    device.loan_id = loan_id
+    session.flush()
+    return device
+
+
+def release_reservation(session: Session, *, application_id: int) -> None:
+    """An application that ends without a sale gives its device back to the shelf."""
+    held = session.scalars(
+        select(Device).where(Device.application_id == application_id, Device.status == DeviceStatus.RESERVED)
+    )
+    for device in held:
+        device.status = DeviceStatus.IN_STOCK
+        device.application_id = None
+    session.flush()
+
+
+def set_device_status(session: Session, *, imei: str, status: str) -> Device:
+    """Moves used by collections (lock/unlock), servicing (released) and after-sales (returned, restock)."""
+    device = get_device(session, imei)
+    if status not in DeviceStatus._value2member_map_:
+        raise InvalidInput(f"status {status}")
+    if device.status == status:
+        return device
+    # Reserving and selling go through an application (reserve_device, bind_to_loan), never a bare status
+    # change; "sold" is reachable here only as the unlock of a locked phone.
+    unlock = status == DeviceStatus.SOLD and device.status == DeviceStatus.LOCKED
+    through_sale = status == DeviceStatus.RESERVED or (status == DeviceStatus.SOLD and not unlock)
+    if through_sale or not can_move(device.status, status):
+        raise BadDeviceTransition(current=device.status, target=status)
+    device.status = status
+    if status == DeviceStatus.IN_STOCK:
+        device.application_id = None
+        device.loan_id = None
+    session.flush()
+    return device
+
+
+def device_json(session: Session, device: Device) -> dict[str, Any]:
+    sku = session.get(Sku, device.sku_id)
+    return {
+        "imei": device.imei, "imei2": device.imei2, "status": device.status,
+        "sku": sku.code if sku else None, "store_id": device.store_id,
+        "application_id": device.application_id, "loan_id": device.loan_id,
+    }

@@ -1,0 +1,230 @@
+"""Funding service: partners and their products, quotas, routing, disbursement and merchant statements."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+from sqlalchemy import select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session
+
+from fenqi.funding.errors import NoFunderAvailable, QuotaExhausted
+from fenqi.funding.models import Funder, FunderProduct, QuotaUsage, RoutingPolicy
+from fenqi.funding.routing import GRADES, Candidate, Policy, Strategy, choose, grade_allows, parse_strategy
+from fenqi.kit.errors import Conflict, InvalidInput, NotFound
+
+# --- partners and products ---------------------------------------------------------------------
+
+
+def create_funder(
+    session: Session, *, code: str, name: str, kind: str, daily_quota_fen: int, monthly_quota_fen: int,
+    regions: Sequence[str] = (), priority: int = 100,
+) -> Funder:
+    if session.scalar(select(Funder.id).where(Funder.code == code)) is not None:
+        raise Conflict(f"funder {code} exists")
+    if kind not in ("bank", "consumer_finance"):
+        raise InvalidInput(f"kind {kind} (bank | consumer_finance)")
+    if not 0 < daily_quota_fen <= monthly_quota_fen:
+        raise InvalidInput("quotas: 0 < daily ≤ monthly")
+    funder = Funder(code=code, name=name, kind=kind, daily_quota_fen=daily_quota_fen,
+                    monthly_quota_fen=monthly_quota_fen, regions=list(regions), priority=priority)
+    session.add(funder)
+    session.flush()
+    return funder
+
+
+def get_funder(session: Session, code: str) -> Funder:
+    funder = session.scalar(select(Funder).where(Funder.code == code))
+    if funder is None:
+        raise NotFound(f"funder {code}")
+    return funder
+
+
+def add_product(
+    session: Session, *, funder_code: str, methods: Sequence[str], terms: Sequence[int], annual_rate: Decimal,
+    min_grade: str = "C",
+) -> FunderProduct:
+    funder = get_funder(session, funder_code)
+    if min_grade not in GRADES:
+        raise InvalidInput(f"min_grade {min_grade} (A-E)")
+    if not methods or not terms or any(t <= 0 for t in terms) or not Decimal(0) <= annual_rate < Decimal(1):
+        raise InvalidInput("methods, terms and annual_rate")
+    product = FunderProduct(funder_id=funder.id, methods=list(methods), terms=sorted(set(terms)),
+                            annual_rate=annual_rate, min_grade=min_grade)
+    session.add(product)
+    session.flush()
+    return product
+
+
+def set_policy(
+    session: Session, *, strategy: str, priority_list: Sequence[str] = (), pilot_funder: str | None = None,
+    pilot_share: Decimal = Decimal(0), note: str = "",
+) -> RoutingPolicy:
+    """A new policy version; the previous ones stay as history."""
+    parse_strategy(strategy)
+    for code in [*priority_list, *([pilot_funder] if pilot_funder else [])]:
+        get_funder(session, code)
+    if not Decimal(0) <= pilot_share <= Decimal(1):
+        raise InvalidInput("pilot_share must be between 0 and 1")
+    row = RoutingPolicy(strategy=strategy, priority_list=list(priority_list), pilot_funder=pilot_funder,
+                        pilot_share=pilot_share, note=note)
+    session.add(row)
+    session.flush()
+    return row
+
+
+def current_policy(session: Session) -> Policy:
+    row = session.scalar(select(RoutingPolicy).order_by(RoutingPolicy.id.desc()).limit(1))
+    if row is None:
+        return Policy(Strategy.LOWEST_COST)
+    return Policy(Strategy(row.strategy), tuple(row.priority_list), row.pilot_funder, row.pilot_share)
+
+
+# --- quotas ------------------------------------------------------------------------------------
+
+
+def period_keys(on: date) -> tuple[str, str]:
+    return f"D{on.isoformat()}", f"M{on:%Y-%m}"
+
+
+def used(session: Session, funder_id: int, key: str) -> int:
+    value = session.scalar(
+        select(QuotaUsage.used_fen).where(QuotaUsage.funder_id == funder_id, QuotaUsage.period_key == key)
+    )
+    return value or 0
+
+
+def quota_left(session: Session, funder: Funder, on: date) -> tuple[int, int]:
+    day, month = period_keys(on)
+    return (funder.daily_quota_fen - used(session, funder.id, day),
+            funder.monthly_quota_fen - used(session, funder.id, month))
+
+
+def _ensure_usage_row(session: Session, funder_id: int, key: str) -> None:
+    # Two first signings of the day may race to create the row: ON CONFLICT DO NOTHING lets both proceed.
+    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    session.execute(
+        insert(QuotaUsage).values(funder_id=funder_id, period_key=key, used_fen=0)
+        .on_conflict_do_nothing(index_elements=["funder_id", "period_key"])
+    )
+
+
+def _add_usage(session: Session, funder_id: int, key: str, amount_fen: int, limit_fen: int) -> bool:
+    _ensure_usage_row(session, funder_id, key)
+    result = session.execute(
+        update(QuotaUsage)
+        .where(QuotaUsage.funder_id == funder_id, QuotaUsage.period_key == key,
+               QuotaUsage.used_fen + amount_fen <= limit_fen)
+        .values(used_fen=QuotaUsage.used_fen + amount_fen)
+        .execution_options(synchronize_session=False)
+    )
+    return bool(result.rowcount == 1)  # type: ignore[attr-defined]
+
+
+def consume_quota(session: Session, funder: Funder, amount_fen: int, on: date) -> bool:
+    """Take amount from both the day's and the month's quota, or from neither.
+
+    Each is a conditional UPDATE (used + amount ≤ quota), which row-locks on PostgreSQL, so two
+    concurrent signings can never together go past a quota."""
+    day, month = period_keys(on)
+    savepoint = session.begin_nested()
+    if _add_usage(session, funder.id, day, amount_fen, funder.daily_quota_fen) and _add_usage(
+        session, funder.id, month, amount_fen, funder.monthly_quota_fen
+    ):
+        savepoint.commit()
+        return True
+    savepoint.rollback()
+    return False
+
+
+# --- routing -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Route:
+    funder_code: str
+    funder_name: str
+    annual_rate: Decimal
+    fallbacks: tuple[str, ...]
+
+
+def _eligible(
+    session: Session, *, method: str, term: int, grade: str, region: str, amount_fen: int, on: date
+) -> tuple[list[Candidate], list[str]]:
+    """Partners that take this plan, grade and region: those with quota left, and those without."""
+    rows = session.execute(
+        select(Funder, FunderProduct).join(FunderProduct, FunderProduct.funder_id == Funder.id)
+        .where(Funder.active.is_(True)).order_by(Funder.code, FunderProduct.annual_rate)
+    )
+    best: dict[str, tuple[Funder, FunderProduct]] = {}
+    for funder, product in rows:
+        fits = (method in product.methods and term in product.terms and grade_allows(grade, product.min_grade)
+                and (not funder.regions or region in funder.regions))
+        if fits and funder.code not in best:  # ordered by rate: the first fitting product is the cheapest
+            best[funder.code] = (funder, product)
+    open_, blocked = [], []
+    for funder, product in best.values():
+        day_left, month_left = quota_left(session, funder, on)
+        if min(day_left, month_left) >= amount_fen:
+            open_.append(Candidate(funder.code, product.annual_rate, funder.priority, funder.daily_quota_fen,
+                                   day_left, month_left))
+        else:
+            blocked.append(funder.code)
+    return open_, blocked
+
+
+def route(
+    session: Session, *, application_id: int, method: str, term: int, grade: str, region: str, amount_fen: int,
+    on: date,
+) -> Route:
+    """The partner for an approved application under the policy in force (no quota is taken yet)."""
+    candidates, blocked = _eligible(session, method=method, term=term, grade=grade, region=region,
+                                    amount_fen=amount_fen, on=on)
+    if not candidates:
+        if blocked:
+            raise QuotaExhausted(", ".join(blocked))
+        raise NoFunderAvailable(f"{method} × {term}, grade {grade}, region {region}")
+    ranked = choose(candidates, current_policy(session), application_id)
+    first = get_funder(session, ranked[0].code)
+    return Route(first.code, first.name, ranked[0].annual_rate, tuple(c.code for c in ranked[1:]))
+
+
+def take_quota(
+    session: Session, *, application_id: int, method: str, term: int, grade: str, region: str, amount_fen: int,
+    on: date, preferred: str | None = None,
+) -> Route:
+    """At signing: consume quota from the routed partner, falling back in routing order if it ran out since."""
+    candidates, blocked = _eligible(session, method=method, term=term, grade=grade, region=region,
+                                    amount_fen=amount_fen, on=on)
+    ranked = choose(candidates, current_policy(session), application_id)
+    ranked.sort(key=lambda c: c.code != preferred)  # stable: the offered partner first, then routing order
+    for candidate in ranked:
+        funder = get_funder(session, candidate.code)
+        if consume_quota(session, funder, amount_fen, on):
+            return Route(funder.code, funder.name, candidate.annual_rate, ())
+        blocked.append(candidate.code)
+    if blocked:
+        raise QuotaExhausted(", ".join(blocked))
+    raise NoFunderAvailable(f"{method} × {term}, grade {grade}, region {region}")
+
+
+def funder_json(session: Session, funder: Funder, on: date) -> dict[str, object]:
+    from fenqi.kit.money import fmt_rate, fmt_yuan, from_fen
+
+    day_left, month_left = quota_left(session, funder, on)
+    products = session.scalars(select(FunderProduct).where(FunderProduct.funder_id == funder.id))
+    return {
+        "code": funder.code, "name": funder.name, "kind": funder.kind, "priority": funder.priority,
+        "regions": funder.regions, "active": funder.active,
+        "daily_quota": fmt_yuan(from_fen(funder.daily_quota_fen)),
+        "monthly_quota": fmt_yuan(from_fen(funder.monthly_quota_fen)),
+        "daily_left": fmt_yuan(from_fen(day_left)), "monthly_left": fmt_yuan(from_fen(month_left)),
+        "products": [
+            {"methods": p.methods, "terms": p.terms, "annual_rate": fmt_rate(p.annual_rate), "min_grade": p.min_grade}
+            for p in products
+        ],
+    }

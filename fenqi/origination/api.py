@@ -1,0 +1,172 @@
+"""HTTP: applications from SKU and plan to a signed contract.
+
+Shopper steps are taken by the shopper (online) or by a store clerk for a walk-in shopper. A submitted
+application answers at once: 201 approved (with the offer's headline), 202 referred to manual review,
+422 declined with the reasons (the decline is stored: the body's `error` is the first reason's code),
+409 when no funding partner has quota left today.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import JSONResponse, Response
+
+from fenqi.identity.deps import Principal, require_roles
+from fenqi.kit.db import Session
+from fenqi.kit.errors import NotFound
+from fenqi.kit.web import get_session, request_language
+from fenqi.origination import service, signing
+from fenqi.origination.consents import CURRENT, TEXTS
+from fenqi.origination.schemas import ApplicationIn, SignIn
+from fenqi.origination.service import Origin, Submitted, application_json, get_application
+
+router = APIRouter(prefix="/api/v1", tags=["origination"])
+
+SHOPPER_SIDE = ("shopper", "clerk")
+VIEWERS = ("shopper", "clerk", "merchant_owner", "risk_officer", "finance")
+DECLINED = {"zh": "申请未通过：{reason}", "en": "The application was declined: {reason}"}
+
+
+def origin(request: Request, device: str | None) -> Origin:
+    ip = request.client.host if request.client else "unknown"
+    return Origin(ip=ip, device=device or request.headers.get("user-agent", "unknown"))
+
+
+@router.get("/consents/texts", summary="The consent texts in force (show them; submit their versions)")
+def consent_texts() -> dict[str, Any]:
+    return {
+        "consents": [
+            {"kind": kind.value, "version": version, "title": {"zh": t.title_zh, "en": t.title_en},
+             "text": t.body_zh, "sha256": t.sha256}
+            for kind, version in CURRENT.items()
+            for t in [TEXTS[(kind, version)]]
+        ]
+    }
+
+
+def _submitted_response(request: Request, result: Submitted) -> JSONResponse:
+    app, decision = result.application, result.decision
+    body: dict[str, Any] = {"application": application_json(app), "decision": decision.to_json()}
+    lang = request_language(request)
+    if result.funding_error is not None:
+        exc = result.funding_error
+        return JSONResponse({"error": exc.code, "message": exc.message(lang), **body}, status_code=exc.status)
+    if app.status == "declined":
+        first = decision.reasons[0] if decision.reasons else None
+        reason = (first.zh if lang == "zh" else first.en) if first else ("综合评分不足" if lang == "zh" else "score")
+        return JSONResponse(
+            {"error": first.code if first else "declined", "message": DECLINED[lang].format(reason=reason), **body},
+            status_code=422,
+        )
+    return JSONResponse(body, status_code=202 if app.status == "referred" else 201)
+
+
+@router.post(
+    "/applications", summary="Submit an application: KYC, consents, decision and routing in one step",
+    responses={201: {"description": "approved"}, 202: {"description": "referred to manual review"},
+               422: {"description": "declined, with reasons"}, 409: {"description": "open already / no quota"}},
+)
+def submit(
+    body: ApplicationIn, request: Request, session: Session = Depends(get_session),
+    who: Principal = Depends(require_roles(*SHOPPER_SIDE)),
+) -> JSONResponse:
+    return _submitted_response(request, service.submit(session, body, who, origin(request, body.device)))
+
+
+@router.get("/applications", summary="Applications visible to the caller (personal data masked)")
+def list_(
+    status: str | None = Query(None), limit: int = Query(50, ge=1, le=200), session: Session = Depends(get_session),
+    who: Principal = Depends(require_roles(*VIEWERS)),
+) -> dict[str, Any]:
+    return {"applications": [application_json(a) for a in service.list_applications(session, who, status, limit)]}
+
+
+@router.get("/applications/{application_id}", summary="One application (personal data masked)")
+def get(
+    application_id: int, session: Session = Depends(get_session), who: Principal = Depends(require_roles(*VIEWERS))
+) -> dict[str, Any]:
+    return application_json(get_application(session, application_id, who))
+
+
+@router.put("/applications/{application_id}/plan", summary="Choose another plan within what the decision allows")
+def change_plan(
+    application_id: int, product: str = Query(...), term: int = Query(...),
+    down_payment: str | None = Query(None), session: Session = Depends(get_session),
+    who: Principal = Depends(require_roles(*SHOPPER_SIDE)),
+) -> dict[str, Any]:
+    app = get_application(session, application_id, who)
+    service.change_plan(session, app, product=product, term=term, down_payment=down_payment)
+    return application_json(app)
+
+
+@router.get("/applications/{application_id}/offer", summary="The offer: schedule, total cost and APR first")
+def offer(
+    application_id: int, session: Session = Depends(get_session),
+    who: Principal = Depends(require_roles(*SHOPPER_SIDE)),
+) -> dict[str, Any]:
+    return signing.offer(session, get_application(session, application_id, who))
+
+
+@router.post("/applications/{application_id}/contract", status_code=201, summary="Draw up the e-contract PDF")
+def contract(
+    application_id: int, session: Session = Depends(get_session),
+    who: Principal = Depends(require_roles(*SHOPPER_SIDE)),
+) -> dict[str, Any]:
+    app = get_application(session, application_id, who)
+    doc = signing.generate_contract(session, app)
+    text = TEXTS[(signing.ConsentKind.E_CONTRACT, CURRENT[signing.ConsentKind.E_CONTRACT])]
+    return {
+        "application_id": app.id, "contract_no": signing.contract_no(app), "sha256": doc.sha256,
+        "funder": doc.funder_code, "pdf_url": f"/api/v1/applications/{app.id}/contract.pdf",
+        "consent": {"kind": text.kind.value, "version": text.version, "text": text.body_zh},
+    }
+
+
+@router.get("/applications/{application_id}/contract.pdf", summary="The latest e-contract PDF")
+def contract_pdf(
+    application_id: int, session: Session = Depends(get_session), who: Principal = Depends(require_roles(*VIEWERS))
+) -> Response:
+    app = get_application(session, application_id, who)
+    doc = signing.latest_contract(session, app.id)
+    if doc is None:
+        raise NotFound(f"contract of application {application_id}")
+    return Response(doc.pdf, media_type="application/pdf",
+                    headers={"Content-Disposition": f'inline; filename="{signing.contract_no(app)}.pdf"',
+                             "X-Content-SHA256": doc.sha256})
+
+
+@router.post("/applications/{application_id}/sign", summary="Sign: loan booked, IMEI bound, merchant paid, "
+             "down-payment order created")
+def sign(
+    application_id: int, body: SignIn, request: Request, session: Session = Depends(get_session),
+    who: Principal = Depends(require_roles(*SHOPPER_SIDE)),
+) -> dict[str, Any]:
+    app = get_application(session, application_id, who)
+    return signing.sign(session, app, contract_sha256=body.contract_sha256, consent_version=body.consent_version,
+                        imei=body.imei, channel=body.channel, principal=who,
+                        origin=origin(request, body.device)).to_json()
+
+
+@router.post("/applications/{application_id}/cancel", summary="Withdraw an open application")
+def cancel(
+    application_id: int, session: Session = Depends(get_session),
+    who: Principal = Depends(require_roles(*SHOPPER_SIDE)),
+) -> dict[str, Any]:
+    app = get_application(session, application_id, who)
+    service.cancel(session, app)
+    return application_json(app)
+
+
+@router.get("/applications/{application_id}/consents", summary="The consents recorded for an application")
+def consents(
+    application_id: int, session: Session = Depends(get_session),
+    who: Principal = Depends(require_roles("risk_officer", "merchant_owner", "shopper")),
+) -> dict[str, Any]:
+    app = get_application(session, application_id, who)
+    return {"consents": [
+        {"kind": c.kind, "text_version": c.text_version, "text_sha256": c.text_sha256,
+         "document_sha256": c.document_sha256, "agreed_at": c.agreed_at.isoformat(), "ip": c.ip, "device": c.device}
+        for c in service.consents_of(session, app.id)
+    ]}

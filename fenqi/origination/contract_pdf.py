@@ -1,0 +1,156 @@
+"""The e-contract (分期付款合同) as a PDF with correctly rendered Chinese (Noto CJK from Debian fonts-noto-cjk).
+
+The APR is stated first and in the largest type of any rate; fees, penalty interest, early repayment,
+the 7-day return right and the complaint channel each have their own clause. Only the masked name of
+the shopper is printed (the full identity is bound by the signature record, not by the document).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time
+from decimal import Decimal
+from pathlib import Path
+
+from fpdf import FPDF
+from fpdf.enums import XPos, YPos
+
+from fenqi.kit.money import fmt_yuan
+from fenqi.origination.errors import FontMissing
+from fenqi.pricing.quote import Quote
+from fenqi.pricing.schedule import METHOD_NAMES_ZH
+
+TEMPLATE_VERSION = "installment-contract-2026.1"
+FONT_DIRS = ("/usr/share/fonts/opentype/noto", "/usr/share/fonts/noto-cjk", "/usr/share/fonts/opentype/noto-cjk")
+FONT_FILE = "NotoSansCJK-Regular.ttc"
+BOLD_FILE = "NotoSansCJK-Bold.ttc"
+SC_INDEX = 2  # in the Noto CJK collection: 0 JP, 1 KR, 2 SC (simplified Chinese), 3 TC, 4 HK
+COMPLAINT_CHANNEL = "客服热线 400-800-8888（9:00-21:00），邮箱 complaints@fenqi.example，或向当地金融监管部门反映"
+
+
+@dataclass(frozen=True, slots=True)
+class ContractTerms:
+    contract_no: str
+    signed_on: date
+    shopper_masked_name: str
+    shopper_masked_id: str
+    merchant_name: str
+    store_name: str
+    funder_name: str
+    goods: str
+    imei: str | None
+    product_name: str
+    quote: Quote
+    penalty_daily_rate: Decimal
+    grace_days: int
+    late_fee: Decimal
+    prepayment_fee_rate: Decimal
+
+
+def font_path(name: str = FONT_FILE) -> Path:
+    """The CJK font, or a clear error naming the package to install (never a PDF of empty boxes)."""
+    override = os.environ.get("FENQI_CJK_FONT")
+    candidates = [Path(override)] if override and name == FONT_FILE else []
+    candidates += [Path(d) / name for d in FONT_DIRS]
+    for path in candidates:
+        if path.is_file():
+            return path
+    raise FontMissing(name)
+
+
+def _pct(rate: Decimal) -> str:
+    return f"{rate * 100:.2f}%"
+
+
+class _Doc(FPDF):
+    def __init__(self) -> None:
+        super().__init__(format="A4")
+        self.add_font("cjk", fname=str(font_path()), collection_font_number=SC_INDEX)
+        try:
+            self.add_font("cjk", style="B", fname=str(font_path(BOLD_FILE)), collection_font_number=SC_INDEX)
+        except FontMissing:
+            self.add_font("cjk", style="B", fname=str(font_path()), collection_font_number=SC_INDEX)
+        self.set_auto_page_break(auto=True, margin=15)
+        self.set_margins(18, 15, 18)
+
+    def para(self, text: str, size: float = 10, bold: bool = False, height: float = 6) -> None:
+        self.set_font("cjk", "B" if bold else "", size)
+        self.multi_cell(0, height, text, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+
+
+def render_contract(terms: ContractTerms) -> bytes:
+    q = terms.quote
+    doc = _Doc()
+    doc.set_title(f"分期付款合同 {terms.contract_no}")
+    # The contract date, not the clock: the same terms render to the same bytes (and the same hash).
+    doc.set_creation_date(datetime.combine(terms.signed_on, time(0), tzinfo=UTC))
+    doc.add_page()
+    doc.para("分期付款合同", size=18, bold=True, height=10)
+    doc.para(f"合同编号：{terms.contract_no}    模板版本：{TEMPLATE_VERSION}    日期：{terms.signed_on.isoformat()}", 9)
+    doc.ln(2)
+    doc.para(f"年化利率（APR）：{_pct(q.apr)}", size=16, bold=True, height=9)
+    doc.para("（按实际占用本金和期限折算的年化利率，即借款成本的全部体现，含利息与各期手续费）", 9)
+    doc.ln(2)
+    doc.para(f"借款人（消费者）：{terms.shopper_masked_name}    身份证号：{terms.shopper_masked_id}")
+    doc.para(f"销售商户：{terms.merchant_name}（{terms.store_name}）")
+    doc.para(f"出借人（资金方）：{terms.funder_name}")
+    doc.para(f"商品：{terms.goods}" + (f"    IMEI：{terms.imei}" if terms.imei else ""))
+    doc.ln(2)
+    doc.para("一、分期方案", bold=True)
+    r = q.request
+    doc.para(
+        f"商品价格 {fmt_yuan(r.price)} 元，首付 {fmt_yuan(r.down_payment)} 元，分期本金 {fmt_yuan(q.financed)} 元；"
+        f"方案：{terms.product_name}（{METHOD_NAMES_ZH[r.method]}），共 {r.term} 期，每月还款。"
+        f"利息合计 {fmt_yuan(q.total_interest)} 元，手续费合计 {fmt_yuan(q.total_fee)} 元，"
+        f"应还总额 {fmt_yuan(q.total_repayment)} 元。"
+    )
+    doc.ln(1)
+    _schedule_table(doc, q)
+    doc.ln(2)
+    doc.para("二、费用", bold=True)
+    doc.para(
+        f"除上表所列利息及手续费外，不收取其他费用。年利率（名义）{_pct(r.annual_rate)}，"
+        f"每期手续费率 {_pct(r.fee_rate)}；上述费用均已计入年化利率 {_pct(q.apr)}。"
+    )
+    doc.para("三、逾期与罚息", bold=True)
+    doc.para(
+        f"每期应还款日后 {terms.grace_days} 日为宽限期；逾期超过宽限期的，"
+        f"按逾期本金每日 {_pct(terms.penalty_daily_rate)} 计收罚息"
+        + (f"，并收取逾期费 {fmt_yuan(terms.late_fee)} 元" if terms.late_fee else "")
+        + "。逾期信息可能依法报送征信机构。催收联系不在 22:00 至次日 08:00 之间进行。"
+    )
+    doc.para("四、提前还款", bold=True)
+    doc.para(
+        "借款人可随时提前结清全部剩余本金，利息计至结清之日" +
+        (f"，提前还款手续费为剩余本金的 {_pct(terms.prepayment_fee_rate)}。" if terms.prepayment_fee_rate
+         else "，不收取提前还款手续费。")
+    )
+    doc.para("五、七日无理由退货", bold=True)
+    doc.para(
+        "网购商品自签收之日起七日内可无理由退货；拆封或试用不影响退货，商品有激活痕迹或人为损坏的除外。"
+        "退货后本合同解除，已付首付及已还款项原路全额退回，不收取任何利息或费用。"
+    )
+    doc.para("六、投诉渠道", bold=True)
+    doc.para(COMPLAINT_CHANNEL)
+    doc.para("七、个人信息与征信", bold=True)
+    doc.para("借款人的个人信息按其单独签署的《个人信息处理授权书》和《征信查询授权书》处理，加密存储，仅用于本合同目的。")
+    doc.ln(3)
+    doc.para(f"借款人：{terms.shopper_masked_name}（电子签名）    出借人：{terms.funder_name}    "
+             f"商户：{terms.merchant_name}")
+    return bytes(doc.output())
+
+
+def _schedule_table(doc: _Doc, q: Quote) -> None:
+    widths = (14, 30, 30, 30, 30, 30)
+    doc.set_font("cjk", "B", 9)
+    for width, head in zip(widths, ("期数", "还款日", "本金", "利息", "手续费", "应还金额"), strict=True):
+        doc.cell(width, 6, head, border=1, align="C")
+    doc.ln()
+    doc.set_font("cjk", "", 9)
+    for i in q.installments:
+        row = (str(i.period), i.due_date.isoformat(), fmt_yuan(i.principal), fmt_yuan(i.interest), fmt_yuan(i.fee),
+               fmt_yuan(i.total))
+        for width, value in zip(widths, row, strict=True):
+            doc.cell(width, 6, value, border=1, align="R" if value[:1].isdigit() and "-" not in value else "C")
+        doc.ln()

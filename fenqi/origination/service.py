@@ -1,0 +1,328 @@
+"""Origination: an application from SKU and plan, through KYC, consents and the credit decision, to routing.
+
+Signing (contract, loan, IMEI, disbursement, down payment) is in fenqi.origination.signing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from fenqi.catalog.service import (
+    check_device_for_sale,
+    get_merchant,
+    get_sku,
+    get_store_by_code,
+    release_reservation,
+    reserve_device,
+)
+from fenqi.funding.errors import NoFunderAvailable, QuotaExhausted
+from fenqi.funding.service import route
+from fenqi.identity.deps import Principal, ensure_merchant
+from fenqi.kit.clock import business_date
+from fenqi.kit.crypto import blind_index, decrypt, encrypt, mask_card, mask_id_number, mask_name, mask_phone
+from fenqi.kit.db import utcnow
+from fenqi.kit.errors import Forbidden, NotFound
+from fenqi.kit.money import fmt_rate, fmt_yuan, from_fen, parse_yuan, to_fen
+from fenqi.origination.consents import CURRENT, TEXTS, ConsentKind
+from fenqi.origination.errors import (
+    ApplicationAlreadyOpen,
+    ApplicationState,
+    ConsentMissing,
+    ConsentOutdated,
+)
+from fenqi.origination.kyc import check_bank_card, check_id_number, check_mobile, check_name
+from fenqi.origination.models import OPEN_STATUSES, Application, Consent
+from fenqi.origination.plans import price_plan, subsidy_for
+from fenqi.origination.schemas import ApplicationIn
+from fenqi.pricing.menu import PlanOption
+from fenqi.risk.schemas import Decision, RiskInput
+from fenqi.risk.service import decide
+
+STAFF_SEEING_ALL = ("risk_officer", "finance", "collector", "admin")
+REQUIRED_AT_SUBMIT = (ConsentKind.CREDIT_INQUIRY, ConsentKind.PERSONAL_INFO)
+
+
+@dataclass(frozen=True, slots=True)
+class Origin:
+    """Where a step came from, for consent records."""
+
+    ip: str
+    device: str
+
+
+@dataclass(slots=True)
+class Submitted:
+    application: Application
+    decision: Decision
+    funding_error: QuotaExhausted | NoFunderAvailable | None = None
+
+
+# --- access ------------------------------------------------------------------------------------
+
+
+def get_application(session: Session, application_id: int, principal: Principal | None = None) -> Application:
+    app = session.get(Application, application_id)
+    if app is None:
+        raise NotFound(f"application {application_id}")
+    if principal is not None:
+        check_access(principal, app)
+    return app
+
+
+def check_access(principal: Principal, app: Application) -> None:
+    """Shoppers see their own applications; clerks and owners their merchant's; risk, finance, admin all."""
+    if principal.role in STAFF_SEEING_ALL:
+        return
+    if principal.role == "shopper":
+        if app.shopper_user_id != principal.user_id:
+            raise Forbidden()
+        return
+    ensure_merchant(principal, app.merchant_id)
+
+
+# --- consents ----------------------------------------------------------------------------------
+
+
+def check_consents(given: list[tuple[str, str]], required: tuple[ConsentKind, ...]) -> dict[ConsentKind, str]:
+    """Each required consent given separately, for the text version currently in force."""
+    versions: dict[ConsentKind, str] = {}
+    for kind, version in given:
+        if kind in ConsentKind._value2member_map_:
+            versions[ConsentKind(kind)] = version
+    for kind in required:
+        if kind not in versions:
+            raise ConsentMissing(kind.value)
+        if versions[kind] != CURRENT[kind]:
+            raise ConsentOutdated(versions[kind], current=CURRENT[kind])
+    return {k: versions[k] for k in required}
+
+
+def record_consent(
+    session: Session, app: Application, kind: ConsentKind, version: str, origin: Origin, user_id: int | None,
+    document_sha256: str | None = None,
+) -> Consent:
+    text = TEXTS[(kind, version)]
+    consent = Consent(application_id=app.id, kind=kind.value, text_version=version, text_sha256=text.sha256,
+                      document_sha256=document_sha256, agreed_at=utcnow(), ip=origin.ip[:64],
+                      device=origin.device[:200], user_id=user_id)
+    session.add(consent)
+    return consent
+
+
+# --- submission --------------------------------------------------------------------------------
+
+
+def _insert_open(session: Session, app: Application) -> None:
+    """Insert under the one-open-application-per-ID constraint; a concurrent twin fails here."""
+    try:
+        with session.begin_nested():
+            session.add(app)
+            session.flush()
+    except IntegrityError:
+        raise ApplicationAlreadyOpen() from None
+
+
+def _open_loans(session: Session, id_hash: str) -> int:
+    """Loans this person holds on the platform: signed applications (servicing closes them at payoff)."""
+    return session.scalar(
+        select(func.count()).select_from(Application).where(Application.id_hash == id_hash,
+                                                            Application.status == "signed")
+    ) or 0
+
+
+def submit(session: Session, body: ApplicationIn, principal: Principal, origin: Origin) -> Submitted:
+    """Validate, store (encrypted), decide and route one application. Does not commit."""
+    today = business_date(session)
+    name = check_name(body.name)
+    resident = check_id_number(body.id_number, today)
+    phone = check_mobile(body.phone)
+    card = check_bank_card(body.bank_card)
+    consents = check_consents([(c.kind, c.version) for c in body.consents], REQUIRED_AT_SUBMIT)
+    store = get_store_by_code(session, body.store)
+    if principal.role != "shopper":
+        ensure_merchant(principal, store.merchant_id)
+    merchant = get_merchant(session, store.merchant_id)
+    sku = get_sku(session, body.sku)
+    option = price_plan(session, price_fen=sku.price_fen, product_code=body.product, term=body.term,
+                        down_payment=body.down_payment, start=today)
+    if body.imei:
+        check_device_for_sale(session, body.imei, sku.code)
+    income_fen = to_fen(parse_yuan(body.profile.monthly_income, field="monthly_income"))
+    profile = body.profile.model_dump()
+    profile["monthly_income_fen"] = income_fen
+    del profile["monthly_income"]
+    id_hash = blind_index(resident.number)
+    app = Application(
+        status="submitted", open_key=id_hash, channel="online" if principal.role == "shopper" else "store",
+        merchant_id=merchant.id, store_id=store.id, region=merchant.region, created_by_user_id=principal.user_id,
+        shopper_user_id=principal.user_id if principal.role == "shopper" else None, business_date=today,
+        name_enc=encrypt(name), id_number_enc=encrypt(resident.number), id_hash=id_hash,
+        phone_enc=encrypt(phone), phone_hash=blind_index(phone), bank_card_enc=encrypt(card),
+        age=resident.age_on(today), profile=profile, sku_code=sku.code, price_fen=sku.price_fen,
+        **_plan_fields(option),
+    )
+    _insert_open(session, app)
+    for kind, version in consents.items():
+        record_consent(session, app, kind, version, origin, principal.user_id)
+    if body.imei:
+        app.device_imei = reserve_device(session, imei=body.imei, sku_code=sku.code, application_id=app.id).imei
+    decision = decide(session, _risk_input(session, app, option))
+    result = Submitted(app, decision)
+    apply_decision(session, result, option, today)
+    session.flush()
+    return result
+
+
+def _plan_fields(option: PlanOption) -> dict[str, Any]:
+    q = option.quote
+    return {
+        "product_code": option.product.code, "method": q.request.method.value, "term": q.request.term,
+        "down_payment_fen": to_fen(q.request.down_payment), "financed_fen": to_fen(q.financed),
+        "installment_fen": to_fen(max(i.total for i in q.installments)), "apr": q.apr,
+    }
+
+
+def _risk_input(session: Session, app: Application, option: PlanOption) -> RiskInput:
+    p = app.profile
+    return RiskInput(
+        age=app.age, is_full_time_student=p["is_full_time_student"] or p["employment"] == "student",
+        employment=p["employment"], occupation=p["occupation"], employment_years=p["employment_years"],
+        monthly_income_fen=p["monthly_income_fen"], housing=p["housing"], residence_years=p["residence_years"],
+        bank_account=p["bank_account"], savings=p["savings"], assets=p["assets"], dependants=p["dependants"],
+        existing_credits=p["existing_credits"], existing_loans=p["existing_loans"],
+        open_loans=_open_loans(session, app.id_hash), price_fen=app.price_fen, financed_fen=app.financed_fen,
+        installment_fen=app.installment_fen, term=app.term, product_code=app.product_code, id_hash=app.id_hash,
+        phone_hash=app.phone_hash, device_imei=app.device_imei, application_id=app.id,
+        merchant_id=app.merchant_id, channel=app.channel,
+    )
+
+
+def close(session: Session, app: Application, status: str) -> None:
+    """An application leaves the open states: the person may apply again, the reserved phone goes back."""
+    app.status = status
+    app.open_key = None
+    if status != "signed":
+        release_reservation(session, application_id=app.id)
+
+
+def apply_decision(session: Session, result: Submitted, option: PlanOption, today: date) -> None:
+    app, decision = result.application, result.decision
+    app.decision_id = decision.id
+    app.outcome = decision.outcome
+    app.grade = decision.grade
+    app.credit_limit_fen = decision.credit_limit_fen
+    app.reasons = [r.model_dump() for r in decision.reasons]
+    app.allowed_plans = [p.model_dump() for p in decision.allowed_plans]
+    if decision.outcome == "decline":
+        close(session, app, "declined")
+    elif decision.outcome == "refer":
+        app.status = "referred"
+    else:
+        app.status = "approved"
+        try:
+            route_application(session, app, option, today)
+        except (QuotaExhausted, NoFunderAvailable) as exc:
+            result.funding_error = exc
+            close(session, app, "unfunded")
+
+
+def route_application(session: Session, app: Application, option: PlanOption, today: date) -> None:
+    """Place an approved application with a funding partner under the routing policy in force."""
+    chosen = route(session, application_id=app.id, method=app.method, term=app.term, grade=app.grade or "E",
+                   region=app.region, amount_fen=app.financed_fen, on=today)
+    app.funder_code = chosen.funder_code
+    app.funder_rate = chosen.annual_rate
+    app.subsidy_fen = to_fen(subsidy_for(option, chosen.annual_rate))
+
+
+def plan_allowed(app: Application) -> bool:
+    """Risk-based pricing: the plan must be one the grade allows, and within the credit limit."""
+    allowed = not app.allowed_plans or any(
+        p["product_code"] == app.product_code and app.term in p["terms"] for p in app.allowed_plans
+    )
+    return allowed and app.financed_fen <= app.credit_limit_fen
+
+
+def current_option(session: Session, app: Application, start: date) -> PlanOption:
+    return price_plan(session, price_fen=app.price_fen, product_code=app.product_code, term=app.term,
+                      down_payment=fmt_yuan(from_fen(app.down_payment_fen)), start=start)
+
+
+def change_plan(session: Session, app: Application, *, product: str, term: int, down_payment: str | None) -> None:
+    """After approval, pick another plan within what the decision allows (e.g. a shorter term)."""
+    if app.status != "approved":
+        raise ApplicationState(app.status)
+    today = business_date(session)
+    option = price_plan(session, price_fen=app.price_fen, product_code=product, term=term,
+                        down_payment=down_payment, start=today)
+    for key, value in _plan_fields(option).items():
+        setattr(app, key, value)
+    try:
+        route_application(session, app, option, today)
+    except (QuotaExhausted, NoFunderAvailable):
+        app.funder_code = None
+        raise
+    session.flush()
+
+
+def cancel(session: Session, app: Application) -> None:
+    if app.status not in OPEN_STATUSES:
+        raise ApplicationState(app.status)
+    close(session, app, "cancelled")
+    session.flush()
+
+
+def list_applications(
+    session: Session, principal: Principal, status: str | None = None, limit: int = 50
+) -> list[Application]:
+    query = select(Application).order_by(Application.id.desc()).limit(min(max(limit, 1), 200))
+    if status:
+        query = query.where(Application.status == status)
+    if principal.role == "shopper":
+        query = query.where(Application.shopper_user_id == principal.user_id)
+    elif principal.role not in STAFF_SEEING_ALL:
+        query = query.where(Application.merchant_id == principal.merchant_id)
+    return list(session.scalars(query))
+
+
+# --- views (personal data masked, always) ------------------------------------------------------
+
+
+def masked_name(app: Application) -> str:
+    return mask_name(decrypt(app.name_enc))
+
+
+def application_json(app: Application) -> dict[str, Any]:
+    return {
+        "id": app.id, "status": app.status, "channel": app.channel, "business_date": app.business_date.isoformat(),
+        "merchant_id": app.merchant_id, "store_id": app.store_id,
+        "shopper": {
+            "name": masked_name(app), "id_number": mask_id_number(decrypt(app.id_number_enc)),
+            "phone": mask_phone(decrypt(app.phone_enc)), "bank_card": mask_card(decrypt(app.bank_card_enc)),
+            "age": app.age,
+        },
+        "sku": app.sku_code, "imei": app.device_imei, "price": fmt_yuan(from_fen(app.price_fen)),
+        "plan": {
+            "product": app.product_code, "method": app.method, "term": app.term, "apr": fmt_rate(app.apr),
+            "down_payment": fmt_yuan(from_fen(app.down_payment_fen)), "financed": fmt_yuan(from_fen(app.financed_fen)),
+            "max_installment": fmt_yuan(from_fen(app.installment_fen)),
+        },
+        "decision": {
+            "id": app.decision_id, "outcome": app.outcome, "grade": app.grade,
+            "credit_limit": fmt_yuan(from_fen(app.credit_limit_fen)), "reasons": app.reasons,
+            "allowed_plans": app.allowed_plans, "plan_allowed": plan_allowed(app) if app.outcome else None,
+        },
+        "funder": app.funder_code, "loan_id": app.loan_id, "payment_order": app.payment_order,
+        "down_payment_paid": app.down_payment_paid,
+        "signed_at": app.signed_at.isoformat() if app.signed_at else None,
+    }
+
+
+def consents_of(session: Session, application_id: int) -> list[Consent]:
+    return list(session.scalars(select(Consent).where(Consent.application_id == application_id).order_by(Consent.id)))

@@ -1,0 +1,200 @@
+"""The offer, the e-contract and signing: loan booked, IMEI bound, merchant paid, down-payment order created."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from fenqi.catalog.service import bind_to_loan, get_merchant, get_sku, get_store, reserve_device
+from fenqi.funding.disbursement import disburse, merchant_fee_fen
+from fenqi.funding.errors import QuotaExhausted
+from fenqi.funding.service import consume_quota, get_funder, quota_left
+from fenqi.identity.deps import Principal
+from fenqi.kit.clock import business_date
+from fenqi.kit.crypto import decrypt, mask_id_number
+from fenqi.kit.db import utcnow
+from fenqi.kit.errors import InvalidInput
+from fenqi.kit.money import fmt_rate, fmt_yuan, from_fen, rate_as_disclosed
+from fenqi.origination.consents import CURRENT, ConsentKind
+from fenqi.origination.contract_pdf import TEMPLATE_VERSION, ContractTerms, render_contract
+from fenqi.origination.errors import ApplicationState, ConsentOutdated, ContractMismatch, PlanNotAllowed
+from fenqi.origination.models import Application, Contract
+from fenqi.origination.service import (
+    Origin,
+    close,
+    current_option,
+    masked_name,
+    plan_allowed,
+    record_consent,
+    route_application,
+)
+from fenqi.pricing.menu import PlanOption
+from fenqi.pricing.service import get_product
+
+
+def _require_signable(app: Application) -> None:
+    if app.status != "approved":
+        raise ApplicationState(app.status)
+    if not plan_allowed(app):
+        allowed = "; ".join(f"{p['product_code']}×{p['terms']}" for p in app.allowed_plans) or "-"
+        raise PlanNotAllowed(limit=fmt_yuan(from_fen(app.credit_limit_fen)), allowed=allowed)
+
+
+def offer(session: Session, app: Application) -> dict[str, Any]:
+    """The plan as it would be signed today: full schedule, totals, and the APR ahead of any other rate."""
+    _require_signable(app)
+    option = current_option(session, app, business_date(session))
+    q = option.quote.to_json()
+    merchant = get_merchant(session, app.merchant_id)
+    fee = merchant_fee_fen(app.financed_fen, merchant.fee_rate)
+    return {
+        "application_id": app.id,
+        "apr": q["apr"],
+        "apr_percent": f"{rate_as_disclosed(option.quote.apr) * 100:.2f}%",
+        "product": {"code": option.product.code, "name": {"zh": option.product.name_zh, "en": option.product.name_en}},
+        "funder": app.funder_code,
+        "shopper": masked_name(app),
+        **q,
+        "total_cost": fmt_yuan(option.quote.total_cost),
+        "merchant": {"subsidy": fmt_yuan(from_fen(app.subsidy_fen)), "fee": fmt_yuan(from_fen(fee)),
+                     "disbursement": fmt_yuan(from_fen(app.financed_fen - app.subsidy_fen - fee))},
+    }
+
+
+def contract_no(app: Application) -> str:
+    return f"FQ{app.business_date:%Y%m%d}{app.id:08d}"
+
+
+def _ensure_funded(session: Session, app: Application, option: PlanOption) -> None:
+    """The named funder must still have quota when the contract is drawn up; otherwise route again."""
+    funder = get_funder(session, app.funder_code or "")
+    today = business_date(session)
+    if min(quota_left(session, funder, today)) < app.financed_fen:
+        route_application(session, app, option, today)
+
+
+def generate_contract(session: Session, app: Application) -> Contract:
+    """Render the e-contract PDF for the current plan and funder; the latest one is the one to sign."""
+    _require_signable(app)
+    today = business_date(session)
+    option = current_option(session, app, today)
+    _ensure_funded(session, app, option)
+    product = get_product(session, app.product_code)
+    sku = get_sku(session, app.sku_code)
+    merchant = get_merchant(session, app.merchant_id)
+    store = get_store(session, app.store_id)
+    terms = ContractTerms(
+        contract_no=contract_no(app), signed_on=today, shopper_masked_name=masked_name(app),
+        shopper_masked_id=mask_id_number(decrypt(app.id_number_enc)), merchant_name=merchant.name,
+        store_name=store.name, funder_name=get_funder(session, app.funder_code or "").name, goods=sku.name_zh,
+        imei=app.device_imei, product_name=product.name_zh, quote=option.quote,
+        penalty_daily_rate=product.penalty_daily_rate, grace_days=product.grace_days,
+        late_fee=from_fen(product.late_fee_fen), prepayment_fee_rate=product.prepayment_fee_rate,
+    )
+    pdf = render_contract(terms)
+    contract = Contract(application_id=app.id, template_version=TEMPLATE_VERSION,
+                        sha256=hashlib.sha256(pdf).hexdigest(), pdf=pdf, funder_code=app.funder_code or "",
+                        start_date=today)
+    session.add(contract)
+    session.flush()
+    return contract
+
+
+def latest_contract(session: Session, application_id: int) -> Contract | None:
+    return session.scalar(
+        select(Contract).where(Contract.application_id == application_id).order_by(Contract.id.desc()).limit(1)
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Signed:
+    application: Application
+    contract: Contract
+    loan_id: int
+    disbursement: dict[str, str]
+    payment: dict[str, Any] | None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "application_id": self.application.id, "status": self.application.status, "loan_id": self.loan_id,
+            "imei": self.application.device_imei, "contract_sha256": self.contract.sha256,
+            "funder": self.contract.funder_code, "disbursement": self.disbursement, "down_payment_order": self.payment,
+        }
+
+
+def sign(
+    session: Session, app: Application, *, contract_sha256: str, consent_version: str, imei: str | None,
+    channel: str, principal: Principal, origin: Origin,
+) -> Signed:
+    _require_signable(app)
+    contract = latest_contract(session, app.id)
+    today = business_date(session)
+    # A contract drawn up on an earlier business date has a schedule that no longer starts today.
+    if contract is None or contract.sha256 != contract_sha256.lower() or contract.start_date != today:
+        raise ContractMismatch()
+    if consent_version != CURRENT[ConsentKind.E_CONTRACT]:
+        raise ConsentOutdated(consent_version, current=CURRENT[ConsentKind.E_CONTRACT])
+    if channel not in ("alipay", "wechatpay"):
+        raise InvalidInput(f"channel {channel} (alipay | wechatpay)")
+    device_imei = imei or app.device_imei
+    if not device_imei:
+        raise InvalidInput("imei: the phone handed over must be scanned before signing")
+    if app.device_imei is None or (imei and imei != app.device_imei):
+        app.device_imei = reserve_device(session, imei=device_imei, sku_code=app.sku_code, application_id=app.id).imei
+    record_consent(session, app, ConsentKind.E_CONTRACT, consent_version, origin, principal.user_id,
+                   document_sha256=contract.sha256)
+    if not consume_quota(session, get_funder(session, contract.funder_code), app.financed_fen, today):
+        raise QuotaExhausted(f"{contract.funder_code}; 请重新生成合同 / generate the contract again")
+    loan_id = _book_loan(session, app, contract)
+    bind_to_loan(session, imei=app.device_imei, application_id=app.id, loan_id=loan_id)
+    paid = disburse(session, application_id=app.id, loan_id=loan_id, funder_code=contract.funder_code,
+                    merchant_id=app.merchant_id, price_fen=app.price_fen, down_payment_fen=app.down_payment_fen,
+                    subsidy_fen=app.subsidy_fen, on=today)
+    order = _down_payment_order(session, app, loan_id, channel)
+    contract.signed = True
+    app.loan_id = loan_id
+    app.signed_at = utcnow()
+    app.payment_order = order["out_trade_no"] if order else None
+    close(session, app, "signed")
+    session.flush()
+    disbursement = {"amount": fmt_yuan(from_fen(paid.amount_fen)), "subsidy": fmt_yuan(from_fen(paid.subsidy_fen)),
+                    "merchant_fee": fmt_yuan(from_fen(paid.merchant_fee_fen)),
+                    "financed": fmt_yuan(from_fen(paid.financed_fen)), "apr": fmt_rate(app.apr)}
+    return Signed(app, contract, loan_id, disbursement, order)
+
+
+def _book_loan(session: Session, app: Application, contract: Contract) -> int:
+    from fenqi.servicing.service import book_loan
+
+    loan = book_loan(
+        session, external_ref=f"application:{app.id}", product_code=app.product_code,
+        financed_fen=app.financed_fen, term=app.term, start_date=contract.start_date, price_fen=app.price_fen,
+        down_payment_fen=app.down_payment_fen, merchant_id=app.merchant_id,
+        funder_id=get_funder(session, contract.funder_code).id, customer_id=app.shopper_user_id,
+    )
+    return int(loan.id)
+
+
+def _down_payment_order(session: Session, app: Application, loan_id: int, channel: str) -> dict[str, Any] | None:
+    if app.down_payment_fen <= 0:
+        return None
+    from fenqi.payments.service import create_order
+
+    sku = get_sku(session, app.sku_code)
+    order = create_order(session, purpose="down_payment", amount_fen=app.down_payment_fen, channel=channel,
+                         subject=f"首付 {sku.name_zh}", loan_id=loan_id, application_id=app.id)
+    return {"out_trade_no": order.out_trade_no, "status": order.status, "pay_url": order.pay_url,
+            "amount": fmt_yuan(from_fen(app.down_payment_fen)), "channel": channel}
+
+
+def mark_down_payment_paid(session: Session, application_id: int) -> None:
+    """Called when payments reports the down-payment order paid: the phone may be handed over."""
+    app = session.get(Application, application_id)
+    if app is not None:
+        app.down_payment_paid = True
+        session.flush()
+
