@@ -97,3 +97,165 @@ def auth_headers(session: Session) -> Callable[..., dict[str, str]]:
         return {"Authorization": f"Bearer {key}"}
 
     return make
+
+
+# --- browser tests (owned by identity) ----------------------------------------------------------------
+# Playwright drives Debian's /usr/bin/chromium (never `playwright install`) against the real app, served by
+# uvicorn in a thread on a free port over the test database. Browser tests commit through that server, so
+# they run after every other test; they are skipped only when chromium is not installed.
+
+from typing import Any  # noqa: E402
+
+CHROMIUM = Path(os.environ.get("FENQI_CHROMIUM", "/usr/bin/chromium"))
+CHROMIUM_ARGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+    "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage",
+]
+BROWSER_PASSWORD = "browser-pass-1"
+NO_CHROMIUM = f"browser tests need Debian's chromium at {CHROMIUM} (apt-get install chromium, or scripts/system-deps)"
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    browser = [item for item in items if item.get_closest_marker("browser")]
+    if not browser:
+        return
+    items[:] = [item for item in items if not item.get_closest_marker("browser")] + browser
+    if not CHROMIUM.exists():
+        for item in browser:
+            item.add_marker(pytest.mark.skip(reason=NO_CHROMIUM))
+
+
+@pytest.fixture(scope="session")
+def live_server(engine: Engine) -> Iterator[str]:
+    """The whole app over HTTP on 127.0.0.1:<free port>; yields its base URL."""
+    import socket
+    import threading
+    import time
+
+    import uvicorn
+
+    from fenqi.api import create_app
+
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", 0))  # bound here and handed over: no race for the port
+    port = sock.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(create_app(), log_level="warning", lifespan="off"))
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True, name="live-server")
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not server.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            raise RuntimeError("the live server did not start")
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    thread.join(timeout=10)
+    sock.close()
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    if not CHROMIUM.exists():
+        pytest.skip(NO_CHROMIUM)
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        chromium = pw.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+def _new_page(browser: Any, live_server: str, mobile: bool) -> Any:
+    viewport = {"width": 390, "height": 844} if mobile else {"width": 1280, "height": 860}
+    context = browser.new_context(base_url=live_server, locale="zh-CN", viewport=viewport,
+                                  timezone_id="Asia/Shanghai", is_mobile=mobile, has_touch=mobile)
+    context.set_default_timeout(15_000)
+    return context.new_page()
+
+
+@pytest.fixture()
+def browser_page(browser: Any, live_server: str) -> Iterator[Any]:
+    """A fresh, signed-out desktop page (its own cookies) whose relative URLs go to the live server."""
+    page = _new_page(browser, live_server, mobile=False)
+    yield page
+    page.context.close()
+
+
+def _browser_user(role: str, merchant_id: int | None = None) -> str:
+    """The committed user `browser.<role>` (password BROWSER_PASSWORD; the shopper has phone 13900139000),
+    created on first use. Returns the username (for the shopper: the phone number)."""
+    from sqlalchemy import select
+
+    from fenqi.identity.models import User
+    from fenqi.identity.roles import LABELS, SHOPPER
+    from fenqi.identity.service import create_user, user_by_phone
+
+    if role == SHOPPER:
+        phone = "13900139000"
+        with kit_db.session_scope() as s:
+            if user_by_phone(s, phone) is None:
+                create_user(s, role=SHOPPER, display_name="浏览器测试顾客", phone=phone)
+        return phone
+    username = f"browser.{role}"
+    with kit_db.session_scope() as s:
+        if s.scalar(select(User.id).where(User.username == username)) is None:
+            create_user(s, role=role, display_name=f"测试{LABELS[role][0]}", username=username,
+                        password=BROWSER_PASSWORD, merchant_id=merchant_id)
+    return username
+
+
+@pytest.fixture()
+def browser_user(live_server: str) -> Callable[..., tuple[str, str]]:
+    """`browser_user(role, merchant_id=None)` → (login, password) of a committed user the live server
+    knows: `browser.<role>` with BROWSER_PASSWORD, or for "shopper" the phone number and "" (codes come
+    from the notification outbox)."""
+
+    def make(role: str, merchant_id: int | None = None) -> tuple[str, str]:
+        login = _browser_user(role, merchant_id)
+        return login, "" if role == "shopper" else BROWSER_PASSWORD
+
+    return make
+
+
+@pytest.fixture()
+def page_as(browser: Any, live_server: str) -> Iterator[Callable[..., Any]]:
+    """`page_as(role, merchant_id=None)` → a page already signed in as `browser.<role>` (a real session
+    cookie; the sign-in form itself is tested in tests/identity/test_browser_login.py). Shoppers get a
+    phone-sized viewport."""
+    from sqlalchemy import select
+
+    from fenqi.identity.models import User
+    from fenqi.identity.service import user_by_phone
+    from fenqi.identity.sessions import SESSION_COOKIE, start_session
+
+    pages: list[Any] = []
+
+    def make(role: str, merchant_id: int | None = None) -> Any:
+        login = _browser_user(role, merchant_id)
+        with kit_db.session_scope() as s:
+            user = user_by_phone(s, login) if role == "shopper" else s.scalar(
+                select(User).where(User.username == login))
+            assert user is not None
+            token = start_session(s, user)
+        page = _new_page(browser, live_server, mobile=role == "shopper")
+        page.context.add_cookies([{"name": SESSION_COOKIE, "value": token, "url": live_server,
+                                   "httpOnly": True, "sameSite": "Lax"}])
+        pages.append(page)
+        return page
+
+    yield make
+    for page in pages:
+        page.context.close()
+
+
+@pytest.fixture()
+def screenshot(artifacts_dir: Path) -> Callable[..., Path]:
+    """`screenshot(page, name)` saves a full-page PNG under FENQI_TEST_ARTIFACTS (default test-artifacts/)."""
+
+    def take(page: Any, name: str) -> Path:
+        path = artifacts_dir / f"{name}.png"
+        page.screenshot(path=str(path), full_page=True)
+        return path
+
+    return take

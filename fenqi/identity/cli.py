@@ -1,0 +1,74 @@
+"""`fenqi identity`: create users and API keys from the command line."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from sqlalchemy import select
+
+from fenqi.identity.roles import ROLES, SHOPPER
+
+NAME = "identity"
+app = typer.Typer(help="Users, roles and API keys.", no_args_is_help=True)
+console = Console()
+
+
+@app.command("create-user")
+def create_user_cmd(
+    role: Annotated[str, typer.Option(help=f"One of: {', '.join(ROLES)}")],
+    name: Annotated[str, typer.Option(help="Display name, e.g. 李店员")],
+    username: Annotated[str | None, typer.Option(help="Staff sign-in name")] = None,
+    password: Annotated[str | None, typer.Option(help="Staff password (prompted when omitted)")] = None,
+    phone: Annotated[str | None, typer.Option(help="Shopper's mobile number")] = None,
+    merchant_id: Annotated[int | None, typer.Option(help="Merchant of a clerk or merchant owner")] = None,
+) -> None:
+    """Create a staff user (username + password) or a shopper (phone)."""
+    from fenqi.cli import run_domain
+    from fenqi.identity.errors import InvalidInput
+    from fenqi.identity.service import audit, create_user
+    from fenqi.kit.db import session_scope
+
+    if role != SHOPPER and username and password is None:
+        password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+
+    def create() -> tuple[int, str]:
+        if role == SHOPPER and not phone:
+            raise InvalidInput("--phone")
+        if role != SHOPPER and not username:
+            raise InvalidInput("--username")
+        with session_scope() as session:
+            user = create_user(session, role=role, display_name=name, username=username, password=password,
+                               phone=phone, merchant_id=merchant_id)
+            audit(session, actor_user_id=None, action="user.created", subject=f"user:{user.id}", detail=role)
+            return user.id, user.role
+
+    user_id, user_role = run_domain(create)
+    console.print(f"created user {user_id} ({user_role})")
+
+
+@app.command("create-api-key")
+def create_api_key_cmd(
+    username: Annotated[str, typer.Option(help="The staff user the key acts as")],
+    name: Annotated[str, typer.Option(help="What the key is for")] = "default",
+) -> None:
+    """Create an API key; it is printed once and stored only as a hash."""
+    from fenqi.cli import run_domain
+    from fenqi.identity.models import User
+    from fenqi.identity.service import audit, create_api_key
+    from fenqi.kit.db import session_scope
+    from fenqi.kit.errors import NotFound
+
+    def create() -> str:
+        with session_scope() as session:
+            user = session.scalar(select(User).where(User.username == username.strip().lower()))
+            if user is None:
+                raise NotFound(f"user {username}")
+            row, key = create_api_key(session, user, name)
+            audit(session, actor_user_id=None, action="api_key.created", subject=f"api_key:{row.id}", detail=name)
+            return key
+
+    key = run_domain(create)
+    console.print("API key (shown only now; store it safely):", highlight=False)
+    typer.echo(key)

@@ -1,0 +1,48 @@
+"""Demo users: one for every role, with the sign-in lines `fenqi demo` prints."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from fenqi.identity.models import User
+from fenqi.identity.roles import LABELS, MERCHANT_ROLES, SHOPPER
+from fenqi.identity.service import create_user, user_by_phone
+
+DEMO_PASSWORD = "fenqi-demo"
+DEMO_SHOPPER_PHONE = "13800138000"
+# (role, username, display name)
+DEMO_STAFF = (
+    ("clerk", "clerk", "李店员"),
+    ("merchant_owner", "owner", "王老板"),
+    ("risk_officer", "risk", "赵风控"),
+    ("collector", "collector", "钱催收"),
+    ("finance", "finance", "孙财务"),
+    ("admin", "admin", "周管理员"),
+)
+
+
+def _first_merchant_id(session: Session) -> int | None:
+    """The demo merchant the clerk and the owner work for (the catalog seeds merchants before identity)."""
+    try:
+        from fenqi.catalog.models import Merchant
+    except ImportError:
+        return None
+    merchant_id: int | None = session.scalar(select(Merchant.id).order_by(Merchant.id).limit(1))
+    return merchant_id
+
+
+def seed(session: Session) -> list[str]:
+    merchant_id = _first_merchant_id(session)
+    lines = [f"sign in at /login/staff (password {DEMO_PASSWORD}) or /login (shoppers, by SMS code):"]
+    for role, username, name in DEMO_STAFF:
+        if session.scalar(select(User.id).where(User.username == username)) is None:
+            create_user(session, role=role, display_name=name, username=username, password=DEMO_PASSWORD,
+                        merchant_id=merchant_id if role in MERCHANT_ROLES else None)
+        zh, en = LABELS[role]
+        lines.append(f"  {en} {zh}: {username} / {DEMO_PASSWORD}")
+    if user_by_phone(session, DEMO_SHOPPER_PHONE) is None:
+        create_user(session, role=SHOPPER, display_name="张小明", phone=DEMO_SHOPPER_PHONE)
+    zh, en = LABELS[SHOPPER]
+    lines.append(f"  {en} {zh}: mobile {DEMO_SHOPPER_PHONE}; the code is shown on the page and in /ops/notifications")
+    return lines
