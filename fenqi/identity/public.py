@@ -26,11 +26,15 @@ PUBLIC: dict[tuple[str, str], str] = {
     ("POST", "/login/verify"): "checks a one-time code (CSRF-checked, attempts limited)",
     ("GET", "/login/staff"): "staff sign-in form",
     ("POST", "/login/staff"): "checks a staff password (CSRF-checked, account locks after failures)",
+    ("POST", "/api/v1/payments/callbacks/alipay"): "Alipay's notifications; RSA2 signature verified, forged → 400",
+    ("POST", "/api/v1/payments/callbacks/wechatpay"): "WeChat Pay's notifications; signature verified, forged → 401",
+    ("GET", "/payments/orders/{out_trade_no}"): "cashier page of one order: amount and status only, unguessable id",
 }
 
 # Path prefixes served by mounts (static files), public as a whole.
 PUBLIC_PREFIXES: dict[str, str] = {
     "/static": "stylesheets, scripts, images and fonts of the pages",
+    "/_emulator": "local payment gateway emulators (demo and tests; never mounted in production)",
 }
 
 

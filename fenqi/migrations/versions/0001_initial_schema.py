@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-28 11:00:18.826432
+Create Date: 2026-11-28 11:00:08.723595
 """
 from collections.abc import Sequence
 
@@ -158,6 +158,51 @@ def upgrade() -> None:
     with op.batch_alter_table('otp_challenge', schema=None) as batch_op:
         batch_op.create_index('ix_otp_challenge_phone_created', ['phone_index', 'created_at'], unique=False)
 
+    op.create_table('payment_agreement',
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
+    sa.Column('channel', sa.String(length=16), nullable=False),
+    sa.Column('external_no', sa.String(length=40), nullable=False),
+    sa.Column('agreement_no', sa.String(length=64), nullable=False),
+    sa.Column('loan_id', sa.BigInteger(), nullable=False),
+    sa.Column('status', sa.String(length=16), nullable=False),
+    sa.Column('sign_url', sa.Text(), nullable=False),
+    sa.Column('created_at', fenqi.kit.db.UtcDateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_payment_agreement')),
+    sa.UniqueConstraint('external_no', name=op.f('uq_payment_agreement_external_no'))
+    )
+    with op.batch_alter_table('payment_agreement', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_payment_agreement_loan_id'), ['loan_id'], unique=False)
+
+    op.create_table('payment_callback_inbox',
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
+    sa.Column('channel', sa.String(length=16), nullable=False),
+    sa.Column('event_id', sa.String(length=128), nullable=False),
+    sa.Column('kind', sa.String(length=24), nullable=False),
+    sa.Column('source', sa.String(length=12), nullable=False),
+    sa.Column('out_trade_no', sa.String(length=64), nullable=False),
+    sa.Column('amount_fen', sa.BigInteger(), nullable=False),
+    sa.Column('payload', sa.JSON(), nullable=False),
+    sa.Column('status', sa.String(length=16), nullable=False),
+    sa.Column('note', sa.String(length=200), nullable=False),
+    sa.Column('received_at', fenqi.kit.db.UtcDateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_payment_callback_inbox')),
+    sa.UniqueConstraint('channel', 'event_id', name=op.f('uq_payment_callback_inbox_channel_event_id'))
+    )
+    with op.batch_alter_table('payment_callback_inbox', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_payment_callback_inbox_out_trade_no'), ['out_trade_no'], unique=False)
+
+    op.create_table('payment_reconciliation_run',
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
+    sa.Column('channel', sa.String(length=16), nullable=False),
+    sa.Column('day', sa.Date(), nullable=False),
+    sa.Column('lines', sa.Integer(), nullable=False),
+    sa.Column('matched', sa.Integer(), nullable=False),
+    sa.Column('discrepancies', sa.Integer(), nullable=False),
+    sa.Column('channel_total_fen', sa.BigInteger(), nullable=False),
+    sa.Column('our_total_fen', sa.BigInteger(), nullable=False),
+    sa.Column('created_at', fenqi.kit.db.UtcDateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_payment_reconciliation_run'))
+    )
     op.create_table('phone_model',
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
     sa.Column('code', sa.String(length=40), nullable=False),
@@ -407,6 +452,61 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_loan_customer_id'), ['customer_id'], unique=False)
         batch_op.create_index('ix_loan_status_id', ['status', 'id'], unique=False)
 
+    op.create_table('payment_order',
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
+    sa.Column('out_trade_no', sa.String(length=40), nullable=False),
+    sa.Column('channel', sa.String(length=16), nullable=False),
+    sa.Column('purpose', sa.String(length=16), nullable=False),
+    sa.Column('amount_fen', sa.BigInteger(), nullable=False),
+    sa.Column('subject', sa.String(length=128), nullable=False),
+    sa.Column('status', sa.String(length=16), nullable=False),
+    sa.Column('loan_id', sa.BigInteger(), nullable=True),
+    sa.Column('application_id', sa.BigInteger(), nullable=True),
+    sa.Column('agreement_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
+    sa.Column('attempt', sa.Integer(), nullable=False),
+    sa.Column('due_date', sa.Date(), nullable=True),
+    sa.Column('pay_url', sa.Text(), nullable=False),
+    sa.Column('trade_no', sa.String(length=64), nullable=False),
+    sa.Column('business_date', sa.Date(), nullable=False),
+    sa.Column('expires_at', fenqi.kit.db.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('paid_at', fenqi.kit.db.UtcDateTime(timezone=True), nullable=True),
+    sa.Column('paid_amount_fen', sa.BigInteger(), nullable=True),
+    sa.Column('refunded_fen', sa.BigInteger(), nullable=False),
+    sa.Column('settlement_key', sa.String(length=160), nullable=False),
+    sa.Column('failure_reason', sa.String(length=120), nullable=False),
+    sa.Column('updated_at', fenqi.kit.db.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', fenqi.kit.db.UtcDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['agreement_id'], ['payment_agreement.id'], name=op.f('fk_payment_order_agreement_id_payment_agreement')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_payment_order')),
+    sa.UniqueConstraint('out_trade_no', name=op.f('uq_payment_order_out_trade_no'))
+    )
+    with op.batch_alter_table('payment_order', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_payment_order_application_id'), ['application_id'], unique=False)
+        batch_op.create_index('ix_payment_order_channel_paid', ['channel', 'paid_at'], unique=False)
+        batch_op.create_index(batch_op.f('ix_payment_order_loan_id'), ['loan_id'], unique=False)
+        batch_op.create_index('ix_payment_order_status_expires', ['status', 'expires_at'], unique=False)
+
+    op.create_table('payment_reconciliation_item',
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
+    sa.Column('run_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('category', sa.String(length=20), nullable=False),
+    sa.Column('kind', sa.String(length=8), nullable=False),
+    sa.Column('out_trade_no', sa.String(length=64), nullable=False),
+    sa.Column('out_refund_no', sa.String(length=64), nullable=False),
+    sa.Column('channel_amount_fen', sa.BigInteger(), nullable=True),
+    sa.Column('our_amount_fen', sa.BigInteger(), nullable=True),
+    sa.Column('detail', sa.String(length=200), nullable=False),
+    sa.Column('action', sa.String(length=40), nullable=False),
+    sa.Column('action_status', sa.String(length=12), nullable=False),
+    sa.Column('decided_by', sa.BigInteger(), nullable=True),
+    sa.Column('decided_at', fenqi.kit.db.UtcDateTime(timezone=True), nullable=True),
+    sa.Column('note', sa.Text(), nullable=False),
+    sa.ForeignKeyConstraint(['run_id'], ['payment_reconciliation_run.id'], name=op.f('fk_payment_reconciliation_item_run_id_payment_reconciliation_run')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_payment_reconciliation_item'))
+    )
+    with op.batch_alter_table('payment_reconciliation_item', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_payment_reconciliation_item_run_id'), ['run_id'], unique=False)
+
     op.create_table('sku',
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
     sa.Column('code', sa.String(length=60), nullable=False),
@@ -552,6 +652,25 @@ def upgrade() -> None:
     with op.batch_alter_table('installment', schema=None) as batch_op:
         batch_op.create_index('ix_installment_loan_status', ['loan_id', 'status'], unique=False)
 
+    op.create_table('payment_refund',
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
+    sa.Column('refund_ref', sa.String(length=120), nullable=False),
+    sa.Column('out_refund_no', sa.String(length=40), nullable=False),
+    sa.Column('order_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('amount_fen', sa.BigInteger(), nullable=False),
+    sa.Column('reason', sa.String(length=120), nullable=False),
+    sa.Column('status', sa.String(length=16), nullable=False),
+    sa.Column('refund_no', sa.String(length=64), nullable=False),
+    sa.Column('succeeded_at', fenqi.kit.db.UtcDateTime(timezone=True), nullable=True),
+    sa.Column('created_at', fenqi.kit.db.UtcDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['order_id'], ['payment_order.id'], name=op.f('fk_payment_refund_order_id_payment_order')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_payment_refund')),
+    sa.UniqueConstraint('out_refund_no', name=op.f('uq_payment_refund_out_refund_no')),
+    sa.UniqueConstraint('refund_ref', name=op.f('uq_payment_refund_refund_ref'))
+    )
+    with op.batch_alter_table('payment_refund', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_payment_refund_order_id'), ['order_id'], unique=False)
+
     op.create_table('repayment',
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
     sa.Column('payment_ref', sa.String(length=80), nullable=False),
@@ -629,6 +748,10 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_repayment_loan_id'))
 
     op.drop_table('repayment')
+    with op.batch_alter_table('payment_refund', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_payment_refund_order_id'))
+
+    op.drop_table('payment_refund')
     with op.batch_alter_table('installment', schema=None) as batch_op:
         batch_op.drop_index('ix_installment_loan_status')
 
@@ -659,6 +782,17 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_sku_model_id'))
 
     op.drop_table('sku')
+    with op.batch_alter_table('payment_reconciliation_item', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_payment_reconciliation_item_run_id'))
+
+    op.drop_table('payment_reconciliation_item')
+    with op.batch_alter_table('payment_order', schema=None) as batch_op:
+        batch_op.drop_index('ix_payment_order_status_expires')
+        batch_op.drop_index(batch_op.f('ix_payment_order_loan_id'))
+        batch_op.drop_index('ix_payment_order_channel_paid')
+        batch_op.drop_index(batch_op.f('ix_payment_order_application_id'))
+
+    op.drop_table('payment_order')
     with op.batch_alter_table('loan', schema=None) as batch_op:
         batch_op.drop_index('ix_loan_status_id')
         batch_op.drop_index(batch_op.f('ix_loan_customer_id'))
@@ -701,6 +835,15 @@ def downgrade() -> None:
     op.drop_table('risk_decision')
     op.drop_table('product')
     op.drop_table('phone_model')
+    op.drop_table('payment_reconciliation_run')
+    with op.batch_alter_table('payment_callback_inbox', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_payment_callback_inbox_out_trade_no'))
+
+    op.drop_table('payment_callback_inbox')
+    with op.batch_alter_table('payment_agreement', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_payment_agreement_loan_id'))
+
+    op.drop_table('payment_agreement')
     with op.batch_alter_table('otp_challenge', schema=None) as batch_op:
         batch_op.drop_index('ix_otp_challenge_phone_created')
 

@@ -1,0 +1,320 @@
+"""HTTP: channel callbacks (public, signature-verified), orders, refunds, auto-debit agreements,
+reconciliation (staff), the demo cashier pages, and — outside production — the gateway emulators
+mounted at /_emulator/alipay and /_emulator/wechatpay of the same server."""
+
+from __future__ import annotations
+
+from datetime import date
+from functools import lru_cache
+from typing import Any
+
+from fastapi import APIRouter, Depends, Header, Request
+from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse, RedirectResponse, Response
+from pydantic import BaseModel, Field
+from starlette.concurrency import run_in_threadpool
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from fenqi.identity.deps import Principal, require_roles
+from fenqi.kit.db import Session
+from fenqi.kit.errors import InvalidInput, NotFound
+from fenqi.kit.log import log
+from fenqi.kit.money import parse_yuan, to_fen
+from fenqi.kit.web import get_session
+from fenqi.payments import autodebit, reconcile, refunds, service
+from fenqi.payments.channels import ForgedCallback, get_channel
+from fenqi.payments.inbox import process
+from fenqi.payments.models import ReconciliationItem
+from fenqi.payments.settings import get_payment_settings
+from fenqi.web.render import render
+
+router = APIRouter(tags=["payments"])
+STAFF = ("finance",)
+PAYERS = ("shopper", "clerk", "merchant_owner", "finance")
+
+
+# -- emulators ---------------------------------------------------------------------------------
+
+
+class LazyEmulator:
+    """Builds the emulator app (and its keys) on the first request, not at import."""
+
+    def __init__(self, channel: str) -> None:
+        self.channel = channel
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await emulator_app(self.channel)(scope, receive, send)
+
+
+@lru_cache
+def emulator_app(channel: str) -> ASGIApp:
+    """One emulator per process: the demo server and anything in it share its trades."""
+    if channel == "alipay":
+        from fenqi.payments.emulators.alipay import create_app
+    else:
+        from fenqi.payments.emulators.wechatpay import create_app
+    return create_app()
+
+
+def _mount_emulators() -> None:
+    settings = get_payment_settings()
+    if settings.env == "production":
+        return
+    if not settings.alipay_gateway:
+        router.mount("/_emulator/alipay", LazyEmulator("alipay"))
+    if not settings.wechatpay_gateway:
+        router.mount("/_emulator/wechatpay", LazyEmulator("wechatpay"))
+
+
+_mount_emulators()
+
+
+def _demo_jobs() -> None:
+    if get_payment_settings().env == "demo":
+        from fenqi.payments.tasks import start_background
+
+        start_background()
+
+
+# -- callbacks ---------------------------------------------------------------------------------
+
+
+async def _callback(channel: str, request: Request, session: Session) -> Response:
+    body = await request.body()
+    headers = dict(request.headers)
+    client = request.client.host if request.client else ""
+    # Verification and the database work block: keep them off the event loop.
+    return await run_in_threadpool(_handle_callback, channel, headers, body, client, session)
+
+
+def _handle_callback(channel: str, headers: dict[str, str], body: bytes, client: str, session: Session) -> Response:
+    adapter = get_channel(channel)
+    try:
+        notification = adapter.verify_notification(headers, body)
+    except ForgedCallback:
+        log.warning("payments.callback.forged", channel=channel, client=client, size=len(body))
+        if channel == "alipay":
+            return PlainTextResponse("fail", status_code=400)
+        return JSONResponse({"code": "FAIL", "message": "签名验证失败"}, status_code=401)
+    outcome = process(session, channel, notification, source="callback")
+    # Commit before acknowledging: once the channel hears "success" it never sends the event again.
+    session.commit()
+    log.info("payments.callback", channel=channel, event_id=notification.event_id, outcome=outcome)
+    _demo_jobs()
+    if adapter.ack_status == 204:
+        return Response(status_code=204)
+    return PlainTextResponse(adapter.ack_body)
+
+
+@router.post("/api/v1/payments/callbacks/alipay", summary="Alipay notifications (public, RSA2-verified)")
+async def alipay_callback(request: Request, session: Session = Depends(get_session)) -> Response:
+    return await _callback("alipay", request, session)
+
+
+@router.post("/api/v1/payments/callbacks/wechatpay", summary="WeChat Pay notifications (public, verified)")
+async def wechatpay_callback(request: Request, session: Session = Depends(get_session)) -> Response:
+    return await _callback("wechatpay", request, session)
+
+
+# -- orders ------------------------------------------------------------------------------------
+
+
+class OrderIn(BaseModel):
+    purpose: str = Field(examples=["installment"])
+    amount: str = Field(examples=["523.00"])
+    channel: str = Field(examples=["alipay"])
+    subject: str = ""
+    loan_id: int | None = None
+    application_id: int | None = None
+
+
+def _fen(raw: object, field: str) -> int:
+    value = parse_yuan(raw, field=field)
+    if value <= 0:
+        raise InvalidInput(f"{field} must be positive")
+    return to_fen(value)
+
+
+@router.post("/api/v1/payments/orders", status_code=201, summary="Open a payment order; pay at pay_url")
+def create_order(body: OrderIn, session: Session = Depends(get_session),
+                 who: Principal = Depends(require_roles(*PAYERS))) -> dict[str, Any]:
+    order = service.create_order(session, purpose=body.purpose, amount_fen=_fen(body.amount, "amount"),
+                                 channel=body.channel, subject=body.subject or body.purpose, loan_id=body.loan_id,
+                                 application_id=body.application_id)
+    _demo_jobs()
+    return service.order_json(order)
+
+
+@router.get("/api/v1/payments/orders/{out_trade_no}", summary="A payment order and its status")
+def get_order(out_trade_no: str, session: Session = Depends(get_session),
+              who: Principal = Depends(require_roles(*PAYERS))) -> dict[str, Any]:
+    return service.order_json(service.get_order(session, out_trade_no))
+
+
+@router.post("/api/v1/payments/orders/{out_trade_no}/poll", summary="Ask the channel now (lost notification)")
+def poll_order(out_trade_no: str, session: Session = Depends(get_session),
+               who: Principal = Depends(require_roles(*STAFF))) -> dict[str, Any]:
+    order = service.get_order(session, out_trade_no, lock=True)
+    outcome = service.poll_order(session, order)
+    return {"outcome": outcome, "order": service.order_json(order)}
+
+
+# -- refunds -----------------------------------------------------------------------------------
+
+
+class RefundIn(BaseModel):
+    out_trade_no: str
+    amount: str = Field(examples=["100.00"])
+    reason: str = ""
+    refund_ref: str | None = None
+
+
+@router.post("/api/v1/payments/refunds", status_code=201, summary="Refund (part of) a paid order, idempotently")
+def create_refund(body: RefundIn, session: Session = Depends(get_session),
+                  who: Principal = Depends(require_roles(*STAFF)),
+                  idempotency_key: str | None = Header(None)) -> dict[str, Any]:
+    ref = body.refund_ref or idempotency_key
+    if not ref:
+        raise InvalidInput("refund_ref or an Idempotency-Key header is required")
+    item = refunds.refund(session, out_trade_no=body.out_trade_no, amount_fen=_fen(body.amount, "amount"),
+                          reason=body.reason, refund_ref=ref)
+    from fenqi.identity.service import audit
+
+    audit(session, actor_user_id=who.user_id, action="payments.refund", subject=body.out_trade_no,
+          detail=f"{body.amount} {item.status}")
+    return refunds.refund_json(item, body.out_trade_no)
+
+
+# -- auto-debit --------------------------------------------------------------------------------
+
+
+class AgreementIn(BaseModel):
+    loan_id: int
+    channel: str
+
+
+@router.post("/api/v1/payments/agreements", status_code=201, summary="Start an auto-debit agreement (代扣签约)")
+def create_agreement(body: AgreementIn, session: Session = Depends(get_session),
+                     who: Principal = Depends(require_roles(*PAYERS))) -> dict[str, Any]:
+    agreement = autodebit.start_agreement(session, loan_id=body.loan_id, channel=body.channel)
+    return _agreement_json(agreement)
+
+
+@router.get("/api/v1/payments/agreements/{external_no}", summary="An agreement, refreshed from the channel")
+def get_agreement(external_no: str, session: Session = Depends(get_session),
+                  who: Principal = Depends(require_roles(*PAYERS))) -> dict[str, Any]:
+    agreement = autodebit.refresh_agreement(session, autodebit.get_agreement(session, external_no))
+    return _agreement_json(agreement)
+
+
+def _agreement_json(a: Any) -> dict[str, Any]:
+    return {"external_no": a.external_no, "channel": a.channel, "loan_id": a.loan_id, "status": a.status,
+            "agreement_no": a.agreement_no or None, "sign_url": a.sign_url}
+
+
+class BatchIn(BaseModel):
+    date: str | None = None
+
+
+@router.post("/api/v1/payments/auto-debit/run", summary="Run the auto-debit batch for a business date")
+def run_auto_debit(body: BatchIn, who: Principal = Depends(require_roles(*STAFF))) -> dict[str, Any]:
+    on = _date(body.date) if body.date else None
+    return autodebit.run_batch(on).to_json()
+
+
+# -- reconciliation ----------------------------------------------------------------------------
+
+
+class ReconcileIn(BaseModel):
+    channel: str
+    date: str
+
+
+def _date(raw: str) -> date:
+    try:
+        return date.fromisoformat(raw)
+    except ValueError:
+        raise InvalidInput(f"date {raw!r}: YYYY-MM-DD") from None
+
+
+@router.post("/api/v1/payments/reconciliations", status_code=201, summary="Reconcile a channel's statement")
+def run_reconciliation(body: ReconcileIn, session: Session = Depends(get_session),
+                       who: Principal = Depends(require_roles(*STAFF))) -> dict[str, Any]:
+    report = reconcile.reconcile(session, body.channel, _date(body.date))
+    return reconcile.report_json(report)
+
+
+@router.get("/api/v1/payments/reconciliations/{run_id}/items", summary="Discrepancies of a run")
+def run_items(run_id: int, session: Session = Depends(get_session),
+              who: Principal = Depends(require_roles(*STAFF))) -> dict[str, Any]:
+    from sqlalchemy import select
+
+    items = session.scalars(select(ReconciliationItem).where(ReconciliationItem.run_id == run_id)
+                            .order_by(ReconciliationItem.id))
+    return {"run_id": run_id, "items": [reconcile.item_json(i) for i in items]}
+
+
+class DecisionIn(BaseModel):
+    decision: str = Field(examples=["approve"])
+    note: str = ""
+
+
+@router.post("/api/v1/payments/reconciliation-items/{item_id}/decision", summary="Approve or reject an action")
+def decide(item_id: int, body: DecisionIn, session: Session = Depends(get_session),
+           who: Principal = Depends(require_roles(*STAFF))) -> dict[str, Any]:
+    if body.decision not in ("approve", "reject"):
+        raise InvalidInput("decision: approve | reject")
+    item = reconcile.decide(session, item_id, approve=body.decision == "approve", user_id=who.user_id, note=body.note)
+    from fenqi.identity.service import audit
+
+    audit(session, actor_user_id=who.user_id, action=f"payments.reconciliation.{body.decision}",
+          subject=f"item {item_id}", detail=item.action)
+    return reconcile.item_json(item)
+
+
+# -- pages -------------------------------------------------------------------------------------
+
+
+@router.get("/payments/orders/{out_trade_no}", response_class=HTMLResponse, include_in_schema=False)
+def order_page(out_trade_no: str, request: Request, session: Session = Depends(get_session)) -> HTMLResponse:
+    """The shopper's cashier page: what to pay, where, and whether it arrived (no personal data;
+    the order number is unguessable)."""
+    order = service.find_order(session, out_trade_no)
+    if order is None:
+        raise NotFound(out_trade_no)
+    return render(request, "payments/order.html", {"order": service.order_json(order)})
+
+
+@router.get("/payments/demo", response_class=HTMLResponse, include_in_schema=False)
+def demo_page(request: Request, who: Principal = Depends(require_roles(*PAYERS))) -> HTMLResponse:
+    _demo_only()
+    return render(request, "payments/demo.html", {"error": ""})
+
+
+@router.post("/payments/demo", include_in_schema=False)
+async def demo_pay(request: Request, session: Session = Depends(get_session),
+                   who: Principal = Depends(require_roles(*PAYERS))) -> Response:
+    """Demo only: open an order from a form and go to the channel's cashier."""
+    _demo_only()
+    form = await request.form()
+    loan = str(form.get("loan_id") or "").strip()
+    try:
+        order = service.create_order(
+            session, purpose=str(form.get("purpose", "")), channel=str(form.get("channel", "")),
+            amount_fen=_fen(form.get("amount"), "amount"), subject=str(form.get("subject") or "分期付款演示"),
+            loan_id=int(loan) if loan.isdigit() else None,
+        )
+    except Exception as exc:
+        from fenqi.kit.errors import DomainError
+        from fenqi.kit.web import request_language
+
+        if not isinstance(exc, DomainError):
+            raise
+        return render(request, "payments/demo.html", {"error": exc.message(request_language(request))}, 400)
+    session.commit()
+    _demo_jobs()
+    return RedirectResponse(order.pay_url, status_code=303)
+
+
+def _demo_only() -> None:
+    if get_payment_settings().env == "production":
+        raise NotFound("page")

@@ -1,0 +1,65 @@
+"""Payment domain errors (code, HTTP status, zh and en)."""
+
+from __future__ import annotations
+
+from fenqi.kit.errors import Conflict, DomainError, NotFound
+
+
+class UnknownPurpose(DomainError):
+    code = "unknown_payment_purpose"
+    zh = "付款用途无效（{detail}）：须为 down_payment、installment 或 payoff"
+    en = "Unknown payment purpose ({detail}): down_payment, installment or payoff"
+
+
+class UnknownChannel(DomainError):
+    code = "unknown_payment_channel"
+    zh = "支付渠道无效（{detail}）：须为 alipay 或 wechatpay"
+    en = "Unknown payment channel ({detail}): alipay or wechatpay"
+
+
+class InvalidPaymentAmount(DomainError):
+    code = "invalid_payment_amount"
+    zh = "付款金额无效：{detail}"
+    en = "Invalid payment amount: {detail}"
+
+
+class OrderNotFound(NotFound):
+    code = "payment_order_not_found"
+    zh = "支付订单不存在：{detail}"
+    en = "Payment order not found: {detail}"
+
+
+class LoanRequired(DomainError):
+    code = "loan_required"
+    zh = "月供和提前结清的付款必须指定贷款"
+    en = "Installment and payoff payments need a loan"
+
+
+class OrderNotRefundable(Conflict):
+    code = "order_not_refundable"
+    zh = "该订单不可退款：{detail}"
+    en = "This order cannot be refunded: {detail}"
+
+
+class RefundExceedsPaid(Conflict):
+    code = "refund_exceeds_paid"
+    zh = "退款金额超过可退金额：{detail}"
+    en = "The refund exceeds what can be refunded: {detail}"
+
+
+class RefundRefReused(Conflict):
+    code = "refund_ref_reused"
+    zh = "退款编号已用于另一笔退款：{detail}"
+    en = "This refund reference was used for another refund: {detail}"
+
+
+class AgreementNotActive(Conflict):
+    code = "agreement_not_active"
+    zh = "代扣协议未生效：{detail}"
+    en = "The auto-debit agreement is not active: {detail}"
+
+
+class ReconciliationItemDecided(Conflict):
+    code = "reconciliation_item_decided"
+    zh = "该对账差异已处理：{detail}"
+    en = "This reconciliation item was already decided: {detail}"

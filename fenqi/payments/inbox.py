@@ -1,0 +1,77 @@
+"""The callback inbox: every verified notification (or polled result) is stored once per
+(channel, event id) with INSERT ... ON CONFLICT DO NOTHING — on SQLite and PostgreSQL alike — and
+only the transaction that inserted it processes it. Copies, retries and races all find the row
+taken and do nothing; the order's guarded status change covers different events of one payment.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from fenqi.kit.db import utcnow
+from fenqi.kit.log import log
+from fenqi.payments.channels import Notification
+from fenqi.payments.models import CallbackInbox
+
+OUTCOMES = ("processed", "duplicate", "rejected", "ignored")
+
+
+def insert_once(session: Session, channel: str, n: Notification, source: str) -> int | None:
+    """Store the event; the new row's id, or None when it was already there."""
+    values: dict[str, Any] = {
+        "channel": channel, "event_id": n.event_id[:128], "kind": n.kind, "source": source,
+        "out_trade_no": n.out_trade_no[:64], "amount_fen": n.amount_fen, "payload": n.payload,
+        "status": "received", "note": "", "received_at": utcnow(),
+    }
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    stmt = (insert(CallbackInbox).values(**values)
+            .on_conflict_do_nothing(index_elements=["channel", "event_id"])
+            .returning(CallbackInbox.id))
+    return session.execute(stmt).scalar_one_or_none()
+
+
+def _finish(session: Session, inbox_id: int, status: str, note: str = "") -> str:
+    session.execute(update(CallbackInbox).where(CallbackInbox.id == inbox_id)
+                    .values(status=status, note=note[:200]).execution_options(synchronize_session=False))
+    return status
+
+
+def process(session: Session, channel: str, n: Notification, *, source: str = "callback") -> str:
+    """Inbox the event and, if it is new, apply it. Returns one of OUTCOMES."""
+    from fenqi.payments import refunds, service
+
+    inbox_id = insert_once(session, channel, n, source)
+    if inbox_id is None:
+        log.info("payments.inbox.duplicate", channel=channel, event_id=n.event_id, source=source)
+        return "duplicate"
+    if n.kind == "refund":
+        return _finish(session, inbox_id, *refunds.on_refund_event(session, n))
+    order = service.find_order(session, n.out_trade_no)
+    if order is None or order.channel != channel:
+        log.warning("payments.inbox.unknown_order", channel=channel, out_trade_no=n.out_trade_no)
+        return _finish(session, inbox_id, "rejected", "unknown order")
+    if n.kind == "payment":
+        if n.amount_fen != order.amount_fen:
+            # Never apply a payment whose amount differs from the order: finance sees it in the inbox
+            # and in reconciliation (amount mismatch), and decides.
+            log.warning("payments.inbox.amount_mismatch", out_trade_no=order.out_trade_no,
+                        expected_fen=order.amount_fen, got_fen=n.amount_fen)
+            return _finish(session, inbox_id, "rejected",
+                           f"amount mismatch: order {order.amount_fen} fen, channel {n.amount_fen} fen")
+        if service.mark_paid(session, order, trade_no=n.trade_no, paid_at=n.paid_at, amount_fen=n.amount_fen):
+            return _finish(session, inbox_id, "processed")
+        return _finish(session, inbox_id, "ignored", f"order already {order.status}")
+    if n.kind == "payment_failed":
+        status = "failed" if n.status == "failed" else "closed"
+        if service.mark_unpaid(session, order, status, f"channel: {n.payload.get('trade_status', n.status)}"):
+            from fenqi.payments.autodebit import after_failure
+
+            after_failure(session, order)
+            return _finish(session, inbox_id, "processed")
+        return _finish(session, inbox_id, "ignored", f"order already {order.status}")
+    return _finish(session, inbox_id, "ignored", f"event {n.kind}")

@@ -1,0 +1,267 @@
+"""Daily reconciliation (对账): the channel's statement against our payment orders and refunds.
+
+Every statement line is matched by out_trade_no (payments) or out_refund_no (refunds) with what
+our books say happened that day (China Standard Time, as the channels cut their statements):
+
+- matched: both sides agree on the amount and that it happened;
+- long (长款): the channel has money we have not booked → settle the order, or refund the payer;
+- short (短款): we booked money the channel does not report → query the channel, reverse the booking;
+- amount_mismatch / status_mismatch: both sides know it but disagree → investigate or record.
+
+Each discrepancy carries a proposed action that finance approves or rejects (API/CLI); approving
+`settle_order` or `mark_refund_succeeded` carries it out at once, the others are recorded for the
+manual step they describe.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from fenqi.kit.db import utcnow
+from fenqi.kit.errors import NotFound
+from fenqi.kit.log import log
+from fenqi.payments.channels import CHANNELS, get_channel
+from fenqi.payments.emulators.core import CST
+from fenqi.payments.errors import ReconciliationItemDecided, UnknownChannel
+from fenqi.payments.models import PaymentOrder, PaymentRefund, ReconciliationItem, ReconciliationRun
+from fenqi.payments.statement_parsers import PARSERS, Entry
+
+ACTIONS = {
+    "settle_order": ("入账：按渠道结果确认订单已支付并入账", "Settle the order as paid and post it"),
+    "refund_payer": ("原路退款：渠道收到的款项无对应订单", "Refund the payer: no order of ours matches"),
+    "query_and_reverse": ("查询渠道；确认未收款则冲销入账", "Query the channel; reverse our booking if unpaid"),
+    "investigate_amount": ("核查金额差异并调账", "Investigate the amount difference and adjust"),
+    "mark_refund_succeeded": ("确认退款成功并记账", "Mark the refund succeeded and post the payout"),
+    "record_refund": ("补记渠道侧退款", "Record the refund the channel made"),
+    "query_refund": ("查询退款；确认失败则恢复", "Query the refund; restore it if it failed"),
+}
+
+
+@dataclass
+class Ours:
+    out_trade_no: str
+    amount_fen: int
+    status: str
+    booked: bool
+
+
+@dataclass
+class Finding:
+    category: str
+    kind: str
+    out_trade_no: str
+    action: str
+    channel_amount_fen: int | None = None
+    our_amount_fen: int | None = None
+    out_refund_no: str = ""
+    detail: str = ""
+
+
+@dataclass
+class Report:
+    channel: str
+    day: date
+    lines: int = 0
+    matched: int = 0
+    channel_total_fen: int = 0
+    our_total_fen: int = 0
+    findings: list[Finding] = field(default_factory=list)
+    run_id: int | None = None
+
+    def counts(self) -> dict[str, int]:
+        out = {"matched": self.matched, "long": 0, "short": 0, "amount_mismatch": 0, "status_mismatch": 0}
+        for f in self.findings:
+            out[f.category] += 1
+        return out
+
+
+def day_bounds(day: date) -> tuple[datetime, datetime]:
+    start = datetime.combine(day, time.min, CST)
+    return start, start + timedelta(days=1)
+
+
+def _our_payments(session: Session, channel: str, day: date) -> dict[str, Ours]:
+    start, end = day_bounds(day)
+    rows = session.execute(
+        select(PaymentOrder.out_trade_no, PaymentOrder.paid_amount_fen, PaymentOrder.amount_fen, PaymentOrder.status,
+               PaymentOrder.settlement_key)
+        .where(PaymentOrder.channel == channel, PaymentOrder.paid_at >= start, PaymentOrder.paid_at < end)
+    )
+    return {r[0]: Ours(r[0], r[1] if r[1] is not None else r[2], r[3], bool(r[4])) for r in rows}
+
+
+def _orders_by_no(session: Session, numbers: list[str]) -> dict[str, Ours]:
+    found: dict[str, Ours] = {}
+    for i in range(0, len(numbers), 500):
+        rows = session.execute(select(PaymentOrder.out_trade_no, PaymentOrder.amount_fen, PaymentOrder.status,
+                                      PaymentOrder.settlement_key)
+                               .where(PaymentOrder.out_trade_no.in_(numbers[i:i + 500])))
+        found.update({r[0]: Ours(r[0], r[1], r[2], bool(r[3])) for r in rows})
+    return found
+
+
+def _our_refunds(session: Session, channel: str, day: date) -> dict[str, tuple[str, int, str]]:
+    """out_refund_no → (out_trade_no, amount, status) for refunds of this channel that succeeded on the
+    day or are still processing (a processing one may show up on the channel's side)."""
+    start, end = day_bounds(day)
+    rows = session.execute(
+        select(PaymentRefund.out_refund_no, PaymentOrder.out_trade_no, PaymentRefund.amount_fen, PaymentRefund.status,
+               PaymentRefund.succeeded_at)
+        .join(PaymentOrder, PaymentOrder.id == PaymentRefund.order_id)
+        .where(PaymentOrder.channel == channel, PaymentRefund.status.in_(("succeeded", "processing")))
+        .where(((PaymentRefund.succeeded_at >= start) & (PaymentRefund.succeeded_at < end))
+               | (PaymentRefund.status == "processing"))
+    )
+    return {r[0]: (r[1], r[2], r[3]) for r in rows}
+
+
+def match(entries: list[Entry], ours: dict[str, Ours], others: dict[str, Ours],
+          refunds: dict[str, tuple[str, int, str]], report: Report) -> None:
+    """The pure matching step (no I/O), so that it can be measured and tested on its own."""
+    seen: set[str] = set()
+    seen_refunds: set[str] = set()
+    add = report.findings.append
+    for e in entries:
+        report.lines += 1
+        if e.kind == "pay":
+            report.channel_total_fen += e.amount_fen
+            seen.add(e.out_trade_no)
+            mine = ours.get(e.out_trade_no) or others.get(e.out_trade_no)
+            if mine is None:
+                add(Finding("long", "pay", e.out_trade_no, "refund_payer", e.amount_fen, None, detail="no such order"))
+            elif mine.status not in ("paid", "refunded"):
+                same = mine.amount_fen == e.amount_fen
+                add(Finding("long" if same else "amount_mismatch", "pay", e.out_trade_no,
+                            "settle_order" if same else "refund_payer", e.amount_fen, mine.amount_fen,
+                            detail=f"our order is {mine.status}"))
+            elif mine.amount_fen != e.amount_fen:
+                add(Finding("amount_mismatch", "pay", e.out_trade_no, "investigate_amount", e.amount_fen,
+                            mine.amount_fen))
+            elif e.out_trade_no not in ours:
+                add(Finding("status_mismatch", "pay", e.out_trade_no, "investigate_amount", e.amount_fen,
+                            mine.amount_fen, detail="we booked it on another day"))
+            else:
+                report.matched += 1
+        else:
+            report.channel_total_fen -= e.amount_fen
+            seen_refunds.add(e.out_refund_no)
+            known = refunds.get(e.out_refund_no)
+            if known is None:
+                add(Finding("status_mismatch", "refund", e.out_trade_no, "record_refund", e.amount_fen, None,
+                            e.out_refund_no, "the channel reports a refund we never made"))
+            elif known[1] != e.amount_fen:
+                add(Finding("amount_mismatch", "refund", e.out_trade_no, "investigate_amount", e.amount_fen, known[1],
+                            e.out_refund_no))
+            elif known[2] == "processing":
+                add(Finding("status_mismatch", "refund", e.out_trade_no, "mark_refund_succeeded", e.amount_fen,
+                            known[1], e.out_refund_no, "ours is still processing"))
+            else:
+                report.matched += 1
+    for no, mine in ours.items():
+        report.our_total_fen += mine.amount_fen
+        if no not in seen:
+            add(Finding("short", "pay", no, "query_and_reverse", None, mine.amount_fen,
+                        detail="" if mine.booked else "not booked either"))
+    for refund_no, (trade_no, amount, status) in refunds.items():
+        if status == "succeeded":
+            report.our_total_fen -= amount
+            if refund_no not in seen_refunds:
+                add(Finding("short", "refund", trade_no, "query_refund", None, amount, refund_no))
+
+
+def reconcile_entries(session: Session, channel: str, day: date, entries: list[Entry]) -> Report:
+    report = Report(channel, day)
+    ours = _our_payments(session, channel, day)
+    missing = sorted({e.out_trade_no for e in entries if e.kind == "pay" and e.out_trade_no not in ours})
+    match(entries, ours, _orders_by_no(session, missing), _our_refunds(session, channel, day), report)
+    return report
+
+
+def reconcile(session: Session, channel: str, day: date, *, content: bytes | None = None) -> Report:
+    """Fetch (unless given) and parse the statement, match it, store the run and its findings."""
+    if channel not in CHANNELS:
+        raise UnknownChannel(channel)
+    raw = content if content is not None else get_channel(channel).fetch_statement(day)
+    report = reconcile_entries(session, channel, day, PARSERS[channel](raw))
+    store(session, report)
+    log.info("payments.reconcile.done", channel=channel, day=day.isoformat(), **report.counts())
+    return report
+
+
+def store(session: Session, report: Report) -> None:
+    run = ReconciliationRun(channel=report.channel, day=report.day, lines=report.lines, matched=report.matched,
+                            discrepancies=len(report.findings), channel_total_fen=report.channel_total_fen,
+                            our_total_fen=report.our_total_fen)
+    session.add(run)
+    session.flush()
+    report.run_id = run.id
+    session.add_all([
+        ReconciliationItem(run_id=run.id, category=f.category, kind=f.kind, out_trade_no=f.out_trade_no,
+                           out_refund_no=f.out_refund_no, channel_amount_fen=f.channel_amount_fen,
+                           our_amount_fen=f.our_amount_fen, detail=f.detail[:200], action=f.action)
+        for f in report.findings
+    ])
+    session.flush()
+
+
+def decide(session: Session, item_id: int, *, approve: bool, user_id: int | None, note: str = "") -> ReconciliationItem:
+    """Finance's decision on a proposed action; approving an automatable one carries it out."""
+    item = session.get(ReconciliationItem, item_id, with_for_update=True)
+    if item is None:
+        raise NotFound(f"reconciliation item {item_id}")
+    if item.action_status != "proposed":
+        raise ReconciliationItemDecided(str(item_id))
+    item.action_status = "approved" if approve else "rejected"
+    item.decided_by, item.decided_at, item.note = user_id, utcnow(), note[:500]
+    if approve:
+        _carry_out(session, item)
+    session.flush()
+    return item
+
+
+def _carry_out(session: Session, item: ReconciliationItem) -> None:
+    from fenqi.payments.refunds import poll_refund
+    from fenqi.payments.service import find_order, poll_order
+
+    if item.action == "settle_order":
+        order = find_order(session, item.out_trade_no)
+        if order is not None:
+            # Through the channel's own answer, not the statement line: the same path as polling.
+            poll_order(session, order)
+    elif item.action == "mark_refund_succeeded":
+        refund = session.scalar(select(PaymentRefund).where(PaymentRefund.out_refund_no == item.out_refund_no))
+        if refund is not None:
+            poll_refund(session, refund)
+
+
+def report_json(report: Report) -> dict[str, object]:
+    from fenqi.kit.money import from_fen
+
+    def y(fen: int | None) -> str | None:
+        return None if fen is None else str(from_fen(fen))
+
+    return {
+        "channel": report.channel, "date": report.day.isoformat(), "run_id": report.run_id, "lines": report.lines,
+        "counts": report.counts(), "channel_total": y(report.channel_total_fen), "our_total": y(report.our_total_fen),
+        "discrepancies": [
+            {"category": f.category, "kind": f.kind, "out_trade_no": f.out_trade_no,
+             "out_refund_no": f.out_refund_no or None, "channel_amount": y(f.channel_amount_fen),
+             "our_amount": y(f.our_amount_fen), "detail": f.detail, "action": f.action,
+             "action_text": {"zh": ACTIONS[f.action][0], "en": ACTIONS[f.action][1]}}
+            for f in report.findings
+        ],
+    }
+
+
+def item_json(item: ReconciliationItem) -> dict[str, object]:
+    from fenqi.kit.money import from_fen
+
+    return {"id": item.id, "run_id": item.run_id, "category": item.category, "kind": item.kind,
+            "out_trade_no": item.out_trade_no, "out_refund_no": item.out_refund_no or None,
+            "channel_amount": None if item.channel_amount_fen is None else str(from_fen(item.channel_amount_fen)),
+            "our_amount": None if item.our_amount_fen is None else str(from_fen(item.our_amount_fen)),
+            "action": item.action, "action_status": item.action_status, "detail": item.detail}

@@ -1,0 +1,135 @@
+"""Refunds, full or partial, idempotent by the caller's `refund_ref`.
+
+Ledger: when the channel confirms a refund, the money first moves to refunds payable — from the
+merchant payable for a down payment (posted here), or from the shopper's credit balance for a
+loan's money (servicing's `refund_credit`) — and then out of the channel's cash clearing account.
+A refund the channel still reports as processing reserves the first half; the payout follows when
+the notification (WeChat Pay) or a query says it succeeded.
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from fenqi.kit.db import utcnow
+from fenqi.kit.log import log
+from fenqi.payments import servicing_port
+from fenqi.payments.channels import Notification, get_channel
+from fenqi.payments.errors import (
+    InvalidPaymentAmount,
+    OrderNotRefundable,
+    RefundExceedsPaid,
+    RefundRefReused,
+)
+from fenqi.payments.models import PaymentOrder, PaymentRefund
+from fenqi.payments.service import get_order
+
+
+def out_refund_no_for(refund_ref: str) -> str:
+    """Deterministic, so that a retried request reaches the channel with the same refund number
+    (both channels are idempotent by it) even if our first transaction never committed."""
+    return "RF" + hashlib.sha256(refund_ref.encode()).hexdigest()[:30].upper()
+
+
+def refund(session: Session, *, out_trade_no: str, amount_fen: int, reason: str, refund_ref: str) -> PaymentRefund:
+    """Refund (part of) a paid order. The same refund_ref returns the first refund."""
+    if not refund_ref or len(refund_ref) > 120:
+        raise InvalidPaymentAmount("refund_ref must be 1-120 characters")
+    existing = session.scalar(select(PaymentRefund).where(PaymentRefund.refund_ref == refund_ref))
+    order = get_order(session, out_trade_no, lock=True)
+    if existing is not None:
+        if existing.order_id != order.id or existing.amount_fen != amount_fen:
+            raise RefundRefReused(refund_ref)
+        return existing
+    if not isinstance(amount_fen, int) or isinstance(amount_fen, bool) or amount_fen <= 0:
+        raise InvalidPaymentAmount(f"{amount_fen!r} fen")
+    if order.status not in ("paid", "refunded"):
+        raise OrderNotRefundable(f"{out_trade_no} is {order.status}")
+    paid = order.paid_amount_fen or order.amount_fen
+    taken = session.scalar(select(func.coalesce(func.sum(PaymentRefund.amount_fen), 0)).where(
+        PaymentRefund.order_id == order.id, PaymentRefund.status != "failed")) or 0
+    if taken + amount_fen > paid:
+        raise RefundExceedsPaid(f"paid {paid} fen, refunded {taken} fen, asked {amount_fen} fen")
+    item = PaymentRefund(refund_ref=refund_ref, out_refund_no=out_refund_no_for(refund_ref), order_id=order.id,
+                         amount_fen=amount_fen, reason=reason[:120] or "refund", status="processing")
+    session.add(item)
+    session.flush()
+    result = get_channel(order.channel).refund(out_trade_no=order.out_trade_no, out_refund_no=item.out_refund_no,
+                                               amount_fen=amount_fen, total_fen=paid, reason=item.reason)
+    if result.status == "failed":
+        item.status = "failed"
+        session.flush()
+        log.info("payments.refund.failed", out_refund_no=item.out_refund_no)
+        return item
+    _reserve(session, order, item)
+    order.refunded_fen = taken + amount_fen
+    if order.refunded_fen >= paid:
+        order.status = "refunded"
+    if result.status == "succeeded":
+        _paid_out(session, order, item, result.refund_no)
+    session.flush()
+    return item
+
+
+def _reserve(session: Session, order: PaymentOrder, item: PaymentRefund) -> None:
+    from fenqi.ledger import Account, Line, Reason, post_entry
+
+    if order.purpose == "down_payment":
+        post_entry(session, reason=Reason.REFUND, idempotency_key=f"payments.refund:{item.out_refund_no}",
+                   loan_id=order.loan_id, payment_ref=item.out_refund_no, memo=f"refund of {order.out_trade_no}",
+                   lines=[Line.dr(Account.MERCHANT_PAYABLE, item.amount_fen),
+                          Line.cr(Account.REFUNDS_PAYABLE, item.amount_fen)])
+    else:
+        assert order.loan_id is not None
+        servicing_port.refund_credit(session, loan_id=order.loan_id, amount_fen=item.amount_fen,
+                                     refund_ref=item.out_refund_no)
+
+
+def _paid_out(session: Session, order: PaymentOrder, item: PaymentRefund, refund_no: str) -> None:
+    from fenqi.ledger import Account, Line, Reason, cash_account, post_entry
+
+    post_entry(session, reason=Reason.REFUND, idempotency_key=f"payments.refund_paid:{item.out_refund_no}",
+               loan_id=order.loan_id, payment_ref=item.out_refund_no, memo=f"{order.channel} {refund_no}",
+               lines=[Line.dr(Account.REFUNDS_PAYABLE, item.amount_fen),
+                      Line.cr(cash_account(order.channel), item.amount_fen)])
+    item.status, item.refund_no, item.succeeded_at = "succeeded", refund_no or item.refund_no, utcnow()
+    log.info("payments.refund.succeeded", out_refund_no=item.out_refund_no, amount_fen=item.amount_fen)
+
+
+def on_refund_event(session: Session, n: Notification) -> tuple[str, str]:
+    """A refund notification: the payout half of a refund the channel had reported as processing."""
+    item = session.scalar(select(PaymentRefund).where(PaymentRefund.out_refund_no == n.out_refund_no)
+                          .with_for_update())
+    if item is None:
+        return "rejected", "unknown refund"
+    if item.status != "processing":
+        return "ignored", f"refund already {item.status}"
+    if n.status != "succeeded":
+        return "ignored", f"refund status {n.status}"
+    order = session.get(PaymentOrder, item.order_id)
+    assert order is not None
+    resource = n.payload.get("resource")
+    _paid_out(session, order, item, str(resource.get("refund_id", "")) if isinstance(resource, dict) else "")
+    return "processed", ""
+
+
+def poll_refund(session: Session, item: PaymentRefund) -> str:
+    """Ask the channel about a refund still processing (its notification is late or lost)."""
+    order = session.get(PaymentOrder, item.order_id)
+    assert order is not None
+    info = get_channel(order.channel).query_refund(out_trade_no=order.out_trade_no, out_refund_no=item.out_refund_no)
+    if info is not None and info.status == "succeeded" and item.status == "processing":
+        _paid_out(session, order, item, info.refund_no)
+    return item.status
+
+
+def refund_json(item: PaymentRefund, out_trade_no: str) -> dict[str, object]:
+    from fenqi.kit.money import from_fen
+
+    return {"refund_ref": item.refund_ref, "out_refund_no": item.out_refund_no, "out_trade_no": out_trade_no,
+            "amount": str(from_fen(item.amount_fen)), "reason": item.reason, "status": item.status,
+            "refund_no": item.refund_no or None,
+            "succeeded_at": item.succeeded_at.isoformat() if item.succeeded_at else None}

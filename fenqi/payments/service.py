@@ -1,0 +1,247 @@
+"""Payment orders and their settlement.
+
+    order = create_order(session, purpose="installment", amount_fen=52_300, channel="alipay",
+                         subject="iPhone 16 第3期", loan_id=loan.id)
+    order.pay_url  # the shopper opens it and pays on the channel's cashier page
+
+    @on_paid("down_payment")
+    def contract_paid(session, order): ...
+
+A paid order is settled exactly once, whether the news comes from a notification (any number of
+copies, in any order), from polling, or from an auto-debit's synchronous answer: every such event
+goes through the inbox (`fenqi.payments.inbox`) and the order's status changes with a guarded UPDATE.
+Services never commit; the request or job boundary does.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import Any, cast
+
+from sqlalchemy import CursorResult, Result, select, update
+from sqlalchemy.orm import Session
+
+from fenqi.kit.clock import business_date
+from fenqi.kit.db import utcnow
+from fenqi.kit.ids import new_id
+from fenqi.kit.log import log
+from fenqi.payments import servicing_port
+from fenqi.payments.channels import CHANNELS, Notification, TradeInfo, get_channel
+from fenqi.payments.errors import InvalidPaymentAmount, LoanRequired, OrderNotFound, UnknownChannel, UnknownPurpose
+from fenqi.payments.models import PaymentOrder
+from fenqi.payments.settings import get_payment_settings
+
+PURPOSES = ("down_payment", "installment", "payoff")
+OPEN = ("pending",)
+# A payment that arrives for an order we closed or saw fail is still the shopper's money: apply it.
+PAYABLE = ("pending", "closed", "failed")
+MAX_AMOUNT_FEN = 10_000_000_00  # ten million yuan: far above any phone, below any overflow
+
+Handler = Callable[[Session, PaymentOrder], None]
+_handlers: dict[str, list[Handler]] = {}
+
+
+def on_paid(purpose: str) -> Callable[[Handler], Handler]:
+    """Register `handler(session, order)` to run, in the settling transaction, when an order of this
+    purpose is paid (origination reacts to down payments without payments importing it)."""
+    if purpose not in PURPOSES:
+        raise UnknownPurpose(purpose)
+
+    def register(handler: Handler) -> Handler:
+        if handler not in _handlers.setdefault(purpose, []):
+            _handlers[purpose].append(handler)
+        return handler
+
+    return register
+
+
+def _validate(purpose: str, channel: str, amount_fen: int, loan_id: int | None) -> None:
+    if purpose not in PURPOSES:
+        raise UnknownPurpose(purpose)
+    if channel not in CHANNELS:
+        raise UnknownChannel(channel)
+    if not isinstance(amount_fen, int) or isinstance(amount_fen, bool) or not 0 < amount_fen <= MAX_AMOUNT_FEN:
+        raise InvalidPaymentAmount(f"{amount_fen!r} fen")
+    if purpose in ("installment", "payoff") and loan_id is None:
+        raise LoanRequired()
+
+
+def new_out_trade_no() -> str:
+    # Time-ordered, 29 characters of [0-9A-Z_]: valid for both channels (Alipay ≤ 64, WeChat ≤ 32).
+    return new_id("FQ")
+
+
+def create_order(
+    session: Session,
+    *,
+    purpose: str,
+    amount_fen: int,
+    channel: str,
+    subject: str,
+    loan_id: int | None = None,
+    application_id: int | None = None,
+    return_url: str = "",
+    agreement_id: int | None = None,
+    attempt: int = 1,
+    due_date: object = None,
+) -> PaymentOrder:
+    """Open a payment order and its trade on the channel; `pay_url` is where the shopper pays.
+
+    The channel is asked only after the order row exists, and a refusal raises (ChannelError), so
+    the caller's transaction rolls back: no order without a trade, no trade we have no record of
+    beyond an unpaid one that expires on its own.
+    """
+    _validate(purpose, channel, amount_fen, loan_id)
+    settings = get_payment_settings()
+    order = PaymentOrder(
+        out_trade_no=new_out_trade_no(), channel=channel, purpose=purpose, amount_fen=amount_fen,
+        subject=(subject or purpose)[:128], loan_id=loan_id, application_id=application_id,
+        agreement_id=agreement_id, attempt=attempt, due_date=due_date, business_date=business_date(session),
+        expires_at=utcnow() + timedelta(minutes=settings.payment_order_ttl_minutes), status="pending",
+    )
+    session.add(order)
+    session.flush()
+    if agreement_id is None:
+        order.pay_url = get_channel(channel).create_payment(
+            out_trade_no=order.out_trade_no, amount_fen=amount_fen, subject=order.subject,
+            expire_at=order.expires_at, return_url=return_url or order_page_url(order.out_trade_no),
+        )
+        session.flush()
+    log.info("payments.order.created", out_trade_no=order.out_trade_no, channel=channel, purpose=purpose,
+             amount_fen=amount_fen)
+    return order
+
+
+def order_page_url(out_trade_no: str) -> str:
+    return f"{get_payment_settings().base_url.rstrip('/')}/payments/orders/{out_trade_no}"
+
+
+def get_order(session: Session, out_trade_no: str, *, lock: bool = False) -> PaymentOrder:
+    q = select(PaymentOrder).where(PaymentOrder.out_trade_no == out_trade_no)
+    if lock:
+        q = q.with_for_update()
+    order = session.scalar(q)
+    if order is None:
+        raise OrderNotFound(out_trade_no)
+    return order
+
+
+def find_order(session: Session, out_trade_no: str) -> PaymentOrder | None:
+    return session.scalar(select(PaymentOrder).where(PaymentOrder.out_trade_no == out_trade_no))
+
+
+# -- settlement --------------------------------------------------------------------------------
+
+
+def _rowcount(result: Result[Any]) -> int:
+    return int(cast(CursorResult[Any], result).rowcount)
+
+
+def mark_paid(session: Session, order: PaymentOrder, *, trade_no: str, paid_at: datetime | None,
+              amount_fen: int) -> bool:
+    """pending/closed/failed → paid, once; then route the money. False if it was already paid."""
+    changed = _rowcount(session.execute(
+        update(PaymentOrder)
+        .where(PaymentOrder.id == order.id, PaymentOrder.status.in_(PAYABLE))
+        .values(status="paid", trade_no=trade_no, paid_at=paid_at or utcnow(), paid_amount_fen=amount_fen,
+                updated_at=utcnow())
+        .execution_options(synchronize_session=False)
+    ))
+    session.refresh(order)
+    if not changed:
+        return False
+    settle(session, order)
+    return True
+
+
+def settle(session: Session, order: PaymentOrder) -> None:
+    """Put a paid order's money where it belongs: the loan (servicing posts the entry) or, for a
+    down payment, Dr cash clearing / Cr merchant payable; then the registered handlers."""
+    from fenqi.ledger import Account, Line, Reason, cash_account, post_entry
+
+    amount = order.paid_amount_fen or order.amount_fen
+    if order.purpose in ("installment", "payoff"):
+        assert order.loan_id is not None
+        servicing_port.apply_repayment(session, loan_id=order.loan_id, amount_fen=amount,
+                                       payment_ref=order.out_trade_no, channel=order.channel, purpose=order.purpose)
+        order.settlement_key = f"repayment:{order.out_trade_no}"
+    else:
+        key = f"payment:{order.out_trade_no}"
+        post_entry(
+            session, reason=Reason.DOWN_PAYMENT, idempotency_key=key, loan_id=order.loan_id,
+            payment_ref=order.out_trade_no, memo=f"{order.channel} {order.trade_no}",
+            lines=[Line.dr(cash_account(order.channel), amount), Line.cr(Account.MERCHANT_PAYABLE, amount)],
+        )
+        order.settlement_key = key
+    for handler in _handlers.get(order.purpose, []):
+        handler(session, order)
+    session.flush()
+    log.info("payments.order.paid", out_trade_no=order.out_trade_no, channel=order.channel, amount_fen=amount)
+
+
+def mark_unpaid(session: Session, order: PaymentOrder, status: str, reason: str = "") -> bool:
+    """pending → closed | failed (a later payment can still settle it)."""
+    changed = _rowcount(session.execute(
+        update(PaymentOrder)
+        .where(PaymentOrder.id == order.id, PaymentOrder.status.in_(OPEN))
+        .values(status=status, failure_reason=reason[:120], updated_at=utcnow())
+        .execution_options(synchronize_session=False)
+    ))
+    session.refresh(order)
+    return bool(changed)
+
+
+# -- polling and expiry ------------------------------------------------------------------------
+
+
+def poll_order(session: Session, order: PaymentOrder, *, now: datetime | None = None) -> str:
+    """Ask the channel about an order we heard nothing of; settle it the same way a notification
+    would (through the inbox). Close it at the channel once it has expired unpaid."""
+    from fenqi.payments.inbox import process
+
+    now = now or utcnow()
+    channel = get_channel(order.channel)
+    info = channel.query(order.out_trade_no)
+    if info.status == "pending" or info.status == "not_found":
+        if order.expires_at > now or order.status != "pending":
+            return "pending"
+        if channel.close(order.out_trade_no):
+            mark_unpaid(session, order, "closed", "expired")
+            return "closed"
+        info = channel.query(order.out_trade_no)  # paid in the meantime
+    if info.status == "paid":
+        return process(session, order.channel, _polled(info), source="poll")
+    if info.status in ("closed", "failed") and order.status == "pending":
+        mark_unpaid(session, order, info.status, info.reason or f"channel says {info.status}")
+        return info.status
+    return info.status
+
+
+def _polled(info: TradeInfo) -> Notification:
+    return Notification(kind="payment", event_id=f"pay:{info.trade_no}", out_trade_no=info.out_trade_no,
+                        trade_no=info.trade_no, amount_fen=info.amount_fen, status="paid", paid_at=info.paid_at,
+                        payload={"source": "query", "trade_no": info.trade_no, "amount_fen": info.amount_fen})
+
+
+def orders_to_poll(session: Session, *, older_than: timedelta, now: datetime | None = None,
+                   limit: int = 200) -> list[str]:
+    """Pending orders opened more than `older_than` ago (their notification is late or lost)."""
+    cutoff = (now or utcnow()) - older_than
+    q = (select(PaymentOrder.out_trade_no)
+         .where(PaymentOrder.status == "pending", PaymentOrder.created_at <= cutoff)
+         .order_by(PaymentOrder.id).limit(limit))
+    return list(session.scalars(q))
+
+
+def order_json(order: PaymentOrder) -> dict[str, object]:
+    from fenqi.kit.money import from_fen
+
+    return {
+        "out_trade_no": order.out_trade_no, "channel": order.channel, "purpose": order.purpose,
+        "amount": str(from_fen(order.amount_fen)), "subject": order.subject, "status": order.status,
+        "loan_id": order.loan_id, "application_id": order.application_id, "pay_url": order.pay_url,
+        "trade_no": order.trade_no or None, "expires_at": order.expires_at.isoformat(),
+        "paid_at": order.paid_at.isoformat() if order.paid_at else None,
+        "refunded": str(from_fen(order.refunded_fen)),
+    }
