@@ -1,0 +1,13 @@
+"""Fixtures for catalog tests: the shop of tests/origination/world.py."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy.orm import Session
+
+from tests.origination.world import World, build_world
+
+
+@pytest.fixture()
+def shop(session: Session) -> World:
+    return build_world(session, funders=False)
