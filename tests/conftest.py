@@ -104,6 +104,7 @@ def auth_headers(session: Session) -> Callable[..., dict[str, str]]:
 # uvicorn in a thread on a free port over the test database. Browser tests commit through that server, so
 # they run after every other test; they are skipped only when chromium is not installed.
 
+import re  # noqa: E402
 from typing import Any  # noqa: E402
 
 CHROMIUM = Path(os.environ.get("FENQI_CHROMIUM", "/usr/bin/chromium"))
@@ -123,6 +124,25 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     if not CHROMIUM.exists():
         for item in browser:
             item.add_marker(pytest.mark.skip(reason=NO_CHROMIUM))
+
+
+_CALL_REPORT = pytest.StashKey[pytest.TestReport]()
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
+    report = yield
+    if report.when == "call":
+        item.stash[_CALL_REPORT] = report  # browser fixtures screenshot failed tests for the artifacts
+    return report
+
+
+def _screenshot_if_failed(request: pytest.FixtureRequest, pages: list[Any], artifacts: Path) -> None:
+    report = request.node.stash.get(_CALL_REPORT, None)
+    if report is not None and report.failed:
+        name = re.sub(r"[^\w.-]+", "_", request.node.name)
+        for i, page in enumerate(pages):
+            page.screenshot(path=str(artifacts / f"FAILED-{name}-{i}.png"), full_page=True)
 
 
 @pytest.fixture(scope="session")
@@ -175,10 +195,13 @@ def _new_page(browser: Any, live_server: str, mobile: bool) -> Any:
 
 
 @pytest.fixture()
-def browser_page(browser: Any, live_server: str) -> Iterator[Any]:
+def browser_page(
+    browser: Any, live_server: str, request: pytest.FixtureRequest, artifacts_dir: Path
+) -> Iterator[Any]:
     """A fresh, signed-out desktop page (its own cookies) whose relative URLs go to the live server."""
     page = _new_page(browser, live_server, mobile=False)
     yield page
+    _screenshot_if_failed(request, [page], artifacts_dir)
     page.context.close()
 
 
@@ -219,7 +242,9 @@ def browser_user(live_server: str) -> Callable[..., tuple[str, str]]:
 
 
 @pytest.fixture()
-def page_as(browser: Any, live_server: str) -> Iterator[Callable[..., Any]]:
+def page_as(
+    browser: Any, live_server: str, request: pytest.FixtureRequest, artifacts_dir: Path
+) -> Iterator[Callable[..., Any]]:
     """`page_as(role, merchant_id=None)` → a page already signed in as `browser.<role>` (a real session
     cookie; the sign-in form itself is tested in tests/identity/test_browser_login.py). Shoppers get a
     phone-sized viewport."""
@@ -245,6 +270,7 @@ def page_as(browser: Any, live_server: str) -> Iterator[Callable[..., Any]]:
         return page
 
     yield make
+    _screenshot_if_failed(request, pages, artifacts_dir)
     for page in pages:
         page.context.close()
 

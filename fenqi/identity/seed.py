@@ -34,7 +34,7 @@ def _first_merchant_id(session: Session) -> int | None:
 
 def seed(session: Session) -> list[str]:
     merchant_id = _first_merchant_id(session)
-    lines = [f"sign in at /login/staff (password {DEMO_PASSWORD}) or /login (shoppers, by SMS code):"]
+    lines = [f"sign in: staff at /login/staff (password {DEMO_PASSWORD}), shoppers at /login"]
     for role, username, name in DEMO_STAFF:
         if session.scalar(select(User.id).where(User.username == username)) is None:
             create_user(session, role=role, display_name=name, username=username, password=DEMO_PASSWORD,
@@ -44,5 +44,5 @@ def seed(session: Session) -> list[str]:
     if user_by_phone(session, DEMO_SHOPPER_PHONE) is None:
         create_user(session, role=SHOPPER, display_name="张小明", phone=DEMO_SHOPPER_PHONE)
     zh, en = LABELS[SHOPPER]
-    lines.append(f"  {en} {zh}: mobile {DEMO_SHOPPER_PHONE}; the code is shown on the page and in /ops/notifications")
+    lines.append(f"  {en} {zh}: {DEMO_SHOPPER_PHONE} + SMS code (on the page, in /ops/notifications)")
     return lines

@@ -172,3 +172,17 @@ def test_outbox_page_masks_recipients(client: TestClient, session: Session, auth
     page = client.get("/ops/notifications", headers=headers)
     assert page.status_code == 200
     assert "139****5678" in page.text and PHONE not in page.text
+
+
+def test_demo_shows_the_code_on_the_page_and_nothing_else_does(
+    client: TestClient, session: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from fenqi.kit.settings import get_settings
+
+    token = csrf_of(client.get("/login").text)
+    url = client.post("/login/code", data={"phone": PHONE, "csrf_token": token}, follow_redirects=False).headers[
+        "location"]
+    code = re.search(r"\d{6}", latest_notification(session, to=PHONE).body).group(0)  # type: ignore[union-attr]
+    assert code not in client.get(url).text  # outside the demo the code is only in the outbox
+    monkeypatch.setattr(get_settings(), "env", "demo")
+    assert 'id="demo-code"' in client.get(url).text and code in client.get(url).text
