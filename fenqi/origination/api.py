@@ -17,7 +17,7 @@ from fenqi.identity.deps import Principal, require_roles
 from fenqi.kit.db import Session
 from fenqi.kit.errors import NotFound
 from fenqi.kit.web import get_session, request_language
-from fenqi.origination import service, signing
+from fenqi.origination import hooks, service, signing  # noqa: F401  (hooks: the down-payment handler)
 from fenqi.origination.consents import CURRENT, TEXTS
 from fenqi.origination.schemas import ApplicationIn, SignIn
 from fenqi.origination.service import Origin, Submitted, application_json, get_application
