@@ -27,7 +27,7 @@ class UnknownPolicy(NotFound):
 _parsed: dict[str, tuple[dict[str, Any], Policy]] = {}
 
 
-def _parse(config: dict[str, Any]) -> Policy:
+def parse(config: dict[str, Any]) -> Policy:
     cached = _parsed.get(str(config.get("version")))
     if cached is not None and cached[0] == config:
         return cached[1]
@@ -38,13 +38,13 @@ def _parse(config: dict[str, Any]) -> Policy:
 
 def active_policy(session: Session) -> Policy:
     config = session.scalar(select(RiskPolicy.config).where(RiskPolicy.active.is_(True)).limit(1))
-    return DEFAULT_POLICY if config is None else _parse(config)
+    return DEFAULT_POLICY if config is None else parse(config)
 
 
 def policy_version(session: Session, version: str) -> Policy:
     config = session.scalar(select(RiskPolicy.config).where(RiskPolicy.version == version))
     if config is not None:
-        return _parse(config)
+        return parse(config)
     if version == DEFAULT_POLICY.version:
         return DEFAULT_POLICY
     raise UnknownPolicy(version)
@@ -86,7 +86,7 @@ def activate(session: Session, version: str) -> Policy:
     session.execute(update(RiskPolicy).where(RiskPolicy.active.is_(True)).values(active=False))
     row.active = True
     session.flush()
-    return _parse(row.config)
+    return parse(row.config)
 
 
 def ensure_default(session: Session) -> bool:

@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import and_, case, func, literal, or_, select
+from sqlalchemy import func, literal, or_, select
 from sqlalchemy.orm import Session
 
 from fenqi.kit.db import utcnow
@@ -22,8 +22,8 @@ from fenqi.risk import policy as policies
 from fenqi.risk import scorecard
 from fenqi.risk.bureau import BureauProvider, BureauReport, get_provider
 from fenqi.risk.engine import Evaluation, evaluate
-from fenqi.risk.models import RiskDecision, RiskListEntry
-from fenqi.risk.rules import Facts
+from fenqi.risk.models import RiskDecision, RiskListEntry, RiskPolicy
+from fenqi.risk.rules import DEFAULT_POLICY, Facts, Policy
 from fenqi.risk.schemas import AllowedPlan, Decision, Reason, RiskInput, RuleHit
 
 LIST_KINDS = ("id", "phone", "device")
@@ -58,40 +58,55 @@ def bureau_report(id_hash: str, provider: BureauProvider | None = None) -> Burea
         return None
 
 
-def listed(session: Session, inp: RiskInput) -> list[str]:
-    pairs = [("id", inp.id_hash), ("phone", inp.phone_hash)]
-    if inp.device_imei:
-        pairs.append(("device", inp.device_imei))
-    match = or_(*(and_(RiskListEntry.kind == k, RiskListEntry.value == v) for k, v in pairs))
-    kinds = set(session.scalars(select(RiskListEntry.kind).where(match)))
-    return [k for k in LIST_KINDS if k in kinds]
+def _listed_exprs(inp: RiskInput) -> list[Any]:
+    """One scalar subquery per identifier: is it on the risk list?"""
+    pairs = [("id", inp.id_hash), ("phone", inp.phone_hash), ("device", inp.device_imei or "")]
+    return [
+        select(func.count()).select_from(RiskListEntry)
+        .where(RiskListEntry.kind == kind, RiskListEntry.value == value).scalar_subquery()
+        for kind, value in pairs
+    ]
 
 
-def velocity(session: Session, inp: RiskInput, since: datetime) -> dict[str, int]:
-    """Earlier decisions in the window by the same ID, phone or device (a re-decision of the same
-    application is not another application)."""
+def _velocity_exprs(inp: RiskInput, since: datetime) -> list[Any]:
+    """Earlier decisions in the window by the same ID, phone and device, one index range count each
+    (a re-decision of the same application is not another application)."""
     d = RiskDecision
-    same_device = d.device_imei == inp.device_imei if inp.device_imei else None
-    conditions = [d.id_hash == inp.id_hash, d.phone_hash == inp.phone_hash]
-    if same_device is not None:
-        conditions.append(same_device)
-    query = select(
-        func.coalesce(func.sum(case((d.id_hash == inp.id_hash, 1), else_=0)), 0),
-        func.coalesce(func.sum(case((d.phone_hash == inp.phone_hash, 1), else_=0)), 0),
-        func.coalesce(func.sum(case((same_device, 1), else_=0)), 0) if same_device is not None else literal(0),
-    ).where(d.decided_at >= since, or_(*conditions))
-    if inp.application_id is not None:
-        query = query.where(or_(d.application_id.is_(None), d.application_id != inp.application_id))
-    id_n, phone_n, device_n = session.execute(query).one()
-    return {"id": int(id_n), "phone": int(phone_n), "device": int(device_n)}
+    exprs: list[Any] = []
+    for column, value in ((d.id_hash, inp.id_hash), (d.phone_hash, inp.phone_hash), (d.device_imei, inp.device_imei)):
+        if value is None:
+            exprs.append(literal(0))
+            continue
+        query = select(func.count()).select_from(d).where(column == value, d.decided_at >= since)
+        if inp.application_id is not None:
+            query = query.where(or_(d.application_id.is_(None), d.application_id != inp.application_id))
+        exprs.append(query.scalar_subquery())
+    return exprs
 
 
-def gather_facts(session: Session, inp: RiskInput, now: datetime, window_minutes: int) -> Facts:
-    return Facts(
+# The velocity window of the policy last seen: the facts are read in one round trip with it, and read
+# again only in the rare case that the active policy turns out to use another window.
+_window_hint = [DEFAULT_POLICY.velocity_window_minutes]
+
+
+def gather(session: Session, inp: RiskInput, now: datetime) -> tuple[Policy, Facts]:
+    """The active policy and the facts for a decision, in one query: the risk list and velocity."""
+    assumed = _window_hint[0]
+    policy_config = select(RiskPolicy.config).where(RiskPolicy.active.is_(True)).limit(1).scalar_subquery()
+    since = now - timedelta(minutes=assumed)
+    row = session.execute(select(policy_config, *_listed_exprs(inp), *_velocity_exprs(inp, since))).one()
+    config, listed_counts, velocity_counts = row[0], row[1:4], row[4:7]
+    policy = DEFAULT_POLICY if config is None else policies.parse(config)
+    if policy.velocity_window_minutes != assumed:
+        _window_hint[0] = policy.velocity_window_minutes
+        since = now - timedelta(minutes=policy.velocity_window_minutes)
+        velocity_counts = session.execute(select(*_velocity_exprs(inp, since))).one()
+    facts = Facts(
         bureau=bureau_report(inp.id_hash),
-        blacklist=listed(session, inp),
-        velocity=velocity(session, inp, now - timedelta(minutes=window_minutes)),
+        blacklist=[kind for kind, n in zip(LIST_KINDS, listed_counts, strict=True) if n],
+        velocity={key: int(n) for key, n in zip(LIST_KINDS, velocity_counts, strict=True)},
     )
+    return policy, facts
 
 
 # --- decisions ---------------------------------------------------------------------------------------
@@ -100,9 +115,8 @@ def gather_facts(session: Session, inp: RiskInput, now: datetime, window_minutes
 def decide(session: Session, inp: RiskInput, *, now: datetime | None = None) -> Decision:
     """Decide one application and store the decision (with its inputs and facts). Does not commit."""
     now = now or utcnow()
-    policy = policies.active_policy(session)
+    policy, facts = gather(session, inp, now)
     card = scorecard.load()
-    facts = gather_facts(session, inp, now, policy.velocity_window_minutes)
     result = evaluate(inp, facts, policy, card)
     row = RiskDecision(
         decided_at=now, application_id=inp.application_id, merchant_id=inp.merchant_id,
@@ -119,7 +133,6 @@ def decide(session: Session, inp: RiskInput, *, now: datetime | None = None) -> 
     )
     session.add(row)
     session.flush()
-    log.info("risk.decision", decision_id=row.id, outcome=row.outcome, score=row.score, grade=row.grade)
     return to_decision(row)
 
 
@@ -179,9 +192,8 @@ class Explanation:
 def explain(session: Session, inp: RiskInput, *, now: datetime | None = None) -> Explanation:
     """Evaluate without storing (the CLI's `score` and risk officers' what-if)."""
     now = now or utcnow()
-    policy = policies.active_policy(session)
+    policy, facts = gather(session, inp, now)
     card = scorecard.load()
-    facts = gather_facts(session, inp, now, policy.velocity_window_minutes)
     result = evaluate(inp, facts, policy, card)
     return Explanation(_from_evaluation(result, card.version, policy.version, facts, now), result.points,
                        result.bins, facts)

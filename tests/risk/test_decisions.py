@@ -159,3 +159,15 @@ def test_json_form_round_trips_in_yuan(make_input: MakeInput) -> None:
         input_from_json({**data, "financed": "12.345"})
     with pytest.raises(InvalidInput, match="age"):
         input_from_json({**data, "age": "old"})
+
+
+def test_velocity_window_follows_the_policy(session: Session, make_input: MakeInput) -> None:
+    now = utcnow()
+    inp = make_input(id_hash="window-id-hash-1", phone_hash="window-phone-1", device_imei=None)
+    for minutes in (45, 44, 43):
+        service.decide(session, inp, now=now - timedelta(minutes=minutes))
+    assert service.explain(session, inp, now=now).facts.velocity["id"] == 3  # 60-minute window
+    policies.publish(session, {**DEFAULT_POLICY.model_dump(mode="json"), "version": "t-window",
+                               "velocity_window_minutes": 30})
+    assert service.explain(session, inp, now=now).facts.velocity["id"] == 0
+    assert service.explain(session, inp, now=now).decision.outcome == "approve"
