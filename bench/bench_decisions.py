@@ -180,7 +180,8 @@ def wrk(url: str, seconds: float, connections: int, headers: dict[str, str],
         bodies: Path | None = None) -> dict[str, float]:
     """Closed-loop load: `connections` connections over 2 threads, each sending as fast as answered."""
     threads = min(2, connections)
-    cmd = ["wrk", "-t", str(threads), "-c", str(connections), "-d", f"{max(1, round(seconds))}s", "--latency", "--timeout", "10s"]
+    cmd = ["wrk", "-t", str(threads), "-c", str(connections), "-d", f"{max(1, round(seconds))}s", "--latency",
+           "--timeout", "10s"]
     for k, v in headers.items():
         cmd += ["-H", f"{k}: {v}"]
     with tempfile.TemporaryDirectory() as tmp:
