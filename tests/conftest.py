@@ -246,7 +246,7 @@ def page_as(
     browser: Any, live_server: str, request: pytest.FixtureRequest, artifacts_dir: Path
 ) -> Iterator[Callable[..., Any]]:
     """`page_as(role, merchant_id=None)` → a page already signed in as `browser.<role>` (a real session
-    cookie; the sign-in form itself is tested in tests/identity/test_browser_login.py). Shoppers get a
+    cookie; the sign-in form itself is tested in tests/identity/test_identity_browser_login.py). Shoppers get a
     phone-sized viewport."""
     from sqlalchemy import select
 

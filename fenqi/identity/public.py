@@ -1,7 +1,7 @@
 """The only endpoints anyone may call without signing in, each with the reason it is public.
 
 Everything else must depend on `require_roles(...)` or `current_principal`; the role × route matrix
-test (tests/identity/test_route_matrix.py) walks every route of the app and fails on any route that is
+test (tests/identity/test_identity_route_matrix.py) walks every route of the app and fails on any route that is
 neither protected nor listed here, and on any entry here that no longer matches a route. Keep it short.
 """
 
