@@ -11,9 +11,13 @@ from fenqi.kit.money import parse_yuan
 from fenqi.kit.web import get_session, request_language
 from fenqi.pricing.errors import InvalidPrice
 from fenqi.pricing.service import menu_for_price
+from fenqi.web import console, shopper
 from fenqi.web.render import render
 
 router = APIRouter(include_in_schema=False)
+# The shopper's mobile pages and the staff consoles (merchant, operations) live in their own modules.
+router.include_router(shopper.router)
+router.include_router(console.router)
 
 
 @router.get("/", response_class=HTMLResponse)
