@@ -106,6 +106,7 @@ class Decision(BaseModel):
     """The answer for one application, stored (with its inputs and bureau report) so it can be re-run."""
 
     id: int | None = None
+    application_id: int | None = None
     outcome: Outcome
     score: int | None = None
     probability_of_default: str | None = None  # decimal text, e.g. "0.0831"

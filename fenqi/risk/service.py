@@ -138,7 +138,7 @@ def decide(session: Session, inp: RiskInput, *, now: datetime | None = None) -> 
 
 def to_decision(row: RiskDecision) -> Decision:
     return Decision(
-        id=row.id, outcome=row.outcome,
+        id=row.id, application_id=row.application_id, outcome=row.outcome,
         score=row.score, probability_of_default=row.probability_of_default,
         grade=row.grade,
         credit_limit_fen=row.credit_limit_fen,
