@@ -241,6 +241,24 @@ def route_application(session: Session, app: Application, option: PlanOption, to
     app.subsidy_fen = to_fen(subsidy_for(option, chosen.annual_rate))
 
 
+def apply_review(session: Session, decision: Decision) -> Application | None:
+    """A risk officer decided a referred application: approve (and route) or decline it."""
+    app = session.scalar(select(Application).where(Application.decision_id == decision.id))
+    if app is None or app.status != "referred":
+        return None
+    if decision.review_status == "declined":
+        close(session, app, "declined")
+    elif decision.review_status == "approved":
+        app.status = "approved"
+        today = business_date(session)
+        try:
+            route_application(session, app, current_option(session, app, today), today)
+        except (QuotaExhausted, NoFunderAvailable):
+            close(session, app, "unfunded")
+    session.flush()
+    return app
+
+
 def plan_allowed(app: Application) -> bool:
     """Risk-based pricing: the plan must be one the grade allows, and within the credit limit."""
     allowed = not app.allowed_plans or any(

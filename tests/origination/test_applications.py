@@ -212,3 +212,32 @@ def test_stored_application_keeps_the_decision(client: TestClient, session: Sess
     assert app.decision_id == body["decision"]["id"]
     assert app.outcome == "approve" and app.grade == body["decision"]["grade"]
     assert app.open_key == app.id_hash
+
+
+def test_referred_application_moves_on_after_manual_review(
+    client: TestClient, world: World, clerk: dict[str, str], auth_headers: Callable[..., dict[str, str]]
+) -> None:
+    # An installment of 444.16 on 1100.00 a month is 40% of income: a soft rule refers it to a person.
+    tight = world.body(profile={"monthly_income": "1100.00"})
+    referred = client.post("/api/v1/applications", json=tight, headers=clerk)
+    assert referred.status_code == 202, referred.text
+    app = referred.json()["application"]
+    assert app["status"] == "referred" and app["funder"] is None
+    assert client.get(f"/api/v1/applications/{app['id']}/offer", headers=clerk).json()["error"] == "application_state"
+    officer = auth_headers("risk_officer")
+    verdict = client.post(f"/api/v1/risk/reviews/{app['decision']['id']}", headers=officer,
+                          json={"verdict": "approve", "note": "工资流水核实 / payslips checked"})
+    assert verdict.status_code == 200, verdict.text
+    after = client.get(f"/api/v1/applications/{app['id']}", headers=clerk).json()
+    assert after["status"] == "approved" and after["funder"] == "FB"
+
+
+def test_referred_application_declined_on_review_frees_the_id(
+    client: TestClient, world: World, clerk: dict[str, str], auth_headers: Callable[..., dict[str, str]]
+) -> None:
+    tight = world.body(profile={"monthly_income": "1100.00"})
+    app = client.post("/api/v1/applications", json=tight, headers=clerk).json()["application"]
+    client.post(f"/api/v1/risk/reviews/{app['decision']['id']}", headers=auth_headers("risk_officer"),
+                json={"verdict": "decline", "note": "收入不足 / income too low"})
+    assert client.get(f"/api/v1/applications/{app['id']}", headers=clerk).json()["status"] == "declined"
+    assert client.post("/api/v1/applications", json=world.body(), headers=clerk).status_code == 201

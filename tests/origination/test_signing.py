@@ -169,3 +169,46 @@ def test_paid_down_payment_is_recorded_on_the_application(
     order = get_order(session, signed["down_payment_order"]["out_trade_no"])
     assert mark_paid(session, order, trade_no="T-1", paid_at=None, amount_fen=order.amount_fen)
     assert client.get(f"/api/v1/applications/{app_id}", headers=clerk).json()["down_payment_paid"] is True
+
+
+def _use_up(session: Session, code: str) -> None:
+    from fenqi.funding.service import consume_quota
+
+    f = get_funder(session, code)
+    assert consume_quota(session, f, quota_left(session, f, TODAY)[0], TODAY)
+
+
+def test_no_quota_left_anywhere_refuses_clearly(
+    client: TestClient, session: Session, world: World, clerk: dict[str, str]
+) -> None:
+    _use_up(session, "FA")
+    _use_up(session, "FB")
+    response = client.post("/api/v1/applications", json=world.body(), headers={**clerk, "Accept-Language": "en"})
+    assert response.status_code == 409, response.text
+    body = response.json()
+    assert body["error"] == "quota_exhausted" and "quota" in body["message"]
+    assert body["application"]["status"] == "unfunded"
+    assert body["decision"]["outcome"] == "approve"
+
+
+def test_quota_gone_between_contract_and_signature(
+    client: TestClient, session: Session, world: World, clerk: dict[str, str]
+) -> None:
+    app_id = approved(client, world, clerk)
+    doc = contract(client, app_id, clerk)
+    _use_up(session, "FB")
+    refused = sign(client, app_id, clerk, doc["sha256"], world.devices[0])
+    assert (refused.status_code, refused.json()["error"]) == (409, "quota_exhausted")
+    # Drawing the contract up again routes to the partner that still has quota, and signing works.
+    again = contract(client, app_id, clerk)
+    assert again["funder"] == "FA" and again["sha256"] != doc["sha256"]
+    assert sign(client, app_id, clerk, again["sha256"], world.devices[0]).json()["funder"] == "FA"
+
+
+def test_changing_the_plan_after_approval(client: TestClient, world: World, clerk: dict[str, str]) -> None:
+    app_id = approved(client, world, clerk)
+    response = client.put(f"/api/v1/applications/{app_id}/plan", headers=clerk,
+                          params={"product": "EI-12", "term": 6, "down_payment": "1500.00"})
+    assert response.status_code == 200, response.text
+    plan = response.json()["plan"]
+    assert (plan["term"], plan["down_payment"], plan["financed"]) == (6, "1500.00", "4499.00")
