@@ -213,6 +213,22 @@ def get_device(session: Session, imei: str) -> Device:
     return device
 
 
+def stores_with_stock(session: Session, sku_code: str) -> list[Store]:
+    """The stores holding at least one phone of this SKU on the shelf (where an online shopper can pick up)."""
+    sku = get_sku(session, sku_code)
+    held = select(Device.store_id).where(Device.sku_id == sku.id, Device.status == DeviceStatus.IN_STOCK)
+    return list(session.scalars(select(Store).where(Store.id.in_(held)).order_by(Store.code)))
+
+
+def device_in_stock(session: Session, *, sku_code: str, store_id: int) -> Device | None:
+    """One phone of this SKU on the shelf of a store (the oldest first), for an online order to reserve."""
+    sku = get_sku(session, sku_code)
+    return session.scalar(
+        select(Device).where(Device.sku_id == sku.id, Device.store_id == store_id,
+                             Device.status == DeviceStatus.IN_STOCK).order_by(Device.id).limit(1)
+    )
+
+
 def check_device_for_sale(session: Session, imei: str, sku_code: str) -> Device:
     """Refuse early (before anything is written) a phone that is invalid, unknown, another model or sold."""
     device = get_device(session, imei)

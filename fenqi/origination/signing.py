@@ -128,8 +128,10 @@ class Signed:
 
 def sign(
     session: Session, app: Application, *, contract_sha256: str, consent_version: str, imei: str | None,
-    channel: str, principal: Principal, origin: Origin,
+    channel: str, principal: Principal, origin: Origin, return_url: str = "",
 ) -> Signed:
+    """`return_url`: where the channel's cashier sends the shopper after paying the down payment
+    (the shopper's confirmation page; by default the payment order's own page)."""
     _require_signable(app)
     contract = latest_contract(session, app.id)
     today = business_date(session)
@@ -154,7 +156,7 @@ def sign(
     paid = disburse(session, application_id=app.id, loan_id=loan_id, funder_code=contract.funder_code,
                     merchant_id=app.merchant_id, price_fen=app.price_fen, down_payment_fen=app.down_payment_fen,
                     subsidy_fen=app.subsidy_fen, on=today)
-    order = _down_payment_order(session, app, loan_id, channel)
+    order = _down_payment_order(session, app, loan_id, channel, return_url)
     contract.signed = True
     app.loan_id = loan_id
     app.signed_at = utcnow()
@@ -179,14 +181,17 @@ def _book_loan(session: Session, app: Application, contract: Contract) -> int:
     return int(loan.id)
 
 
-def _down_payment_order(session: Session, app: Application, loan_id: int, channel: str) -> dict[str, Any] | None:
+def _down_payment_order(
+    session: Session, app: Application, loan_id: int, channel: str, return_url: str = ""
+) -> dict[str, Any] | None:
     if app.down_payment_fen <= 0:
         return None
     from fenqi.payments.service import create_order
 
     sku = get_sku(session, app.sku_code)
     order = create_order(session, purpose="down_payment", amount_fen=app.down_payment_fen, channel=channel,
-                         subject=f"首付 {sku.name_zh}", loan_id=loan_id, application_id=app.id)
+                         subject=f"首付 {sku.name_zh}", loan_id=loan_id, application_id=app.id,
+                         return_url=return_url)
     return {"out_trade_no": order.out_trade_no, "status": order.status, "pay_url": order.pay_url,
             "amount": fmt_yuan(from_fen(app.down_payment_fen)), "channel": channel}
 

@@ -182,6 +182,11 @@ def installments(session: Session, loan_id: int) -> list[Installment]:
     )
 
 
+def repayments(session: Session, loan_id: int) -> list[Repayment]:
+    """A loan's payments, oldest first (the shopper's payment history)."""
+    return list(session.scalars(select(Repayment).where(Repayment.loan_id == loan_id).order_by(Repayment.id)))
+
+
 def product_of(session: Session, loan: Loan) -> Product:
     product = session.get(Product, loan.product_id)
     assert product is not None
