@@ -13,9 +13,10 @@ from fenqi.kit.db import Session
 from fenqi.kit.web import get_session
 from fenqi.risk import policy as policies
 from fenqi.risk import scorecard, service
+from fenqi.risk.pages import router as pages_router
 from fenqi.risk.schemas import input_from_json
 
-router = APIRouter(prefix="/api/v1/risk", tags=["risk"])
+api = APIRouter(prefix="/api/v1/risk", tags=["risk"])
 officer = require_roles("risk_officer")
 
 _EXAMPLE: dict[str, Any] = {
@@ -45,14 +46,14 @@ def _parse(body: RiskInputIn) -> Any:
     return input_from_json(body.model_dump())
 
 
-@router.post("/decisions", summary="Decide an application and store the decision")
+@api.post("/decisions", summary="Decide an application and store the decision")
 def create_decision(
     body: RiskInputIn, session: Session = Depends(get_session), who: Principal = Depends(officer)
 ) -> dict[str, Any]:
     return service.decide(session, _parse(body)).to_json()
 
 
-@router.post("/decisions/explain", summary="What the engine would decide, with points per feature (not stored)")
+@api.post("/decisions/explain", summary="What the engine would decide, with points per feature (not stored)")
 def explain_decision(
     body: RiskInputIn, session: Session = Depends(get_session), who: Principal = Depends(officer)
 ) -> dict[str, Any]:
@@ -61,14 +62,14 @@ def explain_decision(
             "facts": result.facts.model_dump(mode="json")}
 
 
-@router.get("/decisions/{decision_id}", summary="A stored decision")
+@api.get("/decisions/{decision_id}", summary="A stored decision")
 def read_decision(
     decision_id: int, session: Session = Depends(get_session), who: Principal = Depends(officer)
 ) -> dict[str, Any]:
     return service.get_decision(session, decision_id).to_json()
 
 
-@router.post("/decisions/{decision_id}/replay", summary="Re-run a stored decision and compare")
+@api.post("/decisions/{decision_id}/replay", summary="Re-run a stored decision and compare")
 def replay_decision(
     decision_id: int, session: Session = Depends(get_session), who: Principal = Depends(officer)
 ) -> dict[str, Any]:
@@ -77,7 +78,7 @@ def replay_decision(
             "stored": result.stored.to_json(), "replayed": result.replayed.to_json()}
 
 
-@router.get("/reviews", summary="The manual review queue (oldest first)")
+@api.get("/reviews", summary="The manual review queue (oldest first)")
 def list_reviews(
     status: Literal["pending", "approved", "declined"] = "pending",
     limit: int = Query(50, ge=1, le=200),
@@ -94,7 +95,7 @@ class ReviewIn(BaseModel):
     note: str = Field(min_length=1, max_length=2000)
 
 
-@router.post("/reviews/{decision_id}", summary="Approve or decline a referred decision, with a note")
+@api.post("/reviews/{decision_id}", summary="Approve or decline a referred decision, with a note")
 def review_decision(
     decision_id: int, body: ReviewIn, session: Session = Depends(get_session), who: Principal = Depends(officer)
 ) -> dict[str, Any]:
@@ -104,7 +105,7 @@ def review_decision(
     return decision.to_json()
 
 
-@router.get("/rules", summary="The active rules version and every stored version")
+@api.get("/rules", summary="The active rules version and every stored version")
 def read_rules(session: Session = Depends(get_session), who: Principal = Depends(officer)) -> dict[str, Any]:
     return {
         "active": policies.active_policy(session).model_dump(mode="json"),
@@ -120,7 +121,7 @@ class PolicyIn(BaseModel):
     note: str = ""
 
 
-@router.post("/rules", summary="Publish a new rules version and make it active", status_code=201)
+@api.post("/rules", summary="Publish a new rules version and make it active", status_code=201)
 def publish_rules(
     body: PolicyIn, session: Session = Depends(get_session), who: Principal = Depends(officer)
 ) -> dict[str, Any]:
@@ -129,7 +130,7 @@ def publish_rules(
     return published.model_dump(mode="json")
 
 
-@router.post("/rules/{version}/activate", summary="Make a stored rules version the active one")
+@api.post("/rules/{version}/activate", summary="Make a stored rules version the active one")
 def activate_rules(
     version: str, session: Session = Depends(get_session), who: Principal = Depends(officer)
 ) -> dict[str, Any]:
@@ -148,12 +149,12 @@ def _entry_json(e: Any) -> dict[str, Any]:
     return {"id": e.id, "kind": e.kind, "value": e.value, "reason": e.reason, "created_at": e.created_at.isoformat()}
 
 
-@router.get("/list", summary="The risk list (blacklist)")
+@api.get("/list", summary="The risk list (blacklist)")
 def read_list(session: Session = Depends(get_session), who: Principal = Depends(officer)) -> dict[str, Any]:
     return {"items": [_entry_json(e) for e in service.list_entries(session)]}
 
 
-@router.post("/list", summary="Add an identifier to the risk list", status_code=201)
+@api.post("/list", summary="Add an identifier to the risk list", status_code=201)
 def add_list_entry(
     body: ListEntryIn, session: Session = Depends(get_session), who: Principal = Depends(officer)
 ) -> dict[str, Any]:
@@ -162,14 +163,20 @@ def add_list_entry(
     return _entry_json(entry)
 
 
-@router.delete("/list/{entry_id}", summary="Remove an identifier from the risk list", status_code=204)
+@api.delete("/list/{entry_id}", summary="Remove an identifier from the risk list", status_code=204)
 def remove_list_entry(
     entry_id: int, session: Session = Depends(get_session), who: Principal = Depends(officer)
 ) -> None:
     service.remove_from_list(session, entry_id, actor_user_id=who.user_id)
 
 
-@router.get("/model", summary="The scorecard in use: version, held-out AUC and KS, features and points")
+@api.get("/model", summary="The scorecard in use: version, held-out AUC and KS, features and points")
 def read_model(who: Principal = Depends(officer)) -> dict[str, Any]:
     raw = scorecard.load().raw
     return {k: raw[k] for k in ("version", "scaling", "base_points", "features", "metrics", "dataset") if k in raw}
+
+
+# The domain's router: the JSON API and the risk officers' pages.
+router = APIRouter()
+router.include_router(api)
+router.include_router(pages_router)

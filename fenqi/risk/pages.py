@@ -1,0 +1,67 @@
+"""Operations pages for risk officers: the manual review queue and one decision with its working."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlalchemy.orm import Session
+
+from fenqi.identity.deps import Principal, require_roles
+from fenqi.kit.errors import DomainError
+from fenqi.kit.money import fmt_yuan, from_fen
+from fenqi.kit.web import get_session, request_language
+from fenqi.risk import service
+from fenqi.risk.models import RiskDecision
+from fenqi.risk.reasons import FEATURE_REASONS
+from fenqi.web.render import render
+
+router = APIRouter(include_in_schema=False)
+officer = require_roles("risk_officer")
+
+
+@router.get("/ops/risk/reviews", response_class=HTMLResponse)
+def reviews_page(
+    request: Request, status: str = "pending", session: Session = Depends(get_session),
+    who: Principal = Depends(officer),
+) -> HTMLResponse:
+    status = status if status in ("pending", "approved", "declined") else "pending"
+    items = service.review_queue(session, status=status, limit=200)
+    return render(request, "risk/reviews.html", {"items": items, "status": status, "yuan": _yuan})
+
+
+def _yuan(fen: int) -> str:
+    return fmt_yuan(from_fen(fen))
+
+
+def _detail(request: Request, session: Session, decision_id: int, error: str = "", status: int = 200) -> HTMLResponse:
+    decision = service.get_decision(session, decision_id)
+    row = session.get(RiskDecision, decision_id)
+    assert row is not None
+    replay = service.replay(session, decision_id)
+    features = [(name, FEATURE_REASONS[name], points) for name, points in row.points.items()]
+    return render(request, "risk/decision.html", {
+        "d": decision, "row": row, "features": features, "replay": replay, "error": error, "yuan": _yuan,
+    }, status_code=status)
+
+
+@router.get("/ops/risk/decisions/{decision_id}", response_class=HTMLResponse)
+def decision_page(
+    request: Request, decision_id: int, session: Session = Depends(get_session), who: Principal = Depends(officer),
+) -> HTMLResponse:
+    return _detail(request, session, decision_id)
+
+
+@router.post("/ops/risk/decisions/{decision_id}/review", response_model=None)
+def review_form(
+    request: Request, decision_id: int, verdict: Annotated[str, Form()], note: Annotated[str, Form()] = "",
+    session: Session = Depends(get_session), who: Principal = Depends(officer),
+) -> Response:
+    try:
+        service.review(session, decision_id, approve=verdict == "approve", note=note, reviewer_id=who.user_id)
+    except DomainError as exc:
+        if exc.status == 404:
+            raise
+        return _detail(request, session, decision_id, exc.message(request_language(request)), exc.status)
+    return RedirectResponse(f"/ops/risk/decisions/{decision_id}", status_code=303)
