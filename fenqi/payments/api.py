@@ -22,7 +22,7 @@ from fenqi.kit.money import parse_yuan, to_fen
 from fenqi.kit.web import get_session
 from fenqi.payments import autodebit, reconcile, refunds, service
 from fenqi.payments.channels import ForgedCallback, get_channel
-from fenqi.payments.inbox import process
+from fenqi.payments.inbox import RetryLater, process
 from fenqi.payments.models import ReconciliationItem
 from fenqi.payments.settings import get_payment_settings
 from fenqi.web.render import render
@@ -95,7 +95,13 @@ def _handle_callback(channel: str, headers: dict[str, str], body: bytes, client:
         if channel == "alipay":
             return PlainTextResponse("fail", status_code=400)
         return JSONResponse({"code": "FAIL", "message": "签名验证失败"}, status_code=401)
-    outcome = process(session, channel, notification, source="callback")
+    try:
+        outcome = process(session, channel, notification, source="callback")
+    except RetryLater:
+        session.rollback()
+        if channel == "alipay":
+            return PlainTextResponse("fail", status_code=503)
+        return JSONResponse({"code": "FAIL", "message": "稍后重试"}, status_code=503)
     # Commit before acknowledging: once the channel hears "success" it never sends the event again.
     session.commit()
     log.info("payments.callback", channel=channel, event_id=notification.event_id, outcome=outcome)

@@ -33,6 +33,12 @@ def reconcile(
     from fenqi.kit.errors import InvalidInput
     from fenqi.payments import reconcile as rec
 
+    if as_json:
+        import structlog
+
+        # Logs go to stderr so that stdout is exactly one JSON document (pipe it to jq).
+        structlog.configure(logger_factory=structlog.PrintLoggerFactory(_Stderr()))  # type: ignore[arg-type]
+
     def run() -> dict[str, Any]:
         try:
             day = date.fromisoformat(date_)
@@ -47,6 +53,16 @@ def reconcile(
         sys.stdout.write(json.dumps(result, ensure_ascii=False) + "\n")
         return
     _print(result)
+
+
+class _Stderr:
+    """Whatever sys.stderr is at the moment of writing (it may be replaced, e.g. under a test runner)."""
+
+    def write(self, text: str) -> int:
+        return sys.stderr.write(text)
+
+    def flush(self) -> None:
+        sys.stderr.flush()
 
 
 def _print(r: dict[str, Any]) -> None:

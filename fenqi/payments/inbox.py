@@ -20,6 +20,11 @@ from fenqi.payments.models import CallbackInbox
 OUTCOMES = ("processed", "duplicate", "rejected", "ignored")
 
 
+class RetryLater(Exception):
+    """The event names an order we do not have (yet): its creating transaction may not have committed
+    when the channel was already notifying. The caller rolls back and asks the channel to retry."""
+
+
 def insert_once(session: Session, channel: str, n: Notification, source: str) -> int | None:
     """Store the event; the new row's id, or None when it was already there."""
     values: dict[str, Any] = {
@@ -53,7 +58,9 @@ def process(session: Session, channel: str, n: Notification, *, source: str = "c
         return _finish(session, inbox_id, *refunds.on_refund_event(session, n))
     order = service.find_order(session, n.out_trade_no)
     if order is None or order.channel != channel:
-        log.warning("payments.inbox.unknown_order", channel=channel, out_trade_no=n.out_trade_no)
+        log.warning("payments.inbox.unknown_order", channel=channel, out_trade_no=n.out_trade_no, source=source)
+        if source == "callback":
+            raise RetryLater(n.out_trade_no)
         return _finish(session, inbox_id, "rejected", "unknown order")
     if n.kind == "payment":
         if n.amount_fen != order.amount_fen:

@@ -104,7 +104,10 @@ def on_refund_event(session: Session, n: Notification) -> tuple[str, str]:
     item = session.scalar(select(PaymentRefund).where(PaymentRefund.out_refund_no == n.out_refund_no)
                           .with_for_update())
     if item is None:
-        return "rejected", "unknown refund"
+        from fenqi.payments.inbox import RetryLater
+
+        # Our refund's transaction may still be open (the channel answered and notified at once).
+        raise RetryLater(n.out_refund_no)
     if item.status != "processing":
         return "ignored", f"refund already {item.status}"
     if n.status != "succeeded":

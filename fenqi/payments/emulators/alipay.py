@@ -176,7 +176,8 @@ def apply_statement_faults(faults: Faults, lines: list[StatementLine], day: date
     payment reported as refunded in full."""
     from dataclasses import replace
 
-    pays = [i for i, ln in enumerate(lines) if ln.kind == "pay"]
+    targets = set(faults.statement_targets)
+    pays = [i for i, ln in enumerate(lines) if ln.kind == "pay" and (not targets or ln.out_trade_no in targets)]
     out = list(lines)
     drop: set[int] = set()
     for i in pays:

@@ -87,6 +87,7 @@ class Faults:
     statement_missing: int = 0  # leave out N paid trades (短款)
     statement_amount: int = 0  # change the amount of N lines by one yuan
     statement_status: int = 0  # report N paid trades as refunded in full
+    statement_targets: list[str] = field(default_factory=list)  # limit the line faults to these out_trade_nos
 
     def take(self, name: str) -> bool:
         value = getattr(self, name)

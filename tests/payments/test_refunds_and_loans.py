@@ -1,0 +1,108 @@
+"""Refunds (full, partial, twice, too much) and installment payments landing on a loan."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+from sqlalchemy import select
+
+from fenqi.payments.errors import OrderNotRefundable, RefundExceedsPaid, RefundRefReused
+from fenqi.payments.models import PaymentRefund
+from fenqi.payments.refunds import refund
+from fenqi.payments.service import get_order
+from tests.payments.payments_loopback import (
+    committed,
+    emulator,
+    order_status,
+    settle_notifications,
+    shopper_pays,
+    wait_for,
+)
+from tests.payments.test_payment_flow import CHANNELS, open_order, postings
+
+
+def paid_order(channel: str, amount_fen: int, **kw: object) -> str:
+    order = open_order(channel, amount_fen, **kw)
+    shopper_pays(order.pay_url)
+    assert wait_for(lambda: order_status(order.out_trade_no) == "paid")
+    settle_notifications(channel)
+    return order.out_trade_no
+
+
+def refund_status(out_refund_no: str) -> str:
+    with committed() as s:
+        item = s.scalar(select(PaymentRefund).where(PaymentRefund.out_refund_no == out_refund_no))
+        assert item is not None
+        return item.status
+
+
+@pytest.mark.parametrize("channel", CHANNELS)
+def test_partial_then_full_refund_requested_twice(live_server: str, channel: str) -> None:
+    no = paid_order(channel, 100_000)
+    ref = f"aftersales:{uuid.uuid4().hex}"
+    with committed() as s:
+        first = refund(s, out_trade_no=no, amount_fen=30_000, reason="屏幕划痕 部分退款", refund_ref=ref)
+    with committed() as s:  # the same request again: the same refund, no second payout
+        again = refund(s, out_trade_no=no, amount_fen=30_000, reason="屏幕划痕 部分退款", refund_ref=ref)
+    assert again.out_refund_no == first.out_refund_no
+    assert wait_for(lambda: refund_status(first.out_refund_no) == "succeeded")
+    settle_notifications(channel)
+    trade = emulator(channel).trades[no]
+    assert [r.amount_fen for r in trade.refunds.values()] == [30_000]
+    assert postings(first.out_refund_no) == [
+        ("refund", "merchant_payable", 30_000, 0), ("refund", "refunds_payable", 0, 30_000),
+        ("refund", "refunds_payable", 30_000, 0), ("refund", f"cash_{channel}", 0, 30_000),
+    ]
+    with committed() as s, pytest.raises(RefundRefReused):
+        refund(s, out_trade_no=no, amount_fen=10_000, reason="x", refund_ref=ref)
+    with committed() as s, pytest.raises(RefundExceedsPaid):
+        refund(s, out_trade_no=no, amount_fen=70_001, reason="too much", refund_ref=f"{ref}-2")
+    with committed() as s:
+        rest = refund(s, out_trade_no=no, amount_fen=70_000, reason="退货", refund_ref=f"{ref}-3")
+    assert wait_for(lambda: refund_status(rest.out_refund_no) == "succeeded")
+    assert order_status(no) == "refunded"
+    with committed() as s:
+        assert get_order(s, no).refunded_fen == 100_000
+
+
+def test_unpaid_order_cannot_be_refunded(live_server: str) -> None:
+    order = open_order("alipay", 10_000)
+    with committed() as s, pytest.raises(OrderNotRefundable):
+        refund(s, out_trade_no=order.out_trade_no, amount_fen=10_000, reason="x", refund_ref=uuid.uuid4().hex)
+
+
+def book(financed_fen: int = 300_000) -> int:
+    from fenqi.servicing.service import book_loan
+
+    with committed() as s:
+        return book_loan(s, external_ref=f"PAYTEST-{uuid.uuid4().hex[:12]}", product_code="EI-12",
+                         financed_fen=financed_fen, term=6).id
+
+
+def repayments(payment_ref: str) -> list[tuple[int, int]]:
+    from fenqi.servicing.models import Repayment
+
+    with committed() as s:
+        rows = s.scalars(select(Repayment).where(Repayment.payment_ref == payment_ref))
+        return [(r.loan_id, r.amount_fen) for r in rows]
+
+
+@pytest.mark.parametrize("channel", CHANNELS)
+def test_installment_lands_on_the_loan_once_and_its_credit_can_be_refunded(live_server: str, faults,  # type: ignore[no-untyped-def]
+                                                                          channel: str) -> None:
+    from fenqi.servicing.service import get_loan
+
+    loan_id = book()
+    faults(channel, duplicate=1, duplicate_copies=2)
+    no = paid_order(channel, 52_000, purpose="installment", loan_id=loan_id)
+    assert repayments(no) == [(loan_id, 52_000)]
+    # Paid before anything was due: servicing keeps it as the shopper's credit balance.
+    with committed() as s:
+        assert get_loan(s, loan_id).credit_balance_fen == 52_000
+    with committed() as s:
+        item = refund(s, out_trade_no=no, amount_fen=52_000, reason="重复还款退回", refund_ref=uuid.uuid4().hex)
+    assert wait_for(lambda: refund_status(item.out_refund_no) == "succeeded")
+    with committed() as s:
+        assert get_loan(s, loan_id).credit_balance_fen == 0
+    assert ("refund", f"cash_{channel}", 0, 52_000) in postings(item.out_refund_no)
