@@ -159,7 +159,10 @@ def demo(
 
 def _add_domain_commands() -> None:
     for module in domain_modules("cli"):
-        app.add_typer(module.app, name=module.NAME)
+        if hasattr(module, "app"):
+            app.add_typer(module.app, name=module.NAME)
+        if hasattr(module, "register"):  # top-level commands (e.g. `fenqi simulate`)
+            module.register(app)
 
 
 _add_domain_commands()

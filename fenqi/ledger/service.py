@@ -17,10 +17,12 @@ from dataclasses import dataclass
 from datetime import date
 
 from sqlalchemy import func, insert, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from fenqi.kit.clock import business_date as current_business_date
+from fenqi.kit.db import utcnow
 from fenqi.ledger.accounts import CHART, Account, Reason
 from fenqi.ledger.errors import IdempotencyConflict, InvalidEntry, UnbalancedEntry, UnknownAccount
 from fenqi.ledger.models import JournalEntry, JournalLine
@@ -107,33 +109,34 @@ def post_entry(
     if not idempotency_key or len(idempotency_key) > 160:
         raise InvalidEntry("idempotency_key must be 1-160 characters")
     validate_lines(lines)
-    existing = session.scalar(select(JournalEntry).where(JournalEntry.idempotency_key == idempotency_key))
-    if existing is not None:
-        _same_or_conflict(session, existing, loan_id, lines)
-        return existing
-    entry = JournalEntry(
-        idempotency_key=idempotency_key,
-        reason=reason,
-        business_date=business_date or current_business_date(session),
-        loan_id=loan_id,
-        payment_ref=payment_ref,
-        memo=memo[:200],
-        reverses_id=reverses_id,
-    )
-    # A concurrent poster of the same key loses on the unique index inside its own savepoint, and
-    # then gets the winner's entry like any repeat.
-    try:
-        with session.begin_nested():
-            session.add(entry)
-            session.flush()
-            # One multi-row INSERT statement for all the lines of the entry.
-            session.execute(insert(JournalLine).values(_line_rows(entry.id, loan_id, lines)))
-    except IntegrityError:
+    values = {
+        "idempotency_key": idempotency_key,
+        "reason": reason,
+        "business_date": business_date or current_business_date(session),
+        "loan_id": loan_id,
+        "payment_ref": payment_ref,
+        "memo": memo[:200],
+        "reverses_id": reverses_id,
+        "created_at": utcnow(),
+    }
+    # ON CONFLICT DO NOTHING: a repeat (or a concurrent poster of the same key, which waits for the
+    # first to commit) inserts nothing and gets the first entry back instead.
+    ins = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    entry_id = session.execute(
+        ins(JournalEntry)
+        .values(**values)
+        .on_conflict_do_nothing(index_elements=["idempotency_key"])
+        .returning(JournalEntry.id)
+    ).scalar()
+    if entry_id is None:
         existing = session.scalar(select(JournalEntry).where(JournalEntry.idempotency_key == idempotency_key))
-        if existing is None:
-            raise
+        assert existing is not None
         _same_or_conflict(session, existing, loan_id, lines)
         return existing
+    # One multi-row INSERT statement for all the lines of the entry.
+    session.execute(insert(JournalLine).values(_line_rows(entry_id, loan_id, lines)))
+    entry = session.get(JournalEntry, entry_id)
+    assert entry is not None
     return entry
 
 

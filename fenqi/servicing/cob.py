@@ -36,7 +36,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import Date, Engine, bindparam, func, insert, select, text, update
+from sqlalchemy import Connection, Date, Engine, bindparam, func, insert, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -249,7 +249,7 @@ def _step_penalty(c: _Chunk) -> int:
     """A day of penalty interest on principal overdue beyond the grace days, and late fees, within the cap."""
     late = f"{c.dd(':d', 'i.due_date')} > l.grace_days"
     base = (
-        "COALESCE((SELECT SUM(i.principal_fen - i.paid_principal_fen) FROM installment i "
+        "COALESCE((SELECT CAST(SUM(i.principal_fen - i.paid_principal_fen) AS BIGINT) FROM installment i "
         f"WHERE i.loan_id = l.id AND i.status = 'due' AND {late}), 0)"
     )
     new_late = (
@@ -387,10 +387,23 @@ def close_chunk(
     session.flush()
     c = _Chunk(session, session.get_bind().dialect.name, chunk.id, chunk.attempts, chunk.lo_id, chunk.hi_id, day)
     stats = ChunkStats()
-    stats.due = _step_due(c)
-    stats.credit = _step_credit(c)
-    stats.penalty = _step_penalty(c)
-    stats.write_off = _step_write_off(c, write_off_days, buckets)
+    # One pass to learn which of the selective steps have anything to do in this chunk.
+    due, credit, overdue = (
+        int(x or 0)
+        for x in c.session.execute(
+            _sql(
+                "SELECT SUM(CASE WHEN l.cur_due_date <= :d THEN 1 ELSE 0 END), "
+                "SUM(CASE WHEN l.credit_balance_fen > 0 THEN 1 ELSE 0 END), "
+                f"SUM(CASE WHEN l.oldest_unpaid_due IS NOT NULL THEN 1 ELSE 0 END) FROM loan l WHERE {c.cond}"
+            ),
+            c.params(),
+        ).one()
+    )
+    stats.due = _step_due(c) if due else 0
+    stats.credit = _step_credit(c) if credit else 0
+    if overdue or stats.due:
+        stats.penalty = _step_penalty(c)
+        stats.write_off = _step_write_off(c, write_off_days, buckets)
     stats.loans = _step_accrual(c, buckets) + stats.write_off
     _finish_entries(c)
     c.exec("DELETE FROM cob_scratch WHERE chunk_id = :cid")
@@ -459,9 +472,16 @@ def prepare_run(session: Session, day: date, chunk_size: int) -> CobRun:
     return run
 
 
+Bind = Engine | Connection
+
+
 @contextmanager
-def _tx(engine: Engine) -> Iterator[Session]:
-    session = Session(bind=engine, expire_on_commit=False)
+def _tx(bind: Bind) -> Iterator[Session]:
+    """One transaction; on a Connection already in a transaction (tests), a savepoint inside it."""
+    if isinstance(bind, Connection):
+        session = Session(bind=bind, expire_on_commit=False, join_transaction_mode="create_savepoint")
+    else:
+        session = Session(bind=bind, expire_on_commit=False)
     try:
         yield session
         session.commit()
@@ -485,7 +505,7 @@ def _claim(session: Session, run_id: int) -> CobChunk | None:
 
 
 def run_chunks(
-    engine: Engine,
+    engine: Bind,
     run_id: int,
     day: date,
     *,
@@ -516,7 +536,7 @@ def run_chunks(
 
 
 def close_day(
-    engine: Engine,
+    engine: Bind,
     day: date | None = None,
     *,
     chunk_size: int | None = None,
@@ -543,8 +563,8 @@ def close_day(
     if already:
         report.seconds = time.perf_counter() - started
         return report
-    if engine.dialect.name != "postgresql":
-        workers = 1  # SQLite has one writer at a time
+    if engine.dialect.name != "postgresql" or isinstance(engine, Connection):
+        workers = 1  # SQLite has one writer at a time; a Connection is one session
     lock = threading.Lock()
 
     def tally(chunk: CobChunk, stats: ChunkStats) -> None:
@@ -608,7 +628,7 @@ def _progress(enabled: bool) -> Iterator[Any]:
 
 
 def run_cob(
-    engine: Engine,
+    engine: Bind,
     until: date | None = None,
     *,
     chunk_size: int | None = None,

@@ -325,6 +325,13 @@ def apply_repayment(
         purpose=purpose,
         amount_fen=amount_fen,
         business_date=today,
+        penalty_fen=0,
+        fee_fen=0,
+        interest_fen=0,
+        principal_fen=0,
+        prepayment_fee_fen=0,
+        credit_fen=0,
+        recovery_fen=0,
     )
     lines = [Line.dr(cash, amount_fen)]
     reason = Reason.REPAYMENT

@@ -1,0 +1,32 @@
+"""HTTP for finance: the trial balance and the ledger check."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from fastapi import APIRouter, Depends, Query
+
+from fenqi.identity.deps import Principal, require_roles
+from fenqi.kit.db import Session
+from fenqi.kit.web import get_session
+from fenqi.ledger.views import trial_balance_json
+
+router = APIRouter(prefix="/api/v1/ledger", tags=["ledger"])
+finance = require_roles("finance")
+
+
+@router.get("/trial-balance", summary="Trial balance (试算平衡表): every account's debits, credits and balance")
+def trial_balance(
+    as_of: date | None = Query(None, description="Up to this business date (YYYY-MM-DD); default all"),
+    session: Session = Depends(get_session),
+    _: Principal = Depends(finance),
+) -> dict[str, Any]:
+    return trial_balance_json(session, as_of)
+
+
+@router.get("/check", summary="The ledger check: balanced entries, zero net, loans equal to the ledger")
+def check(session: Session = Depends(get_session), _: Principal = Depends(finance)) -> dict[str, Any]:
+    from fenqi.servicing.check import check_books
+
+    return check_books(session).to_json()

@@ -1,0 +1,106 @@
+"""HTTP for staff: a loan with its schedule and journal, a payoff quote, a repayment (idempotent)."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any, Literal
+
+from fastapi import APIRouter, Depends, Header, Query, Response
+from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy import select
+
+from fenqi.identity.deps import Principal, require_roles
+from fenqi.kit.db import Session
+from fenqi.kit.errors import InvalidInput
+from fenqi.kit.money import parse_yuan, to_fen
+from fenqi.kit.web import get_session
+from fenqi.ledger.models import JournalEntry, JournalLine
+from fenqi.ledger.views import entry_json
+from fenqi.servicing import service
+from fenqi.servicing.views import installment_json, loan_json
+
+router = APIRouter(prefix="/api/v1/loans", tags=["servicing"])
+staff = require_roles("finance", "collector", "risk_officer")
+finance = require_roles("finance")
+
+
+@router.get("/{loan_id}", summary="A loan: figures, schedule and journal entries")
+def loan_detail(
+    loan_id: int,
+    entries: int = Query(200, ge=0, le=5000, description="How many of the newest journal entries to include"),
+    session: Session = Depends(get_session),
+    _: Principal = Depends(staff),
+) -> dict[str, Any]:
+    loan = service.get_loan(session, loan_id)
+    rows = service.installments(session, loan_id)
+    found = list(
+        session.scalars(
+            select(JournalEntry)
+            .where(JournalEntry.id.in_(select(JournalLine.entry_id).where(JournalLine.loan_id == loan_id).distinct()))
+            .order_by(JournalEntry.id.desc())
+            .limit(entries)
+        )
+    )
+    lines: dict[int, list[JournalLine]] = {}
+    if found:
+        for x in session.scalars(
+            select(JournalLine).where(JournalLine.entry_id.in_([e.id for e in found])).order_by(JournalLine.id)
+        ):
+            # A close-of-business entry covers many loans: show this loan's lines (and platform-side lines).
+            if x.loan_id in (loan_id, None):
+                lines.setdefault(x.entry_id, []).append(x)
+    return {
+        "loan": loan_json(loan),
+        "schedule": [installment_json(r) for r in rows],
+        "entries": [entry_json(e, lines.get(e.id, [])) for e in reversed(found)],
+    }
+
+
+@router.get("/{loan_id}/payoff", summary="Payoff quote (提前结清) for today or a later date")
+def payoff(
+    loan_id: int,
+    on: date | None = Query(None, alias="date", description="YYYY-MM-DD; default the business date"),
+    session: Session = Depends(get_session),
+    _: Principal = Depends(staff),
+) -> dict[str, Any]:
+    return service.payoff_quote(session, loan_id, on).to_json()
+
+
+class RepaymentIn(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={"example": {"amount": "444.17", "channel": "bank", "purpose": "installment"}}
+    )
+
+    amount: str | int | float = Field(description="Yuan, at most two decimals")
+    channel: Literal["alipay", "wechatpay", "bank"] = "bank"
+    purpose: Literal["installment", "prepayment", "payoff"] = "installment"
+    prepayment_choice: Literal["shorter_term", "lower_installment"] = "shorter_term"
+    payment_ref: str | None = Field(None, max_length=80, description="The payment's id; or send Idempotency-Key")
+
+
+@router.post("/{loan_id}/repayments", summary="Apply a repayment (idempotent by Idempotency-Key / payment_ref)")
+def repay(
+    loan_id: int,
+    body: RepaymentIn,
+    response: Response,
+    idempotency_key: str | None = Header(None, alias="Idempotency-Key", max_length=72),
+    session: Session = Depends(get_session),
+    _: Principal = Depends(finance),
+) -> dict[str, Any]:
+    ref = body.payment_ref or (f"api:{idempotency_key}" if idempotency_key else None)
+    if ref is None:
+        raise InvalidInput("send an Idempotency-Key header or a payment_ref")
+    amount = parse_yuan(body.amount, field="amount")
+    if amount <= 0:
+        raise InvalidInput("amount must be positive")
+    result = service.apply_repayment(
+        session,
+        loan_id=loan_id,
+        amount_fen=to_fen(amount),
+        payment_ref=ref,
+        channel=body.channel,
+        purpose=body.purpose,
+        prepayment_choice=body.prepayment_choice,
+    )
+    response.status_code = 200 if result.replayed else 201
+    return result.to_json()
