@@ -3,13 +3,14 @@ versions, the risk list and the model. Origination calls `fenqi.risk.service.dec
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any, Literal
 
 from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, ConfigDict, Field
 
 from fenqi.identity.deps import Principal, require_roles
-from fenqi.kit.db import Session
+from fenqi.kit.db import Session, utcnow
 from fenqi.kit.web import get_session
 from fenqi.risk import policy as policies
 from fenqi.risk import scorecard, service
@@ -168,6 +169,14 @@ def remove_list_entry(
     entry_id: int, session: Session = Depends(get_session), who: Principal = Depends(officer)
 ) -> None:
     service.remove_from_list(session, entry_id, actor_user_id=who.user_id)
+
+
+@api.get("/stats", summary="Approval monitoring: outcomes, grades, mean score, queue, rules fired")
+def read_stats(
+    hours: int = Query(24, ge=1, le=24 * 90), session: Session = Depends(get_session),
+    who: Principal = Depends(officer),
+) -> dict[str, Any]:
+    return service.stats(session, since=utcnow() - timedelta(hours=hours))
 
 
 @api.get("/model", summary="The scorecard in use: version, held-out AUC and KS, features and points")

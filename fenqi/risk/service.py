@@ -335,3 +335,30 @@ def policy_summary(session: Session) -> dict[str, Any]:
 
 __all__ = ["Decision", "DomainError", "RiskInput", "decide", "explain", "get_decision", "replay", "review",
            "review_queue"]
+
+
+# --- monitoring --------------------------------------------------------------------------------------
+
+
+def stats(session: Session, *, since: datetime, limit_rows: int = 20_000) -> dict[str, Any]:
+    """Approval monitoring since a time: outcomes, grades, mean score, the queue, the rules that fire."""
+    d = RiskDecision
+    window = d.decided_at >= since
+    by_outcome = select(d.outcome, func.count()).where(window).group_by(d.outcome)
+    outcomes = {str(k): int(n) for k, n in session.execute(by_outcome)}
+    by_grade = select(d.grade, func.count()).where(window, d.grade.is_not(None)).group_by(d.grade)
+    grades = {str(k): int(n) for k, n in session.execute(by_grade)}
+    mean_score = session.scalar(select(func.avg(d.score)).where(window))
+    pending = session.scalar(select(func.count()).select_from(d).where(d.review_status == "pending")) or 0
+    fired: dict[str, int] = {}
+    for hits in session.scalars(select(d.rules_fired).where(window).order_by(d.id.desc()).limit(limit_rows)):
+        for hit in hits:
+            fired[hit["code"]] = fired.get(hit["code"], 0) + 1
+    total = sum(outcomes.values())
+    return {
+        "since": since.isoformat(), "decisions": total, "outcomes": outcomes, "grades": grades,
+        "approval_rate": f"{outcomes.get('approve', 0) / total:.4f}" if total else None,
+        "mean_score": round(float(mean_score), 1) if mean_score is not None else None,
+        "pending_reviews": int(pending),
+        "rules_fired": dict(sorted(fired.items(), key=lambda kv: (-kv[1], kv[0]))),
+    }

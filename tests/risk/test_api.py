@@ -151,3 +151,16 @@ def test_risk_list_over_http(client: TestClient, auth_headers: Headers, make_inp
     assert decision["outcome"] == "decline" and decision["reasons"][0]["code"] == "blacklisted"
     assert client.delete(f"/api/v1/risk/list/{entry.json()['id']}", headers=officer).status_code == 204
     assert client.get("/api/v1/risk/list", headers=officer).json()["items"] == []
+
+
+def test_stats_count_outcomes_and_rules(
+    client: TestClient, session: Session, auth_headers: Headers, make_input: MakeInput
+) -> None:
+    service.decide(session, make_input())
+    service.decide(session, make_input(age=17, phone_hash="stats-phone-2"))
+    referred(session, make_input, 9)
+    stats = client.get("/api/v1/risk/stats?hours=1", headers=auth_headers("risk_officer")).json()
+    assert stats["decisions"] == 3
+    assert stats["outcomes"] == {"approve": 1, "decline": 1, "refer": 1}
+    assert stats["approval_rate"] == "0.3333" and stats["pending_reviews"] == 1
+    assert stats["rules_fired"] == {"age_out_of_range": 1, "installment_to_income_review": 1}
