@@ -20,6 +20,8 @@ PUBLIC: dict[tuple[str, str], str] = {
     ("GET", "/api/v1/catalog/skus"): "the phones on sale with prices and stock; shoppers browse before signing in",
     ("GET", "/api/v1/catalog/skus/{code}"): "one phone on sale (as above)",
     ("GET", "/api/v1/consents/texts"): "the consent texts in force: anyone may read what they would agree to",
+    ("GET", "/shop"): "the shopper's phone catalog with prices and plans from ¥X/月; no personal data",
+    ("GET", "/shop/phones/{code}"): "the plan chooser of one phone (APR, payments, schedules); no personal data",
     ("GET", "/login"): "shopper sign-in form",
     ("POST", "/login/code"): "sends a one-time code (CSRF-checked, rate-limited per number)",
     ("GET", "/login/verify"): "one-time code form",

@@ -131,6 +131,12 @@ def find_order(session: Session, out_trade_no: str) -> PaymentOrder | None:
     return session.scalar(select(PaymentOrder).where(PaymentOrder.out_trade_no == out_trade_no))
 
 
+def loan_orders(session: Session, loan_id: int, limit: int = 50) -> list[PaymentOrder]:
+    """A loan's payment orders, newest first (the shopper's payment history and latest payment)."""
+    q = select(PaymentOrder).where(PaymentOrder.loan_id == loan_id).order_by(PaymentOrder.id.desc()).limit(limit)
+    return list(session.scalars(q))
+
+
 # -- settlement --------------------------------------------------------------------------------
 
 

@@ -1,0 +1,114 @@
+"""Public pages: the phones on sale ("from ¥X/月") and the plan chooser of one phone."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import HTMLResponse
+from sqlalchemy.orm import Session
+
+from fenqi.catalog.service import SkuView, get_sku, list_skus
+from fenqi.identity.deps import Principal, optional_principal
+from fenqi.kit.clock import business_date
+from fenqi.kit.errors import DomainError
+from fenqi.kit.money import from_fen, parse_yuan
+from fenqi.kit.settings import get_settings
+from fenqi.kit.web import get_session, request_language
+from fenqi.pricing.menu import PlanOption, ProductSpec, plan_menu
+from fenqi.pricing.service import active_products, to_spec
+from fenqi.web.render import render
+from fenqi.web.shopper.common import yuan_text
+
+router = APIRouter()
+
+
+def _specs(session: Session) -> list[ProductSpec]:
+    return [to_spec(p) for p in active_products(session, business_date(session))]
+
+
+def _menu(session: Session, specs: list[ProductSpec], price: Decimal, down: Decimal | None = None) -> list[PlanOption]:
+    settings = get_settings()
+    return plan_menu(price, specs, settings.plan_terms, business_date(session), settings.apr_cap, down)
+
+
+def _lowest_monthly(options: list[PlanOption]) -> Decimal | None:
+    """"From ¥X/月": the lowest of the plans' highest monthly payment (no month of the cheapest plan costs more)."""
+    highs = [max(i.total for i in o.quote.installments) for o in options]
+    return min(highs) if highs else None
+
+
+@router.get("/shop", response_class=HTMLResponse)
+def catalog_page(
+    request: Request, brand: str = "", session: Session = Depends(get_session),
+    _: Principal | None = Depends(optional_principal),
+) -> HTMLResponse:
+    specs = _specs(session)
+    skus = list_skus(session)
+    brands = sorted({s.brand for s in skus})
+    shown = [s for s in skus if not brand or s.brand.lower() == brand.lower()]
+    lowest: dict[int, Decimal | None] = {}
+    for sku in shown:
+        if sku.price_fen not in lowest:
+            lowest[sku.price_fen] = _lowest_monthly(_menu(session, specs, from_fen(sku.price_fen)))
+    items = [{"sku": s, "price": f"{from_fen(s.price_fen):,.2f}", "from_monthly": _fmt(lowest[s.price_fen])}
+             for s in shown]
+    return render(request, "shopper/catalog.html", {"items": items, "brands": brands, "brand": brand})
+
+
+def _fmt(value: Decimal | None) -> str:
+    return f"{value:,.2f}" if value is not None else ""
+
+
+def plan_view(option: PlanOption, lang: str) -> dict[str, Any]:
+    """One plan as the chooser shows it (amounts formatted for people; the schedule on demand)."""
+    j = option.to_json()
+    q = option.quote
+    return {
+        "product": j["product"], "name": j["name"]["zh" if lang == "zh" else "en"], "method": j["method"],
+        "term": j["term"], "apr": j["apr"], "down_payment": j["down_payment"],
+        "down_payment_text": yuan_text(j["down_payment"]), "financed": yuan_text(j["financed"]),
+        "first": yuan_text(j["first_installment"]), "max": yuan_text(j["max_installment"]),
+        "level": j["first_installment"] == j["max_installment"] and len({i.total for i in q.installments}) == 1,
+        "total_cost": yuan_text(j["total_cost"]), "total_repayment": yuan_text(j["total_repayment"]),
+        "schedule": [
+            {"period": i.period, "due_date": i.due_date.isoformat(), "principal": f"{i.principal:,.2f}",
+             "charge": f"{i.interest + i.fee:,.2f}", "total": f"{i.total:,.2f}"}
+            for i in q.installments
+        ],
+    }
+
+
+@router.get("/shop/phones/{code}", response_class=HTMLResponse)
+def plans_page(
+    code: str, request: Request, down_payment: str = "", session: Session = Depends(get_session),
+    _: Principal | None = Depends(optional_principal),
+) -> HTMLResponse:
+    sku = get_sku(session, code)
+    lang = request_language(request)
+    error, down = "", None
+    if down_payment.strip():
+        try:
+            down = parse_yuan(down_payment, field="down_payment")
+        except DomainError as exc:
+            error = exc.message(lang)
+    options = _menu(session, _specs(session), from_fen(sku.price_fen), down)
+    if down is not None and not options and not error:
+        error = "该首付金额下没有可用方案" if lang == "zh" else "No plan is available with this down payment"
+    return render(request, "shopper/plans.html", {
+        "sku": sku, "name": _name(sku, lang), "price": f"{from_fen(sku.price_fen):,.2f}",
+        "terms": _by_term([plan_view(o, lang) for o in options]), "down_payment": down_payment, "error": error,
+    })
+
+
+def _name(sku: SkuView, lang: str) -> str:
+    return sku.name_zh if lang == "zh" else sku.name_en
+
+
+def _by_term(plans: list[dict[str, Any]]) -> list[tuple[int, list[dict[str, Any]]]]:
+    """Plans grouped by term, each group side by side, lowest APR first (the menu's order)."""
+    groups: dict[int, list[dict[str, Any]]] = {}
+    for p in plans:
+        groups.setdefault(p["term"], []).append(p)
+    return sorted(groups.items())

@@ -1,0 +1,179 @@
+""""My loans": each loan's bills and next due date, pay now (an installment order at the channel's cashier),
+the early payoff quote and its payment, and the payment history."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlalchemy.orm import Session
+
+from fenqi.catalog.service import get_sku
+from fenqi.identity.deps import Principal
+from fenqi.kit.errors import DomainError
+from fenqi.kit.web import get_session, request_language
+from fenqi.origination.models import Application
+from fenqi.payments import service as payments
+from fenqi.servicing.models import Installment, Loan, LoanStatus
+from fenqi.servicing.service import get_loan, installments, payoff_quote, repayments
+from fenqi.web.render import render
+from fenqi.web.shopper.common import (
+    CHANNELS,
+    Shopper,
+    attempt,
+    error_page,
+    own_loan,
+    signed_applications,
+    site_url,
+    yuan,
+)
+from fenqi.web.shopper.offer import refresh_order
+
+router = APIRouter()
+UNPAID = ("pending", "due")
+
+
+def _unpaid(r: Installment) -> int:
+    return (r.principal_fen - r.paid_principal_fen) + (r.interest_fen - r.paid_interest_fen) + (
+        r.fee_fen - r.paid_fee_fen)
+
+
+@dataclass(frozen=True, slots=True)
+class Bill:
+    """What the shopper owes next: the next unpaid installment, what is overdue, what to pay now."""
+
+    period: int | None
+    due_date: str
+    overdue_fen: int  # due and unpaid, with penalty
+    to_pay_fen: int  # what "pay now" asks for (overdue first, else the next bill less any credit held)
+
+
+def next_bill(loan: Loan, rows: list[Installment]) -> Bill:
+    if loan.status not in LoanStatus.OPEN:
+        return Bill(None, "", 0, 0)
+    due = [r for r in rows if r.status == "due"]
+    overdue = sum(_unpaid(r) for r in due) + loan.penalty_receivable_fen
+    upcoming = next((r for r in rows if r.status in UNPAID and _unpaid(r) > 0), None)
+    if overdue:
+        to_pay = overdue - loan.credit_balance_fen
+    elif upcoming is not None:
+        to_pay = _unpaid(upcoming) - loan.credit_balance_fen
+    else:
+        to_pay = 0
+    return Bill(upcoming.period if upcoming else None, upcoming.due_date.isoformat() if upcoming else "",
+                overdue, max(to_pay, 0))
+
+
+def _phone(session: Session, app: Application, lang: str) -> str:
+    sku = get_sku(session, app.sku_code)
+    return sku.name_zh if lang == "zh" else sku.name_en
+
+
+@router.get("/shop/loans", response_class=HTMLResponse)
+def my_loans(request: Request, session: Session = Depends(get_session), who: Principal = Shopper) -> HTMLResponse:
+    lang = request_language(request)
+    items = []
+    for app in signed_applications(session, who):
+        loan, _ = own_loan(session, app.loan_id or 0, who)
+        bill = next_bill(loan, installments(session, loan.id))
+        items.append({"loan": loan, "phone": _phone(session, app, lang), "bill": bill,
+                      "to_pay": yuan(bill.to_pay_fen), "outstanding": yuan(loan.principal_outstanding_fen),
+                      "financed": yuan(loan.financed_fen)})
+    return render(request, "shopper/loans.html", {"items": items})
+
+
+def _loan_context(session: Session, loan: Loan, app: Application, lang: str) -> dict[str, Any]:
+    rows = installments(session, loan.id)
+    bill = next_bill(loan, rows)
+    quote = None
+    if loan.status in LoanStatus.OPEN:
+        q = payoff_quote(session, loan.id)
+        quote = {"total": yuan(q.total), "principal": yuan(q.principal), "interest": yuan(q.interest),
+                 "fee": yuan(q.fee), "penalty": yuan(q.penalty), "prepayment_fee": yuan(q.prepayment_fee),
+                 "credit": yuan(q.credit), "date": q.on.isoformat()}
+    return {
+        "loan": loan, "phone": _phone(session, app, lang), "imei": app.device_imei or "", "bill": bill,
+        "to_pay": yuan(bill.to_pay_fen), "overdue": yuan(bill.overdue_fen), "quote": quote,
+        "credit": yuan(loan.credit_balance_fen), "outstanding": yuan(loan.principal_outstanding_fen),
+        "financed": yuan(loan.financed_fen), "channels": CHANNELS,
+        "rows": [{"period": r.period, "due_date": r.due_date.isoformat(), "status": r.status,
+                  "total": yuan(r.principal_fen + r.interest_fen + r.fee_fen), "unpaid": yuan(_unpaid(r)),
+                  "paid_on": r.paid_on.isoformat() if r.paid_on else ""} for r in rows],
+        "history": _history(session, loan.id),
+    }
+
+
+def _history(session: Session, loan_id: int) -> list[dict[str, Any]]:
+    """Every payment order of the loan (down payment included), newest first, with how servicing split
+    each repayment between principal and charges."""
+    split = {r.payment_ref: r for r in repayments(session, loan_id)}
+    rows = []
+    for order in payments.loan_orders(session, loan_id):
+        rep = split.get(order.out_trade_no)
+        rows.append({
+            "no": order.out_trade_no, "date": (order.paid_at or order.created_at).date().isoformat(),
+            "purpose": order.purpose, "channel": order.channel, "status": order.status,
+            "amount": yuan(order.amount_fen), "principal": yuan(rep.principal_fen) if rep else "",
+            "charges": yuan(rep.interest_fen + rep.fee_fen + rep.penalty_fen + rep.prepayment_fee_fen) if rep else "",
+        })
+    return rows
+
+
+@router.get("/shop/loans/{loan_id}", response_class=HTMLResponse)
+def loan_page(
+    loan_id: int, request: Request, back: str = "", session: Session = Depends(get_session),
+    who: Principal = Shopper,
+) -> HTMLResponse:
+    loan, app = own_loan(session, loan_id, who)
+    lang = request_language(request)
+    latest = None
+    if back:
+        # Back from the cashier: the newest order of this loan, asked of the channel if not yet heard of.
+        newest = payments.loan_orders(session, loan.id, limit=1)
+        latest = refresh_order(session, newest[0].out_trade_no) if newest else None
+        loan = get_loan(session, loan.id)
+    context = _loan_context(session, loan, app, lang)
+    return render(request, "shopper/loan.html", {**context, "order": latest,
+                                                 "order_amount": yuan(latest.amount_fen) if latest else ""})
+
+
+async def _pay(request: Request, session: Session, who: Principal, loan_id: int, purpose: str) -> Response:
+    loan, app = own_loan(session, loan_id, who)
+    form = await request.form()
+    channel = str(form.get("channel", "alipay"))
+    lang = request_language(request)
+    back = f"/shop/loans/{loan.id}"
+    phone = get_sku(session, app.sku_code).name_zh
+    try:
+        with attempt(session):
+            if purpose == "payoff":
+                amount, subject = payoff_quote(session, loan.id).total, f"提前结清 {phone}"
+            else:
+                bill = next_bill(loan, installments(session, loan.id))
+                amount = bill.to_pay_fen
+                subject = f"月供 {phone}" + (f" 第{bill.period}期" if bill.period else "")
+            if amount <= 0:
+                nothing = "目前没有需要支付的金额" if lang == "zh" else "There is nothing to pay at the moment"
+                return error_page(request, nothing, back)
+            order = payments.create_order(session, purpose=purpose, amount_fen=amount, channel=channel,
+                                          subject=subject, loan_id=loan.id, application_id=app.id,
+                                          return_url=site_url(request, f"{back}?back=1"))
+    except DomainError as exc:
+        return error_page(request, exc.message(lang), back, exc.status)
+    return RedirectResponse(order.pay_url, status_code=303)
+
+
+@router.post("/shop/loans/{loan_id}/pay")
+async def pay_now(
+    loan_id: int, request: Request, session: Session = Depends(get_session), who: Principal = Shopper,
+) -> Response:
+    return await _pay(request, session, who, loan_id, "installment")
+
+
+@router.post("/shop/loans/{loan_id}/payoff")
+async def pay_off(
+    loan_id: int, request: Request, session: Session = Depends(get_session), who: Principal = Shopper,
+) -> Response:
+    return await _pay(request, session, who, loan_id, "payoff")

@@ -1,0 +1,209 @@
+"""After submitting: the decision page (approved, under review, declined), the offer with the e-contract
+and signing, and the confirmation page the payment channel's cashier sends the shopper back to."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlalchemy.orm import Session
+
+from fenqi.catalog.service import get_sku
+from fenqi.identity.deps import Principal
+from fenqi.kit.clock import business_date
+from fenqi.kit.errors import DomainError
+from fenqi.kit.money import from_fen
+from fenqi.kit.web import get_session, request_language
+from fenqi.origination import signing
+from fenqi.origination.consents import ConsentKind, current_text
+from fenqi.origination.models import Application, Contract
+from fenqi.origination.service import Origin, change_plan, plan_allowed
+from fenqi.payments import service as payments
+from fenqi.pricing.service import get_product
+from fenqi.servicing.service import get_loan, installments
+from fenqi.web.render import render
+from fenqi.web.shopper.common import CHANNELS, Shopper, attempt, error_page, own_application, site_url, yuan
+
+router = APIRouter()
+
+
+def _origin(request: Request) -> Origin:
+    ip = request.client.host if request.client else "unknown"
+    return Origin(ip=ip, device=request.headers.get("user-agent", "unknown")[:200] or "unknown")
+
+
+def _headline(session: Session, app: Application, lang: str) -> dict[str, Any]:
+    sku = get_sku(session, app.sku_code)
+    product = get_product(session, app.product_code)
+    return {
+        "id": app.id, "status": app.status, "phone": sku.name_zh if lang == "zh" else sku.name_en,
+        "product": product.name_zh if lang == "zh" else product.name_en, "term": app.term, "apr": app.apr,
+        "price": yuan(app.price_fen), "down_payment": yuan(app.down_payment_fen), "financed": yuan(app.financed_fen),
+        "monthly": yuan(app.installment_fen), "limit": yuan(app.credit_limit_fen), "sku": app.sku_code,
+        "reasons": [{"code": r["code"], "text": r["zh"] if lang == "zh" else r["en"]} for r in app.reasons],
+        "plan_allowed": plan_allowed(app) if app.status == "approved" else True,
+        "allowed": [{"product": p["product_code"], "terms": p["terms"],
+                     "name": _product_name(session, p["product_code"], lang)} for p in app.allowed_plans],
+    }
+
+
+def _product_name(session: Session, code: str, lang: str) -> str:
+    product = get_product(session, code)
+    return product.name_zh if lang == "zh" else product.name_en
+
+
+@router.get("/shop/applications/{application_id}", response_class=HTMLResponse)
+def application_page(
+    application_id: int, request: Request, session: Session = Depends(get_session), who: Principal = Shopper,
+) -> Response:
+    app = own_application(session, application_id, who)
+    if app.status == "signed":
+        return RedirectResponse(f"/shop/applications/{app.id}/done", status_code=303)
+    return render(request, "shopper/decision.html", {"app": _headline(session, app, request_language(request))})
+
+
+@router.get("/shop/applications/{application_id}/status")
+def application_status(
+    application_id: int, session: Session = Depends(get_session), who: Principal = Shopper,
+) -> dict[str, str]:
+    """Polled by the "under review" page: it reloads when a risk officer has decided."""
+    return {"status": own_application(session, application_id, who).status}
+
+
+@router.post("/shop/applications/{application_id}/plan")
+async def choose_allowed_plan(
+    application_id: int, request: Request, session: Session = Depends(get_session), who: Principal = Shopper,
+) -> Response:
+    """After an approval for less than asked: take one of the plans the decision allows."""
+    app = own_application(session, application_id, who)
+    form = await request.form()
+    term = str(form.get("term", ""))
+    try:
+        with attempt(session):
+            change_plan(session, app, product=str(form.get("product", "")), term=int(term) if term.isdigit() else 0,
+                        down_payment=None)
+            signing.generate_contract(session, app)
+    except DomainError as exc:
+        return error_page(request, exc.message(request_language(request)), f"/shop/applications/{app.id}",
+                          exc.status)
+    return RedirectResponse(f"/shop/applications/{app.id}/offer", status_code=303)
+
+
+def _fresh_contract(session: Session, app: Application) -> Contract:
+    """The contract to read and sign: drawn up once per business date and funder."""
+    contract = signing.latest_contract(session, app.id)
+    if contract is None or contract.start_date != business_date(session) or contract.funder_code != app.funder_code:
+        contract = signing.generate_contract(session, app)
+    return contract
+
+
+def _offer_page(request: Request, session: Session, app: Application, error: str = "", channel: str = "alipay",
+                status: int = 200) -> HTMLResponse:
+    lang = request_language(request)
+    with attempt(session):
+        offer = signing.offer(session, app)
+        contract = _fresh_contract(session, app)
+    text = current_text(ConsentKind.E_CONTRACT)
+    schedule = [{"period": i["period"], "due_date": i["due_date"], "principal": _y(i["principal"]),
+                 "charge": _y(str(from_fen(_fen(i["interest"]) + _fen(i["fee"])))), "total": _y(i["total"])}
+                for i in offer["installments"]]
+    return render(request, "shopper/offer.html", {
+        "app": _headline(session, app, lang), "offer": offer, "schedule": schedule,
+        "total_cost": _y(offer["total_cost"]), "total_repayment": _y(offer["total_repayment"]),
+        "financed": _y(offer["financed"]), "down_payment": _y(offer["down_payment"]),
+        "first": schedule[0]["total"] if schedule else "0.00", "contract": contract,
+        "pdf_url": f"/api/v1/applications/{app.id}/contract.pdf", "text": text, "channels": CHANNELS,
+        "channel": channel, "error": error,
+    }, status_code=status)
+
+
+def _fen(text: str) -> int:
+    from decimal import Decimal
+
+    return int(Decimal(text) * 100)
+
+
+def _y(text: str) -> str:
+    from decimal import Decimal
+
+    return f"{Decimal(text):,.2f}"
+
+
+@router.get("/shop/applications/{application_id}/offer", response_class=HTMLResponse)
+def offer_page(
+    application_id: int, request: Request, session: Session = Depends(get_session), who: Principal = Shopper,
+) -> Response:
+    app = own_application(session, application_id, who)
+    if app.status == "signed":
+        return RedirectResponse(f"/shop/applications/{app.id}/done", status_code=303)
+    try:
+        return _offer_page(request, session, app)
+    except DomainError as exc:
+        return error_page(request, exc.message(request_language(request)), f"/shop/applications/{app.id}",
+                          exc.status)
+
+
+@router.post("/shop/applications/{application_id}/sign")
+async def sign(
+    application_id: int, request: Request, session: Session = Depends(get_session), who: Principal = Shopper,
+) -> Response:
+    app = own_application(session, application_id, who)
+    form = await request.form()
+    channel = str(form.get("channel", "alipay"))
+    lang = request_language(request)
+    if form.get("consent_e_contract") != current_text(ConsentKind.E_CONTRACT).version:
+        msg = "请阅读合同并勾选同意后再签署" if lang == "zh" else "Read the contract and tick the box before signing"
+        return _offer_page(request, session, app, error=msg, channel=channel, status=400)
+    try:
+        with attempt(session):
+            signed = signing.sign(
+                session, app, contract_sha256=str(form.get("contract_sha256", "")),
+                consent_version=str(form.get("consent_e_contract")), imei=None, channel=channel, principal=who,
+                origin=_origin(request), return_url=site_url(request, f"/shop/applications/{app.id}/done"),
+            )
+    except DomainError as exc:
+        try:
+            return _offer_page(request, session, app, error=exc.message(lang), channel=channel, status=exc.status)
+        except DomainError as again:
+            return error_page(request, again.message(lang), f"/shop/applications/{app.id}", again.status)
+    if signed.payment and signed.payment.get("pay_url"):
+        return RedirectResponse(str(signed.payment["pay_url"]), status_code=303)
+    return RedirectResponse(f"/shop/applications/{app.id}/done", status_code=303)
+
+
+def refresh_order(session: Session, out_trade_no: str | None) -> Any:
+    """The order, asked of the channel once more if we have not heard it was paid yet (the shopper may
+    come back from the cashier before the channel's notification arrives)."""
+    if not out_trade_no:
+        return None
+    order = payments.find_order(session, out_trade_no)
+    if order is not None and order.status == "pending":
+        try:
+            with attempt(session):
+                payments.poll_order(session, payments.get_order(session, out_trade_no, lock=True))
+        except DomainError:
+            pass  # the channel is unreachable: the page says "confirming" and asks again shortly
+        order = payments.find_order(session, out_trade_no)
+    return order
+
+
+@router.get("/shop/applications/{application_id}/done", response_class=HTMLResponse)
+def confirmation_page(
+    application_id: int, request: Request, session: Session = Depends(get_session), who: Principal = Shopper,
+) -> Response:
+    app = own_application(session, application_id, who)
+    if app.status != "signed" or app.loan_id is None:
+        return RedirectResponse(f"/shop/applications/{app.id}", status_code=303)
+    lang = request_language(request)
+    order = refresh_order(session, app.payment_order)
+    loan = get_loan(session, app.loan_id)
+    rows = installments(session, app.loan_id)
+    first = next((r for r in rows if r.status in ("pending", "due")), None)
+    return render(request, "shopper/done.html", {
+        "app": _headline(session, app, lang), "order": order, "loan": loan,
+        "order_amount": yuan(order.amount_fen) if order else "", "channels": CHANNELS,
+        "next_due": first.due_date.isoformat() if first else "",
+        "next_amount": yuan(first.principal_fen + first.interest_fen + first.fee_fen) if first else "",
+        "imei": app.device_imei or "", "paid": app.down_payment_paid or app.down_payment_fen == 0,
+    })

@@ -1,0 +1,260 @@
+"""The shopper's pages through the real app (HTTP): public catalog and plans, the application form
+checked on the server, each decision, offer and signing, the confirmation, "my loans" with pay now and
+early payoff; personal data masked; someone else's application and loan refused."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from datetime import date
+from decimal import Decimal
+from typing import Any
+from urllib.parse import parse_qs, urlparse
+
+from fastapi.testclient import TestClient
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from fenqi.origination.models import Application
+from fenqi.payments.service import find_order, loan_orders, mark_paid
+from fenqi.pricing.service import menu_for_price
+from tests.origination.world import World, clean_id_number, id_number
+from tests.web_shopper.conftest import csrf_of, sign_in
+
+PAGE = {"Accept": "text/html"}
+ID_NUMBER = clean_id_number(date(1990, 3, 7))
+PHONE, CARD = "13812345678", "6222021234567890128"
+
+
+def form(world: World, **overrides: str) -> dict[str, str]:
+    """The application form as a browser posts it (an applicant the engine approves)."""
+    data = {
+        "sku": world.sku, "product": "EI-12", "term": "12", "down_payment": "1000.00", "name": "张三丰",
+        "id_number": ID_NUMBER, "phone": PHONE, "bank_card": CARD, "store": world.store,
+        "employment": "employed", "occupation": "skilled", "employment_years": "5", "monthly_income": "12000.00",
+        "housing": "own", "residence_years": "6", "bank_account": "salary", "savings": "20k_50k",
+        "assets": "real_estate", "existing_loans": "0",
+        "consent_credit_inquiry": "credit-inquiry-2026.1", "consent_personal_info": "personal-info-2026.1",
+    }
+    data.update(overrides)
+    return data
+
+
+def apply_url(world: World) -> str:
+    return f"/shop/apply?sku={world.sku}&product=EI-12&term=12&down_payment=1000.00"
+
+
+def submit(client: TestClient, world: World, **overrides: str) -> Any:
+    token = csrf_of(client.get(apply_url(world)).text)
+    return client.post("/shop/apply", data={**form(world, **overrides), "csrf_token": token}, follow_redirects=False)
+
+
+def applications(session: Session) -> int:
+    return session.scalar(select(func.count()).select_from(Application)) or 0
+
+
+def text_of(html: str) -> str:
+    html = re.sub(r"<(style|script)>.*?</\1>", " ", html, flags=re.S)
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html))
+
+
+def assert_masked(html: str) -> None:
+    """No full ID number, mobile number or bank card number on a page after the form."""
+    for secret in (ID_NUMBER, PHONE, CARD, "张三丰"):
+        assert secret not in html, f"{secret} shown in full"
+
+
+# --- public pages --------------------------------------------------------------------------------------
+
+
+def test_catalog_is_public_with_price_and_lowest_monthly(client: TestClient, world: World, session: Session) -> None:
+    page = client.get("/shop")
+    assert page.status_code == 200
+    text = text_of(page.text)
+    assert "iPhone 16" in text and "¥5,999.00" in text
+    lowest = min(max(i.total for i in o.quote.installments) for o in menu_for_price(session, Decimal("5999.00")))
+    assert f"低至 ¥{lowest:,.2f}/月" in text
+    assert 'href="/shop/phones/' + world.sku + '"' in page.text
+    english = text_of(client.get("/shop?lang=en").text)
+    assert f"from ¥{lowest:,.2f}/month" in english and "低至" not in english
+
+
+def test_plan_chooser_shows_every_plan_with_apr_first_and_the_schedule(client: TestClient, world: World,
+                                                                       session: Session) -> None:
+    page = client.get(f"/shop/phones/{world.sku}")
+    assert page.status_code == 200
+    options = menu_for_price(session, Decimal("5999.00"))
+    cards = re.findall(r'<div class="card plan" data-product="([^"]+)" data-term="(\d+)">(.*?)选择此方案',
+                       page.text, flags=re.S)
+    assert {(p, int(t)) for p, t, _ in cards} == {(o.product.code, o.quote.request.term) for o in options}
+    for (product, term, body), option in zip(cards, options, strict=True):
+        assert (product, int(term)) == (option.product.code, option.quote.request.term)  # the menu's order
+        apr = f"{option.quote.apr * 100:.2f}%"
+        # The APR is the first and biggest figure of each plan; the whole schedule is there on demand.
+        assert body.index("年化利率") < body.index("首付") and 'class="apr"' in body and apr in body
+        assert f"¥{option.quote.total_cost:,.2f}" in body
+        assert body.count("<tr>") == option.quote.request.term + 1
+    assert client.get("/shop/phones/NOPE").status_code == 404
+
+
+# --- signing in and the form ---------------------------------------------------------------------------
+
+
+def test_the_form_needs_a_signed_in_shopper(client: TestClient, world: World,
+                                            auth_headers: Callable[..., dict[str, str]]) -> None:
+    browser = client.get(apply_url(world), headers=PAGE)
+    assert browser.status_code == 401 and "手机号登录" in browser.text
+    assert 'name="next" value="/shop/apply?sku=' in browser.text  # back to the form after signing in
+    assert client.get(apply_url(world)).json()["error"] == "unauthorized"
+    assert client.get(apply_url(world), headers=auth_headers("clerk", world.merchant_id)).status_code == 403
+
+
+def test_every_form_field_has_a_label(shopper: TestClient, world: World) -> None:
+    html = shopper.get(apply_url(world)).text
+    fields = re.findall(r'<(?:input|select)\b(?![^>]*type="hidden")[^>]*\bid="([^"]+)"', html)
+    assert len(fields) >= 18
+    for field in fields:
+        assert f'<label for="{field}"' in html, f"no label for #{field}"
+    assert "credit-inquiry-2026.1" in html and "personal-info-2026.1" in html  # the consent texts' versions
+
+
+def test_server_checks_each_field_and_keeps_the_entries(shopper: TestClient, world: World,
+                                                        session: Session) -> None:
+    before = applications(session)
+    minor = id_number(date(2010, 5, 1))
+    bad = submit(shopper, world, name="张三丰", id_number=ID_NUMBER[:-1] + ("0" if ID_NUMBER[-1] != "0" else "1"),
+                 phone="12345", bank_card="6222021234567890127", monthly_income="abc",
+                 consent_personal_info="")
+    assert bad.status_code == 400
+    errors = dict(re.findall(r'<div class="err" id="e-([\w]+)" aria-live="polite">([^<]*)</div>', bad.text))
+    assert errors["id_number"] == "身份证号码无效：校验码错误"
+    assert errors["phone"].startswith("请填写 11 位") and errors["bank_card"].startswith("银行卡号无效")
+    assert errors["monthly_income"] and errors["consent_personal_info"] and not errors["consent_credit_inquiry"]
+    assert not errors["name"] and not errors["store"]
+    assert 'value="12345"' in bad.text and 'value="张三丰"' in bad.text  # what the shopper typed is kept
+    assert 'name="consent_credit_inquiry" value="credit-inquiry-2026.1" checked' in bad.text
+    young = submit(shopper, world, id_number=minor)
+    assert young.status_code == 400 and "须年满 18 周岁" in young.text
+    english = shopper.post("/shop/apply?lang=en", data={**form(world, bank_card="1234"),
+                                                        "csrf_token": csrf_of(bad.text)})
+    assert english.status_code == 400 and "Invalid bank card number" in english.text
+    assert applications(session) == before  # nothing stored for a form with mistakes
+
+
+# --- decisions -----------------------------------------------------------------------------------------
+
+
+def test_declined_politely_with_reasons(shopper: TestClient, world: World, session: Session) -> None:
+    done = submit(shopper, world, is_full_time_student="1")
+    assert done.status_code == 303
+    page = shopper.get(done.headers["location"])
+    text = text_of(page.text)
+    assert "很抱歉" in text and "学生" in text  # the reason, in the shopper's language
+    assert_masked(page.text)
+    app_id = int(done.headers["location"].rsplit("/", 1)[1])
+    assert shopper.get(f"/shop/applications/{app_id}/offer").status_code == 409  # nothing to sign
+
+
+def test_referred_application_updates_after_the_review(
+    shopper: TestClient, world: World, auth_headers: Callable[..., dict[str, str]]
+) -> None:
+    done = submit(shopper, world, monthly_income="1100.00")
+    url = done.headers["location"]
+    app_id = int(url.rsplit("/", 1)[1])
+    review = shopper.get(url)
+    assert "人工审核中" in review.text and f"/shop/applications/{app_id}/status" in review.text
+    assert shopper.get(f"{url}/status").json() == {"status": "referred"}
+    officer = auth_headers("risk_officer")
+    decision = shopper.get(f"/api/v1/applications/{app_id}").json()["decision"]["id"]
+    r = shopper.post(f"/api/v1/risk/reviews/{decision}", headers=officer,
+                     json={"verdict": "approve", "note": "工资流水核实"})
+    assert r.status_code == 200, r.text
+    assert shopper.get(f"{url}/status").json() == {"status": "approved"}
+    assert "审批已通过" in shopper.get(url).text
+
+
+# --- the whole purchase ----------------------------------------------------------------------------------
+
+
+def _sign(shopper: TestClient, app_id: int, channel: str = "alipay") -> Any:
+    offer = shopper.get(f"/shop/applications/{app_id}/offer")
+    assert offer.status_code == 200, offer.text
+    sha = re.search(r'name="contract_sha256" value="([0-9a-f]{64})"', offer.text).group(1)  # type: ignore[union-attr]
+    return offer, shopper.post(f"/shop/applications/{app_id}/sign", follow_redirects=False, data={
+        "csrf_token": csrf_of(offer.text), "contract_sha256": sha, "consent_e_contract": "e-contract-2026.1",
+        "channel": channel})
+
+
+def test_approved_signed_paid_and_the_loan_under_my_loans(shopper: TestClient, world: World,
+                                                          session: Session) -> None:
+    done = submit(shopper, world)
+    assert done.status_code == 303, done.text
+    app_id = int(done.headers["location"].rsplit("/", 1)[1])
+    decision = shopper.get(done.headers["location"])
+    assert "审批已通过" in decision.text and f"/shop/applications/{app_id}/offer" in decision.text
+    assert_masked(decision.text)
+
+    offer, signed = _sign(shopper, app_id)
+    text = text_of(offer.text)
+    assert text.index("年化利率") < text.index("首付") < text.index("总费用")  # APR first
+    assert f"/api/v1/applications/{app_id}/contract.pdf" in offer.text and "e-contract-2026.1" in offer.text
+    assert shopper.get(f"/api/v1/applications/{app_id}/contract.pdf").content.startswith(b"%PDF")
+    assert_masked(offer.text)
+    # Signed: off to the channel's cashier, which will send the shopper back to the confirmation page.
+    assert signed.status_code == 303
+    pay_url = signed.headers["location"]
+    assert "/_emulator/alipay/gateway.do" in pay_url
+    back = parse_qs(urlparse(pay_url).query)["return_url"][0]
+    assert back.endswith(f"/shop/applications/{app_id}/done")
+
+    app = session.get(Application, app_id)
+    assert app is not None and app.status == "signed" and app.loan_id and app.payment_order
+    waiting = shopper.get(f"/shop/applications/{app_id}/done")
+    assert "等待首付支付结果" in waiting.text and "待支付" in waiting.text
+    order = find_order(session, app.payment_order)
+    assert order is not None
+    mark_paid(session, order, trade_no="2026112822001", paid_at=None, amount_fen=order.amount_fen)
+    page = shopper.get(f"/shop/applications/{app_id}/done")
+    text = text_of(page.text)
+    assert "首付已支付" in text and "已支付" in text and app.payment_order in text and "¥1,000.00" in text
+    assert f"#{app.loan_id}" in text and app.device_imei and app.device_imei in text  # the loan and the phone
+    assert_masked(page.text)
+
+    loans = text_of(shopper.get("/shop/loans").text)
+    assert "iPhone 16" in loans and "下一还款日 2026-12-28" in loans
+    loan = shopper.get(f"/shop/loans/{app.loan_id}")
+    text = text_of(loan.text)
+    assert "下一还款日 2026-12-28" in text and "提前结清" in text and "首付 · 支付宝" in text
+    assert_masked(loan.text)
+
+    pay = shopper.post(f"/shop/loans/{app.loan_id}/pay", data={"csrf_token": csrf_of(loan.text),
+                                                               "channel": "alipay"}, follow_redirects=False)
+    assert pay.status_code == 303 and "/_emulator/alipay/" in pay.headers["location"]
+    newest = loan_orders(session, app.loan_id)[0]
+    assert newest.purpose == "installment" and newest.amount_fen == app.installment_fen
+    mark_paid(session, newest, trade_no="2026112822002", paid_at=None, amount_fen=newest.amount_fen)
+    after = text_of(shopper.get(f"/shop/loans/{app.loan_id}?back=1").text)
+    assert "月供 ¥" in after and "已支付" in after and "预存余额" in after and "现在应还 ¥0.00" in after
+
+    quote = re.search(r'id="payoff-total">¥([\d,.]+)<', shopper.get(f"/shop/loans/{app.loan_id}").text)
+    assert quote
+    payoff = shopper.post(f"/shop/loans/{app.loan_id}/payoff", data={"csrf_token": csrf_of(loan.text),
+                                                                     "channel": "alipay"}, follow_redirects=False)
+    assert payoff.status_code == 303
+    order = loan_orders(session, app.loan_id)[0]
+    assert order.purpose == "payoff" and order.amount_fen == int(Decimal(quote.group(1).replace(",", "")) * 100)
+    mark_paid(session, order, trade_no="2026112822003", paid_at=None, amount_fen=order.amount_fen)
+    closed = text_of(shopper.get(f"/shop/loans/{app.loan_id}").text)
+    assert "已结清" in closed and "提前结清 ¥" not in closed.replace("提前结清 · ", "")
+
+
+def test_someone_elses_application_and_loan_are_refused(shopper: TestClient, world: World,
+                                                         session: Session) -> None:
+    app_id = int(submit(shopper, world).headers["location"].rsplit("/", 1)[1])
+    _sign(shopper, app_id)
+    loan_id = session.get(Application, app_id).loan_id  # type: ignore[union-attr]
+    sign_in(shopper, session, "13700137002", "另一位顾客")
+    for path in (f"/shop/applications/{app_id}", f"/shop/applications/{app_id}/offer",
+                 f"/shop/applications/{app_id}/done", f"/shop/loans/{loan_id}"):
+        assert shopper.get(path).status_code == 403, path
+    assert "您还没有分期" in shopper.get("/shop/loans").text
