@@ -33,6 +33,7 @@ def me(who: Principal = Depends(current_principal)) -> dict[str, Any]:
 
 def _key_json(row: ApiKey) -> dict[str, Any]:
     return {"id": row.id, "name": row.name, "prefix": row.prefix, "created_at": row.created_at.isoformat(),
+            "last_used_at": row.last_used_at.isoformat() if row.last_used_at else None,
             "revoked": row.revoked_at is not None}
 
 

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from typing import Annotated
+from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -79,7 +80,8 @@ def request_code(
         return render(request, "identity/login_phone.html",
                       {"next": safe_next(next), "error": exc.message(request_language(request)), "phone": phone},
                       status_code=exc.status)
-    query = f"?c={challenge.ref}" + (f"&next={safe_next(next)}" if safe_next(next) else "")
+    # `next` is URL-encoded: a page with its own query (/shop/apply?sku=..&term=..) must come back whole.
+    query = f"?c={challenge.ref}" + (f"&next={quote(safe_next(next), safe='/')}" if safe_next(next) else "")
     return RedirectResponse(f"/login/verify{query}", 303)
 
 

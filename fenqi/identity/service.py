@@ -32,6 +32,7 @@ from fenqi.kit.settings import get_settings
 MAX_FAILED_LOGINS = 5
 LOCK_MINUTES = 15
 CHANNELS = ("sms",)
+KEY_USE_RESOLUTION = timedelta(hours=1)
 
 
 def principal_of(user: User) -> Principal:
@@ -146,6 +147,10 @@ def principal_for_api_key(session: Session, key: str) -> Principal:
     user = session.get(User, row.user_id)
     if user is None or not user.active:
         raise InvalidApiKey()
+    now = utcnow()
+    if row.last_used_at is None or now - row.last_used_at > KEY_USE_RESOLUTION:
+        # Roughly when a key was last used (to find dead keys), without a write on every request.
+        row.last_used_at = now
     return principal_of(user)
 
 

@@ -57,4 +57,14 @@ def test_key_is_stored_hashed_and_shown_once(client: TestClient, auth_headers: H
     assert client.get("/api/v1/identity/me", headers={"Authorization": f"Bearer {key}"}).json()["merchant_id"] == 3
     listed = client.get("/api/v1/identity/api-keys", headers=headers).json()["api_keys"]
     assert key not in str(listed)
-    assert any(k["name"] == "shop app" for k in listed)
+    assert any(k["name"] == "shop app" and k["last_used_at"] for k in listed)
+
+
+def test_passwords_are_argon2id_and_checked() -> None:
+    from fenqi.identity.passwords import hash_password, verify_password
+
+    hashed = hash_password("correct horse")
+    assert hashed.startswith("$argon2id$") and "correct horse" not in hashed
+    assert verify_password(hashed, "correct horse")
+    assert not verify_password(hashed, "Correct horse")
+    assert not verify_password(None, "correct horse")
