@@ -30,7 +30,8 @@ def insert_once(session: Session, channel: str, n: Notification, source: str) ->
     values: dict[str, Any] = {
         "channel": channel, "event_id": n.event_id[:128], "kind": n.kind, "source": source,
         "out_trade_no": n.out_trade_no[:64], "amount_fen": n.amount_fen, "payload": n.payload,
-        "status": "received", "note": "", "received_at": utcnow(),
+        # Optimistic: the common outcome; the other paths rewrite it in the same transaction.
+        "status": "processed", "note": "", "received_at": utcnow(),
     }
     dialect = session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
@@ -56,6 +57,12 @@ def process(session: Session, channel: str, n: Notification, *, source: str = "c
         return "duplicate"
     if n.kind == "refund":
         return _finish(session, inbox_id, *refunds.on_refund_event(session, n))
+    if n.kind == "payment":
+        claimed = service.claim_paid(session, n.out_trade_no, channel, trade_no=n.trade_no, paid_at=n.paid_at,
+                                     amount_fen=n.amount_fen)
+        if claimed is not None:
+            service.settle(session, claimed)
+            return "processed"
     order = service.find_order(session, n.out_trade_no)
     if order is None or order.channel != channel:
         log.warning("payments.inbox.unknown_order", channel=channel, out_trade_no=n.out_trade_no, source=source)
@@ -70,8 +77,6 @@ def process(session: Session, channel: str, n: Notification, *, source: str = "c
                         expected_fen=order.amount_fen, got_fen=n.amount_fen)
             return _finish(session, inbox_id, "rejected",
                            f"amount mismatch: order {order.amount_fen} fen, channel {n.amount_fen} fen")
-        if service.mark_paid(session, order, trade_no=n.trade_no, paid_at=n.paid_at, amount_fen=n.amount_fen):
-            return _finish(session, inbox_id, "processed")
         return _finish(session, inbox_id, "ignored", f"order already {order.status}")
     if n.kind == "payment_failed":
         status = "failed" if n.status == "failed" else "closed"
@@ -79,6 +84,6 @@ def process(session: Session, channel: str, n: Notification, *, source: str = "c
             from fenqi.payments.autodebit import after_failure
 
             after_failure(session, order)
-            return _finish(session, inbox_id, "processed")
+            return "processed"
         return _finish(session, inbox_id, "ignored", f"order already {order.status}")
     return _finish(session, inbox_id, "ignored", f"event {n.kind}")

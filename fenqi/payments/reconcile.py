@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
+from typing import NamedTuple
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -41,8 +42,9 @@ ACTIONS = {
 }
 
 
-@dataclass
-class Ours:
+class Ours(NamedTuple):
+    """Our side of one payment (a tuple: a statement day may have a million)."""
+
     out_trade_no: str
     amount_fen: int
     status: str

@@ -19,7 +19,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, Result, select, update
+from sqlalchemy import CursorResult, Result, case, select, update
 from sqlalchemy.orm import Session
 
 from fenqi.kit.clock import business_date
@@ -144,26 +144,41 @@ def _rowcount(result: Result[Any]) -> int:
     return int(cast(CursorResult[Any], result).rowcount)
 
 
+def claim_paid(session: Session, out_trade_no: str, channel: str, *, trade_no: str, paid_at: datetime | None,
+               amount_fen: int) -> PaymentOrder | None:
+    """pending/closed/failed → paid in one guarded UPDATE ... RETURNING: the order if this call made
+    it paid (for exactly this channel and amount), None otherwise (already paid, unknown, or another
+    amount — the caller looks at why). Concurrent claims of one order: only one gets the row."""
+    stmt = (
+        update(PaymentOrder)
+        .where(PaymentOrder.out_trade_no == out_trade_no, PaymentOrder.channel == channel,
+               PaymentOrder.status.in_(PAYABLE), PaymentOrder.amount_fen == amount_fen)
+        .values(status="paid", trade_no=trade_no, paid_at=paid_at or utcnow(), paid_amount_fen=amount_fen,
+                updated_at=utcnow(),
+                settlement_key=case((PaymentOrder.purpose == "down_payment", f"payment:{out_trade_no}"),
+                                    else_=f"repayment:{out_trade_no}"))
+        .returning(PaymentOrder)
+        .execution_options(populate_existing=True)
+    )
+    return session.scalars(stmt).one_or_none()
+
+
 def mark_paid(session: Session, order: PaymentOrder, *, trade_no: str, paid_at: datetime | None,
               amount_fen: int) -> bool:
-    """pending/closed/failed → paid, once; then route the money. False if it was already paid."""
-    changed = _rowcount(session.execute(
-        update(PaymentOrder)
-        .where(PaymentOrder.id == order.id, PaymentOrder.status.in_(PAYABLE))
-        .values(status="paid", trade_no=trade_no, paid_at=paid_at or utcnow(), paid_amount_fen=amount_fen,
-                updated_at=utcnow())
-        .execution_options(synchronize_session=False)
-    ))
-    session.refresh(order)
-    if not changed:
+    """Claim and settle an order directly, without an inbox event (simulations, back-office tools).
+    Channel events must go through `fenqi.payments.inbox.process`. False if it was not claimable."""
+    claimed = claim_paid(session, order.out_trade_no, order.channel, trade_no=trade_no, paid_at=paid_at,
+                         amount_fen=amount_fen)
+    if claimed is None:
         return False
-    settle(session, order)
+    settle(session, claimed)
     return True
 
 
 def settle(session: Session, order: PaymentOrder) -> None:
-    """Put a paid order's money where it belongs: the loan (servicing posts the entry) or, for a
-    down payment, Dr cash clearing / Cr merchant payable; then the registered handlers."""
+    """Put a just-claimed paid order's money where it belongs: the loan (servicing posts the entry) or,
+    for a down payment, Dr cash clearing / Cr merchant payable (under the order's settlement key);
+    then the registered handlers."""
     from fenqi.ledger import Account, Line, Reason, cash_account, post_entry
 
     amount = order.paid_amount_fen or order.amount_fen
@@ -171,18 +186,14 @@ def settle(session: Session, order: PaymentOrder) -> None:
         assert order.loan_id is not None
         servicing_port.apply_repayment(session, loan_id=order.loan_id, amount_fen=amount,
                                        payment_ref=order.out_trade_no, channel=order.channel, purpose=order.purpose)
-        order.settlement_key = f"repayment:{order.out_trade_no}"
     else:
-        key = f"payment:{order.out_trade_no}"
         post_entry(
-            session, reason=Reason.DOWN_PAYMENT, idempotency_key=key, loan_id=order.loan_id,
+            session, reason=Reason.DOWN_PAYMENT, idempotency_key=order.settlement_key, loan_id=order.loan_id,
             payment_ref=order.out_trade_no, memo=f"{order.channel} {order.trade_no}",
             lines=[Line.dr(cash_account(order.channel), amount), Line.cr(Account.MERCHANT_PAYABLE, amount)],
         )
-        order.settlement_key = key
     for handler in _handlers.get(order.purpose, []):
         handler(session, order)
-    session.flush()
     log.info("payments.order.paid", out_trade_no=order.out_trade_no, channel=order.channel, amount_fen=amount)
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import io
 import zipfile
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from fenqi.kit.errors import DomainError
 from fenqi.payments.emulators.statements import ALIPAY_COLUMNS, WECHAT_COLUMNS
@@ -18,9 +18,8 @@ class BadStatement(DomainError):
     en = "The channel statement cannot be read: {detail}"
 
 
-@dataclass(frozen=True, slots=True)
-class Entry:
-    """One statement line: kind "pay" or "refund", amounts positive fen."""
+class Entry(NamedTuple):
+    """One statement line: kind "pay" or "refund", amounts positive fen (a tuple: a million are made)."""
 
     kind: str
     out_trade_no: str
@@ -31,10 +30,15 @@ class Entry:
 
 def fen(text: str) -> int:
     """"59.99" → 5999, "-12.5" → -1250, exact (no float, no Decimal per line)."""
+    if len(text) > 3 and text[-3] == "." and text[-2:].isdigit():
+        try:
+            return int(text[:-3] + text[-2:])  # the usual two decimals: one int() call
+        except ValueError:
+            pass
     text = text.strip()
     negative = text.startswith("-")
     whole, _, frac = text.lstrip("+-").partition(".")
-    if len(frac) > 2 or not (whole or frac):
+    if len(frac) > 2 or not (whole or frac) or not (whole or "0").isdigit() or (frac and not frac.isdigit()):
         raise BadStatement(f"amount {text!r}")
     value = int(whole or "0") * 100 + int((frac + "00")[:2])
     return -value if negative else value
@@ -52,21 +56,24 @@ def parse_alipay(content: bytes) -> list[Entry]:
     text = archive.read(names[0]).decode("gbk")
     entries: list[Entry] = []
     header_seen = False
+    width = len(ALIPAY_COLUMNS)
     for raw in text.splitlines():
-        if not raw or raw.startswith("#"):
+        if not raw or raw[0] == "#":
             continue
-        fields = [f.strip() for f in raw.split(",")]
+        fields = raw.split(",")
         if not header_seen:
-            if tuple(fields) != ALIPAY_COLUMNS:
+            if tuple(f.strip() for f in fields) != ALIPAY_COLUMNS:
                 raise BadStatement("alipay: unexpected header")
             header_seen = True
             continue
-        if len(fields) != len(ALIPAY_COLUMNS):
+        if len(fields) != width:
             raise BadStatement(f"alipay: {len(fields)} columns in a line")
-        refund = fields[2] == "退款"
-        amount = fen(fields[11])
-        entries.append(Entry("refund" if refund else "pay", fields[1], -amount if refund else amount, fields[0],
-                             fields[21] if refund else ""))
+        # Alipay pads some fields with tabs and spaces; only the ones we read are cleaned.
+        amount = fen(fields[11].strip())
+        if fields[2].strip() == "退款":
+            entries.append(Entry("refund", fields[1].strip(), -amount, fields[0].strip(), fields[21].strip()))
+        else:
+            entries.append(Entry("pay", fields[1].strip(), amount, fields[0].strip(), ""))
     if not header_seen:
         raise BadStatement("alipay: no header")
     return entries
@@ -80,19 +87,25 @@ def parse_wechat(content: bytes) -> list[Entry]:
         raise BadStatement("wechatpay: unexpected header")
     entries: list[Entry] = []
     summary_at = None
-    for index, raw in enumerate(lines[1:], start=1):
-        if raw.startswith("总交易单数"):
-            summary_at = index
-            break
+    width = len(WECHAT_COLUMNS)
+    append = entries.append
+    for index in range(1, len(lines)):
+        raw = lines[index]
         if not raw:
             continue
-        fields = [f[1:] if f.startswith("`") else f for f in raw.split(",")]
-        if len(fields) != len(WECHAT_COLUMNS):
-            raise BadStatement(f"wechatpay: {len(fields)} columns in a line")
-        if fields[9] == "REFUND":
-            entries.append(Entry("refund", fields[6], fen(fields[16]), fields[5], fields[15]))
+        if raw[0] != "`":  # the summary block's header ends the lines
+            if raw.startswith("总交易单数"):
+                summary_at = index
+                break
+            raise BadStatement(f"wechatpay: line {index + 1} does not start with a backtick")
+        # Every field starts with a backtick (spreadsheets then keep long numbers as text): one split.
+        f = raw[1:].split(",`")
+        if len(f) != width:
+            raise BadStatement(f"wechatpay: {len(f)} columns in line {index + 1}")
+        if f[9] == "REFUND":
+            append(Entry("refund", f[6], fen(f[16]), f[5], f[15]))
         else:
-            entries.append(Entry("pay", fields[6], fen(fields[12]), fields[5]))
+            append(Entry("pay", f[6], fen(f[12]), f[5], ""))
     if summary_at is None or summary_at + 1 >= len(lines):
         raise BadStatement("wechatpay: no summary block")
     count = int(lines[summary_at + 1].split(",")[0].lstrip("`"))

@@ -35,7 +35,7 @@ def shopper_pays(pay_url: str) -> httpx.Response:
         return browser.post(str(page.url).split("?")[0].rstrip("/") + "/pay")
 
 
-def wait_for(check: Callable[[], bool], timeout: float = 10.0) -> bool:
+def wait_for(check: Callable[[], bool], timeout: float = 30.0) -> bool:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if check():

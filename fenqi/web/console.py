@@ -1,7 +1,0 @@
-"""Pages: the console."""
-
-from __future__ import annotations
-
-from fastapi import APIRouter
-
-router = APIRouter(include_in_schema=False)
