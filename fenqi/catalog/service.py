@@ -81,6 +81,16 @@ def get_store(session: Session, store_id: int) -> Store:
     return store
 
 
+def store_and_merchant(session: Session, store_code: str) -> tuple[Store, Merchant]:
+    """A store with its merchant, in one query (every application needs both)."""
+    row = session.execute(
+        select(Store, Merchant).join(Merchant, Merchant.id == Store.merchant_id).where(Store.code == store_code)
+    ).first()
+    if row is None:
+        raise NotFound(f"store {store_code}")
+    return row[0], row[1]
+
+
 def get_store_by_code(session: Session, code: str) -> Store:
     store = session.scalar(select(Store).where(Store.code == code))
     if store is None:
@@ -158,8 +168,8 @@ def _stock_counts(session: Session, sku_ids: list[int]) -> dict[int, int]:
     return {sku_id: count for sku_id, count in rows}
 
 
-def _views(session: Session, rows: list[tuple[Sku, PhoneModel]]) -> list[SkuView]:
-    stock = _stock_counts(session, [sku.id for sku, _ in rows]) if rows else {}
+def _views(session: Session, rows: list[tuple[Sku, PhoneModel]], with_stock: bool = True) -> list[SkuView]:
+    stock = _stock_counts(session, [sku.id for sku, _ in rows]) if rows and with_stock else {}
     return [
         SkuView(sku.id, sku.code, model.brand, model.name, sku.storage_gb, sku.colour_zh, sku.colour_en,
                 sku.price_fen, stock.get(sku.id, 0))
@@ -167,13 +177,14 @@ def _views(session: Session, rows: list[tuple[Sku, PhoneModel]]) -> list[SkuView
     ]
 
 
-def get_sku(session: Session, code: str) -> SkuView:
+def get_sku(session: Session, code: str, *, with_stock: bool = True) -> SkuView:
+    """A SKU by code; `with_stock=False` skips counting the devices on the shelf (stock is then 0)."""
     row = session.execute(
         select(Sku, PhoneModel).join(PhoneModel, PhoneModel.id == Sku.model_id).where(Sku.code == code)
     ).first()
     if row is None or not row[0].active:
         raise NotFound(f"sku {code}")
-    return _views(session, [(row[0], row[1])])[0]
+    return _views(session, [(row[0], row[1])], with_stock)[0]
 
 
 def list_skus(session: Session, brand: str | None = None) -> list[SkuView]:

@@ -98,6 +98,17 @@ def used(session: Session, funder_id: int, key: str) -> int:
     return value or 0
 
 
+def _usage(session: Session, funder_ids: list[int], on: date) -> dict[tuple[int, str], int]:
+    """Today's and this month's usage of several funders in one query."""
+    if not funder_ids:
+        return {}
+    rows = session.execute(
+        select(QuotaUsage.funder_id, QuotaUsage.period_key, QuotaUsage.used_fen)
+        .where(QuotaUsage.funder_id.in_(funder_ids), QuotaUsage.period_key.in_(period_keys(on)))
+    )
+    return {(funder_id, key): used_fen for funder_id, key, used_fen in rows}
+
+
 def quota_left(session: Session, funder: Funder, on: date) -> tuple[int, int]:
     day, month = period_keys(on)
     return (funder.daily_quota_fen - used(session, funder.id, day),
@@ -154,27 +165,30 @@ class Route:
 
 def _eligible(
     session: Session, *, method: str, term: int, grade: str, region: str, amount_fen: int, on: date
-) -> tuple[list[Candidate], list[str]]:
+) -> tuple[list[Candidate], list[str], dict[str, str]]:
     """Partners that take this plan, grade and region: those with quota left, and those without."""
     rows = session.execute(
         select(Funder, FunderProduct).join(FunderProduct, FunderProduct.funder_id == Funder.id)
         .where(Funder.active.is_(True)).order_by(Funder.code, FunderProduct.annual_rate)
     )
-    best: dict[str, tuple[Funder, FunderProduct]] = {}
+    best: dict[str, tuple[Funder, FunderProduct]] = {}  # by code; the cheapest fitting product of each
     for funder, product in rows:
         fits = (method in product.methods and term in product.terms and grade_allows(grade, product.min_grade)
                 and (not funder.regions or region in funder.regions))
         if fits and funder.code not in best:  # ordered by rate: the first fitting product is the cheapest
             best[funder.code] = (funder, product)
     open_, blocked = [], []
+    usage = _usage(session, [f.id for f, _ in best.values()], on)
     for funder, product in best.values():
-        day_left, month_left = quota_left(session, funder, on)
+        day, month = period_keys(on)
+        day_left = funder.daily_quota_fen - usage.get((funder.id, day), 0)
+        month_left = funder.monthly_quota_fen - usage.get((funder.id, month), 0)
         if min(day_left, month_left) >= amount_fen:
             open_.append(Candidate(funder.code, product.annual_rate, funder.priority, funder.daily_quota_fen,
                                    day_left, month_left))
         else:
             blocked.append(funder.code)
-    return open_, blocked
+    return open_, blocked, {code: funder.name for code, (funder, _) in best.items()}
 
 
 def route(
@@ -182,34 +196,15 @@ def route(
     on: date,
 ) -> Route:
     """The partner for an approved application under the policy in force (no quota is taken yet)."""
-    candidates, blocked = _eligible(session, method=method, term=term, grade=grade, region=region,
-                                    amount_fen=amount_fen, on=on)
+    candidates, blocked, names = _eligible(session, method=method, term=term, grade=grade, region=region,
+                                           amount_fen=amount_fen, on=on)
     if not candidates:
         if blocked:
             raise QuotaExhausted(", ".join(blocked))
         raise NoFunderAvailable(f"{method} × {term}, grade {grade}, region {region}")
     ranked = choose(candidates, current_policy(session), application_id)
-    first = get_funder(session, ranked[0].code)
-    return Route(first.code, first.name, ranked[0].annual_rate, tuple(c.code for c in ranked[1:]))
-
-
-def take_quota(
-    session: Session, *, application_id: int, method: str, term: int, grade: str, region: str, amount_fen: int,
-    on: date, preferred: str | None = None,
-) -> Route:
-    """At signing: consume quota from the routed partner, falling back in routing order if it ran out since."""
-    candidates, blocked = _eligible(session, method=method, term=term, grade=grade, region=region,
-                                    amount_fen=amount_fen, on=on)
-    ranked = choose(candidates, current_policy(session), application_id)
-    ranked.sort(key=lambda c: c.code != preferred)  # stable: the offered partner first, then routing order
-    for candidate in ranked:
-        funder = get_funder(session, candidate.code)
-        if consume_quota(session, funder, amount_fen, on):
-            return Route(funder.code, funder.name, candidate.annual_rate, ())
-        blocked.append(candidate.code)
-    if blocked:
-        raise QuotaExhausted(", ".join(blocked))
-    raise NoFunderAvailable(f"{method} × {term}, grade {grade}, region {region}")
+    first = ranked[0]
+    return Route(first.code, names[first.code], first.annual_rate, tuple(c.code for c in ranked[1:]))
 
 
 def funder_json(session: Session, funder: Funder, on: date) -> dict[str, object]:

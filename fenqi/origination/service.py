@@ -10,16 +10,16 @@ from datetime import date
 from typing import Any
 
 from sqlalchemy import func, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from fenqi.catalog.service import (
     check_device_for_sale,
-    get_merchant,
     get_sku,
-    get_store_by_code,
     release_reservation,
     reserve_device,
+    store_and_merchant,
 )
 from fenqi.funding.errors import NoFunderAvailable, QuotaExhausted
 from fenqi.funding.service import route
@@ -118,14 +118,16 @@ def record_consent(
 # --- submission --------------------------------------------------------------------------------
 
 
-def _insert_open(session: Session, app: Application) -> None:
-    """Insert under the one-open-application-per-ID constraint; a concurrent twin fails here."""
-    try:
-        with session.begin_nested():
-            session.add(app)
-            session.flush()
-    except IntegrityError:
-        raise ApplicationAlreadyOpen() from None
+def _insert_open(session: Session, fields: dict[str, Any]) -> Application:
+    """INSERT … ON CONFLICT (open_key) DO NOTHING RETURNING: the unique constraint admits one open
+    application per ID number. A concurrent twin waits for the first transaction, then inserts nothing
+    and is refused; no exception, so the caller's transaction stays usable (and it is one round trip)."""
+    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    stmt = insert(Application).values(**fields).on_conflict_do_nothing(index_elements=["open_key"])
+    app = session.scalars(stmt.returning(Application)).first()
+    if app is None:
+        raise ApplicationAlreadyOpen()
+    return app
 
 
 def _open_loans(session: Session, id_hash: str) -> int:
@@ -144,11 +146,10 @@ def submit(session: Session, body: ApplicationIn, principal: Principal, origin: 
     phone = check_mobile(body.phone)
     card = check_bank_card(body.bank_card)
     consents = check_consents([(c.kind, c.version) for c in body.consents], REQUIRED_AT_SUBMIT)
-    store = get_store_by_code(session, body.store)
+    store, merchant = store_and_merchant(session, body.store)
     if principal.role != "shopper":
         ensure_merchant(principal, store.merchant_id)
-    merchant = get_merchant(session, store.merchant_id)
-    sku = get_sku(session, body.sku)
+    sku = get_sku(session, body.sku, with_stock=False)
     option = price_plan(session, price_fen=sku.price_fen, product_code=body.product, term=body.term,
                         down_payment=body.down_payment, start=today)
     if body.imei:
@@ -158,16 +159,16 @@ def submit(session: Session, body: ApplicationIn, principal: Principal, origin: 
     profile["monthly_income_fen"] = income_fen
     del profile["monthly_income"]
     id_hash = blind_index(resident.number)
-    app = Application(
+    app = _insert_open(session, dict(
         status="submitted", open_key=id_hash, channel="online" if principal.role == "shopper" else "store",
         merchant_id=merchant.id, store_id=store.id, region=merchant.region, created_by_user_id=principal.user_id,
         shopper_user_id=principal.user_id if principal.role == "shopper" else None, business_date=today,
         name_enc=encrypt(name), id_number_enc=encrypt(resident.number), id_hash=id_hash,
         phone_enc=encrypt(phone), phone_hash=blind_index(phone), bank_card_enc=encrypt(card),
         age=resident.age_on(today), profile=profile, sku_code=sku.code, price_fen=sku.price_fen,
-        **_plan_fields(option),
-    )
-    _insert_open(session, app)
+        created_at=utcnow(), updated_at=utcnow(), credit_limit_fen=0, reasons=[], allowed_plans=[], subsidy_fen=0,
+        down_payment_paid=False, **_plan_fields(option),
+    ))
     for kind, version in consents.items():
         record_consent(session, app, kind, version, origin, principal.user_id)
     if body.imei:
@@ -226,7 +227,8 @@ def apply_decision(session: Session, result: Submitted, option: PlanOption, toda
     else:
         app.status = "approved"
         try:
-            route_application(session, app, option, today)
+            with session.no_autoflush:  # one UPDATE of the application at the end, not one per step
+                route_application(session, app, option, today)
         except (QuotaExhausted, NoFunderAvailable) as exc:
             result.funding_error = exc
             close(session, app, "unfunded")

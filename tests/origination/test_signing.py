@@ -162,12 +162,17 @@ def test_interest_free_plan_deducts_the_subsidy_at_the_routed_funders_rate(
 def test_paid_down_payment_is_recorded_on_the_application(
     client: TestClient, session: Session, world: World, clerk: dict[str, str]
 ) -> None:
-    from fenqi.payments.service import get_order, mark_paid
+    from fenqi.origination.hooks import down_payment_paid
+    from fenqi.payments import service as payments
 
+    # Registered with payments, which calls it when a down-payment order is settled.
+    assert down_payment_paid in payments._handlers["down_payment"]
     app_id = approved(client, world, clerk)
     signed = sign(client, app_id, clerk, contract(client, app_id, clerk)["sha256"], world.devices[0]).json()
-    order = get_order(session, signed["down_payment_order"]["out_trade_no"])
-    assert mark_paid(session, order, trade_no="T-1", paid_at=None, amount_fen=order.amount_fen)
+    order = payments.get_order(session, signed["down_payment_order"]["out_trade_no"])
+    assert order.application_id == app_id and order.purpose == "down_payment"
+    assert client.get(f"/api/v1/applications/{app_id}", headers=clerk).json()["down_payment_paid"] is False
+    down_payment_paid(session, order)
     assert client.get(f"/api/v1/applications/{app_id}", headers=clerk).json()["down_payment_paid"] is True
 
 
