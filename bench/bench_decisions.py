@@ -33,6 +33,7 @@ from bench.machine import percentile, summary
 
 DEFAULT_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/fenqi_bench_decisions"
 GOAL_RPS, GOAL_P99_MS = 200, 150
+SEEDED = ("pricing", "catalog", "identity", "funding", "risk")
 
 LUA = r"""
 -- Each wrk thread walks its own slice of the prepared bodies, so no shopper applies twice.
@@ -83,12 +84,18 @@ def prepare_database(url: str) -> dict[str, str]:
         conn.execute(text("CREATE SCHEMA public"))
     engine.dispose()
     env = {**os.environ, "FENQI_DATABASE_URL": url, "FENQI_ENV": "bench"}
-    subprocess.run([sys.executable, "-m", "fenqi", "demo", "--no-serve"], env=env, check=True, capture_output=True)
+    subprocess.run([sys.executable, "-m", "fenqi", "db", "upgrade"], env=env, check=True, capture_output=True)
+    # The demo data a sale needs (not the simulated loan history, which takes minutes to build).
     script = (
+        "import importlib\n"
         "from sqlalchemy import select\n"
         "from fenqi.kit.db import session_scope\n"
         "from fenqi.identity.models import User\n"
         "from fenqi.identity.service import create_api_key\n"
+        f"domains = {SEEDED!r}\n"
+        "with session_scope() as s:\n"
+        "    for d in domains:\n"
+        "        importlib.import_module(f'fenqi.{d}.seed').seed(s)\n"
         "with session_scope() as s:\n"
         "    keys = {}\n"
         "    for role in ('clerk', 'risk_officer'):\n"
@@ -156,12 +163,15 @@ def risk_bodies(count: int, seed: int = 11) -> list[str]:
 
 def start_server(url: str, port: int, workers: int) -> subprocess.Popen[bytes]:
     env = {**os.environ, "FENQI_DATABASE_URL": url, "FENQI_ENV": "bench"}
+    log = tempfile.TemporaryFile()  # noqa: SIM115 - it lives as long as the server process
     proc = subprocess.Popen(
         [sys.executable, "-m", "uvicorn", "fenqi.api:create_app", "--factory", "--port", str(port),
          "--workers", str(workers), "--log-level", "warning", "--no-access-log"],
-        env=env, stdout=subprocess.DEVNULL,
+        env=env, stdout=subprocess.DEVNULL, stderr=log,
     )
-    for _ in range(200):
+    for _ in range(600):
+        if proc.poll() is not None:
+            break
         try:
             if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=0.5).status_code == 200:
                 return proc
@@ -169,7 +179,8 @@ def start_server(url: str, port: int, workers: int) -> subprocess.Popen[bytes]:
             pass
         time.sleep(0.1)
     proc.kill()
-    raise RuntimeError("server did not start")
+    log.seek(0)
+    raise RuntimeError("server did not start:\n" + log.read().decode(errors="replace")[-2000:])
 
 
 def _seconds(value: str, unit: str) -> float:
