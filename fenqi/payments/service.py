@@ -40,6 +40,18 @@ MAX_AMOUNT_FEN = 10_000_000_00  # ten million yuan: far above any phone, below a
 
 Handler = Callable[[Session, PaymentOrder], None]
 _handlers: dict[str, list[Handler]] = {}
+_hooks_loaded = False
+
+
+def _load_hooks() -> None:
+    """Other domains register their handlers in `fenqi.<domain>.hooks`; a job or CLI process that
+    never loaded the web app must still run them."""
+    global _hooks_loaded
+    if not _hooks_loaded:
+        from fenqi.domains import domain_modules
+
+        domain_modules("hooks")
+        _hooks_loaded = True
 
 
 def on_paid(purpose: str) -> Callable[[Handler], Handler]:
@@ -192,6 +204,7 @@ def settle(session: Session, order: PaymentOrder) -> None:
             payment_ref=order.out_trade_no, memo=f"{order.channel} {order.trade_no}",
             lines=[Line.dr(cash_account(order.channel), amount), Line.cr(Account.MERCHANT_PAYABLE, amount)],
         )
+    _load_hooks()
     for handler in _handlers.get(order.purpose, []):
         handler(session, order)
     log.info("payments.order.paid", out_trade_no=order.out_trade_no, channel=order.channel, amount_fen=amount)
