@@ -39,3 +39,59 @@ def csrf_of(html: str) -> str:
     match = CSRF.search(html)
     assert match, "the page has no form with a CSRF token"
     return match.group(1)
+
+
+# --- browser tests --------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def live_server(live_server: str) -> Iterator[str]:
+    """The identity kit's live server, made the payments' base URL too: the channels' cashier pages
+    (the emulators mounted on it) and their notifications go to this server."""
+    import os
+
+    from fenqi.kit.settings import get_settings
+    from fenqi.payments import api as payments_api
+    from fenqi.payments.channels import reset_channels
+    from fenqi.payments.keys import channel_keys
+    from fenqi.payments.settings import get_payment_settings
+
+    saved = {k: os.environ.get(k) for k in ("FENQI_BASE_URL", "FENQI_EMULATOR_RETRY_SCALE")}
+    os.environ["FENQI_BASE_URL"] = live_server
+    os.environ["FENQI_EMULATOR_RETRY_SCALE"] = "0.001"  # a notification retried at once if the first is lost
+    if not os.environ.get("FENQI_PAYMENT_KEYS_DIR"):
+        import tempfile
+
+        os.environ["FENQI_PAYMENT_KEYS_DIR"] = tempfile.mkdtemp(prefix="fenqi-shopper-keys-")
+
+    def reset() -> None:
+        get_settings.cache_clear()
+        get_payment_settings.cache_clear()
+        channel_keys.cache_clear()
+        reset_channels()
+        payments_api.emulator_app.cache_clear()
+
+    reset()
+    yield live_server
+    for key, value in saved.items():
+        if value is None:
+            os.environ.pop(key, None)
+        else:
+            os.environ[key] = value
+    reset()
+
+
+@pytest.fixture(scope="session")
+def demo_shop(live_server: str) -> str:
+    """The demo's products, phones in three stores, funding partners and risk rules, committed so the
+    live server sees them (each seed is idempotent: other browser tests may have run it first)."""
+    from fenqi.catalog.seed import seed as seed_catalog
+    from fenqi.funding.seed import seed as seed_funding
+    from fenqi.kit.db import session_scope
+    from fenqi.pricing.seed import seed as seed_pricing
+    from fenqi.risk.seed import seed as seed_risk
+
+    for seed in (seed_pricing, seed_catalog, seed_funding, seed_risk):
+        with session_scope() as s:
+            seed(s)
+    return live_server

@@ -109,6 +109,25 @@ def test_the_form_needs_a_signed_in_shopper(client: TestClient, world: World,
     assert client.get(apply_url(world), headers=auth_headers("clerk", world.merchant_id)).status_code == 403
 
 
+def test_signing_in_from_the_form_comes_back_to_the_same_plan(client: TestClient, world: World,
+                                                                 session: Session) -> None:
+    login = client.get(apply_url(world), headers=PAGE)
+    sent = client.post("/login/code", follow_redirects=False, data={
+        "phone": "13700137005", "next": re.search(r'name="next" value="([^"]+)"', login.text).group(1)  # type: ignore[union-attr]
+        .replace("&amp;", "&"), "csrf_token": csrf_of(login.text)})
+    verify = client.get(sent.headers["location"])
+    from fenqi.identity.service import latest_notification
+
+    sms = latest_notification(session, to="13700137005", template="login_code")
+    assert sms is not None
+    signed_in = client.post("/login/verify", follow_redirects=False, data={
+        "ref": re.search(r'name="ref" value="([^"]+)"', verify.text).group(1),  # type: ignore[union-attr]
+        "code": re.search(r"\d{6}", sms.body).group(0), "csrf_token": csrf_of(verify.text),  # type: ignore[union-attr]
+        "next": re.search(r'name="next" value="([^"]+)"', verify.text).group(1).replace("&amp;", "&")})  # type: ignore[union-attr]
+    assert signed_in.status_code == 303 and signed_in.headers["location"] == apply_url(world)
+    assert "您选择的方案" in client.get(apply_url(world)).text
+
+
 def test_every_form_field_has_a_label(shopper: TestClient, world: World) -> None:
     html = shopper.get(apply_url(world)).text
     fields = re.findall(r'<(?:input|select)\b(?![^>]*type="hidden")[^>]*\bid="([^"]+)"', html)
@@ -199,6 +218,10 @@ def test_approved_signed_paid_and_the_loan_under_my_loans(shopper: TestClient, w
     assert text.index("年化利率") < text.index("首付") < text.index("总费用")  # APR first
     assert f"/api/v1/applications/{app_id}/contract.pdf" in offer.text and "e-contract-2026.1" in offer.text
     assert shopper.get(f"/api/v1/applications/{app_id}/contract.pdf").content.startswith(b"%PDF")
+    pages = re.findall(rf'src="(/shop/applications/{app_id}/contract/\d+\.png)\?', offer.text)
+    assert pages, "the contract's pages are shown as pictures on phones"
+    assert shopper.get(pages[0]).content.startswith(b"\x89PNG")
+    assert shopper.get(f"/shop/applications/{app_id}/contract/99.png").status_code == 404
     assert_masked(offer.text)
     # Signed: off to the channel's cashier, which will send the shopper back to the confirmation page.
     assert signed.status_code == 303
@@ -234,7 +257,7 @@ def test_approved_signed_paid_and_the_loan_under_my_loans(shopper: TestClient, w
     assert newest.purpose == "installment" and newest.amount_fen == app.installment_fen
     mark_paid(session, newest, trade_no="2026112822002", paid_at=None, amount_fen=newest.amount_fen)
     after = text_of(shopper.get(f"/shop/loans/{app.loan_id}?back=1").text)
-    assert "月供 ¥" in after and "已支付" in after and "预存余额" in after and "现在应还 ¥0.00" in after
+    assert "月供 ¥" in after and "已支付" in after and "预存余额" in after and "本期应还（可提前还） ¥0.00" in after
 
     quote = re.search(r'id="payoff-total">¥([\d,.]+)<', shopper.get(f"/shop/loans/{app.loan_id}").text)
     assert quote

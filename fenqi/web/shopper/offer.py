@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from fenqi.catalog.service import get_sku
 from fenqi.identity.deps import Principal
 from fenqi.kit.clock import business_date
-from fenqi.kit.errors import DomainError
+from fenqi.kit.errors import DomainError, NotFound
 from fenqi.kit.money import from_fen
 from fenqi.kit.web import get_session, request_language
 from fenqi.origination import signing
@@ -23,6 +23,7 @@ from fenqi.payments import service as payments
 from fenqi.pricing.service import get_product
 from fenqi.servicing.service import get_loan, installments
 from fenqi.web.render import render
+from fenqi.web.shopper import pdfpages
 from fenqi.web.shopper.common import CHANNELS, Shopper, attempt, error_page, own_application, site_url, yuan
 
 router = APIRouter()
@@ -113,7 +114,8 @@ def _offer_page(request: Request, session: Session, app: Application, error: str
         "total_cost": _y(offer["total_cost"]), "total_repayment": _y(offer["total_repayment"]),
         "financed": _y(offer["financed"]), "down_payment": _y(offer["down_payment"]),
         "first": schedule[0]["total"] if schedule else "0.00", "contract": contract,
-        "pdf_url": f"/api/v1/applications/{app.id}/contract.pdf", "text": text, "channels": CHANNELS,
+        "pdf_url": f"/api/v1/applications/{app.id}/contract.pdf", "pages": pdfpages.page_count(contract.pdf),
+        "text": text, "channels": CHANNELS,
         "channel": channel, "error": error,
     }, status_code=status)
 
@@ -128,6 +130,18 @@ def _y(text: str) -> str:
     from decimal import Decimal
 
     return f"{Decimal(text):,.2f}"
+
+
+@router.get("/shop/applications/{application_id}/contract/{page}.png")
+def contract_page(
+    application_id: int, page: int, session: Session = Depends(get_session), who: Principal = Shopper,
+) -> Response:
+    """One page of the latest e-contract as a picture (phones rarely show a PDF inside a page)."""
+    contract = signing.latest_contract(session, own_application(session, application_id, who).id)
+    png = pdfpages.page_png(contract.pdf, page) if contract is not None else None
+    if png is None:
+        raise NotFound(f"contract page {page}")
+    return Response(png, media_type="image/png", headers={"Cache-Control": "private, max-age=300"})
 
 
 @router.get("/shop/applications/{application_id}/offer", response_class=HTMLResponse)

@@ -1,0 +1,30 @@
+"""The e-contract's pages as pictures for phones: mobile browsers rarely show a PDF inside a page, so the
+offer page shows each page as a PNG drawn by poppler (`pdftoppm`, Debian poppler-utils) and links the PDF.
+Without poppler the page simply shows the link."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+
+TIMEOUT_SECONDS = 20
+MAX_PAGES = 30
+
+
+def page_count(pdf: bytes) -> int:
+    """The number of pages (pdfinfo), or 0 when poppler is not installed or the PDF is unreadable."""
+    if shutil.which("pdfinfo") is None:
+        return 0
+    done = subprocess.run(["pdfinfo", "-"], input=pdf, capture_output=True, timeout=TIMEOUT_SECONDS, check=False)
+    found = re.search(rb"^Pages:\s+(\d+)", done.stdout, flags=re.M)
+    return min(int(found.group(1)), MAX_PAGES) if done.returncode == 0 and found else 0
+
+
+def page_png(pdf: bytes, page: int, dpi: int = 110) -> bytes | None:
+    """One page (1-based) as a PNG, or None when it cannot be drawn."""
+    if shutil.which("pdftoppm") is None or not 1 <= page <= MAX_PAGES:
+        return None
+    done = subprocess.run(["pdftoppm", "-png", "-r", str(dpi), "-f", str(page), "-l", str(page), "-"], input=pdf,
+                          capture_output=True, timeout=TIMEOUT_SECONDS, check=False)
+    return done.stdout if done.returncode == 0 and done.stdout.startswith(b"\x89PNG") else None
