@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Header, Query, Request
 from fastapi.responses import JSONResponse, Response
 
 from fenqi.identity.deps import Principal, require_roles
@@ -71,8 +71,10 @@ def _submitted_response(request: Request, result: Submitted) -> JSONResponse:
 def submit(
     body: ApplicationIn, request: Request, session: Session = Depends(get_session),
     who: Principal = Depends(require_roles(*SHOPPER_SIDE)),
+    idempotency_key: str | None = Header(None, max_length=100, description="Retry safely: same key, same answer"),
 ) -> JSONResponse:
-    return _submitted_response(request, service.submit(session, body, who, origin(request, body.device)))
+    result = service.submit(session, body, who, origin(request, body.device), idempotency_key)
+    return _submitted_response(request, result)
 
 
 @router.get("/applications", summary="Applications visible to the caller (personal data masked)")

@@ -25,6 +25,8 @@ class Application(Timestamped, Base):
     # PostgreSQL alike), so closed applications pile up freely. Two concurrent submissions for the same
     # person: the second INSERT waits for the first transaction and then fails on the constraint.
     open_key: Mapped[str | None] = mapped_column(String(64), unique=True, nullable=True)
+    # The client's Idempotency-Key (scoped to the user who sent it): a retried submission returns this one.
+    idempotency_key: Mapped[str | None] = mapped_column(String(120), unique=True, nullable=True)
     channel: Mapped[str] = mapped_column(String(16), default="store")
     merchant_id: Mapped[int] = mapped_column(BigId, ForeignKey("merchant.id"), index=True)
     store_id: Mapped[int] = mapped_column(BigId, ForeignKey("store.id"))

@@ -42,7 +42,7 @@ from fenqi.origination.plans import price_plan, subsidy_for
 from fenqi.origination.schemas import ApplicationIn
 from fenqi.pricing.menu import PlanOption
 from fenqi.risk.schemas import Decision, RiskInput
-from fenqi.risk.service import decide
+from fenqi.risk.service import decide, get_decision
 
 STAFF_SEEING_ALL = ("risk_officer", "finance", "collector", "admin")
 REQUIRED_AT_SUBMIT = (ConsentKind.CREDIT_INQUIRY, ConsentKind.PERSONAL_INFO)
@@ -138,8 +138,28 @@ def _open_loans(session: Session, id_hash: str) -> int:
     ) or 0
 
 
-def submit(session: Session, body: ApplicationIn, principal: Principal, origin: Origin) -> Submitted:
+def replayed(session: Session, principal: Principal, idempotency_key: str | None) -> Submitted | None:
+    """The application an earlier request with the same Idempotency-Key created, if any."""
+    if not idempotency_key:
+        return None
+    app = session.scalar(select(Application).where(Application.idempotency_key == scoped_key(principal,
+                                                                                              idempotency_key)))
+    if app is None or app.decision_id is None:
+        return None
+    return Submitted(app, get_decision(session, app.decision_id))
+
+
+def scoped_key(principal: Principal, idempotency_key: str) -> str:
+    return f"{principal.user_id}:{idempotency_key.strip()[:100]}"
+
+
+def submit(
+    session: Session, body: ApplicationIn, principal: Principal, origin: Origin, idempotency_key: str | None = None
+) -> Submitted:
     """Validate, store (encrypted), decide and route one application. Does not commit."""
+    again = replayed(session, principal, idempotency_key)
+    if again is not None:
+        return again
     today = business_date(session)
     name = check_name(body.name)
     resident = check_id_number(body.id_number, today)
@@ -160,6 +180,7 @@ def submit(session: Session, body: ApplicationIn, principal: Principal, origin: 
     del profile["monthly_income"]
     id_hash = blind_index(resident.number)
     app = _insert_open(session, dict(
+        idempotency_key=scoped_key(principal, idempotency_key) if idempotency_key else None,
         status="submitted", open_key=id_hash, channel="online" if principal.role == "shopper" else "store",
         merchant_id=merchant.id, store_id=store.id, region=merchant.region, created_by_user_id=principal.user_id,
         shopper_user_id=principal.user_id if principal.role == "shopper" else None, business_date=today,

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from fenqi.catalog.service import bind_to_loan, get_merchant, get_sku, get_store, reserve_device
 from fenqi.funding.disbursement import disburse, merchant_fee_fen
 from fenqi.funding.errors import QuotaExhausted
+from fenqi.funding.models import Disbursement
 from fenqi.funding.service import consume_quota, get_funder, quota_left
 from fenqi.identity.deps import Principal
 from fenqi.kit.clock import business_date
@@ -131,7 +132,10 @@ def sign(
     channel: str, principal: Principal, origin: Origin, return_url: str = "",
 ) -> Signed:
     """`return_url`: where the channel's cashier sends the shopper after paying the down payment
-    (the shopper's confirmation page; by default the payment order's own page)."""
+    (the shopper's confirmation page; by default the payment order's own page). Signing again with the
+    same contract (a retried request) returns the first signature's result."""
+    if app.status == "signed":
+        return _already_signed(session, app, contract_sha256)
     _require_signable(app)
     contract = latest_contract(session, app.id)
     today = business_date(session)
@@ -163,10 +167,27 @@ def sign(
     app.payment_order = order["out_trade_no"] if order else None
     close(session, app, "signed")
     session.flush()
-    disbursement = {"amount": fmt_yuan(from_fen(paid.amount_fen)), "subsidy": fmt_yuan(from_fen(paid.subsidy_fen)),
-                    "merchant_fee": fmt_yuan(from_fen(paid.merchant_fee_fen)),
-                    "financed": fmt_yuan(from_fen(paid.financed_fen)), "apr": fmt_rate(app.apr)}
-    return Signed(app, contract, loan_id, disbursement, order)
+    return Signed(app, contract, loan_id, _disbursement_json(app, paid), order)
+
+
+def _disbursement_json(app: Application, paid: Disbursement) -> dict[str, str]:
+    return {"amount": fmt_yuan(from_fen(paid.amount_fen)), "subsidy": fmt_yuan(from_fen(paid.subsidy_fen)),
+            "merchant_fee": fmt_yuan(from_fen(paid.merchant_fee_fen)),
+            "financed": fmt_yuan(from_fen(paid.financed_fen)), "apr": fmt_rate(app.apr)}
+
+
+def _already_signed(session: Session, app: Application, contract_sha256: str) -> Signed:
+    from fenqi.payments.service import find_order
+
+    contract = latest_contract(session, app.id)
+    paid = session.scalar(select(Disbursement).where(Disbursement.application_id == app.id))
+    if contract is None or not contract.signed or contract.sha256 != contract_sha256.lower() or paid is None:
+        raise ApplicationState(app.status)
+    order = find_order(session, app.payment_order) if app.payment_order else None
+    payment = None if order is None else {
+        "out_trade_no": order.out_trade_no, "status": order.status, "pay_url": order.pay_url,
+        "amount": fmt_yuan(from_fen(order.amount_fen)), "channel": order.channel}
+    return Signed(app, contract, int(app.loan_id or 0), _disbursement_json(app, paid), payment)
 
 
 def _book_loan(session: Session, app: Application, contract: Contract) -> int:

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from fenqi.catalog.service import get_device
@@ -217,3 +217,19 @@ def test_changing_the_plan_after_approval(client: TestClient, world: World, cler
     assert response.status_code == 200, response.text
     plan = response.json()["plan"]
     assert (plan["term"], plan["down_payment"], plan["financed"]) == (6, "1500.00", "4499.00")
+
+
+def test_retries_are_safe(client: TestClient, session: Session, world: World, clerk: dict[str, str]) -> None:
+    key = {**clerk, "Idempotency-Key": "till-7-0001"}
+    first = client.post("/api/v1/applications", json=world.body(), headers=key)
+    again = client.post("/api/v1/applications", json=world.body(), headers=key)
+    assert first.status_code == again.status_code == 201
+    assert first.json() == again.json()
+    app_id = first.json()["application"]["id"]
+    sha = contract(client, app_id, clerk)["sha256"]
+    signed = sign(client, app_id, clerk, sha, world.devices[0])
+    retried = sign(client, app_id, clerk, sha, world.devices[0])
+    assert signed.status_code == retried.status_code == 200
+    assert signed.json() == retried.json()
+    assert session.scalar(select(func.count()).select_from(Disbursement)
+                          .where(Disbursement.application_id == app_id)) == 1

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-28 11:00:08.723595
+Create Date: 2026-11-28 11:22:04.010734
 """
 from collections.abc import Sequence
 
@@ -557,6 +557,7 @@ def upgrade() -> None:
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
     sa.Column('status', sa.String(length=16), nullable=False),
     sa.Column('open_key', sa.String(length=64), nullable=True),
+    sa.Column('idempotency_key', sa.String(length=120), nullable=True),
     sa.Column('channel', sa.String(length=16), nullable=False),
     sa.Column('merchant_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
     sa.Column('store_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
@@ -600,6 +601,7 @@ def upgrade() -> None:
     sa.ForeignKeyConstraint(['merchant_id'], ['merchant.id'], name=op.f('fk_application_merchant_id_merchant')),
     sa.ForeignKeyConstraint(['store_id'], ['store.id'], name=op.f('fk_application_store_id_store')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_application')),
+    sa.UniqueConstraint('idempotency_key', name=op.f('uq_application_idempotency_key')),
     sa.UniqueConstraint('open_key', name=op.f('uq_application_open_key'))
     )
     with op.batch_alter_table('application', schema=None) as batch_op:
