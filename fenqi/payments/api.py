@@ -6,9 +6,9 @@ from __future__ import annotations
 
 from datetime import date
 from functools import lru_cache
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Header, Request
+from fastapi import APIRouter, Depends, Form, Header, Request
 from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse, RedirectResponse, Response
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
@@ -297,24 +297,22 @@ def demo_page(request: Request, who: Principal = Depends(require_roles(*PAYERS))
 
 
 @router.post("/payments/demo", include_in_schema=False)
-async def demo_pay(request: Request, session: Session = Depends(get_session),
-                   who: Principal = Depends(require_roles(*PAYERS))) -> Response:
-    """Demo only: open an order from a form and go to the channel's cashier."""
+def demo_pay(request: Request, purpose: Annotated[str, Form()] = "", channel: Annotated[str, Form()] = "",
+             amount: Annotated[str, Form()] = "", loan_id: Annotated[str, Form()] = "",
+             subject: Annotated[str, Form()] = "", session: Session = Depends(get_session),
+             who: Principal = Depends(require_roles(*PAYERS))) -> Response:
+    """Demo only: open an order from a form and go to the channel's cashier. A plain (threadpool)
+    endpoint: the channel may be the emulator on this very server, which must stay free to answer."""
+    from fenqi.kit.errors import DomainError
+    from fenqi.kit.web import request_language
+
     _demo_only()
-    form = await request.form()
-    loan = str(form.get("loan_id") or "").strip()
     try:
         order = service.create_order(
-            session, purpose=str(form.get("purpose", "")), channel=str(form.get("channel", "")),
-            amount_fen=_fen(form.get("amount"), "amount"), subject=str(form.get("subject") or "分期付款演示"),
-            loan_id=int(loan) if loan.isdigit() else None,
+            session, purpose=purpose, channel=channel, amount_fen=_fen(amount, "amount"),
+            subject=subject or "分期付款演示", loan_id=int(loan_id) if loan_id.strip().isdigit() else None,
         )
-    except Exception as exc:
-        from fenqi.kit.errors import DomainError
-        from fenqi.kit.web import request_language
-
-        if not isinstance(exc, DomainError):
-            raise
+    except DomainError as exc:
         return render(request, "payments/demo.html", {"error": exc.message(request_language(request))}, 400)
     session.commit()
     _demo_jobs()

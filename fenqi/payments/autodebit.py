@@ -24,6 +24,7 @@ from fenqi.kit.ids import new_id
 from fenqi.kit.log import log
 from fenqi.payments import servicing_port
 from fenqi.payments.channels import CHANNELS, Notification, get_channel
+from fenqi.payments.channels.base import payment_event_id
 from fenqi.payments.errors import AgreementNotActive, UnknownChannel
 from fenqi.payments.models import PaymentAgreement, PaymentOrder
 from fenqi.payments.service import create_order, mark_unpaid
@@ -85,10 +86,11 @@ def debit_loan(session: Session, agreement: PaymentAgreement, on: date) -> Payme
     info = get_channel(agreement.channel).debit(agreement_no=agreement.agreement_no, out_trade_no=order.out_trade_no,
                                                 amount_fen=amount, subject=order.subject)
     if info.status == "paid":
-        process(session, agreement.channel, Notification(
-            kind="payment", event_id=f"pay:{info.trade_no}", out_trade_no=order.out_trade_no, trade_no=info.trade_no,
-            amount_fen=info.amount_fen, status="paid", paid_at=info.paid_at,
-            payload={"source": "debit", "trade_no": info.trade_no}), source="debit")
+        event = Notification(
+            kind="payment", event_id=payment_event_id(order.out_trade_no, info.trade_no),
+            out_trade_no=order.out_trade_no, trade_no=info.trade_no, amount_fen=info.amount_fen, status="paid",
+            paid_at=info.paid_at, payload={"source": "debit", "trade_no": info.trade_no})
+        process(session, agreement.channel, event, source="debit")
     elif info.status == "failed":
         mark_unpaid(session, order, "failed", info.reason or "debit refused")
         after_failure(session, order)

@@ -28,6 +28,7 @@ from fenqi.kit.ids import new_id
 from fenqi.kit.log import log
 from fenqi.payments import servicing_port
 from fenqi.payments.channels import CHANNELS, Notification, TradeInfo, get_channel
+from fenqi.payments.channels.base import payment_event_id
 from fenqi.payments.errors import InvalidPaymentAmount, LoanRequired, OrderNotFound, UnknownChannel, UnknownPurpose
 from fenqi.payments.models import PaymentOrder
 from fenqi.payments.settings import get_payment_settings
@@ -249,8 +250,9 @@ def poll_order(session: Session, order: PaymentOrder, *, now: datetime | None = 
 
 
 def _polled(info: TradeInfo) -> Notification:
-    return Notification(kind="payment", event_id=f"pay:{info.trade_no}", out_trade_no=info.out_trade_no,
-                        trade_no=info.trade_no, amount_fen=info.amount_fen, status="paid", paid_at=info.paid_at,
+    return Notification(kind="payment", event_id=payment_event_id(info.out_trade_no, info.trade_no),
+                        out_trade_no=info.out_trade_no, trade_no=info.trade_no, amount_fen=info.amount_fen,
+                        status="paid", paid_at=info.paid_at,
                         payload={"source": "query", "trade_no": info.trade_no, "amount_fen": info.amount_fen})
 
 

@@ -27,6 +27,7 @@ from fenqi.payments.channels.base import (
     Notification,
     RefundInfo,
     TradeInfo,
+    payment_event_id,
 )
 from fenqi.payments.emulators.core import CST, yuan
 from fenqi.payments.keys import channel_keys
@@ -151,7 +152,8 @@ class AlipayChannel:
         trade_no = data.get("trade_no", "")
         kind = "payment" if status == "paid" else "payment_failed" if status == "closed" else "other"
         return Notification(
-            kind=kind, event_id=f"{'pay' if kind == 'payment' else data.get('trade_status', '')}:{trade_no}",
+            kind=kind, event_id=payment_event_id(data.get("out_trade_no", ""), trade_no) if kind == "payment"
+            else f"{data.get('trade_status', '')}:{data.get('out_trade_no', '')}:{trade_no}",
             out_trade_no=data.get("out_trade_no", ""), trade_no=trade_no,
             amount_fen=_fen(data.get("total_amount")), status=status, paid_at=_cst(data.get("gmt_payment")),
             payload=dict(data),

@@ -57,6 +57,12 @@ class AgreementInfo:
     agreement_no: str = ""
 
 
+def payment_event_id(out_trade_no: str, trade_no: str) -> str:
+    """The inbox key of "this trade was paid": the same for every copy and retry of the notification,
+    for the result of a query and for an auto-debit's synchronous answer."""
+    return f"pay:{out_trade_no}:{trade_no}"
+
+
 @dataclass(frozen=True)
 class Notification:
     """A verified, decrypted notification. `event_id` is stable across retries and copies of one

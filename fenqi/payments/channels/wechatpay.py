@@ -26,6 +26,7 @@ from fenqi.payments.channels.base import (
     Notification,
     RefundInfo,
     TradeInfo,
+    payment_event_id,
 )
 from fenqi.payments.emulators.core import CST
 from fenqi.payments.keys import channel_keys
@@ -167,10 +168,12 @@ class WechatPayChannel:
             )
         status = STATUS.get(str(resource.get("trade_state")), "pending")
         trade_no = str(resource.get("transaction_id", ""))
+        out_trade_no = str(resource.get("out_trade_no", ""))
         kind = "payment" if status == "paid" else "payment_failed" if status in ("failed", "closed") else "other"
         return Notification(
-            kind=kind, event_id=f"{'pay' if kind == 'payment' else resource.get('trade_state', '')}:{trade_no}",
-            out_trade_no=str(resource.get("out_trade_no", "")), trade_no=trade_no,
+            kind=kind, event_id=payment_event_id(out_trade_no, trade_no) if kind == "payment"
+            else f"{resource.get('trade_state', '')}:{out_trade_no}:{trade_no}",
+            out_trade_no=out_trade_no, trade_no=trade_no,
             amount_fen=int((resource.get("amount") or {}).get("total", 0)), status=status,
             paid_at=_time(resource.get("success_time")), payload=data,
         )

@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import json
 import threading
+import time
 import uuid
 from dataclasses import asdict
 from datetime import date, datetime
@@ -66,7 +67,8 @@ class AlipayEmulator:
         self.faults = Faults()
         self.notifier = Notifier(RETRY_SCHEDULE, settings.emulator_retry_scale, "alipay")
         self.lock = threading.RLock()
-        self._seq = 0
+        # Numbers keep growing across restarts, as a real channel's never repeat.
+        self._seq = int(time.time() * 1000) % 10**13 * 10
 
     # -- helpers -------------------------------------------------------------------------------
 

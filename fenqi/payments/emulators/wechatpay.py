@@ -80,7 +80,7 @@ class WechatPayEmulator:
         self.faults = Faults()
         self.notifier = Notifier(RETRY_SCHEDULE, settings.emulator_retry_scale, "wechatpay")
         self.lock = threading.RLock()
-        self._seq = 0
+        self._seq = int(time.time() * 1000) % 10**13 * 10  # never repeats across restarts
 
     def next_id(self, prefix: str) -> str:
         with self.lock:
@@ -396,10 +396,12 @@ def create_app(settings: PaymentSettings | None = None, keys: ChannelKeys | None
         return emu.signed(204)
 
     @app.get("/cashier/{transaction_id}", response_class=HTMLResponse)
-    def cashier(transaction_id: str) -> HTMLResponse:
+    def cashier(transaction_id: str, redirect_url: str = "") -> HTMLResponse:
         trade = next((t for t in emu.trades.values() if t.trade_no == transaction_id), None)
         if trade is None:
             return HTMLResponse("<h1>订单不存在</h1>", status_code=404)
+        if redirect_url:  # H5: where the shopper's browser goes after paying
+            trade.return_url = redirect_url
         return HTMLResponse(cashier_html(
             title="微信支付", subject=trade.subject, amount=yuan(trade.amount_fen),
             note=f"商户单号 {trade.out_trade_no} · {TRADE_STATE[trade.status]}", action=f"{transaction_id}/pay",
@@ -413,6 +415,8 @@ def create_app(settings: PaymentSettings | None = None, keys: ChannelKeys | None
             return HTMLResponse("<h1>订单不存在</h1>", status_code=404)
         if trade.status != "PAID":
             return HTMLResponse("<h1>支付失败 · payment failed</h1>", status_code=402)
+        if trade.return_url:
+            return RedirectResponse(trade.return_url, status_code=303)
         return HTMLResponse("<h1>支付成功 · paid</h1>")
 
     @app.get("/contract/{contract_id}", response_class=HTMLResponse)
