@@ -114,6 +114,19 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_journal_entry_loan_id'), ['loan_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_journal_entry_payment_ref'), ['payment_ref'], unique=False)
 
+    op.create_table('loan_note',
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
+    sa.Column('loan_id', sa.BigInteger(), nullable=False),
+    sa.Column('author_user_id', sa.BigInteger(), nullable=False),
+    sa.Column('author_name', sa.String(length=60), nullable=False),
+    sa.Column('author_role', sa.String(length=20), nullable=False),
+    sa.Column('body', sa.Text(), nullable=False),
+    sa.Column('created_at', fenqi.kit.db.UtcDateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_loan_note'))
+    )
+    with op.batch_alter_table('loan_note', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_loan_note_loan_id'), ['loan_id'], unique=False)
+
     op.create_table('merchant',
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
     sa.Column('code', sa.String(length=40), nullable=False),
@@ -855,6 +868,10 @@ def downgrade() -> None:
 
     op.drop_table('notification')
     op.drop_table('merchant')
+    with op.batch_alter_table('loan_note', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_loan_note_loan_id'))
+
+    op.drop_table('loan_note')
     with op.batch_alter_table('journal_entry', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_journal_entry_payment_ref'))
         batch_op.drop_index(batch_op.f('ix_journal_entry_loan_id'))

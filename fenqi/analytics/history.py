@@ -1,0 +1,349 @@
+"""A believable past for the demo: walk-in sales over past business days, through the real services.
+
+Every historical sale goes the way a live one does: the clerk's application (origination: KYC,
+consents, risk decision, funder routing), manual review of referred cases by the risk officer, the
+e-contract and signature (loan booked, IMEI bound, merchant paid), the down payment through the
+payment service, then installments paid (or not) by each shopper's behaviour, and close-of-business
+every night (due amounts, penalties, buckets, write-offs after `write_off_days`). The result is a
+book with loans in every state: active, overdue in several buckets, paid off and written off.
+
+Deterministic for a seed (`random.Random(seed)`, drawn in a fixed order). Runs in the caller's
+transaction: close-of-business is given the session's connection, so it works in savepoints.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections import defaultdict
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+from stdnum import luhn
+from stdnum.cn import ric
+
+from fenqi.catalog.models import Sku, Store
+from fenqi.catalog.service import register_device
+from fenqi.identity.principal import Principal
+from fenqi.kit.clock import business_date, set_business_date
+from fenqi.kit.errors import DomainError
+from fenqi.origination.consents import CURRENT, ConsentKind
+from fenqi.origination.models import Application
+from fenqi.origination.schemas import ApplicationIn, ConsentIn
+from fenqi.origination.service import Origin
+from fenqi.servicing.models import Loan, LoanStatus
+
+SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈"
+GIVEN = ["伟", "芳", "娜", "敏", "静", "丽", "强", "磊", "军", "洋", "勇", "艳", "杰", "娟", "涛", "明", "超", "秀英",
+         "霞", "平", "刚", "桂英", "晓东", "子涵", "一鸣", "欣怡", "浩然", "思远", "雨桐", "嘉怡", "建国", "志强"]
+REGIONS = ["310104", "310110", "310101", "440304", "440305", "320102", "330106", "110105", "510107", "420106"]
+PHONE_PREFIXES = ("138", "139", "136", "135", "150", "151", "158", "186", "187", "177", "199")
+# (behaviour, share): how each shopper pays once the phone is theirs.
+BEHAVIOURS = (("on_time", 0.55), ("late", 0.16), ("payoff", 0.08), ("return", 0.03), ("default", 0.18))
+WRITE_OFF_AFTER_DAYS = 100  # collections gives a defaulted loan up before COB's automatic write-off
+ORIGIN = Origin(ip="10.0.0.8", device="门店收银台 / store till")
+AT_SUBMIT = (ConsentKind.CREDIT_INQUIRY, ConsentKind.PERSONAL_INFO)
+IMEI_BASE = 7_000_000  # demo IMEI serials above the catalog's own
+# The demo products (fenqi.pricing.service.DEMO_PRODUCTS) and terms, weighted by how often shoppers pick them.
+PLANS = (("EI-12", 12), ("EI-12", 12), ("EI-12", 6), ("EI-12", 24), ("EP-10", 12), ("FEE-060", 6), ("FEE-060", 12),
+         ("IF-MERCHANT", 3), ("IF-MERCHANT", 6), ("IF-MERCHANT", 12), ("IF-MERCHANT", 12))
+
+
+@dataclass
+class HistoryReport:
+    days: int
+    applications: int = 0
+    loans: int = 0
+    referred_pending: int = 0
+    seconds: float = 0.0
+    outcomes: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+    loan_status: dict[str, int] = field(default_factory=dict)
+
+    def line(self) -> str:
+        states = ", ".join(f"{k} {v}" for k, v in sorted(self.loan_status.items()))
+        return (f"history: {self.applications} applications and {self.loans} loans over {self.days} business "
+                f"days ({states}); {self.referred_pending} waiting in the review queue; {self.seconds:.1f} s")
+
+
+@dataclass
+class _Shopper:
+    behaviour: str
+    delay: int = 0
+    stop_after: int = 99
+    payoff_after: int = 0
+
+
+def _archived_contract(terms: Any) -> bytes:
+    """A light PDF for historical demo contracts (contract number, amounts and APR in a core font).
+
+    The real renderer embeds a subset of the Noto CJK collection, seconds per document: fine for one
+    live signature, far too slow for hundreds of past ones at demo start-up.
+    """
+    from fpdf import FPDF
+
+    pdf = FPDF()
+    pdf.add_page()
+    pdf.set_font("Helvetica", size=12)
+    q = terms.quote
+    for text in (f"Installment contract {terms.contract_no} (demo archive)", f"Signed on {terms.signed_on}",
+                 f"APR {q.apr * 100:.2f}%   term {q.request.term}   financed {q.financed}", f"IMEI {terms.imei}"):
+        pdf.cell(0, 8, text, new_x="LMARGIN", new_y="NEXT")
+    return bytes(pdf.output())
+
+
+@contextmanager
+def archived_contracts() -> Iterator[None]:
+    from fenqi.origination import signing
+
+    real = signing.render_contract
+    signing.render_contract = _archived_contract
+    try:
+        yield
+    finally:
+        signing.render_contract = real
+
+
+class History:
+    def __init__(self, session: Session, *, seed: int, clerks: dict[int, Principal], reviewer: Principal) -> None:
+        self.session = session
+        self.rng = random.Random(seed)
+        self.clerks = clerks
+        self.reviewer = reviewer
+        self.stores = list(session.scalars(select(Store).order_by(Store.id)))
+        self.skus = list(session.scalars(select(Sku).order_by(Sku.id)))
+        self.serial = IMEI_BASE
+        self.people = 0
+        self.actions: dict[date, list[tuple[int, str]]] = defaultdict(list)
+
+    # --- people ------------------------------------------------------------------------------------
+
+    def _imei(self) -> str:
+        self.serial += 1
+        body = f"86{self.serial:012d}"
+        return body + luhn.calc_check_digit(body)
+
+    def _person(self, today: date) -> dict[str, Any]:
+        rng = self.rng
+        self.people += 1
+        birth = date(rng.randint(1968, 2003), rng.randint(1, 12), rng.randint(1, 28))
+        if (today - birth).days < 19 * 365:
+            birth = date(2000, birth.month, birth.day)
+        body = f"{rng.choice(REGIONS)}{birth:%Y%m%d}{rng.randint(100, 999):03d}"
+        card = f"622202{self.people:012d}"
+        return {
+            "name": rng.choice(SURNAMES) + rng.choice(GIVEN),
+            "id_number": body + ric.calc_check_digit(body + "0"),
+            "phone": f"{rng.choice(PHONE_PREFIXES)}{self.people:08d}",
+            "bank_card": card + luhn.calc_check_digit(card),
+            "profile": {
+                "employment": rng.choice(("employed", "employed", "employed", "self_employed")),
+                "occupation": rng.choice(("skilled", "skilled", "professional", "unskilled")),
+                "employment_years": rng.randint(0, 15), "monthly_income": f"{rng.randrange(4000, 30000, 500)}.00",
+                "housing": rng.choice(("rent", "own", "mortgage", "family")), "residence_years": rng.randint(0, 12),
+                "bank_account": rng.choice(("salary", "salary", "low_balance", "none")),
+                "savings": rng.choice(("none", "lt_5k", "5k_20k", "20k_50k")),
+                "assets": rng.choice(("none", "car", "real_estate", "insurance")),
+                "dependants": rng.randint(0, 3), "existing_credits": rng.randint(0, 3),
+                "existing_loans": rng.choice((0, 0, 0, 1, 2)),
+            },
+        }
+
+    # --- one sale ----------------------------------------------------------------------------------
+
+    def sale(self, today: date, report: HistoryReport, *, keep_referred: bool) -> None:
+        from fenqi.origination import service
+
+        store = self.rng.choice(self.stores)
+        sku = self.rng.choice(self.skus)
+        product, term = self.rng.choice(PLANS)
+        imei = register_device(self.session, imei=self._imei(), sku_code=sku.code, store_id=store.id).imei
+        # 20-40% down, rounded up to 100 yuan: above every product's minimum.
+        down = -(-sku.price_fen * self.rng.choice((20, 25, 30, 40)) // 100 // 10_000) * 100
+        person = self._person(today)
+        body = ApplicationIn(
+            store=store.code, sku=sku.code, imei=imei, product=product, term=term, down_payment=f"{down}.00",
+            consents=[ConsentIn(kind=k.value, version=CURRENT[k]) for k in AT_SUBMIT],
+            **person,
+        )
+        clerk = self.clerks[store.merchant_id]
+        try:
+            with self.session.begin_nested():
+                result = service.submit(self.session, body, clerk, ORIGIN)
+        except DomainError:
+            return  # a plan the product does not offer for this price, and the like: the shopper walks away
+        report.applications += 1
+        app = result.application
+        report.outcomes[result.decision.outcome] += 1
+        if app.status == "referred":
+            if keep_referred:
+                report.referred_pending += 1
+                return
+            self._review(app, approve=self.rng.random() < 0.65)
+        if app.status != "approved":
+            return
+        if self.rng.random() < 0.07:  # a few approved shoppers change their minds at the till
+            service.cancel(self.session, app)
+            return
+        self._sign(app, today, clerk, report)
+
+    def _review(self, app: Application, *, approve: bool) -> None:
+        from fenqi.risk.service import review
+
+        note = "收入证明核实，通过" if approve else "负债偏高，拒绝"
+        review(self.session, int(app.decision_id or 0), approve=approve, note=note, reviewer_id=self.reviewer.user_id)
+
+    def _sign(self, app: Application, today: date, clerk: Principal, report: HistoryReport) -> None:
+        from fenqi.origination import signing
+
+        try:
+            with self.session.begin_nested():
+                contract = signing.generate_contract(self.session, app)
+                signed = signing.sign(self.session, app, contract_sha256=contract.sha256,
+                                      consent_version=CURRENT[ConsentKind.E_CONTRACT], imei=None, channel="alipay",
+                                      principal=clerk, origin=ORIGIN)
+        except DomainError:
+            return
+        report.loans += 1
+        if signed.payment is not None:
+            pay_order(self.session, signed.payment["out_trade_no"])
+        self._plan_payments(signed.loan_id, today)
+
+    def _plan_payments(self, loan_id: int, today: date) -> None:
+        from fenqi.servicing.service import installments
+
+        rng = self.rng
+        roll, acc, behaviour = rng.random(), 0.0, BEHAVIOURS[-1][0]
+        for name, share in BEHAVIOURS:
+            acc += share
+            if roll < acc:
+                behaviour = name
+                break
+        shopper = _Shopper(behaviour)
+        if behaviour == "late":
+            shopper.delay = rng.choice((4, 8, 15, 25, 40, 70))
+        elif behaviour == "default":
+            shopper.stop_after = rng.randint(0, 3)
+        elif behaviour == "return":
+            shopper.stop_after = 0
+            self.actions[today + timedelta(days=rng.randint(1, 6))].append((loan_id, "return"))
+        elif behaviour == "payoff":
+            shopper.payoff_after = rng.randint(30, 150)
+            self.actions[today + timedelta(days=shopper.payoff_after)].append((loan_id, "payoff"))
+        for row in installments(self.session, loan_id):
+            if row.period > shopper.stop_after:
+                if behaviour == "default":
+                    self.actions[row.due_date + timedelta(days=WRITE_OFF_AFTER_DAYS)].append((loan_id, "write_off"))
+                break
+            self.actions[row.due_date + timedelta(days=shopper.delay)].append((loan_id, "pay"))
+
+    # --- the shoppers pay --------------------------------------------------------------------------
+
+    def pay_due(self, today: date) -> None:
+        from fenqi.payments.servicing_port import amount_due
+        from fenqi.servicing import service as servicing
+        from fenqi.servicing.service import apply_repayment, get_loan, payoff_quote
+
+        for loan_id, what in self.actions.pop(today, []):
+            loan = get_loan(self.session, loan_id)
+            if loan.status not in LoanStatus.OPEN:
+                continue
+            if what == "write_off":
+                servicing.write_off(self.session, loan_id, today=today)
+                continue
+            if what == "return":
+                # The 7-day no-reason return reverses the booking, when servicing offers it.
+                cancel = getattr(servicing, "cancel_loan", None)
+                if cancel is not None:
+                    cancel(self.session, loan_id, reason="7天无理由退货 / 7-day return", on=today)
+                continue
+            ref = f"demo-{what}-{loan_id}-{today.isoformat()}"
+            channel = self.rng.choice(("alipay", "wechatpay"))
+            if what == "payoff":
+                amount = payoff_quote(self.session, loan_id).total
+                purpose = "payoff"
+            else:
+                due = amount_due(self.session, loan_id, today)
+                amount, purpose = (due[1] if due else 0), "installment"
+            if amount > 0:
+                apply_repayment(self.session, loan_id=loan_id, amount_fen=amount, payment_ref=ref, channel=channel,
+                                purpose=purpose)
+
+
+def pay_order(session: Session, out_trade_no: str) -> None:
+    """The shopper paid at the cashier: the order is claimed paid and settled as a channel notice would."""
+    from fenqi.payments import service as payments
+
+    order = payments.get_order(session, out_trade_no)
+    trade_no = f"DEMO{order.id:010d}"
+    claim = getattr(payments, "claim_paid", None)
+    if claim is None:  # the older single-step form
+        payments.mark_paid(session, order, trade_no=trade_no, paid_at=None, amount_fen=order.amount_fen)
+        return
+    claimed = claim(session, order.out_trade_no, order.channel, trade_no=trade_no, paid_at=None,
+                    amount_fen=order.amount_fen)
+    if claimed is not None:
+        payments.settle(session, claimed)
+
+
+def _principals(session: Session) -> tuple[dict[int, Principal], Principal]:
+    """A clerk for every demo merchant (created when the merchant has none) and the risk officer."""
+    from fenqi.catalog.models import Merchant
+    from fenqi.identity.models import User
+    from fenqi.identity.service import create_user
+
+    clerks: dict[int, Principal] = {}
+    for merchant in session.scalars(select(Merchant).order_by(Merchant.id)):
+        user = session.scalar(select(User).where(User.role == "clerk", User.merchant_id == merchant.id).limit(1))
+        if user is None:
+            user = create_user(session, role="clerk", display_name=f"{merchant.name} 店员",
+                               username=f"clerk.{merchant.code.lower()}", password="fenqi-demo",
+                               merchant_id=merchant.id)
+        clerks[merchant.id] = Principal(user.id, "clerk", merchant.id, user.display_name)
+    officer = session.scalar(select(User).where(User.role == "risk_officer").limit(1))
+    if officer is None:
+        officer = create_user(session, role="risk_officer", display_name="风控", username="risk.history")
+    return clerks, Principal(officer.id, "risk_officer", None, officer.display_name)
+
+
+def build_history(session: Session, *, days: int = 200, per_day: float = 2.6, seed: int = 6,
+                  pending_days: int = 3) -> HistoryReport:
+    """Live `days` business days up to the current business date (which stays open: today's sales)."""
+    started = time.perf_counter()
+    today = business_date(session)
+    start = today - timedelta(days=days)
+    report = HistoryReport(days)
+    clerks, reviewer = _principals(session)
+    world = History(session, seed=seed, clerks=clerks, reviewer=reviewer)
+    set_business_date(session, start)
+    with archived_contracts():
+        _live(session, world, report, start, today, per_day, pending_days)
+    counts = session.execute(select(Loan.status, func.count()).group_by(Loan.status)).all()
+    report.loan_status = {str(status): int(n) for status, n in counts}
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+def _live(session: Session, world: History, report: HistoryReport, start: date, today: date, per_day: float,
+          pending_days: int) -> None:
+    from fenqi.servicing.cob import close_day
+
+    days = (today - start).days
+    day = start
+    while day <= today:
+        # Busier at weekends, and the shop grows a little over time.
+        rate = per_day * (1.5 if day.weekday() >= 5 else 1.0) * (0.7 + 0.6 * (day - start).days / max(days, 1))
+        n = int(rate) + (1 if world.rng.random() < rate - int(rate) else 0)
+        for _ in range(n):
+            world.sale(day, report, keep_referred=(today - day).days < pending_days)
+        world.pay_due(day)
+        if day == today:
+            break
+        session.flush()
+        close_day(session.connection(), day)
+        session.expire_all()  # close-of-business changed loans with set-based SQL
+        day += timedelta(days=1)

@@ -1,0 +1,15 @@
+"""The staff consoles: the merchant console (/merchant: clerks and owners, scoped to their merchant) and
+the operations console (/ops: risk, collections, finance, administration), with their static assets."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from fenqi.web.console.assets import router as assets_router
+from fenqi.web.console.merchant import router as merchant_router
+from fenqi.web.console.ops import router as ops_router
+
+router = APIRouter(include_in_schema=False)
+router.include_router(assets_router)
+router.include_router(merchant_router)
+router.include_router(ops_router)

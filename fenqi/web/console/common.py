@@ -1,0 +1,89 @@
+"""Helpers shared by the console pages: money and rate display, the merchant a page is about, charts."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from markupsafe import Markup
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from fenqi.identity.deps import Principal
+from fenqi.identity.roles import MERCHANT_ROLES
+from fenqi.kit.errors import Forbidden, InvalidInput, NotFound
+from fenqi.kit.money import from_fen
+from fenqi.web.render import TEMPLATES
+
+STATUS_LABELS: dict[str, tuple[str, str]] = {
+    "submitted": ("已提交", "Submitted"), "referred": ("人工审核中", "In manual review"),
+    "approved": ("已批准", "Approved"), "declined": ("已拒绝", "Declined"), "signed": ("已签约", "Signed"),
+    "cancelled": ("已取消", "Cancelled"), "unfunded": ("资金不足", "No funding"),
+    "active": ("正常", "Active"), "overdue": ("逾期", "Overdue"), "paid_off": ("已结清", "Paid off"),
+    "written_off": ("已核销", "Written off"), "pending": ("待支付", "Pending"), "paid": ("已支付", "Paid"),
+    "closed": ("已关闭", "Closed"), "failed": ("失败", "Failed"), "refunded": ("已退款", "Refunded"),
+    "proposed": ("待审批", "Proposed"), "rejected": ("已驳回", "Rejected"),
+    "due": ("已到期", "Due"), "partial": ("部分还款", "Partly paid"),
+}
+
+
+def yuan(fen: int | None) -> str:
+    """Integer fen → "5,999.00" for display (amounts in JSON stay "5999.00")."""
+    if fen is None:
+        return "—"
+    return f"{from_fen(int(fen)):,.2f}"
+
+
+def status_label(status: str | None, lang: str) -> str:
+    if not status:
+        return "—"
+    zh, en = STATUS_LABELS.get(status, (status, status))
+    return zh if lang == "zh" else en
+
+
+TEMPLATES.env.filters["yuan"] = yuan
+TEMPLATES.env.globals["status_label"] = status_label
+
+
+def merchant_in_scope(session: Session, who: Principal, requested: int | None = None) -> int:
+    """The merchant a merchant-console page is about: the clerk's or owner's own; an admin may pick one
+    (default: the first)."""
+    from fenqi.catalog.models import Merchant
+
+    if who.role in MERCHANT_ROLES:
+        if who.merchant_id is None:
+            raise Forbidden()
+        return who.merchant_id
+    if requested is not None:
+        if session.get(Merchant, requested) is None:
+            raise NotFound(f"merchant {requested}")
+        return requested
+    first = session.scalar(select(Merchant.id).order_by(Merchant.id).limit(1))
+    if first is None:
+        raise NotFound("merchant")
+    return int(first)
+
+
+def parse_day(raw: str | None, default: date) -> date:
+    if not raw:
+        return default
+    try:
+        return date.fromisoformat(raw)
+    except ValueError:
+        raise InvalidInput(f"date {raw} (YYYY-MM-DD)") from None
+
+
+def chart(element_id: str, data: list[dict[str, Any]], layout: dict[str, Any]) -> Markup:
+    """A Plotly chart: a <div> and its figure as JSON, drawn by /static/console/charts.js (offline)."""
+    figure = json.dumps({"data": data, "layout": layout}, ensure_ascii=False, default=_json_default)
+    return Markup('<div class="chart" id="{}" data-figure="{}" role="img"></div>').format(element_id, figure)
+
+
+def _json_default(value: object) -> object:
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, date):
+        return value.isoformat()
+    raise TypeError(type(value).__name__)

@@ -1,0 +1,187 @@
+"""Operations console: loan search (personal data masked), loan detail (schedule, ledger entries,
+payments, notes), the audited reveal of a full ID number, and the overdue list by bucket."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from fenqi.analytics.service import BUCKETS
+from fenqi.identity.deps import Principal, require_roles
+from fenqi.identity.service import audit
+from fenqi.kit.crypto import blind_index, decrypt, mask_card, mask_id_number, mask_name, mask_phone
+from fenqi.kit.errors import InvalidInput, NotFound
+from fenqi.kit.web import get_session
+from fenqi.ledger.models import JournalEntry, JournalLine
+from fenqi.origination.models import Application
+from fenqi.servicing.models import Loan, LoanStatus, Repayment
+from fenqi.servicing.service import installments
+from fenqi.web.models import LoanNote
+from fenqi.web.render import render
+
+router = APIRouter(prefix="/ops", include_in_schema=False)
+# Who may look at loans, and who may see a full ID number (an explicit, audited action; admin passes too).
+LOAN_VIEWERS = ("risk_officer", "collector", "finance")
+REVEALERS = ("risk_officer",)
+viewers = require_roles(*LOAN_VIEWERS)
+_RIC = re.compile(r"^\d{17}[\dXx]$")
+_MOBILE = re.compile(r"^1\d{10}$")
+
+
+@dataclass(frozen=True, slots=True)
+class LoanRow:
+    loan: Loan
+    app: Application | None
+
+    @property
+    def name(self) -> str:
+        return mask_name(decrypt(self.app.name_enc)) if self.app else "—"
+
+    @property
+    def phone(self) -> str:
+        return mask_phone(decrypt(self.app.phone_enc)) if self.app else "—"
+
+    @property
+    def id_number(self) -> str:
+        return mask_id_number(decrypt(self.app.id_number_enc)) if self.app else "—"
+
+
+def _loans_with_applications() -> Any:
+    return select(Loan, Application).outerjoin(Application, Application.loan_id == Loan.id)
+
+
+def search_loans(session: Session, *, q: str = "", status: str = "", bucket: str = "", limit: int = 100
+                 ) -> list[LoanRow]:
+    """By loan or application number, full mobile or ID number (blind index; never by partial personal data)."""
+    query = _loans_with_applications()
+    q = q.strip().lstrip("#")
+    if q:
+        if _RIC.match(q):
+            query = query.where(Application.id_hash == blind_index(q.upper()))
+        elif _MOBILE.match(q):
+            query = query.where(Application.phone_hash == blind_index(q))
+        elif q.isdigit():
+            query = query.where((Loan.id == int(q)) | (Application.id == int(q)))
+        else:
+            raise InvalidInput("q: 贷款号、申请号、手机号或身份证号 / a loan or application no., a mobile or ID no.")
+    if status:
+        query = query.where(Loan.status == status)
+    if bucket:
+        query = query.where(Loan.bucket == bucket)
+    rows: Any = session.execute(query.order_by(Loan.id.desc()).limit(min(max(limit, 1), 500))).all()
+    return [LoanRow(loan, app) for loan, app in rows]
+
+
+def loan_row(session: Session, loan_id: int) -> LoanRow:
+    row: Any = session.execute(_loans_with_applications().where(Loan.id == loan_id)).first()
+    if row is None:
+        raise NotFound(f"loan {loan_id}")
+    return LoanRow(row[0], row[1])
+
+
+@router.get("/loans", response_class=HTMLResponse)
+def loans_page(
+    request: Request, q: str = "", status: str = "", bucket: str = "", who: Principal = Depends(viewers),
+    session: Session = Depends(get_session),
+) -> HTMLResponse:
+    error, rows = "", []
+    try:
+        rows = search_loans(session, q=q, status=status, bucket=bucket)
+    except InvalidInput as exc:
+        from fenqi.kit.web import request_language
+
+        error = exc.message(request_language(request))
+    return render(request, "ops/loans.html", {
+        "rows": rows, "q": q, "status": status, "bucket": bucket, "error": error, "who": who,
+        "statuses": (LoanStatus.ACTIVE, LoanStatus.OVERDUE, LoanStatus.PAID_OFF, LoanStatus.CANCELLED,
+                     LoanStatus.WRITTEN_OFF), "buckets": BUCKETS,
+    }, status_code=400 if error else 200)
+
+
+def _entries(session: Session, loan_id: int) -> list[tuple[JournalEntry, list[JournalLine]]]:
+    entries = list(session.scalars(select(JournalEntry).where(JournalEntry.loan_id == loan_id)
+                                   .order_by(JournalEntry.id)))
+    lines: dict[int, list[JournalLine]] = {e.id: [] for e in entries}
+    if entries:
+        for line in session.scalars(select(JournalLine).where(JournalLine.entry_id.in_(list(lines)))
+                                    .order_by(JournalLine.id)):
+            lines[line.entry_id].append(line)
+    return [(e, lines[e.id]) for e in entries]
+
+
+def _detail(request: Request, session: Session, loan_id: int, who: Principal, revealed: str = "") -> HTMLResponse:
+    from fenqi.payments.models import PaymentOrder
+
+    row = loan_row(session, loan_id)
+    orders = session.scalars(select(PaymentOrder).where(PaymentOrder.loan_id == loan_id)
+                             .order_by(PaymentOrder.id.desc()).limit(100))
+    repayments = session.scalars(select(Repayment).where(Repayment.loan_id == loan_id).order_by(Repayment.id))
+    notes = session.scalars(select(LoanNote).where(LoanNote.loan_id == loan_id).order_by(LoanNote.id.desc()))
+    review_note = ""
+    if row.app is not None and row.app.decision_id:
+        from fenqi.risk.service import get_decision
+
+        review_note = get_decision(session, row.app.decision_id).review_note
+    card = mask_card(decrypt(row.app.bank_card_enc)) if row.app else "—"
+    return render(request, "ops/loan.html", {
+        "r": row, "loan": row.loan, "app": row.app, "schedule": installments(session, loan_id),
+        "entries": _entries(session, loan_id), "orders": list(orders), "repayments": list(repayments),
+        "notes": list(notes), "review_note": review_note, "card": card, "revealed": revealed, "who": who,
+        "may_reveal": who.role in (*REVEALERS, "admin"),
+    })
+
+
+@router.get("/loans/{loan_id}", response_class=HTMLResponse)
+def loan_page(request: Request, loan_id: int, who: Principal = Depends(viewers),
+              session: Session = Depends(get_session)) -> HTMLResponse:
+    return _detail(request, session, loan_id, who)
+
+
+@router.post("/loans/{loan_id}/reveal", response_class=HTMLResponse)
+def reveal_id_number(
+    request: Request, loan_id: int, reason: str = Form(""), who: Principal = Depends(require_roles(*REVEALERS)),
+    session: Session = Depends(get_session),
+) -> HTMLResponse:
+    """Show the full ID number once, on this response only; the access is written to the audit log."""
+    row = loan_row(session, loan_id)
+    if row.app is None:
+        raise NotFound(f"application of loan {loan_id}")
+    reason = reason.strip()
+    if not reason:
+        raise InvalidInput("reason: 请填写查看原因 / give a reason")
+    audit(session, actor_user_id=who.user_id, action="id_number.revealed", subject=f"loan:{loan_id}",
+          detail=reason[:200])
+    return _detail(request, session, loan_id, who, revealed=decrypt(row.app.id_number_enc))
+
+
+@router.post("/loans/{loan_id}/notes")
+def add_note(
+    loan_id: int, body: str = Form(""), who: Principal = Depends(viewers), session: Session = Depends(get_session),
+) -> Response:
+    loan_row(session, loan_id)
+    text = body.strip()
+    if not text:
+        raise InvalidInput("body")
+    session.add(LoanNote(loan_id=loan_id, author_user_id=who.user_id, author_name=who.display_name[:60],
+                         author_role=who.role, body=text[:2000]))
+    session.flush()
+    return RedirectResponse(f"/ops/loans/{loan_id}#notes", 303)
+
+
+@router.get("/overdue", response_class=HTMLResponse)
+def overdue_page(
+    request: Request, bucket: str = "", who: Principal = Depends(require_roles("collector", "risk_officer")),
+    session: Session = Depends(get_session),
+) -> HTMLResponse:
+    from fenqi.analytics.service import delinquency_buckets
+
+    rows = [r for r in search_loans(session, status=LoanStatus.OVERDUE, bucket=bucket, limit=500)]
+    rows.sort(key=lambda r: (-r.loan.dpd, r.loan.id))
+    figures = [b for b in delinquency_buckets(session) if b.bucket != "current"]
+    return render(request, "ops/overdue.html", {"rows": rows, "bucket": bucket, "figures": figures, "who": who})

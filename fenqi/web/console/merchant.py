@@ -1,0 +1,281 @@
+"""The merchant console (/merchant): a till order for a walk-in shopper, application status, today's
+sales and settlement statements. Clerks and owners see only their own merchant's records."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+import segno
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from markupsafe import Markup
+from pydantic import ValidationError
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from fenqi.analytics import service as analytics
+from fenqi.catalog.models import Store
+from fenqi.catalog.service import get_merchant, list_skus
+from fenqi.funding.disbursement import settlement_statement
+from fenqi.identity.deps import Principal, require_roles
+from fenqi.kit.clock import business_date
+from fenqi.kit.errors import DomainError, InvalidInput
+from fenqi.kit.web import get_session, request_language
+from fenqi.origination import service as origination
+from fenqi.origination import signing
+from fenqi.origination.consents import CURRENT, TEXTS, ConsentKind
+from fenqi.origination.models import Application
+from fenqi.origination.schemas import ApplicationIn
+from fenqi.pricing.service import active_products
+from fenqi.web.console.common import chart, merchant_in_scope, parse_day, yuan
+from fenqi.web.render import render
+
+router = APIRouter(prefix="/merchant", include_in_schema=False)
+staff = require_roles("clerk", "merchant_owner")
+sellers = require_roles("clerk")  # the till: an owner watches, a clerk sells (admin passes every check)
+
+PROFILE_CHOICES: dict[str, list[tuple[str, str, str]]] = {
+    "employment": [("employed", "受雇", "Employed"), ("self_employed", "个体/自雇", "Self-employed"),
+                   ("civil_servant", "公务员/事业单位", "Civil servant"), ("retired", "退休", "Retired"),
+                   ("unemployed", "待业", "Unemployed"), ("student", "全日制学生", "Full-time student")],
+    "occupation": [("skilled", "技术工人/职员", "Skilled"), ("professional", "专业人士/管理", "Professional"),
+                   ("unskilled", "普通工人", "Unskilled"), ("none", "无", "None")],
+    "housing": [("rent", "租房", "Rent"), ("own", "自有住房", "Own"), ("mortgage", "按揭住房", "Mortgage"),
+                ("family", "与家人同住", "With family"), ("dormitory", "宿舍", "Dormitory")],
+    "bank_account": [("salary", "工资卡", "Salary account"), ("low_balance", "余额较少", "Low balance"),
+                     ("overdrawn", "透支", "Overdrawn"), ("none", "无", "None")],
+    "savings": [("none", "无", "None"), ("lt_5k", "5千以下", "Under 5k"), ("5k_20k", "5千-2万", "5k-20k"),
+                ("20k_50k", "2万-5万", "20k-50k"), ("gt_50k", "5万以上", "Over 50k")],
+    "assets": [("none", "无", "None"), ("car", "汽车", "Car"), ("insurance", "保险", "Insurance"),
+               ("real_estate", "房产", "Real estate")],
+}
+NUMBERS = ("employment_years", "residence_years", "dependants", "existing_credits", "existing_loans")
+SHOPPER_FIELDS = ("name", "id_number", "phone", "bank_card")
+AT_SUBMIT = (ConsentKind.CREDIT_INQUIRY, ConsentKind.PERSONAL_INFO)
+
+
+def _error_text(request: Request, exc: DomainError) -> str:
+    return exc.message(request_language(request))
+
+
+# --- home and today's sales ------------------------------------------------------------------------
+
+
+@router.get("", response_class=HTMLResponse)
+def home(
+    request: Request, merchant: int | None = None, who: Principal = Depends(staff),
+    session: Session = Depends(get_session),
+) -> HTMLResponse:
+    merchant_id = merchant_in_scope(session, who, merchant)
+    today = business_date(session)
+    sales = analytics.sales_per_day(session, start=today - timedelta(days=29), end=today, merchant_id=merchant_id)
+    recent = origination.list_applications(session, who, None, 8) if who.role != "admin" else list(
+        session.scalars(select(Application).where(Application.merchant_id == merchant_id)
+                        .order_by(Application.id.desc()).limit(8)))
+    lang = request_language(request)
+    sales_chart = chart("merchant-sales", [{
+        "type": "bar", "x": [d.day for d in sales], "y": [str(d.price_fen / 100) for d in sales],
+        "marker": {"color": "#d7263d"}, "name": "¥",
+    }], {"title": {"text": "近30天销售额 (元)" if lang == "zh" else "Sales, last 30 days (CNY)"},
+         "height": 260, "margin": {"l": 50, "r": 10, "t": 40, "b": 40}, "yaxis": {"type": "linear"}})
+    return render(request, "merchant/home.html", {
+        "merchant": get_merchant(session, merchant_id), "today": today, "today_sales": sales[-1],
+        "month_loans": sum(d.loans for d in sales), "month_amount": sum(d.price_fen for d in sales),
+        "recent": [_row(a) for a in recent], "sales_chart": sales_chart, "who": who,
+    })
+
+
+@router.get("/sales", response_class=HTMLResponse)
+def sales_page(
+    request: Request, day: str | None = None, merchant: int | None = None, who: Principal = Depends(staff),
+    session: Session = Depends(get_session),
+) -> HTMLResponse:
+    merchant_id = merchant_in_scope(session, who, merchant)
+    on = parse_day(day, business_date(session))
+    statement = settlement_statement(session, merchant_id=merchant_id, start=on, end=on)
+    return render(request, "merchant/sales.html", {"day": on, "statement": statement, "who": who})
+
+
+@router.get("/statements", response_class=HTMLResponse)
+def statements_page(
+    request: Request, start: str | None = None, end: str | None = None, merchant: int | None = None,
+    who: Principal = Depends(staff), session: Session = Depends(get_session),
+) -> HTMLResponse:
+    merchant_id = merchant_in_scope(session, who, merchant)
+    today = business_date(session)
+    to = parse_day(end, today)
+    since = parse_day(start, to.replace(day=1))
+    error, statement = "", None
+    try:
+        statement = settlement_statement(session, merchant_id=merchant_id, start=since, end=to)
+    except DomainError as exc:
+        error = _error_text(request, exc)
+    return render(request, "merchant/statements.html",
+                  {"start": since, "end": to, "statement": statement, "error": error, "who": who})
+
+
+# --- applications ----------------------------------------------------------------------------------
+
+
+def _row(app: Application) -> dict[str, Any]:
+    return {"id": app.id, "status": app.status, "date": app.business_date, "name": origination.masked_name(app),
+            "sku": app.sku_code, "price_fen": app.price_fen, "term": app.term, "product": app.product_code,
+            "loan_id": app.loan_id, "paid": app.down_payment_paid}
+
+
+@router.get("/applications", response_class=HTMLResponse)
+def applications_page(
+    request: Request, status: str = "", who: Principal = Depends(staff), session: Session = Depends(get_session),
+) -> HTMLResponse:
+    merchant_id = merchant_in_scope(session, who)
+    query = select(Application).where(Application.merchant_id == merchant_id)
+    if status:
+        query = query.where(Application.status == status)
+    apps = session.scalars(query.order_by(Application.id.desc()).limit(100))
+    return render(request, "merchant/applications.html",
+                  {"rows": [_row(a) for a in apps], "status": status, "who": who})
+
+
+def _qr_svg(url: str) -> Markup:
+    return Markup(segno.make(url, error="m").svg_inline(scale=4, title="QR"))
+
+
+@router.get("/applications/{application_id}", response_class=HTMLResponse)
+def application_page(
+    request: Request, application_id: int, error: str = "", who: Principal = Depends(staff),
+    session: Session = Depends(get_session),
+) -> HTMLResponse:
+    app = origination.get_application(session, application_id, who)
+    return _application_view(request, session, app, who, error)
+
+
+def _application_view(request: Request, session: Session, app: Application, who: Principal, error: str,
+                      status_code: int = 200) -> HTMLResponse:
+    today = business_date(session)
+    offer, contract, order = None, None, None
+    if app.status == "approved":
+        try:
+            offer = signing.offer(session, app)
+        except DomainError as exc:
+            error = error or _error_text(request, exc)
+        latest = signing.latest_contract(session, app.id)
+        if latest is not None and latest.start_date == today and not latest.signed:
+            contract = latest
+    if app.payment_order:
+        from fenqi.payments.service import find_order
+
+        found = find_order(session, app.payment_order)
+        if found is not None:
+            from fenqi.payments.service import order_page_url
+
+            cashier = order_page_url(found.out_trade_no)
+            order = {"no": found.out_trade_no, "status": found.status, "amount_fen": found.amount_fen,
+                     "channel": found.channel, "cashier": cashier, "qr": _qr_svg(found.pay_url or cashier)}
+    text = TEXTS[(ConsentKind.E_CONTRACT, CURRENT[ConsentKind.E_CONTRACT])]
+    return render(request, "merchant/application.html", {
+        "app": app, "row": _row(app), "offer": offer, "contract": contract, "order": order, "error": error,
+        "econtract": text, "who": who, "can_sell": who.role in ("clerk", "admin"),
+    }, status_code=status_code)
+
+
+@router.post("/applications/{application_id}/contract")
+def draw_contract(
+    request: Request, application_id: int, who: Principal = Depends(sellers), session: Session = Depends(get_session),
+) -> Response:
+    app = origination.get_application(session, application_id, who)
+    try:
+        with session.begin_nested():
+            signing.generate_contract(session, app)
+    except DomainError as exc:
+        return _application_view(request, session, app, who, _error_text(request, exc), exc.status)
+    return RedirectResponse(f"/merchant/applications/{app.id}#contract", 303)
+
+
+@router.post("/applications/{application_id}/sign")
+async def sign(
+    request: Request, application_id: int, who: Principal = Depends(sellers), session: Session = Depends(get_session),
+) -> Response:
+    form = await request.form()
+    app = origination.get_application(session, application_id, who)
+    try:
+        if form.get("agree") != "yes":
+            raise InvalidInput("e_contract: 请勾选顾客已阅读并同意合同 / the shopper must agree to the contract")
+        contract = signing.latest_contract(session, app.id)
+        with session.begin_nested():
+            signing.sign(session, app, contract_sha256=str(form.get("contract_sha256", "")) or (
+                contract.sha256 if contract else ""), consent_version=str(form.get("consent_version", "")),
+                imei=str(form.get("imei", "")).strip() or None, channel=str(form.get("channel", "alipay")),
+                principal=who, origin=origination.Origin(ip=_ip(request), device=_device(request)))
+    except DomainError as exc:
+        return _application_view(request, session, app, who, _error_text(request, exc), exc.status)
+    return RedirectResponse(f"/merchant/applications/{app.id}#payment", 303)
+
+
+def _ip(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
+def _device(request: Request) -> str:
+    return "门店收银台 / till: " + request.headers.get("user-agent", "unknown")[:150]
+
+
+# --- the till: an order for a walk-in shopper --------------------------------------------------------
+
+
+def _till_context(session: Session, who: Principal, values: dict[str, Any], error: str) -> dict[str, Any]:
+    merchant_id = merchant_in_scope(session, who)
+    stores = list(session.scalars(select(Store).where(Store.merchant_id == merchant_id).order_by(Store.id)))
+    plans = [(p.code, p.name_zh, p.name_en, t) for p in active_products(session, business_date(session))
+             for t in p.terms]
+    consents = [TEXTS[(k, CURRENT[k])] for k in AT_SUBMIT]
+    return {"stores": stores, "skus": [s for s in list_skus(session) if s.stock > 0], "plans": plans,
+            "choices": PROFILE_CHOICES, "consents": consents, "v": values, "error": error, "who": who}
+
+
+@router.get("/till", response_class=HTMLResponse)
+def till_page(request: Request, who: Principal = Depends(sellers), session: Session = Depends(get_session)
+              ) -> HTMLResponse:
+    return render(request, "merchant/till.html", _till_context(session, who, {}, ""))
+
+
+def application_from_form(form: dict[str, str]) -> ApplicationIn:
+    """The till form as the origination API's ApplicationIn (the same validation as the REST API)."""
+    product, _, term = form.get("plan", "").partition("|")
+    profile: dict[str, Any] = {k: form.get(k) or None for k in PROFILE_CHOICES}
+    profile = {k: v for k, v in profile.items() if v}
+    profile["monthly_income"] = form.get("monthly_income", "").strip()
+    for key in NUMBERS:
+        if form.get(key, "").strip():
+            profile[key] = form[key].strip()
+    profile["is_full_time_student"] = form.get("employment") == "student"
+    consents = [{"kind": k.value, "version": form.get(f"consent_{k.value}", "")} for k in AT_SUBMIT
+                if form.get(f"consent_{k.value}")]
+    try:
+        return ApplicationIn.model_validate({
+            "store": form.get("store", ""), "sku": form.get("sku", ""), "imei": form.get("imei", "").strip() or None,
+            "product": product, "term": term or 0, "down_payment": form.get("down_payment", "").strip() or None,
+            **{k: form.get(k, "").strip() for k in SHOPPER_FIELDS}, "profile": profile, "consents": consents,
+        })
+    except ValidationError as exc:
+        fields = sorted({str(e["loc"][-1]) for e in exc.errors() if e.get("loc")})
+        raise InvalidInput(", ".join(fields)) from None
+
+
+@router.post("/till")
+async def till_submit(request: Request, who: Principal = Depends(sellers), session: Session = Depends(get_session)
+                      ) -> Response:
+    form = {k: str(v) for k, v in (await request.form()).items()}
+    form.pop("csrf_token", None)
+    try:
+        body = application_from_form(form)
+        with session.begin_nested():  # a refusal half-way leaves nothing behind
+            result = origination.submit(session, body, who, origination.Origin(ip=_ip(request),
+                                                                               device=_device(request)))
+    except DomainError as exc:
+        return render(request, "merchant/till.html",
+                      _till_context(session, who, form, _error_text(request, exc)), status_code=exc.status)
+    return RedirectResponse(f"/merchant/applications/{result.application.id}", 303)
+
+
+__all__ = ["application_from_form", "router", "yuan"]

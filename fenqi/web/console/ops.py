@@ -1,0 +1,271 @@
+"""Operations console (/ops): the home page, dashboards, the manual review queue, reconciliation results,
+and products and funding partners configuration. Loans and the overdue list are in console.loans."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from fenqi.analytics import service as analytics
+from fenqi.identity.deps import Principal, require_roles
+from fenqi.kit.clock import business_date
+from fenqi.kit.crypto import decrypt, mask_name
+from fenqi.kit.errors import DomainError, InvalidInput
+from fenqi.kit.web import get_session, request_language
+from fenqi.origination.models import Application
+from fenqi.web.console.common import chart
+from fenqi.web.console.loans import router as loans_router
+from fenqi.web.render import render
+
+router = APIRouter(prefix="/ops", include_in_schema=False)
+router.include_router(loans_router)
+ops_staff = require_roles("risk_officer", "collector", "finance")
+officers = require_roles("risk_officer")
+finance = require_roles("finance")
+config_viewers = require_roles("risk_officer", "finance")
+admins = require_roles("admin")
+RANGES = (30, 90, 180)
+
+
+@router.get("", response_class=HTMLResponse)
+def home(request: Request, who: Principal = Depends(ops_staff), session: Session = Depends(get_session)
+         ) -> HTMLResponse:
+    from fenqi.risk.service import review_queue
+
+    today = business_date(session)
+    open_loans, outstanding = analytics.outstanding_now(session)
+    week = analytics.approval_per_day(session, start=today - timedelta(days=6), end=today)
+    return render(request, "ops/home.html", {
+        "today": today, "open_loans": open_loans, "outstanding": outstanding,
+        "statuses": analytics.loans_by_status(session), "approval": analytics.approval_rate(week),
+        "pending_reviews": len(review_queue(session, limit=200)), "who": who,
+    })
+
+
+# --- dashboards ------------------------------------------------------------------------------------
+
+
+def _layout(title: str, **extra: Any) -> dict[str, Any]:
+    return {"title": {"text": title, "font": {"size": 15}}, "height": 300,
+            "margin": {"l": 60, "r": 20, "t": 44, "b": 44}, "legend": {"orientation": "h"}, **extra}
+
+
+def dashboard_charts(session: Session, lang: str, days: int) -> dict[str, Any]:
+    def t(zh: str, en: str) -> str:
+        return zh if lang == "zh" else en
+
+    today = business_date(session)
+    start = today - timedelta(days=days - 1)
+    sales = analytics.sales_per_day(session, start=start, end=today)
+    approvals = analytics.approval_per_day(session, start=start, end=today)
+    mix = analytics.plan_mix(session, since=start)
+    buckets = analytics.delinquency_buckets(session)
+    outstanding = analytics.outstanding_per_day(session, start=start, end=today)
+    funnel = analytics.funnel(session, start=start, end=today)
+    x = [d.day for d in sales]
+    products: dict[str, int] = {}
+    for share in mix:
+        key = f"{share.name_zh if lang == 'zh' else share.name_en} × {share.term}"
+        products[key] = products.get(key, 0) + share.loans
+    return {
+        "sales": chart("chart-sales", [
+            {"type": "bar", "name": t("成交笔数", "Loans"), "x": x, "y": [d.loans for d in sales],
+             "marker": {"color": "#f4a3ad"}},
+            {"type": "scatter", "mode": "lines", "name": t("销售额（元）", "Sales (CNY)"), "x": x,
+             "y": [str(Decimal(d.price_fen) / 100) for d in sales], "yaxis": "y2", "line": {"color": "#d7263d"}},
+        ], _layout(t("每日销售", "Sales per day"), yaxis={"title": {"text": t("笔", "loans")}},
+                   yaxis2={"overlaying": "y", "side": "right", "type": "linear", "title": {"text": "¥"}})),
+        "approval": chart("chart-approval", [
+            {"type": "scatter", "mode": "lines+markers", "name": t("通过率", "Approval rate"),
+             "x": [d.day for d in approvals if d.rate is not None],
+             "y": [str(d.rate) for d in approvals if d.rate is not None], "line": {"color": "#2563eb"}},
+            {"type": "bar", "name": t("申请数", "Applications"), "x": [d.day for d in approvals],
+             "y": [d.applications for d in approvals], "yaxis": "y2", "marker": {"color": "#c7d2fe"}},
+        ], _layout(t("审批通过率", "Approval rate"), yaxis={"tickformat": ".0%", "range": [0, 1], "type": "linear"},
+                   yaxis2={"overlaying": "y", "side": "right"})),
+        "mix": chart("chart-mix", [
+            {"type": "pie", "labels": list(products), "values": list(products.values()), "hole": 0.4,
+             "textinfo": "label+percent", "sort": False},
+        ], _layout(t("方案结构（笔数）", "Plan mix (loans)"), showlegend=False)),
+        "outstanding": chart("chart-outstanding", [
+            {"type": "scatter", "mode": "lines", "fill": "tozeroy", "name": t("在贷本金", "Principal outstanding"),
+             "x": [d for d, _ in outstanding], "y": [str(Decimal(v) / 100) for _, v in outstanding],
+             "line": {"color": "#0f766e"}},
+        ], _layout(t("在贷余额（元）", "Outstanding principal (CNY)"), yaxis={"type": "linear"})),
+        "buckets": chart("chart-buckets", [
+            {"type": "bar", "name": t("笔数", "Loans"), "x": [b.bucket for b in buckets],
+             "y": [b.loans for b in buckets], "marker": {"color": ["#16a34a", "#facc15", "#fb923c", "#ef4444",
+                                                                  "#7f1d1d"][:len(buckets)]}},
+            {"type": "scatter", "mode": "markers", "name": t("本金（元）", "Principal (CNY)"),
+             "x": [b.bucket for b in buckets], "y": [str(Decimal(b.principal_fen) / 100) for b in buckets],
+             "yaxis": "y2", "marker": {"size": 12, "color": "#1f2430"}},
+        ], _layout(t("逾期分布", "Delinquency buckets"), yaxis={"title": {"text": t("笔", "loans")}},
+                   yaxis2={"overlaying": "y", "side": "right", "type": "linear"})),
+        "funnel": chart("chart-funnel", [
+            {"type": "funnel", "y": [s.zh if lang == "zh" else s.en for s in funnel], "x": [s.count for s in funnel],
+             "marker": {"color": "#d7263d"}},
+        ], _layout(t("转化漏斗", "Funnel"))),
+        "figures": {"sales": sales, "approvals": approvals, "mix": mix, "buckets": buckets, "funnel": funnel,
+                    "approval_rate": analytics.approval_rate(approvals),
+                    "sold": sum(d.loans for d in sales), "amount": sum(d.price_fen for d in sales)},
+    }
+
+
+@router.get("/dashboard", response_class=HTMLResponse)
+def dashboard(request: Request, days: int = 90, who: Principal = Depends(ops_staff),
+              session: Session = Depends(get_session)) -> HTMLResponse:
+    days = days if days in RANGES else 90
+    charts = dashboard_charts(session, request_language(request), days)
+    return render(request, "ops/dashboard.html", {"c": charts, "days": days, "ranges": RANGES, "who": who})
+
+
+# --- manual review ---------------------------------------------------------------------------------
+
+
+@router.get("/reviews", response_class=HTMLResponse)
+def reviews_page(request: Request, error: str = "", who: Principal = Depends(officers),
+                 session: Session = Depends(get_session)) -> HTMLResponse:
+    from fenqi.risk.service import review_queue
+
+    queue = review_queue(session, limit=100)
+    ids = [d.application_id for d in queue if d.application_id is not None]
+    apps = {a.id: a for a in session.scalars(select(Application).where(Application.id.in_(ids)))} if ids else {}
+    cases = [{"d": d, "app": apps.get(d.application_id or 0),
+              "name": mask_name(decrypt(apps[d.application_id].name_enc)) if d.application_id in apps else "—"}
+             for d in queue]
+    done = review_queue(session, status="approved", limit=10) + review_queue(session, status="declined", limit=10)
+    done.sort(key=lambda d: d.id or 0, reverse=True)
+    return render(request, "ops/reviews.html", {"cases": cases, "done": done[:10], "error": error, "who": who})
+
+
+@router.post("/reviews/{decision_id}")
+def review_case(
+    request: Request, decision_id: int, verdict: str = Form(""), note: str = Form(""),
+    who: Principal = Depends(officers), session: Session = Depends(get_session),
+) -> Response:
+    from fenqi.risk.service import review
+
+    if verdict not in ("approve", "decline"):
+        raise InvalidInput("verdict (approve | decline)")
+    try:
+        with session.begin_nested():
+            review(session, decision_id, approve=verdict == "approve", note=note, reviewer_id=who.user_id)
+    except DomainError as exc:
+        return reviews_page(request, exc.message(request_language(request)), who, session)
+    return RedirectResponse("/ops/reviews", 303)
+
+
+# --- reconciliation --------------------------------------------------------------------------------
+
+
+@router.get("/reconciliation", response_class=HTMLResponse)
+def reconciliation_page(request: Request, error: str = "", who: Principal = Depends(finance),
+                        session: Session = Depends(get_session)) -> HTMLResponse:
+    from fenqi.payments.models import ReconciliationItem, ReconciliationRun
+    from fenqi.payments.reconcile import ACTIONS
+
+    runs = list(session.scalars(select(ReconciliationRun).order_by(ReconciliationRun.id.desc()).limit(30)))
+    items = list(session.scalars(select(ReconciliationItem).where(
+        ReconciliationItem.run_id.in_([r.id for r in runs] or [0])).order_by(ReconciliationItem.id.desc())))
+    return render(request, "ops/reconciliation.html",
+                  {"runs": runs, "items": items, "actions": ACTIONS, "error": error, "who": who})
+
+
+@router.post("/reconciliation/items/{item_id}")
+def decide_item(
+    request: Request, item_id: int, verdict: str = Form(""), note: str = Form(""),
+    who: Principal = Depends(finance), session: Session = Depends(get_session),
+) -> Response:
+    from fenqi.payments.reconcile import decide
+
+    if verdict not in ("approve", "reject"):
+        raise InvalidInput("verdict (approve | reject)")
+    try:
+        with session.begin_nested():
+            decide(session, item_id, approve=verdict == "approve", user_id=who.user_id, note=note)
+    except DomainError as exc:
+        return reconciliation_page(request, exc.message(request_language(request)), who, session)
+    return RedirectResponse("/ops/reconciliation", 303)
+
+
+# --- configuration: products and funding partners ---------------------------------------------------
+
+
+@router.get("/products", response_class=HTMLResponse)
+def products_page(request: Request, error: str = "", who: Principal = Depends(config_viewers),
+                  session: Session = Depends(get_session)) -> HTMLResponse:
+    from fenqi.pricing.models import Product
+
+    products = list(session.scalars(select(Product).order_by(Product.active.desc(), Product.code)))
+    return render(request, "ops/products.html", {"products": products, "error": error, "who": who},
+                  status_code=400 if error else 200)
+
+
+@router.post("/products")
+async def create_product(request: Request, who: Principal = Depends(admins), session: Session = Depends(get_session)
+                         ) -> Response:
+    from pydantic import ValidationError
+
+    from fenqi.pricing.schemas import ProductIn
+    from fenqi.pricing.service import create_product as create
+
+    form = {k: str(v).strip() for k, v in (await request.form()).items() if k != "csrf_token" and str(v).strip()}
+    try:
+        try:
+            terms = [int(t) for t in form.pop("terms", "").replace("，", ",").split(",") if t.strip()]
+            data = ProductIn.model_validate({**form, "terms": terms})
+        except (ValueError, ValidationError):
+            raise InvalidInput("code, names, method, terms, rates") from None
+        with session.begin_nested():
+            create(session, data)
+    except DomainError as exc:
+        return products_page(request, exc.message(request_language(request)), who, session)
+    return RedirectResponse("/ops/products", 303)
+
+
+@router.post("/products/{code}/active")
+def set_active(request: Request, code: str, active: str = Form(""), who: Principal = Depends(admins),
+               session: Session = Depends(get_session)) -> Response:
+    from fenqi.pricing.service import set_product_active
+
+    set_product_active(session, code, active == "yes")
+    return RedirectResponse("/ops/products", 303)
+
+
+@router.get("/funders", response_class=HTMLResponse)
+def funders_page(request: Request, error: str = "", who: Principal = Depends(config_viewers),
+                 session: Session = Depends(get_session)) -> HTMLResponse:
+    from fenqi.funding.models import Funder, RoutingPolicy
+    from fenqi.funding.service import funder_json
+
+    today = business_date(session)
+    funders = [funder_json(session, f, today) for f in session.scalars(select(Funder).order_by(Funder.priority))]
+    policies = list(session.scalars(select(RoutingPolicy).order_by(RoutingPolicy.id.desc()).limit(10)))
+    return render(request, "ops/funders.html", {"funders": funders, "policies": policies, "error": error,
+                                                "who": who}, status_code=400 if error else 200)
+
+
+@router.post("/funders/policy")
+def set_routing_policy(
+    request: Request, strategy: str = Form(""), pilot_funder: str = Form(""), pilot_share: str = Form("0"),
+    note: str = Form(""), who: Principal = Depends(admins), session: Session = Depends(get_session),
+) -> Response:
+    from fenqi.funding.service import set_policy
+
+    try:
+        try:
+            share = Decimal(pilot_share or "0")
+        except InvalidOperation:
+            raise InvalidInput("pilot_share") from None
+        with session.begin_nested():
+            set_policy(session, strategy=strategy, pilot_funder=pilot_funder or None, pilot_share=share,
+                       note=note[:200])
+    except DomainError as exc:
+        return funders_page(request, exc.message(request_language(request)), who, session)
+    return RedirectResponse("/ops/funders", 303)
