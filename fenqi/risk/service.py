@@ -6,23 +6,24 @@ Services take a Session and never commit; the request or job boundary does.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import lru_cache
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import func, literal, or_, select
+from sqlalchemy import Boolean, Table, bindparam, func, insert, select, text
 from sqlalchemy.orm import Session
 
-from fenqi.kit.db import utcnow
+from fenqi.kit.db import UtcDateTime, utcnow
 from fenqi.kit.errors import Conflict, DomainError, InvalidInput, NotFound
 from fenqi.kit.log import log
 from fenqi.risk import policy as policies
 from fenqi.risk import scorecard
 from fenqi.risk.bureau import BureauProvider, BureauReport, get_provider
 from fenqi.risk.engine import Evaluation, evaluate
-from fenqi.risk.models import RiskDecision, RiskListEntry, RiskPolicy
+from fenqi.risk.models import RiskDecision, RiskListEntry
 from fenqi.risk.rules import DEFAULT_POLICY, Facts, Policy
 from fenqi.risk.schemas import AllowedPlan, Decision, Reason, RiskInput, RuleHit
 
@@ -58,49 +59,49 @@ def bureau_report(id_hash: str, provider: BureauProvider | None = None) -> Burea
         return None
 
 
-def _listed_exprs(inp: RiskInput) -> list[Any]:
-    """One scalar subquery per identifier: is it on the risk list?"""
-    pairs = [("id", inp.id_hash), ("phone", inp.phone_hash), ("device", inp.device_imei or "")]
-    return [
-        select(func.count()).select_from(RiskListEntry)
-        .where(RiskListEntry.kind == kind, RiskListEntry.value == value).scalar_subquery()
-        for kind, value in pairs
-    ]
-
-
-def _velocity_exprs(inp: RiskInput, since: datetime) -> list[Any]:
-    """Earlier decisions in the window by the same ID, phone and device, one index range count each
-    (a re-decision of the same application is not another application)."""
-    d = RiskDecision
-    exprs: list[Any] = []
-    for column, value in ((d.id_hash, inp.id_hash), (d.phone_hash, inp.phone_hash), (d.device_imei, inp.device_imei)):
-        if value is None:
-            exprs.append(literal(0))
-            continue
-        query = select(func.count()).select_from(d).where(column == value, d.decided_at >= since)
-        if inp.application_id is not None:
-            query = query.where(or_(d.application_id.is_(None), d.application_id != inp.application_id))
-        exprs.append(query.scalar_subquery())
-    return exprs
-
+# Written once as SQL (portable between SQLite and PostgreSQL): building the same query from
+# expressions on every decision cost more CPU than running it. Each count is an index range scan.
+_VELOCITY_SQL = """
+  (SELECT count(*) FROM risk_decision WHERE id_hash = :id_hash AND decided_at >= :since
+     AND (application_id IS NULL OR application_id <> :application_id)),
+  (SELECT count(*) FROM risk_decision WHERE phone_hash = :phone_hash AND decided_at >= :since
+     AND (application_id IS NULL OR application_id <> :application_id)),
+  (SELECT count(*) FROM risk_decision WHERE device_imei = :device AND decided_at >= :since
+     AND (application_id IS NULL OR application_id <> :application_id))
+"""
+_FACTS = text("""SELECT
+  (SELECT config FROM risk_policy WHERE active = :yes LIMIT 1),
+  (SELECT count(*) FROM risk_list_entry WHERE kind = 'id' AND value = :id_hash),
+  (SELECT count(*) FROM risk_list_entry WHERE kind = 'phone' AND value = :phone_hash),
+  (SELECT count(*) FROM risk_list_entry WHERE kind = 'device' AND value = :device),
+""" + _VELOCITY_SQL).bindparams(bindparam("since", type_=UtcDateTime()), bindparam("yes", type_=Boolean()))
+_VELOCITY = text("SELECT " + _VELOCITY_SQL).bindparams(bindparam("since", type_=UtcDateTime()))
 
 # The velocity window of the policy last seen: the facts are read in one round trip with it, and read
 # again only in the rare case that the active policy turns out to use another window.
 _window_hint = [DEFAULT_POLICY.velocity_window_minutes]
 
 
+def _params(inp: RiskInput, since: datetime) -> dict[str, Any]:
+    return {
+        "id_hash": inp.id_hash, "phone_hash": inp.phone_hash,
+        # No device: an empty IMEI matches nothing. No application: ids are positive, so -1 excludes none.
+        "device": inp.device_imei or "", "application_id": inp.application_id or -1, "since": since,
+    }
+
+
 def gather(session: Session, inp: RiskInput, now: datetime) -> tuple[Policy, Facts]:
     """The active policy and the facts for a decision, in one query: the risk list and velocity."""
     assumed = _window_hint[0]
-    policy_config = select(RiskPolicy.config).where(RiskPolicy.active.is_(True)).limit(1).scalar_subquery()
-    since = now - timedelta(minutes=assumed)
-    row = session.execute(select(policy_config, *_listed_exprs(inp), *_velocity_exprs(inp, since))).one()
+    row = session.connection().execute(_FACTS, {**_params(inp, now - timedelta(minutes=assumed)), "yes": True}).one()
     config, listed_counts, velocity_counts = row[0], row[1:4], row[4:7]
+    if isinstance(config, str):  # SQLite hands back JSON as text in a raw query
+        config = json.loads(config)
     policy = DEFAULT_POLICY if config is None else policies.parse(config)
     if policy.velocity_window_minutes != assumed:
         _window_hint[0] = policy.velocity_window_minutes
         since = now - timedelta(minutes=policy.velocity_window_minutes)
-        velocity_counts = session.execute(select(*_velocity_exprs(inp, since))).one()
+        velocity_counts = session.connection().execute(_VELOCITY, _params(inp, since)).one()
     facts = Facts(
         bureau=bureau_report(inp.id_hash),
         blacklist=[kind for kind, n in zip(LIST_KINDS, listed_counts, strict=True) if n],
@@ -118,22 +119,30 @@ def decide(session: Session, inp: RiskInput, *, now: datetime | None = None) -> 
     policy, facts = gather(session, inp, now)
     card = scorecard.load()
     result = evaluate(inp, facts, policy, card)
-    row = RiskDecision(
-        decided_at=now, application_id=inp.application_id, merchant_id=inp.merchant_id,
-        id_hash=inp.id_hash, phone_hash=inp.phone_hash, device_imei=inp.device_imei,
-        outcome=result.outcome, score=result.score, probability_of_default=str(result.probability_of_default),
-        grade=result.grade, credit_limit_fen=result.credit_limit_fen,
-        allowed_plans=[p.model_dump() for p in result.allowed_plans],
-        reasons=[r.model_dump() for r in result.reasons],
-        rules_fired=[h.model_dump(mode="json") for h in result.rules_fired],
-        points=result.points, inputs=inp.model_dump(mode="json"), facts=facts.model_dump(mode="json"),
-        model_version=card.version, rules_version=policy.version,
-        bureau_provider=facts.bureau.provider if facts.bureau else None,
-        review_status="pending" if result.outcome == "refer" else "none",
-    )
-    session.add(row)
-    session.flush()
-    return to_decision(row)
+    review_status = "pending" if result.outcome == "refer" else "none"
+    decision_id = session.connection().execute(_INSERT, {
+        "decided_at": now, "application_id": inp.application_id, "merchant_id": inp.merchant_id,
+        "id_hash": inp.id_hash, "phone_hash": inp.phone_hash, "device_imei": inp.device_imei,
+        "outcome": result.outcome, "score": result.score,
+        "probability_of_default": str(result.probability_of_default),
+        "grade": result.grade, "credit_limit_fen": result.credit_limit_fen,
+        "allowed_plans": [p.model_dump() for p in result.allowed_plans],
+        "reasons": [r.model_dump() for r in result.reasons],
+        "rules_fired": [h.model_dump(mode="json") for h in result.rules_fired],
+        "points": result.points, "inputs": inp.model_dump(mode="json"), "facts": facts.model_dump(mode="json"),
+        "model_version": card.version, "rules_version": policy.version,
+        "bureau_provider": facts.bureau.provider if facts.bureau else None,
+        "review_status": review_status, "review_note": "",
+    }).scalar_one()
+    decision = _from_evaluation(result, card.version, policy.version, facts, now)
+    return decision.model_copy(update={
+        "id": decision_id, "application_id": inp.application_id, "review_status": review_status,
+    })
+
+
+# A plain INSERT … RETURNING built once: the unit of work adds nothing for an insert-only record.
+_DECISIONS = cast(Table, RiskDecision.__table__)
+_INSERT = insert(_DECISIONS).returning(_DECISIONS.c.id)
 
 
 def to_decision(row: RiskDecision) -> Decision:
