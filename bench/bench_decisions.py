@@ -257,6 +257,7 @@ def run(argv: list[str]) -> None:
     if not args.database_url.startswith("postgresql"):
         sys.exit("the decisions benchmark runs on PostgreSQL (--database-url postgresql+psycopg://...)")
 
+    load_before = os.getloadavg()[0]
     samples = engine_in_process(2000)
     print(summary("engine in process (rules + scorecard + reasons, no database)", samples[200:]))
 
@@ -286,7 +287,8 @@ def run(argv: list[str]) -> None:
     from_apps = sum(statuses.values())
 
     print(f"machine-local PostgreSQL, uvicorn × {args.workers}, wrk {args.connections} connections, "
-          f"{args.seconds:.0f} s per phase")
+          f"{args.seconds:.0f} s per phase; load average before {load_before:.1f}, after {os.getloadavg()[0]:.1f} "
+          "(other work on the machine competes for the same cores)")
     show("baseline: GET /healthz (the HTTP stack alone)", health)
     show("decision alone: POST /api/v1/risk/decisions (facts, rules, score, stored)", alone)
     show("end to end: POST /api/v1/applications (KYC, consents, decision stored, routing)", end_to_end)
