@@ -7,7 +7,9 @@ from typing import Any
 
 from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, Field
+from sqlalchemy import select
 
+from fenqi.catalog.models import Merchant, Store
 from fenqi.catalog.service import (
     create_merchant,
     create_model,
@@ -22,6 +24,7 @@ from fenqi.catalog.service import (
     set_device_status,
 )
 from fenqi.identity.deps import Principal, ensure_merchant, require_roles
+from fenqi.identity.roles import MERCHANT_ROLES
 from fenqi.kit.db import Session
 from fenqi.kit.money import fmt_rate, parse_rate, parse_yuan, to_fen
 from fenqi.kit.web import get_session
@@ -78,6 +81,34 @@ def skus(brand: str | None = Query(None), session: Session = Depends(get_session
 @router.get("/skus/{code}", summary="One SKU")
 def sku(code: str, session: Session = Depends(get_session)) -> dict[str, Any]:
     return get_sku(session, code).to_json()
+
+
+@router.get("/merchants", summary="Merchants (a merchant's own staff see only theirs)")
+def merchants(
+    session: Session = Depends(get_session),
+    who: Principal = Depends(require_roles("merchant_owner", "clerk", "finance", "risk_officer")),
+) -> dict[str, Any]:
+    rows = session.scalars(select(Merchant).order_by(Merchant.code))
+    return {"merchants": [
+        {"id": m.id, "code": m.code, "name": m.name, "region": m.region, "fee_rate": fmt_rate(m.fee_rate),
+         "status": m.status}
+        for m in rows if who.role not in MERCHANT_ROLES or m.id == who.merchant_id
+    ]}
+
+
+@router.get("/stores", summary="Stores, optionally of one merchant")
+def stores(
+    merchant_id: int | None = Query(None), session: Session = Depends(get_session),
+    _: Principal = Depends(require_roles("shopper", "clerk", "merchant_owner", "finance", "risk_officer")),
+) -> dict[str, Any]:
+    query = select(Store).order_by(Store.code)
+    if merchant_id is not None:
+        query = query.where(Store.merchant_id == merchant_id)
+    return {"stores": [
+        {"id": s.id, "code": s.code, "merchant_id": s.merchant_id, "name": s.name, "city": s.city,
+         "address": s.address}
+        for s in session.scalars(query)
+    ]}
 
 
 @router.post("/merchants", status_code=201, summary="Add a merchant")

@@ -14,6 +14,7 @@ from fastapi import APIRouter, Depends, Header, Query, Request
 from fastapi.responses import JSONResponse, Response
 
 from fenqi.identity.deps import Principal, require_roles
+from fenqi.identity.service import audit
 from fenqi.kit.db import Session
 from fenqi.kit.errors import NotFound
 from fenqi.kit.web import get_session, request_language
@@ -158,6 +159,7 @@ def cancel(
 ) -> dict[str, Any]:
     app = get_application(session, application_id, who)
     service.cancel(session, app)
+    audit(session, actor_user_id=who.user_id, action="application.cancelled", subject=f"application:{app.id}")
     return application_json(app)
 
 

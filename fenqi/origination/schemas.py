@@ -70,10 +70,3 @@ class SignIn(BaseModel):
     imei: str | None = Field(None, description="The handed-over phone, if not given with the application")
     channel: str = Field("alipay", description="alipay | wechatpay, for the down payment")
     device: str | None = Field(None, max_length=200)
-
-
-class ReviewIn(BaseModel):
-    """A risk officer's manual decision on a referred application."""
-
-    approve: bool
-    note: str = Field("", max_length=500)

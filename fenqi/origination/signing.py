@@ -15,6 +15,7 @@ from fenqi.funding.errors import QuotaExhausted
 from fenqi.funding.models import Disbursement
 from fenqi.funding.service import consume_quota, get_funder, quota_left
 from fenqi.identity.deps import Principal
+from fenqi.identity.service import audit
 from fenqi.kit.clock import business_date
 from fenqi.kit.crypto import decrypt, mask_id_number
 from fenqi.kit.db import utcnow
@@ -166,6 +167,8 @@ def sign(
     app.signed_at = utcnow()
     app.payment_order = order["out_trade_no"] if order else None
     close(session, app, "signed")
+    audit(session, actor_user_id=principal.user_id or None, action="application.signed",
+          subject=f"application:{app.id}", detail=f"loan:{loan_id} contract:{contract.sha256[:16]}")
     session.flush()
     return Signed(app, contract, loan_id, _disbursement_json(app, paid), order)
 

@@ -124,3 +124,15 @@ def test_device_api_roles(client: TestClient, session: Session, shop: World,
     assert client.post("/api/v1/catalog/devices", json=body).status_code == 401
     assert client.post("/api/v1/catalog/merchants", headers=clerk,
                        json={"code": "X", "name": "X", "region": "31"}).status_code == 403
+
+
+def test_merchant_and_store_lists(client: TestClient, shop: World, auth_headers: Callable[..., dict[str, str]]) -> None:
+    owner = auth_headers("merchant_owner", shop.merchant_id)
+    mine = client.get("/api/v1/catalog/merchants", headers=owner).json()["merchants"]
+    assert [m["id"] for m in mine] == [shop.merchant_id]
+    everyone = client.get("/api/v1/catalog/merchants", headers=auth_headers("finance")).json()["merchants"]
+    assert {shop.merchant_id, shop.other_merchant_id} <= {m["id"] for m in everyone}
+    stores = client.get("/api/v1/catalog/stores", params={"merchant_id": shop.merchant_id},
+                        headers=auth_headers("shopper")).json()["stores"]
+    assert [s["code"] for s in stores] == [shop.store]
+    assert client.get("/api/v1/catalog/stores").status_code == 401

@@ -233,3 +233,25 @@ def test_retries_are_safe(client: TestClient, session: Session, world: World, cl
     assert signed.json() == retried.json()
     assert session.scalar(select(func.count()).select_from(Disbursement)
                           .where(Disbursement.application_id == app_id)) == 1
+
+
+def test_signature_and_cancellation_are_audited(
+    client: TestClient, session: Session, world: World, clerk: dict[str, str]
+) -> None:
+    from fenqi.identity.models import AuditEntry
+
+    app_id = approved(client, world, clerk)
+    assert sign(client, app_id, clerk, contract(client, app_id, clerk)["sha256"], world.devices[0]).status_code == 200
+    other = approved(client, world, clerk, id_number=_another_id(), phone="13912345678")
+    assert client.post(f"/api/v1/applications/{other}/cancel", headers=clerk).status_code == 200
+    actions = set(session.scalars(select(AuditEntry.action).where(
+        AuditEntry.subject.in_([f"application:{app_id}", f"application:{other}"]))))
+    assert actions == {"application.signed", "application.cancelled"}
+
+
+def _another_id() -> str:
+    from datetime import date
+
+    from tests.origination.world import clean_id_number
+
+    return clean_id_number(date(1985, 1, 2))
