@@ -8,6 +8,7 @@ from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.routing import iter_route_contexts
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -45,7 +46,8 @@ def landing(request: Request, role: str, next_path: str) -> str:
     if next_path:
         return next_path
     home = HOME.get(role, "/me")
-    paths = {getattr(r, "path", None) for r in request.app.routes}
+    # Included routers are nested (FastAPI ≥ 0.120 no longer flattens them): walk every route.
+    paths = {route.path for route in iter_route_contexts(request.app.routes)}
     return home if home in paths else "/me"
 
 

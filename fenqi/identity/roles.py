@@ -28,7 +28,7 @@ LABELS: dict[str, tuple[str, str]] = {
 
 # Where each role lands after signing in (falls back to /me while a console does not exist yet).
 HOME: dict[str, str] = {
-    SHOPPER: "/",
+    SHOPPER: "/shop",
     CLERK: "/merchant",
     MERCHANT_OWNER: "/merchant",
     RISK_OFFICER: "/ops",

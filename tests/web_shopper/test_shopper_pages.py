@@ -128,6 +128,21 @@ def test_signing_in_from_the_form_comes_back_to_the_same_plan(client: TestClient
     assert "您选择的方案" in client.get(apply_url(world)).text
 
 
+def test_a_shopper_signing_in_from_nowhere_lands_in_the_shop(client: TestClient, session: Session) -> None:
+    login = client.get("/login")
+    sent = client.post("/login/code", follow_redirects=False,
+                       data={"phone": "13700137006", "csrf_token": csrf_of(login.text)})
+    verify = client.get(sent.headers["location"])
+    from fenqi.identity.service import latest_notification
+
+    sms = latest_notification(session, to="13700137006", template="login_code")
+    assert sms is not None
+    r = client.post("/login/verify", follow_redirects=False, data={
+        "ref": re.search(r'name="ref" value="([^"]+)"', verify.text).group(1),  # type: ignore[union-attr]
+        "code": re.search(r"\d{6}", sms.body).group(0), "csrf_token": csrf_of(verify.text)})  # type: ignore[union-attr]
+    assert r.status_code == 303 and r.headers["location"] == "/shop"
+
+
 def test_every_form_field_has_a_label(shopper: TestClient, world: World) -> None:
     html = shopper.get(apply_url(world)).text
     fields = re.findall(r'<(?:input|select)\b(?![^>]*type="hidden")[^>]*\bid="([^"]+)"', html)
@@ -172,6 +187,8 @@ def test_declined_politely_with_reasons(shopper: TestClient, world: World, sessi
     assert_masked(page.text)
     app_id = int(done.headers["location"].rsplit("/", 1)[1])
     assert shopper.get(f"/shop/applications/{app_id}/offer").status_code == 409  # nothing to sign
+    english = text_of(shopper.get(f"{done.headers['location']}?lang=en").text)
+    assert "We are sorry" in english and "student" in english and "学生" not in english
 
 
 def test_referred_application_updates_after_the_review(
