@@ -164,6 +164,51 @@ def rules(
 
 
 @app.command()
+def publish(
+    source: Annotated[str, typer.Argument(help="JSON file with a whole policy (as `fenqi risk rules --json` prints)")],
+    note: Annotated[str, typer.Option(help="Why this version")] = "",
+) -> None:
+    """Publish a new rules version from JSON and make it the active one (versions are never edited)."""
+    from fenqi.cli import run_domain
+    from fenqi.kit.db import session_scope
+    from fenqi.kit.errors import InvalidInput
+    from fenqi.risk import policy as policies
+    from fenqi.risk.service import audit_action
+
+    def run() -> str:
+        try:
+            config = json.loads(Path(source).read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            raise InvalidInput(f"{source}: {type(exc).__name__}") from None
+        if not isinstance(config, dict):
+            raise InvalidInput(f"{source}: expected a JSON object")
+        with session_scope() as session:
+            published = policies.publish(session, config, note=note)
+            audit_action(session, None, "risk.rules.publish", f"risk_policy:{published.version}", "cli")
+            return published.version
+
+    version = run_domain(run)
+    console.print(f"rules version {version} published and active")
+
+
+@app.command()
+def activate(version: Annotated[str, typer.Argument(help="A stored rules version")]) -> None:
+    """Make a stored rules version the active one again."""
+    from fenqi.cli import run_domain
+    from fenqi.kit.db import session_scope
+    from fenqi.risk import policy as policies
+    from fenqi.risk.service import audit_action
+
+    def run() -> None:
+        with session_scope() as session:
+            policies.activate(session, version)
+            audit_action(session, None, "risk.rules.activate", f"risk_policy:{version}", "cli")
+
+    run_domain(run)
+    console.print(f"rules version {version} active")
+
+
+@app.command()
 def replay(decision_id: Annotated[int, typer.Argument(help="A stored decision's id")]) -> None:
     """Re-run a stored decision from its stored input and facts and say whether it is reproduced."""
     from fenqi.cli import run_domain

@@ -58,3 +58,31 @@ def test_seed_stores_the_rules_version_and_a_listed_device(session: Session, mak
     from fenqi.risk import service
 
     assert service.decide(session, make_input(device_imei=DEMO_LISTED_IMEI)).outcome == "decline"
+
+
+def test_publish_and_activate_from_the_command_line(engine: Engine, tmp_path: Path) -> None:
+    from sqlalchemy import delete
+
+    from fenqi.identity.models import AuditEntry
+    from fenqi.kit.db import session_scope
+    from fenqi.risk.models import RiskPolicy
+
+    exported = json.loads(runner.invoke(app, ["risk", "rules", "--json"]).output)
+    exported["version"] = "cli-test-1"
+    exported["decline_below"] = 470
+    source = tmp_path / "policy.json"
+    source.write_text(json.dumps(exported), encoding="utf-8")
+    try:
+        published = runner.invoke(app, ["risk", "publish", str(source), "--note", "test"])
+        assert published.exit_code == 0, published.output
+        shown = json.loads(runner.invoke(app, ["risk", "rules", "--json"]).output)
+        assert shown["version"] == "cli-test-1" and shown["decline_below"] == 470
+        assert runner.invoke(app, ["risk", "publish", str(source)]).exit_code == 2  # a version is used once
+        assert runner.invoke(app, ["risk", "activate", "no-such-version"]).exit_code == 2
+        source.write_text(json.dumps({**exported, "version": "cli-test-2", "grades": []}), encoding="utf-8")
+        assert runner.invoke(app, ["risk", "publish", str(source)]).exit_code == 2
+    finally:
+        # The command commits (as a command does); leave the shared test database as it was.
+        with session_scope() as session:
+            session.execute(delete(RiskPolicy).where(RiskPolicy.version.like("cli-test-%")))
+            session.execute(delete(AuditEntry).where(AuditEntry.subject.like("risk_policy:cli-test-%")))
