@@ -6,6 +6,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from fenqi.web.console.assets import router as assets_router
+from fenqi.web.console.loans import router as loans_router
 from fenqi.web.console.merchant import router as merchant_router
 from fenqi.web.console.ops import router as ops_router
 
@@ -13,3 +14,4 @@ router = APIRouter(include_in_schema=False)
 router.include_router(assets_router)
 router.include_router(merchant_router)
 router.include_router(ops_router)
+router.include_router(loans_router)

@@ -85,23 +85,39 @@ def loan_row(session: Session, loan_id: int) -> LoanRow:
     return LoanRow(row[0], row[1])
 
 
-@router.get("/loans", response_class=HTMLResponse)
-def loans_page(
-    request: Request, q: str = "", status: str = "", bucket: str = "", who: Principal = Depends(viewers),
-    session: Session = Depends(get_session),
-) -> HTMLResponse:
+def _loans_view(request: Request, session: Session, who: Principal, q: str, status: str, bucket: str
+                ) -> HTMLResponse:
+    from fenqi.kit.web import request_language
+
     error, rows = "", []
     try:
         rows = search_loans(session, q=q, status=status, bucket=bucket)
     except InvalidInput as exc:
-        from fenqi.kit.web import request_language
-
         error = exc.message(request_language(request))
+    # A mobile or ID number typed in is personal data: never echoed back in full.
+    shown = q if not (_RIC.match(q.strip()) or _MOBILE.match(q.strip())) else ""
     return render(request, "ops/loans.html", {
-        "rows": rows, "q": q, "status": status, "bucket": bucket, "error": error, "who": who,
+        "rows": rows, "q": shown, "status": status, "bucket": bucket, "error": error, "who": who,
         "statuses": (LoanStatus.ACTIVE, LoanStatus.OVERDUE, LoanStatus.PAID_OFF, LoanStatus.CANCELLED,
                      LoanStatus.WRITTEN_OFF), "buckets": BUCKETS,
     }, status_code=400 if error else 200)
+
+
+@router.get("/loans", response_class=HTMLResponse)
+def loans_page(
+    request: Request, status: str = "", bucket: str = "", who: Principal = Depends(viewers),
+    session: Session = Depends(get_session),
+) -> HTMLResponse:
+    return _loans_view(request, session, who, "", status, bucket)
+
+
+@router.post("/loans", response_class=HTMLResponse)
+def search_page(
+    request: Request, q: str = Form(""), status: str = Form(""), bucket: str = Form(""),
+    who: Principal = Depends(viewers), session: Session = Depends(get_session),
+) -> HTMLResponse:
+    """Searching is a POST: a mobile or ID number must not end up in URLs, browser history or access logs."""
+    return _loans_view(request, session, who, q, status, bucket)
 
 
 def _entries(session: Session, loan_id: int) -> list[tuple[JournalEntry, list[JournalLine]]]:

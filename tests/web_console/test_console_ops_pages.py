@@ -1,0 +1,208 @@
+"""The operations console over HTTP: the review queue, loan search and detail, notes, the audited
+reveal of an ID number, overdue buckets after close-of-business, dashboards, reconciliation, products
+and funders; static assets served locally."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable
+from datetime import date, timedelta
+from typing import Any
+
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from fenqi.identity.models import AuditEntry
+from fenqi.origination.models import Application
+from fenqi.servicing.models import Loan
+from tests.origination.world import World, clean_id_number
+from tests.web_console.conftest import csrf_of, post_form, till_form
+from tests.web_console.helpers import sell
+
+SignIn = Callable[..., TestClient]
+
+
+def test_risk_officer_approves_a_referred_application(sign_in: SignIn, world: World, session: Session) -> None:
+    clerk = sign_in("clerk", world.merchant_id)
+    r = post_form(clerk, "/merchant/till", "/merchant/till", till_form(world, monthly_income="1100.00"))
+    app = session.get(Application, int(r.headers["location"].rsplit("/", 1)[1]))
+    assert app is not None and app.status == "referred"
+    assert 'id="waiting"' in clerk.get(f"/merchant/applications/{app.id}").text
+    officer = sign_in("risk_officer")
+    queue = officer.get("/ops/reviews").text
+    assert f'id="case-{app.decision_id}"' in queue and "张*" in queue and "张三丰" not in queue
+    # A verdict needs a note; the refusal is shown and nothing changes.
+    r = officer.post(f"/ops/reviews/{app.decision_id}", data={"csrf_token": csrf_of(queue), "verdict": "approve",
+                                                               "note": " "})
+    assert 'role="alert"' in r.text
+    session.refresh(app)
+    assert app.status == "referred"
+    r = officer.post(f"/ops/reviews/{app.decision_id}", follow_redirects=False, data={
+        "csrf_token": csrf_of(queue), "verdict": "approve", "note": "工资流水核实"})
+    assert r.status_code == 303
+    session.refresh(app)
+    assert app.status == "approved" and app.funder_code is not None
+    assert f'id="case-{app.decision_id}"' not in officer.get("/ops/reviews").text
+    assert session.scalar(select(AuditEntry).where(AuditEntry.action == "risk.review.approved")) is not None
+
+
+def test_loan_search_detail_notes_and_audited_reveal(sign_in: SignIn, world: World, session: Session) -> None:
+    app = sell(session, world)
+    number = clean_id_number(date(1990, 3, 7))
+    officer = sign_in("risk_officer")
+    token = csrf_of(officer.get("/ops/loans").text)
+
+    def search(q: str) -> Any:
+        return officer.post("/ops/loans", data={"csrf_token": token, "q": q})
+
+    found = search(number).text
+    assert f'href="/ops/loans/{app.loan_id}"' in found and number not in found
+    assert f'href="/ops/loans/{app.loan_id}"' in search("13812345678").text
+    assert "13812345678" not in search("13812345678").text
+    assert f'href="/ops/loans/{app.loan_id}"' not in search("13812345679").text
+    assert f'href="/ops/loans/{app.loan_id}"' in search(str(app.loan_id)).text
+    assert search("张三").status_code == 400  # no search by partial personal data
+    detail = officer.get(f"/ops/loans/{app.loan_id}").text
+    assert number not in detail and number[:4] + "*" in detail
+    assert "loan_booked" in detail and "disbursement" in detail and "down_payment" in detail  # ledger entries
+    assert detail.count("<tr><td>") >= 12  # the 12-month schedule
+    r = officer.post(f"/ops/loans/{app.loan_id}/notes", data={"csrf_token": csrf_of(detail), "body": "已电话确认"},
+                     follow_redirects=False)
+    assert r.status_code == 303 and "已电话确认" in officer.get(f"/ops/loans/{app.loan_id}").text
+    # Revealing needs a reason and leaves an audit entry; the number is on that response only.
+    assert officer.post(f"/ops/loans/{app.loan_id}/reveal", data={"csrf_token": csrf_of(detail)}).status_code == 400
+    shown = officer.post(f"/ops/loans/{app.loan_id}/reveal", data={"csrf_token": csrf_of(detail),
+                                                                   "reason": "客户来电核身"})
+    assert shown.status_code == 200 and f'id="id-number">{number}<' in shown.text
+    entry = session.scalar(select(AuditEntry).where(AuditEntry.action == "id_number.revealed"))
+    assert entry is not None and entry.subject == f"loan:{app.loan_id}" and number not in entry.detail
+    assert number not in officer.get(f"/ops/loans/{app.loan_id}").text
+    collector = sign_in("collector")
+    page = collector.get(f"/ops/loans/{app.loan_id}").text
+    assert 'id="reveal"' not in page
+    assert collector.post(f"/ops/loans/{app.loan_id}/reveal", data={"csrf_token": csrf_of(page),
+                                                                    "reason": "x"}).status_code == 403
+
+
+def test_overdue_buckets_and_dashboard_after_close_of_business(
+    sign_in: SignIn, world: World, session: Session
+) -> None:
+    from fenqi.servicing.cob import close_day
+
+    paying = sell(session, world)
+    late = sell(session, world, imei=world.devices[1], id_number=clean_id_number(date(1985, 6, 1)),
+                phone="13912345678")
+    day = date(2026, 11, 28)
+    while day < date(2027, 1, 8):  # past the first due date (28 Dec) and the grace days
+        if day == date(2026, 12, 28):
+            from fenqi.analytics.history import pay_order  # noqa: F401  (the paying shopper pays on time)
+            from fenqi.servicing.service import apply_repayment, installments
+
+            first = installments(session, paying.loan_id)[0]
+            apply_repayment(session, loan_id=paying.loan_id, amount_fen=first.principal_fen + first.interest_fen,
+                            payment_ref="T-pay-1", channel="alipay")
+        session.flush()
+        close_day(session.connection(), day)
+        session.expire_all()
+        day += timedelta(days=1)
+    assert session.get(Loan, late.loan_id).status == "overdue"  # type: ignore[union-attr]
+    assert session.get(Loan, paying.loan_id).status == "active"  # type: ignore[union-attr]
+    collector = sign_in("collector")
+    overdue = collector.get("/ops/overdue").text
+    assert f'href="/ops/loans/{late.loan_id}"' in overdue and f'href="/ops/loans/{paying.loan_id}"' not in overdue
+    assert 'id="bucket-M1"' in overdue
+    assert f'href="/ops/loans/{late.loan_id}"' not in collector.get("/ops/overdue?bucket=M2").text
+    page = collector.get("/ops/dashboard?days=90").text
+    figures = {m.group(1): json.loads(m.group(2).replace("&#34;", '"').replace("&amp;", "&"))
+               for m in re.finditer(r'<div class="chart" id="([^"]+)" data-figure="([^"]+)"', page)}
+    assert set(figures) == {"chart-sales", "chart-approval", "chart-mix", "chart-outstanding", "chart-buckets",
+                            "chart-funnel"}
+    assert sum(figures["chart-sales"]["data"][0]["y"]) == 2
+    buckets = dict(zip(figures["chart-buckets"]["data"][0]["x"], figures["chart-buckets"]["data"][0]["y"],
+                       strict=True))
+    assert buckets["current"] == 1 and buckets["M1"] == 1
+    assert [s for s in figures["chart-funnel"]["data"][0]["x"]] == [2, 2, 2, 2]
+    assert "/static/console/plotly.min.js" in page and "cdn" not in page.lower()
+
+
+def test_reconciliation_items_are_approved_by_finance(sign_in: SignIn, session: Session) -> None:
+    from fenqi.payments.models import ReconciliationItem, ReconciliationRun
+
+    run = ReconciliationRun(channel="alipay", day=date(2026, 11, 27), lines=3, matched=2, discrepancies=1,
+                            channel_total_fen=30_000, our_total_fen=20_000)
+    session.add(run)
+    session.flush()
+    item = ReconciliationItem(run_id=run.id, category="amount_mismatch", kind="pay", out_trade_no="FQ_TEST_1",
+                              channel_amount_fen=10_000, our_amount_fen=9_000, action="investigate_amount")
+    session.add(item)
+    session.flush()
+    finance = sign_in("finance")
+    page = finance.get("/ops/reconciliation").text
+    assert f'id="item-{item.id}"' in page and "核查金额差异" in page
+    r = finance.post(f"/ops/reconciliation/items/{item.id}", data={"csrf_token": csrf_of(page), "verdict": "approve",
+                                                                  "note": "已调账"}, follow_redirects=False)
+    assert r.status_code == 303
+    session.refresh(item)
+    assert item.action_status == "approved" and item.note == "已调账"
+    assert sign_in("risk_officer").get("/ops/reconciliation").status_code == 403
+
+
+def test_products_and_funders_configuration(sign_in: SignIn, world: World, session: Session) -> None:
+    from fenqi.pricing.models import Product
+
+    officer = sign_in("risk_officer")
+    assert "EI-12" in officer.get("/ops/products").text and "FA" in officer.get("/ops/funders").text
+    page = officer.get("/ops/products").text
+    assert officer.post("/ops/products", data={"csrf_token": csrf_of(page), "code": "X"}).status_code == 403
+    admin = sign_in("admin")
+    page = admin.get("/ops/products").text
+    r = admin.post("/ops/products", follow_redirects=False, data={
+        "csrf_token": csrf_of(page), "code": "EI-9", "name_zh": "等额本息 年化9%", "name_en": "Equal installment 9%",
+        "method": "equal-installment", "terms": "6, 12", "annual_rate": "0.09", "cost_bearer": "shopper"})
+    assert r.status_code == 303
+    assert session.scalar(select(Product).where(Product.code == "EI-9")) is not None
+    r = admin.post("/ops/products", data={"csrf_token": csrf_of(page), "code": "EI-99", "name_zh": "高息",
+                                          "name_en": "Too dear", "method": "equal-installment", "terms": "12",
+                                          "annual_rate": "0.60"})
+    assert r.status_code == 400 and 'role="alert"' in r.text  # above the APR cap
+    admin.post("/ops/products/EI-9/active", data={"csrf_token": csrf_of(page), "active": "no"})
+    assert session.scalar(select(Product.active).where(Product.code == "EI-9")) is False
+    page = admin.get("/ops/funders").text
+    r = admin.post("/ops/funders/policy", follow_redirects=False, data={
+        "csrf_token": csrf_of(page), "strategy": "priority", "pilot_funder": "FB", "pilot_share": "0.2",
+        "note": "测试"})
+    assert r.status_code == 303 and "priority" in admin.get("/ops/funders").text
+    r = admin.post("/ops/funders/policy", data={"csrf_token": csrf_of(page), "strategy": "cheapest"})
+    assert 'role="alert"' in r.text
+
+
+def test_static_assets_are_served_locally(client: TestClient) -> None:
+    plotly = client.get("/static/console/plotly.min.js")
+    assert plotly.status_code == 200 and plotly.headers["content-type"].startswith("application/javascript")
+    assert len(plotly.content) > 1_000_000 and b"plotly" in plotly.content[:2000].lower()
+    assert client.get("/static/console/console.css").status_code == 200
+    assert client.get("/static/console/charts.js").status_code == 200
+    assert client.get("/static/console/nothing.js").status_code == 404
+    assert client.get("/static/console/..%2Fconsole.py").status_code == 404
+    assert client.get("/static/console/.hidden.css").status_code == 404
+
+
+def test_ops_pages_render_for_their_roles_in_both_languages(sign_in: SignIn, world: World, session: Session) -> None:
+    sell(session, world)
+    pages = {"risk_officer": ["/ops", "/ops/dashboard", "/ops/reviews", "/ops/loans", "/ops/overdue",
+                              "/ops/products", "/ops/funders"],
+             "collector": ["/ops", "/ops/dashboard", "/ops/loans", "/ops/overdue"],
+             "finance": ["/ops", "/ops/dashboard", "/ops/loans", "/ops/reconciliation", "/ops/products"]}
+    for role, paths in pages.items():
+        client = sign_in(role)
+        for path in paths:
+            zh = client.get(path + "?lang=zh")
+            assert zh.status_code == 200, (role, path)
+            assert "运营后台" in zh.text
+            en = client.get(path + "?lang=en")
+            assert en.status_code == 200 and "Operations" in en.text, (role, path)
+            # Every form field has a label.
+            for field in re.findall(r'<(?:input|select|textarea)(?![^>]*type="hidden")[^>]*\bid="([^"]+)"', en.text):
+                assert f'for="{field}"' in en.text, (path, field)
