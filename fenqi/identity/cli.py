@@ -72,3 +72,31 @@ def create_api_key_cmd(
     key = run_domain(create)
     console.print("API key (shown only now; store it safely):", highlight=False)
     typer.echo(key)
+
+
+@app.command("set-password")
+def set_password_cmd(
+    username: Annotated[str, typer.Option(help="The staff user")],
+    password: Annotated[str | None, typer.Option(help="New password (prompted when omitted)")] = None,
+) -> None:
+    """Set a staff user's password (also lifts a lock after failed sign-ins)."""
+    from fenqi.cli import run_domain
+    from fenqi.identity.models import User
+    from fenqi.identity.service import audit, set_password
+    from fenqi.kit.db import session_scope
+    from fenqi.kit.errors import NotFound
+
+    if password is None:
+        password = typer.prompt("New password", hide_input=True, confirmation_prompt=True)
+    new_password: str = password
+
+    def change() -> None:
+        with session_scope() as session:
+            user = session.scalar(select(User).where(User.username == username.strip().lower()))
+            if user is None:
+                raise NotFound(f"user {username}")
+            set_password(session, user, new_password)
+            audit(session, actor_user_id=None, action="password.set", subject=f"user:{user.id}")
+
+    run_domain(change)
+    console.print(f"password of {username} changed")

@@ -27,6 +27,11 @@ def assert_chinese_renders(page: Any) -> None:
     assert page.evaluate("document.fonts.check('16px \"Noto Sans CJK SC\"', '分期付款')")
 
 
+def signed_in(url: str) -> bool:
+    """The browser has left the sign-in pages (the redirect after a successful sign-in)."""
+    return "/login" not in url
+
+
 def assert_png(path: Path) -> None:
     assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and path.stat().st_size > 5_000
 
@@ -40,8 +45,7 @@ def test_staff_sign_in_by_password(role: str, browser_page: Any, browser_user: U
     page.get_by_label("用户名").fill(username)
     page.get_by_label("密码").fill(password)
     page.get_by_role("button", name="登录").click()
-    page.wait_for_load_state()
-    assert "/login" not in page.url
+    page.wait_for_url(signed_in)
     page.goto("/me")
     assert page.locator("#account .role").inner_text() == LABELS[role][0]
     assert_chinese_renders(page)
@@ -78,12 +82,12 @@ def test_shopper_signs_in_with_sms_code_then_switches_language_and_signs_out(
         assert_png(screenshot(page, "identity-shopper-code"))
         page.get_by_label("6 位验证码").fill(code)
         page.get_by_role("button", name="登录").click()
-        page.wait_for_load_state()
+        page.wait_for_url(signed_in)
         page.goto("/me")
         assert page.locator("#account .role").inner_text() == "消费者"
         assert_png(screenshot(page, "identity-signed-in-shopper"))
         page.get_by_role("link", name="English").click()
-        page.wait_for_load_state()
+        page.wait_for_url("**/me?lang=en")
         assert page.locator("#account .role").inner_text() == "Shopper"
         assert_png(screenshot(page, "identity-signed-in-shopper-en"))
         page.get_by_role("main").get_by_role("button", name="Sign out").click()

@@ -29,6 +29,7 @@ def cli_user(engine: object) -> Iterator[str]:
         ids = s.scalars(select(User.id).where(User.username == USERNAME)).all()
         s.execute(delete(ApiKey).where(ApiKey.user_id.in_(ids)))
         s.execute(delete(AuditEntry).where(AuditEntry.subject.in_([f"user:{i}" for i in ids])))
+        s.execute(delete(AuditEntry).where(AuditEntry.subject.like("api_key:%"), AuditEntry.detail == "nightly"))
         s.execute(delete(User).where(User.id.in_(ids)))
 
 
@@ -44,7 +45,12 @@ def test_create_user_and_api_key(cli_user: str) -> None:
         row = s.scalar(select(ApiKey).where(ApiKey.key_hash == sha256_hex(key)))
         assert row is not None and row.name == "nightly" and key not in row.key_hash
         assert authenticate_password(s, cli_user, "ledger-pass-1").display_name == "孙财务"
-        s.execute(delete(AuditEntry).where(AuditEntry.subject.like("api_key:%"), AuditEntry.detail == "nightly"))
+    r = runner.invoke(app, ["identity", "set-password", "--username", cli_user, "--password", "new-ledger-pass"])
+    assert r.exit_code == 0, r.output
+    with session_scope() as s:
+        assert authenticate_password(s, cli_user, "new-ledger-pass").role == "finance"
+    r = runner.invoke(app, ["identity", "set-password", "--username", cli_user, "--password", "short"])
+    assert r.exit_code == 2 and len(r.output.strip().splitlines()) == 1
 
 
 @pytest.mark.parametrize(

@@ -98,8 +98,10 @@ def test_shopper_cannot_use_staff_login(client: TestClient, session: Session) ->
 
 
 def test_open_redirect_is_refused(client: TestClient, clerk: User) -> None:
-    r = staff_login(client, "li.clerk", "till-pass-1", "//evil.example/x")
-    assert r.headers["location"] == "/me"  # no /merchant console yet → the account page
+    for evil in ("//evil.example/x", "https://evil.example/", "/\\evil.example"):
+        client.cookies.clear()
+        r = staff_login(client, "li.clerk", "till-pass-1", evil)
+        assert r.headers["location"] in ("/merchant", "/me"), evil  # the clerk's home instead
 
 
 def shopper_code_login(client: TestClient, session: Session, phone: str = PHONE) -> object:
@@ -186,3 +188,18 @@ def test_demo_shows_the_code_on_the_page_and_nothing_else_does(
     assert code not in client.get(url).text  # outside the demo the code is only in the outbox
     monkeypatch.setattr(get_settings(), "env", "demo")
     assert 'id="demo-code"' in client.get(url).text and code in client.get(url).text
+
+
+def test_next_with_its_own_query_survives_the_code_sign_in(client: TestClient, session: Session) -> None:
+    target = "/me?tab=loans&lang=zh"
+    login = client.get("/login", params={"next": target})
+    assert 'href="/login/staff?next=/me%3Ftab%3Dloans%26lang%3Dzh"' in login.text
+    sent = client.post("/login/code", data={"phone": PHONE, "csrf_token": csrf_of(login.text), "next": target},
+                       follow_redirects=False)
+    page = client.get(sent.headers["location"])
+    code = re.search(r"\d{6}", latest_notification(session, to=PHONE).body).group(0)  # type: ignore[union-attr]
+    ref = re.search(r'name="ref" value="([^"]+)"', page.text).group(1)  # type: ignore[union-attr]
+    next_value = re.search(r'name="next" value="([^"]*)"', page.text).group(1)  # type: ignore[union-attr]
+    r = client.post("/login/verify", data={"ref": ref, "code": code, "csrf_token": csrf_of(page.text),
+                                           "next": next_value.replace("&amp;", "&")}, follow_redirects=False)
+    assert r.headers["location"] == target
