@@ -6,9 +6,10 @@ taken and do nothing; the order's guarded status change covers different events 
 
 from __future__ import annotations
 
-from typing import Any
+from functools import lru_cache
+from typing import Any, cast
 
-from sqlalchemy import update
+from sqlalchemy import Table, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -25,6 +26,14 @@ class RetryLater(Exception):
     when the channel was already notifying. The caller rolls back and asks the channel to retry."""
 
 
+@lru_cache
+def _insert_statement(dialect: str) -> Any:
+    """Built once per dialect: INSERT ... ON CONFLICT (channel, event_id) DO NOTHING RETURNING id."""
+    table = cast(Table, CallbackInbox.__table__)
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    return insert(table).on_conflict_do_nothing(index_elements=["channel", "event_id"]).returning(table.c.id)
+
+
 def insert_once(session: Session, channel: str, n: Notification, source: str) -> int | None:
     """Store the event; the new row's id, or None when it was already there."""
     values: dict[str, Any] = {
@@ -33,12 +42,8 @@ def insert_once(session: Session, channel: str, n: Notification, source: str) ->
         # Optimistic: the common outcome; the other paths rewrite it in the same transaction.
         "status": "processed", "note": "", "received_at": utcnow(),
     }
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    stmt = (insert(CallbackInbox).values(**values)
-            .on_conflict_do_nothing(index_elements=["channel", "event_id"])
-            .returning(CallbackInbox.id))
-    return session.execute(stmt).scalar_one_or_none()
+    stmt = _insert_statement(session.get_bind().dialect.name)
+    return session.execute(stmt, values).scalar_one_or_none()
 
 
 def _finish(session: Session, inbox_id: int, status: str, note: str = "") -> str:

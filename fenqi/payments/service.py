@@ -19,11 +19,11 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, Result, case, select, update
+from sqlalchemy import CursorResult, Result, Table, bindparam, case, literal, select, update
 from sqlalchemy.orm import Session
 
 from fenqi.kit.clock import business_date
-from fenqi.kit.db import utcnow
+from fenqi.kit.db import UtcDateTime, utcnow
 from fenqi.kit.ids import new_id
 from fenqi.kit.log import log
 from fenqi.payments import servicing_port
@@ -157,23 +157,33 @@ def _rowcount(result: Result[Any]) -> int:
     return int(cast(CursorResult[Any], result).rowcount)
 
 
+def _claim_statement() -> Any:
+    """Built once: the hot path of every payment event (a cached, parameterised statement)."""
+    t = cast(Table, PaymentOrder.__table__)
+    prefix = case((t.c.purpose == "down_payment", literal("payment:")), else_=literal("repayment:"))
+    return select(PaymentOrder).from_statement(
+        update(t)
+        .where(t.c.out_trade_no == bindparam("p_no"), t.c.channel == bindparam("p_channel"),
+               t.c.status.in_(PAYABLE), t.c.amount_fen == bindparam("p_amount"))
+        .values(status="paid", trade_no=bindparam("p_trade_no"),
+                paid_at=bindparam("p_paid_at", type_=UtcDateTime()), paid_amount_fen=bindparam("p_amount"),
+                updated_at=bindparam("p_now", type_=UtcDateTime()), settlement_key=prefix + t.c.out_trade_no)
+        .returning(*t.c)
+    ).execution_options(populate_existing=True)
+
+
+_CLAIM = _claim_statement()
+
+
 def claim_paid(session: Session, out_trade_no: str, channel: str, *, trade_no: str, paid_at: datetime | None,
                amount_fen: int) -> PaymentOrder | None:
     """pending/closed/failed → paid in one guarded UPDATE ... RETURNING: the order if this call made
     it paid (for exactly this channel and amount), None otherwise (already paid, unknown, or another
     amount — the caller looks at why). Concurrent claims of one order: only one gets the row."""
-    stmt = (
-        update(PaymentOrder)
-        .where(PaymentOrder.out_trade_no == out_trade_no, PaymentOrder.channel == channel,
-               PaymentOrder.status.in_(PAYABLE), PaymentOrder.amount_fen == amount_fen)
-        .values(status="paid", trade_no=trade_no, paid_at=paid_at or utcnow(), paid_amount_fen=amount_fen,
-                updated_at=utcnow(),
-                settlement_key=case((PaymentOrder.purpose == "down_payment", f"payment:{out_trade_no}"),
-                                    else_=f"repayment:{out_trade_no}"))
-        .returning(PaymentOrder)
-        .execution_options(populate_existing=True)
-    )
-    return session.scalars(stmt).one_or_none()
+    now = utcnow()
+    params = {"p_no": out_trade_no, "p_channel": channel, "p_amount": amount_fen, "p_trade_no": trade_no,
+              "p_paid_at": paid_at or now, "p_now": now}
+    return session.scalars(_CLAIM, params).one_or_none()
 
 
 def mark_paid(session: Session, order: PaymentOrder, *, trade_no: str, paid_at: datetime | None,
