@@ -97,6 +97,13 @@ def check_books(session: Session, loan_ids: tuple[int, int] | None = None) -> Ch
             )
         )
     )
+    orphans = session.scalars(
+        text(
+            "SELECT DISTINCT x.entry_id FROM journal_line x LEFT JOIN journal_entry e ON e.id = x.entry_id "
+            f"WHERE e.id IS NULL ORDER BY x.entry_id LIMIT {MAX_LISTED}"
+        )
+    ).all()
+    r.unbalanced_entries += [-int(e) for e in orphans]  # lines without an entry, listed as negative ids
     where = "WHERE l.id BETWEEN :lo AND :hi" if loan_ids else ""
     params = {"lo": loan_ids[0], "hi": loan_ids[1]} if loan_ids else {}
     r.loans = int(session.scalar(text(f"SELECT COUNT(*) FROM loan l {where}"), params) or 0)

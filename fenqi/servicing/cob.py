@@ -31,17 +31,17 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import Connection, Date, Engine, bindparam, func, insert, select, text, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from fenqi.kit.clock import business_date, set_business_date
+from fenqi.kit.clock import BusinessDate, business_date, set_business_date
 from fenqi.kit.db import utcnow
 from fenqi.kit.settings import get_settings
 from fenqi.ledger.accounts import Account, Reason
@@ -133,6 +133,7 @@ class _Chunk:
         return day_diff(self.dialect, later, earlier)
 
 
+@lru_cache(maxsize=1024)
 def _sql(sql: str) -> Any:
     """A text statement whose :d parameter is a date (bound as a date on both databases)."""
     stmt = text(sql)
@@ -406,7 +407,8 @@ def close_chunk(
         stats.write_off = _step_write_off(c, write_off_days, buckets)
     stats.loans = _step_accrual(c, buckets) + stats.write_off
     _finish_entries(c)
-    c.exec("DELETE FROM cob_scratch WHERE chunk_id = :cid")
+    if due or overdue or stats.due:  # the steps that use the scratch table
+        c.exec("DELETE FROM cob_scratch WHERE chunk_id = :cid")
     chunk.status, chunk.loans, chunk.finished_at = "done", stats.loans, utcnow()
     session.flush()
     return stats
@@ -439,36 +441,42 @@ class RunReport:
         }
 
 
-def _upsert_ignore(session: Session, table: Any, rows: list[dict[str, Any]]) -> None:
-    ins = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    if rows:
-        session.execute(ins(table).values(rows).on_conflict_do_nothing())
-
-
 def prepare_run(session: Session, day: date, chunk_size: int) -> CobRun:
-    """The run of `day` with its chunks (created once; a re-run finds them)."""
-    _upsert_ignore(
-        session,
-        CobRun.__table__,
-        [{"business_date": day, "status": "running", "chunk_size": chunk_size, "chunks": 0, "started_at": utcnow()}],
-    )
+    """The run of `day` with its chunks (created once; a re-run or a second worker finds them)."""
     run = session.scalar(select(CobRun).where(CobRun.business_date == day))
-    assert run is not None
-    if run.status == "running" and run.chunks == 0:
-        lo, hi = session.execute(
-            select(func.min(Loan.id), func.max(Loan.id)).where(Loan.status.in_(LoanStatus.OPEN), Loan.cob_date < day)
-        ).one()
-        rows = []
-        if lo is not None:
-            size = run.chunk_size
-            rows = [
-                {"run_id": run.id, "lo_id": s, "hi_id": s + size - 1, "status": "pending", "loans": 0, "attempts": 0}
-                for s in range(lo, hi + 1, size)
-            ]
-            for i in range(0, len(rows), 1000):
-                _upsert_ignore(session, CobChunk.__table__, rows[i : i + 1000])
-        run.chunks = max(len(rows), 1) if lo is not None else -1  # -1: nothing to close
-    session.flush()
+    if run is not None:
+        return run
+    lo, hi = session.execute(
+        select(func.min(Loan.id), func.max(Loan.id)).where(Loan.status.in_(LoanStatus.OPEN), Loan.cob_date < day)
+    ).one()
+    starts = range(lo, hi + 1, chunk_size) if lo is not None else range(0)
+    run = CobRun(
+        business_date=day, status="running", chunk_size=chunk_size, chunks=len(starts) or -1, started_at=utcnow()
+    )
+    try:
+        # Two workers may prepare the same run at once (PostgreSQL): the loser finds the winner's.
+        with session.begin_nested() if session.get_bind().dialect.name == "postgresql" else nullcontext():
+            session.add(run)
+            session.flush()
+    except IntegrityError:
+        run = session.scalar(select(CobRun).where(CobRun.business_date == day))
+        assert run is not None
+        return run
+    if starts:
+        session.execute(
+            insert(CobChunk),
+            [
+                {
+                    "run_id": run.id,
+                    "lo_id": x,
+                    "hi_id": x + chunk_size - 1,
+                    "status": "pending",
+                    "loans": 0,
+                    "attempts": 0,
+                }
+                for x in starts
+            ],
+        )
     return run
 
 
@@ -547,18 +555,16 @@ def close_day(
     """Close one business date (default: the current one) and advance the business date past it."""
     started = time.perf_counter()
     with _tx(engine) as session:
-        current = business_date(session)
-        day = day or current
+        day = day or business_date(session)
         run = prepare_run(session, day, chunk_size or get_settings().cob_chunk_size)
         run_id, n_chunks, already = run.id, max(run.chunks, 0), run.status == "done"
-        if not already and run.chunks > 0:
+        pending: int | None = 0
+        if progress and not already and n_chunks:
             pending = session.scalar(
                 select(func.count())
                 .select_from(CobChunk)
                 .where(CobChunk.run_id == run_id, CobChunk.status == "pending")
             )
-        else:
-            pending = 0
     report = RunReport(day, n_chunks, 0, 0.0)
     if already:
         report.seconds = time.perf_counter() - started
@@ -583,7 +589,9 @@ def close_day(
         bar = bar_
         if bar is not None:
             task = bar.add_task(f"COB {day.isoformat()}", total=n_chunks, completed=n_chunks - (pending or 0))
-        if workers <= 1:
+        if n_chunks == 0:
+            pass  # no open loan to close
+        elif workers <= 1:
             run_chunks(engine, run_id, day, on_chunk=tally, stop_after=stop_after)
         else:
             errors: list[BaseException] = []
@@ -608,7 +616,13 @@ def close_day(
         if left:
             raise RuntimeError(f"COB {day}: {left} chunks still pending")
         session.execute(update(CobRun).where(CobRun.id == run_id).values(status="done", finished_at=utcnow()))
-        if business_date(session) <= day:
+        # Advance the business date past the closed day (never backwards).
+        moved: Any = session.execute(
+            update(BusinessDate)
+            .where(BusinessDate.id == 1, BusinessDate.current <= day)
+            .values(current=day + timedelta(days=1))
+        )
+        if not moved.rowcount and session.get(BusinessDate, 1) is None:
             set_business_date(session, day + timedelta(days=1))
     report.seconds = time.perf_counter() - started
     return report

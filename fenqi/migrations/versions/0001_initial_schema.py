@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-28 11:22:04.010734
+Create Date: 2026-11-28 11:32:02.543985
 """
 from collections.abc import Sequence
 
@@ -113,6 +113,20 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_journal_entry_business_date'), ['business_date'], unique=False)
         batch_op.create_index(batch_op.f('ix_journal_entry_loan_id'), ['loan_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_journal_entry_payment_ref'), ['payment_ref'], unique=False)
+
+    op.create_table('journal_line',
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
+    sa.Column('entry_id', sa.BigInteger(), nullable=False),
+    sa.Column('account', sa.String(length=32), nullable=False),
+    sa.Column('loan_id', sa.BigInteger(), nullable=True),
+    sa.Column('debit_fen', sa.BigInteger(), nullable=False),
+    sa.Column('credit_fen', sa.BigInteger(), nullable=False),
+    sa.CheckConstraint('debit_fen >= 0 AND credit_fen >= 0 AND (debit_fen = 0) <> (credit_fen = 0)', name=op.f('ck_journal_line_one_side')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_journal_line'))
+    )
+    with op.batch_alter_table('journal_line', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_journal_line_entry_id'), ['entry_id'], unique=False)
+        batch_op.create_index('ix_journal_line_loan_account', ['loan_id', 'account'], unique=False)
 
     op.create_table('loan_note',
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
@@ -399,21 +413,6 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id', name=op.f('pk_funder_quota_usage')),
     sa.UniqueConstraint('funder_id', 'period_key', name=op.f('uq_funder_quota_usage_funder_id_period_key'))
     )
-    op.create_table('journal_line',
-    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
-    sa.Column('entry_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
-    sa.Column('account', sa.String(length=32), nullable=False),
-    sa.Column('loan_id', sa.BigInteger(), nullable=True),
-    sa.Column('debit_fen', sa.BigInteger(), nullable=False),
-    sa.Column('credit_fen', sa.BigInteger(), nullable=False),
-    sa.CheckConstraint('debit_fen >= 0 AND credit_fen >= 0 AND (debit_fen = 0) <> (credit_fen = 0)', name=op.f('ck_journal_line_one_side')),
-    sa.ForeignKeyConstraint(['entry_id'], ['journal_entry.id'], name=op.f('fk_journal_line_entry_id_journal_entry')),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_journal_line'))
-    )
-    with op.batch_alter_table('journal_line', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_journal_line_entry_id'), ['entry_id'], unique=False)
-        batch_op.create_index('ix_journal_line_loan_account', ['loan_id', 'account'], unique=False)
-
     op.create_table('loan',
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
     sa.Column('external_ref', sa.String(length=80), nullable=False),
@@ -459,7 +458,8 @@ def upgrade() -> None:
     sa.Column('created_at', fenqi.kit.db.UtcDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['product_id'], ['product.id'], name=op.f('fk_loan_product_id_product')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_loan')),
-    sa.UniqueConstraint('external_ref', name=op.f('uq_loan_external_ref'))
+    sa.UniqueConstraint('external_ref', name=op.f('uq_loan_external_ref')),
+    postgresql_with={'fillfactor': 85}
     )
     with op.batch_alter_table('loan', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_loan_customer_id'), ['customer_id'], unique=False)
@@ -813,11 +813,6 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_loan_customer_id'))
 
     op.drop_table('loan')
-    with op.batch_alter_table('journal_line', schema=None) as batch_op:
-        batch_op.drop_index('ix_journal_line_loan_account')
-        batch_op.drop_index(batch_op.f('ix_journal_line_entry_id'))
-
-    op.drop_table('journal_line')
     op.drop_table('funder_quota_usage')
     with op.batch_alter_table('funder_product', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_funder_product_funder_id'))
@@ -872,6 +867,11 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_loan_note_loan_id'))
 
     op.drop_table('loan_note')
+    with op.batch_alter_table('journal_line', schema=None) as batch_op:
+        batch_op.drop_index('ix_journal_line_loan_account')
+        batch_op.drop_index(batch_op.f('ix_journal_line_entry_id'))
+
+    op.drop_table('journal_line')
     with op.batch_alter_table('journal_entry', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_journal_entry_payment_ref'))
         batch_op.drop_index(batch_op.f('ix_journal_entry_loan_id'))
