@@ -45,7 +45,7 @@ def test_no_get_route_shows_a_full_id_number(
               "decision_id": str(app.decision_id), "code": world.sku, "imei": str(app.device_imei),
               "merchant_id": str(world.merchant_id), "page": "1"}
     paths = get_paths(values)
-    assert {"/ops/loans/{}".format(app.loan_id), f"/merchant/applications/{app.id}",
+    assert {f"/ops/loans/{app.loan_id}", f"/merchant/applications/{app.id}",
             f"/api/v1/applications/{app.id}"} <= set(paths)
     seen: list[str] = []
     checked = 0
