@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from datetime import date
 from decimal import Decimal
+from functools import lru_cache
 from typing import Any
 
 from fastapi import APIRouter, Depends, Request
@@ -33,9 +35,12 @@ def _menu(session: Session, specs: list[ProductSpec], price: Decimal, down: Deci
     return plan_menu(price, specs, settings.plan_terms, business_date(session), settings.apr_cap, down)
 
 
-def _lowest_monthly(options: list[PlanOption]) -> Decimal | None:
-    """"From ¥X/月": the lowest of the plans' highest monthly payment (no month of the cheapest plan costs more)."""
-    highs = [max(i.total for i in o.quote.installments) for o in options]
+@lru_cache(maxsize=1024)
+def _lowest_monthly(price: Decimal, specs: tuple[ProductSpec, ...], start: date, cap: Decimal,
+                    terms: tuple[int, ...]) -> Decimal | None:
+    """"From ¥X/月": the lowest of the plans' highest monthly payment (no month of that plan costs more).
+    Pure in its arguments (the products as they are now, the business date), so the catalog reuses it."""
+    highs = [max(i.total for i in o.quote.installments) for o in plan_menu(price, list(specs), list(terms), start, cap)]
     return min(highs) if highs else None
 
 
@@ -44,14 +49,15 @@ def catalog_page(
     request: Request, brand: str = "", session: Session = Depends(get_session),
     _: Principal | None = Depends(optional_principal),
 ) -> HTMLResponse:
-    specs = _specs(session)
+    specs, settings, today = tuple(_specs(session)), get_settings(), business_date(session)
     skus = list_skus(session)
     brands = sorted({s.brand for s in skus})
     shown = [s for s in skus if not brand or s.brand.lower() == brand.lower()]
     lowest: dict[int, Decimal | None] = {}
     for sku in shown:
         if sku.price_fen not in lowest:
-            lowest[sku.price_fen] = _lowest_monthly(_menu(session, specs, from_fen(sku.price_fen)))
+            lowest[sku.price_fen] = _lowest_monthly(from_fen(sku.price_fen), specs, today, settings.apr_cap,
+                                                    tuple(settings.plan_terms))
     items = [{"sku": s, "price": f"{from_fen(s.price_fen):,.2f}", "from_monthly": _fmt(lowest[s.price_fen])}
              for s in shown]
     return render(request, "shopper/catalog.html", {"items": items, "brands": brands, "brand": brand})
