@@ -5,7 +5,8 @@ Also measured in the same run: the decision alone over HTTP (POST /api/v1/risk/d
 in process (rules + scorecard, no database), and the baseline — GET /healthz at the same concurrency
 (the HTTP stack alone). Decisions stored are counted in the database afterwards, not inferred.
 
-Options: --seconds N (per HTTP phase, default 10), --connections C (default 16), --workers W (uvicorn
+Options: --seconds N (per HTTP phase, default 10), --connections C (default 16), --rate R (pace the
+decision phases at about R requests/s; default: closed loop, as fast as answered), --workers W (uvicorn
 processes, default 2), --database-url URL (default postgresql+psycopg://postgres@127.0.0.1:5432/
 fenqi_bench_decisions; its schema is dropped and rebuilt). Goals: ≥ 200 decisions/s, p99 ≤ 150 ms.
 """
@@ -45,12 +46,16 @@ function setup(thread)
 end
 function init(args)
   local path, nthreads = args[1], tonumber(args[2])
+  pause = tonumber(args[3])
   local i = 0
   for line in io.lines(path) do
     if i % nthreads == id then table.insert(bodies, line) end
     i = i + 1
   end
   n = 0
+end
+function delay()
+  return pause
 end
 function request()
   n = n + 1
@@ -188,8 +193,10 @@ def _seconds(value: str, unit: str) -> float:
 
 
 def wrk(url: str, seconds: float, connections: int, headers: dict[str, str],
-        bodies: Path | None = None) -> dict[str, float]:
-    """Closed-loop load: `connections` connections over 2 threads, each sending as fast as answered."""
+        bodies: Path | None = None, rate: float = 0) -> dict[str, float]:
+    """Load from `connections` connections over 2 threads. With a rate, each connection pauses
+    connections/rate seconds after every answer (a steady load of about `rate` requests a second
+    while the server keeps up); without one, each sends again as soon as it is answered."""
     threads = min(2, connections)
     cmd = ["wrk", "-t", str(threads), "-c", str(connections), "-d", f"{max(1, round(seconds))}s", "--latency",
            "--timeout", "10s"]
@@ -199,7 +206,8 @@ def wrk(url: str, seconds: float, connections: int, headers: dict[str, str],
         if bodies is not None:
             script = Path(tmp) / "bodies.lua"
             script.write_text(LUA, encoding="utf-8")
-            cmd += ["-s", str(script), url, "--", str(bodies), str(threads)]
+            pause_ms = round(connections / rate * 1000) if rate else 0
+            cmd += ["-s", str(script), url, "--", str(bodies), str(threads), str(pause_ms)]
         else:
             cmd.append(url)
         out = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout
@@ -249,6 +257,8 @@ def run(argv: list[str]) -> None:
     parser = argparse.ArgumentParser(prog="python -m bench decisions")
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument("--rate", type=float, default=0.0,
+                        help="steady load in requests/s for the decision phases (default: as fast as answered)")
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--database-url", default=os.environ.get("FENQI_BENCH_DATABASE_URL", DEFAULT_URL))
     args = parser.parse_args(argv)
@@ -276,9 +286,9 @@ def run(argv: list[str]) -> None:
         try:
             health = wrk(f"{base}/healthz", args.seconds, args.connections, {})
             alone = wrk(f"{base}/api/v1/risk/decisions", args.seconds, args.connections,
-                        {**json_headers, "Authorization": f"Bearer {keys['risk_officer']}"}, risk)
+                        {**json_headers, "Authorization": f"Bearer {keys['risk_officer']}"}, risk, args.rate)
             end_to_end = wrk(f"{base}/api/v1/applications", args.seconds, args.connections,
-                             {**json_headers, "Authorization": f"Bearer {keys['clerk']}"}, apps)
+                             {**json_headers, "Authorization": f"Bearer {keys['clerk']}"}, apps, args.rate)
         finally:
             server.terminate()
             server.wait(20)
@@ -286,7 +296,8 @@ def run(argv: list[str]) -> None:
     statuses = count_rows(args.database_url, "SELECT status, count(*) FROM application GROUP BY status")
     from_apps = sum(statuses.values())
 
-    print(f"machine-local PostgreSQL, uvicorn × {args.workers}, wrk {args.connections} connections, "
+    pacing = f"paced at {args.rate:.0f} req/s" if args.rate else "closed loop"
+    print(f"machine-local PostgreSQL, uvicorn × {args.workers}, wrk {args.connections} connections ({pacing}), "
           f"{args.seconds:.0f} s per phase; load average before {load_before:.1f}, after {os.getloadavg()[0]:.1f} "
           "(other work on the machine competes for the same cores)")
     show("baseline: GET /healthz (the HTTP stack alone)", health)
