@@ -131,6 +131,7 @@ class OrderIn(BaseModel):
     subject: str = ""
     loan_id: int | None = None
     application_id: int | None = None
+    scene: str = Field("page", description="page | h5 | qr (pay_url is then the QR code's content)")
 
 
 def _fen(raw: object, field: str) -> int:
@@ -145,7 +146,7 @@ def create_order(body: OrderIn, session: Session = Depends(get_session),
                  who: Principal = Depends(require_roles(*PAYERS))) -> dict[str, Any]:
     order = service.create_order(session, purpose=body.purpose, amount_fen=_fen(body.amount, "amount"),
                                  channel=body.channel, subject=body.subject or body.purpose, loan_id=body.loan_id,
-                                 application_id=body.application_id)
+                                 application_id=body.application_id, scene=body.scene)
     _demo_jobs()
     return service.order_json(order)
 

@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 
 from fenqi.kit.clock import business_date
 from fenqi.kit.db import UtcDateTime, utcnow
+from fenqi.kit.errors import InvalidInput
 from fenqi.kit.ids import new_id
 from fenqi.kit.log import log
 from fenqi.payments import servicing_port
@@ -34,6 +35,7 @@ from fenqi.payments.models import PaymentOrder
 from fenqi.payments.settings import get_payment_settings
 
 PURPOSES = ("down_payment", "installment", "payoff")
+SCENES = ("page", "h5", "qr")  # desktop page, mobile browser, QR code
 OPEN = ("pending",)
 # A payment that arrives for an order we closed or saw fail is still the shopper's money: apply it.
 PAYABLE = ("pending", "closed", "failed")
@@ -98,6 +100,7 @@ def create_order(
     agreement_id: int | None = None,
     attempt: int = 1,
     due_date: object = None,
+    scene: str = "page",
 ) -> PaymentOrder:
     """Open a payment order and its trade on the channel; `pay_url` is where the shopper pays.
 
@@ -106,6 +109,8 @@ def create_order(
     beyond an unpaid one that expires on its own.
     """
     _validate(purpose, channel, amount_fen, loan_id)
+    if scene not in SCENES:
+        raise InvalidInput(f"scene {scene!r}: {' | '.join(SCENES)}")
     settings = get_payment_settings()
     order = PaymentOrder(
         out_trade_no=new_out_trade_no(), channel=channel, purpose=purpose, amount_fen=amount_fen,
@@ -118,7 +123,7 @@ def create_order(
     if agreement_id is None:
         order.pay_url = get_channel(channel).create_payment(
             out_trade_no=order.out_trade_no, amount_fen=amount_fen, subject=order.subject,
-            expire_at=order.expires_at, return_url=return_url or order_page_url(order.out_trade_no),
+            expire_at=order.expires_at, return_url=return_url or order_page_url(order.out_trade_no), scene=scene,
         )
         session.flush()
     log.info("payments.order.created", out_trade_no=order.out_trade_no, channel=channel, purpose=purpose,

@@ -236,3 +236,19 @@ def test_expired_unpaid_order_is_closed_and_a_late_payment_still_counts(live_ser
     with committed() as s:
         assert s.scalar(select(func.count()).select_from(CallbackInbox)
                         .where(CallbackInbox.out_trade_no == order.out_trade_no)) == 0
+
+
+@pytest.mark.parametrize("channel", CHANNELS)
+def test_qr_payment_and_a_notification_lost_on_the_way(live_server: str, faults, channel: str) -> None:  # type: ignore[no-untyped-def]
+    """QR (Alipay precreate / WeChat Native); the first delivery fails, the channel's retry arrives."""
+    attempts_before = emulator(channel).notifier.attempts
+    faults(channel, fail_deliveries=1)
+    order = open_order(channel, 33_300, scene="qr")
+    # The QR code's content is what a phone would open after scanning it.
+    assert "/cashier/" in order.pay_url
+    with httpx.Client() as phone:
+        assert phone.post(order.pay_url + "/pay").status_code == 200
+    assert wait_for(lambda: order_status(order.out_trade_no) == "paid")
+    settle_notifications(channel)
+    assert emulator(channel).notifier.attempts - attempts_before == 2
+    assert [r.status for r in inbox_rows(order.out_trade_no)] == ["processed"]

@@ -86,8 +86,9 @@ class Channel(Protocol):
     ack_status: int
 
     def create_payment(self, *, out_trade_no: str, amount_fen: int, subject: str, expire_at: datetime,
-                       return_url: str = "") -> str:
-        """Open a payment and return the URL the shopper opens to pay (page/H5)."""
+                       return_url: str = "", scene: str = "page") -> str:
+        """Open a payment and return where the shopper pays: scene "page" or "h5" → a URL to open,
+        "qr" → the QR code's content."""
         ...
 
     def query(self, out_trade_no: str) -> TradeInfo: ...

@@ -83,15 +83,21 @@ class WechatPayChannel:
         return int(code), body if isinstance(body, bytes) else {}
 
     def create_payment(self, *, out_trade_no: str, amount_fen: int, subject: str, expire_at: datetime,
-                       return_url: str = "") -> str:
+                       return_url: str = "", scene: str = "page") -> str:
+        """H5 for page and h5 (WeChat has no desktop page payment), Native (a QR code URL) for qr."""
+        qr = scene == "qr"
         code, body = self._request(
             self.client.pay, description=subject[:127], out_trade_no=out_trade_no, amount={"total": amount_fen},
-            pay_type=WeChatPayType.H5, scene_info={"payer_client_ip": "127.0.0.1", "h5_info": {"type": "Wap"}},
+            pay_type=WeChatPayType.NATIVE if qr else WeChatPayType.H5,
+            scene_info=None if qr else {"payer_client_ip": "127.0.0.1", "h5_info": {"type": "Wap"}},
             time_expire=expire_at.astimezone(CST).isoformat(timespec="seconds"),
         )
-        if code != 200 or "h5_url" not in body:
+        field = "code_url" if qr else "h5_url"
+        if code != 200 or field not in body:
             raise ChannelError(f"wechatpay pay: {code} {body.get('code', '') if isinstance(body, dict) else ''}")
-        url = str(body["h5_url"])
+        url = str(body[field])
+        if qr:
+            return url
         # H5 payments return to the merchant page through `redirect_url` appended to h5_url.
         return url if not return_url else f"{url}?redirect_url={return_url}"
 

@@ -80,6 +80,7 @@ class Faults:
     duplicate: int = 0  # each of the next N notifications is sent this many extra times at once
     duplicate_copies: int = 2
     delay_seconds: float = 0.0  # every notification waits this long first
+    fail_deliveries: int = 0  # the first attempt of each of the next N notifications fails (then retried)
     reorder: bool = False  # hold notifications and release them newest first on /_faults/flush
     fail_payments: int = 0  # the next N payments or debits fail (e.g. insufficient balance)
     corrupt_signature: int = 0  # the next N notifications carry a broken signature
@@ -220,6 +221,19 @@ class Notifier:
             self._cv.notify_all()
 
 
+def _failing_once(send: Callable[[httpx.Client, str], bool]) -> Callable[[httpx.Client, str], bool]:
+    """The first attempt is lost on the way (a timeout, a reset connection); retries go through."""
+    failed: list[bool] = []
+
+    def attempt(client: httpx.Client, url: str) -> bool:
+        if not failed:
+            failed.append(True)
+            return False
+        return send(client, url)
+
+    return attempt
+
+
 def dispatch(notifier: Notifier, faults: Faults, url: str, send: Callable[[httpx.Client, str], bool],
              label: str) -> None:
     """Queue one notification, applying the injected faults (drop, duplicate, delay, reorder)."""
@@ -227,6 +241,8 @@ def dispatch(notifier: Notifier, faults: Faults, url: str, send: Callable[[httpx
         log.info("emulator.notify.dropped", emulator=notifier.name, label=label)
         return
     copies = 1 + (faults.duplicate_copies if faults.take("duplicate") else 0)
+    if faults.take("fail_deliveries"):
+        send = _failing_once(send)
     for _ in range(copies):
         notifier.submit(url, send, delay=faults.delay_seconds, hold=faults.reorder, label=label)
 
