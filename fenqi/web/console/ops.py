@@ -125,7 +125,7 @@ def dashboard_charts(session: Session, lang: str, days: int) -> dict[str, Any]:
         "funnel": chart("chart-funnel", [
             {"type": "funnel", "y": [s.zh if lang == "zh" else s.en for s in funnel], "x": [s.count for s in funnel],
              "marker": {"color": "#d7263d"}},
-        ], _layout(t("转化漏斗", "Funnel"))),
+        ], _layout(t("转化漏斗", "Funnel"), margin={"l": 130, "r": 20, "t": 44, "b": 30})),
         "figures": {"sales": sales, "approvals": approvals, "mix": mix, "buckets": buckets, "funnel": funnel,
                     "approval_rate": analytics.approval_rate(approvals),
                     "sold": sum(d.loans for d in sales), "amount": sum(d.price_fen for d in sales)},
