@@ -42,8 +42,11 @@ PRODUCTS = [("EI-12", 3), ("EI-12", 6), ("EP-10", 6), ("FEE-060", 3), ("FEE-060"
 
 ops = st.one_of(
     st.tuples(st.just("pay"), st.integers(min_value=1, max_value=400_000)),
-    st.tuples(st.just("prepay"), st.integers(min_value=1, max_value=400_000),
-              st.sampled_from(["shorter_term", "lower_installment"])),
+    st.tuples(
+        st.just("prepay"),
+        st.integers(min_value=1, max_value=400_000),
+        st.sampled_from(["shorter_term", "lower_installment"]),
+    ),
     st.tuples(st.just("payoff")),
     st.tuples(st.just("days"), st.sampled_from([1, 2, 5, 13, 29, 31, 36])),
     st.tuples(st.just("write_off")),
@@ -58,8 +61,14 @@ def _apply(session: Session, loan_id: int, op: tuple, n: int) -> None:  # type: 
         if kind == "pay":
             apply_repayment(session, loan_id=loan_id, amount_fen=op[1], payment_ref=ref, channel="alipay")
         elif kind == "prepay":
-            apply_repayment(session, loan_id=loan_id, amount_fen=op[1], payment_ref=ref, purpose="prepayment",
-                            prepayment_choice=op[2])
+            apply_repayment(
+                session,
+                loan_id=loan_id,
+                amount_fen=op[1],
+                payment_ref=ref,
+                purpose="prepayment",
+                prepayment_choice=op[2],
+            )
         elif kind == "payoff":
             quote = payoff_quote(session, loan_id)
             if quote.total > 0:
@@ -85,9 +94,18 @@ def _assert_sound(session: Session, loan_id: int) -> None:
     reps = session.execute(
         select(
             func.coalesce(func.sum(Repayment.amount_fen), 0),
-            func.coalesce(func.sum(Repayment.penalty_fen + Repayment.fee_fen + Repayment.interest_fen
-                                   + Repayment.principal_fen + Repayment.prepayment_fee_fen + Repayment.recovery_fen
-                                   + Repayment.credit_fen), 0),
+            func.coalesce(
+                func.sum(
+                    Repayment.penalty_fen
+                    + Repayment.fee_fen
+                    + Repayment.interest_fen
+                    + Repayment.principal_fen
+                    + Repayment.prepayment_fee_fen
+                    + Repayment.recovery_fen
+                    + Repayment.credit_fen
+                ),
+                0,
+            ),
             func.coalesce(func.sum(Repayment.principal_fen), 0),
         ).where(Repayment.loan_id == loan_id)
     ).one()
@@ -97,8 +115,10 @@ def _assert_sound(session: Session, loan_id: int) -> None:
     # Principal leaves the receivable only by being paid (in cash or from the credit balance) or written off.
     by_reason = dict(
         session.execute(
-            text("SELECT e.reason, SUM(x.credit_fen) FROM journal_line x JOIN journal_entry e ON e.id = x.entry_id "
-                 "WHERE x.account = 'principal_receivable' AND x.loan_id = :l AND x.credit_fen > 0 GROUP BY e.reason"),
+            text(
+                "SELECT e.reason, SUM(x.credit_fen) FROM journal_line x JOIN journal_entry e ON e.id = x.entry_id "
+                "WHERE x.account = 'principal_receivable' AND x.loan_id = :l AND x.credit_fen > 0 GROUP BY e.reason"
+            ),
             {"l": loan_id},
         ).all()
     )
@@ -109,9 +129,11 @@ def _assert_sound(session: Session, loan_id: int) -> None:
     # The credit balance is what payments left over, less what was applied or refunded.
     moved = dict(
         session.execute(
-            text("SELECT e.reason, SUM(x.debit_fen) FROM journal_line x JOIN journal_entry e ON e.id = x.entry_id "
-                 "WHERE x.account = 'customer_credit' AND x.loan_id = :l AND e.reason IN ('credit_applied', 'refund') "
-                 "GROUP BY e.reason"),
+            text(
+                "SELECT e.reason, SUM(x.debit_fen) FROM journal_line x JOIN journal_entry e ON e.id = x.entry_id "
+                "WHERE x.account = 'customer_credit' AND x.loan_id = :l AND e.reason IN ('credit_applied', 'refund') "
+                "GROUP BY e.reason"
+            ),
             {"l": loan_id},
         ).all()
     )
@@ -122,8 +144,14 @@ def _assert_sound(session: Session, loan_id: int) -> None:
     assert loan.credit_balance_fen == credit_left - sum(int(v or 0) for v in moved.values())
     assert loan.credit_balance_fen >= 0
     if loan.status == "paid_off":
-        owed = (loan.principal_outstanding_fen, loan.interest_receivable_fen, loan.interest_accrued_fen,
-                loan.fee_receivable_fen, loan.fee_accrued_fen, loan.penalty_receivable_fen)
+        owed = (
+            loan.principal_outstanding_fen,
+            loan.interest_receivable_fen,
+            loan.interest_accrued_fen,
+            loan.fee_receivable_fen,
+            loan.fee_accrued_fen,
+            loan.penalty_receivable_fen,
+        )
         assert owed == (0, 0, 0, 0, 0, 0)
 
 
@@ -134,7 +162,10 @@ def _assert_sound(session: Session, loan_id: int) -> None:
     sequence=st.lists(ops, min_size=1, max_size=5),
 )
 def test_any_sequence_of_operations_keeps_the_books_sound(
-    session: Session, product: tuple[str, int], financed: int, sequence: list[tuple]  # type: ignore[type-arg]
+    session: Session,
+    product: tuple[str, int],
+    financed: int,
+    sequence: list[tuple],  # type: ignore[type-arg]
 ) -> None:
     conn = session.connection()
     with conn.begin_nested() as example:
@@ -162,8 +193,12 @@ def test_a_loan_paid_on_time_ends_paid_off_owing_nothing(session: Session, produ
         if days > 0:
             run_cob(session.connection(), row.due_date - timedelta(days=1))
             session.expire_all()
-        apply_repayment(session, loan_id=loan.id, amount_fen=row.principal_fen + row.interest_fen + row.fee_fen,
-                        payment_ref=f"happy-{row.period}")
+        apply_repayment(
+            session,
+            loan_id=loan.id,
+            amount_fen=row.principal_fen + row.interest_fen + row.fee_fen,
+            payment_ref=f"happy-{row.period}",
+        )
         run_cob(session.connection(), row.due_date)
         session.expire_all()
     loan = get_loan(session, loan.id)
