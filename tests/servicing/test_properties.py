@@ -22,7 +22,6 @@ from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
 from fenqi.kit.clock import business_date
-from fenqi.kit.errors import DomainError
 from fenqi.ledger import Account, account_balance
 from fenqi.servicing.check import check_books
 from fenqi.servicing.cob import run_cob
