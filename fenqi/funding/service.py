@@ -6,8 +6,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -98,17 +99,6 @@ def used(session: Session, funder_id: int, key: str) -> int:
     return value or 0
 
 
-def _usage(session: Session, funder_ids: list[int], on: date) -> dict[tuple[int, str], int]:
-    """Today's and this month's usage of several funders in one query."""
-    if not funder_ids:
-        return {}
-    rows = session.execute(
-        select(QuotaUsage.funder_id, QuotaUsage.period_key, QuotaUsage.used_fen)
-        .where(QuotaUsage.funder_id.in_(funder_ids), QuotaUsage.period_key.in_(period_keys(on)))
-    )
-    return {(funder_id, key): used_fen for funder_id, key, used_fen in rows}
-
-
 def quota_left(session: Session, funder: Funder, on: date) -> tuple[int, int]:
     day, month = period_keys(on)
     return (funder.daily_quota_fen - used(session, funder.id, day),
@@ -166,29 +156,37 @@ class Route:
 def _eligible(
     session: Session, *, method: str, term: int, grade: str, region: str, amount_fen: int, on: date
 ) -> tuple[list[Candidate], list[str], dict[str, str]]:
-    """Partners that take this plan, grade and region: those with quota left, and those without."""
+    """Partners that take this plan, grade and region: those with quota left, and those without.
+
+    One query: each partner's products with today's and this month's usage as correlated subqueries."""
+    day, month = period_keys(on)
+
+    def used_in(key: str) -> Any:
+        return func.coalesce(
+            select(QuotaUsage.used_fen).where(QuotaUsage.funder_id == Funder.id, QuotaUsage.period_key == key)
+            .scalar_subquery(), 0)
+
     rows = session.execute(
-        select(Funder, FunderProduct).join(FunderProduct, FunderProduct.funder_id == Funder.id)
+        select(Funder, FunderProduct, used_in(day), used_in(month))
+        .join(FunderProduct, FunderProduct.funder_id == Funder.id)
         .where(Funder.active.is_(True)).order_by(Funder.code, FunderProduct.annual_rate)
     )
-    best: dict[str, tuple[Funder, FunderProduct]] = {}  # by code; the cheapest fitting product of each
-    for funder, product in rows:
+    best: dict[str, tuple[Funder, FunderProduct, int, int]] = {}  # by code; the cheapest fitting product
+    for funder, product, day_used, month_used in rows:
         fits = (method in product.methods and term in product.terms and grade_allows(grade, product.min_grade)
                 and (not funder.regions or region in funder.regions))
         if fits and funder.code not in best:  # ordered by rate: the first fitting product is the cheapest
-            best[funder.code] = (funder, product)
+            best[funder.code] = (funder, product, int(day_used), int(month_used))
     open_, blocked = [], []
-    usage = _usage(session, [f.id for f, _ in best.values()], on)
-    for funder, product in best.values():
-        day, month = period_keys(on)
-        day_left = funder.daily_quota_fen - usage.get((funder.id, day), 0)
-        month_left = funder.monthly_quota_fen - usage.get((funder.id, month), 0)
+    for funder, product, day_used, month_used in best.values():
+        day_left = funder.daily_quota_fen - day_used
+        month_left = funder.monthly_quota_fen - month_used
         if min(day_left, month_left) >= amount_fen:
             open_.append(Candidate(funder.code, product.annual_rate, funder.priority, funder.daily_quota_fen,
                                    day_left, month_left))
         else:
             blocked.append(funder.code)
-    return open_, blocked, {code: funder.name for code, (funder, _) in best.items()}
+    return open_, blocked, {code: row[0].name for code, row in best.items()}
 
 
 def route(
