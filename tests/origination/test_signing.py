@@ -255,3 +255,17 @@ def _another_id() -> str:
     from tests.origination.world import clean_id_number
 
     return clean_id_number(date(1985, 1, 2))
+
+
+def test_missing_cjk_font_fails_clearly(
+    client: TestClient, world: World, clerk: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from fenqi.origination import contract_pdf
+
+    monkeypatch.setattr(contract_pdf, "FONT_DIRS", ("/nonexistent",))
+    monkeypatch.delenv("FENQI_CJK_FONT", raising=False)
+    app_id = approved(client, world, clerk)
+    response = client.post(f"/api/v1/applications/{app_id}/contract", headers={**clerk, "Accept-Language": "en"})
+    assert response.status_code == 503
+    assert response.json()["error"] == "contract_font_missing"
+    assert "fonts-noto-cjk" in response.json()["message"]
