@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any, Literal
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Header, Query
 from pydantic import BaseModel, ConfigDict, Field
 
 from fenqi.identity.deps import Principal, require_roles
@@ -49,9 +49,11 @@ def _parse(body: RiskInputIn) -> Any:
 
 @api.post("/decisions", summary="Decide an application and store the decision")
 def create_decision(
-    body: RiskInputIn, session: Session = Depends(get_session), who: Principal = Depends(officer)
+    body: RiskInputIn, session: Session = Depends(get_session), who: Principal = Depends(officer),
+    idempotency_key: str | None = Header(None, max_length=100, description="A retry returns the same decision"),
 ) -> dict[str, Any]:
-    return service.decide(session, _parse(body)).to_json()
+    key = f"{who.user_id}:{idempotency_key.strip()}" if idempotency_key and idempotency_key.strip() else None
+    return service.decide(session, _parse(body), idempotency_key=key).to_json()
 
 
 @api.post("/decisions/explain", summary="What the engine would decide, with points per feature (not stored)")

@@ -71,6 +71,8 @@ class RiskDecision(Base):
     model_version: Mapped[str] = mapped_column(String(40))
     rules_version: Mapped[str] = mapped_column(String(40))
     bureau_provider: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    # The caller's Idempotency-Key (scoped by user) when the decision was asked for over HTTP.
+    idempotency_key: Mapped[str | None] = mapped_column(String(140), nullable=True, unique=True)
     # Manual review of referred decisions: none → pending → approved | declined.
     review_status: Mapped[str] = mapped_column(String(10), default="none")
     reviewed_by: Mapped[int | None] = mapped_column(BigInteger, nullable=True)

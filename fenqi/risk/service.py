@@ -14,6 +14,7 @@ from functools import lru_cache
 from typing import Any, cast
 
 from sqlalchemy import Boolean, Table, bindparam, func, insert, select, text
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from fenqi.kit.db import UtcDateTime, utcnow
@@ -113,9 +114,34 @@ def gather(session: Session, inp: RiskInput, now: datetime) -> tuple[Policy, Fac
 # --- decisions ---------------------------------------------------------------------------------------
 
 
-def decide(session: Session, inp: RiskInput, *, now: datetime | None = None) -> Decision:
-    """Decide one application and store the decision (with its inputs and facts). Does not commit."""
-    now = now or utcnow()
+def decide(
+    session: Session, inp: RiskInput, *, now: datetime | None = None, idempotency_key: str | None = None
+) -> Decision:
+    """Decide one application and store the decision (with its inputs and facts). Does not commit.
+
+    With an idempotency key, a repeated call returns the decision the first one stored."""
+    if idempotency_key is not None:
+        earlier = _by_idempotency_key(session, idempotency_key)
+        if earlier is not None:
+            return earlier
+        try:
+            with session.begin_nested():
+                return _decide(session, inp, now or utcnow(), idempotency_key)
+        except IntegrityError:
+            # The same key arrived twice at once: the other request stored the decision.
+            earlier = _by_idempotency_key(session, idempotency_key)
+            if earlier is None:
+                raise
+            return earlier
+    return _decide(session, inp, now or utcnow(), None)
+
+
+def _by_idempotency_key(session: Session, key: str) -> Decision | None:
+    row = session.scalar(select(RiskDecision).where(RiskDecision.idempotency_key == key))
+    return to_decision(row) if row is not None else None
+
+
+def _decide(session: Session, inp: RiskInput, now: datetime, idempotency_key: str | None) -> Decision:
     policy, facts = gather(session, inp, now)
     card = scorecard.load()
     result = evaluate(inp, facts, policy, card)
@@ -132,7 +158,7 @@ def decide(session: Session, inp: RiskInput, *, now: datetime | None = None) -> 
         "points": result.points, "inputs": inp.model_dump(mode="json"), "facts": facts.model_dump(mode="json"),
         "model_version": card.version, "rules_version": policy.version,
         "bureau_provider": facts.bureau.provider if facts.bureau else None,
-        "review_status": review_status, "review_note": "",
+        "review_status": review_status, "review_note": "", "idempotency_key": idempotency_key,
     }).scalar_one()
     decision = _from_evaluation(result, card.version, policy.version, facts, now)
     return decision.model_copy(update={

@@ -164,3 +164,19 @@ def test_stats_count_outcomes_and_rules(
     assert stats["outcomes"] == {"approve": 1, "decline": 1, "refer": 1}
     assert stats["approval_rate"] == "0.3333" and stats["pending_reviews"] == 1
     assert stats["rules_fired"] == {"age_out_of_range": 1, "installment_to_income_review": 1}
+
+
+def test_idempotency_key_returns_the_same_decision(
+    client: TestClient, session: Session, auth_headers: Headers, make_input: MakeInput
+) -> None:
+    officer = {**auth_headers("risk_officer"), "Idempotency-Key": "retry-1"}
+    body = input_to_json(make_input())
+    first = client.post("/api/v1/risk/decisions", json=body, headers=officer).json()
+    again = client.post("/api/v1/risk/decisions", json=body, headers=officer).json()
+    assert again == first
+    other = client.post("/api/v1/risk/decisions", json=body, headers={**officer, "Idempotency-Key": "retry-2"}).json()
+    assert other["id"] != first["id"]
+    # Keys are per user: another officer's "retry-1" is a new decision.
+    someone = client.post("/api/v1/risk/decisions", json=body,
+                          headers={**auth_headers("risk_officer"), "Idempotency-Key": "retry-1"}).json()
+    assert someone["id"] != first["id"]

@@ -15,7 +15,7 @@ from fenqi.risk import policy as policies
 from fenqi.risk import service
 from fenqi.risk.models import RiskDecision
 from fenqi.risk.rules import DEFAULT_POLICY
-from fenqi.risk.schemas import RiskInput, input_from_json, input_to_json
+from fenqi.risk.schemas import Decision, RiskInput, input_from_json, input_to_json
 
 MakeInput = Callable[..., RiskInput]
 
@@ -171,3 +171,23 @@ def test_velocity_window_follows_the_policy(session: Session, make_input: MakeIn
                                "velocity_window_minutes": 30})
     assert service.explain(session, inp, now=now).facts.velocity["id"] == 0
     assert service.explain(session, inp, now=now).decision.outcome == "approve"
+
+
+def test_same_idempotency_key_at_once_gives_the_stored_decision(
+    session: Session, make_input: MakeInput, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    first = service.decide(session, make_input(), idempotency_key="7:k")
+    real = service._by_idempotency_key
+    calls: list[str] = []
+
+    def racing(s: Session, key: str) -> Decision | None:
+        # The first look finds nothing, as if the other request had not committed yet; the insert then
+        # meets the unique key, and the second look finds the other request's decision.
+        calls.append(key)
+        return None if len(calls) == 1 else real(s, key)
+
+    monkeypatch.setattr(service, "_by_idempotency_key", racing)
+    again = service.decide(session, make_input(), idempotency_key="7:k")
+    assert again.id == first.id and len(calls) == 2
+    # The transaction is still usable after the failed insert.
+    assert service.decide(session, make_input(phone_hash="after-race-phone"), idempotency_key="7:other").id != first.id

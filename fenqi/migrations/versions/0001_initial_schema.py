@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-28 11:32:02.543985
+Create Date: 2026-11-28 11:49:01.937291
 """
 from collections.abc import Sequence
 
@@ -290,11 +290,13 @@ def upgrade() -> None:
     sa.Column('model_version', sa.String(length=40), nullable=False),
     sa.Column('rules_version', sa.String(length=40), nullable=False),
     sa.Column('bureau_provider', sa.String(length=40), nullable=True),
+    sa.Column('idempotency_key', sa.String(length=140), nullable=True),
     sa.Column('review_status', sa.String(length=10), nullable=False),
     sa.Column('reviewed_by', sa.BigInteger(), nullable=True),
     sa.Column('reviewed_at', fenqi.kit.db.UtcDateTime(timezone=True), nullable=True),
     sa.Column('review_note', sa.Text(), nullable=False),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_risk_decision'))
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_risk_decision')),
+    sa.UniqueConstraint('idempotency_key', name=op.f('uq_risk_decision_idempotency_key'))
     )
     with op.batch_alter_table('risk_decision', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_risk_decision_application_id'), ['application_id'], unique=False)
