@@ -15,11 +15,13 @@ manual step they describe.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from fenqi.kit.db import utcnow
@@ -29,7 +31,7 @@ from fenqi.payments.channels import CHANNELS, get_channel
 from fenqi.payments.emulators.core import CST
 from fenqi.payments.errors import ReconciliationItemDecided, UnknownChannel
 from fenqi.payments.models import PaymentOrder, PaymentRefund, ReconciliationItem, ReconciliationRun
-from fenqi.payments.statement_parsers import PARSERS, Entry
+from fenqi.payments.statement_parsers import PARSERS, Entry, bulk
 
 ACTIONS = {
     "settle_order": ("入账：按渠道结果确认订单已支付并入账", "Settle the order as paid and post it"),
@@ -86,14 +88,16 @@ def day_bounds(day: date) -> tuple[datetime, datetime]:
     return start, start + timedelta(days=1)
 
 
-def _our_payments(session: Session, channel: str, day: date) -> dict[str, Ours]:
+def our_payments(session: Session, channel: str, day: date) -> dict[str, Any]:
+    """Our payments of the day: out_trade_no → a row shaped like `Ours` (the rows themselves: a day
+    may hold a million, and copying each into another object would cost as much as the query)."""
     start, end = day_bounds(day)
     rows = session.execute(
-        select(PaymentOrder.out_trade_no, PaymentOrder.paid_amount_fen, PaymentOrder.amount_fen, PaymentOrder.status,
-               PaymentOrder.settlement_key)
+        select(PaymentOrder.out_trade_no, func.coalesce(PaymentOrder.paid_amount_fen, PaymentOrder.amount_fen)
+               .label("amount_fen"), PaymentOrder.status, (PaymentOrder.settlement_key != "").label("booked"))
         .where(PaymentOrder.channel == channel, PaymentOrder.paid_at >= start, PaymentOrder.paid_at < end)
     )
-    return {r[0]: Ours(r[0], r[1] if r[1] is not None else r[2], r[3], bool(r[4])) for r in rows}
+    return {r[0]: r for r in rows}
 
 
 def _orders_by_no(session: Session, numbers: list[str]) -> dict[str, Ours]:
@@ -121,7 +125,7 @@ def _our_refunds(session: Session, channel: str, day: date) -> dict[str, tuple[s
     return {r[0]: (r[1], r[2], r[3]) for r in rows}
 
 
-def match(entries: list[Entry], ours: dict[str, Ours], others: dict[str, Ours],
+def match(entries: list[Entry], ours: Mapping[str, Ours], others: Mapping[str, Ours],
           refunds: dict[str, tuple[str, int, str]], report: Report) -> None:
     """The pure matching step (no I/O), so that it can be measured and tested on its own."""
     seen: set[str] = set()
@@ -175,9 +179,11 @@ def match(entries: list[Entry], ours: dict[str, Ours], others: dict[str, Ours],
                 add(Finding("short", "refund", trade_no, "query_refund", None, amount, refund_no))
 
 
-def reconcile_entries(session: Session, channel: str, day: date, entries: list[Entry]) -> Report:
+def reconcile_entries(session: Session, channel: str, day: date, entries: list[Entry],
+                      ours: Mapping[str, Ours] | None = None) -> Report:
     report = Report(channel, day)
-    ours = _our_payments(session, channel, day)
+    if ours is None:
+        ours = our_payments(session, channel, day)
     missing = sorted({e.out_trade_no for e in entries if e.kind == "pay" and e.out_trade_no not in ours})
     match(entries, ours, _orders_by_no(session, missing), _our_refunds(session, channel, day), report)
     return report
@@ -188,7 +194,11 @@ def reconcile(session: Session, channel: str, day: date, *, content: bytes | Non
     if channel not in CHANNELS:
         raise UnknownChannel(channel)
     raw = content if content is not None else get_channel(channel).fetch_statement(day)
-    report = reconcile_entries(session, channel, day, PARSERS[channel](raw))
+    with bulk(), ThreadPoolExecutor(1) as pool:
+        # The database reads our side while this thread parses the statement.
+        ours = pool.submit(our_payments, session, channel, day)
+        entries = PARSERS[channel](raw)
+        report = reconcile_entries(session, channel, day, entries, ours.result())
     store(session, report)
     log.info("payments.reconcile.done", channel=channel, day=day.isoformat(), **report.counts())
     return report
