@@ -27,7 +27,7 @@ from fenqi.identity.deps import Principal, ensure_merchant
 from fenqi.kit.clock import business_date
 from fenqi.kit.crypto import blind_index, decrypt, encrypt, mask_card, mask_id_number, mask_name, mask_phone
 from fenqi.kit.db import utcnow
-from fenqi.kit.errors import Forbidden, NotFound
+from fenqi.kit.errors import Forbidden, InvalidInput, NotFound
 from fenqi.kit.money import fmt_rate, fmt_yuan, from_fen, parse_yuan, to_fen
 from fenqi.origination.consents import CURRENT, TEXTS, ConsentKind
 from fenqi.origination.errors import (
@@ -161,10 +161,9 @@ def submit(
     if again is not None:
         return again
     today = business_date(session)
-    name = check_name(body.name)
-    resident = check_id_number(body.id_number, today)
-    phone = check_mobile(body.phone)
-    card = check_bank_card(body.bank_card)
+    # Everything that can be refused is checked before anything is written.
+    shopper = _kyc(body, today)
+    profile = _profile(body)
     consents = check_consents([(c.kind, c.version) for c in body.consents], REQUIRED_AT_SUBMIT)
     store, merchant = store_and_merchant(session, body.store)
     if principal.role != "shopper":
@@ -174,21 +173,15 @@ def submit(
                         down_payment=body.down_payment, start=today)
     if body.imei:
         check_device_for_sale(session, body.imei, sku.code)
-    income_fen = to_fen(parse_yuan(body.profile.monthly_income, field="monthly_income"))
-    profile = body.profile.model_dump()
-    profile["monthly_income_fen"] = income_fen
-    del profile["monthly_income"]
-    id_hash = blind_index(resident.number)
+    online = principal.role == "shopper"
     app = _insert_open(session, dict(
         idempotency_key=scoped_key(principal, idempotency_key) if idempotency_key else None,
-        status="submitted", open_key=id_hash, channel="online" if principal.role == "shopper" else "store",
+        status="submitted", open_key=shopper.id_hash, channel="online" if online else "store",
         merchant_id=merchant.id, store_id=store.id, region=merchant.region, created_by_user_id=principal.user_id,
-        shopper_user_id=principal.user_id if principal.role == "shopper" else None, business_date=today,
-        name_enc=encrypt(name), id_number_enc=encrypt(resident.number), id_hash=id_hash,
-        phone_enc=encrypt(phone), phone_hash=blind_index(phone), bank_card_enc=encrypt(card),
-        age=resident.age_on(today), profile=profile, sku_code=sku.code, price_fen=sku.price_fen,
-        created_at=utcnow(), updated_at=utcnow(), credit_limit_fen=0, reasons=[], allowed_plans=[], subsidy_fen=0,
-        down_payment_paid=False, **_plan_fields(option),
+        shopper_user_id=principal.user_id if online else None, business_date=today, age=shopper.age,
+        profile=profile, sku_code=sku.code, price_fen=sku.price_fen, created_at=utcnow(), updated_at=utcnow(),
+        credit_limit_fen=0, reasons=[], allowed_plans=[], subsidy_fen=0, down_payment_paid=False,
+        **shopper.encrypted(), **_plan_fields(option),
     ))
     for kind, version in consents.items():
         record_consent(session, app, kind, version, origin, principal.user_id)
@@ -199,6 +192,40 @@ def submit(
     apply_decision(session, result, option, today)
     session.flush()
     return result
+
+
+@dataclass(frozen=True, slots=True)
+class Shopper:
+    """The checked identity of the person applying (held only in memory; stored encrypted)."""
+
+    name: str
+    id_number: str
+    id_hash: str
+    age: int
+    phone: str
+    bank_card: str
+
+    def encrypted(self) -> dict[str, str]:
+        return {"name_enc": encrypt(self.name), "id_number_enc": encrypt(self.id_number), "id_hash": self.id_hash,
+                "phone_enc": encrypt(self.phone), "phone_hash": blind_index(self.phone),
+                "bank_card_enc": encrypt(self.bank_card)}
+
+
+def _kyc(body: ApplicationIn, today: date) -> Shopper:
+    name = check_name(body.name)
+    resident = check_id_number(body.id_number, today)
+    return Shopper(name, resident.number, blind_index(resident.number), resident.age_on(today),
+                   check_mobile(body.phone), check_bank_card(body.bank_card))
+
+
+def _profile(body: ApplicationIn) -> dict[str, Any]:
+    """The scorecard's form fields, the income in fen."""
+    income = parse_yuan(body.profile.monthly_income, field="monthly_income")
+    if income < 0:
+        raise InvalidInput("monthly_income")
+    profile = body.profile.model_dump(exclude={"monthly_income"})
+    profile["monthly_income_fen"] = to_fen(income)
+    return profile
 
 
 def _plan_fields(option: PlanOption) -> dict[str, Any]:

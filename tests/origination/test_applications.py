@@ -241,3 +241,13 @@ def test_referred_application_declined_on_review_frees_the_id(
                 json={"verdict": "decline", "note": "收入不足 / income too low"})
     assert client.get(f"/api/v1/applications/{app['id']}", headers=clerk).json()["status"] == "declined"
     assert client.post("/api/v1/applications", json=world.body(), headers=clerk).status_code == 201
+
+
+def test_negative_income_is_refused_not_a_server_error(
+    client: TestClient, world: World, clerk: dict[str, str]
+) -> None:
+    response = client.post("/api/v1/applications", json=world.body(profile={"monthly_income": "-1.00"}),
+                           headers=clerk)
+    assert (response.status_code, response.json()["error"]) == (400, "invalid_input")
+    fine = client.post("/api/v1/applications", json=world.body(profile={"monthly_income": "0.001"}), headers=clerk)
+    assert fine.json()["error"] == "amount_finer_than_fen"
