@@ -213,8 +213,10 @@ class History:
         review(self.session, int(app.decision_id or 0), approve=approve, note=note, reviewer_id=self.reviewer.user_id)
 
     def _sign(self, app: Application, today: date, clerk: Principal, report: HistoryReport) -> None:
-        from fenqi.origination import signing
+        from fenqi.origination import service, signing
 
+        if not service.plan_allowed(app):
+            self._allowed_plan(app)  # the clerk offers what the decision allows (a shorter term, say)
         try:
             with self.session.begin_nested():
                 contract = signing.generate_contract(self.session, app)
@@ -222,11 +224,28 @@ class History:
                                       consent_version=CURRENT[ConsentKind.E_CONTRACT], imei=None, channel="alipay",
                                       principal=clerk, origin=ORIGIN)
         except DomainError:
+            # Over the credit limit whatever the plan, a funder out of quota: the shopper leaves without the phone.
+            if app.status == "approved":
+                service.cancel(self.session, app)
             return
         report.loans += 1
         if signed.payment is not None:
             pay_order(self.session, signed.payment["out_trade_no"])
         self._plan_payments(signed.loan_id, today)
+
+    def _allowed_plan(self, app: Application) -> None:
+        from fenqi.origination import service
+
+        for plan in app.allowed_plans:
+            for term in sorted(plan["terms"], reverse=True):
+                try:
+                    with self.session.begin_nested():
+                        service.change_plan(self.session, app, product=plan["product_code"], term=term,
+                                            down_payment=None)
+                except DomainError:
+                    continue
+                if service.plan_allowed(app):
+                    return
 
     def _plan_payments(self, loan_id: int, today: date) -> None:
         from fenqi.servicing.service import installments
