@@ -15,6 +15,8 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
+from functools import lru_cache
+from typing import Any
 
 from sqlalchemy import func, insert, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -121,23 +123,24 @@ def post_entry(
     }
     # ON CONFLICT DO NOTHING: a repeat (or a concurrent poster of the same key, which waits for the
     # first to commit) inserts nothing and gets the first entry back instead.
-    ins = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    entry_id = session.execute(
-        ins(JournalEntry)
-        .values(**values)
-        .on_conflict_do_nothing(index_elements=["idempotency_key"])
-        .returning(JournalEntry.id)
-    ).scalar()
+    dialect = session.get_bind().dialect.name
+    entry_id = session.execute(_insert_entry(dialect), values).scalar()
     if entry_id is None:
         existing = session.scalar(select(JournalEntry).where(JournalEntry.idempotency_key == idempotency_key))
         assert existing is not None
         _same_or_conflict(session, existing, loan_id, lines)
         return existing
-    # One multi-row INSERT statement for all the lines of the entry.
-    session.execute(insert(JournalLine).values(_line_rows(entry_id, loan_id, lines)))
+    # The lines as one executemany (batched into multi-row INSERTs by SQLAlchemy), compiled once.
+    session.execute(insert(JournalLine), _line_rows(entry_id, loan_id, lines))
     entry = session.get(JournalEntry, entry_id)
     assert entry is not None
     return entry
+
+
+@lru_cache(maxsize=4)
+def _insert_entry(dialect: str) -> Any:
+    ins = pg_insert if dialect == "postgresql" else sqlite_insert
+    return ins(JournalEntry).on_conflict_do_nothing(index_elements=["idempotency_key"]).returning(JournalEntry.id)
 
 
 def _same_or_conflict(session: Session, entry: JournalEntry, loan_id: int | None, lines: Sequence[Line]) -> None:
