@@ -10,7 +10,7 @@ from sqlalchemy import select
 from fenqi.payments.errors import OrderNotRefundable, RefundExceedsPaid, RefundRefReused
 from fenqi.payments.models import PaymentRefund
 from fenqi.payments.refunds import refund
-from fenqi.payments.service import get_order
+from fenqi.payments.service import get_order, loan_orders
 from tests.payments.payments_loopback import (
     committed,
     emulator,
@@ -100,6 +100,7 @@ def test_installment_lands_on_the_loan_once_and_its_credit_can_be_refunded(live_
     # Paid before anything was due: servicing keeps it as the shopper's credit balance.
     with committed() as s:
         assert get_loan(s, loan_id).credit_balance_fen == 52_000
+        assert [(o.out_trade_no, o.status) for o in loan_orders(s, loan_id)] == [(no, "paid")]
     with committed() as s:
         item = refund(s, out_trade_no=no, amount_fen=52_000, reason="重复还款退回", refund_ref=uuid.uuid4().hex)
     assert wait_for(lambda: refund_status(item.out_refund_no) == "succeeded")
