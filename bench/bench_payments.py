@@ -256,6 +256,7 @@ def run(argv: list[str]) -> None:
     parser.add_argument("--processes", type=int, default=os.cpu_count() or 2)
     parser.add_argument("--threads", type=int, default=4, help="threads per process")
     parser.add_argument("--lines", type=int, default=1_000_000)
+    parser.add_argument("--only", choices=("callbacks", "reconcile"), help="run one part")
     parser.add_argument("--database-url", default=os.environ.get("FENQI_BENCH_DATABASE_URL", DEFAULT_URL))
     args = parser.parse_args(argv)
     os.environ["FENQI_DATABASE_URL"] = args.database_url
@@ -269,5 +270,7 @@ def run(argv: list[str]) -> None:
     structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.WARNING))
     print(f"database: {args.database_url}")
     prepare_database(args.database_url)
-    bench_callbacks(args.database_url, args.callbacks, args.processes, args.threads)
-    bench_reconcile(args.database_url, args.lines)
+    if args.only != "reconcile":
+        bench_callbacks(args.database_url, args.callbacks, args.processes, args.threads)
+    if args.only != "callbacks":
+        bench_reconcile(args.database_url, args.lines)
