@@ -114,7 +114,7 @@ def test_overdue_buckets_and_dashboard_after_close_of_business(
     assert f'href="/ops/loans/{late.loan_id}"' in overdue and f'href="/ops/loans/{paying.loan_id}"' not in overdue
     assert 'id="bucket-M1"' in overdue
     assert f'href="/ops/loans/{late.loan_id}"' not in collector.get("/ops/overdue?bucket=M2").text
-    page = collector.get("/ops/dashboard?days=90").text
+    page = collector.get("/ops/dashboard?days=90&lang=en").text
     figures = {m.group(1): json.loads(m.group(2).replace("&#34;", '"').replace("&amp;", "&"))
                for m in re.finditer(r'<div class="chart" id="([^"]+)" data-figure="([^"]+)"', page)}
     assert set(figures) == {"chart-sales", "chart-approval", "chart-mix", "chart-outstanding", "chart-buckets",

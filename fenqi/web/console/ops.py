@@ -88,6 +88,7 @@ def dashboard_charts(session: Session, lang: str, days: int) -> dict[str, Any]:
         key = f"{share.name_zh if lang == 'zh' else share.name_en} × {share.term}"
         products[key] = products.get(key, 0) + share.loans
     rated = [w for w in weeks if w["rate"] is not None]
+    bucket_names = [t("未逾期", "current") if b.bucket == "current" else b.bucket for b in buckets]
     return {
         "sales": chart("chart-sales", [
             {"type": "bar", "name": t("成交笔数", "Loans"), "x": x, "y": [w["loans"] for w in weeks],
@@ -114,11 +115,11 @@ def dashboard_charts(session: Session, lang: str, days: int) -> dict[str, Any]:
              "line": {"color": "#0f766e"}},
         ], _layout(t("在贷余额（元）", "Outstanding principal (CNY)"), yaxis={"type": "linear"})),
         "buckets": chart("chart-buckets", [
-            {"type": "bar", "name": t("笔数", "Loans"), "x": [b.bucket for b in buckets],
+            {"type": "bar", "name": t("笔数", "Loans"), "x": bucket_names,
              "y": [b.loans for b in buckets], "marker": {"color": ["#16a34a", "#facc15", "#fb923c", "#ef4444",
                                                                   "#7f1d1d"][:len(buckets)]}},
             {"type": "scatter", "mode": "markers", "name": t("本金（元）", "Principal (CNY)"),
-             "x": [b.bucket for b in buckets], "y": [str(Decimal(b.principal_fen) / 100) for b in buckets],
+             "x": bucket_names, "y": [str(Decimal(b.principal_fen) / 100) for b in buckets],
              "yaxis": "y2", "marker": {"size": 12, "color": "#1f2430"}},
         ], _layout(t("逾期分布", "Delinquency buckets"), yaxis={"title": {"text": t("笔", "loans")}},
                    yaxis2={"overlaying": "y", "side": "right", "type": "linear", "rangemode": "tozero"})),
