@@ -73,6 +73,7 @@ def parse_alipay(content: bytes) -> list[Entry]:
     entries: list[Entry] = []
     header_seen = False
     width = len(ALIPAY_COLUMNS)
+    append, make = entries.append, tuple.__new__
     for raw in text.splitlines():
         if not raw or raw[0] == "#":
             continue
@@ -87,9 +88,9 @@ def parse_alipay(content: bytes) -> list[Entry]:
         # Alipay pads some fields with tabs and spaces; only the ones we read are cleaned.
         amount = fen(fields[11].strip())
         if fields[2].strip() == "退款":
-            entries.append(Entry("refund", fields[1].strip(), -amount, fields[0].strip(), fields[21].strip()))
+            append(make(Entry, ("refund", fields[1].strip(), -amount, fields[0].strip(), fields[21].strip())))
         else:
-            entries.append(Entry("pay", fields[1].strip(), amount, fields[0].strip(), ""))
+            append(make(Entry, ("pay", fields[1].strip(), amount, fields[0].strip(), "")))
     if not header_seen:
         raise BadStatement("alipay: no header")
     return entries
@@ -104,28 +105,37 @@ def parse_wechat(content: bytes) -> list[Entry]:
     entries: list[Entry] = []
     summary_at = None
     width = len(WECHAT_COLUMNS)
-    append = entries.append
-    for index in range(1, len(lines)):
-        raw = lines[index]
-        if not raw:
-            continue
-        if raw[0] != "`":  # the summary block's header ends the lines
-            if raw.startswith("总交易单数"):
-                summary_at = index
-                break
-            raise BadStatement(f"wechatpay: line {index + 1} does not start with a backtick")
-        # Every field starts with a backtick (spreadsheets then keep long numbers as text): one split,
-        # and only as far as the last field we read; the rest is counted, not cut up.
-        f = raw[1:].split(",`", 17)
-        if len(f) != 18 or f[17].count(",") != width - 18:
-            raise BadStatement(f"wechatpay: wrong number of columns in line {index + 1}")
-        if f[9] == "REFUND":
-            append(Entry("refund", f[6], fen(f[16]), f[5], f[15]))
-        else:
-            append(Entry("pay", f[6], fen(f[12]), f[5], ""))
+    append, make = entries.append, tuple.__new__  # tuple.__new__(Entry, ...): an Entry without a Python call
+    try:  # free in Python 3.11 unless raised: a malformed amount becomes BadStatement, not a crash
+        for index in range(1, len(lines)):
+            raw = lines[index]
+            if not raw:
+                continue
+            if raw[0] != "`":  # the summary block's header ends the lines
+                if raw.startswith("总交易单数"):
+                    summary_at = index
+                    break
+                raise BadStatement(f"wechatpay: line {index + 1} does not start with a backtick")
+            # Every field starts with a backtick (spreadsheets then keep long numbers as text): one split,
+            # and only as far as the last field we read; the rest is counted, not cut up.
+            f = raw[1:].split(",`", 17)
+            if len(f) != 18 or f[17].count(",") != width - 18:
+                raise BadStatement(f"wechatpay: wrong number of columns in line {index + 1}")
+            if f[9] == "REFUND":
+                append(make(Entry, ("refund", f[6], fen(f[16]), f[5], f[15])))
+            else:
+                amount = f[12]
+                # The usual "123.45": one int() without a function call per line; anything else via fen().
+                fen_ = int(amount[:-3] + amount[-2:]) if amount[-3:-2] == "." and amount[-2:].isdigit() else fen(amount)
+                append(make(Entry, ("pay", f[6], fen_, f[5], "")))
+    except ValueError as exc:
+        raise BadStatement(f"wechatpay: {exc}") from None
     if summary_at is None or summary_at + 1 >= len(lines):
         raise BadStatement("wechatpay: no summary block")
-    count = int(lines[summary_at + 1].split(",")[0].lstrip("`"))
+    try:
+        count = int(lines[summary_at + 1].split(",")[0].lstrip("`"))
+    except ValueError:
+        raise BadStatement("wechatpay: unreadable summary") from None
     if count != len(entries):
         raise BadStatement(f"wechatpay: summary says {count} lines, found {len(entries)}")
     return entries
