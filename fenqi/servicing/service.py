@@ -187,6 +187,23 @@ def repayments(session: Session, loan_id: int) -> list[Repayment]:
     return list(session.scalars(select(Repayment).where(Repayment.loan_id == loan_id).order_by(Repayment.id)))
 
 
+def amount_due(session: Session, loan_id: int, on: date | None = None) -> int:
+    """What the shopper must pay on `on` (default today) to be up to date: everything past due, the
+    installments falling due by then, and penalties so far, less the credit balance (never negative)."""
+    loan = get_loan(session, loan_id)
+    if loan.status not in LoanStatus.OPEN:
+        return 0
+    on = on or business_date(session)
+    owed = loan.penalty_receivable_fen + loan.interest_receivable_fen + loan.fee_receivable_fen
+    for r in installments(session, loan_id):
+        if r.status == InstallmentStatus.DUE:
+            owed += r.principal_fen - r.paid_principal_fen
+        elif r.status == InstallmentStatus.PENDING and r.due_date <= on:
+            owed += (r.principal_fen - r.paid_principal_fen) + (r.interest_fen - r.paid_interest_fen)
+            owed += r.fee_fen - r.paid_fee_fen
+    return max(0, owed - loan.credit_balance_fen)
+
+
 def product_of(session: Session, loan: Loan) -> Product:
     product = session.get(Product, loan.product_id)
     assert product is not None

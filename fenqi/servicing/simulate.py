@@ -28,8 +28,8 @@ from fenqi.pricing.models import Product
 from fenqi.pricing.service import seed_products
 from fenqi.servicing.check import check_books
 from fenqi.servicing.cob import close_day
-from fenqi.servicing.models import Installment, InstallmentStatus, Loan, LoanStatus
-from fenqi.servicing.service import apply_repayment, book_loan, get_loan, installments, payoff_quote
+from fenqi.servicing.models import Loan, LoanStatus
+from fenqi.servicing.service import amount_due, apply_repayment, book_loan, get_loan, installments, payoff_quote
 
 START = date(2026, 1, 1)
 BEHAVIOURS = (
@@ -101,42 +101,6 @@ def _draw(rng: random.Random, days: int) -> Shopper:
     elif behaviour == "default":
         s.stop_after = rng.randint(0, 3)
     return s
-
-
-def _owed_now(session: Session, loan: Loan, today: date) -> int:
-    """Everything past due, plus the installment falling due today, less the credit balance."""
-    today_due = session.scalar(
-        select(
-            func.coalesce(
-                func.sum(
-                    Installment.principal_fen
-                    - Installment.paid_principal_fen
-                    + Installment.interest_fen
-                    - Installment.paid_interest_fen
-                    + Installment.fee_fen
-                    - Installment.paid_fee_fen
-                ),
-                0,
-            )
-        ).where(
-            Installment.loan_id == loan.id,
-            Installment.status == InstallmentStatus.PENDING,
-            Installment.due_date <= today,
-        )
-    )
-    due_principal = session.scalar(
-        select(func.coalesce(func.sum(Installment.principal_fen - Installment.paid_principal_fen), 0)).where(
-            Installment.loan_id == loan.id, Installment.status == InstallmentStatus.DUE
-        )
-    )
-    owed = (
-        int(today_due or 0)
-        + int(due_principal or 0)
-        + loan.interest_receivable_fen
-        + loan.fee_receivable_fen
-        + loan.penalty_receivable_fen
-    )
-    return max(0, owed - loan.credit_balance_fen)
 
 
 def simulate(engine: Engine, *, loans: int, days: int, seed: int, progress: bool = False) -> SimulationReport:
@@ -218,7 +182,7 @@ def _act(session: Session, loan_id: int, what: str, shopper: Shopper, today: dat
         return
     ref = f"sim-pay-{loan_id}-{today.isoformat()}-{what}"
     if what == "pay":
-        owed = _owed_now(session, loan, today)
+        owed = amount_due(session, loan_id, today)
         amount = int(owed * shopper.fraction)
         if amount > 0:
             apply_repayment(

@@ -314,3 +314,19 @@ def test_installment_table_and_loan_agree_after_a_long_run(book: Session) -> Non
     _ok(book)
     assert book.scalar(text("SELECT COUNT(*) FROM cob_scratch")) == 0
     assert book.scalar(select(Installment.id).where(Installment.status == "due")) is not None
+
+
+def test_amount_due_is_what_brings_the_loan_up_to_date(book: Session) -> None:
+    from fenqi.servicing.service import amount_due
+
+    loan = _book(book, code="FEE-060", term=6)
+    first = installments(book, loan.id)[0]
+    assert amount_due(book, loan.id) == 0
+    assert amount_due(book, loan.id, first.due_date) == first.principal_fen + first.fee_fen
+    _days(book, 40)
+    owed = amount_due(book, loan.id)
+    assert owed > first.principal_fen + first.fee_fen  # penalties since
+    apply_repayment(book, loan_id=loan.id, amount_fen=owed, payment_ref="catch-up")
+    loan = get_loan(book, loan.id)
+    assert amount_due(book, loan.id) == 0 and loan.dpd == 0 and loan.status == "active"
+    _ok(book)
