@@ -125,3 +125,17 @@ def test_english_switch(sign_in: SignIn, world: World) -> None:
     assert "收银台下单" in client.get("/merchant/till").text
     english = client.get("/merchant/till?lang=en").text
     assert "Till order" in english and "Submit the application" in english
+
+
+def test_the_clerk_changes_the_plan_within_the_decision(sign_in: SignIn, world: World, session: Session) -> None:
+    client = sign_in("clerk", world.merchant_id)
+    app_id = _submit(client, world)
+    view = client.get(f"/merchant/applications/{app_id}").text
+    assert 'id="change-plan"' in view and 'value="1000.00"' in view
+    r = client.post(f"/merchant/applications/{app_id}/plan", follow_redirects=False,
+                    data={"csrf_token": csrf_of(view), "plan": "EI-12|6", "down_payment": "1500.00"})
+    assert r.status_code == 303, r.text
+    app = session.get(Application, app_id)
+    assert app is not None and (app.product_code, app.term, app.down_payment_fen) == ("EI-12", 6, 150_000)
+    r = client.post(f"/merchant/applications/{app_id}/plan", data={"csrf_token": csrf_of(view), "plan": "nonsense"})
+    assert r.status_code == 400 and 'role="alert"' in r.text

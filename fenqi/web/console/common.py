@@ -43,7 +43,15 @@ def status_label(status: str | None, lang: str) -> str:
     return zh if lang == "zh" else en
 
 
+def yuan_plain(fen: int) -> str:
+    """Integer fen → "5999.00" (for form values)."""
+    from fenqi.kit.money import fmt_yuan
+
+    return fmt_yuan(from_fen(int(fen)))
+
+
 TEMPLATES.env.filters["yuan"] = yuan
+TEMPLATES.env.filters["yuan_plain"] = yuan_plain
 TEMPLATES.env.globals["status_label"] = status_label
 
 

@@ -176,6 +176,7 @@ def _application_view(request: Request, session: Session, app: Application, who:
     return render(request, "merchant/application.html", {
         "app": app, "row": _row(app), "offer": offer, "contract": contract, "order": order, "error": error,
         "econtract": text, "who": who, "can_sell": who.role in ("clerk", "admin"),
+        "plan_ok": origination.plan_allowed(app) if app.status == "approved" else True,
     }, status_code=status_code)
 
 
@@ -190,6 +191,25 @@ def draw_contract(
     except DomainError as exc:
         return _application_view(request, session, app, who, _error_text(request, exc), exc.status)
     return RedirectResponse(f"/merchant/applications/{app.id}#contract", 303)
+
+
+@router.post("/applications/{application_id}/plan")
+async def change_plan(
+    request: Request, application_id: int, who: Principal = Depends(sellers), session: Session = Depends(get_session),
+) -> Response:
+    """Risk-based pricing: the decision may allow only some plans (or a smaller amount); pick one of them."""
+    form = await request.form()
+    app = origination.get_application(session, application_id, who)
+    product, _, term = str(form.get("plan", "")).partition("|")
+    try:
+        if not term.isdigit():
+            raise InvalidInput("plan")
+        with session.begin_nested():
+            origination.change_plan(session, app, product=product, term=int(term),
+                                    down_payment=str(form.get("down_payment", "")).strip() or None)
+    except DomainError as exc:
+        return _application_view(request, session, app, who, _error_text(request, exc), exc.status)
+    return RedirectResponse(f"/merchant/applications/{app.id}#offer", 303)
 
 
 @router.post("/applications/{application_id}/sign")
