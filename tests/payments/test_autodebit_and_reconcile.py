@@ -8,6 +8,7 @@ from datetime import timedelta
 
 import httpx
 import pytest
+from sqlalchemy import select
 from typer.testing import CliRunner
 
 from fenqi.payments.autodebit import debit_loan, refresh_agreement, start_agreement
@@ -94,3 +95,23 @@ def test_reconciliation_finds_each_injected_discrepancy(live_server: str, faults
     assert not any(d["out_trade_no"] == paid[3] for d in report["discrepancies"])  # paid, refunded, both agree
     assert report["counts"]["matched"] >= 2
     assert postings(item.out_refund_no)  # the refund that matched is in the ledger
+
+
+def test_the_batch_debits_every_active_agreement_once(live_server: str) -> None:
+    from fenqi.payments.autodebit import run_batch
+    from fenqi.servicing.service import installments
+
+    loan_id = book(120_000)
+    agreement_id = signed_agreement("alipay", loan_id)
+    with committed() as s:
+        due = installments(s, loan_id)[0].due_date
+
+    first = run_batch(due)
+    again = run_batch(due)
+
+    assert first.debited >= 1 and first.paid >= 1 and not first.errors
+    assert again.debited == 0  # nothing is due any more for that date
+    with committed() as s:
+        orders = list(s.scalars(select(PaymentOrder).where(PaymentOrder.agreement_id == agreement_id)))
+    assert [(o.status, o.attempt, o.due_date) for o in orders] == [("paid", 1, due)]
+    assert repayments(orders[0].out_trade_no) == [(loan_id, orders[0].amount_fen)]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
@@ -107,3 +108,43 @@ def test_installment_lands_on_the_loan_once_and_its_credit_can_be_refunded(live_
     with committed() as s:
         assert get_loan(s, loan_id).credit_balance_fen == 0
     assert ("refund", f"cash_{channel}", 0, 52_000) in postings(item.out_refund_no)
+
+
+def test_a_refund_whose_notification_is_lost_is_finished_by_polling(live_server: str, faults) -> None:  # type: ignore[no-untyped-def]
+    from fenqi.payments.tasks import poll_once
+
+    no = paid_order("wechatpay", 20_000)
+    faults("wechatpay", drop=1)
+    with committed() as s:
+        item = refund(s, out_trade_no=no, amount_fen=20_000, reason="退货", refund_ref=uuid.uuid4().hex)
+    settle_notifications("wechatpay")
+    assert refund_status(item.out_refund_no) == "processing"
+
+    poll_once(older_than=timedelta(hours=1))
+
+    assert refund_status(item.out_refund_no) == "succeeded"
+    assert ("refund", "cash_wechatpay", 0, 20_000) in postings(item.out_refund_no)
+
+
+def test_a_payment_notified_after_we_closed_the_order_is_still_applied(live_server: str) -> None:
+    from fenqi.kit.db import utcnow
+    from fenqi.payments.emulators.core import now_cst
+    from fenqi.payments.service import poll_order
+
+    order = open_order("alipay", 45_600)
+    with committed() as s:
+        assert poll_order(s, get_order(s, order.out_trade_no), now=utcnow() + timedelta(hours=1)) == "closed"
+    # The shopper's payment went through just before the close reached the channel.
+    emu = emulator("alipay")
+    trade = emu.trades.get(order.out_trade_no)
+    if trade is None:
+        from fenqi.payments.emulators.core import EmulatedTrade
+
+        trade = EmulatedTrade(order.out_trade_no, emu._trade_no(), 45_600, "x",
+                              f"{live_server}/api/v1/payments/callbacks/alipay")
+        emu.trades[order.out_trade_no] = trade
+    trade.status, trade.paid_at = "PAID", now_cst()
+    emu.notify_paid(trade)
+    settle_notifications("alipay")
+    assert order_status(order.out_trade_no) == "paid"
+    assert postings(order.out_trade_no)[0] == ("down_payment", "cash_alipay", 45_600, 0)
