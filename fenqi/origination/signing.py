@@ -9,7 +9,15 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from fenqi.catalog.service import bind_to_loan, get_merchant, get_sku, get_store, reserve_device
+from fenqi.catalog.service import (
+    bind_to_loan,
+    get_device,
+    get_merchant,
+    get_sku,
+    get_store,
+    release_reservation,
+    reserve_device,
+)
 from fenqi.funding.disbursement import disburse, merchant_fee_fen
 from fenqi.funding.errors import QuotaExhausted
 from fenqi.funding.models import Disbursement
@@ -147,17 +155,13 @@ def sign(
         raise ConsentOutdated(consent_version, current=CURRENT[ConsentKind.E_CONTRACT])
     if channel not in ("alipay", "wechatpay"):
         raise InvalidInput(f"channel {channel} (alipay | wechatpay)")
-    device_imei = imei or app.device_imei
-    if not device_imei:
-        raise InvalidInput("imei: the phone handed over must be scanned before signing")
-    if app.device_imei is None or (imei and imei != app.device_imei):
-        app.device_imei = reserve_device(session, imei=device_imei, sku_code=app.sku_code, application_id=app.id).imei
+    _hand_over(session, app, imei)
     record_consent(session, app, ConsentKind.E_CONTRACT, consent_version, origin, principal.user_id,
                    document_sha256=contract.sha256)
     if not consume_quota(session, get_funder(session, contract.funder_code), app.financed_fen, today):
         raise QuotaExhausted(f"{contract.funder_code}; 请重新生成合同 / generate the contract again")
     loan_id = _book_loan(session, app, contract)
-    bind_to_loan(session, imei=app.device_imei, application_id=app.id, loan_id=loan_id)
+    bind_to_loan(session, imei=app.device_imei or "", application_id=app.id, loan_id=loan_id)
     paid = disburse(session, application_id=app.id, loan_id=loan_id, funder_code=contract.funder_code,
                     merchant_id=app.merchant_id, price_fen=app.price_fen, down_payment_fen=app.down_payment_fen,
                     subsidy_fen=app.subsidy_fen, on=today)
@@ -171,6 +175,20 @@ def sign(
           subject=f"application:{app.id}", detail=f"loan:{loan_id} contract:{contract.sha256[:16]}")
     session.flush()
     return Signed(app, contract, loan_id, _disbursement_json(app, paid), order)
+
+
+def _hand_over(session: Session, app: Application, imei: str | None) -> None:
+    """The phone scanned at signing: the one reserved with the application, or another of the same SKU
+    (the first goes back on the shelf)."""
+    if not imei:
+        if not app.device_imei:
+            raise InvalidInput("imei: the phone handed over must be scanned before signing")
+        return
+    scanned = get_device(session, imei).imei  # either IMEI of a dual-SIM phone names the device
+    if scanned != app.device_imei:
+        if app.device_imei:
+            release_reservation(session, application_id=app.id)
+        app.device_imei = reserve_device(session, imei=scanned, sku_code=app.sku_code, application_id=app.id).imei
 
 
 def _disbursement_json(app: Application, paid: Disbursement) -> dict[str, str]:

@@ -269,3 +269,17 @@ def test_missing_cjk_font_fails_clearly(
     assert response.status_code == 503
     assert response.json()["error"] == "contract_font_missing"
     assert "fonts-noto-cjk" in response.json()["message"]
+
+
+def test_handing_over_another_phone_than_the_one_reserved(
+    client: TestClient, session: Session, world: World, clerk: dict[str, str]
+) -> None:
+    app_id = approved(client, world, clerk, imei=world.devices[0])
+    assert get_device(session, world.devices[0]).status == "reserved"
+    second_imei = get_device(session, world.devices[1]).imei2
+    assert second_imei is not None
+    signed = sign(client, app_id, clerk, contract(client, app_id, clerk)["sha256"], second_imei)
+    assert signed.status_code == 200, signed.text
+    assert signed.json()["imei"] == world.devices[1]
+    assert get_device(session, world.devices[0]).status == "in_stock"
+    assert get_device(session, world.devices[1]).status == "sold"
