@@ -158,7 +158,8 @@ def _application_view(request: Request, session: Session, app: Application, who:
         try:
             offer = signing.offer(session, app)
         except DomainError as exc:
-            error = error or _error_text(request, exc)
+            if origination.plan_allowed(app):  # otherwise the plan chooser says it, with the choices
+                error = error or _error_text(request, exc)
         latest = signing.latest_contract(session, app.id)
         if latest is not None and latest.start_date == today and not latest.signed:
             contract = latest
