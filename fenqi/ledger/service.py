@@ -23,7 +23,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-from fenqi.kit.clock import business_date as current_business_date
+from fenqi.kit.clock import BusinessDate
 from fenqi.kit.db import utcnow
 from fenqi.ledger.accounts import CHART, Account, Reason
 from fenqi.ledger.errors import IdempotencyConflict, InvalidEntry, UnbalancedEntry, UnknownAccount
@@ -111,36 +111,40 @@ def post_entry(
     if not idempotency_key or len(idempotency_key) > 160:
         raise InvalidEntry("idempotency_key must be 1-160 characters")
     validate_lines(lines)
-    values = {
+    values: dict[str, object] = {
         "idempotency_key": idempotency_key,
         "reason": reason,
-        "business_date": business_date or current_business_date(session),
         "loan_id": loan_id,
         "payment_ref": payment_ref,
         "memo": memo[:200],
         "reverses_id": reverses_id,
         "created_at": utcnow(),
     }
-    # ON CONFLICT DO NOTHING: a repeat (or a concurrent poster of the same key, which waits for the
-    # first to commit) inserts nothing and gets the first entry back instead.
+    if business_date is not None:
+        values["business_date"] = business_date
+    # One round trip: ON CONFLICT DO NOTHING (a repeat, or a concurrent poster of the same key, which
+    # waits for the first to commit, inserts nothing), the business date looked up inside the statement,
+    # and the new entry returned as an ORM object.
     dialect = session.get_bind().dialect.name
-    entry_id = session.execute(_insert_entry(dialect), values).scalar()
-    if entry_id is None:
+    entry = session.scalars(_insert_entry(dialect, business_date is None), [values]).first()
+    if entry is None:
         existing = session.scalar(select(JournalEntry).where(JournalEntry.idempotency_key == idempotency_key))
         assert existing is not None
         _same_or_conflict(session, existing, loan_id, lines)
         return existing
     # The lines as one executemany (batched into multi-row INSERTs by SQLAlchemy), compiled once.
-    session.execute(insert(JournalLine), _line_rows(entry_id, loan_id, lines))
-    entry = session.get(JournalEntry, entry_id)
-    assert entry is not None
+    session.execute(insert(JournalLine), _line_rows(entry.id, loan_id, lines))
     return entry
 
 
-@lru_cache(maxsize=4)
-def _insert_entry(dialect: str) -> Any:
+@lru_cache(maxsize=8)
+def _insert_entry(dialect: str, today: bool) -> Any:
     ins = pg_insert if dialect == "postgresql" else sqlite_insert
-    return ins(JournalEntry).on_conflict_do_nothing(index_elements=["idempotency_key"]).returning(JournalEntry.id)
+    stmt = ins(JournalEntry)
+    if today:  # the current business date (the calendar date on a database that has none yet)
+        current = select(BusinessDate.current).where(BusinessDate.id == 1).scalar_subquery()
+        stmt = stmt.values(business_date=func.coalesce(current, func.current_date()))
+    return stmt.on_conflict_do_nothing(index_elements=["idempotency_key"]).returning(JournalEntry)
 
 
 def _same_or_conflict(session: Session, entry: JournalEntry, loan_id: int | None, lines: Sequence[Line]) -> None:
