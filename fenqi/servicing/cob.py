@@ -486,18 +486,9 @@ Bind = Engine | Connection
 @contextmanager
 def _tx(bind: Bind) -> Iterator[Session]:
     """One transaction; on a Connection already in a transaction (tests), a savepoint inside it."""
-    if isinstance(bind, Connection):
-        session = Session(bind=bind, expire_on_commit=False, join_transaction_mode="create_savepoint")
-    else:
-        session = Session(bind=bind, expire_on_commit=False)
-    try:
+    session = Session(bind=bind, expire_on_commit=False, join_transaction_mode="create_savepoint")
+    with session, session.begin():
         yield session
-        session.commit()
-    except BaseException:
-        session.rollback()
-        raise
-    finally:
-        session.close()
 
 
 def _claim(session: Session, run_id: int) -> CobChunk | None:
