@@ -28,7 +28,7 @@ from fenqi.identity.sessions import (
 from fenqi.kit.crypto import decrypt
 from fenqi.kit.errors import DomainError
 from fenqi.kit.settings import get_settings
-from fenqi.kit.web import get_session, request_language
+from fenqi.kit.web import commit_early, get_session, request_language
 from fenqi.web.render import render
 
 router = APIRouter(include_in_schema=False)
@@ -56,6 +56,7 @@ def _signed_in(request: Request, session: Session, user: User, how: str, next_pa
     audit(session, actor_user_id=user.id, action="login", subject=f"user:{user.id}", detail=how)
     response = RedirectResponse(landing(request, user.role, safe_next(next_path)), 303)
     set_session_cookie(response, token)
+    commit_early(session)  # the browser follows the redirect at once: the session must exist
     return response
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Iterator
 
 from fastapi import Request
+from sqlalchemy import Engine
 from starlette.concurrency import run_in_threadpool
 
 from fenqi.kit.db import Session, new_session
@@ -23,6 +24,18 @@ def get_session() -> Iterator[Session]:
         raise
     finally:
         session.close()
+
+
+def commit_early(session: Session) -> None:
+    """Commit a request's work before its response leaves. `get_session` commits when the request's
+    dependencies exit, which is after the response has been sent; but a browser follows a redirect at
+    once (and fetches a page's images at once), and that next request must see what this one wrote.
+    A session bound to a caller's own connection (the tests' rolled-back transaction) is left to that
+    caller: only flushed."""
+    if isinstance(session.bind, Engine):
+        session.commit()
+    else:
+        session.flush()
 
 
 def request_language(request: Request) -> str:

@@ -1,12 +1,13 @@
 """The shopper's whole journey in Debian's Chromium on a phone-sized screen, in Chinese: catalog → plans
 → sign in by SMS code → application form (checked live) → approved → contract and signing → Alipay's
-cashier (the emulator) → confirmation → my loans. Then the first pages in English. Screenshots go to
-test-artifacts/ (shopper-*.png)."""
+cashier (the emulator) → confirmation → my loans, where a bill is paid at WeChat Pay's cashier. Then the
+first pages in English. Screenshots go to test-artifacts/ (shopper-*.png)."""
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -50,17 +51,28 @@ def sms_code(phone: str) -> str:
         return re.search(r"\d{6}", sms.body).group(0)  # type: ignore[union-attr]
 
 
-def test_shopper_buys_a_phone_on_installments_in_chinese(
-    browser: Any, demo_shop: str, screenshot: Shot, request: pytest.FixtureRequest, artifacts_dir: Path
-) -> None:
-    page = phone_page(browser, demo_shop)
+@contextmanager
+def phone(browser: Any, live_server: str, artifacts_dir: Path, name: str) -> Iterator[Any]:
+    """A phone-sized page; on failure its screenshot (FAILED-<name>.png) and its text go with the report."""
+    page = phone_page(browser, live_server)
     try:
-        _journey(page, screenshot)
+        yield page
     except BaseException:
-        page.screenshot(path=str(artifacts_dir / "FAILED-shopper-journey.png"), full_page=True)
+        try:
+            page.screenshot(path=str(artifacts_dir / f"FAILED-{name}.png"), full_page=True, timeout=5000)
+            print(f"--- {page.url}\n{page.inner_text('body', timeout=5000)}")
+        except Exception as exc:  # the page itself may be what hangs
+            print(f"no failure screenshot: {exc!r}")
         raise
     finally:
         page.context.close()
+
+
+def test_shopper_buys_a_phone_on_installments_in_chinese(
+    browser: Any, demo_shop: str, screenshot: Shot, artifacts_dir: Path
+) -> None:
+    with phone(browser, demo_shop, artifacts_dir, "shopper-journey") as page:
+        _journey(page, screenshot)
 
 
 def _journey(page: Any, screenshot: Shot) -> None:
@@ -167,39 +179,53 @@ def _journey(page: Any, screenshot: Shot) -> None:
     loan = page.inner_text("body")
     assert "下一还款日" in loan and "提前结清" in loan and imei in loan and "首付 · 支付宝" in loan
     screenshot(page, "shopper-09-loan")
+
+    # Pay the first bill now, with WeChat Pay this time: its cashier, then back to the loan.
+    page.locator("#pay-form").get_by_label("微信支付").check()
+    page.get_by_role("button", name=re.compile("立即还款")).click()
+    page.wait_for_url("**/_emulator/wechatpay/cashier/**")
+    assert "微信支付" in page.inner_text("body")
+    page.get_by_role("button", name="立即支付").click()
+    page.wait_for_url("**/shop/loans/*?back=1")
+    page.wait_for_function("document.querySelector('#order-result')?.textContent.includes('已支付')")
+    assert page.locator("#order-result").inner_text().startswith("月供 ¥479.70")
+    assert "本期应还（可提前还） ¥0.00" in page.inner_text("#next-bill").replace("\n", " ")
+    screenshot(page, "shopper-10-paid-a-bill")
     page.get_by_role("link", name="我的分期").first.click()
     page.wait_for_url("**/shop/loans")
     assert "Apple iPhone 16 128GB 群青色" in page.inner_text("body")
     assert_fits_the_phone(page)
-    screenshot(page, "shopper-10-my-loans")
+    screenshot(page, "shopper-11-my-loans")
 
 
-def test_first_pages_in_english(browser: Any, demo_shop: str, screenshot: Shot) -> None:
-    page = phone_page(browser, demo_shop)  # a Chinese phone: English by the switch
-    try:
-        page.goto("/shop")
-        page.get_by_role("link", name="English").click()
-        assert "Pick a phone, pay in installments" in page.inner_text("body")
-        assert "/month" in page.locator(f'a[data-sku="{SKU}"]').inner_text()
-        screenshot(page, "shopper-en-01-catalog")
-        page.locator(f'a[data-sku="{SKU}"]').click()
-        plan = page.locator('.card.plan[data-product="EI-12"][data-term="12"]')
-        assert "APR" in plan.inner_text() and "Total cost" in plan.inner_text()
-        screenshot(page, "shopper-en-02-plans")
-        plan.get_by_role("link", name="Choose this plan").click()
-        assert "Sign in with your mobile number" in page.inner_text("body")
-        page.get_by_label("Mobile number").fill("13700137009")
-        page.get_by_role("button", name="Send me a code").click()
-        page.wait_for_url("**/login/verify**")
-        page.get_by_label("6-digit code").fill(sms_code("13700137009"))
-        page.get_by_role("button", name="Sign in").click()
-        page.wait_for_url("**/shop/apply?**")
-        page.get_by_label("Resident ID number").fill("11010519900307803")
-        page.get_by_label("Full name").click()
-        assert page.locator("#e-id_number").inner_text() == "Invalid resident ID number: must be 18 characters"
-        page.get_by_role("button", name="Submit the application").click()  # stopped in the browser
-        assert page.locator("#e-consent_credit_inquiry").inner_text() == "Read and agree to this consent separately"
-        assert "/shop/apply?" in page.url
-        screenshot(page, "shopper-en-03-form")
-    finally:
-        page.context.close()
+def test_first_pages_in_english(browser: Any, demo_shop: str, screenshot: Shot, artifacts_dir: Path) -> None:
+    # A Chinese phone: English by the switch.
+    with phone(browser, demo_shop, artifacts_dir, "shopper-english") as page:
+        _first_pages_in_english(page, screenshot)
+
+
+def _first_pages_in_english(page: Any, screenshot: Shot) -> None:
+    page.goto("/shop")
+    page.get_by_role("link", name="English").click()
+    assert "Pick a phone, pay in installments" in page.inner_text("body")
+    assert "/month" in page.locator(f'a[data-sku="{SKU}"]').inner_text()
+    screenshot(page, "shopper-en-01-catalog")
+    page.locator(f'a[data-sku="{SKU}"]').click()
+    plan = page.locator('.card.plan[data-product="EI-12"][data-term="12"]')
+    assert "APR" in plan.inner_text() and "Total cost" in plan.inner_text()
+    screenshot(page, "shopper-en-02-plans")
+    plan.get_by_role("link", name="Choose this plan").click()
+    assert "Sign in with your mobile number" in page.inner_text("body")
+    page.get_by_label("Mobile number").fill("13700137009")
+    page.get_by_role("button", name="Send me a code").click()
+    page.wait_for_url("**/login/verify**")
+    page.get_by_label("6-digit code").fill(sms_code("13700137009"))
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url("**/shop/apply?**")
+    page.get_by_label("Resident ID number").fill("11010519900307803")
+    page.get_by_label("Full name").click()
+    assert page.locator("#e-id_number").inner_text() == "Invalid resident ID number: must be 18 characters"
+    page.get_by_role("button", name="Submit the application").click()  # stopped in the browser
+    assert page.locator("#e-consent_credit_inquiry").inner_text() == "Read and agree to this consent separately"
+    assert "/shop/apply?" in page.url
+    screenshot(page, "shopper-en-03-form")

@@ -18,14 +18,14 @@ from fenqi.identity.deps import Principal
 from fenqi.kit.clock import business_date
 from fenqi.kit.errors import DomainError
 from fenqi.kit.money import from_fen, parse_yuan
-from fenqi.kit.web import get_session, request_language
+from fenqi.kit.web import commit_early, get_session, request_language
 from fenqi.origination.consents import ConsentKind, current_text
 from fenqi.origination.kyc import check_bank_card, check_id_number, check_mobile, check_name
 from fenqi.origination.plans import price_plan
 from fenqi.origination.schemas import ApplicationIn, ConsentIn, ProfileIn
 from fenqi.origination.service import Origin, submit
 from fenqi.web.render import render
-from fenqi.web.shopper.common import Shopper, attempt, error_page
+from fenqi.web.shopper.common import Posted, Shopper, attempt, error_page
 
 router = APIRouter()
 
@@ -167,8 +167,9 @@ def apply_page(
 
 
 @router.post("/shop/apply")
-async def apply_submit(request: Request, session: Session = Depends(get_session), who: Principal = Shopper) -> Response:
-    form = await request.form()
+def apply_submit(
+    request: Request, form: dict[str, str] = Posted, session: Session = Depends(get_session), who: Principal = Shopper,
+) -> Response:
     raw = {k: str(form.get(k, "")).strip() for k in ("sku", "product", "term", "down_payment")}
     lang = request_language(request)
     try:
@@ -189,6 +190,7 @@ async def apply_submit(request: Request, session: Session = Depends(get_session)
         return _form(request, session, plan, checked, consents, error=exc.message(lang), status=exc.status)
     except ValidationError:
         return _form(request, session, plan, checked, consents, error=_msg("choice", lang), status=400)
+    commit_early(session)
     return RedirectResponse(f"/shop/applications/{app_id}", status_code=303)
 
 

@@ -60,6 +60,17 @@ def signed_applications(session: Session, who: Principal) -> list[Application]:
     return [a for a in list_applications(session, who, status="signed", limit=200) if a.loan_id is not None]
 
 
+async def posted(request: Request) -> dict[str, str]:
+    """A page form's fields. Read here, on the event loop, so that the endpoints themselves can be plain
+    functions run in the thread pool: they call services that block (the database, a payment channel's
+    API on this very server in the demo), which must never hold up the event loop."""
+    form = await request.form()
+    return {key: value for key, value in form.items() if isinstance(value, str)}
+
+
+Posted = Depends(posted)
+
+
 @contextmanager
 def attempt(session: Session) -> Iterator[None]:
     """Run service calls in a savepoint: a domain error the page shows undoes what they wrote, so the

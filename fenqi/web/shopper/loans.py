@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from fenqi.catalog.service import get_sku
 from fenqi.identity.deps import Principal
 from fenqi.kit.errors import DomainError
-from fenqi.kit.web import get_session, request_language
+from fenqi.kit.web import commit_early, get_session, request_language
 from fenqi.origination.models import Application
 from fenqi.payments import service as payments
 from fenqi.servicing.models import Installment, Loan, LoanStatus
@@ -21,6 +21,7 @@ from fenqi.servicing.service import get_loan, installments, payoff_quote, repaym
 from fenqi.web.render import render
 from fenqi.web.shopper.common import (
     CHANNELS,
+    Posted,
     Shopper,
     attempt,
     error_page,
@@ -139,9 +140,9 @@ def loan_page(
                                                  "order_amount": yuan(latest.amount_fen) if latest else ""})
 
 
-async def _pay(request: Request, session: Session, who: Principal, loan_id: int, purpose: str) -> Response:
+def _pay(request: Request, form: dict[str, str], session: Session, who: Principal, loan_id: int,
+         purpose: str) -> Response:
     loan, app = own_loan(session, loan_id, who)
-    form = await request.form()
     channel = str(form.get("channel", "alipay"))
     lang = request_language(request)
     back = f"/shop/loans/{loan.id}"
@@ -162,18 +163,21 @@ async def _pay(request: Request, session: Session, who: Principal, loan_id: int,
                                           return_url=site_url(request, f"{back}?back=1"))
     except DomainError as exc:
         return error_page(request, exc.message(lang), back, exc.status)
+    commit_early(session)
     return RedirectResponse(order.pay_url, status_code=303)
 
 
 @router.post("/shop/loans/{loan_id}/pay")
-async def pay_now(
-    loan_id: int, request: Request, session: Session = Depends(get_session), who: Principal = Shopper,
+def pay_now(
+    loan_id: int, request: Request, form: dict[str, str] = Posted, session: Session = Depends(get_session),
+    who: Principal = Shopper,
 ) -> Response:
-    return await _pay(request, session, who, loan_id, "installment")
+    return _pay(request, form, session, who, loan_id, "installment")
 
 
 @router.post("/shop/loans/{loan_id}/payoff")
-async def pay_off(
-    loan_id: int, request: Request, session: Session = Depends(get_session), who: Principal = Shopper,
+def pay_off(
+    loan_id: int, request: Request, form: dict[str, str] = Posted, session: Session = Depends(get_session),
+    who: Principal = Shopper,
 ) -> Response:
-    return await _pay(request, session, who, loan_id, "payoff")
+    return _pay(request, form, session, who, loan_id, "payoff")

@@ -3,6 +3,7 @@ and signing, and the confirmation page the payment channel's cashier sends the s
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from fastapi import APIRouter, Depends, Request
@@ -12,9 +13,10 @@ from sqlalchemy.orm import Session
 from fenqi.catalog.service import get_sku
 from fenqi.identity.deps import Principal
 from fenqi.kit.clock import business_date
+from fenqi.kit.db import utcnow
 from fenqi.kit.errors import DomainError, NotFound
 from fenqi.kit.money import from_fen
-from fenqi.kit.web import get_session, request_language
+from fenqi.kit.web import commit_early, get_session, request_language
 from fenqi.origination import signing
 from fenqi.origination.consents import ConsentKind, current_text
 from fenqi.origination.models import Application, Contract
@@ -24,7 +26,16 @@ from fenqi.pricing.service import get_product
 from fenqi.servicing.service import get_loan, installments
 from fenqi.web.render import render
 from fenqi.web.shopper import pdfpages
-from fenqi.web.shopper.common import CHANNELS, Shopper, attempt, error_page, own_application, site_url, yuan
+from fenqi.web.shopper.common import (
+    CHANNELS,
+    Posted,
+    Shopper,
+    attempt,
+    error_page,
+    own_application,
+    site_url,
+    yuan,
+)
 
 router = APIRouter()
 
@@ -73,12 +84,12 @@ def application_status(
 
 
 @router.post("/shop/applications/{application_id}/plan")
-async def choose_allowed_plan(
-    application_id: int, request: Request, session: Session = Depends(get_session), who: Principal = Shopper,
+def choose_allowed_plan(
+    application_id: int, request: Request, form: dict[str, str] = Posted, session: Session = Depends(get_session),
+    who: Principal = Shopper,
 ) -> Response:
     """After an approval for less than asked: take one of the plans the decision allows."""
     app = own_application(session, application_id, who)
-    form = await request.form()
     term = str(form.get("term", ""))
     try:
         with attempt(session):
@@ -88,15 +99,16 @@ async def choose_allowed_plan(
     except DomainError as exc:
         return error_page(request, exc.message(request_language(request)), f"/shop/applications/{app.id}",
                           exc.status)
+    commit_early(session)
     return RedirectResponse(f"/shop/applications/{app.id}/offer", status_code=303)
 
 
-def _fresh_contract(session: Session, app: Application) -> Contract:
-    """The contract to read and sign: drawn up once per business date and funder."""
+def _fresh_contract(session: Session, app: Application) -> tuple[Contract, bool]:
+    """The contract to read and sign (drawn up once per business date and funder), and whether it is new."""
     contract = signing.latest_contract(session, app.id)
     if contract is None or contract.start_date != business_date(session) or contract.funder_code != app.funder_code:
-        contract = signing.generate_contract(session, app)
-    return contract
+        return signing.generate_contract(session, app), True
+    return contract, False
 
 
 def _offer_page(request: Request, session: Session, app: Application, error: str = "", channel: str = "alipay",
@@ -104,7 +116,9 @@ def _offer_page(request: Request, session: Session, app: Application, error: str
     lang = request_language(request)
     with attempt(session):
         offer = signing.offer(session, app)
-        contract = _fresh_contract(session, app)
+        contract, new = _fresh_contract(session, app)
+    if new:
+        commit_early(session)  # the page's pictures of the contract are fetched as soon as it arrives
     text = current_text(ConsentKind.E_CONTRACT)
     schedule = [{"period": i["period"], "due_date": i["due_date"], "principal": _y(i["principal"]),
                  "charge": _y(str(from_fen(_fen(i["interest"]) + _fen(i["fee"])))), "total": _y(i["total"])}
@@ -159,11 +173,11 @@ def offer_page(
 
 
 @router.post("/shop/applications/{application_id}/sign")
-async def sign(
-    application_id: int, request: Request, session: Session = Depends(get_session), who: Principal = Shopper,
+def sign(
+    application_id: int, request: Request, form: dict[str, str] = Posted, session: Session = Depends(get_session),
+    who: Principal = Shopper,
 ) -> Response:
     app = own_application(session, application_id, who)
-    form = await request.form()
     channel = str(form.get("channel", "alipay"))
     lang = request_language(request)
     if form.get("consent_e_contract") != current_text(ConsentKind.E_CONTRACT).version:
@@ -181,18 +195,24 @@ async def sign(
             return _offer_page(request, session, app, error=exc.message(lang), channel=channel, status=exc.status)
         except DomainError as again:
             return error_page(request, again.message(lang), f"/shop/applications/{app.id}", again.status)
+    commit_early(session)
     if signed.payment and signed.payment.get("pay_url"):
         return RedirectResponse(str(signed.payment["pay_url"]), status_code=303)
     return RedirectResponse(f"/shop/applications/{app.id}/done", status_code=303)
 
 
+# The channel's notification normally arrives within a second of paying; one this late may be lost.
+NOTIFICATION_LATE = timedelta(seconds=30)
+
+
 def refresh_order(session: Session, out_trade_no: str | None) -> Any:
-    """The order, asked of the channel once more if we have not heard it was paid yet (the shopper may
-    come back from the cashier before the channel's notification arrives)."""
+    """The order; if it is still unpaid long after it was opened, asked of the channel once more (a lost
+    notification). A fresh order is only read: its notification is on the way, the page reloads itself,
+    and the page's request does not race the notification's to settle the same payment."""
     if not out_trade_no:
         return None
     order = payments.find_order(session, out_trade_no)
-    if order is not None and order.status == "pending":
+    if order is not None and order.status == "pending" and utcnow() - order.created_at > NOTIFICATION_LATE:
         try:
             with attempt(session):
                 payments.poll_order(session, payments.get_order(session, out_trade_no, lock=True))
