@@ -91,6 +91,22 @@ def store_and_merchant(session: Session, store_code: str) -> tuple[Store, Mercha
     return row[0], row[1]
 
 
+def sale_context(session: Session, store_code: str, sku_code: str) -> tuple[Store, Merchant, SkuView]:
+    """The store, its merchant and the SKU of a sale in one query (stock not counted)."""
+    row = session.execute(
+        select(Store, Merchant, Sku, PhoneModel)
+        .join(Merchant, Merchant.id == Store.merchant_id)
+        .join(Sku, Sku.code == sku_code)
+        .join(PhoneModel, PhoneModel.id == Sku.model_id)
+        .where(Store.code == store_code, Sku.active.is_(True))
+    ).first()
+    if row is None:  # say which one is missing
+        store_and_merchant(session, store_code)
+        raise NotFound(f"sku {sku_code}")
+    store, merchant, sku, model = row
+    return store, merchant, _views(session, [(sku, model)], with_stock=False)[0]
+
+
 def get_store_by_code(session: Session, code: str) -> Store:
     store = session.scalar(select(Store).where(Store.code == code))
     if store is None:

@@ -16,10 +16,9 @@ from sqlalchemy.orm import Session
 
 from fenqi.catalog.service import (
     check_device_for_sale,
-    get_sku,
     release_reservation,
     reserve_device,
-    store_and_merchant,
+    sale_context,
 )
 from fenqi.funding.errors import NoFunderAvailable, QuotaExhausted
 from fenqi.funding.service import route
@@ -165,10 +164,9 @@ def submit(
     shopper = _kyc(body, today)
     profile = _profile(body)
     consents = check_consents([(c.kind, c.version) for c in body.consents], REQUIRED_AT_SUBMIT)
-    store, merchant = store_and_merchant(session, body.store)
+    store, merchant, sku = sale_context(session, body.store, body.sku)
     if principal.role != "shopper":
         ensure_merchant(principal, store.merchant_id)
-    sku = get_sku(session, body.sku, with_stock=False)
     option = price_plan(session, price_fen=sku.price_fen, product_code=body.product, term=body.term,
                         down_payment=body.down_payment, start=today)
     if body.imei:

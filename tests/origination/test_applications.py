@@ -251,3 +251,11 @@ def test_negative_income_is_refused_not_a_server_error(
     assert (response.status_code, response.json()["error"]) == (400, "invalid_input")
     fine = client.post("/api/v1/applications", json=world.body(profile={"monthly_income": "0.001"}), headers=clerk)
     assert fine.json()["error"] == "amount_finer_than_fen"
+
+
+def test_unknown_store_or_sku_is_named(client: TestClient, world: World, clerk: dict[str, str]) -> None:
+    en = {**clerk, "Accept-Language": "en"}
+    store = client.post("/api/v1/applications", json=world.body(store="NOPE"), headers=en)
+    assert (store.status_code, store.json()["message"]) == (404, "Not found: store NOPE")
+    sku = client.post("/api/v1/applications", json=world.body(sku="NOPE"), headers=en)
+    assert (sku.status_code, sku.json()["message"]) == (404, "Not found: sku NOPE")
