@@ -36,6 +36,7 @@ def live_server(engine: Engine) -> Iterator[str]:
 
     port = _free_port()
     base = f"http://127.0.0.1:{port}"
+    saved = {k: os.environ.get(k) for k in ("FENQI_BASE_URL", "FENQI_PAYMENT_KEYS_DIR", "FENQI_EMULATOR_RETRY_SCALE")}
     os.environ["FENQI_BASE_URL"] = base
     os.environ["FENQI_PAYMENT_KEYS_DIR"] = _KEYS
     # Alipay's 4-minute first retry becomes 0.24 s, WeChat Pay's 15 s becomes 15 ms.
@@ -47,11 +48,14 @@ def live_server(engine: Engine) -> Iterator[str]:
     from fenqi.payments.keys import channel_keys
     from fenqi.payments.settings import get_payment_settings
 
-    get_settings.cache_clear()
-    get_payment_settings.cache_clear()
-    channel_keys.cache_clear()
-    reset_channels()
-    payments_api.emulator_app.cache_clear()
+    def reset() -> None:
+        get_settings.cache_clear()
+        get_payment_settings.cache_clear()
+        channel_keys.cache_clear()
+        reset_channels()
+        payments_api.emulator_app.cache_clear()
+
+    reset()
     server = uvicorn.Server(uvicorn.Config(create_app(), host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
@@ -60,12 +64,19 @@ def live_server(engine: Engine) -> Iterator[str]:
         if time.monotonic() > deadline:
             raise RuntimeError("test server did not start")
         time.sleep(0.02)
+    emulators = [emulator("alipay"), emulator("wechatpay")]
     _seed_products()
     yield base
-    for channel in ("alipay", "wechatpay"):
-        emulator(channel).notifier.stop()
+    for emu in emulators:
+        emu.notifier.stop()
     server.should_exit = True
     thread.join(timeout=10)
+    for key, value in saved.items():
+        if value is None:
+            os.environ.pop(key, None)
+        else:
+            os.environ[key] = value
+    reset()
 
 
 def _seed_products() -> None:
