@@ -155,6 +155,7 @@ def _journey(page: Any, screenshot: Shot) -> None:
     assert id_number not in page.content() and "王小明" not in page.content()
     page.get_by_label("我已阅读合同全部条款，同意以电子签名签署").check()
     page.get_by_label("支付宝").check()
+    assert_fits_the_phone(page)
     screenshot(page, "shopper-06-contract")
 
     page.locator("#sign-button").click()
@@ -172,12 +173,14 @@ def _journey(page: Any, screenshot: Shot) -> None:
     html = page.content()
     assert "王小明" not in html and PHONE not in html and id_number not in html  # personal data only masked
     assert "137****7000" in done  # who is signed in, masked
+    assert_fits_the_phone(page)
     screenshot(page, "shopper-08-paid")
 
     page.get_by_role("link", name="查看我的分期").click()
     page.wait_for_url(re.compile(r".*/shop/loans/\d+$"))
     loan = page.inner_text("body")
     assert "下一还款日" in loan and "提前结清" in loan and imei in loan and "首付 · 支付宝" in loan
+    assert_fits_the_phone(page)
     screenshot(page, "shopper-09-loan")
 
     # Pay the first bill now, with WeChat Pay this time: its cashier, then back to the loan.
@@ -190,6 +193,7 @@ def _journey(page: Any, screenshot: Shot) -> None:
     page.wait_for_function("document.querySelector('#order-result')?.textContent.includes('已支付')")
     assert page.locator("#order-result").inner_text().startswith("月供 ¥479.70")
     assert "本期应还（可提前还） ¥0.00" in page.inner_text("#next-bill").replace("\n", " ")
+    assert_fits_the_phone(page)
     screenshot(page, "shopper-10-paid-a-bill")
     page.get_by_role("link", name="我的分期").first.click()
     page.wait_for_url("**/shop/loans")
