@@ -298,3 +298,18 @@ def test_someone_elses_application_and_loan_are_refused(shopper: TestClient, wor
                  f"/shop/applications/{app_id}/done", f"/shop/loans/{loan_id}"):
         assert shopper.get(path).status_code == 403, path
     assert "您还没有分期" in shopper.get("/shop/loans").text
+
+
+def test_no_down_payment_goes_from_signing_straight_to_the_confirmation(shopper: TestClient, world: World,
+                                                                        session: Session) -> None:
+    token = csrf_of(shopper.get(f"/shop/apply?sku={world.sku}&product=FEE-060&term=6&down_payment=0.00").text)
+    done = shopper.post("/shop/apply", follow_redirects=False, data={
+        **form(world, product="FEE-060", term="6", down_payment="0.00"), "csrf_token": token})
+    assert done.status_code == 303, done.text
+    app_id = int(done.headers["location"].rsplit("/", 1)[1])
+    _, signed = _sign(shopper, app_id, channel="wechatpay")
+    assert signed.status_code == 303 and signed.headers["location"] == f"/shop/applications/{app_id}/done"
+    page = text_of(shopper.get(signed.headers["location"]).text)
+    app = session.get(Application, app_id)
+    assert app is not None and app.payment_order is None and app.device_imei
+    assert "分期已生效（零首付）" in page and app.device_imei in page and f"#{app.loan_id}" in page
