@@ -708,3 +708,107 @@ def mark_written_off(loan: Loan, rows: Sequence[Installment], today: date, total
     for r in rows:
         if r.status in (InstallmentStatus.PENDING, InstallmentStatus.DUE):
             r.status = InstallmentStatus.CANCELLED
+
+
+# --- return (cancellation) -------------------------------------------------------------------------
+
+
+def cancel_loan(session: Session, loan_id: int, *, return_ref: str) -> Loan:
+    """Unwind an open loan whose phone was returned (退货): the loan owes nothing, the income it earned
+    is reversed, and everything the shopper paid on it becomes a refundable credit balance.
+
+    One entry (reason `cancellation`): Dr merchant_payable (the financed amount: the merchant owes it
+    back), Dr interest/fee/penalty income (what the loan earned); Cr every receivable and accrual still
+    open; Cr customer_credit for what the shopper had paid. Refund it with `refund_credit`.
+    Idempotent by `return_ref`.
+    """
+    loan = get_loan(session, loan_id, lock=True)
+    key = f"loan:{loan.id}:cancelled:{return_ref}"
+    if loan.status == LoanStatus.CANCELLED:
+        return loan
+    if loan.status not in LoanStatus.OPEN:
+        raise LoanNotOpen(str(loan_id))
+    today = business_date(session)
+    rows = installments(session, loan_id)
+    earned = _earned(session, loan.id)
+    lines = [Line.dr(Account.MERCHANT_PAYABLE, loan.financed_fen, loan_id=loan.id)]
+    refund = loan.financed_fen - loan.principal_outstanding_fen  # principal the shopper repaid
+    if loan.principal_outstanding_fen:
+        lines.append(Line.cr(Account.PRINCIPAL_RECEIVABLE, loan.principal_outstanding_fen))
+    for income, earned_fen, open_parts in (
+        (
+            Account.INTEREST_INCOME,
+            earned["interest"],
+            (
+                (Account.INTEREST_ACCRUED, loan.interest_accrued_fen),
+                (Account.INTEREST_RECEIVABLE, loan.interest_receivable_fen),
+            ),
+        ),
+        (
+            Account.FEE_INCOME,
+            earned["fee"],
+            ((Account.FEE_ACCRUED, loan.fee_accrued_fen), (Account.FEE_RECEIVABLE, loan.fee_receivable_fen)),
+        ),
+        (Account.PENALTY_INCOME, earned["penalty"], ((Account.PENALTY_RECEIVABLE, loan.penalty_receivable_fen),)),
+    ):
+        if earned_fen:
+            lines.append(Line.dr(income, earned_fen, loan_id=loan.id))
+        lines += [Line.cr(account, fen) for account, fen in open_parts if fen]
+        refund += earned_fen - sum(fen for _, fen in open_parts)
+    if refund:
+        lines.append(Line.cr(Account.CUSTOMER_CREDIT, refund))
+    post_entry(
+        session,
+        reason=Reason.CANCELLATION,
+        lines=_merge(lines),
+        idempotency_key=key,
+        business_date=today,
+        loan_id=loan.id,
+        payment_ref=return_ref[:80],
+    )
+    loan.credit_balance_fen += refund
+    loan.principal_outstanding_fen = loan.interest_accrued_fen = loan.interest_receivable_fen = 0
+    loan.fee_accrued_fen = loan.fee_receivable_fen = loan.penalty_receivable_fen = 0
+    loan.status, loan.closed_on = LoanStatus.CANCELLED, today
+    loan.cur_due_date, loan.cur_interest_fen, loan.cur_fee_fen = None, 0, 0
+    loan.dpd, loan.bucket, loan.oldest_unpaid_due = 0, bucket_for(0, get_settings().delinquency_buckets), None
+    for r in rows:
+        if r.status in (InstallmentStatus.PENDING, InstallmentStatus.DUE):
+            r.status = InstallmentStatus.CANCELLED
+    session.flush()
+    return loan
+
+
+def _earned(session: Session, loan_id: int) -> dict[str, int]:
+    """Interest, fee and penalty income a loan has recognised: the debits of its own accrual accounts
+    (interest and fee accrue into *_accrued, penalties straight into penalty_receivable)."""
+    from sqlalchemy import func
+
+    from fenqi.ledger.models import JournalEntry, JournalLine
+
+    rows = dict(
+        session.execute(
+            select(JournalLine.account, func.sum(JournalLine.debit_fen))
+            .join(JournalEntry, JournalEntry.id == JournalLine.entry_id)
+            .where(
+                JournalLine.loan_id == loan_id,
+                JournalLine.account.in_([Account.INTEREST_ACCRUED, Account.FEE_ACCRUED, Account.PENALTY_RECEIVABLE]),
+                JournalEntry.reason.in_(
+                    [
+                        Reason.INTEREST_ACCRUAL,
+                        Reason.FEE_ACCRUAL,
+                        Reason.PREPAYMENT,
+                        Reason.REPAYMENT,
+                        Reason.PENALTY,
+                        Reason.LATE_FEE,
+                    ]
+                ),
+            )
+            .group_by(JournalLine.account)
+        ).all()
+    )
+    return {
+        "interest": int(rows.get(Account.INTEREST_ACCRUED) or 0),
+        "fee": int(rows.get(Account.FEE_ACCRUED) or 0),
+        "penalty": int(rows.get(Account.PENALTY_RECEIVABLE) or 0),
+    }

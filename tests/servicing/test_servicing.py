@@ -330,3 +330,35 @@ def test_amount_due_is_what_brings_the_loan_up_to_date(book: Session) -> None:
     loan = get_loan(book, loan.id)
     assert amount_due(book, loan.id) == 0 and loan.dpd == 0 and loan.status == "active"
     _ok(book)
+
+
+@pytest.mark.parametrize("code,term", [("EI-12", 6), ("FEE-060", 3), ("IF-MERCHANT", 3)])
+def test_a_returned_phone_cancels_the_loan_and_refunds_what_was_paid(book: Session, code: str, term: int) -> None:
+    from fenqi.servicing.service import cancel_loan
+
+    loan = _book(book, code=code, term=term)
+    _days(book, 45)  # interest accrued, one installment due, penalties
+    paid = 30_000
+    apply_repayment(book, loan_id=loan.id, amount_fen=paid, payment_ref="before-return")
+    merchant_before = account_balance(book, Account.MERCHANT_PAYABLE)
+    loan = cancel_loan(book, loan.id, return_ref="RMA-1")
+    assert loan.status == "cancelled" and loan.credit_balance_fen == paid
+    assert cancel_loan(book, loan.id, return_ref="RMA-1").id == loan.id  # idempotent
+    assert account_balance(book, Account.MERCHANT_PAYABLE) == merchant_before - 499_900
+    for account in (
+        Account.PRINCIPAL_RECEIVABLE,
+        Account.INTEREST_ACCRUED,
+        Account.INTEREST_RECEIVABLE,
+        Account.FEE_RECEIVABLE,
+        Account.PENALTY_RECEIVABLE,
+    ):
+        assert account_balance(book, account, loan_id=loan.id) == 0
+    # The only loan of this test earned nothing in the end: every fen of income was reversed.
+    incomes = (Account.INTEREST_INCOME, Account.FEE_INCOME, Account.PENALTY_INCOME)
+    assert [account_balance(book, a) for a in incomes] == [0, 0, 0]
+    assert refund_credit(book, loan.id, refund_ref="RMA-1-refund") == paid
+    _ok(book)
+    _days(book, 5)  # a cancelled loan is left alone
+    assert get_loan(book, loan.id).cob_date < business_date(book) - timedelta(days=1)
+    with pytest.raises(LoanNotOpen):
+        payoff_quote(book, loan.id)
