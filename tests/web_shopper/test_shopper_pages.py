@@ -150,6 +150,10 @@ def test_every_form_field_has_a_label(shopper: TestClient, world: World) -> None
     for field in fields:
         assert f'<label for="{field}"' in html, f"no label for #{field}"
     assert "credit-inquiry-2026.1" in html and "personal-info-2026.1" in html  # the consent texts' versions
+    switch = re.search(r'<a href="([^"]+)" id="lang-switch">English</a>', html)
+    assert switch, "no language switch"
+    english = shopper.get(switch.group(1).replace("&amp;", "&"))  # the same form, plan kept, in English
+    assert english.status_code == 200 and "Your plan" in english.text and 'lang="en"' in english.text
 
 
 def test_server_checks_each_field_and_keeps_the_entries(shopper: TestClient, world: World,
