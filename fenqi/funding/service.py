@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -153,13 +153,41 @@ class Route:
     fallbacks: tuple[str, ...]
 
 
+@dataclass(frozen=True, slots=True)
+class Eligibility:
+    candidates: list[Candidate]  # eligible, with quota left
+    blocked: list[str]  # eligible but out of quota
+    names: dict[str, str]
+    policy_version: tuple[int, datetime] | None  # the routing policy in force (id, created_at)
+
+
+# Routing-policy versions are immutable rows, so a version once read can be kept; keyed by id and
+# creation time, so a reused id (a rolled-back row on SQLite) is never mistaken for another version.
+_POLICIES: dict[tuple[int, datetime], Policy] = {}
+
+
+def _policy(session: Session, version: tuple[int, datetime] | None) -> Policy:
+    if version is None:
+        return Policy(Strategy.LOWEST_COST)
+    if version not in _POLICIES:
+        row = session.get(RoutingPolicy, version[0])
+        if row is None:
+            return current_policy(session)
+        _POLICIES[version] = Policy(Strategy(row.strategy), tuple(row.priority_list), row.pilot_funder,
+                                    row.pilot_share)
+    return _POLICIES[version]
+
+
 def _eligible(
     session: Session, *, method: str, term: int, grade: str, region: str, amount_fen: int, on: date
-) -> tuple[list[Candidate], list[str], dict[str, str]]:
+) -> Eligibility:
     """Partners that take this plan, grade and region: those with quota left, and those without.
 
-    One query: each partner's products with today's and this month's usage as correlated subqueries."""
+    One query: each partner's products with today's and this month's usage, and the routing policy
+    version in force, as subqueries."""
     day, month = period_keys(on)
+    latest = select(func.max(RoutingPolicy.id)).scalar_subquery()
+    latest_at = select(RoutingPolicy.created_at).where(RoutingPolicy.id == latest).scalar_subquery()
 
     def used_in(key: str) -> Any:
         return func.coalesce(
@@ -167,12 +195,14 @@ def _eligible(
             .scalar_subquery(), 0)
 
     rows = session.execute(
-        select(Funder, FunderProduct, used_in(day), used_in(month))
+        select(Funder, FunderProduct, used_in(day), used_in(month), latest, latest_at)
         .join(FunderProduct, FunderProduct.funder_id == Funder.id)
         .where(Funder.active.is_(True)).order_by(Funder.code, FunderProduct.annual_rate)
     )
     best: dict[str, tuple[Funder, FunderProduct, int, int]] = {}  # by code; the cheapest fitting product
-    for funder, product, day_used, month_used in rows:
+    version: tuple[int, datetime] | None = None
+    for funder, product, day_used, month_used, policy_id, policy_at in rows:
+        version = (policy_id, policy_at) if policy_id is not None else None
         fits = (method in product.methods and term in product.terms and grade_allows(grade, product.min_grade)
                 and (not funder.regions or region in funder.regions))
         if fits and funder.code not in best:  # ordered by rate: the first fitting product is the cheapest
@@ -186,7 +216,7 @@ def _eligible(
                                    day_left, month_left))
         else:
             blocked.append(funder.code)
-    return open_, blocked, {code: row[0].name for code, row in best.items()}
+    return Eligibility(open_, blocked, {code: row[0].name for code, row in best.items()}, version)
 
 
 def route(
@@ -194,15 +224,14 @@ def route(
     on: date,
 ) -> Route:
     """The partner for an approved application under the policy in force (no quota is taken yet)."""
-    candidates, blocked, names = _eligible(session, method=method, term=term, grade=grade, region=region,
-                                           amount_fen=amount_fen, on=on)
-    if not candidates:
-        if blocked:
-            raise QuotaExhausted(", ".join(blocked))
+    found = _eligible(session, method=method, term=term, grade=grade, region=region, amount_fen=amount_fen, on=on)
+    if not found.candidates:
+        if found.blocked:
+            raise QuotaExhausted(", ".join(found.blocked))
         raise NoFunderAvailable(f"{method} × {term}, grade {grade}, region {region}")
-    ranked = choose(candidates, current_policy(session), application_id)
+    ranked = choose(found.candidates, _policy(session, found.policy_version), application_id)
     first = ranked[0]
-    return Route(first.code, names[first.code], first.annual_rate, tuple(c.code for c in ranked[1:]))
+    return Route(first.code, found.names[first.code], first.annual_rate, tuple(c.code for c in ranked[1:]))
 
 
 def funder_json(session: Session, funder: Funder, on: date) -> dict[str, object]:
