@@ -116,14 +116,22 @@ BROWSER_PASSWORD = "browser-pass-1"
 NO_CHROMIUM = f"browser tests need Debian's chromium at {CHROMIUM} (apt-get install chromium, or scripts/system-deps)"
 
 
+def _run_order(item: pytest.Item) -> int:
+    """Tests inside the rolled-back `session` transaction first: they may count what is in the database
+    (dashboards, trial balances) and must find only their own rows. Then tests that commit (a live server,
+    their own sessions, the CLI); browser tests, which commit through the server, last."""
+    if item.get_closest_marker("browser"):
+        return 2
+    fixtures = getattr(item, "fixturenames", ())
+    return 1 if "live_server" in fixtures or "session" not in fixtures else 0
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    browser = [item for item in items if item.get_closest_marker("browser")]
-    if not browser:
-        return
-    items[:] = [item for item in items if not item.get_closest_marker("browser")] + browser
+    items.sort(key=_run_order)  # stable: within each group the usual order stays
     if not CHROMIUM.exists():
-        for item in browser:
-            item.add_marker(pytest.mark.skip(reason=NO_CHROMIUM))
+        for item in items:
+            if item.get_closest_marker("browser"):
+                item.add_marker(pytest.mark.skip(reason=NO_CHROMIUM))
 
 
 _CALL_REPORT = pytest.StashKey[pytest.TestReport]()

@@ -290,10 +290,8 @@ class History:
                 servicing.write_off(self.session, loan_id, today=today)
                 continue
             if what == "return":
-                # The 7-day no-reason return reverses the booking, when servicing offers it.
-                cancel = getattr(servicing, "cancel_loan", None)
-                if cancel is not None:
-                    cancel(self.session, loan_id, reason="7天无理由退货 / 7-day return", on=today)
+                # The 7-day no-reason return unwinds the loan (what the shopper paid becomes refundable credit).
+                servicing.cancel_loan(self.session, loan_id, return_ref=f"demo-return-{loan_id}")
                 continue
             ref = f"demo-{what}-{loan_id}-{today.isoformat()}"
             channel = self.rng.choice(("alipay", "wechatpay"))
