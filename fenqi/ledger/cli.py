@@ -37,7 +37,13 @@ def print_check(r: dict[str, object]) -> None:
     mark = "[bold green]OK[/]" if r["ok"] else "[bold red]FAILED[/]"
     console.print(f"ledger check {mark}: {r['entries']} entries, {r['lines']} lines, {r['loans']} loans")
     console.print(f"  trial balance: debits {tb['debits']} fen, credits {tb['credits']} fen, net {tb['net']}")
-    for key in ("unbalanced_entries", "loan_mismatches", "schedule_mismatches", "delinquency_mismatches"):
+    for key in (
+        "unbalanced_entries",
+        "orphan_lines_of",
+        "loan_mismatches",
+        "schedule_mismatches",
+        "delinquency_mismatches",
+    ):
         items = r[key]
         assert isinstance(items, list)
         console.print(f"  {key.replace('_', ' ')}: {len(items)}" + ("" if not items else f"  e.g. {items[:3]}"))

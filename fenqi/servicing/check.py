@@ -37,6 +37,7 @@ class CheckReport:
     total_debits: int = 0
     total_credits: int = 0
     unbalanced_entries: list[int] = field(default_factory=list)
+    orphan_lines_of: list[int] = field(default_factory=list)  # entry ids that lines point to but do not exist
     loan_mismatches: list[dict[str, Any]] = field(default_factory=list)
     schedule_mismatches: list[dict[str, Any]] = field(default_factory=list)
     delinquency_mismatches: list[dict[str, Any]] = field(default_factory=list)
@@ -46,6 +47,7 @@ class CheckReport:
         return (
             self.total_debits == self.total_credits
             and not self.unbalanced_entries
+            and not self.orphan_lines_of
             and not self.loan_mismatches
             and not self.schedule_mismatches
             and not self.delinquency_mismatches
@@ -63,6 +65,7 @@ class CheckReport:
                 "net": self.total_debits - self.total_credits,
             },
             "unbalanced_entries": self.unbalanced_entries,
+            "orphan_lines_of": self.orphan_lines_of,
             "loan_mismatches": self.loan_mismatches,
             "schedule_mismatches": self.schedule_mismatches,
             "delinquency_mismatches": self.delinquency_mismatches,
@@ -103,7 +106,7 @@ def check_books(session: Session, loan_ids: tuple[int, int] | None = None) -> Ch
             f"WHERE e.id IS NULL ORDER BY x.entry_id LIMIT {MAX_LISTED}"
         )
     ).all()
-    r.unbalanced_entries += [-int(e) for e in orphans]  # lines without an entry, listed as negative ids
+    r.orphan_lines_of = [int(e) for e in orphans]
     where = "WHERE l.id BETWEEN :lo AND :hi" if loan_ids else ""
     params = {"lo": loan_ids[0], "hi": loan_ids[1]} if loan_ids else {}
     r.loans = int(session.scalar(text(f"SELECT COUNT(*) FROM loan l {where}"), params) or 0)

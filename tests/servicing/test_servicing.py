@@ -362,3 +362,32 @@ def test_a_returned_phone_cancels_the_loan_and_refunds_what_was_paid(book: Sessi
     assert get_loan(book, loan.id).cob_date < business_date(book) - timedelta(days=1)
     with pytest.raises(LoanNotOpen):
         payoff_quote(book, loan.id)
+
+
+def test_the_ledger_check_catches_what_it_should(book: Session) -> None:
+    loan = _book(book)
+    _ok(book)
+    with book.begin_nested() as sp:  # a loan figure that drifted from its ledger
+        book.execute(
+            text("UPDATE loan SET principal_outstanding_fen = principal_outstanding_fen - 1 WHERE id = :l"),
+            {"l": loan.id},
+        )
+        report = check_books(book)
+        assert not report.ok and report.loan_mismatches[0]["loan_id"] == loan.id
+        assert report.schedule_mismatches  # the installments no longer agree either
+        sp.rollback()
+    with book.begin_nested() as sp:  # a journal line without its entry
+        book.execute(
+            text(
+                "INSERT INTO journal_line (entry_id, account, loan_id, debit_fen, credit_fen) "
+                "VALUES (987654321, 'cash_bank', NULL, 5, 0)"
+            )
+        )
+        report = check_books(book)
+        assert report.orphan_lines_of == [987654321] and not report.ok
+        sp.rollback()
+    with book.begin_nested() as sp:  # dpd that does not follow from the due dates
+        book.execute(text("UPDATE loan SET dpd = 7 WHERE id = :l"), {"l": loan.id})
+        assert check_books(book).delinquency_mismatches[0]["loan_id"] == loan.id
+        sp.rollback()
+    _ok(book)
