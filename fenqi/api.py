@@ -12,7 +12,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from fenqi import __version__
 from fenqi.domains import domain_modules
 from fenqi.kit.errors import DomainError
-from fenqi.kit.log import log
+from fenqi.kit.log import configure_logging, log
 from fenqi.kit.web import request_language
 
 _MALFORMED = {
@@ -58,6 +58,7 @@ def install_error_handlers(app: FastAPI) -> None:
 
 
 def create_app() -> FastAPI:
+    configure_logging()
     app = FastAPI(
         title="Fenqi 分期",
         version=__version__,

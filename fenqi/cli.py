@@ -169,4 +169,7 @@ _add_domain_commands()
 
 
 def main() -> None:
+    from fenqi.kit.log import configure_logging
+
+    configure_logging()
     app()

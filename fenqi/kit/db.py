@@ -74,7 +74,9 @@ def make_engine(url: str) -> Engine:
             cur.close()
 
         return engine
-    return create_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True)
+    # No pre-ping (it costs a round trip on every checkout); connections are recycled instead, and a
+    # connection that died with the server fails one transaction, which the caller retries.
+    return create_engine(url, pool_size=10, max_overflow=20, pool_recycle=1800)
 
 
 @lru_cache

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import sys
 
 import structlog
 
@@ -10,9 +11,12 @@ from fenqi.kit.settings import get_settings
 
 
 def configure_logging() -> None:
+    """Logs go to stderr (stdout belongs to a command's output, e.g. `--json`), at FENQI_LOG_LEVEL."""
+    settings = get_settings()
+    level = logging.getLevelNamesMapping().get(settings.log_level.upper(), logging.INFO)
     renderer = (
         structlog.processors.JSONRenderer()
-        if get_settings().log_json
+        if settings.log_json
         else structlog.dev.ConsoleRenderer(colors=False)
     )
     structlog.configure(
@@ -21,7 +25,8 @@ def configure_logging() -> None:
             structlog.processors.TimeStamper(fmt="iso", utc=True),
             renderer,
         ],
-        wrapper_class=structlog.make_filtering_bound_logger(logging.INFO),
+        wrapper_class=structlog.make_filtering_bound_logger(level),
+        logger_factory=structlog.PrintLoggerFactory(sys.stderr),
     )
 
 

@@ -24,6 +24,7 @@ class Settings(BaseSettings):
     plan_terms: list[int] = [3, 6, 12, 24]
     base_url: str = "http://127.0.0.1:8000"
     log_json: bool = False
+    log_level: str = "info"
     # Servicing: write a loan off after this many days past due; delinquency buckets as
     # [lowest dpd, name] pairs in ascending order; close-of-business chunk size in loans.
     write_off_days: int = 180
