@@ -102,7 +102,8 @@ def auth_headers(session: Session) -> Callable[..., dict[str, str]]:
 # --- browser tests (owned by identity) ----------------------------------------------------------------
 # Playwright drives Debian's /usr/bin/chromium (never `playwright install`) against the real app, served by
 # uvicorn in a thread on a free port over the test database. Browser tests commit through that server, so
-# they run after every other test; they are skipped only when chromium is not installed.
+# they run after every other test (and tests of other live servers just before them); they are skipped
+# only when chromium is not installed.
 
 import re  # noqa: E402
 from typing import Any  # noqa: E402
@@ -116,18 +117,16 @@ BROWSER_PASSWORD = "browser-pass-1"
 NO_CHROMIUM = f"browser tests need Debian's chromium at {CHROMIUM} (apt-get install chromium, or scripts/system-deps)"
 
 
-def _run_order(item: pytest.Item) -> int:
-    """Tests inside the rolled-back `session` transaction first: they may count what is in the database
-    (dashboards, trial balances) and must find only their own rows. Then tests that commit (a live server,
-    their own sessions, the CLI); browser tests, which commit through the server, last."""
-    if item.get_closest_marker("browser"):
-        return 2
-    fixtures = getattr(item, "fixturenames", ())
-    return 1 if "live_server" in fixtures or "session" not in fixtures else 0
-
-
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    items.sort(key=_run_order)  # stable: within each group the usual order stays
+    """Tests that commit through a live server (any `live_server` fixture) run after the tests that roll
+    back, so that what they leave in the database cannot change those tests' figures; browser tests last."""
+
+    def rank(item: pytest.Item) -> int:
+        if item.get_closest_marker("browser"):
+            return 2
+        return 1 if "live_server" in getattr(item, "fixturenames", ()) else 0
+
+    items.sort(key=rank)  # stable: the order within each group is kept
     if not CHROMIUM.exists():
         for item in items:
             if item.get_closest_marker("browser"):
