@@ -45,7 +45,6 @@ class Account(StrEnum):
     RECOVERY_INCOME = "recovery_income"  # 核销后收回
     # Expenses.
     WRITE_OFF_EXPENSE = "write_off_expense"  # 核销损失
-    PREPAYMENT_WAIVER = "prepayment_waiver"  # reserved: interest waived on early repayment (not used yet)
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,7 +89,6 @@ CHART: dict[Account, AccountSpec] = {
         _spec(A.MERCHANT_FEE_INCOME, K.INCOME, False, "商户服务费收入", "Merchant fee income"),
         _spec(A.RECOVERY_INCOME, K.INCOME, False, "核销后收回", "Recoveries after write-off"),
         _spec(A.WRITE_OFF_EXPENSE, K.EXPENSE, False, "核销损失", "Write-off expense"),
-        _spec(A.PREPAYMENT_WAIVER, K.EXPENSE, False, "提前还款减免", "Interest waived on early repayment"),
     )
 }
 
