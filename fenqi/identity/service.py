@@ -141,11 +141,14 @@ def create_api_key(session: Session, user: User, name: str = "default") -> tuple
 def principal_for_api_key(session: Session, key: str) -> Principal:
     if not key.startswith(API_KEY_PREFIX):
         raise InvalidApiKey()
-    row = session.scalar(select(ApiKey).where(ApiKey.key_hash == sha256_hex(key)))
-    if row is None or row.revoked_at is not None:
+    # One round trip for the key and its user: this runs on every API request.
+    found = session.execute(
+        select(ApiKey, User).join(User, User.id == ApiKey.user_id).where(ApiKey.key_hash == sha256_hex(key))
+    ).first()
+    if found is None:
         raise InvalidApiKey()
-    user = session.get(User, row.user_id)
-    if user is None or not user.active:
+    row, user = found
+    if row.revoked_at is not None or not user.active:
         raise InvalidApiKey()
     now = utcnow()
     if row.last_used_at is None or now - row.last_used_at > KEY_USE_RESOLUTION:
