@@ -20,14 +20,11 @@ settings.register_profile("nightly", max_examples=5000, deadline=None)
 PROFILE = os.environ.get("HYPOTHESIS_PROFILE", "ci")
 PURE = settings(settings.get_profile(PROFILE))
 # Database-backed properties: without the health checks that flag the shared per-test transaction (each
-# example runs in its own savepoint) or a slow data generation. The full example count on SQLite; a fifth
-# of it on PostgreSQL, where every statement is a round trip (the logic is the same: close-of-business is
-# proved to give identical books on both, and PostgreSQL's own behaviour has tests of its own).
+# example runs in its own savepoint) or a slow data generation. 500 examples of the operation-sequence
+# property take about 25 s on SQLite and 60 s on PostgreSQL on a quiet machine.
 IS_POSTGRES = (os.environ.get("FENQI_TEST_DATABASE_URL") or "").startswith("postgresql")
-_examples = settings.get_profile(PROFILE).max_examples
 DB = settings(
     settings.get_profile(PROFILE),
-    max_examples=_examples // 5 if IS_POSTGRES else _examples,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow, HealthCheck.data_too_large],
 )
 
