@@ -27,11 +27,10 @@ def get_session() -> Iterator[Session]:
 
 
 def commit_early(session: Session) -> None:
-    """Commit a request's work before its response leaves. `get_session` commits when the request's
-    dependencies exit, which is after the response has been sent; but a browser follows a redirect at
-    once (and fetches a page's images at once), and that next request must see what this one wrote.
-    A session bound to a caller's own connection (the tests' rolled-back transaction) is left to that
-    caller: only flushed."""
+    """Commit a request's work at this point, before the endpoint goes on (e.g. before it builds a
+    redirect or calls a gateway that will call us back). The request's session is in any case committed
+    before the response leaves (fenqi.api sets the session dependency's scope). A session bound to a
+    caller's own connection (the tests' rolled-back transaction) is left to that caller: only flushed."""
     if isinstance(session.bind, Engine):
         session.commit()
     else:

@@ -27,23 +27,20 @@ def refund_credit(session: Session, *, loan_id: int, amount_fen: int, refund_ref
 
 
 def amount_due(session: Session, loan_id: int, on: date) -> tuple[date, int] | None:
-    """The oldest unpaid due date and everything due on or before `on` (installments and penalty)."""
-    from fenqi.servicing.service import get_loan, installments
+    """The oldest unpaid due date and what brings the loan up to date on `on` (servicing's figure:
+    installments due, penalties, less the credit balance), or None when nothing is due."""
+    from fenqi.servicing.service import amount_due as servicing_amount_due
+    from fenqi.servicing.service import installments
 
-    loan = get_loan(session, loan_id)
-    oldest: date | None = None
-    total = 0
-    for row in installments(session, loan_id):
-        if row.due_date > on or row.status == "cancelled":
-            continue
-        unpaid = (row.principal_fen - row.paid_principal_fen) + (row.interest_fen - row.paid_interest_fen) + (
-            row.fee_fen - row.paid_fee_fen)
-        if unpaid > 0:
-            oldest = row.due_date if oldest is None else min(oldest, row.due_date)
-            total += unpaid
-    if oldest is None:
+    total = servicing_amount_due(session, loan_id, on)
+    if total <= 0:
         return None
-    total += loan.penalty_receivable_fen
-    # What the shopper already holds as credit is applied by servicing on the due date.
-    total -= max(loan.credit_balance_fen, 0)
-    return (oldest, total) if total > 0 else None
+    unpaid = [
+        row.due_date
+        for row in installments(session, loan_id)
+        if row.due_date <= on
+        and row.status != "cancelled"
+        and row.principal_fen + row.interest_fen + row.fee_fen
+        > row.paid_principal_fen + row.paid_interest_fen + row.paid_fee_fen
+    ]
+    return (min(unpaid), total) if unpaid else None
