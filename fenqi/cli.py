@@ -98,12 +98,14 @@ def _business_date_or_today(session: Any) -> Any:
 
 
 def print_quote(q: dict[str, Any]) -> None:
+    from fenqi.kit.money import fmt_percent
+
     console.print(
         f"[bold]{q['method']}[/]  {q['term']} 期  price ¥{q['price']}  down payment ¥{q['down_payment']}  "
         f"financed ¥{q['financed']}"
     )
-    console.print(f"[bold red]年化利率 APR {float_free_pct(q['apr'])}[/]  "
-                  f"(annual rate {float_free_pct(q['annual_rate'])}, fee rate {float_free_pct(q['fee_rate'])}/period)")
+    console.print(f"[bold red]年化利率 APR {fmt_percent(q['apr'])}[/]  "
+                  f"(annual rate {fmt_percent(q['annual_rate'])}, fee rate {fmt_percent(q['fee_rate'])}/period)")
     table = Table("期 #", "due", "principal", "interest", "fee", "total", "remaining")
     for i in q["installments"]:
         table.add_row(str(i["period"]), i["due_date"], i["principal"], i["interest"], i["fee"], i["total"],
@@ -111,12 +113,6 @@ def print_quote(q: dict[str, Any]) -> None:
     console.print(table)
     console.print(f"total interest ¥{q['total_interest']}  total fee ¥{q['total_fee']}  "
                   f"total repayment ¥{q['total_repayment']}")
-
-
-def float_free_pct(rate: str) -> str:
-    from decimal import Decimal
-
-    return f"{Decimal(rate) * 100:.2f}%"
 
 
 @app.command()

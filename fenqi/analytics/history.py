@@ -32,6 +32,7 @@ from fenqi.catalog.service import register_device
 from fenqi.identity.principal import Principal
 from fenqi.kit.clock import business_date, set_business_date
 from fenqi.kit.errors import DomainError
+from fenqi.kit.money import fmt_percent
 from fenqi.origination.consents import CURRENT, ConsentKind
 from fenqi.origination.models import Application
 from fenqi.origination.schemas import ApplicationIn, ConsentIn
@@ -91,7 +92,7 @@ def _archived_contract(terms: Any) -> bytes:
     pdf.set_font("Helvetica", size=12)
     q = terms.quote
     for text in (f"Installment contract {terms.contract_no} (demo archive)", f"Signed on {terms.signed_on}",
-                 f"APR {q.apr * 100:.2f}%   term {q.request.term}   financed {q.financed}", f"IMEI {terms.imei}"):
+                 f"APR {fmt_percent(q.apr)}   term {q.request.term}   financed {q.financed}", f"IMEI {terms.imei}"):
         pdf.cell(0, 8, text, new_x="LMARGIN", new_y="NEXT")
     return bytes(pdf.output())
 

@@ -41,6 +41,11 @@ def rate_as_disclosed(rate: Decimal) -> Decimal:
     return rate.quantize(RATE_PLACES, rounding=ROUND_HALF_UP)
 
 
+def fmt_percent(rate: Decimal | str) -> str:
+    """A rate as a percentage for people ("0.1200" → "12.00%"), rounded half up as disclosed."""
+    return f"{rate_as_disclosed(Decimal(str(rate))) * 100:.2f}%"
+
+
 def fmt_rate(rate: Decimal) -> str:
     """JSON form of a rate: a string with four decimals ("0.1200")."""
     return str(rate_as_disclosed(rate))

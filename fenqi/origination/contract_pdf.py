@@ -16,7 +16,7 @@ from pathlib import Path
 from fpdf import FPDF
 from fpdf.enums import XPos, YPos
 
-from fenqi.kit.money import fmt_yuan
+from fenqi.kit.money import fmt_percent, fmt_yuan
 from fenqi.origination.errors import FontMissing
 from fenqi.pricing.quote import Quote
 from fenqi.pricing.schedule import METHOD_NAMES_ZH
@@ -59,10 +59,6 @@ def font_path(name: str = FONT_FILE) -> Path:
     raise FontMissing(name)
 
 
-def _pct(rate: Decimal) -> str:
-    return f"{rate * 100:.2f}%"
-
-
 class _Doc(FPDF):
     def __init__(self) -> None:
         super().__init__(format="A4")
@@ -89,7 +85,7 @@ def render_contract(terms: ContractTerms) -> bytes:
     doc.para("分期付款合同", size=18, bold=True, height=10)
     doc.para(f"合同编号：{terms.contract_no}    模板版本：{TEMPLATE_VERSION}    日期：{terms.signed_on.isoformat()}", 9)
     doc.ln(2)
-    doc.para(f"年化利率（APR）：{_pct(q.apr)}", size=16, bold=True, height=9)
+    doc.para(f"年化利率（APR）：{fmt_percent(q.apr)}", size=16, bold=True, height=9)
     doc.para("（按实际占用本金和期限折算的年化利率，即借款成本的全部体现，含利息与各期手续费）", 9)
     doc.ln(2)
     doc.para(f"借款人（消费者）：{terms.shopper_masked_name}    身份证号：{terms.shopper_masked_id}")
@@ -110,20 +106,20 @@ def render_contract(terms: ContractTerms) -> bytes:
     doc.ln(2)
     doc.para("二、费用", bold=True)
     doc.para(
-        f"除上表所列利息及手续费外，不收取其他费用。年利率（名义）{_pct(r.annual_rate)}，"
-        f"每期手续费率 {_pct(r.fee_rate)}；上述费用均已计入年化利率 {_pct(q.apr)}。"
+        f"除上表所列利息及手续费外，不收取其他费用。年利率（名义）{fmt_percent(r.annual_rate)}，"
+        f"每期手续费率 {fmt_percent(r.fee_rate)}；上述费用均已计入年化利率 {fmt_percent(q.apr)}。"
     )
     doc.para("三、逾期与罚息", bold=True)
     doc.para(
         f"每期应还款日后 {terms.grace_days} 日为宽限期；逾期超过宽限期的，"
-        f"按逾期本金每日 {_pct(terms.penalty_daily_rate)} 计收罚息"
+        f"按逾期本金每日 {fmt_percent(terms.penalty_daily_rate)} 计收罚息"
         + (f"，并收取逾期费 {fmt_yuan(terms.late_fee)} 元" if terms.late_fee else "")
         + "。逾期信息可能依法报送征信机构。催收联系不在 22:00 至次日 08:00 之间进行。"
     )
     doc.para("四、提前还款", bold=True)
     doc.para(
         "借款人可随时提前结清全部剩余本金，利息计至结清之日" +
-        (f"，提前还款手续费为剩余本金的 {_pct(terms.prepayment_fee_rate)}。" if terms.prepayment_fee_rate
+        (f"，提前还款手续费为剩余本金的 {fmt_percent(terms.prepayment_fee_rate)}。" if terms.prepayment_fee_rate
          else "，不收取提前还款手续费。")
     )
     doc.para("五、七日无理由退货", bold=True)

@@ -28,7 +28,7 @@ from fenqi.kit.clock import business_date
 from fenqi.kit.crypto import decrypt, mask_id_number
 from fenqi.kit.db import utcnow
 from fenqi.kit.errors import InvalidInput
-from fenqi.kit.money import fmt_rate, fmt_yuan, from_fen, rate_as_disclosed
+from fenqi.kit.money import fmt_percent, fmt_rate, fmt_yuan, from_fen
 from fenqi.origination.consents import CURRENT, ConsentKind
 from fenqi.origination.contract_pdf import TEMPLATE_VERSION, ContractTerms, render_contract
 from fenqi.origination.errors import ApplicationState, ConsentOutdated, ContractMismatch, PlanNotAllowed
@@ -64,7 +64,7 @@ def offer(session: Session, app: Application) -> dict[str, Any]:
     return {
         "application_id": app.id,
         "apr": q["apr"],
-        "apr_percent": f"{rate_as_disclosed(option.quote.apr) * 100:.2f}%",
+        "apr_percent": fmt_percent(option.quote.apr),
         "product": {"code": option.product.code, "name": {"zh": option.product.name_zh, "en": option.product.name_en}},
         "funder": app.funder_code,
         "shopper": masked_name(app),

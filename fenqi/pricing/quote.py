@@ -8,7 +8,7 @@ from decimal import Decimal
 from typing import Any
 
 from fenqi.kit.errors import InvalidInput
-from fenqi.kit.money import ZERO, fmt_rate, fmt_yuan, parse_rate, parse_yuan, rate_as_disclosed
+from fenqi.kit.money import ZERO, fmt_percent, fmt_rate, fmt_yuan, parse_rate, parse_yuan, rate_as_disclosed
 from fenqi.pricing.apr import apr as compute_apr
 from fenqi.pricing.errors import (
     AprAboveCap,
@@ -177,5 +177,5 @@ def quote(request: QuoteRequest, apr_cap: Decimal) -> Quote:
     # Compared as disclosed (four decimals, half up): rounding a payment to the fen can move the exact
     # IRR by a hair, and a 24.00% plan must not be refused for a 0.004% rounding artefact.
     if rate_as_disclosed(plan_apr) > apr_cap:
-        raise AprAboveCap(apr=f"{plan_apr * 100:.2f}%", cap=f"{apr_cap * 100:.2f}%")
+        raise AprAboveCap(apr=fmt_percent(plan_apr), cap=fmt_percent(apr_cap))
     return Quote(request, installments, plan_apr)

@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session
 
 from fenqi.kit.clock import business_date
 from fenqi.kit.errors import Conflict, InvalidInput, NotFound
-from fenqi.kit.money import from_fen, rate_as_disclosed, to_fen
+from fenqi.kit.money import fmt_percent, from_fen, rate_as_disclosed, to_fen
 from fenqi.kit.settings import get_settings
 from fenqi.ledger import Account, Line, Reason, cash_account, post_entry
 from fenqi.pricing.apr import apr as compute_apr
@@ -101,7 +101,7 @@ def book_loan(
     plan_apr = compute_apr(from_fen(financed_fen), [r.total for r in rows], rate / 12 if rate > 0 else None)
     cap = get_settings().apr_cap
     if rate_as_disclosed(plan_apr) > cap:
-        raise AprAboveCap(apr=f"{plan_apr * 100:.2f}%", cap=f"{cap * 100:.2f}%")
+        raise AprAboveCap(apr=fmt_percent(plan_apr), cap=fmt_percent(cap))
 
     first = rows[0]
     loan = Loan(

@@ -11,19 +11,13 @@ from fastapi.templating import Jinja2Templates
 from markupsafe import Markup
 
 from fenqi.identity.sessions import CSRF_FIELD, csrf_token, persist_csrf_anchor
+from fenqi.kit.money import fmt_percent
 from fenqi.kit.web import request_language
 
 TEMPLATES = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
 
 
-def pct(rate: object) -> str:
-    """"0.1200" → "12.00%"."""
-    from decimal import Decimal
-
-    return f"{Decimal(str(rate)) * 100:.2f}%"
-
-
-TEMPLATES.env.filters["pct"] = pct
+TEMPLATES.env.filters["pct"] = fmt_percent
 
 
 def render(request: Request, template: str, context: dict[str, Any], status_code: int = 200) -> HTMLResponse:
