@@ -10,6 +10,7 @@ from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 from markupsafe import Markup
 
+from fenqi.collections.status import bucket_label, installment_label
 from fenqi.identity.sessions import CSRF_FIELD, csrf_token, persist_csrf_anchor
 from fenqi.kit.money import fmt_percent
 from fenqi.kit.web import request_language
@@ -18,6 +19,8 @@ TEMPLATES = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
 
 
 TEMPLATES.env.filters["pct"] = fmt_percent
+TEMPLATES.env.globals["installment_label"] = installment_label
+TEMPLATES.env.globals["bucket_label"] = bucket_label
 
 
 def render(request: Request, template: str, context: dict[str, Any], status_code: int = 200) -> HTMLResponse:

@@ -11,6 +11,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 
 from fenqi.catalog.service import get_sku
+from fenqi.collections.status import days_overdue
 from fenqi.identity.deps import Principal
 from fenqi.kit.errors import DomainError
 from fenqi.kit.web import commit_early, get_session, request_language
@@ -99,7 +100,8 @@ def _loan_context(session: Session, loan: Loan, app: Application, lang: str) -> 
         "to_pay": yuan(bill.to_pay_fen), "overdue": yuan(bill.overdue_fen), "quote": quote,
         "credit": yuan(loan.credit_balance_fen), "outstanding": yuan(loan.principal_outstanding_fen),
         "financed": yuan(loan.financed_fen), "channels": CHANNELS,
-        "rows": [{"period": r.period, "due_date": r.due_date.isoformat(), "status": r.status,
+        "rows": [{"period": r.period, "due_date": r.due_date.isoformat(), "status": r.status, "due_date_d": r.due_date,
+                  "overdue_days": days_overdue(r.status, r.due_date, loan.cob_date),
                   "total": yuan(r.principal_fen + r.interest_fen + r.fee_fen), "unpaid": yuan(_unpaid(r)),
                   "paid_on": r.paid_on.isoformat() if r.paid_on else ""} for r in rows],
         "history": _history(session, loan.id),
