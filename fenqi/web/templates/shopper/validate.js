@@ -12,12 +12,15 @@
     let sum = 0;
     for (let i = 0; i < 17; i++) sum += Number(v[i]) * w[i];
     if ("10X98765432"[sum % 11] !== v[17]) return MSG.id_number + SEP + DETAIL.check;
+    // Only the province is checked (kyc.PROVINCES): county codes change, people keep their numbers.
+    if (!/^(1[1-5]|2[1-3]|3[1-7]|4[1-6]|5[0-4]|6[1-5]|71|8[1-3])/.test(v)) return MSG.id_number + SEP + DETAIL.region;
     const y = Number(v.slice(6, 10)), m = Number(v.slice(10, 12)), d = Number(v.slice(12, 14));
     const born = new Date(y, m - 1, d), today = new Date();
     if (born.getFullYear() !== y || born.getMonth() !== m - 1 || born.getDate() !== d || born > today)
       return MSG.id_number + SEP + DETAIL.birth;
     let age = today.getFullYear() - y;
     if (today.getMonth() < m - 1 || (today.getMonth() === m - 1 && today.getDate() < d)) age -= 1;
+    if (age > 120) return MSG.id_number + SEP + DETAIL.birth;
     return age < 18 ? MSG.age : "";
   }
   function luhn(v) {
