@@ -165,7 +165,19 @@ _add_domain_commands()
 
 
 def main() -> None:
-    from fenqi.kit.log import configure_logging
+    from pydantic import ValidationError
 
+    from fenqi.kit.log import configure_logging
+    from fenqi.kit.settings import get_settings, settings_problems
+    from fenqi.payments.settings import get_payment_settings
+
+    try:
+        # Every FENQI_* setting is checked before any command runs: a wrong one stops here, in one line each.
+        get_settings()
+        get_payment_settings()
+    except ValidationError as exc:
+        for problem in settings_problems(exc):
+            err_console.print(f"设置有误 | Invalid settings: {problem}", highlight=False, soft_wrap=True)
+        raise SystemExit(2) from None
     configure_logging()
     app()

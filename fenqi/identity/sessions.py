@@ -14,7 +14,7 @@ from fenqi.identity.principal import Principal
 from fenqi.identity.service import principal_of
 from fenqi.identity.tokens import csrf_token_for, new_token, same, sha256_hex
 from fenqi.kit.db import utcnow
-from fenqi.kit.settings import get_settings
+from fenqi.kit.settings import Environment, get_settings
 
 SESSION_COOKIE = "fenqi_session"
 # Before sign-in a browser gets a random "pre-session" cookie so that the login forms carry a CSRF token
@@ -55,7 +55,9 @@ def end_session(session: Session, token: str) -> int | None:
 
 
 def _secure() -> bool:
-    return get_settings().base_url.startswith("https")
+    """Production cookies are always `Secure` (TLS may end at a proxy in front of a plain-http base URL)."""
+    settings = get_settings()
+    return settings.env == Environment.PRODUCTION or settings.base_url.startswith("https")
 
 
 def set_session_cookie(response: Response, token: str) -> None:

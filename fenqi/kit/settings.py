@@ -3,20 +3,62 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from enum import StrEnum
 from functools import lru_cache
+from typing import Any
 
-from pydantic import model_validator
+from pydantic import ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 # Fixed demo keys: usable only when FENQI_ENV is not "production".
 _DEMO_SECRET = "fenqi-demo-secret-not-for-production"
 _DEMO_PII_KEY = "ZmVucWktZGVtby1waWkta2V5LTMyLWJ5dGVzLWxvbmc="
+MIN_SECRET_BYTES = 32
+
+
+class Environment(StrEnum):
+    """FENQI_ENV: what kind of run this is. Anything else (`prod`, `Production`, `staging`) is refused
+    at start-up rather than silently treated as not-production.
+
+    - `demo` (default): `fenqi demo`; demo keys, SQLite, the gateway emulators in-process, login codes
+      shown on the operations page, background jobs in-process.
+    - `test`: the test suite; as the demo, but codes are not shown and password hashing is cheap.
+    - `production`: real secrets (≥ 32 bytes each, not the demo values), PostgreSQL, real payment
+      gateways and credit bureau (no emulator), session cookies always `Secure`.
+    """
+
+    DEMO = "demo"
+    TEST = "test"
+    PRODUCTION = "production"
+
+
+def parse_environment(value: Any) -> Environment:
+    """The exact lower-case names only: a typo must not turn production checks off."""
+    try:
+        return Environment(value)
+    except ValueError:
+        names = ", ".join(e.value for e in Environment)
+        raise ValueError(f"FENQI_ENV={value!r} is not one of {names} (exactly, in lower case)") from None
+
+
+def short_secret(name: str, value: str, demo: str | None = None) -> str | None:
+    """Why a production secret is unfit (the demo value, or shorter than 32 bytes), else None."""
+    if demo is not None and value == demo:
+        return f"{name} is the demo value"
+    if len(value.encode()) < MIN_SECRET_BYTES:
+        return f"{name} is shorter than {MIN_SECRET_BYTES} bytes"
+    return None
+
+
+def settings_problems(exc: ValidationError) -> list[str]:
+    """One line per problem of a settings class that refused to load (for the command line)."""
+    return [str(e.get("ctx", {}).get("error") or e["msg"]) for e in exc.errors()]
 
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="FENQI_", env_file=None, extra="ignore")
 
-    env: str = "demo"
+    env: Environment = Environment.DEMO
     database_url: str = "sqlite:///fenqi.db"
     secret_key: str = _DEMO_SECRET
     pii_key: str = _DEMO_PII_KEY
@@ -30,22 +72,31 @@ class Settings(BaseSettings):
     write_off_days: int = 180
     delinquency_buckets: list[tuple[int, str]] = [(0, "current"), (1, "M1"), (31, "M2"), (61, "M3"), (91, "M4+")]
     cob_chunk_size: int = 20_000
+    # The credit bureau provider (fenqi.risk.bureau); `emulated` is deterministic by ID hash.
+    risk_bureau: str = "emulated"
+
+    @field_validator("env", mode="before")
+    @classmethod
+    def _known_environment(cls, value: Any) -> Environment:
+        return parse_environment(value)
 
     @model_validator(mode="after")
     def _production_needs_real_secrets(self) -> Settings:
-        if self.env == "production":
-            missing = [
-                name
-                for name, value, demo in (
-                    ("FENQI_SECRET_KEY", self.secret_key, _DEMO_SECRET),
-                    ("FENQI_PII_KEY", self.pii_key, _DEMO_PII_KEY),
+        if self.env == Environment.PRODUCTION:
+            problems = [
+                problem
+                for problem in (
+                    short_secret("FENQI_SECRET_KEY", self.secret_key, _DEMO_SECRET),
+                    short_secret("FENQI_PII_KEY", self.pii_key, _DEMO_PII_KEY),
                 )
-                if value == demo
+                if problem
             ]
-            if missing:
-                raise ValueError(f"production needs real secrets: {', '.join(missing)}")
             if self.database_url.startswith("sqlite"):
-                raise ValueError("production needs FENQI_DATABASE_URL pointing at PostgreSQL")
+                problems.append("FENQI_DATABASE_URL must point at PostgreSQL, not SQLite")
+            if self.risk_bureau == "emulated":
+                problems.append("FENQI_RISK_BUREAU must name a real credit bureau provider, not the emulator")
+            if problems:
+                raise ValueError("production settings refused: " + "; ".join(problems))
         lowers = [lower for lower, _ in self.delinquency_buckets]
         if not lowers or lowers[0] != 0 or lowers != sorted(set(lowers)):
             raise ValueError("FENQI_DELINQUENCY_BUCKETS must start at 0 and ascend, e.g. [[0,\"current\"],[1,\"M1\"]]")

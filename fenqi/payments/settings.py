@@ -8,15 +8,20 @@ Production sets every key explicitly and points the gateways at the real channel
 from __future__ import annotations
 
 from functools import lru_cache
+from typing import Any
 
-from pydantic import model_validator
+from pydantic import field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from fenqi.kit.settings import Environment, parse_environment, short_secret
+
+_DEMO_APIV3_KEY = "fenqiDemoApiV3Key0123456789abcde"
 
 
 class PaymentSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="FENQI_", env_file=None, extra="ignore")
 
-    env: str = "demo"
+    env: Environment = Environment.DEMO
     base_url: str = "http://127.0.0.1:8000"
     # Where the gateway emulators live; `fenqi demo` mounts them under these paths of its own server.
     alipay_gateway: str = ""
@@ -31,7 +36,7 @@ class PaymentSettings(BaseSettings):
 
     wechatpay_mchid: str = "1900000001"
     wechatpay_appid: str = "wx0000000000000001"
-    wechatpay_apiv3_key: str = "fenqiDemoApiV3Key0123456789abcde"  # exactly 32 bytes
+    wechatpay_apiv3_key: str = _DEMO_APIV3_KEY  # exactly 32 bytes
     wechatpay_cert_serial_no: str = "5F0E1D2C3B4A59687766554433221100FEDCBA98"
     wechatpay_private_key: str = ""
     wechatpay_public_key: str = ""
@@ -44,9 +49,14 @@ class PaymentSettings(BaseSettings):
     emulator_retry_scale: float = 1.0
     http_timeout_seconds: float = 10.0
 
+    @field_validator("env", mode="before")
+    @classmethod
+    def _known_environment(cls, value: Any) -> Environment:
+        return parse_environment(value)
+
     @model_validator(mode="after")
     def _production_needs_real_keys(self) -> PaymentSettings:
-        if self.env == "production":
+        if self.env == Environment.PRODUCTION:
             missing = [
                 name
                 for name, value in (
@@ -61,6 +71,15 @@ class PaymentSettings(BaseSettings):
             ]
             if missing:
                 raise ValueError(f"production needs payment settings: {', '.join(missing)}")
+            # The emulators answer anyone with a signature of their own demo keys: never in production.
+            emulated = [name for name, value in (("FENQI_ALIPAY_GATEWAY", self.alipay_gateway),
+                                                 ("FENQI_WECHATPAY_GATEWAY", self.wechatpay_gateway))
+                        if "/_emulator/" in value]
+            if emulated:
+                raise ValueError(f"production cannot use the gateway emulators: {', '.join(emulated)}")
+            problem = short_secret("FENQI_WECHATPAY_APIV3_KEY", self.wechatpay_apiv3_key, _DEMO_APIV3_KEY)
+            if problem:
+                raise ValueError(f"production settings refused: {problem}")
         if len(self.wechatpay_apiv3_key.encode()) != 32:
             raise ValueError("FENQI_WECHATPAY_APIV3_KEY must be 32 bytes")
         return self

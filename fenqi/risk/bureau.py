@@ -9,11 +9,12 @@ provider; `emulated` (the default) is deterministic by ID hash, for the demo and
 from __future__ import annotations
 
 import hashlib
-import os
 from collections.abc import Callable
 from typing import Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field
+
+from fenqi.kit.settings import get_settings
 
 CreditHistory = Literal["no_credit", "all_repaid", "current_ok", "past_delays", "credit_elsewhere"]
 
@@ -82,7 +83,7 @@ def register_provider(name: str, factory: Callable[[], BureauProvider]) -> None:
 
 
 def get_provider(name: str | None = None) -> BureauProvider:
-    name = name or os.environ.get("FENQI_RISK_BUREAU", "emulated")
+    name = name or get_settings().risk_bureau
     try:
         return _PROVIDERS[name]()
     except KeyError:
