@@ -82,7 +82,11 @@ class OtpChallenge(Timestamped, Base):
 
 class Notification(Timestamped, Base):
     """The outbox of messages to people (SMS). A sender delivers pending rows; the demo shows them on an
-    operations page instead. The recipient is personal data: encrypted, with a masked copy for pages."""
+    operations page instead. The recipient is personal data: encrypted, with a masked copy for pages.
+
+    A message that carries a secret (a login code) never holds it in clear: `body` keeps the slot
+    `{secret}`, and the secret itself is sealed in `secret_enc` (AES-GCM under the PII key) until the
+    message is sent or `secret_expires_at` passes, when it is erased (fenqi.identity.outbox)."""
 
     __tablename__ = "notification"
 
@@ -93,6 +97,8 @@ class Notification(Timestamped, Base):
     to_index: Mapped[str] = mapped_column(String(64), index=True)
     template: Mapped[str] = mapped_column(String(60))
     body: Mapped[str] = mapped_column(Text)
+    secret_enc: Mapped[str | None] = mapped_column(Text, nullable=True)
+    secret_expires_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True, index=True)
     status: Mapped[str] = mapped_column(String(16), default="pending")
     sent_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
 

@@ -9,8 +9,9 @@ from sqlalchemy.orm import Session
 
 from fenqi.identity.errors import InvalidCode, TooManyCodes
 from fenqi.identity.models import OtpChallenge, User
+from fenqi.identity.outbox import SECRET_SLOT, notify
 from fenqi.identity.phones import normalize_mobile
-from fenqi.identity.service import notify, shopper_for_phone
+from fenqi.identity.service import shopper_for_phone
 from fenqi.identity.tokens import keyed_hash, new_otp_code, new_token, same
 from fenqi.kit.crypto import blind_index, decrypt, encrypt, mask_phone
 from fenqi.kit.db import utcnow
@@ -39,8 +40,10 @@ def send_login_code(session: Session, phone: str) -> OtpChallenge:
         code_hash=keyed_hash("otp", code), expires_at=now + timedelta(minutes=CODE_MINUTES),
     )
     session.add(challenge)
+    # The code goes into the outbox sealed, never in the stored text (fenqi.identity.outbox).
     notify(session, channel="sms", to=number, template=TEMPLATE,
-           body=f"【分期】您的登录验证码是 {code}，{CODE_MINUTES} 分钟内有效。请勿告诉他人。")
+           body=f"【分期】您的登录验证码是 {SECRET_SLOT}，{CODE_MINUTES} 分钟内有效。请勿告诉他人。",
+           secret=code, secret_ttl=timedelta(minutes=CODE_MINUTES))
     return challenge
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Annotated
 from urllib.parse import quote
+from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -15,8 +16,9 @@ from sqlalchemy.orm import Session
 from fenqi.identity.deps import Principal, current_principal, require_roles
 from fenqi.identity.models import AuditEntry, Notification, User
 from fenqi.identity.otp import TEMPLATE, challenge_by_ref, send_login_code, verify_login_code
+from fenqi.identity.outbox import latest_notification, shown_body, text_to_send
 from fenqi.identity.roles import ADMIN, COLLECTOR, FINANCE, HOME, LABELS, RISK_OFFICER, SHOPPER
-from fenqi.identity.service import audit, authenticate_password, latest_notification
+from fenqi.identity.service import audit, authenticate_password
 from fenqi.identity.sessions import (
     SESSION_COOKIE,
     check_csrf,
@@ -33,6 +35,7 @@ from fenqi.web.render import render
 
 router = APIRouter(include_in_schema=False)
 OptStr = Annotated[str, Form()]
+SHANGHAI = ZoneInfo("Asia/Shanghai")  # pages show times in Beijing time
 
 
 def safe_next(value: str | None) -> str:
@@ -94,7 +97,7 @@ def _verify_page(request: Request, session: Session, ref: str, next: str, error:
     if challenge is not None and get_settings().env == "demo":
         # The demo has no SMS gateway: show what the outbox would have sent (never outside the demo).
         sms = latest_notification(session, to=decrypt(challenge.phone_enc), template=TEMPLATE)
-        demo_code = sms.body if sms else ""
+        demo_code = text_to_send(sms) if sms else ""
     return render(request, "identity/login_verify.html", {
         "ref": ref, "next": safe_next(next), "error": error, "demo_code": demo_code,
         "phone_masked": challenge.phone_masked if challenge else "",
@@ -182,7 +185,9 @@ def outbox_page(
     session: Session = Depends(get_session),
 ) -> HTMLResponse:
     rows = session.scalars(select(Notification).order_by(Notification.id.desc()).limit(100)).all()
-    return render(request, "identity/outbox.html", {"rows": rows})
+    # Bodies as shown_body gives them: no login code and no personal number outside the demo.
+    return render(request, "identity/outbox.html", {"rows": [
+        (n, n.created_at.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M:%S"), shown_body(n)) for n in rows]})
 
 
 @router.get("/ops/audit", response_class=HTMLResponse)

@@ -18,7 +18,9 @@ from fenqi.identity.errors import (
     UnknownRole,
     UsernameTaken,
 )
-from fenqi.identity.models import ApiKey, AuditEntry, Notification, User
+from fenqi.identity.models import ApiKey, AuditEntry, User
+from fenqi.identity.outbox import latest_notification as latest_notification  # re-exported:
+from fenqi.identity.outbox import notify as notify  # every domain queues messages through identity
 from fenqi.identity.passwords import hash_password, needs_rehash, verify_password
 from fenqi.identity.phones import normalize_mobile
 from fenqi.identity.principal import Principal
@@ -26,12 +28,9 @@ from fenqi.identity.roles import MERCHANT_ROLES, ROLES, SHOPPER
 from fenqi.identity.tokens import API_KEY_PREFIX, new_api_key, sha256_hex
 from fenqi.kit.crypto import blind_index, encrypt, mask_phone
 from fenqi.kit.db import utcnow
-from fenqi.kit.log import log
-from fenqi.kit.settings import get_settings
 
 MAX_FAILED_LOGINS = 5
 LOCK_MINUTES = 15
-CHANNELS = ("sms",)
 KEY_USE_RESOLUTION = timedelta(hours=1)
 
 
@@ -170,7 +169,7 @@ def revoke_api_key(session: Session, key_id: int, *, owner_user_id: int | None =
     return row
 
 
-# --- audit log and notification outbox (used by every domain) ----------------------------------------
+# --- audit log (used by every domain; the outbox is fenqi.identity.outbox) ----------------------------------------
 
 
 def audit(session: Session, *, actor_user_id: int | None, action: str, subject: str, detail: str = "") -> AuditEntry:
@@ -180,32 +179,3 @@ def audit(session: Session, *, actor_user_id: int | None, action: str, subject: 
     session.add(entry)
     session.flush()
     return entry
-
-
-def notify(session: Session, *, channel: str, to: str, template: str, body: str) -> Notification:
-    """Queue a message to a person. In the demo there is no SMS gateway: the message stays in the outbox
-    (shown on the operations page) and is printed on the console."""
-    if channel not in CHANNELS:
-        raise InvalidInput(f"channel {channel}")
-    number = normalize_mobile(to) if channel == "sms" else to
-    row = Notification(
-        channel=channel, to_enc=encrypt(number), to_masked=mask_phone(number), to_index=blind_index(number),
-        template=template, body=body,
-    )
-    session.add(row)
-    session.flush()
-    if get_settings().env == "demo":
-        # Demo only: the body may carry a login code, which must never reach production logs.
-        print(f"[outbox] {channel} → {row.to_masked} ({template}): {body}", flush=True)
-    else:
-        log.info("notification.queued", channel=channel, to=row.to_masked, template=template)
-    return row
-
-
-def latest_notification(session: Session, *, to: str, template: str | None = None) -> Notification | None:
-    """The newest message queued for a recipient (tests and the demo read login codes this way)."""
-    number = normalize_mobile(to)
-    query = select(Notification).where(Notification.to_index == blind_index(number))
-    if template is not None:
-        query = query.where(Notification.template == template)
-    return session.scalar(query.order_by(Notification.id.desc()).limit(1))

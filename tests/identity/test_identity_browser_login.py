@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
+from fenqi.identity.outbox import latest_notification, text_to_send
 from fenqi.identity.roles import LABELS, STAFF_ROLES
-from fenqi.identity.service import latest_notification
 from fenqi.kit.db import session_scope
 
 pytestmark = pytest.mark.browser
@@ -78,7 +78,7 @@ def test_shopper_signs_in_with_sms_code_then_switches_language_and_signs_out(
         with session_scope() as s:
             sms = latest_notification(s, to=phone, template="login_code")
             assert sms is not None
-            code = re.search(r"\d{6}", sms.body).group(0)  # type: ignore[union-attr]
+            code = re.search(r"\d{6}", text_to_send(sms)).group(0)  # type: ignore[union-attr]
         assert_png(screenshot(page, "identity-shopper-code"))
         page.get_by_label("6 位验证码").fill(code)
         page.get_by_role("button", name="登录").click()

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from fenqi.identity.service import latest_notification
+from fenqi.identity.outbox import latest_notification, text_to_send
 from fenqi.kit.db import session_scope
 from tests.origination.world import clean_id_number
 from tests.origination.world import id_number as make_id_number
@@ -48,7 +48,7 @@ def sms_code(phone: str) -> str:
     with session_scope() as s:
         sms = latest_notification(s, to=phone, template="login_code")
         assert sms is not None
-        return re.search(r"\d{6}", sms.body).group(0)  # type: ignore[union-attr]
+        return re.search(r"\d{6}", text_to_send(sms)).group(0)  # type: ignore[union-attr]
 
 
 @contextmanager

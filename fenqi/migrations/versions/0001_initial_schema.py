@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-28 11:49:01.937291
+Create Date: 2026-11-30 20:52:05.249684
 """
 from collections.abc import Sequence
 
@@ -160,12 +160,15 @@ def upgrade() -> None:
     sa.Column('to_index', sa.String(length=64), nullable=False),
     sa.Column('template', sa.String(length=60), nullable=False),
     sa.Column('body', sa.Text(), nullable=False),
+    sa.Column('secret_enc', sa.Text(), nullable=True),
+    sa.Column('secret_expires_at', fenqi.kit.db.UtcDateTime(timezone=True), nullable=True),
     sa.Column('status', sa.String(length=16), nullable=False),
     sa.Column('sent_at', fenqi.kit.db.UtcDateTime(timezone=True), nullable=True),
     sa.Column('created_at', fenqi.kit.db.UtcDateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_notification'))
     )
     with op.batch_alter_table('notification', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_notification_secret_expires_at'), ['secret_expires_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_notification_to_index'), ['to_index'], unique=False)
 
     op.create_table('otp_challenge',
@@ -862,6 +865,7 @@ def downgrade() -> None:
     op.drop_table('otp_challenge')
     with op.batch_alter_table('notification', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_notification_to_index'))
+        batch_op.drop_index(batch_op.f('ix_notification_secret_expires_at'))
 
     op.drop_table('notification')
     op.drop_table('merchant')
