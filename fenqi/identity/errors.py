@@ -6,16 +6,18 @@ from fenqi.kit.errors import Conflict, DomainError, InvalidInput, Unauthorized
 
 
 class InvalidCredentials(Unauthorized):
+    """Also the answer for a locked or unknown account: the same words, so they cannot be told apart."""
+
     code = "invalid_credentials"
-    zh = "用户名或密码错误"
-    en = "Wrong username or password"
+    zh = "用户名或密码错误；连续 5 次错误后账户将锁定 15 分钟"
+    en = "Wrong username or password; 5 failures in a row lock the account for 15 minutes"
 
 
-class AccountLocked(DomainError):
-    code = "account_locked"
+class TooManyAttempts(DomainError):
+    code = "too_many_attempts"
     status = 429
-    zh = "登录失败次数过多，请 {minutes} 分钟后再试"
-    en = "Too many failed sign-ins; try again in {minutes} minutes"
+    zh = "登录尝试过于频繁，请稍后再试"
+    en = "Too many sign-in attempts from this network; please wait a while"
 
 
 class InvalidApiKey(Unauthorized):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import BigInteger, Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from fenqi.kit.db import Base, BigId, Timestamped, UtcDateTime
@@ -114,3 +114,19 @@ class AuditEntry(Timestamped, Base):
     action: Mapped[str] = mapped_column(String(60), index=True)
     subject: Mapped[str] = mapped_column(String(120))
     detail: Mapped[str] = mapped_column(Text, default="")
+
+
+class RateCounter(Base):
+    """Uses of a limited action (sign-in attempts, codes sent) by one client or number in one fixed
+    window. Updated only by one atomic statement (fenqi.identity.limits.take), never read-then-write.
+    `key_hash` is a keyed hash of the client address or phone number, not the value itself."""
+
+    __tablename__ = "rate_counter"
+    __table_args__ = (UniqueConstraint("scope", "key_hash", "window_start"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    scope: Mapped[str] = mapped_column(String(32))
+    key_hash: Mapped[str] = mapped_column(String(64))
+    # The window's start in seconds since the epoch (a multiple of the window's length).
+    window_start: Mapped[int] = mapped_column(BigInteger)
+    used: Mapped[int] = mapped_column(Integer)

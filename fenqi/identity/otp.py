@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from fenqi.identity.errors import InvalidCode, TooManyCodes
+from fenqi.identity.limits import Limit, take
 from fenqi.identity.models import OtpChallenge, User
 from fenqi.identity.outbox import SECRET_SLOT, notify
 from fenqi.identity.phones import normalize_mobile
@@ -19,20 +20,22 @@ from fenqi.kit.db import utcnow
 CODE_MINUTES = 5
 MAX_ATTEMPTS = 5
 MAX_CODES_PER_HOUR = 5
+MAX_CODES_PER_CLIENT_PER_HOUR = 10
+CODES_PER_NUMBER = Limit("otp.number", MAX_CODES_PER_HOUR, 3600)
+CODES_PER_CLIENT = Limit("otp.client", MAX_CODES_PER_CLIENT_PER_HOUR, 3600)
 TEMPLATE = "login_code"
 
 
-def send_login_code(session: Session, phone: str) -> OtpChallenge:
-    """Create a challenge and queue an SMS with its code. At most MAX_CODES_PER_HOUR per number, so the
-    outbox cannot be used to flood someone's phone."""
+def send_login_code(session: Session, phone: str, *, client: str | None = None) -> OtpChallenge:
+    """Create a challenge and queue an SMS with its code. At most CODES_PER_NUMBER an hour to a number
+    (the outbox cannot flood someone's phone) and CODES_PER_CLIENT an hour from one client address (one
+    client cannot text every number). Both counted atomically in the database (fenqi.identity.limits)."""
+    if client is not None and take(session, CODES_PER_CLIENT, client) is None:
+        raise TooManyCodes()
     number = normalize_mobile(phone)
     index = blind_index(number)
     now = utcnow()
-    recent = session.scalar(
-        select(func.count()).select_from(OtpChallenge)
-        .where(OtpChallenge.phone_index == index, OtpChallenge.created_at > now - timedelta(hours=1))
-    )
-    if (recent or 0) >= MAX_CODES_PER_HOUR:
+    if take(session, CODES_PER_NUMBER, index) is None:
         raise TooManyCodes()
     code = new_otp_code()
     challenge = OtpChallenge(
@@ -53,22 +56,25 @@ def challenge_by_ref(session: Session, ref: str) -> OtpChallenge | None:
 
 def verify_login_code(session: Session, ref: str, code: str) -> User:
     """The shopper (created on first sign-in) when the code matches an open challenge. Each challenge
-    allows MAX_ATTEMPTS guesses and one successful use."""
-    challenge = challenge_by_ref(session, ref)
+    allows MAX_ATTEMPTS guesses and one successful use: the guess is counted, and the limit checked, in
+    one UPDATE, and the challenge is consumed by another that only one request can win."""
     now = utcnow()
-    if (
-        challenge is None
-        or challenge.consumed_at is not None
-        or challenge.expires_at <= now
-        or challenge.attempts >= MAX_ATTEMPTS
-    ):
+    guess = session.execute(
+        update(OtpChallenge)
+        .where(OtpChallenge.ref == ref, OtpChallenge.consumed_at.is_(None), OtpChallenge.expires_at > now,
+               OtpChallenge.attempts < MAX_ATTEMPTS)
+        .values(attempts=OtpChallenge.attempts + 1)
+        .returning(OtpChallenge.id, OtpChallenge.code_hash, OtpChallenge.phone_enc)
+    ).first() if ref else None
+    if guess is None or not same(keyed_hash("otp", code.strip()), guess.code_hash):
         raise InvalidCode()
-    challenge.attempts += 1
-    if not same(keyed_hash("otp", code.strip()), challenge.code_hash):
-        session.flush()
+    won = session.execute(
+        update(OtpChallenge).where(OtpChallenge.id == guess.id, OtpChallenge.consumed_at.is_(None))
+        .values(consumed_at=now).returning(OtpChallenge.id)
+    ).first()
+    if won is None:
         raise InvalidCode()
-    challenge.consumed_at = now
-    user = shopper_for_phone(session, decrypt(challenge.phone_enc))
+    user = shopper_for_phone(session, decrypt(guess.phone_enc))
     user.last_login_at = now
     session.flush()
     return user

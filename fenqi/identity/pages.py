@@ -45,6 +45,11 @@ def safe_next(value: str | None) -> str:
     return ""
 
 
+def client_address(request: Request) -> str:
+    """The caller's address as the ASGI server reports it (behind a proxy: see fenqi.identity.limits)."""
+    return request.client.host if request.client else "unknown"
+
+
 def landing(request: Request, role: str, next_path: str) -> str:
     if next_path:
         return next_path
@@ -81,7 +86,7 @@ def request_code(
 ) -> Response:
     try:
         check_csrf(request, csrf_token)
-        challenge = send_login_code(session, phone)
+        challenge = send_login_code(session, phone, client=client_address(request))
     except DomainError as exc:
         return render(request, "identity/login_phone.html",
                       {"next": safe_next(next), "error": exc.message(request_language(request)), "phone": phone},
@@ -146,7 +151,7 @@ def staff_login(
 ) -> Response:
     try:
         check_csrf(request, csrf_token)
-        user = authenticate_password(session, username, password)
+        user = authenticate_password(session, username, password, client=client_address(request))
     except DomainError as exc:
         # Rendered, not raised: the failure counter and the audit entry are committed.
         return render(request, "identity/login_staff.html",

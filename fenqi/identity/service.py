@@ -7,17 +7,18 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import and_, case, or_, select, update
 from sqlalchemy.orm import Session
 
 from fenqi.identity.errors import (
-    AccountLocked,
     InvalidApiKey,
     InvalidCredentials,
     InvalidInput,
+    TooManyAttempts,
     UnknownRole,
     UsernameTaken,
 )
+from fenqi.identity.limits import Limit, refund, take
 from fenqi.identity.models import ApiKey, AuditEntry, User
 from fenqi.identity.outbox import latest_notification as latest_notification  # re-exported:
 from fenqi.identity.outbox import notify as notify  # every domain queues messages through identity
@@ -31,6 +32,8 @@ from fenqi.kit.db import utcnow
 
 MAX_FAILED_LOGINS = 5
 LOCK_MINUTES = 15
+MAX_FAILED_LOGINS_PER_CLIENT = 20
+LOGINS_PER_CLIENT = Limit("login.client", MAX_FAILED_LOGINS_PER_CLIENT, 15 * 60)
 KEY_USE_RESOLUTION = timedelta(hours=1)
 
 
@@ -93,19 +96,31 @@ def shopper_for_phone(session: Session, phone: str) -> User:
 # --- staff password sign-in --------------------------------------------------------------------------
 
 
-def authenticate_password(session: Session, username: str, password: str) -> User:
-    """The staff user with this username and password. Locks the account for a while after repeated
-    failures; the same error for an unknown user and a wrong password so usernames cannot be probed."""
+def authenticate_password(session: Session, username: str, password: str, *, client: str | None = None) -> User:
+    """The staff user with this username and password.
+
+    Every refusal is the same `InvalidCredentials` (same status, same message) and costs one argon2
+    verification, whether the user is unknown, inactive, locked or gave a wrong password, so that
+    neither the answer nor its timing tells which usernames exist or are locked. Failures are counted
+    atomically: per account (MAX_FAILED_LOGINS lock it for LOCK_MINUTES) and per client address
+    (LOGINS_PER_CLIENT failed attempts per window, answered `TooManyAttempts`, which says nothing
+    about any account)."""
+    # First statement of the transaction: on SQLite it takes the write lock before any read, so the
+    # later writes cannot fail on a stale snapshot; on PostgreSQL it locks only this client's counter.
+    ticket = take(session, LOGINS_PER_CLIENT, client) if client is not None else None
+    if client is not None and ticket is None:
+        raise TooManyAttempts()
     user = session.scalar(select(User).where(User.username == username.strip().lower()))
     now = utcnow()
-    if user is not None and user.locked_until is not None and user.locked_until > now:
-        raise AccountLocked(minutes=max(1, int((user.locked_until - now).total_seconds() // 60) + 1))
+    locked = user is not None and user.locked_until is not None and user.locked_until > now
     ok = verify_password(user.password_hash if user else None, password)
-    if user is None or not user.active or user.role == SHOPPER or not ok:
-        if user is not None:
-            _count_failure(user, now)
+    if user is None or not user.active or user.role == SHOPPER or locked or not ok:
+        if user is not None and not locked:
+            _count_failure(session, user.id, now)
         audit(session, actor_user_id=user.id if user else None, action="login.failed", subject="password")
         raise InvalidCredentials()
+    if ticket is not None:
+        refund(session, ticket)  # a successful sign-in does not count against the client
     user.failed_logins, user.locked_until, user.last_login_at = 0, None, now
     if user.password_hash and needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
@@ -113,10 +128,17 @@ def authenticate_password(session: Session, username: str, password: str) -> Use
     return user
 
 
-def _count_failure(user: User, now: datetime) -> None:
-    user.failed_logins += 1
-    if user.failed_logins >= MAX_FAILED_LOGINS:
-        user.locked_until, user.failed_logins = now + timedelta(minutes=LOCK_MINUTES), 0
+def _count_failure(session: Session, user_id: int, now: datetime) -> None:
+    """One more failure, counted and checked in a single UPDATE: the MAX_FAILED_LOGINS-th locks the
+    account; failures while it is locked are not counted; the count starts over once a lock has ended."""
+    lock_over = and_(User.locked_until.is_not(None), User.locked_until <= now)
+    count = case((lock_over, 1), else_=User.failed_logins + 1)
+    session.execute(
+        update(User)
+        .where(User.id == user_id, or_(User.locked_until.is_(None), User.locked_until <= now))
+        .values(failed_logins=count,
+                locked_until=case((count >= MAX_FAILED_LOGINS, now + timedelta(minutes=LOCK_MINUTES)), else_=None))
+    )
 
 
 def set_password(session: Session, user: User, password: str) -> None:

@@ -87,10 +87,15 @@ def test_login_form_itself_needs_the_token(client: TestClient, clerk: User) -> N
 def test_wrong_password_and_lockout(client: TestClient, clerk: User) -> None:
     for _ in range(5):
         r = staff_login(client, "li.clerk", "wrong-password")
-        assert r.status_code in (401, 429)
-    assert "用户名或密码错误" in staff_login(client, "nobody", "whatever-1").text
+        assert r.status_code == 401
+    unknown = staff_login(client, "nobody", "whatever-1")
+    assert "用户名或密码错误" in unknown.text
     locked = staff_login(client, "li.clerk", "till-pass-1")
-    assert locked.status_code == 429, "the right password is refused while the account is locked"
+    assert locked.status_code == 401, "the right password is refused while the account is locked"
+    assert SESSION_COOKIE not in client.cookies
+    # A locked account answers exactly as an unknown one: nothing tells which usernames exist.
+    message = re.compile(r'class="error"[^>]*>([^<]*)<')
+    assert message.findall(locked.text) == message.findall(unknown.text) != []
 
 
 def test_shopper_cannot_use_staff_login(client: TestClient, session: Session) -> None:
@@ -204,3 +209,37 @@ def test_next_with_its_own_query_survives_the_code_sign_in(client: TestClient, s
     r = client.post("/login/verify", data={"ref": ref, "code": code, "csrf_token": csrf_of(page.text),
                                            "next": next_value.replace("&amp;", "&")}, follow_redirects=False)
     assert r.headers["location"] == target
+
+
+def test_every_refusal_costs_one_password_check(session: Session, clerk: User, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Unknown, wrong, locked: each refusal spends one argon2 verification (similar timing) and raises
+    the same error, so neither the answer nor its time tells which usernames exist or are locked."""
+    from argon2 import PasswordHasher
+
+    from fenqi.identity import passwords
+    from fenqi.identity.errors import InvalidCredentials
+    from fenqi.identity.service import MAX_FAILED_LOGINS, authenticate_password
+
+    real = passwords._hasher()
+    calls: list[str] = []
+
+    class Counting(PasswordHasher):
+        def verify(self, hash: str | bytes, password: str | bytes) -> bool:
+            calls.append(str(password))
+            return real.verify(hash, password)
+
+    counting = Counting(time_cost=real.time_cost, memory_cost=real.memory_cost, parallelism=real.parallelism)
+    monkeypatch.setattr(passwords, "_hasher", lambda: counting)
+
+    def refusal(username: str, password: str) -> str:
+        calls.clear()
+        with pytest.raises(InvalidCredentials) as caught:
+            authenticate_password(session, username, password)
+        assert len(calls) == 1, username
+        return caught.value.message("zh")
+
+    unknown = refusal("nobody", "whatever-1")
+    for _ in range(MAX_FAILED_LOGINS):
+        assert refusal("li.clerk", "wrong-password") == unknown
+    assert clerk.locked_until is not None
+    assert refusal("li.clerk", "till-pass-1") == unknown  # locked: the right password too

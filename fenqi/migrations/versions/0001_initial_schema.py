@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-30 20:52:05.249684
+Create Date: 2026-11-30 21:01:34.301938
 """
 from collections.abc import Sequence
 
@@ -270,6 +270,15 @@ def upgrade() -> None:
     sa.Column('created_at', fenqi.kit.db.UtcDateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_product')),
     sa.UniqueConstraint('code', name=op.f('uq_product_code'))
+    )
+    op.create_table('rate_counter',
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
+    sa.Column('scope', sa.String(length=32), nullable=False),
+    sa.Column('key_hash', sa.String(length=64), nullable=False),
+    sa.Column('window_start', sa.BigInteger(), nullable=False),
+    sa.Column('used', sa.Integer(), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_rate_counter')),
+    sa.UniqueConstraint('scope', 'key_hash', 'window_start', name=op.f('uq_rate_counter_scope_key_hash_window_start'))
     )
     op.create_table('risk_decision',
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
@@ -848,6 +857,7 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_risk_decision_application_id'))
 
     op.drop_table('risk_decision')
+    op.drop_table('rate_counter')
     op.drop_table('product')
     op.drop_table('phone_model')
     op.drop_table('payment_reconciliation_run')
