@@ -125,7 +125,8 @@ def serve(
 
     from fenqi.api import create_app
 
-    uvicorn.run(create_app(), host=host, port=port, log_level="info")
+    # log_config=None: uvicorn's own lines go through fenqi's logging (redacted, no query strings).
+    uvicorn.run(create_app(), host=host, port=port, log_level="info", log_config=None)
 
 
 @app.command()

@@ -16,7 +16,7 @@ values appear), so no checksum is required.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, MutableMapping
 from typing import Any
 
 REDACTED = "[redacted]"
@@ -78,7 +78,7 @@ def redact(value: Any, key: object = None) -> Any:
     return redact_text(str(value))
 
 
-def redact_event(_logger: object, _method: str, event_dict: dict[str, Any]) -> dict[str, Any]:
+def redact_event(_logger: Any, _method: str, event_dict: MutableMapping[str, Any]) -> dict[str, Any]:
     """structlog processor: the event with every field redacted (the event name and level are kept)."""
     return {k: (v if k in ("level", "timestamp", "logger") else redact(v, None if k == "event" else k))
             for k, v in event_dict.items()}
