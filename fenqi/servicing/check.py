@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from fenqi.kit.settings import get_settings
 from fenqi.ledger.accounts import CHART, Account
-from fenqi.servicing.rules import bucket_for
+from fenqi.servicing.rules import bucket_for, days_past_due
 
 # Stored loan column ↔ ledger account (normal-side balance).
 LOAN_FIGURES: tuple[tuple[str, Account], ...] = (
@@ -149,7 +149,11 @@ def check_books(session: Session, loan_ids: tuple[int, int] | None = None) -> Ch
             f"{where} {'AND' if where else 'WHERE'} ("
             "(l.status IN ('active', 'overdue') AND (l.principal_outstanding_fen <> s.p "
             "OR l.interest_receivable_fen <> s.i OR l.fee_receivable_fen <> s.f "
-            "OR COALESCE(l.oldest_unpaid_due, '1900-01-01') <> COALESCE(s.oldest, '1900-01-01') "
+            # Unpaid penalty keeps the age of the arrears it was charged on: then the loan's date may be older.
+            "OR (l.penalty_receivable_fen = 0 AND COALESCE(l.oldest_unpaid_due, '1900-01-01') "
+            "<> COALESCE(s.oldest, '1900-01-01')) "
+            "OR (l.penalty_receivable_fen > 0 AND (l.oldest_unpaid_due IS NULL "
+            "OR l.oldest_unpaid_due > COALESCE(s.oldest, l.oldest_unpaid_due))) "
             "OR l.interest_accrued_fen > l.cur_interest_fen OR l.fee_accrued_fen > l.cur_fee_fen)) "
             "OR s.over > 0 "
             "OR (l.status IN ('paid_off', 'cancelled', 'written_off') AND (l.principal_outstanding_fen <> 0 "
@@ -184,7 +188,7 @@ def check_books(session: Session, loan_ids: tuple[int, int] | None = None) -> Ch
         params,
     ).all()
     for loan_id, status, cob_date, oldest, dpd, bucket in rows:
-        want = max(0, (_as_date(cob_date) - _as_date(oldest)).days) if oldest is not None else 0
+        want = days_past_due(_as_date(cob_date), _as_date(oldest) if oldest is not None else None)
         want_status = "overdue" if want > 0 else "active"
         stored = (dpd, bucket, status)
         if stored != (want, bucket_for(want, buckets), want_status) and len(r.delinquency_mismatches) < MAX_LISTED:

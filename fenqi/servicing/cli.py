@@ -103,8 +103,9 @@ def simulate_cmd(
 
 
 def _print_simulation(d: dict[str, object]) -> None:
-    p = d["portfolio"]
-    assert isinstance(p, dict)
+    p, check = d["portfolio"], d["ledger_check"]
+    if not isinstance(p, dict) or not isinstance(check, dict):
+        raise TypeError("a simulation report has a portfolio and a ledger check")
     console.print(
         f"[bold]simulation[/] {d['loans']} loans × {d['days']} days, seed {d['seed']}: "
         f"{d['seconds']} s ({d['loan_days_per_second']} loan·days/s; COB {d['cob_seconds']} s)"
@@ -113,8 +114,6 @@ def _print_simulation(d: dict[str, object]) -> None:
     for key, value in p.items():
         table.add_row(key, json.dumps(value, ensure_ascii=False) if isinstance(value, dict) else str(value))
     console.print(table)
-    check = d["ledger_check"]
-    assert isinstance(check, dict)
     console.print("ledger check: " + ("[bold green]OK[/]" if check.get("ok") else f"[bold red]FAILED[/] {check}"))
 
 

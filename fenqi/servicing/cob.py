@@ -202,6 +202,7 @@ def _step_due(c: _Chunk) -> int:
         "AND principal_fen = paid_principal_fen AND interest_fen = paid_interest_fen AND fee_fen = paid_fee_fen "
         f"AND loan_id IN ({in_scratch})"
     )
+    oldest = "(SELECT MIN(i.due_date) FROM installment i WHERE i.loan_id = loan.id AND i.status = 'due')"
     nxt = (
         "SELECT {col} FROM installment i "
         "WHERE i.loan_id = loan.id AND i.period = loan.cur_period + 1 AND i.status = 'pending'"
@@ -211,8 +212,9 @@ def _step_due(c: _Chunk) -> int:
         "interest_receivable_fen = interest_receivable_fen + cur_interest_fen, "
         "fee_receivable_fen = fee_receivable_fen + cur_fee_fen, "
         "interest_accrued_fen = 0, fee_accrued_fen = 0, "
-        "oldest_unpaid_due = "
-        "(SELECT MIN(i.due_date) FROM installment i WHERE i.loan_id = loan.id AND i.status = 'due'), "
+        # Unpaid penalty keeps the age of the arrears it was charged on (see refresh_delinquency).
+        f"oldest_unpaid_due = CASE WHEN penalty_receivable_fen > 0 AND oldest_unpaid_due IS NOT NULL "
+        f"AND ({oldest} IS NULL OR oldest_unpaid_due < {oldest}) THEN oldest_unpaid_due ELSE {oldest} END, "
         "cur_period = cur_period + 1, cur_period_start = cur_due_date, "
         f"cur_due_date = ({nxt.format(col='i.due_date')}), "
         f"cur_interest_fen = COALESCE(({nxt.format(col='i.interest_fen - i.paid_interest_fen')}), 0), "
@@ -299,10 +301,11 @@ _WRITE_OFF_PARTS = (
 
 def _step_write_off(c: _Chunk, days: int, buckets: list[tuple[int, str]]) -> int:
     total = " + ".join(f"l.{col}" for _, col in _WRITE_OFF_PARTS)
+    dpd = f"({c.dd(':d', 'l.oldest_unpaid_due')} + 1)"
     n = c.exec(
         "INSERT INTO cob_scratch (chunk_id, kind, loan_id, a, b, c, d) "
-        f"SELECT :cid, 'wo', l.id, {total}, {c.dd(':d', 'l.oldest_unpaid_due')}, 0, 0 FROM loan l "
-        f"WHERE {c.cond} AND l.oldest_unpaid_due IS NOT NULL AND {c.dd(':d', 'l.oldest_unpaid_due')} >= :days",
+        f"SELECT :cid, 'wo', l.id, {total}, {dpd}, 0, 0 FROM loan l "
+        f"WHERE {c.cond} AND l.oldest_unpaid_due IS NOT NULL AND {dpd} >= :days",
         days=days,
     )
     if not n:
@@ -350,7 +353,8 @@ def _step_accrual(c: _Chunk, buckets: list[tuple[int, str]]) -> int:
                 f"SELECT :e, '{debit}', l.id, {target} - l.{col}, 0 FROM loan l WHERE {where}",
                 e=c.entry(reason),
             )
-    dpd = f"(CASE WHEN oldest_unpaid_due IS NULL THEN 0 ELSE {_max0(c.dd(':d', 'oldest_unpaid_due'))} END)"
+    # Unpaid at the close of its due date: 1 day past due (fenqi.servicing.service.days_past_due).
+    dpd = f"(CASE WHEN oldest_unpaid_due IS NULL THEN 0 ELSE {_max0(c.dd(':d', 'oldest_unpaid_due') + ' + 1')} END)"
     bucket, bparams = _bucket_case(dpd, buckets)
     # Column references without the `l.` alias: UPDATE cannot alias its target portably.
     t_i, t_f = (t.replace("l.", "") for t in (target_i, target_f))
@@ -459,9 +463,10 @@ def prepare_run(session: Session, day: date, chunk_size: int) -> CobRun:
             session.add(run)
             session.flush()
     except IntegrityError:
-        run = session.scalar(select(CobRun).where(CobRun.business_date == day))
-        assert run is not None
-        return run
+        winner = session.scalar(select(CobRun).where(CobRun.business_date == day))
+        if winner is None:
+            raise
+        return winner
     if starts:
         session.execute(
             insert(CobChunk),

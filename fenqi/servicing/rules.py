@@ -25,6 +25,7 @@ APR cap (综合年化成本上限)
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import date
 from decimal import ROUND_FLOOR, ROUND_HALF_UP, Decimal
 
 PPB = 1_000_000_000
@@ -64,6 +65,12 @@ def budget_increment_nfen(principal_fen: int, headroom_ppb: int) -> int:
 def penalty_room(cap_budget_nfen: int, penalty_charged_fen: int) -> int:
     """How many fen of penalty or late fee may still be charged under the APR cap."""
     return max(0, cap_budget_nfen // PPB - penalty_charged_fen)
+
+
+def days_past_due(closed: date, oldest_unpaid_due: date | None) -> int:
+    """dpd after the close of business date `closed`: an amount still unpaid at the close of its due
+    date is 1 day past due (it is overdue from that close on), the next close 2, and so on."""
+    return max(0, (closed - oldest_unpaid_due).days + 1) if oldest_unpaid_due is not None else 0
 
 
 def bucket_for(dpd: int, buckets: Sequence[tuple[int, str]] = DEFAULT_BUCKETS) -> str:

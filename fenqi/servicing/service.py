@@ -20,14 +20,15 @@ from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Literal
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from fenqi.kit.clock import business_date
 from fenqi.kit.errors import Conflict, InvalidInput, NotFound
 from fenqi.kit.money import fmt_percent, from_fen, rate_as_disclosed, to_fen
 from fenqi.kit.settings import get_settings
-from fenqi.ledger import Account, Line, Reason, cash_account, post_entry
+from fenqi.ledger import Account, Line, Reason, cash_account, loan_balances, post_entry
+from fenqi.ledger.models import JournalEntry, JournalLine
 from fenqi.pricing.apr import apr as compute_apr
 from fenqi.pricing.dates import add_months
 from fenqi.pricing.errors import AprAboveCap
@@ -36,7 +37,7 @@ from fenqi.pricing.schedule import Method, build_schedule
 from fenqi.pricing.service import get_product
 from fenqi.servicing.allocation import Allocation, Owed, allocate
 from fenqi.servicing.models import Installment, InstallmentStatus, Loan, LoanStatus, Repayment
-from fenqi.servicing.rules import accrual_target, bucket_for, cap_headroom_ppb, rate_ppb
+from fenqi.servicing.rules import accrual_target, bucket_for, cap_headroom_ppb, days_past_due, rate_ppb
 
 Purpose = Literal["installment", "prepayment", "payoff"]
 PrepaymentChoice = Literal["shorter_term", "lower_installment"]
@@ -48,6 +49,45 @@ class LoanNotOpen(Conflict):
     code = "loan_not_open"
     zh = "贷款已结清、取消或核销：{detail}"
     en = "The loan is paid off, cancelled or written off: {detail}"
+
+
+class InvariantViolation(RuntimeError):
+    """Servicing found its own figures inconsistent (a bug): raised explicitly, never asserted."""
+
+
+class LedgerMismatch(InvariantViolation):
+    """A loan's stored figures disagree with its ledger: a bug, never the caller's fault. Raised (not
+    asserted, so it holds under `python -O`) inside the transaction that caused it, which then rolls back."""
+
+    def __init__(self, loan_id: int, differences: dict[str, tuple[int, int]]) -> None:
+        self.loan_id, self.differences = loan_id, differences
+        super().__init__(f"loan {loan_id}: stored figures differ from the ledger (stored, ledger): {differences}")
+
+
+# Stored loan column ↔ its ledger account (the loan's balance on the account's normal side).
+_STORED: tuple[tuple[str, Account], ...] = (
+    ("principal_outstanding_fen", Account.PRINCIPAL_RECEIVABLE),
+    ("interest_accrued_fen", Account.INTEREST_ACCRUED),
+    ("interest_receivable_fen", Account.INTEREST_RECEIVABLE),
+    ("fee_accrued_fen", Account.FEE_ACCRUED),
+    ("fee_receivable_fen", Account.FEE_RECEIVABLE),
+    ("penalty_receivable_fen", Account.PENALTY_RECEIVABLE),
+    ("credit_balance_fen", Account.CUSTOMER_CREDIT),
+)
+
+
+def verify_against_ledger(session: Session, loan: Loan) -> None:
+    """Check the loan's stored balances against its ledger in the current transaction (one grouped
+    query on the loan's journal lines); raise LedgerMismatch on any difference or negative figure."""
+    session.flush()
+    ledger = loan_balances(session, loan.id)
+    diffs = {
+        column: (getattr(loan, column), ledger[account])
+        for column, account in _STORED
+        if getattr(loan, column) != ledger[account] or getattr(loan, column) < 0
+    }
+    if diffs:
+        raise LedgerMismatch(loan.id, diffs)
 
 
 # --- booking ---------------------------------------------------------------------------------------
@@ -206,7 +246,8 @@ def amount_due(session: Session, loan_id: int, on: date | None = None) -> int:
 
 def product_of(session: Session, loan: Loan) -> Product:
     product = session.get(Product, loan.product_id)
-    assert product is not None
+    if product is None:  # the foreign key makes this impossible; say so rather than assert
+        raise NotFound(f"product {loan.product_id} of loan {loan.id}")
     return product
 
 
@@ -224,10 +265,17 @@ def _owed(rows: Sequence[Installment]) -> list[Owed]:
 
 
 def refresh_delinquency(loan: Loan, rows: Sequence[Installment]) -> None:
-    """oldest_unpaid_due, dpd (as of the last closed date), bucket and active/overdue status."""
+    """oldest_unpaid_due, dpd (as of the last closed date), bucket and active/overdue status.
+
+    Penalty ages like any receivable: while some is unpaid it keeps the due date of the arrears it was
+    charged on (the loan's oldest unpaid due date when the penalty was charged), even once those
+    installments are paid, so a loan owing only penalty stays overdue, ages and is written off.
+    """
     due = [r.due_date for r in rows if r.status == InstallmentStatus.DUE]
+    if loan.penalty_receivable_fen > 0 and loan.oldest_unpaid_due is not None:
+        due.append(loan.oldest_unpaid_due)
     loan.oldest_unpaid_due = min(due) if due else None
-    loan.dpd = max(0, (loan.cob_date - loan.oldest_unpaid_due).days) if loan.oldest_unpaid_due else 0
+    loan.dpd = days_past_due(loan.cob_date, loan.oldest_unpaid_due)
     loan.bucket = bucket_for(loan.dpd, get_settings().delinquency_buckets)
     if loan.status in LoanStatus.OPEN:
         loan.status = LoanStatus.OVERDUE if loan.dpd > 0 else LoanStatus.ACTIVE
@@ -332,6 +380,7 @@ def apply_repayment(
         if (done.loan_id, done.amount_fen) != (loan_id, amount_fen):
             raise Conflict(f"payment {payment_ref} was already applied to another loan or amount")
         return RepaymentResult(done, loan, True)
+    verify_against_ledger(session, loan)  # decide on figures that agree with the books
 
     today = business_date(session)
     rows = installments(session, loan_id)
@@ -358,19 +407,24 @@ def apply_repayment(
     elif loan.status not in LoanStatus.OPEN:
         rep.credit_fen = amount_fen
     else:
+        early = purpose in ("prepayment", "payoff")
+        if early:
+            # On a due date the installment falling due today is paid as due (no prepayment fee on its
+            # principal), as the payoff quote for today counts it; the rest is prepaid from tomorrow's period.
+            _fall_due_today(session, loan, rows, today, payment_ref)
+        # Early repayment draws on the shopper's credit balance too (a payoff quote deducts it).
+        held = loan.credit_balance_fen if early else 0
         order = product_of(session, loan).allocation_order
-        alloc = allocate(amount_fen, loan.penalty_receivable_fen, _owed(rows), order)
+        alloc = allocate(amount_fen + held, loan.penalty_receivable_fen, _owed(rows), order)
         lines += _apply_allocation(loan, rows, alloc, today)
         rep.penalty_fen, rep.fee_fen = alloc.penalty, alloc.total("fee")
         rep.interest_fen, rep.principal_fen = alloc.total("interest"), alloc.total("principal")
         left = alloc.credit
-        if left and purpose in ("prepayment", "payoff") and loan.oldest_unpaid_due is None:
-            # Early repayment draws on the shopper's credit balance too (a payoff quote deducts it).
-            reason, held = Reason.PREPAYMENT, loan.credit_balance_fen
-            left, extra = _prepay(session, loan, rows, left + held, today, prepayment_choice, rep)
+        if left and early and loan.oldest_unpaid_due is None:
+            reason = Reason.PREPAYMENT
+            left, extra = _prepay(session, loan, rows, left, today, prepayment_choice, rep)
             lines += extra
-            left -= held
-        rep.credit_fen = left  # the change of the credit balance: negative when early repayment used it
+        rep.credit_fen = left - held  # the change of the credit balance: negative when it was used
         _close_if_settled(loan, rows, today)
     if rep.credit_fen > 0:
         lines.append(Line.cr(Account.CUSTOMER_CREDIT, rep.credit_fen))
@@ -388,8 +442,61 @@ def apply_repayment(
     )
     rep.entry_id = entry.id
     session.add(rep)
-    session.flush()
+    verify_against_ledger(session, loan)
     return RepaymentResult(rep, loan, False)
+
+
+def _fall_due_today(session: Session, loan: Loan, rows: list[Installment], today: date, payment_ref: str) -> None:
+    """What close-of-business does tonight to a period ending today, done now for this loan: the rest of
+    the period's interest and fee accrues, moves to the receivable, the installment is due, the loan
+    moves on to its next period. Close-of-business then finds nothing left to do for that period."""
+    if loan.cur_due_date != today or loan.cob_date >= today:
+        return
+    current = next((r for r in rows if r.period == loan.cur_period and r.status == InstallmentStatus.PENDING), None)
+    if current is None:
+        return
+    lines: list[Line] = []
+    for accrued, income, receivable, owed, got in (
+        (
+            Account.INTEREST_ACCRUED,
+            Account.INTEREST_INCOME,
+            Account.INTEREST_RECEIVABLE,
+            loan.cur_interest_fen,
+            loan.interest_accrued_fen,
+        ),
+        (Account.FEE_ACCRUED, Account.FEE_INCOME, Account.FEE_RECEIVABLE, loan.cur_fee_fen, loan.fee_accrued_fen),
+    ):
+        if owed - got > 0:
+            lines += [Line.dr(accrued, owed - got), Line.cr(income, owed - got, loan_id=loan.id)]
+        if owed:
+            lines += [Line.dr(receivable, owed), Line.cr(accrued, owed)]
+    if lines:
+        post_entry(
+            session,
+            reason=Reason.INSTALLMENT_DUE,
+            lines=_merge(lines),
+            idempotency_key=f"loan:{loan.id}:due:{current.period}:{today.isoformat()}",
+            business_date=today,
+            loan_id=loan.id,
+            payment_ref=payment_ref,
+        )
+    loan.interest_receivable_fen += loan.cur_interest_fen
+    loan.fee_receivable_fen += loan.cur_fee_fen
+    loan.interest_accrued_fen = loan.fee_accrued_fen = 0
+    settled = (current.paid_principal_fen, current.paid_interest_fen, current.paid_fee_fen) == (
+        current.principal_fen,
+        current.interest_fen,
+        current.fee_fen,
+    )
+    current.status = InstallmentStatus.PAID if settled else InstallmentStatus.DUE
+    current.paid_on = today if settled else None
+    nxt = next((r for r in rows if r.period == loan.cur_period + 1 and r.status == InstallmentStatus.PENDING), None)
+    loan.cur_period += 1
+    loan.cur_period_start = today
+    loan.cur_due_date = nxt.due_date if nxt else None
+    loan.cur_interest_fen = nxt.interest_fen - nxt.paid_interest_fen if nxt else 0
+    loan.cur_fee_fen = nxt.fee_fen - nxt.paid_fee_fen if nxt else 0
+    refresh_delinquency(loan, rows)
 
 
 def _merge(lines: Sequence[Line]) -> list[Line]:
@@ -424,8 +531,13 @@ def _fee_on(principal: int, rate: Decimal) -> int:
 
 
 def _principal_for(amount: int, principal_max: int, rate: Decimal) -> int:
-    """The most principal that `amount` covers together with its prepayment fee."""
-    x = min(principal_max, int(Decimal(amount) / (1 + rate)))
+    """The most principal that `amount` covers together with its prepayment fee.
+
+    x + round_half_up(x·rate) is non-decreasing in x and at least x·(1 + rate) − ½, so the answer is
+    below amount/(1 + rate) + 1: start just above it and step down (starting from the quotient rounded
+    down would miss a principal whose fee rounds down, leaving a fen owing and a fen of credit).
+    """
+    x = min(principal_max, int(Decimal(amount) / (1 + rate)) + 2)
     while x > 0 and x + _fee_on(x, rate) > amount:
         x -= 1
     return x
@@ -453,8 +565,11 @@ def _prepay(
     if fee:
         lines.append(Line.cr(Account.FEE_ACCRUED, fee))
     # The Dr/Cr pair above nets the accrued account to zero: what COB accrued plus today's top-up is paid.
-    assert loan.interest_accrued_fen + max(extra_interest, 0) == interest
-    assert loan.fee_accrued_fen + max(extra_fee, 0) == fee
+    if extra_interest < 0 or extra_fee < 0:
+        raise InvariantViolation(
+            f"loan {loan.id}: accrued {loan.interest_accrued_fen}/{loan.fee_accrued_fen} fen exceeds "
+            f"the interest/fee to date {interest}/{fee} fen"
+        )
     loan.interest_accrued_fen = loan.fee_accrued_fen = 0
     current.paid_interest_fen += interest
     current.paid_fee_fen += fee
@@ -509,7 +624,10 @@ def _reamortize(
                 m = candidate
                 break
     sched = build_schedule(method, from_fen(left), m, loan.start_date, loan.annual_rate, loan.fee_rate)
-    period_days = max((current.due_date - loan.cur_period_start).days, 1)
+    # Prorate over the whole period's days (from the previous due date), not from an earlier
+    # prepayment's restart of it: the new first period's interest is for the days left of the period.
+    period_start = add_months(loan.start_date, current.period - 1)
+    period_days = max((current.due_date - period_start).days, 1)
     remaining_days = max((current.due_date - today).days, 0)
     full = product.prepayment_interest_rule == "full_period"
     for i, r in enumerate(pending):
@@ -588,10 +706,8 @@ def payoff_quote(session: Session, loan_id: int, on: date | None = None) -> Payo
             f = current.fee_fen if full else accrual_target(current.fee_fen, d, n)
         interest += i
         fee += f
-    elif loan.cur_due_date is not None:
-        interest += loan.interest_accrued_fen
-        fee += loan.fee_accrued_fen
-    penalty = loan.penalty_receivable_fen + _projected_penalty(loan, rows, today, on)
+    # (Interest and fee accrued so far belong to the current period's installment, counted above.)
+    penalty = loan.penalty_receivable_fen + _projected_penalty(loan, rows, product.allocation_order, today, on)
     principal_due_then = sum(r.principal_fen - r.paid_principal_fen for r in rows if r.status == InstallmentStatus.DUE)
     principal_due_then += sum(r.principal_fen - r.paid_principal_fen for r in due_by_then)
     future_principal = loan.principal_outstanding_fen - principal_due_then
@@ -610,18 +726,48 @@ def payoff_quote(session: Session, loan_id: int, on: date | None = None) -> Payo
     )
 
 
-def _projected_penalty(loan: Loan, rows: Sequence[Installment], today: date, on: date) -> int:
+def _projected_penalty(loan: Loan, rows: Sequence[Installment], order: Sequence[str], today: date, on: date) -> int:
+    """Penalty interest and late fees close-of-business will charge on the days closed before `on` if
+    nothing is paid meanwhile: its credit and penalty steps (fenqi.servicing.cob), day by day —
+    installments falling due in between become overdue too, the credit balance is applied to what is
+    due, and the APR-cap budget grows with the principal outstanding."""
     from fenqi.servicing.rules import budget_increment_nfen, daily_penalty, penalty_room
 
     total, budget, charged = 0, loan.cap_budget_nfen, loan.penalty_charged_fen
-    due = [r for r in rows if r.status == InstallmentStatus.DUE]
+    credit, penalty, principal = loan.credit_balance_fen, loan.penalty_receivable_fen, loan.principal_outstanding_fen
+    owed = {
+        r.period: [
+            r.fee_fen - r.paid_fee_fen,
+            r.interest_fen - r.paid_interest_fen,
+            r.principal_fen - r.paid_principal_fen,
+        ]
+        for r in rows
+        if r.status in (InstallmentStatus.DUE, InstallmentStatus.PENDING)
+    }
+    open_rows = sorted((r for r in rows if r.period in owed), key=lambda r: (r.due_date, r.period))
+    late_fee_charged = {r.period for r in open_rows if r.late_fee_charged}
     day = max(today, loan.cob_date + timedelta(days=1))
     while day < on:
-        base = sum(r.principal_fen - r.paid_principal_fen for r in due if (day - r.due_date).days > loan.grace_days)
-        p = min(daily_penalty(base, loan.penalty_rate_ppb), penalty_room(budget, charged))
-        total += p
-        charged += p
-        budget += budget_increment_nfen(loan.principal_outstanding_fen, loan.cap_headroom_ppb)
+        due = [r for r in open_rows if r.due_date <= day]
+        if credit > 0 and (penalty > 0 or any(sum(owed[r.period]) > 0 for r in due)):
+            alloc = allocate(credit, penalty, [Owed(r.period, *owed[r.period]) for r in due], order)
+            for k, part in enumerate((alloc.fee, alloc.interest, alloc.principal)):
+                for period, fen in part.items():
+                    owed[period][k] -= fen
+            credit, penalty, principal = (
+                credit - alloc.applied,
+                penalty - alloc.penalty,
+                principal - alloc.total("principal"),
+            )
+        late = [r for r in due if (day - r.due_date).days > loan.grace_days and sum(owed[r.period]) > 0]
+        base = sum(owed[r.period][2] for r in late)
+        new_late = [r for r in late if r.period not in late_fee_charged]
+        room = penalty_room(budget, charged)
+        p = min(daily_penalty(base, loan.penalty_rate_ppb), room)
+        f = min(len(new_late) * loan.late_fee_fen, room - p)
+        late_fee_charged.update(r.period for r in new_late)
+        total, charged, penalty = total + p + f, charged + p + f, penalty + p + f
+        budget += budget_increment_nfen(principal, loan.cap_headroom_ppb)
         day += timedelta(days=1)
     return total
 
@@ -643,25 +789,44 @@ def apply_credit(session: Session, loan: Loan, rows: list[Installment], today: d
         session, reason=Reason.CREDIT_APPLIED, lines=lines, idempotency_key=key, business_date=today, loan_id=loan.id
     )
     _close_if_settled(loan, rows, today)
+    verify_against_ledger(session, loan)
     return alloc.applied
 
 
 def refund_credit(session: Session, loan_id: int, *, amount_fen: int | None = None, refund_ref: str) -> int:
-    """Move (part of) the shopper's credit balance to refunds payable; payments then pays it out."""
+    """Move (part of) the shopper's credit balance to refunds payable; payments then pays it out.
+
+    Idempotent by `refund_ref`: asking again returns the amount moved the first time and moves nothing.
+    """
     loan = get_loan(session, loan_id, lock=True)
+    key = f"refund:{refund_ref}"
+    done = session.scalar(select(JournalEntry).where(JournalEntry.idempotency_key == key))
+    if done is not None:
+        moved = int(
+            session.scalar(
+                select(func.coalesce(func.sum(JournalLine.debit_fen), 0)).where(
+                    JournalLine.entry_id == done.id, JournalLine.account == Account.CUSTOMER_CREDIT
+                )
+            )
+            or 0
+        )
+        if done.loan_id != loan_id or (amount_fen is not None and amount_fen != moved):
+            raise Conflict(f"refund {refund_ref} was already made for another loan or amount")
+        return moved
+    verify_against_ledger(session, loan)
     amount = loan.credit_balance_fen if amount_fen is None else amount_fen
     if amount <= 0 or amount > loan.credit_balance_fen:
         raise InvalidInput(f"refund of {amount} fen; credit balance is {loan.credit_balance_fen} fen")
     post_entry(
         session,
         reason=Reason.REFUND,
-        idempotency_key=f"refund:{refund_ref}",
+        idempotency_key=key,
         loan_id=loan.id,
         payment_ref=refund_ref,
         lines=[Line.dr(Account.CUSTOMER_CREDIT, amount), Line.cr(Account.REFUNDS_PAYABLE, amount)],
     )
     loan.credit_balance_fen -= amount
-    session.flush()
+    verify_against_ledger(session, loan)
     return amount
 
 
@@ -695,7 +860,7 @@ def write_off(session: Session, loan_id: int, *, today: date | None = None) -> L
             + [Line.cr(a, fen) for a, fen in parts.items() if fen],
         )
     mark_written_off(loan, rows, today, total)
-    session.flush()
+    verify_against_ledger(session, loan)
     return loan
 
 
@@ -713,48 +878,86 @@ def mark_written_off(loan: Loan, rows: Sequence[Installment], today: date, total
 # --- return (cancellation) -------------------------------------------------------------------------
 
 
-def cancel_loan(session: Session, loan_id: int, *, return_ref: str) -> Loan:
+@dataclass(frozen=True, slots=True)
+class RefundDue:
+    """One payment a return gives back, through the channel it came in by."""
+
+    item: Literal["down_payment", "payment"]
+    channel: str | None  # None for the down payment: payments refunds it from its own order
+    payment_ref: str | None  # the payment's reference (an out_trade_no); None for the down payment
+    amount_fen: int
+
+
+@dataclass(frozen=True, slots=True)
+class Cancellation:
+    """A returned phone's loan, unwound, and what the shopper is to get back.
+
+    `items` lists every payment to refund: the down payment (from merchant payable, by payments from
+    the down payment order) and each payment on the loan (from the shopper's credit balance, which
+    `cancel_loan` filled, with `refund_credit`), less what was refunded before the return. The paid
+    figures say what the payments on the loan were for; together with the down payment they are
+    everything the shopper paid.
+    """
+
+    loan: Loan
+    down_payment_fen: int
+    principal_fen: int
+    interest_fen: int
+    fee_fen: int  # scheduled fees (flat-fee plans)
+    prepayment_fee_fen: int
+    penalty_fen: int  # penalty interest and late fees
+    unapplied_fen: int  # paid but not yet applied to anything (credit balance)
+    refunded_before_fen: int  # credit refunded before the return
+    items: tuple[RefundDue, ...]
+
+    @property
+    def credit_fen(self) -> int:
+        """What is to be refunded from the loan's credit balance."""
+        return sum(i.amount_fen for i in self.items if i.item == "payment")
+
+    @property
+    def total_fen(self) -> int:
+        return sum(i.amount_fen for i in self.items)
+
+    def to_json(self) -> dict[str, object]:
+        from fenqi.servicing.views import cancellation_json
+
+        return cancellation_json(self)
+
+
+def cancel_loan(session: Session, loan_id: int, *, return_ref: str) -> Cancellation:
     """Unwind an open loan whose phone was returned (退货): the loan owes nothing, the income it earned
-    is reversed, and everything the shopper paid on it becomes a refundable credit balance.
+    (prepayment fees included) is reversed, and everything the shopper paid on it becomes a refundable
+    credit balance; the answer lists what to refund, payment by payment, with the down payment.
 
     One entry (reason `cancellation`): Dr merchant_payable (the financed amount: the merchant owes it
     back), Dr interest/fee/penalty income (what the loan earned); Cr every receivable and accrual still
     open; Cr customer_credit for what the shopper had paid. Refund it with `refund_credit`.
-    Idempotent by `return_ref`.
+    Idempotent by `return_ref`: asking again answers the same.
     """
     loan = get_loan(session, loan_id, lock=True)
     key = f"loan:{loan.id}:cancelled:{return_ref}"
     if loan.status == LoanStatus.CANCELLED:
-        return loan
+        return _cancellation(session, loan)
     if loan.status not in LoanStatus.OPEN:
         raise LoanNotOpen(str(loan_id))
+    verify_against_ledger(session, loan)
     today = business_date(session)
     rows = installments(session, loan_id)
     earned = _earned(session, loan.id)
+    open_parts = {
+        Account.PRINCIPAL_RECEIVABLE: loan.principal_outstanding_fen,
+        Account.INTEREST_ACCRUED: loan.interest_accrued_fen,
+        Account.INTEREST_RECEIVABLE: loan.interest_receivable_fen,
+        Account.FEE_ACCRUED: loan.fee_accrued_fen,
+        Account.FEE_RECEIVABLE: loan.fee_receivable_fen,
+        Account.PENALTY_RECEIVABLE: loan.penalty_receivable_fen,
+    }
     lines = [Line.dr(Account.MERCHANT_PAYABLE, loan.financed_fen, loan_id=loan.id)]
-    refund = loan.financed_fen - loan.principal_outstanding_fen  # principal the shopper repaid
-    if loan.principal_outstanding_fen:
-        lines.append(Line.cr(Account.PRINCIPAL_RECEIVABLE, loan.principal_outstanding_fen))
-    for income, earned_fen, open_parts in (
-        (
-            Account.INTEREST_INCOME,
-            earned["interest"],
-            (
-                (Account.INTEREST_ACCRUED, loan.interest_accrued_fen),
-                (Account.INTEREST_RECEIVABLE, loan.interest_receivable_fen),
-            ),
-        ),
-        (
-            Account.FEE_INCOME,
-            earned["fee"],
-            ((Account.FEE_ACCRUED, loan.fee_accrued_fen), (Account.FEE_RECEIVABLE, loan.fee_receivable_fen)),
-        ),
-        (Account.PENALTY_INCOME, earned["penalty"], ((Account.PENALTY_RECEIVABLE, loan.penalty_receivable_fen),)),
-    ):
-        if earned_fen:
-            lines.append(Line.dr(income, earned_fen, loan_id=loan.id))
-        lines += [Line.cr(account, fen) for account, fen in open_parts if fen]
-        refund += earned_fen - sum(fen for _, fen in open_parts)
+    lines += [Line.dr(income, fen, loan_id=loan.id) for income, fen in earned.items() if fen]
+    lines += [Line.cr(account, fen) for account, fen in open_parts.items() if fen]
+    # What the shopper paid to the loan's receivables and fees: all it was charged, less what is still open.
+    refund = loan.financed_fen + sum(earned.values()) - sum(open_parts.values())
     if refund:
         lines.append(Line.cr(Account.CUSTOMER_CREDIT, refund))
     post_entry(
@@ -775,18 +978,68 @@ def cancel_loan(session: Session, loan_id: int, *, return_ref: str) -> Loan:
     for r in rows:
         if r.status in (InstallmentStatus.PENDING, InstallmentStatus.DUE):
             r.status = InstallmentStatus.CANCELLED
-    session.flush()
-    return loan
+    verify_against_ledger(session, loan)
+    result = _cancellation(session, loan)
+    # Cash in = what the return gives back from the loan + what was refunded before: two independent
+    # derivations (payments received vs the ledger's income and receivables) must agree to the fen.
+    if result.credit_fen != loan.credit_balance_fen:
+        raise InvariantViolation(
+            f"loan {loan.id}: payments received less refunds are {result.credit_fen} fen, "
+            f"the credit balance after the return is {loan.credit_balance_fen} fen"
+        )
+    return result
 
 
-def _earned(session: Session, loan_id: int) -> dict[str, int]:
-    """Interest, fee and penalty income a loan has recognised: the debits of its own accrual accounts
-    (interest and fee accrue into *_accrued, penalties straight into penalty_receivable)."""
-    from sqlalchemy import func
+def _cancellation(session: Session, loan: Loan) -> Cancellation:
+    """What a cancelled loan's return refunds, from its payments and its ledger up to the cancellation."""
+    cancelled = session.scalar(
+        select(JournalEntry.id).where(JournalEntry.loan_id == loan.id, JournalEntry.reason == Reason.CANCELLATION)
+    )
+    if cancelled is None:
+        raise InvariantViolation(f"loan {loan.id} is cancelled without a cancellation entry")
 
-    from fenqi.ledger.models import JournalEntry, JournalLine
+    def credit_lines(reason: str) -> dict[str, int]:
+        rows = session.execute(
+            select(JournalLine.account, func.sum(JournalLine.credit_fen), func.sum(JournalLine.debit_fen))
+            .join(JournalEntry, JournalEntry.id == JournalLine.entry_id)
+            .where(JournalLine.loan_id == loan.id, JournalEntry.reason == reason, JournalEntry.id < cancelled)
+            .group_by(JournalLine.account)
+        ).all()
+        return {str(a): int(c or 0) - int(d or 0) for a, c, d in rows}
 
-    rows = dict(
+    reps = [r for r in repayments(session, loan.id) if r.entry_id is None or r.entry_id < cancelled]
+    from_credit = credit_lines(Reason.CREDIT_APPLIED)  # credit applied by close-of-business, by account
+    refunded = -credit_lines(Reason.REFUND).get(Account.CUSTOMER_CREDIT, 0)
+    applied = -from_credit.get(Account.CUSTOMER_CREDIT, 0)
+    # Each payment, newest first, less what was refunded before the return.
+    left_to_skip, items = refunded, []
+    for r in reversed(reps):
+        amount = r.amount_fen - min(left_to_skip, r.amount_fen)
+        left_to_skip -= r.amount_fen - amount
+        if amount:
+            items.append(RefundDue("payment", r.channel, r.payment_ref, amount))
+    items.reverse()
+    if loan.down_payment_fen:
+        items.insert(0, RefundDue("down_payment", None, None, loan.down_payment_fen))
+    return Cancellation(
+        loan=loan,
+        down_payment_fen=loan.down_payment_fen,
+        principal_fen=sum(r.principal_fen for r in reps) + from_credit.get(Account.PRINCIPAL_RECEIVABLE, 0),
+        interest_fen=sum(r.interest_fen for r in reps) + from_credit.get(Account.INTEREST_RECEIVABLE, 0),
+        fee_fen=sum(r.fee_fen for r in reps) + from_credit.get(Account.FEE_RECEIVABLE, 0),
+        prepayment_fee_fen=sum(r.prepayment_fee_fen for r in reps),
+        penalty_fen=sum(r.penalty_fen for r in reps) + from_credit.get(Account.PENALTY_RECEIVABLE, 0),
+        unapplied_fen=sum(r.credit_fen for r in reps) - applied - refunded,
+        refunded_before_fen=refunded,
+        items=tuple(items),
+    )
+
+
+def _earned(session: Session, loan_id: int) -> dict[Account, int]:
+    """Interest, fee and penalty income a loan has recognised, by income account: the debits of its own
+    accrual accounts (interest and fee accrue into *_accrued, penalties straight into
+    penalty_receivable) and the prepayment fees (credited straight to fee income)."""
+    accrued = dict(
         session.execute(
             select(JournalLine.account, func.sum(JournalLine.debit_fen))
             .join(JournalEntry, JournalEntry.id == JournalLine.entry_id)
@@ -797,6 +1050,7 @@ def _earned(session: Session, loan_id: int) -> dict[str, int]:
                     [
                         Reason.INTEREST_ACCRUAL,
                         Reason.FEE_ACCRUAL,
+                        Reason.INSTALLMENT_DUE,
                         Reason.PREPAYMENT,
                         Reason.REPAYMENT,
                         Reason.PENALTY,
@@ -807,8 +1061,11 @@ def _earned(session: Session, loan_id: int) -> dict[str, int]:
             .group_by(JournalLine.account)
         ).all()
     )
+    prepayment_fees = session.scalar(
+        select(func.coalesce(func.sum(Repayment.prepayment_fee_fen), 0)).where(Repayment.loan_id == loan_id)
+    )
     return {
-        "interest": int(rows.get(Account.INTEREST_ACCRUED) or 0),
-        "fee": int(rows.get(Account.FEE_ACCRUED) or 0),
-        "penalty": int(rows.get(Account.PENALTY_RECEIVABLE) or 0),
+        Account.INTEREST_INCOME: int(accrued.get(Account.INTEREST_ACCRUED) or 0),
+        Account.FEE_INCOME: int(accrued.get(Account.FEE_ACCRUED) or 0) + int(prepayment_fees or 0),
+        Account.PENALTY_INCOME: int(accrued.get(Account.PENALTY_RECEIVABLE) or 0),
     }

@@ -8,7 +8,7 @@ from fenqi.kit.money import fmt_rate, from_fen
 from fenqi.servicing.models import Installment, Loan, Repayment
 
 if TYPE_CHECKING:
-    from fenqi.servicing.service import PayoffQuote
+    from fenqi.servicing.service import Cancellation, PayoffQuote
 
 
 def y(fen: int) -> str:
@@ -90,4 +90,26 @@ def payoff_json(q: PayoffQuote) -> dict[str, Any]:
         "prepayment_fee": y(q.prepayment_fee),
         "credit_balance": y(q.credit),
         "total": y(q.total),
+    }
+
+
+def cancellation_json(c: Cancellation) -> dict[str, Any]:
+    return {
+        "loan_id": c.loan.id,
+        "status": c.loan.status,
+        "down_payment": y(c.down_payment_fen),
+        "paid": {
+            "principal": y(c.principal_fen),
+            "interest": y(c.interest_fen),
+            "fee": y(c.fee_fen),
+            "prepayment_fee": y(c.prepayment_fee_fen),
+            "penalty": y(c.penalty_fen),
+            "unapplied": y(c.unapplied_fen),
+        },
+        "refunded_before": y(c.refunded_before_fen),
+        "to_refund": [
+            {"item": i.item, "channel": i.channel, "payment_ref": i.payment_ref, "amount": y(i.amount_fen)}
+            for i in c.items
+        ],
+        "total": y(c.total_fen),
     }
