@@ -1,7 +1,8 @@
 """Property: any sequence of operations on a loan keeps the books sound.
 
 Operations: book, pay any amount, prepay (shorter term or lower installment), pay off, let days pass
-(close-of-business), write off, refund the credit balance. After every sequence: the ledger balances,
+(close-of-business), write off, refund the credit balance (and retry the refund), return the phone.
+After every sequence: the ledger balances,
 the loan's figures equal its ledger and its schedule, nothing outstanding is negative, no fen is
 created or lost (cash received = what was allocated + the change of the credit balance; principal
 booked = outstanding + repaid + written off), and a paid-off loan owes nothing.
@@ -30,6 +31,7 @@ from fenqi.servicing.service import (
     LoanNotOpen,
     apply_repayment,
     book_loan,
+    cancel_loan,
     get_loan,
     payoff_quote,
     refund_credit,
@@ -50,6 +52,7 @@ ops = st.one_of(
     st.tuples(st.just("days"), st.sampled_from([1, 2, 5, 13, 29, 31, 36])),
     st.tuples(st.just("write_off")),
     st.tuples(st.just("refund")),
+    st.tuples(st.just("return")),
 )
 
 
@@ -81,7 +84,10 @@ def _apply(session: Session, loan_id: int, op: tuple, n: int) -> None:  # type: 
         elif kind == "refund":
             loan = get_loan(session, loan_id)
             if loan.credit_balance_fen:
-                refund_credit(session, loan_id, refund_ref=ref)
+                moved = refund_credit(session, loan_id, refund_ref=ref)
+                assert refund_credit(session, loan_id, refund_ref=ref) == moved  # a retry moves nothing more
+        elif kind == "return":
+            cancel_loan(session, loan_id, return_ref=ref)
     except LoanNotOpen:
         pass
 
@@ -122,10 +128,11 @@ def _assert_sound(session: Session, loan_id: int, cash_before: int) -> None:
             {"l": loan_id},
         ).all()
     )
-    assert set(by_reason) <= {"repayment", "prepayment", "credit_applied", "write_off"}
+    assert set(by_reason) <= {"repayment", "prepayment", "credit_applied", "write_off", "cancellation"}
     from_credit = int(by_reason.get("credit_applied") or 0)
     written_off = int(by_reason.get("write_off") or 0)
-    assert loan.financed_fen == loan.principal_outstanding_fen + principal_repaid + from_credit + written_off
+    returned = int(by_reason.get("cancellation") or 0)  # unpaid principal a return cancelled
+    assert loan.financed_fen == loan.principal_outstanding_fen + principal_repaid + from_credit + written_off + returned
     # The credit balance is what payments left over, less what was applied or refunded.
     moved = dict(
         session.execute(
@@ -141,7 +148,18 @@ def _assert_sound(session: Session, loan_id: int, cash_before: int) -> None:
         session.scalar(select(func.coalesce(func.sum(Repayment.credit_fen), 0)).where(Repayment.loan_id == loan_id))
         or 0
     )
-    assert loan.credit_balance_fen == credit_left - sum(int(v or 0) for v in moved.values())
+    # A return credits everything the shopper had paid to receivables back to the credit balance.
+    from_return = int(
+        session.scalar(
+            text(
+                "SELECT COALESCE(SUM(x.credit_fen), 0) FROM journal_line x JOIN journal_entry e ON e.id = x.entry_id "
+                "WHERE x.account = 'customer_credit' AND x.loan_id = :l AND e.reason = 'cancellation'"
+            ),
+            {"l": loan_id},
+        )
+        or 0
+    )
+    assert loan.credit_balance_fen == credit_left + from_return - sum(int(v or 0) for v in moved.values())
     assert loan.credit_balance_fen >= 0
     if loan.status == "paid_off":
         owed = (
