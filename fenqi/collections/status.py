@@ -1,14 +1,16 @@
 """How an installment and a loan's delinquency read to people (pure: no database).
 
 Servicing keeps an unpaid installment in status `due` from its due date until it is paid; to a shopper
-or a collector that row is overdue once its due date has been closed and the next day begun. Days past
-due are counted like the loan's own dpd (the last closed business date − the due date), so the row and
-the loan never disagree.
+or a collector that row is overdue once its due date has been closed. Days past due are servicing's own
+dpd rule (`fenqi.servicing.rules.days_past_due`: the last closed business date − the due date + 1), so
+the row and the loan never disagree.
 """
 
 from __future__ import annotations
 
 from datetime import date
+
+from fenqi.servicing.rules import days_past_due
 
 # Buckets as people read them (the codes stay M1…M4+ in data and filters).
 BUCKET_LABELS: dict[str, tuple[str, str]] = {
@@ -27,14 +29,15 @@ _PLAIN: dict[str, tuple[str, str]] = {
 
 
 def days_overdue(status: str, due_date: date, closed_through: date) -> int:
-    """Days an unpaid installment is past due: 0 for anything not `due`, or due on the last closed date."""
+    """Days an unpaid installment is past due: 0 for anything not `due`, or not yet closed on its due date."""
     if status != "due":
         return 0
-    return max(0, (closed_through - due_date).days)
+    return days_past_due(closed_through, due_date)
 
 
 def installment_label(status: str, due_date: date, closed_through: date, lang: str) -> str:
-    """逾期 N 天 for an unpaid row past its due date; 到期未还 on its due date; else the plain status."""
+    """逾期 N 天 for an unpaid row whose due date is closed; 到期未还 on its due date before the close
+    (an early repayment makes the day's installment due at once); else the plain status."""
     if status == "due":
         n = days_overdue(status, due_date, closed_through)
         if n > 0:
