@@ -11,6 +11,8 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from fenqi import __version__
 from fenqi.domains import domain_modules
+from fenqi.kit.bodylimit import BodyLimit
+from fenqi.kit.bounds import BOUNDARY_ERRORS
 from fenqi.kit.errors import DomainError
 from fenqi.kit.log import configure_logging, log
 from fenqi.kit.web import request_language
@@ -19,6 +21,7 @@ _MALFORMED = {
     "zh": "请求格式有误，请检查字段和类型",
     "en": "The request is malformed; check the fields and their types",
 }
+_IN_THE_LINK = {"zh": "链接中的值", "en": "a value in the link"}
 _INTERNAL = {"zh": "系统繁忙，请稍后再试", "en": "Something went wrong on our side; please try again"}
 
 
@@ -28,6 +31,15 @@ def _error(status: int, code: str, message: str, **extra: Any) -> JSONResponse:
 
 def _browser_page(request: Request) -> bool:
     return request.method == "GET" and "text/html" in request.headers.get("accept", "")
+
+
+def _error_page(request: Request, status: int, message: str) -> Response:
+    """A page asked for with a bad address (an id or amount out of bounds): a page with the way back, not JSON."""
+    from fenqi.web.render import render
+
+    path = request.url.path
+    back = "/ops" if path.startswith("/ops") else "/merchant" if path.startswith("/merchant") else "/"
+    return render(request, "shopper/error.html", {"message": message, "back": back}, status_code=status)
 
 
 def install_error_handlers(app: FastAPI) -> None:
@@ -41,9 +53,22 @@ def install_error_handlers(app: FastAPI) -> None:
         return _error(exc.status, exc.code, exc.message(request_language(request)))
 
     @app.exception_handler(RequestValidationError)
-    async def malformed(request: Request, exc: RequestValidationError) -> JSONResponse:
-        fields = [".".join(str(p) for p in e.get("loc", ())) for e in exc.errors()]
+    async def malformed(request: Request, exc: RequestValidationError) -> Response:
+        errors = exc.errors()
+        fields = [".".join(str(p) for p in e.get("loc", ())) for e in errors]
         lang = request_language(request)
+        bounded = [e for e in errors if e.get("type") in BOUNDARY_ERRORS]
+        if bounded and len(bounded) == len(errors):
+            # An amount or id out of bounds (fenqi.kit.bounds): answered as the domain error it is.
+            first = bounded[0]
+            field = str(first.get("loc", ("",))[-1])
+            error = BOUNDARY_ERRORS[first["type"]](field)
+            if _browser_page(request):  # no field codes on a page: "the link" is what a person sees
+                error = BOUNDARY_ERRORS[first["type"]](_IN_THE_LINK[lang])
+                return _error_page(request, error.status, error.message(lang))
+            return _error(error.status, error.code, error.message(lang), fields=fields)
+        if _browser_page(request):
+            return _error_page(request, 422, _MALFORMED[lang])
         return _error(422, "malformed_request", f"{_MALFORMED[lang]}: {', '.join(fields)}", fields=fields)
 
     @app.exception_handler(StarletteHTTPException)
@@ -65,6 +90,8 @@ def create_app() -> FastAPI:
         description="Phone sales on installments: plans with APR, applications, servicing, payments.",
     )
     install_error_handlers(app)
+    # Request bodies are capped (1 MiB) before anything reads them: API calls, callbacks and forms alike.
+    app.add_middleware(BodyLimit)
     for module in domain_modules("api"):
         app.include_router(module.router)
 

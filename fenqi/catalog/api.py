@@ -25,8 +25,9 @@ from fenqi.catalog.service import (
 )
 from fenqi.identity.deps import Principal, ensure_merchant, require_roles
 from fenqi.identity.roles import MERCHANT_ROLES
+from fenqi.kit.bounds import Amount, EntityId
 from fenqi.kit.db import Session
-from fenqi.kit.money import fmt_rate, parse_rate, parse_yuan, to_fen
+from fenqi.kit.money import fmt_rate, parse_rate, to_fen
 from fenqi.kit.web import get_session
 
 router = APIRouter(prefix="/api/v1/catalog", tags=["catalog"])
@@ -40,7 +41,7 @@ class MerchantIn(BaseModel):
 
 
 class StoreIn(BaseModel):
-    merchant_id: int
+    merchant_id: EntityId
     code: str = Field(max_length=40)
     name: str = Field(max_length=120)
     city: str = Field(max_length=40)
@@ -56,17 +57,17 @@ class ModelIn(BaseModel):
 class SkuIn(BaseModel):
     model: str
     code: str = Field(max_length=60)
-    storage_gb: int
-    colour_zh: str
-    colour_en: str
-    price: str = Field(description="Yuan, e.g. \"5999.00\"")
+    storage_gb: int = Field(ge=1, le=65_536)
+    colour_zh: str = Field(max_length=40)
+    colour_en: str = Field(max_length=40)
+    price: Amount = Field(description="Yuan, e.g. \"5999.00\"")
 
 
 class DeviceIn(BaseModel):
     imei: str
     imei2: str | None = None
     sku: str
-    store_id: int
+    store_id: EntityId
 
 
 class StatusIn(BaseModel):
@@ -98,7 +99,7 @@ def merchants(
 
 @router.get("/stores", summary="Stores, optionally of one merchant")
 def stores(
-    merchant_id: int | None = Query(None), session: Session = Depends(get_session),
+    merchant_id: EntityId | None = Query(None), session: Session = Depends(get_session),
     _: Principal = Depends(require_roles("shopper", "clerk", "merchant_owner", "finance", "risk_officer")),
 ) -> dict[str, Any]:
     query = select(Store).order_by(Store.code)
@@ -143,7 +144,7 @@ def add_model(
 def add_sku(
     body: SkuIn, session: Session = Depends(get_session), _: Principal = Depends(require_roles("admin"))
 ) -> dict[str, Any]:
-    price = parse_yuan(body.price, field="price")
+    price = body.price
     if price <= Decimal(0):
         from fenqi.pricing.errors import InvalidPrice
 

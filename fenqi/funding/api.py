@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, Field
@@ -13,10 +13,11 @@ from fenqi.funding.disbursement import settlement_statement
 from fenqi.funding.models import Funder
 from fenqi.funding.service import add_product, create_funder, current_policy, funder_json, get_funder, set_policy
 from fenqi.identity.deps import Principal, ensure_merchant, require_roles
+from fenqi.kit.bounds import Amount, EntityId
 from fenqi.kit.clock import business_date
 from fenqi.kit.db import Session
 from fenqi.kit.errors import InvalidInput
-from fenqi.kit.money import fmt_rate, parse_rate, parse_yuan, to_fen
+from fenqi.kit.money import fmt_rate, parse_rate, to_fen
 from fenqi.kit.web import get_session
 
 router = APIRouter(prefix="/api/v1", tags=["funding"])
@@ -26,15 +27,15 @@ class FunderIn(BaseModel):
     code: str = Field(max_length=40)
     name: str = Field(max_length=120)
     kind: str = Field("bank", description="bank | consumer_finance")
-    daily_quota: str = Field(description="Yuan financed per business day")
-    monthly_quota: str = Field(description="Yuan financed per month")
+    daily_quota: Amount = Field(description="Yuan financed per business day")
+    monthly_quota: Amount = Field(description="Yuan financed per month")
     regions: list[str] = Field(default_factory=list, description="Province codes; empty = nationwide")
-    priority: int = 100
+    priority: int = Field(100, ge=0, le=1_000_000)
 
 
 class FunderProductIn(BaseModel):
     methods: list[str]
-    terms: list[int]
+    terms: list[Annotated[int, Field(ge=1, le=60)]]
     annual_rate: str = Field(description="The funder's own annual rate, e.g. \"0.075\"")
     min_grade: str = "C"
 
@@ -61,8 +62,8 @@ def add_funder(
     body: FunderIn, session: Session = Depends(get_session), _: Principal = Depends(require_roles("admin"))
 ) -> dict[str, Any]:
     funder = create_funder(session, code=body.code, name=body.name, kind=body.kind, regions=body.regions,
-                           daily_quota_fen=to_fen(parse_yuan(body.daily_quota, field="daily_quota")),
-                           monthly_quota_fen=to_fen(parse_yuan(body.monthly_quota, field="monthly_quota")),
+                           daily_quota_fen=to_fen(body.daily_quota),
+                           monthly_quota_fen=to_fen(body.monthly_quota),
                            priority=body.priority)
     return funder_json(session, funder, business_date(session))
 
@@ -101,7 +102,7 @@ def put_policy(
 
 @router.get("/merchants/{merchant_id}/statement", summary="Merchant settlement statement (disbursements)")
 def statement(
-    merchant_id: int,
+    merchant_id: EntityId,
     start: str = Query(..., alias="from", description="YYYY-MM-DD"),
     end: str = Query(..., alias="to", description="YYYY-MM-DD"),
     session: Session = Depends(get_session),

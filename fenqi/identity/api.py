@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, Field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -14,6 +14,7 @@ from fenqi.identity.models import ApiKey, AuditEntry, User
 from fenqi.identity.pages import router as pages_router
 from fenqi.identity.roles import ADMIN, MERCHANT_OWNER
 from fenqi.identity.service import audit, create_api_key, revoke_api_key
+from fenqi.kit.bounds import EntityId
 from fenqi.kit.errors import NotFound
 from fenqi.kit.web import get_session
 
@@ -61,7 +62,7 @@ def list_keys(
 
 @api.delete("/api-keys/{key_id}", summary="Revoke one of the caller's API keys (admin: any key)")
 def revoke_key(
-    key_id: int,
+    key_id: EntityId,
     who: Principal = Depends(require_roles(MERCHANT_OWNER, ADMIN)),
     session: Session = Depends(get_session),
 ) -> dict[str, Any]:
@@ -72,7 +73,7 @@ def revoke_key(
 
 @api.get("/audit", summary="The audit log, newest first")
 def audit_log(
-    limit: int = 100,
+    limit: int = Query(100, ge=1, le=500),
     _: Principal = Depends(require_roles(ADMIN)),
     session: Session = Depends(get_session),
 ) -> dict[str, Any]:

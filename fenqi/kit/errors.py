@@ -80,6 +80,26 @@ class AmountFinerThanFen(InvalidAmount):
     en = "Amount ({detail}) cannot be finer than one fen (0.01)"
 
 
+class AmountTooLarge(InvalidAmount):
+    code = "amount_too_large"
+    zh = "金额（{detail}）超出上限：不得超过 1000000000.00 元"
+    en = "Amount ({detail}) is above the limit of 1000000000.00 yuan"
+
+
+class InvalidId(DomainError):
+    code = "invalid_id"
+    status = 400
+    zh = "编号无效（{detail}）：须为 1 到 9223372036854775807 之间的整数"
+    en = "Invalid id ({detail}): must be a whole number from 1 to 9223372036854775807"
+
+
+class BodyTooLarge(DomainError):
+    code = "body_too_large"
+    status = 413
+    zh = "请求内容过大：不得超过 {detail}"
+    en = "The request body is too large: at most {detail}"
+
+
 class InvalidRate(DomainError):
     code = "invalid_rate"
     status = 400

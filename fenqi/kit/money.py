@@ -5,11 +5,18 @@ Never float. Amounts crossing a boundary (JSON, CLI, database) go through these 
 
 from __future__ import annotations
 
+import math
+import re
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
-from fenqi.kit.errors import AmountFinerThanFen, InvalidAmount, InvalidRate
+from fenqi.kit.errors import AmountFinerThanFen, AmountTooLarge, InvalidAmount, InvalidRate
 
 FEN = Decimal("0.01")
+# The largest amount anyone may send (design: amounts ≤ 10⁹ yuan). Checked before any arithmetic, so a
+# 40-digit or 1E+30 amount is refused at once instead of overflowing Decimal's 28 digits deep inside.
+MAX_YUAN = Decimal(1_000_000_000)
+_AMOUNT_TEXT = re.compile(r"[+-]?(\d+)(?:\.(\d+))?")
+_MAX_AMOUNT_TEXT = 24  # "-1000000000.000000000000" and no longer: longer text is refused unparsed
 RATE_PLACES = Decimal("0.0001")
 ZERO = Decimal("0.00")
 
@@ -52,17 +59,42 @@ def fmt_rate(rate: Decimal) -> str:
 
 
 def parse_yuan(raw: object, *, field: str = "amount") -> Decimal:
-    """Parse a user-supplied amount strictly: a finite number with no more than two decimals."""
-    if isinstance(raw, bool) or raw is None:
+    """Parse a user-supplied amount strictly: a string or a number (never a boolean), written in plain
+    digits, at most 10⁹ yuan either way, with no more than two decimals. The sign is the caller's
+    business (a price must be positive, a down payment may be zero)."""
+    if isinstance(raw, bool) or not isinstance(raw, str | int | float | Decimal):
         raise InvalidAmount(field)
-    if isinstance(raw, float):
-        raw = repr(raw)  # the shortest string that round-trips, so 0.1 stays 0.1
-    try:
-        value = Decimal(str(raw).strip())
-    except (InvalidOperation, ValueError):
-        raise InvalidAmount(field) from None
-    if not value.is_finite():
-        raise InvalidAmount(field)
+    if isinstance(raw, int):
+        if abs(raw) > MAX_YUAN:  # compared as integers: no conversion of a huge number to text
+            raise AmountTooLarge(field)
+        value = Decimal(raw)
+    elif isinstance(raw, float):
+        if not math.isfinite(raw):
+            raise InvalidAmount(field)
+        if abs(raw) > MAX_YUAN:
+            raise AmountTooLarge(field)
+        value = Decimal(repr(raw))  # the shortest string that round-trips, so 0.1 stays 0.1
+    elif isinstance(raw, Decimal):
+        if not raw.is_finite():
+            raise InvalidAmount(field)
+        if abs(raw) > MAX_YUAN:
+            raise AmountTooLarge(field)
+        value = raw
+    else:
+        text = raw.strip()
+        match = _AMOUNT_TEXT.fullmatch(text) if len(text) <= _MAX_AMOUNT_TEXT else None
+        if match is None:
+            # Exponents (1E+30), NaN, Infinity, separators and over-long text never reach Decimal.
+            digits = _AMOUNT_TEXT.fullmatch(text[:200])
+            raise (AmountTooLarge if digits and len(digits.group(1).lstrip("0")) > 10 else InvalidAmount)(field)
+        if len(match.group(1).lstrip("0")) > 10:
+            raise AmountTooLarge(field)
+        try:
+            value = Decimal(text)
+        except InvalidOperation:  # pragma: no cover - the pattern admits only plain decimals
+            raise InvalidAmount(field) from None
+        if abs(value) > MAX_YUAN:
+            raise AmountTooLarge(field)
     if value != value.quantize(FEN, rounding=ROUND_HALF_UP):
         raise AmountFinerThanFen(field)
     return value.quantize(FEN)

@@ -15,6 +15,7 @@ from fastapi.responses import JSONResponse, Response
 
 from fenqi.identity.deps import Principal, require_roles
 from fenqi.identity.service import audit
+from fenqi.kit.bounds import Amount, EntityId
 from fenqi.kit.db import Session
 from fenqi.kit.errors import NotFound
 from fenqi.kit.web import get_session, request_language
@@ -88,15 +89,15 @@ def list_(
 
 @router.get("/applications/{application_id}", summary="One application (personal data masked)")
 def get(
-    application_id: int, session: Session = Depends(get_session), who: Principal = Depends(require_roles(*VIEWERS))
+    application_id: EntityId, session: Session = Depends(get_session), who: Principal = Depends(require_roles(*VIEWERS))
 ) -> dict[str, Any]:
     return application_json(get_application(session, application_id, who))
 
 
 @router.put("/applications/{application_id}/plan", summary="Choose another plan within what the decision allows")
 def change_plan(
-    application_id: int, product: str = Query(...), term: int = Query(...),
-    down_payment: str | None = Query(None), session: Session = Depends(get_session),
+    application_id: EntityId, product: str = Query(...), term: int = Query(...),
+    down_payment: Amount | None = Query(None), session: Session = Depends(get_session),
     who: Principal = Depends(require_roles(*SHOPPER_SIDE)),
 ) -> dict[str, Any]:
     app = get_application(session, application_id, who)
@@ -106,7 +107,7 @@ def change_plan(
 
 @router.get("/applications/{application_id}/offer", summary="The offer: schedule, total cost and APR first")
 def offer(
-    application_id: int, session: Session = Depends(get_session),
+    application_id: EntityId, session: Session = Depends(get_session),
     who: Principal = Depends(require_roles(*SHOPPER_SIDE)),
 ) -> dict[str, Any]:
     return signing.offer(session, get_application(session, application_id, who))
@@ -114,7 +115,7 @@ def offer(
 
 @router.post("/applications/{application_id}/contract", status_code=201, summary="Draw up the e-contract PDF")
 def contract(
-    application_id: int, session: Session = Depends(get_session),
+    application_id: EntityId, session: Session = Depends(get_session),
     who: Principal = Depends(require_roles(*SHOPPER_SIDE)),
 ) -> dict[str, Any]:
     app = get_application(session, application_id, who)
@@ -129,7 +130,7 @@ def contract(
 
 @router.get("/applications/{application_id}/contract.pdf", summary="The latest e-contract PDF")
 def contract_pdf(
-    application_id: int, session: Session = Depends(get_session), who: Principal = Depends(require_roles(*VIEWERS))
+    application_id: EntityId, session: Session = Depends(get_session), who: Principal = Depends(require_roles(*VIEWERS))
 ) -> Response:
     app = get_application(session, application_id, who)
     doc = signing.latest_contract(session, app.id)
@@ -143,7 +144,7 @@ def contract_pdf(
 @router.post("/applications/{application_id}/sign", summary="Sign: loan booked, IMEI bound, merchant paid, "
              "down-payment order created")
 def sign(
-    application_id: int, body: SignIn, request: Request, session: Session = Depends(get_session),
+    application_id: EntityId, body: SignIn, request: Request, session: Session = Depends(get_session),
     who: Principal = Depends(require_roles(*SHOPPER_SIDE)),
 ) -> dict[str, Any]:
     app = get_application(session, application_id, who)
@@ -154,7 +155,7 @@ def sign(
 
 @router.post("/applications/{application_id}/cancel", summary="Withdraw an open application")
 def cancel(
-    application_id: int, session: Session = Depends(get_session),
+    application_id: EntityId, session: Session = Depends(get_session),
     who: Principal = Depends(require_roles(*SHOPPER_SIDE)),
 ) -> dict[str, Any]:
     app = get_application(session, application_id, who)
@@ -165,7 +166,7 @@ def cancel(
 
 @router.get("/applications/{application_id}/consents", summary="The consents recorded for an application")
 def consents(
-    application_id: int, session: Session = Depends(get_session),
+    application_id: EntityId, session: Session = Depends(get_session),
     who: Principal = Depends(require_roles("risk_officer", "merchant_owner", "shopper")),
 ) -> dict[str, Any]:
     app = get_application(session, application_id, who)

@@ -17,7 +17,8 @@ from fenqi.pricing.subsidy import merchant_subsidy
 
 
 def price_plan(
-    session: Session, *, price_fen: int, product_code: str, term: int, down_payment: str | None, start: date
+    session: Session, *, price_fen: int, product_code: str, term: int, down_payment: Decimal | str | None,
+    start: date
 ) -> PlanOption:
     """The one plan (product × term × down payment) the shopper chose, or a clear refusal."""
     product = get_product(session, product_code)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from fenqi.kit.bounds import Amount
 from fenqi.risk.schemas import Assets, BankAccount, Employment, Housing, Occupation, Savings
 
 
@@ -16,7 +17,7 @@ class ProfileIn(BaseModel):
     employment: Employment = "employed"
     occupation: Occupation = "skilled"
     employment_years: int = Field(0, ge=0, le=80)
-    monthly_income: str = Field(description="Monthly income in yuan, e.g. \"8000.00\"")
+    monthly_income: Amount = Field(description="Monthly income in yuan, e.g. \"8000.00\"")
     housing: Housing = "rent"
     residence_years: int = Field(0, ge=0, le=100)
     bank_account: BankAccount = "low_balance"
@@ -47,12 +48,12 @@ class ApplicationIn(BaseModel):
         },
     )
 
-    store: str
-    sku: str
-    imei: str | None = None
-    product: str
+    store: str = Field(max_length=40)
+    sku: str = Field(max_length=60)
+    imei: str | None = Field(None, max_length=20)
+    product: str = Field(max_length=40)
     term: int
-    down_payment: str | None = Field(None, description="Yuan; default: the product's minimum")
+    down_payment: Amount | None = Field(None, description="Yuan; default: the product's minimum")
     name: str = Field(max_length=60)
     id_number: str = Field(max_length=30)
     phone: str = Field(max_length=30)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import func, select
@@ -320,7 +321,9 @@ def current_option(session: Session, app: Application, start: date) -> PlanOptio
                       down_payment=fmt_yuan(from_fen(app.down_payment_fen)), start=start)
 
 
-def change_plan(session: Session, app: Application, *, product: str, term: int, down_payment: str | None) -> None:
+def change_plan(
+    session: Session, app: Application, *, product: str, term: int, down_payment: Decimal | str | None
+) -> None:
     """After approval, pick another plan within what the decision allows (e.g. a shorter term)."""
     if app.status != "approved":
         raise ApplicationState(app.status)

@@ -5,6 +5,7 @@ mounted at /_emulator/alipay and /_emulator/wechatpay of the same server."""
 from __future__ import annotations
 
 from datetime import date
+from decimal import Decimal
 from functools import lru_cache
 from typing import Annotated, Any
 
@@ -15,6 +16,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from fenqi.identity.deps import Principal, require_roles
+from fenqi.kit.bounds import Amount, AmountText, EntityId, IdText, parse_id
 from fenqi.kit.db import Session
 from fenqi.kit.errors import InvalidInput, NotFound
 from fenqi.kit.log import log
@@ -126,16 +128,16 @@ async def wechatpay_callback(request: Request, session: Session = Depends(get_se
 
 class OrderIn(BaseModel):
     purpose: str = Field(examples=["installment"])
-    amount: str = Field(examples=["523.00"])
+    amount: Amount = Field(examples=["523.00"])
     channel: str = Field(examples=["alipay"])
-    subject: str = ""
-    loan_id: int | None = None
-    application_id: int | None = None
+    subject: str = Field("", max_length=120)
+    loan_id: EntityId | None = None
+    application_id: EntityId | None = None
     scene: str = Field("page", description="page | h5 | qr (pay_url is then the QR code's content)")
 
 
 def _fen(raw: object, field: str) -> int:
-    value = parse_yuan(raw, field=field)
+    value = raw if isinstance(raw, Decimal) else parse_yuan(raw, field=field)
     if value <= 0:
         raise InvalidInput(f"{field} must be positive")
     return to_fen(value)
@@ -170,7 +172,7 @@ def poll_order(out_trade_no: str, session: Session = Depends(get_session),
 
 class RefundIn(BaseModel):
     out_trade_no: str
-    amount: str = Field(examples=["100.00"])
+    amount: Amount = Field(examples=["100.00"])
     reason: str = ""
     refund_ref: str | None = None
 
@@ -195,7 +197,7 @@ def create_refund(body: RefundIn, session: Session = Depends(get_session),
 
 
 class AgreementIn(BaseModel):
-    loan_id: int
+    loan_id: EntityId
     channel: str
 
 
@@ -251,7 +253,7 @@ def run_reconciliation(body: ReconcileIn, session: Session = Depends(get_session
 
 
 @router.get("/api/v1/payments/reconciliations/{run_id}/items", summary="Discrepancies of a run")
-def run_items(run_id: int, session: Session = Depends(get_session),
+def run_items(run_id: EntityId, session: Session = Depends(get_session),
               who: Principal = Depends(require_roles(*STAFF))) -> dict[str, Any]:
     from sqlalchemy import select
 
@@ -266,7 +268,7 @@ class DecisionIn(BaseModel):
 
 
 @router.post("/api/v1/payments/reconciliation-items/{item_id}/decision", summary="Approve or reject an action")
-def decide(item_id: int, body: DecisionIn, session: Session = Depends(get_session),
+def decide(item_id: EntityId, body: DecisionIn, session: Session = Depends(get_session),
            who: Principal = Depends(require_roles(*STAFF))) -> dict[str, Any]:
     if body.decision not in ("approve", "reject"):
         raise InvalidInput("decision: approve | reject")
@@ -299,7 +301,7 @@ def demo_page(request: Request, who: Principal = Depends(require_roles(*PAYERS))
 
 @router.post("/payments/demo", include_in_schema=False)
 def demo_pay(request: Request, purpose: Annotated[str, Form()] = "", channel: Annotated[str, Form()] = "",
-             amount: Annotated[str, Form()] = "", loan_id: Annotated[str, Form()] = "",
+             amount: Annotated[AmountText, Form()] = "", loan_id: Annotated[IdText, Form()] = "",
              subject: Annotated[str, Form()] = "", session: Session = Depends(get_session),
              who: Principal = Depends(require_roles(*PAYERS))) -> Response:
     """Demo only: open an order from a form and go to the channel's cashier. A plain (threadpool)
@@ -311,7 +313,7 @@ def demo_pay(request: Request, purpose: Annotated[str, Form()] = "", channel: An
     try:
         order = service.create_order(
             session, purpose=purpose, channel=channel, amount_fen=_fen(amount, "amount"),
-            subject=subject or "分期付款演示", loan_id=int(loan_id) if loan_id.strip().isdigit() else None,
+            subject=subject or "分期付款演示", loan_id=parse_id(loan_id, field="loan_id") if loan_id.strip() else None,
         )
     except DomainError as exc:
         return render(request, "payments/demo.html", {"error": exc.message(request_language(request))}, 400)

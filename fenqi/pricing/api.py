@@ -13,9 +13,10 @@ from starlette.concurrency import run_in_threadpool
 
 from fenqi.identity.deps import Principal, require_roles
 from fenqi.identity.service import audit
+from fenqi.kit.bounds import Amount
 from fenqi.kit.clock import business_date
 from fenqi.kit.db import Session
-from fenqi.kit.money import fmt_yuan, from_fen, parse_yuan
+from fenqi.kit.money import fmt_yuan, from_fen
 from fenqi.kit.web import get_lazy_session, get_session
 from fenqi.pricing.errors import InvalidPrice
 from fenqi.pricing.models import Product
@@ -30,6 +31,8 @@ from fenqi.pricing.service import (
 router = APIRouter(prefix="/api/v1", tags=["pricing"])
 
 Scalar = str | int | float | Decimal | None
+# Amounts are bounded by their type (fenqi.kit.bounds); term, method and rates keep the domain's own
+# parsing (not pydantic coercion), so the CLI and the API refuse the same input with the same errors.
 
 
 class QuoteIn(BaseModel):
@@ -44,8 +47,8 @@ class QuoteIn(BaseModel):
         }
     )
 
-    price: Scalar
-    down_payment: Scalar = "0"
+    price: Amount
+    down_payment: Amount = Decimal("0")
     term: Scalar
     method: Scalar
     annual_rate: Scalar = "0"
@@ -67,8 +70,8 @@ async def create_quote(body: QuoteIn, session: Session = Depends(get_lazy_sessio
 
 @router.get("/plans", summary="The plan menu for a price: every product × term with APR")
 def list_plans(
-    price: str | None = Query(None, description="Price in yuan, e.g. 5999.00 (or give sku)"),
-    down_payment: str | None = Query(None, description="Optional down payment in yuan"),
+    price: Amount | None = Query(None, description="Price in yuan, e.g. 5999.00 (or give sku)"),
+    down_payment: Amount | None = Query(None, description="Optional down payment in yuan"),
     sku: str | None = Query(None, description="A catalog SKU code: its price is used"),
     session: Session = Depends(get_session),
 ) -> dict[str, Any]:
@@ -76,14 +79,11 @@ def list_plans(
         from fenqi.catalog.service import get_sku
 
         item = get_sku(session, sku)
-        price = str(from_fen(item.price_fen))
-    if price is None:
+        price = from_fen(item.price_fen)
+    if price is None or price <= 0:
         raise InvalidPrice()
-    price_d = parse_yuan(price, field="price")
-    if price_d <= 0:
-        raise InvalidPrice()
-    down = parse_yuan(down_payment, field="down_payment") if down_payment is not None else None
-    options = menu_for_price(session, price_d, down)
+    price_d = price
+    options = menu_for_price(session, price_d, down_payment)
     body: dict[str, Any] = {"price": fmt_yuan(price_d), "plans": [o.to_json() for o in options]}
     if sku is not None:
         body["sku"] = item.to_json()

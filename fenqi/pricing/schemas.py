@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from datetime import date
+from decimal import Decimal
 from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
+from fenqi.kit.bounds import Amount
 from fenqi.kit.money import fmt_rate, fmt_yuan, from_fen
 from fenqi.pricing.models import Product
 
@@ -16,20 +18,20 @@ class ProductIn(BaseModel):
     name_zh: str = Field(min_length=1, max_length=80)
     name_en: str = Field(min_length=1, max_length=80)
     method: str
-    terms: list[int] = Field(min_length=1)
+    terms: list[int] = Field(min_length=1, max_length=60)
     annual_rate: str = "0"
     fee_rate: str = "0"
     down_payment_min_pct: str = "0"
     down_payment_max_pct: str = "0.9"
-    financed_min: str = "100.00"
-    financed_max: str = "50000.00"
+    financed_min: Amount = Decimal("100.00")
+    financed_max: Amount = Decimal("50000.00")
     cost_bearer: Literal["shopper", "merchant"] = "shopper"
     funder_rate: str = "0"
     valid_from: date | None = None
     valid_to: date | None = None
     grace_days: int = Field(3, ge=0, le=30)
     penalty_daily_rate: str = "0.0005"
-    late_fee: str = "0.00"
+    late_fee: Amount = Decimal("0.00")
     prepayment_fee_rate: str = "0"
     prepayment_interest_rule: Literal["to_date", "full_period"] = "to_date"
 

@@ -10,6 +10,7 @@ from fastapi import APIRouter, Depends, Header, Query
 from pydantic import BaseModel, ConfigDict, Field
 
 from fenqi.identity.deps import Principal, require_roles
+from fenqi.kit.bounds import Amount, EntityId
 from fenqi.kit.db import Session, utcnow
 from fenqi.kit.web import get_session
 from fenqi.risk import policy as policies
@@ -35,9 +36,9 @@ class RiskInputIn(BaseModel):
     model_config = ConfigDict(extra="allow", json_schema_extra={"example": _EXAMPLE})
 
     age: int
-    monthly_income: str | int
-    financed: str | int
-    installment: str | int
+    monthly_income: Amount
+    financed: Amount
+    installment: Amount
     term: int
     id_hash: str
     phone_hash: str
@@ -67,14 +68,14 @@ def explain_decision(
 
 @api.get("/decisions/{decision_id}", summary="A stored decision")
 def read_decision(
-    decision_id: int, session: Session = Depends(get_session), who: Principal = Depends(officer)
+    decision_id: EntityId, session: Session = Depends(get_session), who: Principal = Depends(officer)
 ) -> dict[str, Any]:
     return service.get_decision(session, decision_id).to_json()
 
 
 @api.post("/decisions/{decision_id}/replay", summary="Re-run a stored decision and compare")
 def replay_decision(
-    decision_id: int, session: Session = Depends(get_session), who: Principal = Depends(officer)
+    decision_id: EntityId, session: Session = Depends(get_session), who: Principal = Depends(officer)
 ) -> dict[str, Any]:
     result = service.replay(session, decision_id)
     return {"reproduced": result.reproduced, "differences": result.differences,
@@ -100,7 +101,7 @@ class ReviewIn(BaseModel):
 
 @api.post("/reviews/{decision_id}", summary="Approve or decline a referred decision, with a note")
 def review_decision(
-    decision_id: int, body: ReviewIn, session: Session = Depends(get_session), who: Principal = Depends(officer)
+    decision_id: EntityId, body: ReviewIn, session: Session = Depends(get_session), who: Principal = Depends(officer)
 ) -> dict[str, Any]:
     decision = service.review(
         session, decision_id, approve=body.verdict == "approve", note=body.note, reviewer_id=who.user_id
@@ -168,7 +169,7 @@ def add_list_entry(
 
 @api.delete("/list/{entry_id}", summary="Remove an identifier from the risk list", status_code=204)
 def remove_list_entry(
-    entry_id: int, session: Session = Depends(get_session), who: Principal = Depends(officer)
+    entry_id: EntityId, session: Session = Depends(get_session), who: Principal = Depends(officer)
 ) -> None:
     service.remove_from_list(session, entry_id, actor_user_id=who.user_id)
 

@@ -9,6 +9,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 
 from fenqi.identity.deps import Principal, require_roles
+from fenqi.kit.bounds import EntityId
 from fenqi.kit.errors import DomainError
 from fenqi.kit.money import fmt_yuan, from_fen
 from fenqi.kit.web import get_session, request_language
@@ -48,14 +49,14 @@ def _detail(request: Request, session: Session, decision_id: int, error: str = "
 
 @router.get("/ops/risk/decisions/{decision_id}", response_class=HTMLResponse)
 def decision_page(
-    request: Request, decision_id: int, session: Session = Depends(get_session), who: Principal = Depends(officer),
+    request: Request, decision_id: EntityId, session: Session = Depends(get_session), who: Principal = Depends(officer),
 ) -> HTMLResponse:
     return _detail(request, session, decision_id)
 
 
 @router.post("/ops/risk/decisions/{decision_id}/review", response_model=None)
 def review_form(
-    request: Request, decision_id: int, verdict: Annotated[str, Form()], note: Annotated[str, Form()] = "",
+    request: Request, decision_id: EntityId, verdict: Annotated[str, Form()], note: Annotated[str, Form()] = "",
     session: Session = Depends(get_session), who: Principal = Depends(officer),
 ) -> Response:
     try:

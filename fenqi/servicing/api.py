@@ -10,9 +10,10 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 
 from fenqi.identity.deps import Principal, require_roles
+from fenqi.kit.bounds import Amount, EntityId
 from fenqi.kit.db import Session
 from fenqi.kit.errors import InvalidInput
-from fenqi.kit.money import parse_yuan, to_fen
+from fenqi.kit.money import to_fen
 from fenqi.kit.web import get_session
 from fenqi.ledger.models import JournalEntry, JournalLine
 from fenqi.ledger.views import entry_json
@@ -26,7 +27,7 @@ finance = require_roles("finance")
 
 @router.get("/{loan_id}", summary="A loan: figures, schedule and journal entries")
 def loan_detail(
-    loan_id: int,
+    loan_id: EntityId,
     entries: int = Query(200, ge=0, le=5000, description="How many of the newest journal entries to include"),
     session: Session = Depends(get_session),
     _: Principal = Depends(staff),
@@ -58,7 +59,7 @@ def loan_detail(
 
 @router.get("/{loan_id}/payoff", summary="Payoff quote (提前结清) for today or a later date")
 def payoff(
-    loan_id: int,
+    loan_id: EntityId,
     on: date | None = Query(None, alias="date", description="YYYY-MM-DD; default the business date"),
     session: Session = Depends(get_session),
     _: Principal = Depends(staff),
@@ -71,7 +72,7 @@ class RepaymentIn(BaseModel):
         json_schema_extra={"example": {"amount": "444.17", "channel": "bank", "purpose": "installment"}}
     )
 
-    amount: str | int | float = Field(description="Yuan, at most two decimals")
+    amount: Amount = Field(description="Yuan, at most two decimals")
     channel: Literal["alipay", "wechatpay", "bank"] = "bank"
     purpose: Literal["installment", "prepayment", "payoff"] = "installment"
     prepayment_choice: Literal["shorter_term", "lower_installment"] = "shorter_term"
@@ -80,7 +81,7 @@ class RepaymentIn(BaseModel):
 
 @router.post("/{loan_id}/repayments", summary="Apply a repayment (idempotent by Idempotency-Key / payment_ref)")
 def repay(
-    loan_id: int,
+    loan_id: EntityId,
     body: RepaymentIn,
     response: Response,
     idempotency_key: str | None = Header(None, alias="Idempotency-Key", max_length=72),
@@ -90,7 +91,7 @@ def repay(
     ref = body.payment_ref or (f"api:{idempotency_key}" if idempotency_key else None)
     if ref is None:
         raise InvalidInput("send an Idempotency-Key header or a payment_ref")
-    amount = parse_yuan(body.amount, field="amount")
+    amount = body.amount
     if amount <= 0:
         raise InvalidInput("amount must be positive")
     result = service.apply_repayment(

@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse
 
+from fenqi.kit.bounds import AmountText
 from fenqi.kit.db import Session
 from fenqi.kit.errors import DomainError
 from fenqi.kit.money import parse_yuan
@@ -21,7 +22,7 @@ router.include_router(console.router)
 
 
 @router.get("/", response_class=HTMLResponse)
-def home(request: Request, price: str = "5999.00", session: Session = Depends(get_session)) -> HTMLResponse:
+def home(request: Request, price: AmountText = "5999.00", session: Session = Depends(get_session)) -> HTMLResponse:
     error, plans = "", []
     try:
         price_d = parse_yuan(price, field="price")

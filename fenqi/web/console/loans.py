@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from fenqi.analytics.service import BUCKETS
 from fenqi.identity.deps import Principal, require_roles
 from fenqi.identity.service import audit
+from fenqi.kit.bounds import EntityId
 from fenqi.kit.crypto import blind_index, decrypt, mask_card, mask_id_number, mask_name, mask_phone
 from fenqi.kit.errors import InvalidInput, NotFound
 from fenqi.kit.web import get_session
@@ -154,14 +155,14 @@ def _detail(request: Request, session: Session, loan_id: int, who: Principal, re
 
 
 @router.get("/loans/{loan_id}", response_class=HTMLResponse)
-def loan_page(request: Request, loan_id: int, who: Principal = Depends(viewers),
+def loan_page(request: Request, loan_id: EntityId, who: Principal = Depends(viewers),
               session: Session = Depends(get_session)) -> HTMLResponse:
     return _detail(request, session, loan_id, who)
 
 
 @router.post("/loans/{loan_id}/reveal", response_class=HTMLResponse)
 def reveal_id_number(
-    request: Request, loan_id: int, reason: str = Form(""), who: Principal = Depends(require_roles(*REVEALERS)),
+    request: Request, loan_id: EntityId, reason: str = Form(""), who: Principal = Depends(require_roles(*REVEALERS)),
     session: Session = Depends(get_session),
 ) -> HTMLResponse:
     """Show the full ID number once, on this response only; the access is written to the audit log."""
@@ -178,7 +179,7 @@ def reveal_id_number(
 
 @router.post("/loans/{loan_id}/notes")
 def add_note(
-    loan_id: int, body: str = Form(""), who: Principal = Depends(viewers), session: Session = Depends(get_session),
+    loan_id: EntityId, body: str = Form(""), who: Principal = Depends(viewers), session: Session = Depends(get_session),
 ) -> Response:
     loan_row(session, loan_id)
     text = body.strip()

@@ -19,6 +19,7 @@ from fenqi.catalog.models import Store
 from fenqi.catalog.service import get_merchant, list_skus
 from fenqi.funding.disbursement import settlement_statement
 from fenqi.identity.deps import Principal, require_roles
+from fenqi.kit.bounds import BOUNDARY_ERRORS, EntityId
 from fenqi.kit.clock import business_date
 from fenqi.kit.errors import DomainError, InvalidInput
 from fenqi.kit.web import get_session, request_language
@@ -64,7 +65,7 @@ def _error_text(request: Request, exc: DomainError) -> str:
 
 @router.get("", response_class=HTMLResponse)
 def home(
-    request: Request, merchant: int | None = None, who: Principal = Depends(staff),
+    request: Request, merchant: EntityId | None = None, who: Principal = Depends(staff),
     session: Session = Depends(get_session),
 ) -> HTMLResponse:
     merchant_id = merchant_in_scope(session, who, merchant)
@@ -88,7 +89,7 @@ def home(
 
 @router.get("/sales", response_class=HTMLResponse)
 def sales_page(
-    request: Request, day: str | None = None, merchant: int | None = None, who: Principal = Depends(staff),
+    request: Request, day: str | None = None, merchant: EntityId | None = None, who: Principal = Depends(staff),
     session: Session = Depends(get_session),
 ) -> HTMLResponse:
     merchant_id = merchant_in_scope(session, who, merchant)
@@ -99,7 +100,7 @@ def sales_page(
 
 @router.get("/statements", response_class=HTMLResponse)
 def statements_page(
-    request: Request, start: str | None = None, end: str | None = None, merchant: int | None = None,
+    request: Request, start: str | None = None, end: str | None = None, merchant: EntityId | None = None,
     who: Principal = Depends(staff), session: Session = Depends(get_session),
 ) -> HTMLResponse:
     merchant_id = merchant_in_scope(session, who, merchant)
@@ -143,7 +144,7 @@ def _qr_svg(url: str) -> Markup:
 
 @router.get("/applications/{application_id}", response_class=HTMLResponse)
 def application_page(
-    request: Request, application_id: int, error: str = "", who: Principal = Depends(staff),
+    request: Request, application_id: EntityId, error: str = "", who: Principal = Depends(staff),
     session: Session = Depends(get_session),
 ) -> HTMLResponse:
     app = origination.get_application(session, application_id, who)
@@ -183,7 +184,8 @@ def _application_view(request: Request, session: Session, app: Application, who:
 
 @router.post("/applications/{application_id}/contract")
 def draw_contract(
-    request: Request, application_id: int, who: Principal = Depends(sellers), session: Session = Depends(get_session),
+    request: Request, application_id: EntityId, who: Principal = Depends(sellers),
+    session: Session = Depends(get_session),
 ) -> Response:
     app = origination.get_application(session, application_id, who)
     try:
@@ -196,7 +198,8 @@ def draw_contract(
 
 @router.post("/applications/{application_id}/plan")
 async def change_plan(
-    request: Request, application_id: int, who: Principal = Depends(sellers), session: Session = Depends(get_session),
+    request: Request, application_id: EntityId, who: Principal = Depends(sellers),
+    session: Session = Depends(get_session),
 ) -> Response:
     """Risk-based pricing: the decision may allow only some plans (or a smaller amount); pick one of them."""
     form = await request.form()
@@ -215,7 +218,8 @@ async def change_plan(
 
 @router.post("/applications/{application_id}/sign")
 async def sign(
-    request: Request, application_id: int, who: Principal = Depends(sellers), session: Session = Depends(get_session),
+    request: Request, application_id: EntityId, who: Principal = Depends(sellers),
+    session: Session = Depends(get_session),
 ) -> Response:
     form = await request.form()
     app = origination.get_application(session, application_id, who)
@@ -279,6 +283,9 @@ def application_from_form(form: dict[str, str]) -> ApplicationIn:
             **{k: form.get(k, "").strip() for k in SHOPPER_FIELDS}, "profile": profile, "consents": consents,
         })
     except ValidationError as exc:
+        bounded = [e for e in exc.errors() if e["type"] in BOUNDARY_ERRORS]
+        if bounded:  # an amount or id out of bounds: the same refusal as the API's
+            raise BOUNDARY_ERRORS[bounded[0]["type"]](str(bounded[0]["loc"][-1])) from None
         fields = sorted({str(e["loc"][-1]) for e in exc.errors() if e.get("loc")})
         raise InvalidInput(", ".join(fields)) from None
 

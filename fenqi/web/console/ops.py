@@ -5,15 +5,16 @@ from __future__ import annotations
 
 from datetime import timedelta
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Form, Request
+from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from fenqi.analytics import service as analytics
 from fenqi.identity.deps import Principal, require_roles
+from fenqi.kit.bounds import EntityId
 from fenqi.kit.clock import business_date
 from fenqi.kit.crypto import decrypt, mask_name
 from fenqi.kit.errors import DomainError, InvalidInput
@@ -134,7 +135,7 @@ def dashboard_charts(session: Session, lang: str, days: int) -> dict[str, Any]:
 
 
 @router.get("/dashboard", response_class=HTMLResponse)
-def dashboard(request: Request, days: int = 90, who: Principal = Depends(ops_staff),
+def dashboard(request: Request, days: Annotated[int, Query(ge=1, le=3660)] = 90, who: Principal = Depends(ops_staff),
               session: Session = Depends(get_session)) -> HTMLResponse:
     days = days if days in RANGES else 90
     charts = dashboard_charts(session, request_language(request), days)
@@ -162,7 +163,7 @@ def reviews_page(request: Request, error: str = "", who: Principal = Depends(off
 
 @router.post("/reviews/{decision_id}")
 def review_case(
-    request: Request, decision_id: int, verdict: str = Form(""), note: str = Form(""),
+    request: Request, decision_id: EntityId, verdict: str = Form(""), note: str = Form(""),
     who: Principal = Depends(officers), session: Session = Depends(get_session),
 ) -> Response:
     from fenqi.risk.service import review
@@ -195,7 +196,7 @@ def reconciliation_page(request: Request, error: str = "", who: Principal = Depe
 
 @router.post("/reconciliation/items/{item_id}")
 def decide_item(
-    request: Request, item_id: int, verdict: str = Form(""), note: str = Form(""),
+    request: Request, item_id: EntityId, verdict: str = Form(""), note: str = Form(""),
     who: Principal = Depends(finance), session: Session = Depends(get_session),
 ) -> Response:
     from fenqi.payments.reconcile import decide

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from fenqi.catalog.service import device_in_stock, get_sku, stores_with_stock
 from fenqi.identity.deps import Principal
+from fenqi.kit.bounds import AmountText
 from fenqi.kit.clock import business_date
 from fenqi.kit.errors import DomainError
 from fenqi.kit.money import from_fen, parse_yuan
@@ -153,7 +154,7 @@ EMPTY = {"name": "", "id_number": "", "phone": "", "bank_card": "", "store": "",
 
 @router.get("/shop/apply", response_class=HTMLResponse)
 def apply_page(
-    request: Request, sku: str, product: str, term: int, down_payment: str = "",
+    request: Request, sku: str, product: str, term: int, down_payment: AmountText = "",
     session: Session = Depends(get_session), who: Principal = Shopper,
 ) -> HTMLResponse:
     try:

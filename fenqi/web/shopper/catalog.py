@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from fenqi.catalog.service import SkuView, get_sku, list_skus
 from fenqi.identity.deps import Principal, optional_principal
+from fenqi.kit.bounds import AmountText
 from fenqi.kit.clock import business_date
 from fenqi.kit.errors import DomainError
 from fenqi.kit.money import from_fen, parse_yuan
@@ -88,7 +89,7 @@ def plan_view(option: PlanOption, lang: str) -> dict[str, Any]:
 
 @router.get("/shop/phones/{code}", response_class=HTMLResponse)
 def plans_page(
-    code: str, request: Request, down_payment: str = "", session: Session = Depends(get_session),
+    code: str, request: Request, down_payment: AmountText = "", session: Session = Depends(get_session),
     _: Principal | None = Depends(optional_principal),
 ) -> HTMLResponse:
     sku = get_sku(session, code)

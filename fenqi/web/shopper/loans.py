@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from fenqi.catalog.service import get_sku
 from fenqi.collections.status import days_overdue
 from fenqi.identity.deps import Principal
+from fenqi.kit.bounds import EntityId
 from fenqi.kit.errors import DomainError
 from fenqi.kit.web import commit_early, get_session, request_language
 from fenqi.origination.models import Application
@@ -127,7 +128,7 @@ def _history(session: Session, loan_id: int) -> list[dict[str, Any]]:
 
 @router.get("/shop/loans/{loan_id}", response_class=HTMLResponse)
 def loan_page(
-    loan_id: int, request: Request, back: str = "", session: Session = Depends(get_session),
+    loan_id: EntityId, request: Request, back: str = "", session: Session = Depends(get_session),
     who: Principal = Shopper,
 ) -> HTMLResponse:
     loan, app = own_loan(session, loan_id, who)
@@ -172,7 +173,7 @@ def _pay(request: Request, form: dict[str, str], session: Session, who: Principa
 
 @router.post("/shop/loans/{loan_id}/pay")
 def pay_now(
-    loan_id: int, request: Request, form: dict[str, str] = Posted, session: Session = Depends(get_session),
+    loan_id: EntityId, request: Request, form: dict[str, str] = Posted, session: Session = Depends(get_session),
     who: Principal = Shopper,
 ) -> Response:
     return _pay(request, form, session, who, loan_id, "installment")
@@ -180,7 +181,7 @@ def pay_now(
 
 @router.post("/shop/loans/{loan_id}/payoff")
 def pay_off(
-    loan_id: int, request: Request, form: dict[str, str] = Posted, session: Session = Depends(get_session),
+    loan_id: EntityId, request: Request, form: dict[str, str] = Posted, session: Session = Depends(get_session),
     who: Principal = Shopper,
 ) -> Response:
     return _pay(request, form, session, who, loan_id, "payoff")

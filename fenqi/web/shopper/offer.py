@@ -4,14 +4,15 @@ and signing, and the confirmation page the payment channel's cashier sends the s
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Path, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 
 from fenqi.catalog.service import get_sku
 from fenqi.identity.deps import Principal
+from fenqi.kit.bounds import EntityId
 from fenqi.kit.clock import business_date
 from fenqi.kit.db import utcnow
 from fenqi.kit.errors import DomainError, NotFound
@@ -67,7 +68,7 @@ def _product_name(session: Session, code: str, lang: str) -> str:
 
 @router.get("/shop/applications/{application_id}", response_class=HTMLResponse)
 def application_page(
-    application_id: int, request: Request, session: Session = Depends(get_session), who: Principal = Shopper,
+    application_id: EntityId, request: Request, session: Session = Depends(get_session), who: Principal = Shopper,
 ) -> Response:
     app = own_application(session, application_id, who)
     if app.status == "signed":
@@ -77,7 +78,7 @@ def application_page(
 
 @router.get("/shop/applications/{application_id}/status")
 def application_status(
-    application_id: int, session: Session = Depends(get_session), who: Principal = Shopper,
+    application_id: EntityId, session: Session = Depends(get_session), who: Principal = Shopper,
 ) -> dict[str, str]:
     """Polled by the "under review" page: it reloads when a risk officer has decided."""
     return {"status": own_application(session, application_id, who).status}
@@ -85,7 +86,7 @@ def application_status(
 
 @router.post("/shop/applications/{application_id}/plan")
 def choose_allowed_plan(
-    application_id: int, request: Request, form: dict[str, str] = Posted, session: Session = Depends(get_session),
+    application_id: EntityId, request: Request, form: dict[str, str] = Posted, session: Session = Depends(get_session),
     who: Principal = Shopper,
 ) -> Response:
     """After an approval for less than asked: take one of the plans the decision allows."""
@@ -148,7 +149,8 @@ def _y(text: str) -> str:
 
 @router.get("/shop/applications/{application_id}/contract/{page}.png")
 def contract_page(
-    application_id: int, page: int, session: Session = Depends(get_session), who: Principal = Shopper,
+    application_id: EntityId, page: Annotated[int, Path(ge=1, le=1000)], session: Session = Depends(get_session),
+    who: Principal = Shopper,
 ) -> Response:
     """One page of the latest e-contract as a picture (phones rarely show a PDF inside a page)."""
     contract = signing.latest_contract(session, own_application(session, application_id, who).id)
@@ -160,7 +162,7 @@ def contract_page(
 
 @router.get("/shop/applications/{application_id}/offer", response_class=HTMLResponse)
 def offer_page(
-    application_id: int, request: Request, session: Session = Depends(get_session), who: Principal = Shopper,
+    application_id: EntityId, request: Request, session: Session = Depends(get_session), who: Principal = Shopper,
 ) -> Response:
     app = own_application(session, application_id, who)
     if app.status == "signed":
@@ -174,7 +176,7 @@ def offer_page(
 
 @router.post("/shop/applications/{application_id}/sign")
 def sign(
-    application_id: int, request: Request, form: dict[str, str] = Posted, session: Session = Depends(get_session),
+    application_id: EntityId, request: Request, form: dict[str, str] = Posted, session: Session = Depends(get_session),
     who: Principal = Shopper,
 ) -> Response:
     app = own_application(session, application_id, who)
@@ -224,7 +226,7 @@ def refresh_order(session: Session, out_trade_no: str | None) -> Any:
 
 @router.get("/shop/applications/{application_id}/done", response_class=HTMLResponse)
 def confirmation_page(
-    application_id: int, request: Request, session: Session = Depends(get_session), who: Principal = Shopper,
+    application_id: EntityId, request: Request, session: Session = Depends(get_session), who: Principal = Shopper,
 ) -> Response:
     app = own_application(session, application_id, who)
     if app.status != "signed" or app.loan_id is None:
