@@ -21,6 +21,10 @@ _MALFORMED = {
     "zh": "请求格式有误，请检查字段和类型",
     "en": "The request is malformed; check the fields and their types",
 }
+_HTTP_MESSAGES = {
+    404: {"zh": "没有这个地址", "en": "There is no such address"},
+    405: {"zh": "此地址不接受这种请求方法（见 Allow）", "en": "This address does not accept that method (see Allow)"},
+}
 _IN_THE_LINK = {"zh": "链接中的值", "en": "a value in the link"}
 _INTERNAL = {"zh": "系统繁忙，请稍后再试", "en": "Something went wrong on our side; please try again"}
 
@@ -40,6 +44,25 @@ def _error_page(request: Request, status: int, message: str) -> Response:
     path = request.url.path
     back = "/ops" if path.startswith("/ops") else "/merchant" if path.startswith("/merchant") else "/"
     return render(request, "shopper/error.html", {"message": message, "back": back}, status_code=status)
+
+
+def _allowed_methods(request: Request) -> list[str]:
+    """Every method some route of the app answers on this path (for a 405's Allow header)."""
+    from fastapi.routing import iter_route_contexts
+    from starlette.routing import Match
+
+    methods: set[str] = set()
+    scope = {**request.scope, "method": "GET"}
+    for route in iter_route_contexts(request.app.routes):
+        matches = getattr(route, "matches", None)
+        if matches is None:
+            continue
+        match, _ = matches({**scope, "method": next(iter(getattr(route, "methods", None) or {"GET"}))})
+        if match is Match.FULL:
+            methods |= set(getattr(route, "methods", None) or ())
+    if "GET" in methods:
+        methods.add("HEAD")
+    return sorted(methods)
 
 
 def install_error_handlers(app: FastAPI) -> None:
@@ -74,7 +97,15 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         code = {404: "not_found", 405: "method_not_allowed", 401: "unauthorized", 403: "forbidden"}
-        return _error(exc.status_code, code.get(exc.status_code, "http_error"), str(exc.detail))
+        headers = dict(exc.headers or {})
+        if exc.status_code == 405:
+            # Starlette names only the first route that matched the path; the path may have several.
+            headers["Allow"] = ", ".join(_allowed_methods(request))
+        lang = request_language(request)
+        message = _HTTP_MESSAGES.get(exc.status_code, {}).get(lang, str(exc.detail))
+        response = _error(exc.status_code, code.get(exc.status_code, "http_error"), message)
+        response.headers.update(headers)
+        return response
 
     @app.exception_handler(Exception)
     async def internal(request: Request, exc: Exception) -> JSONResponse:
@@ -100,7 +131,57 @@ def create_app() -> FastAPI:
         return {"status": "ok", "version": __version__}
 
     _commit_before_responding(app)
+    _document_errors(app)
     return app
+
+
+def _document_errors(app: FastAPI) -> None:
+    """Every operation in the OpenAPI (and /docs) lists the error answers that follow from its shape, with
+    the error body: 400/405/413/422 for any request, 401/403 behind sign-in, 404 with a path parameter.
+    Answers particular to an endpoint are declared on it (`responses=`, fenqi.kit.responses.errors)."""
+    from fastapi.dependencies.models import Dependant
+    from fastapi.routing import iter_route_contexts
+
+    from fenqi.identity.deps import current_principal
+    from fenqi.kit.responses import DESCRIPTIONS, ErrorBody
+
+    generate = app.openapi
+
+    def signed_in(dependant: Dependant) -> bool:
+        return any(sub.call is current_principal or signed_in(sub) for sub in dependant.dependencies)
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema:
+            return app.openapi_schema
+        schema = generate()
+        components = schema.setdefault("components", {}).setdefault("schemas", {})
+        components.setdefault("ErrorBody", ErrorBody.model_json_schema(ref_template="#/components/schemas/{model}"))
+        body = {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorBody"}}}
+        for route in iter_route_contexts(app.routes):
+            dependant = getattr(route, "dependant", None)
+            path = schema["paths"].get(getattr(route, "path_format", None) or "")
+            if dependant is None or path is None or not getattr(route, "include_in_schema", False):
+                continue
+            statuses = [400, 405, 413, 422]
+            if signed_in(dependant):
+                statuses += [401, 403]
+            if dependant.path_params:
+                statuses.append(404)
+            for method in route.methods or ():
+                operation = path.get(method.lower())
+                if operation is None:
+                    continue
+                responses = operation["responses"]
+                if "HTTPValidationError" in str(responses.get("422", "")):
+                    del responses["422"]  # FastAPI's default shape; ours is the error body
+                for status in statuses:
+                    responses.setdefault(str(status), {"description": DESCRIPTIONS[status], "content": body})
+        for unused in ("HTTPValidationError", "ValidationError"):
+            if unused not in str(schema["paths"]):
+                components.pop(unused, None)
+        return schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
 
 
 def _commit_before_responding(app: FastAPI) -> None:

@@ -18,6 +18,7 @@ from fenqi.identity.service import audit
 from fenqi.kit.bounds import Amount, EntityId
 from fenqi.kit.db import Session
 from fenqi.kit.errors import NotFound
+from fenqi.kit.responses import ErrorBody
 from fenqi.kit.web import get_session, request_language
 from fenqi.origination import hooks, service, signing  # noqa: F401  (hooks: the down-payment handler)
 from fenqi.origination.consents import CURRENT, TEXTS
@@ -68,7 +69,9 @@ def _submitted_response(request: Request, result: Submitted) -> JSONResponse:
 @router.post(
     "/applications", summary="Submit an application: KYC, consents, decision and routing in one step",
     responses={201: {"description": "approved"}, 202: {"description": "referred to manual review"},
-               422: {"description": "declined, with reasons"}, 409: {"description": "open already / no quota"}},
+               422: {"model": ErrorBody, "description": "declined, with reasons (and the application and decision); "
+                     "or a malformed request"},
+               409: {"model": ErrorBody, "description": "open already / no quota"}},
 )
 def submit(
     body: ApplicationIn, request: Request, session: Session = Depends(get_session),
