@@ -1,20 +1,27 @@
-"""The cap on request bodies (1 MiB): API calls, payment callbacks and page forms alike.
+"""Guards on every request before any endpoint reads it: the body is capped at 1 MiB, and no NUL character
+may come in (PostgreSQL text cannot hold one, and no field of ours means one), in the path, the query string
+or the body.
 
 A declared Content-Length above the cap is answered 413 before the body is read; a body without one
 (chunked) is read up to the cap and answered 413 as soon as it goes beyond, never buffered further.
-Either way the answer is the usual error body, `{"error": "body_too_large", "message": ...}`.
+Bodies within the cap are read here, checked and handed on whole. Either way the answer is the usual
+error body, `{"error": ..., "message": ...}`.
 """
 
 from __future__ import annotations
+
+from urllib.parse import unquote_to_bytes
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from fenqi.kit.errors import BodyTooLarge
+from fenqi.kit.errors import BodyTooLarge, DomainError, NulCharacter
 from fenqi.kit.web import request_language
 
 MAX_BODY_BYTES = 1024 * 1024
+# A NUL as sent: raw, percent-encoded (forms, query strings) or escaped in JSON.
+_NUL_FORMS = (b"\x00", b"%00", b"\\u0000")
 
 
 class BodyLimit:
@@ -26,19 +33,22 @@ class BodyLimit:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        if "\x00" in scope.get("path", "") or b"\x00" in unquote_to_bytes(scope.get("query_string", b"")):
+            await self._refuse(scope, receive, send, NulCharacter())
+            return
         declared = dict(scope["headers"]).get(b"content-length")
         if declared is not None:
             text = declared.decode("latin-1").strip()
             if not text.isdigit() or len(text) > 18 or int(text) > self.max_bytes:
-                await self._too_large(scope, receive, send)
+                await self._refuse(scope, receive, send, self._too_large())
                 return
-            # The server holds the body to its declared length: nothing more to count.
+            if text == "0":
+                await self.app(scope, receive, send)
+                return
+        elif scope.get("method") in ("GET", "HEAD", "OPTIONS", "DELETE"):
             await self.app(scope, receive, send)
             return
-        if scope.get("method") in ("GET", "HEAD", "OPTIONS"):
-            await self.app(scope, receive, send)
-            return
-        # No length given: read the body here, up to the cap, and hand it on as one message.
+        # Read the body here, never beyond the cap (the server holds a declared length to its word).
         chunks: list[bytes] = []
         size = 0
         while True:
@@ -48,18 +58,24 @@ class BodyLimit:
             chunk = message.get("body", b"")
             size += len(chunk)
             if size > self.max_bytes:
-                await self._too_large(scope, receive, send)
+                await self._refuse(scope, receive, send, self._too_large())
                 return
             chunks.append(chunk)
             if not message.get("more_body", False):
                 break
-        await self.app(scope, _replay(b"".join(chunks), receive), send)
+        body = b"".join(chunks)
+        if any(form in body for form in _NUL_FORMS):
+            await self._refuse(scope, receive, send, NulCharacter())
+            return
+        await self.app(scope, _replay(body, receive), send)
 
-    async def _too_large(self, scope: Scope, receive: Receive, send: Send) -> None:
+    def _too_large(self) -> BodyTooLarge:
+        return BodyTooLarge(f"{self.max_bytes // (1024 * 1024)} MiB")
+
+    async def _refuse(self, scope: Scope, receive: Receive, send: Send, error: DomainError) -> None:
         lang = request_language(Request(scope))
-        error = BodyTooLarge(f"{self.max_bytes // (1024 * 1024)} MiB")
         response = JSONResponse({"error": error.code, "message": error.message(lang)}, status_code=error.status,
-                                headers={"Connection": "close"})
+                                headers={"Connection": "close"} if error.status == 413 else None)
         await response(scope, receive, send)
 
 

@@ -100,6 +100,13 @@ class BodyTooLarge(DomainError):
     en = "The request body is too large: at most {detail}"
 
 
+class NulCharacter(DomainError):
+    code = "nul_character"
+    status = 400
+    zh = "输入中含有不允许的空字符（NUL）"
+    en = "The input contains a NUL character, which is not allowed"
+
+
 class InvalidRate(DomainError):
     code = "invalid_rate"
     status = 400

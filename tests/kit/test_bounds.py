@@ -301,3 +301,16 @@ def test_every_id_and_amount_of_the_pages_uses_the_bounded_types(client: TestCli
                         wrong.append(f"{getattr(route, 'path', route)} {name}: not an Amount")
     assert not wrong, "\n".join(wrong)
     assert checked >= 40
+
+
+@pytest.mark.parametrize(("method", "path", "kwargs"), [
+    ("get", "/api/v1/catalog/skus/IP16%00", {}),
+    ("get", "/api/v1/catalog/skus?brand=Apple%00", {}),
+    ("post", "/api/v1/quotes", {"json": {**QUOTE, "price": "5999", "method": "flat-fee\u0000"}}),
+    ("post", "/login/staff", {"data": {"username": "a\x00", "password": "x"}}),
+])
+def test_a_nul_character_anywhere_is_refused(client: TestClient, method: str, path: str, kwargs: Any) -> None:
+    """PostgreSQL text cannot hold NUL: refused where it enters rather than failing in the database."""
+    response = getattr(client, method)(path, **kwargs)
+    assert response.status_code == 400
+    assert response.json() == {"error": "nul_character", "message": "输入中含有不允许的空字符（NUL）"}
