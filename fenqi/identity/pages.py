@@ -18,7 +18,7 @@ from fenqi.identity.models import AuditEntry, Notification, User
 from fenqi.identity.otp import TEMPLATE, challenge_by_ref, send_login_code, verify_login_code
 from fenqi.identity.outbox import latest_notification, shown_body, text_to_send
 from fenqi.identity.roles import ADMIN, COLLECTOR, FINANCE, HOME, LABELS, RISK_OFFICER, SHOPPER
-from fenqi.identity.service import audit, authenticate_password
+from fenqi.identity.service import audit, authenticate_password, begin_password_attempt
 from fenqi.identity.sessions import (
     SESSION_COOKIE,
     check_csrf,
@@ -151,7 +151,9 @@ def staff_login(
 ) -> Response:
     try:
         check_csrf(request, csrf_token)
-        user = authenticate_password(session, username, password, client=client_address(request))
+        ticket = begin_password_attempt(session, client_address(request))
+        commit_early(session)  # the client's counter is committed, not held locked, while argon2 runs
+        user = authenticate_password(session, username, password, ticket=ticket)
     except DomainError as exc:
         # Rendered, not raised: the failure counter and the audit entry are committed.
         return render(request, "identity/login_staff.html",

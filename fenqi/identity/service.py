@@ -18,7 +18,7 @@ from fenqi.identity.errors import (
     UnknownRole,
     UsernameTaken,
 )
-from fenqi.identity.limits import Limit, refund, take
+from fenqi.identity.limits import Limit, Ticket, refund, take
 from fenqi.identity.models import ApiKey, AuditEntry, User
 from fenqi.identity.outbox import latest_notification as latest_notification  # re-exported:
 from fenqi.identity.outbox import notify as notify  # every domain queues messages through identity
@@ -96,20 +96,25 @@ def shopper_for_phone(session: Session, phone: str) -> User:
 # --- staff password sign-in --------------------------------------------------------------------------
 
 
-def authenticate_password(session: Session, username: str, password: str, *, client: str | None = None) -> User:
+def begin_password_attempt(session: Session, client: str) -> Ticket:
+    """Count one sign-in attempt from `client` before any password is checked, so that concurrent
+    attempts cannot all be tried before the first is counted; `TooManyAttempts` (which says nothing
+    about any account) past LOGINS_PER_CLIENT. The caller commits right after (the page does, with
+    commit_early), so the client's counter is not held locked while argon2 runs."""
+    ticket = take(session, LOGINS_PER_CLIENT, client)
+    if ticket is None:
+        raise TooManyAttempts()
+    return ticket
+
+
+def authenticate_password(session: Session, username: str, password: str, *, ticket: Ticket | None = None) -> User:
     """The staff user with this username and password.
 
     Every refusal is the same `InvalidCredentials` (same status, same message) and costs one argon2
     verification, whether the user is unknown, inactive, locked or gave a wrong password, so that
     neither the answer nor its timing tells which usernames exist or are locked. Failures are counted
-    atomically: per account (MAX_FAILED_LOGINS lock it for LOCK_MINUTES) and per client address
-    (LOGINS_PER_CLIENT failed attempts per window, answered `TooManyAttempts`, which says nothing
-    about any account)."""
-    # First statement of the transaction: on SQLite it takes the write lock before any read, so the
-    # later writes cannot fail on a stale snapshot; on PostgreSQL it locks only this client's counter.
-    ticket = take(session, LOGINS_PER_CLIENT, client) if client is not None else None
-    if client is not None and ticket is None:
-        raise TooManyAttempts()
+    atomically per account (MAX_FAILED_LOGINS lock it for LOCK_MINUTES); `ticket`, from
+    begin_password_attempt, is given back when the sign-in succeeds (only failures count per client)."""
     user = session.scalar(select(User).where(User.username == username.strip().lower()))
     now = utcnow()
     locked = user is not None and user.locked_until is not None and user.locked_until > now
