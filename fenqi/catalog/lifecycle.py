@@ -4,7 +4,9 @@ in_stock ──reserve──▶ reserved ──sell──▶ sold ──pay off�
    ▲                    │                 │  ▲
    └──────release───────┘        lock ◀───┘  └─── unlock
    ▲                                      │
-   └──────── restock ◀── returned ◀──return (7-day return, cancelled loan)
+   └──────── restock ◀── returned ◀──return (7-day return, cancelled loan; the old phone of an exchange)
+   ▲
+   └──────── loaned (a loaner phone lent during a repair, back on the shelf when returned)
 """
 
 from __future__ import annotations
@@ -19,10 +21,12 @@ class DeviceStatus(StrEnum):
     RETURNED = "returned"  # back from the shopper, awaiting inspection
     LOCKED = "locked"  # remotely locked for a missed payment
     RELEASED = "released"  # loan paid off: the financing lock is removed for good
+    LOANED = "loaned"  # lent to a shopper while their phone is repaired (after-sales)
 
 
 ALLOWED: dict[DeviceStatus, frozenset[DeviceStatus]] = {
-    DeviceStatus.IN_STOCK: frozenset({DeviceStatus.RESERVED}),
+    DeviceStatus.IN_STOCK: frozenset({DeviceStatus.RESERVED, DeviceStatus.LOANED}),
+    DeviceStatus.LOANED: frozenset({DeviceStatus.IN_STOCK}),
     DeviceStatus.RESERVED: frozenset({DeviceStatus.IN_STOCK, DeviceStatus.SOLD}),
     DeviceStatus.SOLD: frozenset({DeviceStatus.LOCKED, DeviceStatus.RELEASED, DeviceStatus.RETURNED}),
     DeviceStatus.LOCKED: frozenset({DeviceStatus.SOLD, DeviceStatus.RELEASED, DeviceStatus.RETURNED}),

@@ -331,6 +331,30 @@ def set_device_status(session: Session, *, imei: str, status: str) -> Device:
     return device
 
 
+def exchange_device(session: Session, *, loan_id: int, old_imei: str, new_imei: str) -> Device:
+    """An exchange (换货): a phone from the shelf of the same merchant is sold on the loan in place of the
+    old one, which comes back as "returned" (to be inspected, then restocked). Idempotent."""
+    old, new = get_device(session, old_imei), get_device(session, new_imei)
+    if new.loan_id == loan_id and new.status == DeviceStatus.SOLD:
+        return new
+    if old.loan_id != loan_id:
+        raise DeviceNotAvailable(old.imei, status=old.status)
+    if new.status != DeviceStatus.IN_STOCK or get_store(session, new.store_id).merchant_id != get_store(
+            session, old.store_id).merchant_id:
+        raise DeviceNotAvailable(new.imei, status=new.status)
+    set_device_status(session, imei=old.imei, status=DeviceStatus.RETURNED)
+    new.status, new.loan_id, new.application_id = DeviceStatus.SOLD, loan_id, old.application_id
+    session.flush()
+    return new
+
+
+def sku_of_device(session: Session, imei: str) -> SkuView:
+    device = get_device(session, imei)
+    sku = session.get(Sku, device.sku_id)
+    assert sku is not None  # the foreign key
+    return get_sku(session, sku.code)
+
+
 def device_json(session: Session, device: Device) -> dict[str, Any]:
     sku = session.get(Sku, device.sku_id)
     return {

@@ -68,6 +68,33 @@ def disburse(
     return row
 
 
+def unwind_disbursement(session: Session, *, loan_id: int, on: date) -> Disbursement | None:
+    """A returned phone: reverse the loan's disbursement, so the funder is owed nothing for it and the
+    merchant's next settlement gives back what the funder paid, while the subsidy and the platform's fee
+    withheld from the merchant are returned to it. Idempotent (one reversal per disbursement); None when
+    the loan had no disbursement.
+
+        Dr funder_payable        amount
+        Dr subsidy_income        subsidy
+        Dr merchant_fee_income   fee
+        Cr merchant_payable      financed
+    """
+    row = session.scalar(select(Disbursement).where(Disbursement.loan_id == loan_id).with_for_update())
+    if row is None:
+        return None
+    lines = [Line.dr("funder_payable", row.amount_fen), Line.cr("merchant_payable", row.financed_fen)]
+    if row.subsidy_fen:
+        lines.append(Line.dr("subsidy_income", row.subsidy_fen))
+    if row.merchant_fee_fen:
+        lines.append(Line.dr("merchant_fee_income", row.merchant_fee_fen))
+    post_entry(session, reason="disbursement.unwound", lines=lines, idempotency_key=f"{row.journal_ref}:unwound",
+               business_date=on, loan_id=loan_id, memo=f"退货冲回放款 application {row.application_id}")
+    if row.unwound_on is None:
+        row.unwound_on = on
+    session.flush()
+    return row
+
+
 @dataclass(frozen=True, slots=True)
 class Statement:
     merchant_id: int
@@ -101,12 +128,24 @@ def settlement_statement(session: Session, *, merchant_id: int, start: date, end
                Disbursement.business_date <= end)
         .order_by(Disbursement.business_date, Disbursement.id)
     )
+    unwound = session.execute(
+        select(Disbursement, Funder.code)
+        .join(Funder, Funder.id == Disbursement.funder_id)
+        .where(Disbursement.merchant_id == merchant_id, Disbursement.unwound_on >= start,
+               Disbursement.unwound_on <= end)
+    )
+    # A return's reversal is a line of its own, on the day of the return, with the amounts negated.
+    events = [(d.business_date, 1, d, code) for d, code in rows]
+    events += [(d.unwound_on, -1, d, code) for d, code in unwound if d.unwound_on is not None]
+    events.sort(key=lambda e: (e[0], e[2].id, -e[1]))
     lines, totals = [], dict.fromkeys(_AMOUNTS, 0)
-    for d, funder_code in rows:
+    for day, sign, d, funder_code in events:
         values = {"price": d.price_fen, "down_payment": d.down_payment_fen, "financed": d.financed_fen,
                   "subsidy": d.subsidy_fen, "merchant_fee": d.merchant_fee_fen, "amount": d.amount_fen}
+        values = {k: sign * v for k, v in values.items()}
         for k, v in values.items():
             totals[k] += v
-        lines.append({"date": d.business_date.isoformat(), "application_id": d.application_id, "loan_id": d.loan_id,
-                      "funder": funder_code, **{k: fmt_yuan(from_fen(v)) for k, v in values.items()}})
+        lines.append({"date": day.isoformat(), "application_id": d.application_id, "loan_id": d.loan_id,
+                      "funder": funder_code, "returned": sign < 0,
+                      **{k: fmt_yuan(from_fen(v)) for k, v in values.items()}})
     return Statement(merchant.id, merchant.name, start, end, lines, totals)

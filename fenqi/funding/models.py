@@ -83,3 +83,5 @@ class Disbursement(Timestamped, Base):
     merchant_fee_fen: Mapped[int] = mapped_column(Fen)
     amount_fen: Mapped[int] = mapped_column(Fen)
     journal_ref: Mapped[str] = mapped_column(String(80))
+    # A returned phone (退货): the disbursement reversed on this business date (fenqi.funding.disbursement).
+    unwound_on: Mapped[date | None] = mapped_column(Date, nullable=True)

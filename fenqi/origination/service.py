@@ -75,6 +75,11 @@ def get_application(session: Session, application_id: int, principal: Principal 
     return app
 
 
+def application_for_loan(session: Session, loan_id: int) -> Application | None:
+    """The signed application a loan was booked from (the phone, the store, the shopper, the channel)."""
+    return session.scalar(select(Application).where(Application.loan_id == loan_id))
+
+
 def check_access(principal: Principal, app: Application) -> None:
     """Shoppers see their own applications; clerks and owners their merchant's; risk, finance, admin all."""
     if principal.role in STAFF_SEEING_ALL:

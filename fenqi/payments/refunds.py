@@ -10,6 +10,7 @@ the notification (WeChat Pay) or a query says it succeeded.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -25,7 +26,18 @@ from fenqi.payments.errors import (
     RefundRefReused,
 )
 from fenqi.payments.models import PaymentOrder, PaymentRefund
-from fenqi.payments.service import get_order
+from fenqi.payments.service import _load_hooks, get_order
+
+RefundHandler = Callable[[Session, PaymentRefund], None]
+_refund_handlers: list[RefundHandler] = []
+
+
+def on_refund_paid(handler: RefundHandler) -> RefundHandler:
+    """Register `handler(session, refund)` to run, in the same transaction, when a refund is paid out
+    (after-sales follows the refunds of a return without payments importing it)."""
+    if handler not in _refund_handlers:
+        _refund_handlers.append(handler)
+    return handler
 
 
 def out_refund_no_for(refund_ref: str) -> str:
@@ -97,6 +109,9 @@ def _paid_out(session: Session, order: PaymentOrder, item: PaymentRefund, refund
                       Line.cr(cash_account(order.channel), item.amount_fen)])
     item.status, item.refund_no, item.succeeded_at = "succeeded", refund_no or item.refund_no, utcnow()
     log.info("payments.refund.succeeded", out_refund_no=item.out_refund_no, amount_fen=item.amount_fen)
+    _load_hooks()
+    for handler in _refund_handlers:
+        handler(session, item)
 
 
 def on_refund_event(session: Session, n: Notification) -> tuple[str, str]:
@@ -127,6 +142,11 @@ def poll_refund(session: Session, item: PaymentRefund) -> str:
     if info is not None and info.status == "succeeded" and item.status == "processing":
         _paid_out(session, order, item, info.refund_no)
     return item.status
+
+
+def find_refund(session: Session, refund_ref: str) -> PaymentRefund | None:
+    """The refund made under the caller's `refund_ref`, if any (after-sales follows its refunds this way)."""
+    return session.scalar(select(PaymentRefund).where(PaymentRefund.refund_ref == refund_ref))
 
 
 def refund_json(item: PaymentRefund, out_trade_no: str) -> dict[str, object]:

@@ -408,6 +408,10 @@ def refund(emu: AlipayEmulator, params: dict[str, str], biz: dict[str, Any], bas
                                                 "sub_code": "ACQ.TRADE_STATUS_ERROR", "sub_msg": "交易状态不合法"})
         out_request_no = out_request_no or trade.out_trade_no
         existing = trade.refunds.get(out_request_no)
+        if existing is None and emu.faults.take("fail_refunds"):
+            return emu.signed_response(method, {"code": "40004", "msg": "Business Failed",
+                                                "sub_code": "ACQ.SELLER_BALANCE_NOT_ENOUGH",
+                                                "sub_msg": "卖家余额不足"})
         fund_change = "N"
         if existing is None:
             amount = parse_yuan_fen(str(biz.get("refund_amount", "0")))

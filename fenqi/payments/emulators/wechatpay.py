@@ -299,6 +299,8 @@ def create_app(settings: PaymentSettings | None = None, keys: ChannelKeys | None
                 return emu.signed(200, emu.refund_body(trade, existing, "SUCCESS"))
             if not out_refund_no or amount <= 0 or trade.refunded_fen + amount > trade.amount_fen:
                 return emu.error(400, "INVALID_REQUEST", "退款金额超过订单可退金额")
+            if emu.faults.take("fail_refunds"):
+                return emu.error(403, "NOT_ENOUGH", "基本账户余额不足，请充值后重新发起")
             refund = EmulatedRefund(out_refund_no, emu.next_id("5030"), amount, now_cst())
             trade.refunds[out_refund_no] = refund
         emu.notify(str(body.get("notify_url") or trade.notify_url), "REFUND.SUCCESS", "退款成功", {

@@ -1,0 +1,337 @@
+"""HTTP for after-sales: cases (return, exchange, repair), repair tickets, policies, feedback, complaints.
+
+Every state change needs an `Idempotency-Key` header: the same key (per user) gets the same answer again
+and changes nothing. Shoppers act on their own loans only; clerks and owners on their merchant's phones.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, Literal
+
+from fastapi import APIRouter, Depends, Header, Query, Request
+from fastapi.responses import Response
+from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy import select
+
+from fenqi.aftersales import feedback as fb
+from fenqi.aftersales import repairs, returns, service
+from fenqi.aftersales.models import IdempotentRequest
+from fenqi.aftersales.policies import policy_for, set_policy
+from fenqi.aftersales.policy import policy_to_json
+from fenqi.identity.deps import Principal, current_principal, require_roles
+from fenqi.kit.clock import business_date
+from fenqi.kit.db import Session
+from fenqi.kit.errors import Forbidden, InvalidInput
+from fenqi.kit.web import get_session, request_language
+
+router = APIRouter(prefix="/api/v1/aftersales", tags=["aftersales"])
+desk = require_roles("clerk", "merchant_owner")
+staff = require_roles("clerk", "merchant_owner", "finance", "risk_officer", "collector")
+KeyHeader = Header(None, alias="Idempotency-Key", max_length=100, description="Required: retry safely")
+
+
+def idempotent(session: Session, request: Request, who: Principal, key: str | None,
+               action: Callable[[], dict[str, Any]]) -> dict[str, Any]:
+    """Run a state change once per (user, Idempotency-Key); a repeat returns the first answer."""
+    if not key or not key.strip():
+        raise InvalidInput("Idempotency-Key header is required for every change")
+    scoped = f"{who.user_id}:{key.strip()}"
+    done = session.scalar(select(IdempotentRequest).where(IdempotentRequest.key == scoped))
+    if done is not None:
+        if done.path != request.url.path:
+            raise InvalidInput("this Idempotency-Key was used for another request")
+        return done.body
+    body = action()
+    session.add(IdempotentRequest(key=scoped, path=request.url.path[:200], body=body))
+    session.flush()
+    return body
+
+
+def _case(session: Session, case_id: int, lang: str) -> dict[str, Any]:
+    case = service.get_case(session, case_id)
+    body = service.case_json(session, case, lang)
+    ticket = repairs.ticket_for_case(session, case.id)
+    body["repair"] = repairs.ticket_json(ticket, business_date(session)) if ticket else None
+    from fenqi.aftersales.exchanges import difference_order_json
+
+    body["difference_payment"] = difference_order_json(session, case)
+    return body
+
+
+# --- policies -------------------------------------------------------------------------------------
+
+
+@router.get("/policy", summary="The after-sales policy in force for a merchant (三包 windows, checklist)")
+def get_policy(merchant_id: int | None = Query(None, ge=1, le=2**63 - 1), session: Session = Depends(get_session),
+               who: Principal = Depends(staff)) -> dict[str, Any]:
+    merchant = merchant_id or who.merchant_id
+    if merchant is None:
+        raise InvalidInput("merchant_id")
+    if who.role in ("clerk", "merchant_owner") and merchant != who.merchant_id:
+        raise Forbidden()
+    policy, row = policy_for(session, merchant)
+    return {"merchant_id": merchant, "version": row.version if row else 0, "rules": policy_to_json(policy)}
+
+
+class PolicyIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    merchant_id: int | None = Field(None, ge=1, le=2**63 - 1, description="None: the platform default (admin)")
+    rules: dict[str, Any]
+    note: str = Field("", max_length=200)
+
+
+@router.post("/policies", summary="A new version of a merchant's after-sales policy")
+def post_policy(body: PolicyIn, request: Request, key: str | None = KeyHeader,
+                session: Session = Depends(get_session),
+                who: Principal = Depends(require_roles("merchant_owner"))) -> dict[str, Any]:
+    if who.role != "admin" and body.merchant_id != who.merchant_id:
+        raise Forbidden()
+
+    def act() -> dict[str, Any]:
+        row = set_policy(session, merchant_id=body.merchant_id, rules=body.rules, note=body.note,
+                         actor_user_id=who.user_id)
+        return {"merchant_id": row.merchant_id, "version": row.version, "rules": row.rules}
+
+    return idempotent(session, request, who, key, act)
+
+
+# --- cases ----------------------------------------------------------------------------------------
+
+
+class CaseIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", json_schema_extra={
+        "example": {"loan_id": 42, "requested": "return", "reason": "no_reason", "description": "不喜欢颜色"}})
+    loan_id: int | None = Field(None, ge=1, le=2**63 - 1, description="The shopper's loan")
+    imei: str | None = Field(None, max_length=20, description="Scanned at the store desk")
+    requested: Literal["return", "exchange", "repair"]
+    reason: Literal["no_reason", "fault"]
+    part: Literal["handset", "charger", "battery", "headset"] = "handset"
+    description: str = Field("", max_length=500)
+
+
+@router.post("/cases", status_code=201, summary="Open an after-sales case (申请售后)")
+def open_case(body: CaseIn, request: Request, key: str | None = KeyHeader, session: Session = Depends(get_session),
+              who: Principal = Depends(current_principal)) -> dict[str, Any]:
+    def act() -> dict[str, Any]:
+        case = service.open_case(session, who, requested=body.requested, reason=body.reason, loan_id=body.loan_id,
+                                 imei=body.imei, description=body.description, part=body.part)
+        return _case(session, case.id, request_language(request))
+
+    return idempotent(session, request, who, key, act)
+
+
+@router.get("/cases", summary="After-sales cases (a shopper's own, a merchant's, or all for operations)")
+def list_cases(request: Request, status: str | None = Query(None, max_length=20),
+               loan_id: int | None = Query(None, ge=1, le=2**63 - 1), limit: int = Query(100, ge=1, le=500),
+               session: Session = Depends(get_session), who: Principal = Depends(current_principal)
+               ) -> dict[str, Any]:
+    lang = request_language(request)
+    rows = service.list_cases(session, who, status=status, loan_id=loan_id, limit=limit)
+    return {"cases": [service.case_json(session, c, lang) for c in rows]}
+
+
+@router.get("/cases/{case_id}", summary="A case: proposal, steps, refunds and where each went, events")
+def get_case(case_id: int, request: Request, session: Session = Depends(get_session),
+             who: Principal = Depends(current_principal)) -> dict[str, Any]:
+    service.get_case(session, case_id, who)
+    return _case(session, case_id, request_language(request))
+
+
+class InspectionIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"example": {"results": {"seal": True}}})
+    results: dict[str, bool] = Field(description="Every checklist item: passed (true) or failed (false)")
+
+
+@router.post("/cases/{case_id}/inspection", summary="The desk's inspection checklist; the proposal is updated")
+def inspect(case_id: int, body: InspectionIn, request: Request, key: str | None = KeyHeader,
+            session: Session = Depends(get_session), who: Principal = Depends(desk)) -> dict[str, Any]:
+    def act() -> dict[str, Any]:
+        service.inspect(session, who, case_id, body.results)
+        return _case(session, case_id, request_language(request))
+
+    return idempotent(session, request, who, key, act)
+
+
+class DecisionIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"example": {"outcome": "return"}})
+    outcome: Literal["return", "exchange", "repair"]
+    note: str = Field("", max_length=500)
+    new_imei: str | None = Field(None, max_length=20, description="Exchange: the phone handed out instead")
+
+
+@router.post("/cases/{case_id}/decision", summary="Choose an outcome the policy allows; its workflow starts")
+def decide(case_id: int, body: DecisionIn, request: Request, key: str | None = KeyHeader,
+           session: Session = Depends(get_session), who: Principal = Depends(desk)) -> dict[str, Any]:
+    def act() -> dict[str, Any]:
+        service.decide(session, who, case_id, body.outcome, note=body.note, new_imei=body.new_imei)
+        return _case(session, case_id, request_language(request))
+
+    return idempotent(session, request, who, key, act)
+
+
+@router.post("/cases/{case_id}/resume", summary="Finish a return's remaining steps (retry refunds)")
+def resume(case_id: int, request: Request, key: str | None = KeyHeader, session: Session = Depends(get_session),
+           who: Principal = Depends(require_roles("clerk", "merchant_owner", "finance"))) -> dict[str, Any]:
+    def act() -> dict[str, Any]:
+        returns.resume(session, service.get_case(session, case_id, who, lock=True))
+        return _case(session, case_id, request_language(request))
+
+    return idempotent(session, request, who, key, act)
+
+
+@router.post("/cases/{case_id}/cancel", summary="Withdraw a case not yet processed")
+def cancel(case_id: int, request: Request, key: str | None = KeyHeader, session: Session = Depends(get_session),
+           who: Principal = Depends(current_principal)) -> dict[str, Any]:
+    def act() -> dict[str, Any]:
+        service.cancel_case(session, who, case_id)
+        return _case(session, case_id, request_language(request))
+
+    return idempotent(session, request, who, key, act)
+
+
+# --- repairs --------------------------------------------------------------------------------------
+
+
+class RepairMoveIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    status: Literal["diagnosing", "repairing", "ready", "collected", "failed"]
+    note: str = Field("", max_length=500)
+
+
+@router.post("/repairs/{ticket_id}/status", summary="Move a repair ticket (failed: the fault is back)")
+def repair_status(ticket_id: int, body: RepairMoveIn, request: Request, key: str | None = KeyHeader,
+                  session: Session = Depends(get_session), who: Principal = Depends(desk)) -> dict[str, Any]:
+    def act() -> dict[str, Any]:
+        ticket = repairs.move(session, who, ticket_id, body.status, note=body.note)
+        return _case(session, ticket.case_id, request_language(request))
+
+    return idempotent(session, request, who, key, act)
+
+
+class LoanerIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    imei: str = Field(max_length=20)
+
+
+@router.post("/repairs/{ticket_id}/loaner", summary="Lend a loaner phone by IMEI during the repair")
+def repair_loaner(ticket_id: int, body: LoanerIn, request: Request, key: str | None = KeyHeader,
+                  session: Session = Depends(get_session), who: Principal = Depends(desk)) -> dict[str, Any]:
+    def act() -> dict[str, Any]:
+        ticket = repairs.lend_loaner(session, who, ticket_id, body.imei)
+        return _case(session, ticket.case_id, request_language(request))
+
+    return idempotent(session, request, who, key, act)
+
+
+@router.post("/repairs/{ticket_id}/escalate", summary="Failed repairs: turn the case into an exchange")
+def repair_escalate(ticket_id: int, request: Request, key: str | None = KeyHeader,
+                    session: Session = Depends(get_session), who: Principal = Depends(desk)) -> dict[str, Any]:
+    def act() -> dict[str, Any]:
+        case = repairs.escalate_to_exchange(session, who, ticket_id)
+        return _case(session, case.id, request_language(request))
+
+    return idempotent(session, request, who, key, act)
+
+
+@router.get("/repairs/{ticket_id}/slip.pdf", summary="The repair intake slip (维修受理单), PDF")
+def repair_slip(ticket_id: int, session: Session = Depends(get_session),
+                who: Principal = Depends(current_principal)) -> Response:
+    from fenqi.aftersales.slip import intake_slip
+
+    ticket = repairs.get_ticket(session, ticket_id, who)
+    pdf = intake_slip(session, ticket)
+    return Response(pdf, media_type="application/pdf",
+                    headers={"Content-Disposition": f'inline; filename="repair-{ticket.id}.pdf"'})
+
+
+# --- feedback and complaints ------------------------------------------------------------------------
+
+
+class FeedbackIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    about: Literal["purchase", "return", "exchange", "repair"]
+    subject_id: int = Field(ge=1, le=2**63 - 1, description="The loan (purchase) or the case")
+    score: int = Field(ge=0, le=10)
+    comment: str = Field("", max_length=500)
+
+
+@router.post("/feedback", status_code=201, summary="Rate a purchase or a finished case (0–10)")
+def post_feedback(body: FeedbackIn, request: Request, key: str | None = KeyHeader,
+                  session: Session = Depends(get_session),
+                  who: Principal = Depends(require_roles("shopper"))) -> dict[str, Any]:
+    def act() -> dict[str, Any]:
+        row = fb.rate(session, who, about=body.about, subject_id=body.subject_id, score=body.score,
+                      comment=body.comment)
+        return {"id": row.id, "about": row.about, "subject_id": row.subject_id, "score": row.score}
+
+    return idempotent(session, request, who, key, act)
+
+
+@router.get("/nps", summary="Net promoter score over the ratings")
+def get_nps(merchant_id: int | None = Query(None, ge=1, le=2**63 - 1), session: Session = Depends(get_session),
+            who: Principal = Depends(staff)) -> dict[str, Any]:
+    if who.role in ("clerk", "merchant_owner"):
+        merchant_id = who.merchant_id
+    return fb.nps(session, merchant_id)
+
+
+class ComplaintIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    category: Literal["device", "fees", "collections", "staff", "payment"]
+    text: str = Field(min_length=1, max_length=1000)
+    loan_id: int | None = Field(None, ge=1, le=2**63 - 1)
+
+
+@router.post("/complaints", status_code=201, summary="File a complaint (投诉): answered within 24 h")
+def post_complaint(body: ComplaintIn, request: Request, key: str | None = KeyHeader,
+                   session: Session = Depends(get_session),
+                   who: Principal = Depends(require_roles("shopper"))) -> dict[str, Any]:
+    def act() -> dict[str, Any]:
+        row = fb.file_complaint(session, who, category=body.category, text=body.text, loan_id=body.loan_id)
+        return fb.complaint_json(row, request_language(request))
+
+    return idempotent(session, request, who, key, act)
+
+
+@router.get("/complaints", summary="Complaints (own, the merchant's, or all), soonest deadline first")
+def list_complaints(request: Request, status: str | None = Query(None, max_length=20),
+                    session: Session = Depends(get_session), who: Principal = Depends(current_principal)
+                    ) -> dict[str, Any]:
+    lang = request_language(request)
+    return {"complaints": [fb.complaint_json(c, lang) for c in fb.list_complaints(session, who, status=status)]}
+
+
+@router.get("/complaints/{complaint_id}", summary="A complaint with its history")
+def get_complaint(complaint_id: int, request: Request, session: Session = Depends(get_session),
+                  who: Principal = Depends(current_principal)) -> dict[str, Any]:
+    row = fb.get_complaint(session, complaint_id, who)
+    lang = request_language(request)
+    body = fb.complaint_json(row, lang)
+    body["events"] = [{"at": e.created_at.isoformat(), "kind": e.kind, "text": e.zh if lang == "zh" else e.en}
+                      for e in service.events(session, f"complaint:{row.id}")]
+    return body
+
+
+class ComplaintStepIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    action: Literal["assign", "respond", "escalate", "resolve"]
+    text: str = Field("", max_length=1000, description="The response, the resolution notes or the reason")
+    assignee_user_id: int | None = Field(None, ge=1, le=2**63 - 1)
+
+
+@router.post("/complaints/{complaint_id}/steps", summary="Assign, respond, escalate or resolve a complaint")
+def complaint_step(complaint_id: int, body: ComplaintStepIn, request: Request, key: str | None = KeyHeader,
+                   session: Session = Depends(get_session), who: Principal = Depends(staff)) -> dict[str, Any]:
+    def act() -> dict[str, Any]:
+        if body.action == "assign":
+            row = fb.assign(session, who, complaint_id, body.assignee_user_id or who.user_id)
+        elif body.action == "respond":
+            row = fb.respond(session, who, complaint_id, body.text)
+        elif body.action == "escalate":
+            row = fb.escalate(session, who, complaint_id, body.text)
+        else:
+            row = fb.resolve(session, who, complaint_id, body.text)
+        return fb.complaint_json(row, request_language(request))
+
+    return idempotent(session, request, who, key, act)

@@ -1,0 +1,117 @@
+"""Exchanges (换货): the new phone (by IMEI, from the same merchant's shelf) is bound to the loan, the old one
+comes back (in stock when the inspection found nothing wrong, else "returned — inspect"); the loan's
+schedule is unchanged.
+
+* A pricier phone: the difference is an extra down payment, paid at the channel's cashier (a payment
+  order of purpose down_payment: the money goes to the merchant like the first down payment). The case
+  completes when it is paid (`on_paid` hook in fenqi.aftersales.hooks).
+* A cheaper phone, per policy: "refund" → the difference is refunded through the down-payment order (to
+  the channel it came from) as far as it goes; "reduce_principal" (or what the down payment cannot cover)
+  → the difference becomes the loan's credit balance, which pays the next installments as they fall due
+  (no prepayment fee).
+Deductions agreed at the inspection are added to what the shopper pays (or taken off what they get back).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from fenqi.aftersales.models import AftersalesCase, CaseStatus
+from fenqi.aftersales.policies import policy_of_case
+from fenqi.aftersales.policy import fit_for_stock
+from fenqi.aftersales.service import complete, event, notify_shopper
+from fenqi.catalog.service import exchange_device, get_sku, set_device_status, sku_of_device
+from fenqi.kit.errors import InvalidInput
+from fenqi.kit.money import from_fen
+from fenqi.payments.refunds import refund
+from fenqi.payments.service import create_order, find_order, loan_orders
+from fenqi.servicing.merchant_adjustments import credit_from_merchant
+from fenqi.servicing.service import get_loan
+
+SETTLE = ("cashier",)  # how a pricier exchange is paid (a new plan with a fresh contract is not offered yet)
+
+
+def start_exchange(session: Session, case: AftersalesCase, *, new_imei: str | None, settle: str | None,
+                   actor: int | None, channel: str = "alipay") -> AftersalesCase:
+    if not new_imei:
+        raise InvalidInput("new_imei: scan the phone handed out instead")
+    loan = get_loan(session, case.loan_id)
+    new_sku = sku_of_device(session, new_imei)
+    new_price = int(new_sku.price_fen)
+    difference = new_price - loan.price_fen + case.deduction_fen
+    device = exchange_device(session, loan_id=case.loan_id, old_imei=case.imei, new_imei=new_imei)
+    if fit_for_stock(policy_of_case(session, case.policy_id), case.inspection):
+        set_device_status(session, imei=case.imei, status="in_stock")
+    case.new_imei, case.difference_fen = device.imei, difference
+    case.steps = {**case.steps, "device_exchanged": new_imei}
+    event(session, f"case:{case.id}", "device_exchanged", f"已换新机（{new_sku.name_zh}），原机已退回",
+          f"Exchanged for a new phone ({new_sku.name_en}); the old one is back", actor)
+    ref = f"aftersales:{case.id}:exchange"
+    if difference > 0:
+        order = create_order(session, purpose="down_payment", amount_fen=difference, channel=channel,
+                             subject=f"换货补差价 售后单{case.id}", loan_id=case.loan_id,
+                             application_id=case.application_id)
+        case.difference_order = order.out_trade_no
+        event(session, f"case:{case.id}", "difference_due", f"需补差价{from_fen(difference)}元（作为追加首付）",
+              f"{from_fen(difference)} yuan to pay as an extra down payment", actor)
+        notify_shopper(session, case.application_id, "aftersales.exchange",
+                       f"【分期】换货需补差价{from_fen(difference)}元，请在收银台支付")
+    elif difference < 0:
+        _pay_back(session, case, -difference, ref)
+        complete(session, case, f"换货完成，差价{from_fen(-difference)}元已退还",
+                 f"Exchange completed: the difference of {from_fen(-difference)} yuan is given back")
+    else:
+        complete(session, case, "换货完成", "Exchange completed")
+    return case
+
+
+def _pay_back(session: Session, case: AftersalesCase, amount: int, ref: str) -> None:
+    policy = policy_of_case(session, case.policy_id)
+    left = amount
+    if policy.cheaper_exchange == "refund":
+        for order in loan_orders(session, case.loan_id, limit=1000):
+            if order.purpose != "down_payment" or order.status not in ("paid", "refunded") or left <= 0:
+                continue
+            room = (order.paid_amount_fen or order.amount_fen) - order.refunded_fen
+            part = min(room, left)
+            if part > 0:
+                item = refund(session, out_trade_no=order.out_trade_no, amount_fen=part,
+                              reason=f"换货差价退款 售后单{case.id}", refund_ref=f"{ref}:{order.out_trade_no}")
+                if item.status != "failed":
+                    left -= part
+                    event(session, f"case:{case.id}", "refunded", f"差价{from_fen(part)}元已原路退回",
+                          f"{from_fen(part)} yuan of the difference refunded to {order.channel}")
+    if left > 0:
+        credit_from_merchant(session, case.loan_id, amount_fen=left, ref=ref)
+        event(session, f"case:{case.id}", "principal_reduced",
+              f"差价{from_fen(left)}元计入贷款余额，自动抵扣后续月供（不收提前还款手续费）",
+              f"{from_fen(left)} yuan credited to the loan: it pays the next installments (no prepayment fee)")
+    case.refund_fen = amount
+
+
+def difference_paid(session: Session, order: Any) -> None:
+    """The extra down payment of a pricier exchange was paid: the exchange is complete."""
+    if order.loan_id is None:
+        return
+    from sqlalchemy import select
+
+    case = session.scalar(select(AftersalesCase).where(AftersalesCase.difference_order == order.out_trade_no))
+    if case is not None and case.status == CaseStatus.PROCESSING:
+        complete(session, case, f"差价{from_fen(case.difference_fen)}元已支付，换货完成",
+                 f"The difference of {from_fen(case.difference_fen)} yuan is paid: exchange completed")
+
+
+def difference_order_json(session: Session, case: AftersalesCase) -> dict[str, Any] | None:
+    if not case.difference_order:
+        return None
+    order = find_order(session, case.difference_order)
+    if order is None:
+        return None
+    return {"out_trade_no": order.out_trade_no, "status": order.status, "pay_url": order.pay_url,
+            "amount": str(from_fen(order.amount_fen)), "channel": order.channel}
+
+
+def old_sku_name(session: Session, case: AftersalesCase) -> str:
+    return get_sku(session, case.sku_code).name_zh

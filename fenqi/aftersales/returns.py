@@ -1,0 +1,222 @@
+"""The return (退货) workflow: everything the sale did is unwound, step by step, each step idempotent and
+recorded on the case (`case.steps`), so a return interrupted anywhere is finished by running it again.
+
+1. loan_cancelled — servicing's `cancel_loan`: the loan owes nothing, its income is reversed, what the
+   shopper paid on it becomes their refundable credit balance.
+2. disbursement_unwound — funding's `unwind_disbursement`: the funder is owed nothing for the loan; the
+   merchant gives back what the funder paid and gets back the subsidy and fee withheld from it.
+3. device_returned — catalog: the phone is "returned" by IMEI, and back "in_stock" when the inspection
+   found nothing wrong (otherwise it waits as "returned — inspect").
+4. refunds_planned — every payment the shopper made (down payment, installments, payoff) is refunded
+   through its own order and channel, less the agreed deductions (taken from the down payment first,
+   then from the loan's credit balance, which then goes to the merchant).
+5. refunds — each refund through payments' refund service; a refund the channel refuses is tried again
+   (`resume`), under the next attempt number, until it succeeds. The case completes when all have.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from fenqi.aftersales.models import AftersalesCase, CaseRefund, CaseStatus
+from fenqi.aftersales.policies import policy_of_case
+from fenqi.aftersales.policy import fit_for_stock
+from fenqi.aftersales.service import complete, event, notify_shopper
+from fenqi.catalog.service import get_device, set_device_status
+from fenqi.funding.disbursement import unwind_disbursement
+from fenqi.kit.clock import business_date
+from fenqi.kit.errors import DomainError
+from fenqi.kit.log import log
+from fenqi.kit.money import from_fen
+from fenqi.payments.refunds import find_refund, poll_refund, refund
+from fenqi.payments.service import loan_orders
+from fenqi.servicing.merchant_adjustments import withhold_credit
+from fenqi.servicing.service import cancel_loan, get_loan
+
+PAID = ("paid", "refunded")
+
+
+def _step(session: Session, case: AftersalesCase, name: str) -> bool:
+    """True if the step is still to do; marks it done (the caller does it in the same transaction)."""
+    if name in case.steps:
+        return False
+    case.steps = {**case.steps, name: business_date(session).isoformat()}
+    return True
+
+
+def process_return(session: Session, case: AftersalesCase) -> AftersalesCase:
+    """Run (or resume) the return of a decided case."""
+    if case.outcome != "return" or case.status != CaseStatus.PROCESSING:
+        return case
+    ref = f"aftersales:{case.id}"
+    today = business_date(session)
+    if _step(session, case, "loan_cancelled"):
+        cancel_loan(session, case.loan_id, return_ref=ref)
+        event(session, f"case:{case.id}", "loan_cancelled", "分期贷款已取消，不再产生月供",
+              "The installment loan is cancelled: nothing more is due")
+    if _step(session, case, "disbursement_unwound"):
+        unwind_disbursement(session, loan_id=case.loan_id, on=today)
+        event(session, f"case:{case.id}", "disbursement_unwound", "资金方放款已从商户结算中冲回",
+              "The funder's disbursement is taken back from the merchant's settlement")
+    if _step(session, case, "device_returned"):
+        clean = fit_for_stock(policy_of_case(session, case.policy_id), case.inspection)
+        set_device_status(session, imei=case.imei, status="returned")
+        if clean:
+            set_device_status(session, imei=case.imei, status="in_stock")
+        event(session, f"case:{case.id}", "device_returned",
+              "手机已退回并重新入库" if clean else "手机已退回，待检测（暂不入库）",
+              "The phone is back in stock" if clean else "The phone is back, awaiting inspection (not in stock)")
+    if _step(session, case, "refunds_planned"):
+        _plan_refunds(session, case, ref)
+    run_refunds(session, case)
+    return case
+
+
+def _plan_refunds(session: Session, case: AftersalesCase, ref: str) -> None:
+    orders = [o for o in loan_orders(session, case.loan_id, limit=1000) if o.status in PAID]
+    left = {o.out_trade_no: (o.paid_amount_fen or o.amount_fen) - o.refunded_fen for o in orders}
+    down = [o for o in orders if o.purpose == "down_payment" and left[o.out_trade_no] > 0]
+    on_loan = [o for o in orders if o.purpose != "down_payment" and left[o.out_trade_no] > 0]
+    credit = get_loan(session, case.loan_id).credit_balance_fen
+    down_total = sum(left[o.out_trade_no] for o in down)
+    loan_total = min(credit, sum(left[o.out_trade_no] for o in on_loan))
+    deduction = min(case.deduction_fen, down_total + loan_total)
+    from_down = min(deduction, down_total)
+    from_loan = deduction - from_down
+    if from_loan:
+        withhold_credit(session, case.loan_id, amount_fen=from_loan, ref=f"{ref}:deduction")
+    case.deduction_fen = deduction
+    items: list[CaseRefund] = []
+    for group, total in ((down, down_total - from_down), (on_loan, loan_total - from_loan)):
+        for order in sorted(group, key=lambda o: o.id, reverse=True):  # the newest payments first
+            amount = min(total, left[order.out_trade_no])
+            if amount > 0:
+                items.append(CaseRefund(case_id=case.id, out_trade_no=order.out_trade_no, channel=order.channel,
+                                        purpose=order.purpose, amount_fen=amount))
+                total -= amount
+    session.add_all(items)
+    case.refund_fen = sum(i.amount_fen for i in items)
+    unrefunded = credit - from_loan - (loan_total - from_loan)
+    if unrefunded > 0:
+        # Paid by bank transfer (no channel order to refund through): finance pays it back by hand.
+        case.steps = {**case.steps, "manual_refund_fen": str(unrefunded)}
+    session.flush()
+    event(session, f"case:{case.id}", "refunds_planned",
+          f"应退{from_fen(case.refund_fen)}元（{len(items)}笔，原路退回），扣减{from_fen(deduction)}元",
+          f"{from_fen(case.refund_fen)} yuan to refund ({len(items)} payment(s), to where they came from), "
+          f"{from_fen(deduction)} yuan deducted")
+
+
+def refund_ref(item: CaseRefund) -> str:
+    """Deterministic per attempt: a retried request reaches the channel with the same refund number."""
+    return f"aftersales:{item.case_id}:{item.out_trade_no}:{item.attempt}"
+
+
+def _attempt(session: Session, case: AftersalesCase, item: CaseRefund) -> None:
+    ref = refund_ref(item)
+    done = find_refund(session, ref)
+    if done is None:
+        savepoint = session.begin_nested()
+        try:
+            done = refund(session, out_trade_no=item.out_trade_no, amount_fen=item.amount_fen,
+                          reason=f"退货退款 售后单{case.id}", refund_ref=ref)
+            savepoint.commit()
+        except DomainError as exc:
+            # Not reached or not answered: the same refund number is asked again next time (the channel
+            # is idempotent by it), so a refund the channel did make is never made twice.
+            savepoint.rollback()
+            item.status, item.last_error = "pending", exc.message("zh")[:200]
+            log.info("aftersales.refund.error", case_id=case.id, error=exc.code)
+            return
+    elif done.status == "processing":
+        poll_refund(session, done)
+    item.out_refund_no = done.out_refund_no
+    if done.status == "failed":
+        channel = "支付宝" if item.channel == "alipay" else "微信支付"
+        event(session, f"case:{case.id}", "refund_failed",
+              f"{channel}退款{from_fen(item.amount_fen)}元第{item.attempt}次失败，将自动重试",
+              f"Refund of {from_fen(item.amount_fen)} yuan via {item.channel} failed (attempt {item.attempt}); "
+              "it will be retried")
+        item.status, item.last_error = "failed", "渠道拒绝退款 / refused by the channel"
+        item.attempt += 1  # the next try is a new refund at the channel
+    elif done.status == "succeeded" and item.status != "succeeded":
+        item.status, item.last_error = "succeeded", ""
+        channel = "支付宝" if item.channel == "alipay" else "微信支付"
+        event(session, f"case:{case.id}", "refunded", f"已退回{from_fen(item.amount_fen)}元到{channel}",
+              f"{from_fen(item.amount_fen)} yuan refunded to {item.channel}")
+    elif done.status == "processing":
+        item.status = "processing"
+    session.flush()
+
+
+def run_refunds(session: Session, case: AftersalesCase) -> bool:
+    """Try every refund not yet succeeded; complete the case when all have. True when complete."""
+    items = list(session.scalars(select(CaseRefund).where(CaseRefund.case_id == case.id).order_by(CaseRefund.id)
+                                 .with_for_update()))
+    for item in items:
+        if item.status != "succeeded":
+            _attempt(session, case, item)
+    if all(i.status == "succeeded" for i in items) and case.status == CaseStatus.PROCESSING:
+        total = from_fen(case.refund_fen)
+        complete(session, case, f"退货完成，共退款{total}元", f"Return completed: {total} yuan refunded")
+        return True
+    if any(i.status == "failed" for i in items):
+        notify_shopper(session, case.application_id, "aftersales.refund_retry",
+                       f"【分期】售后单{case.id}有一笔退款暂未到账，系统将自动重试")
+    return False
+
+
+def refund_paid(session: Session, paid: Any) -> None:
+    """payments paid a refund out (its notification or a poll came after our request): if it is one of a
+    return's refunds, record it and complete the case when it was the last."""
+    if not paid.refund_ref.startswith("aftersales:"):
+        return
+    item = session.scalar(select(CaseRefund).where(CaseRefund.out_refund_no == paid.out_refund_no))
+    if item is None or item.status == "succeeded":
+        return
+    # The case first, as every other step locks it; if a request is working on the case right now, leave
+    # it to that request (or to the resume job) rather than wait: the notification must not deadlock it.
+    case = session.scalar(select(AftersalesCase).where(AftersalesCase.id == item.case_id)
+                          .with_for_update(skip_locked=True))
+    if case is not None:
+        run_refunds(session, case)
+
+
+def resume(session: Session, case: AftersalesCase) -> AftersalesCase:
+    """Finish whatever a return still has to do (after a crash, or a refund the channel refused)."""
+    process_return(session, case)
+    return case
+
+
+def open_returns(session: Session, limit: int = 200) -> list[int]:
+    return list(session.scalars(select(AftersalesCase.id).where(
+        AftersalesCase.status == CaseStatus.PROCESSING, AftersalesCase.outcome == "return")
+        .order_by(AftersalesCase.id).limit(limit)))
+
+
+def resume_all(limit: int = 200) -> dict[str, int]:
+    """The job: each unfinished return in its own transaction. Returns how many completed / still open."""
+    from fenqi.kit.db import session_scope
+
+    counts = {"completed": 0, "open": 0, "error": 0}
+    with session_scope() as session:
+        ids = open_returns(session, limit)
+    for case_id in ids:
+        try:
+            with session_scope() as session:
+                case = session.get(AftersalesCase, case_id, with_for_update=True)
+                if case is None:
+                    continue
+                resume(session, case)
+                counts["completed" if case.status == CaseStatus.COMPLETED else "open"] += 1
+        except DomainError as exc:
+            counts["error"] += 1
+            log.info("aftersales.resume.error", case_id=case_id, error=exc.code)
+    return counts
+
+
+def device_status(session: Session, imei: str) -> str:
+    return get_device(session, imei).status
