@@ -79,7 +79,7 @@ def nps(session: Session, merchant_id: int | None = None) -> dict[str, Any]:
     query = select(Feedback.score, func.count()).group_by(Feedback.score)
     if merchant_id is not None:
         query = query.where(Feedback.merchant_id == merchant_id)
-    counts = dict(session.execute(query).tuples().all())
+    counts = {int(s): int(n) for s, n in session.execute(query)}
     total = sum(counts.values())
     promoters = sum(n for s, n in counts.items() if s >= 9)
     detractors = sum(n for s, n in counts.items() if s <= 6)

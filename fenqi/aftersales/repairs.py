@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from fenqi.aftersales.errors import BadTransition, CaseNotFound
 from fenqi.aftersales.models import AftersalesCase, CaseStatus, RepairTicket
 from fenqi.aftersales.policies import policy_of_case
-from fenqi.aftersales.service import complete, event, get_case, notify_shopper, require_desk
+from fenqi.aftersales.service import complete, event, get_case, notify_shopper, proposal_for, require_desk
 from fenqi.catalog.service import set_device_status
 from fenqi.identity.deps import Principal
 from fenqi.kit.clock import business_date
@@ -132,6 +132,8 @@ def escalate_to_exchange(session: Session, principal: Principal, ticket_id: int)
     _return_loaner(session, ticket)
     case.status, case.outcome = CaseStatus.INSPECTED, None
     case.requested = "exchange"
+    session.flush()
+    case.proposal = proposal_for(session, case).to_json()
     event(session, f"case:{case.id}", "repair_escalated", "维修转为换货", "The repair becomes an exchange",
           principal.user_id)
     session.flush()

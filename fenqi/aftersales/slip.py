@@ -21,7 +21,7 @@ def intake_slip(session: Session, ticket: RepairTicket) -> bytes:
     case = get_case(session, ticket.case_id)
     store = get_store(session, case.store_id)
     sku = get_sku(session, case.sku_code)
-    doc = FPDF(format="A5")
+    doc = FPDF(format=(148, 210))  # A5, in millimetres
     doc.add_font("cjk", fname=str(font_path()), collection_font_number=SC_INDEX)
     doc.set_margins(12, 12, 12)
     doc.add_page()

@@ -46,7 +46,7 @@ def _phone() -> str:
 
 
 def make_sale(*, down_payment: str = "1000.00", product: str = "EI-12", term: int = 12, channel: str = "alipay",
-              sku: str | None = None, on: date = TODAY) -> Sale:
+              sku: str | None = None, on: date = TODAY, shopper_user_id: int | None = None) -> Sale:
     """Sold online on `on` (the shopper's own application), the down payment paid at the cashier."""
     from fenqi.analytics.history import archived_contracts
     from fenqi.identity.principal import Principal
@@ -58,7 +58,10 @@ def make_sale(*, down_payment: str = "1000.00", product: str = "EI-12", term: in
     phone = _phone()
     with committed() as s:
         world = build_world(s, suffix)
-    shopper_id, shopper = api_key("shopper", phone=phone)
+    if shopper_user_id is None:
+        shopper_id, shopper = api_key("shopper", phone=phone)
+    else:
+        shopper_id, shopper = shopper_user_id, {}
     _, clerk = api_key("clerk", world.merchant_id)
     with committed() as s:
         set_business_date(s, on)

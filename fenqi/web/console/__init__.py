@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
+from fenqi.web.console.aftersales import router as aftersales_router
 from fenqi.web.console.assets import router as assets_router
 from fenqi.web.console.loans import router as loans_router
 from fenqi.web.console.merchant import router as merchant_router
@@ -15,3 +16,4 @@ router.include_router(assets_router)
 router.include_router(merchant_router)
 router.include_router(ops_router)
 router.include_router(loans_router)
+router.include_router(aftersales_router)
