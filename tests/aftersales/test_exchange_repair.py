@@ -16,6 +16,7 @@ from tests.aftersales.support import (
     emulated_refunds,
     ledger_check,
     make_sale,
+    retire,
     set_day,
     settle,
 )
@@ -86,6 +87,7 @@ def test_exchange_for_a_pricier_phone_takes_the_difference_at_the_cashier(live_s
         loan = get_loan(s, sale.loan_id)
         assert (loan.status, loan.financed_fen, loan.credit_balance_fen) == ("active", 499_900, 0)
     assert ledger_check()["ok"] is True
+    retire(sale)
 
 
 def test_exchange_for_a_cheaper_phone_gives_the_difference_back_per_policy(live_server: str) -> None:
@@ -113,6 +115,7 @@ def test_exchange_for_a_cheaper_phone_gives_the_difference_back_per_policy(live_
     assert any("3000.00元计入贷款余额" in t for t in texts)
     assert device(cheaper) == ("sold", sale.loan_id)
     assert ledger_check()["ok"] is True
+    retire(sale)
 
 
 def test_a_repair_that_fails_twice_becomes_an_exchange(live_server: str, tmp_path: Path) -> None:
@@ -157,6 +160,7 @@ def test_a_repair_that_fails_twice_becomes_an_exchange(live_server: str, tmp_pat
     assert r.json()["status"] == "completed" and r.json()["repair"]["status"] == "escalated"
     assert device(same_price) == ("sold", sale.loan_id)
     assert ledger_check()["ok"] is True
+    retire(sale)
 
 
 def test_a_complaint_is_answered_and_resolved_and_feedback_counts(live_server: str) -> None:
@@ -194,3 +198,4 @@ def test_a_complaint_is_answered_and_resolved_and_feedback_counts(live_server: s
                 {"about": "purchase", "subject_id": sale.loan_id, "score": 0}).status_code == 403
     nps = call(live_server, "GET", f"/api/v1/aftersales/nps?merchant_id={sale.world.merchant_id}", finance).json()
     assert nps == {"responses": 1, "promoters": 1, "detractors": 0, "nps": 100}
+    retire(sale)

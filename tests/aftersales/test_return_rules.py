@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.aftersales.support import call, emulated_refunds, ledger_check, make_sale, set_day
+from tests.aftersales.support import call, emulated_refunds, ledger_check, make_sale, retire, set_day
 from tests.payments.payments_loopback import committed
 
 
@@ -42,6 +42,7 @@ def test_a_return_after_the_window_is_refused_with_the_reason(live_server: str) 
     # A state change without an Idempotency-Key is refused too.
     r = call(live_server, "POST", f"/api/v1/aftersales/cases/{case_id}/cancel", sale.shopper, key=None)
     assert r.status_code == 400 and "Idempotency-Key" in r.json()["message"]
+    retire(sale)
 
 
 def test_a_clerk_can_only_scan_phones_of_their_merchant(live_server: str) -> None:
@@ -58,6 +59,7 @@ def test_a_clerk_can_only_scan_phones_of_their_merchant(live_server: str) -> Non
     again = call(live_server, "POST", "/api/v1/aftersales/cases", sale.clerk,
                  {"imei": sale.imei, "requested": "return", "reason": "fault"})
     assert again.status_code == 409 and again.json()["error"] == "aftersales_case_open"
+    retire(sale)
 
 
 def test_a_refund_refused_by_the_channel_is_retried_until_paid(live_server: str, faults: Any) -> None:
