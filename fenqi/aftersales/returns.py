@@ -104,10 +104,11 @@ def _plan_refunds(session: Session, case: AftersalesCase, ref: str) -> None:
         # Paid by bank transfer (no channel order to refund through): finance pays it back by hand.
         case.steps = {**case.steps, "manual_refund_fen": str(unrefunded)}
     session.flush()
+    zh_less = f"，扣减{from_fen(deduction)}元" if deduction else ""
+    en_less = f", {from_fen(deduction)} yuan deducted" if deduction else ""
     event(session, f"case:{case.id}", "refunds_planned",
-          f"应退{from_fen(case.refund_fen)}元（{len(items)}笔，原路退回），扣减{from_fen(deduction)}元",
-          f"{from_fen(case.refund_fen)} yuan to refund ({len(items)} payment(s), to where they came from), "
-          f"{from_fen(deduction)} yuan deducted")
+          f"应退{from_fen(case.refund_fen)}元（{len(items)}笔，原路退回）{zh_less}",
+          f"{from_fen(case.refund_fen)} yuan to refund ({len(items)} payment(s), to where they came from){en_less}")
 
 
 def refund_ref(item: CaseRefund) -> str:
