@@ -20,6 +20,7 @@ from fenqi.aftersales.models import IdempotentRequest
 from fenqi.aftersales.policies import policy_for, set_policy
 from fenqi.aftersales.policy import policy_to_json
 from fenqi.identity.deps import Principal, current_principal, require_roles
+from fenqi.kit.bounds import EntityId
 from fenqi.kit.clock import business_date
 from fenqi.kit.db import Session
 from fenqi.kit.errors import Forbidden, InvalidInput
@@ -63,7 +64,7 @@ def _case(session: Session, case_id: int, lang: str) -> dict[str, Any]:
 
 
 @router.get("/policy", summary="The after-sales policy in force for a merchant (三包 windows, checklist)")
-def get_policy(merchant_id: int | None = Query(None, ge=1, le=2**63 - 1), session: Session = Depends(get_session),
+def get_policy(merchant_id: EntityId | None = Query(None), session: Session = Depends(get_session),
                who: Principal = Depends(staff)) -> dict[str, Any]:
     merchant = merchant_id or who.merchant_id
     if merchant is None:
@@ -76,7 +77,7 @@ def get_policy(merchant_id: int | None = Query(None, ge=1, le=2**63 - 1), sessio
 
 class PolicyIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    merchant_id: int | None = Field(None, ge=1, le=2**63 - 1, description="None: the platform default (admin)")
+    merchant_id: EntityId | None = Field(None, description="None: the platform default (admin)")
     rules: dict[str, Any]
     note: str = Field("", max_length=200)
 
@@ -102,7 +103,7 @@ def post_policy(body: PolicyIn, request: Request, key: str | None = KeyHeader,
 class CaseIn(BaseModel):
     model_config = ConfigDict(extra="forbid", json_schema_extra={
         "example": {"loan_id": 42, "requested": "return", "reason": "no_reason", "description": "不喜欢颜色"}})
-    loan_id: int | None = Field(None, ge=1, le=2**63 - 1, description="The shopper's loan")
+    loan_id: EntityId | None = Field(None, description="The shopper's loan")
     imei: str | None = Field(None, max_length=20, description="Scanned at the store desk")
     requested: Literal["return", "exchange", "repair"]
     reason: Literal["no_reason", "fault"]
@@ -123,7 +124,7 @@ def open_case(body: CaseIn, request: Request, key: str | None = KeyHeader, sessi
 
 @router.get("/cases", summary="After-sales cases (a shopper's own, a merchant's, or all for operations)")
 def list_cases(request: Request, status: str | None = Query(None, max_length=20),
-               loan_id: int | None = Query(None, ge=1, le=2**63 - 1), limit: int = Query(100, ge=1, le=500),
+               loan_id: EntityId | None = Query(None), limit: int = Query(100, ge=1, le=500),
                session: Session = Depends(get_session), who: Principal = Depends(current_principal)
                ) -> dict[str, Any]:
     lang = request_language(request)
@@ -132,7 +133,7 @@ def list_cases(request: Request, status: str | None = Query(None, max_length=20)
 
 
 @router.get("/cases/{case_id}", summary="A case: proposal, steps, refunds and where each went, events")
-def get_case(case_id: int, request: Request, session: Session = Depends(get_session),
+def get_case(case_id: EntityId, request: Request, session: Session = Depends(get_session),
              who: Principal = Depends(current_principal)) -> dict[str, Any]:
     service.get_case(session, case_id, who)
     return _case(session, case_id, request_language(request))
@@ -144,7 +145,7 @@ class InspectionIn(BaseModel):
 
 
 @router.post("/cases/{case_id}/inspection", summary="The desk's inspection checklist; the proposal is updated")
-def inspect(case_id: int, body: InspectionIn, request: Request, key: str | None = KeyHeader,
+def inspect(case_id: EntityId, body: InspectionIn, request: Request, key: str | None = KeyHeader,
             session: Session = Depends(get_session), who: Principal = Depends(desk)) -> dict[str, Any]:
     def act() -> dict[str, Any]:
         service.inspect(session, who, case_id, body.results)
@@ -161,7 +162,7 @@ class DecisionIn(BaseModel):
 
 
 @router.post("/cases/{case_id}/decision", summary="Choose an outcome the policy allows; its workflow starts")
-def decide(case_id: int, body: DecisionIn, request: Request, key: str | None = KeyHeader,
+def decide(case_id: EntityId, body: DecisionIn, request: Request, key: str | None = KeyHeader,
            session: Session = Depends(get_session), who: Principal = Depends(desk)) -> dict[str, Any]:
     def act() -> dict[str, Any]:
         service.decide(session, who, case_id, body.outcome, note=body.note, new_imei=body.new_imei)
@@ -171,7 +172,7 @@ def decide(case_id: int, body: DecisionIn, request: Request, key: str | None = K
 
 
 @router.post("/cases/{case_id}/resume", summary="Finish a return's remaining steps (retry refunds)")
-def resume(case_id: int, request: Request, key: str | None = KeyHeader, session: Session = Depends(get_session),
+def resume(case_id: EntityId, request: Request, key: str | None = KeyHeader, session: Session = Depends(get_session),
            who: Principal = Depends(require_roles("clerk", "merchant_owner", "finance"))) -> dict[str, Any]:
     def act() -> dict[str, Any]:
         returns.resume(session, service.get_case(session, case_id, who, lock=True))
@@ -181,7 +182,7 @@ def resume(case_id: int, request: Request, key: str | None = KeyHeader, session:
 
 
 @router.post("/cases/{case_id}/cancel", summary="Withdraw a case not yet processed")
-def cancel(case_id: int, request: Request, key: str | None = KeyHeader, session: Session = Depends(get_session),
+def cancel(case_id: EntityId, request: Request, key: str | None = KeyHeader, session: Session = Depends(get_session),
            who: Principal = Depends(current_principal)) -> dict[str, Any]:
     def act() -> dict[str, Any]:
         service.cancel_case(session, who, case_id)
@@ -200,7 +201,7 @@ class RepairMoveIn(BaseModel):
 
 
 @router.post("/repairs/{ticket_id}/status", summary="Move a repair ticket (failed: the fault is back)")
-def repair_status(ticket_id: int, body: RepairMoveIn, request: Request, key: str | None = KeyHeader,
+def repair_status(ticket_id: EntityId, body: RepairMoveIn, request: Request, key: str | None = KeyHeader,
                   session: Session = Depends(get_session), who: Principal = Depends(desk)) -> dict[str, Any]:
     def act() -> dict[str, Any]:
         ticket = repairs.move(session, who, ticket_id, body.status, note=body.note)
@@ -215,7 +216,7 @@ class LoanerIn(BaseModel):
 
 
 @router.post("/repairs/{ticket_id}/loaner", summary="Lend a loaner phone by IMEI during the repair")
-def repair_loaner(ticket_id: int, body: LoanerIn, request: Request, key: str | None = KeyHeader,
+def repair_loaner(ticket_id: EntityId, body: LoanerIn, request: Request, key: str | None = KeyHeader,
                   session: Session = Depends(get_session), who: Principal = Depends(desk)) -> dict[str, Any]:
     def act() -> dict[str, Any]:
         ticket = repairs.lend_loaner(session, who, ticket_id, body.imei)
@@ -225,7 +226,7 @@ def repair_loaner(ticket_id: int, body: LoanerIn, request: Request, key: str | N
 
 
 @router.post("/repairs/{ticket_id}/escalate", summary="Failed repairs: turn the case into an exchange")
-def repair_escalate(ticket_id: int, request: Request, key: str | None = KeyHeader,
+def repair_escalate(ticket_id: EntityId, request: Request, key: str | None = KeyHeader,
                     session: Session = Depends(get_session), who: Principal = Depends(desk)) -> dict[str, Any]:
     def act() -> dict[str, Any]:
         case = repairs.escalate_to_exchange(session, who, ticket_id)
@@ -235,7 +236,7 @@ def repair_escalate(ticket_id: int, request: Request, key: str | None = KeyHeade
 
 
 @router.get("/repairs/{ticket_id}/slip.pdf", summary="The repair intake slip (维修受理单), PDF")
-def repair_slip(ticket_id: int, session: Session = Depends(get_session),
+def repair_slip(ticket_id: EntityId, session: Session = Depends(get_session),
                 who: Principal = Depends(current_principal)) -> Response:
     from fenqi.aftersales.slip import intake_slip
 
@@ -251,7 +252,7 @@ def repair_slip(ticket_id: int, session: Session = Depends(get_session),
 class FeedbackIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     about: Literal["purchase", "return", "exchange", "repair"]
-    subject_id: int = Field(ge=1, le=2**63 - 1, description="The loan (purchase) or the case")
+    subject_id: EntityId = Field(description="The loan (purchase) or the case")
     score: int = Field(ge=0, le=10)
     comment: str = Field("", max_length=500)
 
@@ -269,7 +270,7 @@ def post_feedback(body: FeedbackIn, request: Request, key: str | None = KeyHeade
 
 
 @router.get("/nps", summary="Net promoter score over the ratings")
-def get_nps(merchant_id: int | None = Query(None, ge=1, le=2**63 - 1), session: Session = Depends(get_session),
+def get_nps(merchant_id: EntityId | None = Query(None), session: Session = Depends(get_session),
             who: Principal = Depends(staff)) -> dict[str, Any]:
     if who.role in ("clerk", "merchant_owner"):
         merchant_id = who.merchant_id
@@ -280,7 +281,7 @@ class ComplaintIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     category: Literal["device", "fees", "collections", "staff", "payment"]
     text: str = Field(min_length=1, max_length=1000)
-    loan_id: int | None = Field(None, ge=1, le=2**63 - 1)
+    loan_id: EntityId | None = Field(None)
 
 
 @router.post("/complaints", status_code=201, summary="File a complaint (投诉): answered within 24 h")
@@ -303,7 +304,7 @@ def list_complaints(request: Request, status: str | None = Query(None, max_lengt
 
 
 @router.get("/complaints/{complaint_id}", summary="A complaint with its history")
-def get_complaint(complaint_id: int, request: Request, session: Session = Depends(get_session),
+def get_complaint(complaint_id: EntityId, request: Request, session: Session = Depends(get_session),
                   who: Principal = Depends(current_principal)) -> dict[str, Any]:
     row = fb.get_complaint(session, complaint_id, who)
     lang = request_language(request)
@@ -317,11 +318,11 @@ class ComplaintStepIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     action: Literal["assign", "respond", "escalate", "resolve"]
     text: str = Field("", max_length=1000, description="The response, the resolution notes or the reason")
-    assignee_user_id: int | None = Field(None, ge=1, le=2**63 - 1)
+    assignee_user_id: EntityId | None = Field(None)
 
 
 @router.post("/complaints/{complaint_id}/steps", summary="Assign, respond, escalate or resolve a complaint")
-def complaint_step(complaint_id: int, body: ComplaintStepIn, request: Request, key: str | None = KeyHeader,
+def complaint_step(complaint_id: EntityId, body: ComplaintStepIn, request: Request, key: str | None = KeyHeader,
                    session: Session = Depends(get_session), who: Principal = Depends(staff)) -> dict[str, Any]:
     def act() -> dict[str, Any]:
         if body.action == "assign":

@@ -19,6 +19,7 @@ from fenqi.aftersales.models import AftersalesCase, RepairTicket
 from fenqi.aftersales.policies import policy_of_case
 from fenqi.aftersales.policy import OUTCOME_NAMES
 from fenqi.identity.deps import Principal, require_roles
+from fenqi.kit.bounds import EntityId
 from fenqi.kit.clock import business_date
 from fenqi.kit.errors import DomainError
 from fenqi.kit.web import get_session, request_language
@@ -66,7 +67,7 @@ def desk_open(request: Request, form: dict[str, str] = Fields, session: Session 
 
 
 @router.get("/merchant/aftersales/{case_id}", response_class=HTMLResponse)
-def desk_case(case_id: int, request: Request, error: str = "", session: Session = Depends(get_session),
+def desk_case(case_id: EntityId, request: Request, error: str = "", session: Session = Depends(get_session),
               who: Principal = Depends(desk)) -> HTMLResponse:
     lang = request_language(request)
     case = aftersales.get_case(session, case_id, who)
@@ -78,7 +79,7 @@ def desk_case(case_id: int, request: Request, error: str = "", session: Session 
         "moves": repairs.MOVES.get(ticket.status, ()) if ticket else (), "repair_names": repairs.NAMES})
 
 
-def _act(request: Request, session: Session, case_id: int, action: Any) -> Response:
+def _act(request: Request, session: Session, case_id: EntityId, action: Any) -> Response:
     try:
         with attempt(session):
             action()
@@ -89,7 +90,7 @@ def _act(request: Request, session: Session, case_id: int, action: Any) -> Respo
 
 
 @router.post("/merchant/aftersales/{case_id}/inspect")
-def desk_inspect(case_id: int, request: Request, form: dict[str, str] = Fields,
+def desk_inspect(case_id: EntityId, request: Request, form: dict[str, str] = Fields,
                  session: Session = Depends(get_session), who: Principal = Depends(desk)) -> Response:
     case = aftersales.get_case(session, case_id, who)
     codes = [i.code for i in policy_of_case(session, case.policy_id).checklist]
@@ -99,7 +100,7 @@ def desk_inspect(case_id: int, request: Request, form: dict[str, str] = Fields,
 
 
 @router.post("/merchant/aftersales/{case_id}/decide")
-def desk_decide(case_id: int, request: Request, form: dict[str, str] = Fields,
+def desk_decide(case_id: EntityId, request: Request, form: dict[str, str] = Fields,
                 session: Session = Depends(get_session), who: Principal = Depends(desk)) -> Response:
     return _act(request, session, case_id, lambda: aftersales.decide(
         session, who, case_id, form.get("outcome", ""), note=form.get("note", ""),
@@ -107,14 +108,14 @@ def desk_decide(case_id: int, request: Request, form: dict[str, str] = Fields,
 
 
 @router.post("/merchant/aftersales/{case_id}/resume")
-def desk_resume(case_id: int, request: Request, session: Session = Depends(get_session),
+def desk_resume(case_id: EntityId, request: Request, session: Session = Depends(get_session),
                 who: Principal = Depends(desk)) -> Response:
     return _act(request, session, case_id,
                 lambda: returns.resume(session, aftersales.get_case(session, case_id, who, lock=True)))
 
 
 @router.post("/merchant/aftersales/{case_id}/repair")
-def desk_repair(case_id: int, request: Request, form: dict[str, str] = Fields,
+def desk_repair(case_id: EntityId, request: Request, form: dict[str, str] = Fields,
                 session: Session = Depends(get_session), who: Principal = Depends(desk)) -> Response:
     ticket = repairs.ticket_for_case(session, case_id)
     if ticket is None:
@@ -176,7 +177,7 @@ def _rates(session: Session) -> list[dict[str, Any]]:
 
 
 @router.post("/ops/aftersales/complaints/{complaint_id}")
-def ops_complaint(complaint_id: int, request: Request, form: dict[str, str] = Fields,
+def ops_complaint(complaint_id: EntityId, request: Request, form: dict[str, str] = Fields,
                   session: Session = Depends(get_session), who: Principal = Depends(ops)) -> Response:
     action, text = form.get("action", ""), form.get("text", "")
     try:

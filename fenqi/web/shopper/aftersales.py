@@ -15,6 +15,7 @@ from fenqi.aftersales import service as aftersales
 from fenqi.aftersales.photos import MAX_PHOTOS, check_photo, store_photos
 from fenqi.aftersales.repairs import ticket_for_case, ticket_json
 from fenqi.identity.deps import Principal
+from fenqi.kit.bounds import EntityId, parse_id
 from fenqi.kit.clock import business_date
 from fenqi.kit.errors import DomainError
 from fenqi.kit.web import get_session, request_language
@@ -45,7 +46,7 @@ async def _form(request: Request) -> dict[str, Any]:
 
 
 @router.get("/shop/loans/{loan_id}/aftersales", response_class=HTMLResponse)
-def request_form(loan_id: int, request: Request, session: Session = Depends(get_session),
+def request_form(loan_id: EntityId, request: Request, session: Session = Depends(get_session),
                  who: Principal = Shopper) -> HTMLResponse:
     loan, _ = own_loan(session, loan_id, who)
     return render(request, "shopper/aftersales/request.html", {
@@ -54,7 +55,7 @@ def request_form(loan_id: int, request: Request, session: Session = Depends(get_
 
 
 @router.post("/shop/loans/{loan_id}/aftersales")
-def request_submit(loan_id: int, request: Request, form: dict[str, Any] = Depends(_form),
+def request_submit(loan_id: EntityId, request: Request, form: dict[str, Any] = Depends(_form),
                    session: Session = Depends(get_session), who: Principal = Shopper) -> Response:
     own_loan(session, loan_id, who)
     lang = request_language(request)
@@ -84,7 +85,7 @@ def my_cases(request: Request, session: Session = Depends(get_session), who: Pri
 
 
 @router.get("/shop/aftersales/{case_id}", response_class=HTMLResponse)
-def case_page(case_id: int, request: Request, session: Session = Depends(get_session),
+def case_page(case_id: EntityId, request: Request, session: Session = Depends(get_session),
               who: Principal = Shopper) -> HTMLResponse:
     lang = request_language(request)
     case = aftersales.get_case(session, case_id, who)
@@ -96,7 +97,7 @@ def case_page(case_id: int, request: Request, session: Session = Depends(get_ses
 
 
 @router.post("/shop/aftersales/{case_id}/cancel")
-def case_cancel(case_id: int, request: Request, session: Session = Depends(get_session),
+def case_cancel(case_id: EntityId, request: Request, session: Session = Depends(get_session),
                 who: Principal = Shopper) -> Response:
     try:
         with attempt(session):
@@ -107,7 +108,7 @@ def case_cancel(case_id: int, request: Request, session: Session = Depends(get_s
 
 
 @router.post("/shop/aftersales/{case_id}/rate")
-def case_rate(case_id: int, request: Request, form: dict[str, Any] = Depends(_form),
+def case_rate(case_id: EntityId, request: Request, form: dict[str, Any] = Depends(_form),
               session: Session = Depends(get_session), who: Principal = Shopper) -> Response:
     back = f"/shop/aftersales/{case_id}"
     try:
@@ -123,7 +124,7 @@ def case_rate(case_id: int, request: Request, form: dict[str, Any] = Depends(_fo
 
 
 @router.get("/shop/complaints/new", response_class=HTMLResponse)
-def complaint_form(request: Request, loan: int | None = None, who: Principal = Shopper) -> HTMLResponse:
+def complaint_form(request: Request, loan: EntityId | None = None, who: Principal = Shopper) -> HTMLResponse:
     return render(request, "shopper/aftersales/complaint.html", {"categories": fb.CATEGORIES, "loan": loan})
 
 
@@ -134,7 +135,7 @@ def complaint_submit(request: Request, form: dict[str, Any] = Depends(_form), se
         with attempt(session):
             loan = str(form.get("loan_id", "")).strip()
             fb.file_complaint(session, who, category=str(form.get("category", "")), text=str(form.get("text", "")),
-                              loan_id=int(loan) if loan.isdigit() else None)
+                              loan_id=parse_id(loan, field="loan_id") if loan else None)
     except DomainError as exc:
         return error_page(request, exc.message(request_language(request)), "/shop/complaints/new", exc.status)
     return RedirectResponse("/shop/aftersales", status_code=303)
