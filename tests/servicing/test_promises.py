@@ -9,7 +9,7 @@
 
 The operation-sequence property in test_properties.py shows the stored balances equal the ledger after
 any sequence (returns and repeated refunds included). Examples are kept small (a loan of at most 6
-periods, at most 5 operations) and fewer than there (`FEW`), so these run in seconds.
+periods, at most 5 operations) and fewer than there (`FEW`), so the file runs in about half a minute.
 """
 
 from __future__ import annotations
@@ -48,7 +48,10 @@ from fenqi.servicing.service import (
 )
 from tests.servicing.support import DB, IS_POSTGRES, PROFILE, fresh_book
 
-FEW = settings(DB, max_examples={"dev": 20, "ci": 120, "nightly": 1200}.get(PROFILE, 120))
+# Each example books a loan and closes up to ~100 business days: 60 examples a property keep the file
+# at about 30 s of CPU on SQLite (twice that on PostgreSQL); the nightly profile runs ten times as many.
+FEW = settings(DB, max_examples={"dev": 20, "ci": 60, "nightly": 600}.get(PROFILE, 60))
+FEWER = settings(DB, max_examples={"dev": 10, "ci": 20, "nightly": 200}.get(PROFILE, 20))
 
 PRODUCTS = [("EI-12", 3), ("EI-12", 6), ("EP-10", 6), ("FEE-060", 3), ("FEE-060", 6), ("IF-MERCHANT", 3)]
 
@@ -72,7 +75,7 @@ ops = st.one_of(
         st.sampled_from(["shorter_term", "lower_installment"]),
     ),
     st.tuples(st.just("days"), st.sampled_from([1, 3, 13, 29, 36])),
-    st.tuples(st.just("to_due"), st.integers(min_value=1, max_value=6)),  # to the morning of a due date
+    st.tuples(st.just("to_due"), st.integers(min_value=1, max_value=3)),  # to the morning of a due date
     st.tuples(st.just("refund"), st.integers(min_value=1, max_value=50_000)),
 )
 
@@ -159,7 +162,7 @@ def _owes(loan: Loan) -> int:
     servicing=terms,
     financed=st.integers(min_value=10_000, max_value=800_000),
     sequence=st.lists(ops, max_size=5),
-    ahead=st.sampled_from([0, 0, 0, 1, 6, 17, 31, 45]),
+    ahead=st.sampled_from([0, 0, 0, 1, 6, 17, 36]),
     due_date=st.booleans(),
 )
 def test_paying_the_payoff_quote_for_a_date_on_that_date_closes_the_loan(
@@ -256,11 +259,11 @@ STORED = [
 ]
 
 
-@FEW
+@FEWER
 @given(
     column=st.sampled_from(STORED),
     delta=st.integers(min_value=-5_000, max_value=5_000).filter(bool),
-    days=st.sampled_from([1, 40]),
+    days=st.sampled_from([1, 36]),
     operation=st.sampled_from(["pay", "prepay", "refund", "cancel"]),
 )
 def test_a_stored_figure_that_drifted_from_the_ledger_stops_any_operation(
