@@ -4,7 +4,7 @@ Past-due amounts are paid component by component in the product's order (default
 interest → principal), each component oldest installment first. Whatever is left is the shopper's
 credit balance (溢缴款): close-of-business applies it with the same waterfall to the next installment
 on its due date, and it can be refunded. Paying down future principal is an explicit early repayment
-(fenqi.servicing.service.prepay / purpose="prepayment"), where the shopper chooses a shorter term or a
+(fenqi.servicing.prepayment.prepay / purpose="prepayment"), where the shopper chooses a shorter term or a
 lower installment.
 """
 

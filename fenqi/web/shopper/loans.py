@@ -3,7 +3,6 @@ the early payoff quote and its payment, and the payment history."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 from fastapi import APIRouter, Depends, Request
@@ -18,8 +17,8 @@ from fenqi.kit.errors import DomainError
 from fenqi.kit.web import commit_early, get_session, request_language
 from fenqi.origination.models import Application
 from fenqi.payments import service as payments
-from fenqi.servicing.models import Installment, Loan, LoanStatus
-from fenqi.servicing.service import get_loan, installments, payoff_quote, repayments
+from fenqi.servicing.models import Loan, LoanStatus
+from fenqi.servicing.service import get_loan, installments, next_bill, payoff_quote, repayments, unpaid
 from fenqi.web.render import render
 from fenqi.web.shopper.common import (
     CHANNELS,
@@ -35,38 +34,6 @@ from fenqi.web.shopper.common import (
 from fenqi.web.shopper.offer import refresh_order
 
 router = APIRouter()
-UNPAID = ("pending", "due")
-
-
-def _unpaid(r: Installment) -> int:
-    return (r.principal_fen - r.paid_principal_fen) + (r.interest_fen - r.paid_interest_fen) + (
-        r.fee_fen - r.paid_fee_fen)
-
-
-@dataclass(frozen=True, slots=True)
-class Bill:
-    """What the shopper owes next: the next unpaid installment, what is overdue, what to pay now."""
-
-    period: int | None
-    due_date: str
-    overdue_fen: int  # due and unpaid, with penalty
-    to_pay_fen: int  # what "pay now" asks for (overdue first, else the next bill less any credit held)
-
-
-def next_bill(loan: Loan, rows: list[Installment]) -> Bill:
-    if loan.status not in LoanStatus.OPEN:
-        return Bill(None, "", 0, 0)
-    due = [r for r in rows if r.status == "due"]
-    overdue = sum(_unpaid(r) for r in due) + loan.penalty_receivable_fen
-    upcoming = next((r for r in rows if r.status in UNPAID and _unpaid(r) > 0), None)
-    if overdue:
-        to_pay = overdue - loan.credit_balance_fen
-    elif upcoming is not None:
-        to_pay = _unpaid(upcoming) - loan.credit_balance_fen
-    else:
-        to_pay = 0
-    return Bill(upcoming.period if upcoming else None, upcoming.due_date.isoformat() if upcoming else "",
-                overdue, max(to_pay, 0))
 
 
 def _phone(session: Session, app: Application, lang: str) -> str:
@@ -103,7 +70,7 @@ def _loan_context(session: Session, loan: Loan, app: Application, lang: str) -> 
         "financed": yuan(loan.financed_fen), "channels": CHANNELS,
         "rows": [{"period": r.period, "due_date": r.due_date.isoformat(), "status": r.status, "due_date_d": r.due_date,
                   "overdue_days": days_overdue(r.status, r.due_date, loan.cob_date),
-                  "total": yuan(r.principal_fen + r.interest_fen + r.fee_fen), "unpaid": yuan(_unpaid(r)),
+                  "total": yuan(r.principal_fen + r.interest_fen + r.fee_fen), "unpaid": yuan(unpaid(r)),
                   "paid_on": r.paid_on.isoformat() if r.paid_on else ""} for r in rows],
         "history": _history(session, loan.id),
     }

@@ -1,0 +1,64 @@
+"""What a loan asks of the shopper now: the amount that brings it up to date, and the next bill with
+its due date — the one formula pages, auto-debit and the demo use."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy.orm import Session
+
+from fenqi.kit.clock import business_date
+from fenqi.servicing.loans import get_loan, installments
+from fenqi.servicing.models import Installment, InstallmentStatus, Loan, LoanStatus
+
+
+def amount_due(session: Session, loan_id: int, on: date | None = None) -> int:
+    """What the shopper must pay on `on` (default today) to be up to date: everything past due, the
+    installments falling due by then, and penalties so far, less the credit balance (never negative)."""
+    loan = get_loan(session, loan_id)
+    if loan.status not in LoanStatus.OPEN:
+        return 0
+    on = on or business_date(session)
+    owed = loan.penalty_receivable_fen + loan.interest_receivable_fen + loan.fee_receivable_fen
+    for r in installments(session, loan_id):
+        if r.status == InstallmentStatus.DUE:
+            owed += r.principal_fen - r.paid_principal_fen
+        elif r.status == InstallmentStatus.PENDING and r.due_date <= on:
+            owed += unpaid(r)
+    return max(0, owed - loan.credit_balance_fen)
+
+
+def unpaid(r: Installment) -> int:
+    """What an installment still asks: its principal, interest and fee not yet paid."""
+    return (
+        (r.principal_fen - r.paid_principal_fen) + (r.interest_fen - r.paid_interest_fen) + (r.fee_fen - r.paid_fee_fen)
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Bill:
+    """What the shopper owes next: the next unpaid installment, what is overdue, what to pay now."""
+
+    period: int | None
+    due_date: date | None
+    overdue_fen: int  # due and unpaid, with penalty
+    to_pay_fen: int  # what "pay now" asks for (overdue first, else the next bill less any credit held)
+
+
+def next_bill(loan: Loan, rows: list[Installment]) -> Bill:
+    """The next bill of a loan from its installments (`installments(session, loan.id)`)."""
+    if loan.status not in LoanStatus.OPEN:
+        return Bill(None, None, 0, 0)
+    due = [r for r in rows if r.status == InstallmentStatus.DUE]
+    overdue = sum(unpaid(r) for r in due) + loan.penalty_receivable_fen
+    upcoming = next(
+        (r for r in rows if r.status in (InstallmentStatus.PENDING, InstallmentStatus.DUE) and unpaid(r) > 0), None
+    )
+    if overdue:
+        to_pay = overdue - loan.credit_balance_fen
+    elif upcoming is not None:
+        to_pay = unpaid(upcoming) - loan.credit_balance_fen
+    else:
+        to_pay = 0
+    return Bill(upcoming.period if upcoming else None, upcoming.due_date if upcoming else None, overdue, max(to_pay, 0))
