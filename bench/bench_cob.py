@@ -6,7 +6,8 @@
 2. For each of D business days (default 2): the baseline — one plain `UPDATE loan SET ... WHERE id
    BETWEEN` over the same open-loan rows, rolled back — then a real close-of-business of the day.
 3. Prints seconds per business day, loans per second, peak memory of this process, the baseline and
-   the ratio; then `ledger check` over a sample of loans; then `simulate` (loans·days per second).
+   the ratio (the close runs on W `fenqi worker` processes sharing one chunk job each; W = 0 runs it in
+   this process); then `ledger check` over a sample of loans; then `simulate` (loans·days per second).
 
 Options: --loans N, --days D, --workers W (default 2), --chunk-size C, --database-url URL (default
 postgresql+psycopg://postgres@127.0.0.1:5432/fenqi_bench_cob, created if missing), --reuse (keep an
@@ -16,12 +17,19 @@ already generated book), --sim-loans, --sim-days (simulation size, default 300 �
 from __future__ import annotations
 
 import argparse
+import contextlib
+import os
 import random
 import resource
+import signal
 import statistics
+import subprocess
+import sys
 import time
+from collections.abc import Iterator
 from datetime import date, timedelta
 from decimal import Decimal
+from pathlib import Path
 
 import psycopg
 from sqlalchemy import text
@@ -342,6 +350,22 @@ def peak_rss_mib() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+@contextlib.contextmanager
+def fenqi_workers(url: str, n: int) -> Iterator[None]:
+    """`n` worker processes (`fenqi worker --queues cob`) on the benchmark's database, stopped afterwards."""
+    env = {**os.environ, "FENQI_DATABASE_URL": url, "FENQI_COB_TIME": ""}
+    exe = Path(sys.executable).with_name("fenqi")
+    procs = [subprocess.Popen([str(exe), "worker", "--queues", "cob", "--concurrency", "1"], env=env)
+             for _ in range(n)]
+    try:
+        yield
+    finally:
+        for p in procs:
+            p.send_signal(signal.SIGTERM)
+        for p in procs:
+            p.wait(timeout=60)
+
+
 def run(argv: list[str]) -> None:
     parser = argparse.ArgumentParser(prog="python -m bench cob")
     parser.add_argument("--loans", type=int, default=1_000_000)
@@ -356,7 +380,7 @@ def run(argv: list[str]) -> None:
 
     from fenqi.kit.db import make_engine
     from fenqi.servicing.check import check_books
-    from fenqi.servicing.cob import close_day
+    from fenqi.servicing.cob_runs import close_day, close_day_on_workers
 
     url = args.database_url
     ensure_database(url)
@@ -369,14 +393,18 @@ def run(argv: list[str]) -> None:
         today = conn.execute(text("SELECT current FROM business_date WHERE id = 1")).scalar_one()
     print(
         f"book: {open_loans:,} open loans; closing {args.days} business day(s) from {today} "
-        f"with {args.workers} worker(s), chunks of {args.chunk_size:,}"
+        f"with {args.workers} `fenqi worker` process(es) (0: in this process), chunks of {args.chunk_size:,}"
     )
     seconds, baselines = [], []
     reset_peak_rss()
     for k in range(args.days):
         day = today + timedelta(days=k)
         baselines.append(baseline_update(url, day))
-        report = close_day(engine, day, chunk_size=args.chunk_size, workers=args.workers)
+        if args.workers > 0:
+            with fenqi_workers(url, args.workers):
+                report = close_day_on_workers(engine, day, chunk_size=args.chunk_size)
+        else:
+            report = close_day(engine, day, chunk_size=args.chunk_size)
         seconds.append(report.seconds)
         print(
             f"  COB {day}: {report.seconds:.2f} s, {report.loans:,} loans ({report.loans / report.seconds:,.0f}/s), "

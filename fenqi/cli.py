@@ -119,14 +119,57 @@ def print_quote(q: dict[str, Any]) -> None:
 def serve(
     host: Annotated[str, typer.Option(help="Address to listen on")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on")] = 8000,
+    workers: Annotated[int, typer.Option(help="Web worker processes (PostgreSQL; SQLite serves with one)",
+                                         min=1, max=64)] = 1,
 ) -> None:
-    """Run the web app on FENQI_DATABASE_URL (schema must be up to date)."""
+    """Run the web app on FENQI_DATABASE_URL (schema must be up to date).
+
+    On PostgreSQL the web processes keep no background work or state of their own: jobs go to the
+    database queue and `fenqi worker` processes run them. On SQLite (the demo) this process runs them."""
     import uvicorn
 
+    from fenqi.kit.settings import get_settings
+
+    sqlite = get_settings().database_url.startswith("sqlite")
+    if sqlite and workers > 1:
+        err_console.print("错误：SQLite 仅支持单个 Web 进程 | Error: SQLite serves with one web process; "
+                          "use PostgreSQL for --workers > 1")
+        raise typer.Exit(2)
+    if sqlite:
+        from fenqi.kit.jobs import start_in_process
+
+        start_in_process()
+    if workers > 1:
+        uvicorn.run("fenqi.api:create_app", factory=True, host=host, port=port, workers=workers, log_level="info")
+        return
     from fenqi.api import create_app
 
     # log_config=None: uvicorn's own lines go through fenqi's logging (redacted, no query strings).
     uvicorn.run(create_app(), host=host, port=port, log_level="info", log_config=None)
+
+
+@app.command()
+def worker(
+    queues: Annotated[str | None, typer.Option(help="Comma-separated queues to work on (default: all)")] = None,
+    concurrency: Annotated[int, typer.Option(help="Jobs run at once in this process", min=1, max=256)] = 1,
+) -> None:
+    """Run background jobs from the PostgreSQL queue (procrastinate) until SIGTERM/SIGINT.
+
+    Start as many as needed, on as many hosts as needed; each job runs once, a job whose worker dies is
+    retried by another, and the periodic jobs (the nightly close) are scheduled once across them all."""
+    import importlib.util
+
+    from fenqi.kit.jobs import run_worker
+    from fenqi.kit.settings import get_settings
+
+    if not get_settings().database_url.startswith("postgresql"):
+        err_console.print("错误：后台任务进程需要 PostgreSQL（演示版在 Web 进程内运行任务） | Error: `fenqi worker` "
+                          "needs PostgreSQL (the SQLite demo runs jobs inside `fenqi serve`)")
+        raise typer.Exit(2)
+    if importlib.util.find_spec("fenqi.wiring") is not None:
+        importlib.import_module("fenqi.wiring").install()
+    names = [q.strip() for q in queues.split(",") if q.strip()] if queues else None
+    run_worker(names, concurrency)
 
 
 @app.command()

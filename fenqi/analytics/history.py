@@ -363,7 +363,7 @@ def build_history(session: Session, *, days: int = 200, per_day: float = 2.6, se
 
 def _live(session: Session, world: History, report: HistoryReport, start: date, today: date, per_day: float,
           pending_days: int) -> None:
-    from fenqi.servicing.cob import close_day
+    from fenqi.servicing.cob_runs import close_day
 
     days = (today - start).days
     day = start

@@ -12,6 +12,11 @@ from sqlalchemy import Connection
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 
 
+def not_procrastinate(name: str | None, type_: str, parent_names: object) -> bool:
+    """Autogenerate and the schema test compare our models only: procrastinate owns its own tables."""
+    return not (name or "").startswith("procrastinate_")
+
+
 def alembic_config(url: str | None = None, connection: Connection | None = None) -> Config:
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS))

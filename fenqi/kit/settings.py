@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 from enum import StrEnum
 from functools import lru_cache
@@ -12,6 +13,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 # Fixed demo keys: usable only when FENQI_ENV is not "production".
 _DEMO_SECRET = "fenqi-demo-secret-not-for-production"
+_HHMM = re.compile(r"([01][0-9]|2[0-3]):[0-5][0-9]")
 _DEMO_PII_KEY = "ZmVucWktZGVtby1waWkta2V5LTMyLWJ5dGVzLWxvbmc="
 MIN_SECRET_BYTES = 32
 
@@ -74,6 +76,10 @@ class Settings(BaseSettings):
     cob_chunk_size: int = 20_000
     # The credit bureau provider (fenqi.risk.bureau); `emulated` is deterministic by ID hash.
     risk_bureau: str = "emulated"
+    # Background jobs: the nightly close-of-business at this local time (Asia/Shanghai, HH:MM; empty: not
+    # scheduled); a worker silent this many seconds is presumed dead and its jobs are retried elsewhere.
+    cob_time: str = "00:30"
+    jobs_stalled_seconds: int = 60
 
     @field_validator("env", mode="before")
     @classmethod
@@ -102,6 +108,10 @@ class Settings(BaseSettings):
             raise ValueError("FENQI_DELINQUENCY_BUCKETS must start at 0 and ascend, e.g. [[0,\"current\"],[1,\"M1\"]]")
         if self.write_off_days < 1 or self.cob_chunk_size < 1:
             raise ValueError("FENQI_WRITE_OFF_DAYS and FENQI_COB_CHUNK_SIZE must be positive")
+        if self.cob_time and not _HHMM.fullmatch(self.cob_time):
+            raise ValueError("FENQI_COB_TIME is a local time HH:MM, e.g. 00:30")
+        if self.jobs_stalled_seconds < 5:
+            raise ValueError("FENQI_JOBS_STALLED_SECONDS must be at least 5")
         if not (Decimal(0) < self.apr_cap <= Decimal(1)):
             raise ValueError("FENQI_APR_CAP must be in (0, 1]")
         return self

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from alembic import context
 from sqlalchemy import engine_from_config, pool
 
 from fenqi.domains import install_db_objects, load_models
 from fenqi.kit.db import Base
+from fenqi.kit.migrate import not_procrastinate
 from fenqi.kit.settings import get_settings
 
 load_models()
@@ -16,10 +19,11 @@ url = config.get_main_option("sqlalchemy.url") or get_settings().database_url
 # head (or empty): database objects for tables it lacks cannot be installed there, nor are they needed.
 with_db_objects = not config.attributes.get("schema_only", False)
 target_metadata = Base.metadata
+_OPTS: dict[str, Any] = {"render_as_batch": True, "include_name": not_procrastinate}
 
 
 def run_migrations_offline() -> None:
-    context.configure(url=url, target_metadata=target_metadata, literal_binds=True, render_as_batch=True)
+    context.configure(url=url, target_metadata=target_metadata, literal_binds=True, **_OPTS)
     with context.begin_transaction():
         context.run_migrations()
 
@@ -27,7 +31,7 @@ def run_migrations_offline() -> None:
 def run_migrations_online() -> None:
     connection = config.attributes.get("connection")
     if connection is not None:
-        context.configure(connection=connection, target_metadata=target_metadata, render_as_batch=True)
+        context.configure(connection=connection, target_metadata=target_metadata, **_OPTS)
         with context.begin_transaction():
             context.run_migrations()
             if with_db_objects:
@@ -35,7 +39,7 @@ def run_migrations_online() -> None:
         return
     engine = engine_from_config({"sqlalchemy.url": url}, prefix="sqlalchemy.", poolclass=pool.NullPool)
     with engine.connect() as conn:
-        context.configure(connection=conn, target_metadata=target_metadata, render_as_batch=True)
+        context.configure(connection=conn, target_metadata=target_metadata, **_OPTS)
         with context.begin_transaction():
             context.run_migrations()
             if with_db_objects:

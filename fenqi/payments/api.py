@@ -70,13 +70,6 @@ def _mount_emulators() -> None:
 _mount_emulators()
 
 
-def _demo_jobs() -> None:
-    if get_payment_settings().env == "demo":
-        from fenqi.payments.tasks import start_background
-
-        start_background()
-
-
 # -- callbacks ---------------------------------------------------------------------------------
 
 
@@ -107,7 +100,6 @@ def _handle_callback(channel: str, headers: dict[str, str], body: bytes, client:
     # Commit before acknowledging: once the channel hears "success" it never sends the event again.
     session.commit()
     log.info("payments.callback", channel=channel, event_id=notification.event_id, outcome=outcome)
-    _demo_jobs()
     if adapter.ack_status == 204:
         return Response(status_code=204)
     return PlainTextResponse(adapter.ack_body)
@@ -149,7 +141,6 @@ def create_order(body: OrderIn, session: Session = Depends(get_session),
     order = service.create_order(session, purpose=body.purpose, amount_fen=_fen(body.amount, "amount"),
                                  channel=body.channel, subject=body.subject or body.purpose, loan_id=body.loan_id,
                                  application_id=body.application_id, scene=body.scene)
-    _demo_jobs()
     return service.order_json(order)
 
 
@@ -318,7 +309,6 @@ def demo_pay(request: Request, purpose: Annotated[str, Form()] = "", channel: An
     except DomainError as exc:
         return render(request, "payments/demo.html", {"error": exc.message(request_language(request))}, 400)
     session.commit()
-    _demo_jobs()
     return RedirectResponse(order.pay_url, status_code=303)
 
 

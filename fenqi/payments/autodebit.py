@@ -123,27 +123,40 @@ class BatchResult:
                 "paid": self.paid, "pending": self.pending, "failed": self.failed, "errors": self.errors}
 
 
+def debit_one(agreement_id: int, on: date) -> PaymentOrder | None:
+    """One agreement's debit for `on`, in its own transaction (the per-agreement job)."""
+    from fenqi.kit.db import session_scope
+
+    with session_scope() as session:
+        agreement = session.get(PaymentAgreement, agreement_id)
+        if agreement is None or agreement.status != "active":
+            return None
+        return debit_loan(session, agreement, on)
+
+
+def active_agreement_ids(session: Session) -> list[int]:
+    return list(session.scalars(select(PaymentAgreement.id).where(PaymentAgreement.status == "active")
+                                .order_by(PaymentAgreement.id)))
+
+
 def run_batch(on: date | None = None) -> BatchResult:
-    """The job: one transaction per agreement, so one loan's trouble never stops the others."""
+    """The whole batch in this process: one transaction per agreement, so one loan's trouble never stops
+    the others. (On PostgreSQL the nightly job instead enqueues one job per agreement.)"""
     from fenqi.kit.db import session_scope
 
     with session_scope() as session:
         on = on or business_date(session)
-        ids = list(session.scalars(select(PaymentAgreement.id).where(PaymentAgreement.status == "active")
-                                   .order_by(PaymentAgreement.id)))
+        ids = active_agreement_ids(session)
     result = BatchResult(on=on, agreements=len(ids))
     for agreement_id in ids:
         try:
-            with session_scope() as session:
-                agreement = session.get(PaymentAgreement, agreement_id)
-                assert agreement is not None
-                order = debit_loan(session, agreement, on)
-                if order is not None:
-                    result.debited += 1
-                    status = order.status
-                    result.paid += status == "paid"
-                    result.pending += status == "pending"
-                    result.failed += status == "failed"
+            order = debit_one(agreement_id, on)
+            if order is not None:
+                result.debited += 1
+                status = order.status
+                result.paid += status == "paid"
+                result.pending += status == "pending"
+                result.failed += status == "failed"
         except DomainError as exc:
             result.errors.append(f"agreement {agreement_id}: {exc.message('en')}")
     log.info("payments.autodebit.batch", **result.to_json())

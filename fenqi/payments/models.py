@@ -132,3 +132,19 @@ class ReconciliationItem(Base):
     decided_by: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
     decided_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
     note: Mapped[str] = mapped_column(Text, default="")
+
+
+class EmulatorRecord(Base):
+    """What a local gateway emulator remembers (demo and tests only; never used in production): one open
+    trade with its refunds, or one withholding agreement, as JSON. Kept in the database so that a restarted
+    demo, or a second web process, still knows them — as a real channel would."""
+
+    __tablename__ = "payment_emulator_record"
+    __table_args__ = (UniqueConstraint("channel", "kind", "key"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    channel: Mapped[str] = mapped_column(String(16))
+    kind: Mapped[str] = mapped_column(String(16))  # trade | agreement
+    key: Mapped[str] = mapped_column(String(64))
+    data: Mapped[str] = mapped_column(Text)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)

@@ -48,6 +48,8 @@ class PaymentSettings(BaseSettings):
     # The emulators' notification retry schedule is multiplied by this (tests compress it).
     emulator_retry_scale: float = 1.0
     http_timeout_seconds: float = 10.0
+    # Where the emulators keep trades and agreements: "db" (default in the demo) or "memory" (elsewhere).
+    emulator_state: str = ""
 
     @field_validator("env", mode="before")
     @classmethod

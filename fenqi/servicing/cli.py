@@ -32,7 +32,9 @@ def run(
     until: Annotated[
         str | None, typer.Option("--date", help="Close every business date up to and including this one")
     ] = None,
-    workers: Annotated[int, typer.Option(help="Parallel workers (PostgreSQL)", min=1, max=64)] = 1,
+    on_workers: Annotated[
+        bool, typer.Option("--on-workers", help="Enqueue one job per chunk for `fenqi worker` (PostgreSQL) and wait")
+    ] = False,
     chunk_size: Annotated[
         int | None, typer.Option(help="Loans per chunk (default FENQI_COB_CHUNK_SIZE)", min=1)
     ] = None,
@@ -43,9 +45,14 @@ def run(
     Idempotent and resumable: a date already closed changes nothing; a run killed midway resumes where it stopped.
     """
     from fenqi.kit.db import get_engine
-    from fenqi.servicing.cob import run_cob
+    from fenqi.servicing.cob_runs import run_cob
 
-    reports = run_cob(get_engine(), _parse_date(until), chunk_size=chunk_size, workers=workers, progress=not as_json)
+    engine = get_engine()
+    if on_workers and engine.dialect.name != "postgresql":
+        err_console.print("错误：--on-workers 需要 PostgreSQL | Error: --on-workers needs PostgreSQL")
+        raise typer.Exit(2)
+    reports = run_cob(engine, _parse_date(until), chunk_size=chunk_size, progress=not as_json and not on_workers,
+                      on_workers=on_workers)
     if as_json:
         sys.stdout.write(json.dumps([r.to_json() for r in reports]) + "\n")
         return

@@ -18,9 +18,8 @@ sequence of INSERT ... SELECT / UPDATE statements over the whole chunk:
 Idempotency: every statement only touches loans with `cob_date < D`, and the last one sets
 `cob_date = D` in the same transaction, so a loan is closed at most once per date whatever happens to
 the run; journal entries carry unique keys per chunk attempt. A killed run leaves whole chunks either
-done or untouched; running it again closes the chunks still pending. Chunks are claimed with
-`FOR UPDATE SKIP LOCKED` on PostgreSQL, so any number of workers (threads here, processes or machines
-later — a chunk is just (run, lo_id, hi_id)) can share a run.
+done or untouched; running it again closes the chunks still pending. How chunks are dispatched (one
+procrastinate job per chunk on PostgreSQL, in turn in-process on SQLite) is fenqi.servicing.cob_runs.
 
 Arithmetic is integer-only and mirrors fenqi.servicing.rules, so SQLite and PostgreSQL give identical
 results. Only `day_diff` differs in spelling between the two.
@@ -28,25 +27,18 @@ results. Only `day_diff` differs in spelling between the two.
 
 from __future__ import annotations
 
-import threading
-import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Connection, Date, Engine, bindparam, func, insert, select, text, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import Date, bindparam, insert, text
 from sqlalchemy.orm import Session
 
-from fenqi.kit.clock import BusinessDate, business_date, set_business_date
 from fenqi.kit.db import utcnow
-from fenqi.kit.settings import get_settings
 from fenqi.ledger.accounts import Account, Reason
 from fenqi.ledger.models import JournalEntry
-from fenqi.servicing.models import CobChunk, CobRun, Loan, LoanStatus
+from fenqi.servicing.models import CobChunk
 from fenqi.servicing.rules import PPB
 
 OPEN = "('active', 'overdue')"
@@ -416,250 +408,3 @@ def close_chunk(
     chunk.status, chunk.loans, chunk.finished_at = "done", stats.loans, utcnow()
     session.flush()
     return stats
-
-
-# --- runs ------------------------------------------------------------------------------------------
-
-
-@dataclass
-class RunReport:
-    business_date: date
-    chunks: int
-    loans: int
-    seconds: float
-    due: int = 0
-    penalty: int = 0
-    write_off: int = 0
-    credit: int = 0
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "business_date": self.business_date.isoformat(),
-            "chunks": self.chunks,
-            "loans": self.loans,
-            "seconds": round(self.seconds, 3),
-            "installments_due": self.due,
-            "penalties": self.penalty,
-            "write_offs": self.write_off,
-            "credits_applied": self.credit,
-        }
-
-
-def prepare_run(session: Session, day: date, chunk_size: int) -> CobRun:
-    """The run of `day` with its chunks (created once; a re-run or a second worker finds them)."""
-    run = session.scalar(select(CobRun).where(CobRun.business_date == day))
-    if run is not None:
-        return run
-    lo, hi = session.execute(
-        select(func.min(Loan.id), func.max(Loan.id)).where(Loan.status.in_(LoanStatus.OPEN), Loan.cob_date < day)
-    ).one()
-    starts = range(lo, hi + 1, chunk_size) if lo is not None else range(0)
-    run = CobRun(
-        business_date=day, status="running", chunk_size=chunk_size, chunks=len(starts) or -1, started_at=utcnow()
-    )
-    try:
-        # Two workers may prepare the same run at once (PostgreSQL): the loser finds the winner's.
-        with session.begin_nested() if session.get_bind().dialect.name == "postgresql" else nullcontext():
-            session.add(run)
-            session.flush()
-    except IntegrityError:
-        winner = session.scalar(select(CobRun).where(CobRun.business_date == day))
-        if winner is None:
-            raise
-        return winner
-    if starts:
-        session.execute(
-            insert(CobChunk),
-            [
-                {
-                    "run_id": run.id,
-                    "lo_id": x,
-                    "hi_id": x + chunk_size - 1,
-                    "status": "pending",
-                    "loans": 0,
-                    "attempts": 0,
-                }
-                for x in starts
-            ],
-        )
-    return run
-
-
-Bind = Engine | Connection
-
-
-@contextmanager
-def _tx(bind: Bind) -> Iterator[Session]:
-    """One transaction; on a Connection already in a transaction (tests), a savepoint inside it."""
-    session = Session(bind=bind, expire_on_commit=False, join_transaction_mode="create_savepoint")
-    with session, session.begin():
-        yield session
-
-
-def _claim(session: Session, run_id: int) -> CobChunk | None:
-    q = (
-        select(CobChunk)
-        .where(CobChunk.run_id == run_id, CobChunk.status == "pending")
-        .order_by(CobChunk.lo_id)
-        .limit(1)
-    )
-    if session.get_bind().dialect.name == "postgresql":
-        q = q.with_for_update(skip_locked=True)
-    return session.scalar(q)
-
-
-def run_chunks(
-    engine: Bind,
-    run_id: int,
-    day: date,
-    *,
-    worker: str = "w0",
-    on_chunk: Callable[[CobChunk, ChunkStats], None] | None = None,
-    stop_after: int | None = None,
-) -> ChunkStats:
-    """Claim and close pending chunks of a run until none is left (one worker's loop)."""
-    settings = get_settings()
-    total = ChunkStats()
-    done = 0
-    while True:
-        with _tx(engine) as session:
-            chunk = _claim(session, run_id)
-            if chunk is None:
-                return total
-            if stop_after is not None and done >= stop_after:
-                raise CobInterrupted(f"stopped after {done} chunks")
-            chunk.worker = worker
-            stats = close_chunk(
-                session, chunk, day, buckets=list(settings.delinquency_buckets), write_off_days=settings.write_off_days
-            )
-        done += 1
-        for name in ("loans", "due", "credit", "penalty", "write_off"):
-            setattr(total, name, getattr(total, name) + getattr(stats, name))
-        if on_chunk is not None:
-            on_chunk(chunk, stats)
-
-
-def close_day(
-    engine: Bind,
-    day: date | None = None,
-    *,
-    chunk_size: int | None = None,
-    workers: int = 1,
-    progress: bool = False,
-    stop_after: int | None = None,
-) -> RunReport:
-    """Close one business date (default: the current one) and advance the business date past it."""
-    started = time.perf_counter()
-    with _tx(engine) as session:
-        day = day or business_date(session)
-        run = prepare_run(session, day, chunk_size or get_settings().cob_chunk_size)
-        run_id, n_chunks, already = run.id, max(run.chunks, 0), run.status == "done"
-        pending: int | None = 0
-        if progress and not already and n_chunks:
-            pending = session.scalar(
-                select(func.count())
-                .select_from(CobChunk)
-                .where(CobChunk.run_id == run_id, CobChunk.status == "pending")
-            )
-    report = RunReport(day, n_chunks, 0, 0.0)
-    if already:
-        report.seconds = time.perf_counter() - started
-        return report
-    if engine.dialect.name != "postgresql" or isinstance(engine, Connection):
-        workers = 1  # SQLite has one writer at a time; a Connection is one session
-    lock = threading.Lock()
-
-    def tally(chunk: CobChunk, stats: ChunkStats) -> None:
-        with lock:
-            report.loans += stats.loans
-            report.due += stats.due
-            report.penalty += stats.penalty
-            report.write_off += stats.write_off
-            report.credit += stats.credit
-            if bar is not None:
-                bar.advance(task)
-
-    bar: Any = None
-    task: Any = None
-    with _progress(progress) as bar_:
-        bar = bar_
-        if bar is not None:
-            task = bar.add_task(f"COB {day.isoformat()}", total=n_chunks, completed=n_chunks - (pending or 0))
-        if n_chunks == 0:
-            pass  # no open loan to close
-        elif workers <= 1:
-            run_chunks(engine, run_id, day, on_chunk=tally, stop_after=stop_after)
-        else:
-            errors: list[BaseException] = []
-
-            def work(i: int) -> None:
-                try:
-                    run_chunks(engine, run_id, day, worker=f"w{i}", on_chunk=tally, stop_after=stop_after)
-                except BaseException as exc:  # re-raised below
-                    errors.append(exc)
-
-            threads = [threading.Thread(target=work, args=(i,)) for i in range(workers)]
-            for t in threads:
-                t.start()
-            for t in threads:
-                t.join()
-            if errors:
-                raise errors[0]
-    with _tx(engine) as session:
-        left = session.scalar(
-            select(func.count()).select_from(CobChunk).where(CobChunk.run_id == run_id, CobChunk.status == "pending")
-        )
-        if left:
-            raise RuntimeError(f"COB {day}: {left} chunks still pending")
-        session.execute(update(CobRun).where(CobRun.id == run_id).values(status="done", finished_at=utcnow()))
-        # Advance the business date past the closed day (never backwards).
-        moved: Any = session.execute(
-            update(BusinessDate)
-            .where(BusinessDate.id == 1, BusinessDate.current <= day)
-            .values(current=day + timedelta(days=1))
-        )
-        if not moved.rowcount and session.get(BusinessDate, 1) is None:
-            set_business_date(session, day + timedelta(days=1))
-    report.seconds = time.perf_counter() - started
-    return report
-
-
-@contextmanager
-def _progress(enabled: bool) -> Iterator[Any]:
-    if not enabled:
-        yield None
-        return
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
-    with Progress(
-        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TextColumn("chunks"), TimeElapsedColumn()
-    ) as bar:
-        yield bar
-
-
-def run_cob(
-    engine: Bind,
-    until: date | None = None,
-    *,
-    chunk_size: int | None = None,
-    workers: int = 1,
-    progress: bool = False,
-) -> list[RunReport]:
-    """Close every business date from the current one through `until` (default: just the current one).
-
-    A date already closed is a no-op, so `run_cob(until=D)` twice changes nothing the second time.
-    """
-    with _tx(engine) as session:
-        current = business_date(session)
-    until = until or current
-    reports = []
-    day = current
-    while day <= until:
-        reports.append(close_day(engine, day, chunk_size=chunk_size, workers=workers, progress=progress))
-        day += timedelta(days=1)
-    if not reports:
-        # Asked for a date already closed: report it as it was.
-        with _tx(engine) as session:
-            run = session.scalar(select(CobRun).where(CobRun.business_date == until))
-            reports.append(RunReport(until, run.chunks if run else 0, 0, 0.0))
-    return reports

@@ -27,7 +27,7 @@ from fenqi.ledger import Account, account_balance
 from fenqi.pricing.models import Product
 from fenqi.pricing.service import seed_products
 from fenqi.servicing.check import check_books
-from fenqi.servicing.cob import close_day
+from fenqi.servicing.cob_runs import close_day
 from fenqi.servicing.models import Loan, LoanStatus
 from fenqi.servicing.service import amount_due, apply_repayment, book_loan, get_loan, installments, payoff_quote
 

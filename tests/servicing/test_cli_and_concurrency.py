@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 from fenqi.kit.db import make_engine
 from fenqi.kit.migrate import upgrade
 from fenqi.servicing.check import check_books
-from fenqi.servicing.cob import run_cob
+from fenqi.servicing.cob_runs import run_cob
 from fenqi.servicing.service import apply_repayment, book_loan, get_loan
 from tests.servicing.support import IS_POSTGRES, START, fresh_book
 

@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session
 from fenqi.kit.clock import business_date
 from fenqi.ledger import Account, account_balance
 from fenqi.servicing.check import check_books
-from fenqi.servicing.cob import run_cob
+from fenqi.servicing.cob_runs import run_cob
 from fenqi.servicing.models import Repayment
 from fenqi.servicing.service import (
     LoanNotOpen,

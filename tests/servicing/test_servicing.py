@@ -16,7 +16,8 @@ from fenqi.ledger.errors import UnknownChannel
 from fenqi.pricing.errors import AprAboveCap
 from fenqi.pricing.models import Product
 from fenqi.servicing.check import check_books
-from fenqi.servicing.cob import CobInterrupted, close_day, run_cob
+from fenqi.servicing.cob import CobInterrupted
+from fenqi.servicing.cob_runs import close_day, run_cob
 from fenqi.servicing.models import CobChunk, CobRun, Installment, Loan
 from fenqi.servicing.service import (
     LoanNotOpen,

@@ -89,7 +89,7 @@ def test_loan_search_detail_notes_and_audited_reveal(sign_in: SignIn, world: Wor
 def test_overdue_buckets_and_dashboard_after_close_of_business(
     sign_in: SignIn, world: World, session: Session
 ) -> None:
-    from fenqi.servicing.cob import close_day
+    from fenqi.servicing.cob_runs import close_day
 
     paying = sell(session, world)
     late = sell(session, world, imei=world.devices[1], id_number=clean_id_number(date(1985, 6, 1)),

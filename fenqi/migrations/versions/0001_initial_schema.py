@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-30 22:01:55.242834
+Create Date: 2026-11-30 22:28:10.150803
 """
 from collections.abc import Sequence
 
@@ -342,6 +342,16 @@ def upgrade() -> None:
     with op.batch_alter_table('payment_callback_inbox', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_payment_callback_inbox_out_trade_no'), ['out_trade_no'], unique=False)
 
+    op.create_table('payment_emulator_record',
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
+    sa.Column('channel', sa.String(length=16), nullable=False),
+    sa.Column('kind', sa.String(length=16), nullable=False),
+    sa.Column('key', sa.String(length=64), nullable=False),
+    sa.Column('data', sa.Text(), nullable=False),
+    sa.Column('updated_at', fenqi.kit.db.UtcDateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_payment_emulator_record')),
+    sa.UniqueConstraint('channel', 'kind', 'key', name=op.f('uq_payment_emulator_record_channel_kind_key'))
+    )
     op.create_table('payment_reconciliation_run',
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
     sa.Column('channel', sa.String(length=16), nullable=False),
@@ -1036,6 +1046,7 @@ def downgrade() -> None:
     op.drop_table('product')
     op.drop_table('phone_model')
     op.drop_table('payment_reconciliation_run')
+    op.drop_table('payment_emulator_record')
     with op.batch_alter_table('payment_callback_inbox', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_payment_callback_inbox_out_trade_no'))
 

@@ -212,6 +212,10 @@ def create_app(settings: PaymentSettings | None = None, keys: ChannelKeys | None
     emu = AlipayEmulator(settings, keys or channel_keys())
     app = FastAPI(title="Alipay gateway emulator", docs_url=None, redoc_url=None, openapi_url=None)
     app.state.emulator = emu
+    from fenqi.payments.emulators import state
+
+    if state.enabled():
+        state.keep_in_database(app, state.EmulatorStore("alipay", {"trade": emu.trades, "agreement": emu.agreements}, emu.lock))
 
     @app.api_route("/gateway.do", methods=["GET", "POST"])
     async def gateway(request: Request) -> Response:

@@ -229,6 +229,10 @@ def create_app(settings: PaymentSettings | None = None, keys: ChannelKeys | None
     emu = WechatPayEmulator(settings, keys or channel_keys())
     app = FastAPI(title="WeChat Pay v3 gateway emulator", docs_url=None, redoc_url=None, openapi_url=None)
     app.state.emulator = emu
+    from fenqi.payments.emulators import state
+
+    if state.enabled():
+        state.keep_in_database(app, state.EmulatorStore("wechatpay", {"trade": emu.trades, "agreement": emu.contracts}, emu.lock))
 
     @app.middleware("http")
     async def authenticate(request: Request, call_next: Any) -> Response:
