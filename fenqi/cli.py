@@ -140,7 +140,10 @@ def serve(
 
         start_in_process()
     if workers > 1:
-        uvicorn.run("fenqi.api:create_app", factory=True, host=host, port=port, workers=workers, log_level="info")
+        # Each worker process imports the app itself; on a busy host that can take longer than uvicorn's
+        # default 5 s health check, which would then kill and respawn it in a loop.
+        uvicorn.run("fenqi.api:create_app", factory=True, host=host, port=port, workers=workers, log_level="info",
+                    timeout_worker_healthcheck=60)
         return
     from fenqi.api import create_app
 

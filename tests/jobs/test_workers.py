@@ -149,7 +149,8 @@ def test_a_real_worker_runs_every_kind_of_job(scratch_pg: str) -> None:
             st == ["succeeded"] * len(st) for name, st in _jobs(engine).items() if name in expected),
               state=lambda: _jobs(engine))
         with engine.connect() as conn:
-            assert conn.execute(text("SELECT status FROM notification WHERE id = :i"), {"i": message_id}).scalar() == "sent"
+            sent = conn.execute(text("SELECT status FROM notification WHERE id = :i"), {"i": message_id}).scalar()
+            assert sent == "sent"
             assert conn.execute(text("SELECT current FROM business_date")).scalar() == START + timedelta(days=1)
             assert conn.execute(text("SELECT status FROM cob_run")).scalar() == "done"
             assert conn.execute(text("SELECT COUNT(*) FROM payment_reconciliation_run")).scalar() == 2

@@ -215,7 +215,8 @@ def create_app(settings: PaymentSettings | None = None, keys: ChannelKeys | None
     from fenqi.payments.emulators import state
 
     if state.enabled():
-        state.keep_in_database(app, state.EmulatorStore("alipay", {"trade": emu.trades, "agreement": emu.agreements}, emu.lock))
+        maps: dict[str, dict[str, Any]] = {"trade": emu.trades, "agreement": emu.agreements}
+        state.keep_in_database(app, state.EmulatorStore("alipay", maps, emu.lock))
 
     @app.api_route("/gateway.do", methods=["GET", "POST"])
     async def gateway(request: Request) -> Response:

@@ -232,7 +232,8 @@ def create_app(settings: PaymentSettings | None = None, keys: ChannelKeys | None
     from fenqi.payments.emulators import state
 
     if state.enabled():
-        state.keep_in_database(app, state.EmulatorStore("wechatpay", {"trade": emu.trades, "agreement": emu.contracts}, emu.lock))
+        maps: dict[str, dict[str, Any]] = {"trade": emu.trades, "agreement": emu.contracts}
+        state.keep_in_database(app, state.EmulatorStore("wechatpay", maps, emu.lock))
 
     @app.middleware("http")
     async def authenticate(request: Request, call_next: Any) -> Response:
