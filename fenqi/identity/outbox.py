@@ -66,6 +66,10 @@ def notify(
     if secret is not None:
         purge_expired_secrets(session, now)
     session.flush()
+    # The sender job commits with the message or not at all (fenqi.identity.tasks).
+    from fenqi.kit.jobs import defer
+
+    defer(session, "identity.send_notification", notification_id=row.id)
     if get_settings().env == "demo":
         # Demo only: there is no gateway, the console stands in for the phone.
         print(f"[outbox] {channel} → {row.to_masked} ({template}): {text_to_send(row)}", flush=True)
@@ -100,6 +104,24 @@ def shown_body(row: Notification) -> str:
     if get_settings().env == "demo":
         return text_to_send(row)
     return redact_text(row.body.replace(SECRET_SLOT, SHOWN_SECRET))
+
+
+def deliver_one(session: Session, notification_id: int, send: Sender) -> str:
+    """Send one message if it is still pending (the sender job); the row is locked so that a retried or
+    duplicated job sends it at most once. Returns the row's status afterwards."""
+    purge_expired_secrets(session)
+    query = select(Notification).where(Notification.id == notification_id)
+    if session.get_bind().dialect.name == "postgresql":
+        query = query.with_for_update()
+    row = session.scalar(query)
+    if row is None:
+        return "missing"
+    if row.status != "pending":
+        return row.status
+    send(row.channel, decrypt(row.to_enc), text_to_send(row))  # raises: the job is retried later
+    row.status, row.sent_at, row.secret_enc = "sent", utcnow(), None
+    session.flush()
+    return "sent"
 
 
 def deliver_pending(session: Session, send: Sender, *, limit: int = 100) -> int:

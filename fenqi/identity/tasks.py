@@ -1,35 +1,32 @@
-"""The outbox sender: delivers one queued message (fenqi.kit.jobs), enqueued in the same transaction as
-the outbox row, so a message is sent once it is committed and never for a rolled-back change.
+"""The outbox sender job (fenqi.kit.jobs): enqueued in the same transaction as the outbox row, so a
+message is sent once it is committed and never for a rolled-back change.
 
-No SMS provider is wired yet: delivery is recorded (status `sent`, `sent_at`) with the masked number
-in the log; a provider's SDK call belongs in `_deliver`. The row lock makes a retried or duplicated
-job send a message at most once."""
+No SMS provider is wired yet. The demo has no gateway by design: messages stay in the outbox (shown on
+the operations page, the login code with them). In tests the stand-in gateway only logs the masked
+number; in production, without a provider, the job fails loudly and is retried rather than pretend."""
 
 from __future__ import annotations
 
-from sqlalchemy import select
-
-from fenqi.identity.models import Notification
-from fenqi.kit.db import session_scope, utcnow
+from fenqi.identity.outbox import deliver_one
+from fenqi.kit.db import session_scope
 from fenqi.kit.jobs import job
 from fenqi.kit.log import log
+from fenqi.kit.settings import Environment, get_settings
 
 
-def _deliver(row: Notification) -> None:
-    log.info("notification.sent", channel=row.channel, to=row.to_masked, template=row.template)
+class NoSmsGateway(RuntimeError):
+    pass
+
+
+def _send(channel: str, to: str, text: str) -> None:
+    if get_settings().env == Environment.PRODUCTION:
+        raise NoSmsGateway("no SMS provider is configured")
+    log.info("notification.sent", channel=channel, to=f"{to[:3]}****{to[-4:]}")
 
 
 @job("identity.send_notification", queue="outbox", max_attempts=8)
 def send_notification(notification_id: int) -> str:
+    if get_settings().env == Environment.DEMO:
+        return "held"  # the demo has no gateway: the outbox page is the phone
     with session_scope() as session:
-        q = select(Notification).where(Notification.id == notification_id)
-        if session.get_bind().dialect.name == "postgresql":
-            q = q.with_for_update()
-        row = session.scalar(q)
-        if row is None:
-            return "missing"
-        if row.status != "pending":
-            return row.status
-        _deliver(row)
-        row.status, row.sent_at = "sent", utcnow()
-    return "sent"
+        return deliver_one(session, notification_id, _send)
