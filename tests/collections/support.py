@@ -20,7 +20,7 @@ def sold(session: Session, world: World, **overrides: Any) -> Any:
 
 def close_through(session: Session, last: date) -> None:
     """Close every business date from today's through `last` (the business date is then last + 1)."""
-    from fenqi.servicing.cob import close_day
+    from fenqi.servicing.cob_runs import close_day
 
     day = business_date(session)
     while day <= last:

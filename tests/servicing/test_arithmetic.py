@@ -12,7 +12,7 @@ from fenqi.kit.clock import business_date, set_business_date
 from fenqi.pricing.models import Product
 from fenqi.pricing.service import get_product
 from fenqi.servicing.check import check_books
-from fenqi.servicing.cob import run_cob
+from fenqi.servicing.cob_runs import run_cob
 from fenqi.servicing.models import Loan
 from fenqi.servicing.service import apply_repayment, book_loan, get_loan, installments, payoff_quote, repayments
 from tests.servicing.support import fresh_book

@@ -32,7 +32,7 @@ from fenqi.kit.clock import business_date
 from fenqi.ledger import Account, account_balance
 from fenqi.pricing.service import get_product
 from fenqi.servicing.check import check_books
-from fenqi.servicing.cob import run_cob
+from fenqi.servicing.cob_runs import run_cob
 from fenqi.servicing.models import Loan, LoanStatus
 from fenqi.servicing.service import (
     LedgerMismatch,
