@@ -149,7 +149,8 @@ def close_chunk_job(bind: Bind, chunk_id: int, *, worker: str = "in-process") ->
         stats = None
         if chunk.status == "pending":
             run = session.get(CobRun, chunk.run_id)
-            assert run is not None
+            if run is None:
+                raise RuntimeError(f"cob chunk {chunk_id} without its run")
             chunk.worker = worker[:60]
             stats = close_chunk(session, chunk, run.business_date, buckets=list(settings.delinquency_buckets),
                                 write_off_days=settings.write_off_days)
@@ -270,7 +271,8 @@ def run_cob(
     day = current
     while day <= until:
         if on_workers:
-            assert isinstance(engine, Engine)
+            if not isinstance(engine, Engine):
+                raise TypeError("closing on workers needs an Engine (each day commits)")
             reports.append(close_day_on_workers(engine, day, chunk_size=chunk_size))
         else:
             reports.append(close_day(engine, day, chunk_size=chunk_size, progress=progress))
