@@ -114,7 +114,10 @@ def install_error_handlers(app: FastAPI) -> None:
 
 
 def create_app() -> FastAPI:
+    from fenqi.wiring import install
+
     configure_logging()
+    install()
     app = FastAPI(
         title="Fenqi 分期",
         version=__version__,

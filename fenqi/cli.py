@@ -22,6 +22,14 @@ console = Console()
 err_console = Console(stderr=True)
 
 
+@app.callback()
+def _start() -> None:
+    """Every command runs with the domains wired to each other (handlers, ports)."""
+    from fenqi.wiring import install
+
+    install()
+
+
 def fail(exc: DomainError) -> None:
     """Bad input: one line in both languages on stderr, exit code 2, never a traceback."""
     err_console.print(f"错误：{exc.message('zh')} | Error: {exc.message('en')}", highlight=False, soft_wrap=True)

@@ -41,6 +41,9 @@ def engine() -> Iterator[Engine]:
     if IS_POSTGRES:
         _reset_postgres(eng)
     upgrade(TEST_URL)
+    from fenqi.wiring import install
+
+    install()  # as every entry point does at start-up (the app factory, the CLI, workers)
     yield eng
     eng.dispose()
 

@@ -20,7 +20,7 @@ from fenqi.kit.db import Session
 from fenqi.kit.errors import NotFound
 from fenqi.kit.responses import ErrorBody
 from fenqi.kit.web import get_session, request_language
-from fenqi.origination import hooks, service, signing  # noqa: F401  (hooks: the down-payment handler)
+from fenqi.origination import service, signing
 from fenqi.origination.consents import CURRENT, TEXTS
 from fenqi.origination.schemas import ApplicationIn, SignIn
 from fenqi.origination.service import Origin, Submitted, application_json, get_application

@@ -1,4 +1,5 @@
-"""Reactions to other domains' events, registered when the origination API is loaded."""
+"""Origination's reactions to other domains' events and the port it offers payments, wired by
+`install()` — called once at start-up from `fenqi.wiring.install()`, never on import."""
 
 from __future__ import annotations
 
@@ -6,21 +7,54 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from fenqi.kit.log import log
+from fenqi.origination.models import Application
 from fenqi.origination.service import apply_review
 from fenqi.origination.signing import mark_down_payment_paid
-from fenqi.payments.service import on_paid
+from fenqi.payments import handlers as payments
+from fenqi.risk import service as risk
 from fenqi.risk.schemas import Decision
-from fenqi.risk.service import on_review
 
 
-@on_paid("down_payment")
 def down_payment_paid(session: Session, order: Any) -> None:
-    """The shopper paid the down payment: the clerk may hand the phone over."""
-    if order.application_id is not None:
-        mark_down_payment_paid(session, order.application_id)
+    """The shopper paid the down payment: the clerk may hand the phone over — but only when it is the
+    order the application references, for the application's down payment. Any other payment naming
+    the application (an old order paid late, a forged attempt) leaves it unpaid; the money is in the
+    books and reconciliation/finance deal with it."""
+    if order.application_id is None:
+        return
+    app = session.get(Application, order.application_id)
+    paid = order.paid_amount_fen or order.amount_fen
+    if app is None or app.payment_order != order.out_trade_no or paid != app.down_payment_fen:
+        log.warning("origination.down_payment.not_the_order", application_id=order.application_id,
+                    out_trade_no=order.out_trade_no, amount_fen=paid)
+        return
+    mark_down_payment_paid(session, app.id)
 
 
-@on_review
 def decision_reviewed(session: Session, decision: Decision) -> None:
     """Manual review finished: the referred application moves on (approved and routed, or declined)."""
     apply_review(session, decision)
+
+
+def application_due(session: Session, application_id: int) -> payments.ApplicationDue | None:
+    app = session.get(Application, application_id)
+    if app is None:
+        return None
+    return payments.ApplicationDue(
+        application_id=app.id, status=app.status, owner_user_id=app.shopper_user_id, merchant_id=app.merchant_id,
+        loan_id=app.loan_id, down_payment_fen=app.down_payment_fen, paid=app.down_payment_paid,
+        payment_order=app.payment_order)
+
+
+def repoint_down_payment(session: Session, application_id: int, out_trade_no: str) -> None:
+    app = session.get(Application, application_id)
+    if app is not None:
+        app.payment_order = out_trade_no
+        session.flush()
+
+
+def install() -> None:
+    payments.register_paid_handler("down_payment", down_payment_paid)
+    payments.register_application_port(application_due, repoint_down_payment)
+    risk.register_review_handler(decision_reviewed)

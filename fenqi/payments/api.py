@@ -18,11 +18,11 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from fenqi.identity.deps import Principal, require_roles
 from fenqi.kit.bounds import Amount, AmountText, EntityId, IdText, parse_id
 from fenqi.kit.db import Session
-from fenqi.kit.errors import InvalidInput, NotFound
+from fenqi.kit.errors import DomainError, InvalidInput, NotFound
 from fenqi.kit.log import log
 from fenqi.kit.money import parse_yuan, to_fen
 from fenqi.kit.web import get_session
-from fenqi.payments import autodebit, reconcile, refunds, service
+from fenqi.payments import autodebit, payables, reconcile, refunds, service
 from fenqi.payments.channels import ForgedCallback, get_channel
 from fenqi.payments.inbox import RetryLater, process
 from fenqi.payments.models import ReconciliationItem
@@ -120,7 +120,9 @@ async def wechatpay_callback(request: Request, session: Session = Depends(get_se
 
 class OrderIn(BaseModel):
     purpose: str = Field(examples=["installment"])
-    amount: Amount = Field(examples=["523.00"])
+    amount: Amount | None = Field(None, examples=["523.00"], description=(
+        "optional: the loan or application defines the amount (next bill, payoff quote, down payment); "
+        "a different figure is refused with 409 payment_amount_mismatch"))
     channel: str = Field(examples=["alipay"])
     subject: str = Field("", max_length=120)
     loan_id: EntityId | None = None
@@ -135,19 +137,26 @@ def _fen(raw: object, field: str) -> int:
     return to_fen(value)
 
 
-@router.post("/api/v1/payments/orders", status_code=201, summary="Open a payment order; pay at pay_url")
+@router.post("/api/v1/payments/orders", status_code=201, summary="Open a payment order; pay at pay_url",
+             description="For a loan (installment: the next bill; payoff: today's payoff quote) or a signed "
+                         "application's down payment, by its shopper, its merchant's staff or finance. 404 "
+                         "`payee_not_found` for a loan or application that does not exist, 403 for someone "
+                         "else's, 409 `nothing_to_pay` / `payment_amount_mismatch`.")
 def create_order(body: OrderIn, session: Session = Depends(get_session),
                  who: Principal = Depends(require_roles(*PAYERS))) -> dict[str, Any]:
-    order = service.create_order(session, purpose=body.purpose, amount_fen=_fen(body.amount, "amount"),
-                                 channel=body.channel, subject=body.subject or body.purpose, loan_id=body.loan_id,
-                                 application_id=body.application_id, scene=body.scene)
+    amount = _fen(body.amount, "amount") if body.amount is not None else None
+    order = payables.open_order(session, who, purpose=body.purpose, channel=body.channel, amount_fen=amount,
+                                loan_id=body.loan_id, application_id=body.application_id, subject=body.subject,
+                                scene=body.scene)
     return service.order_json(order)
 
 
 @router.get("/api/v1/payments/orders/{out_trade_no}", summary="A payment order and its status")
 def get_order(out_trade_no: str, session: Session = Depends(get_session),
               who: Principal = Depends(require_roles(*PAYERS))) -> dict[str, Any]:
-    return service.order_json(service.get_order(session, out_trade_no))
+    order = service.get_order(session, out_trade_no)
+    payables.ensure_may_see(who, order, session)
+    return service.order_json(order)
 
 
 @router.post("/api/v1/payments/orders/{out_trade_no}/poll", summary="Ask the channel now (lost notification)")
@@ -195,6 +204,7 @@ class AgreementIn(BaseModel):
 @router.post("/api/v1/payments/agreements", status_code=201, summary="Start an auto-debit agreement (代扣签约)")
 def create_agreement(body: AgreementIn, session: Session = Depends(get_session),
                      who: Principal = Depends(require_roles(*PAYERS))) -> dict[str, Any]:
+    payables.ensure_may_pay_loan(session, who, body.loan_id)
     agreement = autodebit.start_agreement(session, loan_id=body.loan_id, channel=body.channel)
     return _agreement_json(agreement)
 
@@ -202,8 +212,12 @@ def create_agreement(body: AgreementIn, session: Session = Depends(get_session),
 @router.get("/api/v1/payments/agreements/{external_no}", summary="An agreement, refreshed from the channel")
 def get_agreement(external_no: str, session: Session = Depends(get_session),
                   who: Principal = Depends(require_roles(*PAYERS))) -> dict[str, Any]:
-    agreement = autodebit.refresh_agreement(session, autodebit.get_agreement(session, external_no))
-    return _agreement_json(agreement)
+    agreement = autodebit.get_agreement(session, external_no)
+    try:
+        payables.ensure_may_pay_loan(session, who, agreement.loan_id)
+    except DomainError:
+        raise NotFound(f"agreement {external_no}") from None
+    return _agreement_json(autodebit.refresh_agreement(session, agreement))
 
 
 def _agreement_json(a: Any) -> dict[str, Any]:
@@ -293,18 +307,20 @@ def demo_page(request: Request, who: Principal = Depends(require_roles(*PAYERS))
 @router.post("/payments/demo", include_in_schema=False)
 def demo_pay(request: Request, purpose: Annotated[str, Form()] = "", channel: Annotated[str, Form()] = "",
              amount: Annotated[AmountText, Form()] = "", loan_id: Annotated[IdText, Form()] = "",
+             application_id: Annotated[IdText, Form()] = "",
              subject: Annotated[str, Form()] = "", session: Session = Depends(get_session),
              who: Principal = Depends(require_roles(*PAYERS))) -> Response:
     """Demo only: open an order from a form and go to the channel's cashier. A plain (threadpool)
     endpoint: the channel may be the emulator on this very server, which must stay free to answer."""
-    from fenqi.kit.errors import DomainError
     from fenqi.kit.web import request_language
 
     _demo_only()
     try:
-        order = service.create_order(
-            session, purpose=purpose, channel=channel, amount_fen=_fen(amount, "amount"),
-            subject=subject or "分期付款演示", loan_id=parse_id(loan_id, field="loan_id") if loan_id.strip() else None,
+        order = payables.open_order(
+            session, who, purpose=purpose, channel=channel,
+            amount_fen=_fen(amount, "amount") if amount.strip() else None, subject=subject or "分期付款演示",
+            loan_id=parse_id(loan_id, field="loan_id") if loan_id.strip() else None,
+            application_id=parse_id(application_id, field="application_id") if application_id.strip() else None,
         )
     except DomainError as exc:
         return render(request, "payments/demo.html", {"error": exc.message(request_language(request))}, 400)

@@ -63,3 +63,27 @@ class ReconciliationItemDecided(Conflict):
     code = "reconciliation_item_decided"
     zh = "该对账差异已处理：{detail}"
     en = "This reconciliation item was already decided: {detail}"
+
+
+class ApplicationRequired(DomainError):
+    code = "application_required"
+    zh = "首付款必须指定申请"
+    en = "A down payment needs an application"
+
+
+class PayeeNotFound(NotFound):
+    code = "payee_not_found"
+    zh = "付款对象不存在：{detail}"
+    en = "Nothing to pay for: {detail} does not exist"
+
+
+class NothingToPay(Conflict):
+    code = "nothing_to_pay"
+    zh = "目前没有需要支付的金额：{detail}"
+    en = "There is nothing to pay at the moment: {detail}"
+
+
+class PaymentAmountMismatch(Conflict):
+    code = "payment_amount_mismatch"
+    zh = "付款金额须为 {expected} 元，而不是 {given} 元"
+    en = "The amount to pay is {expected}, not {given}"

@@ -4,8 +4,8 @@
                          subject="iPhone 16 第3期", loan_id=loan.id)
     order.pay_url  # the shopper opens it and pays on the channel's cashier page
 
-    @on_paid("down_payment")
-    def contract_paid(session, order): ...
+Other domains react to a paid order through handlers registered at start-up
+(`fenqi.payments.handlers`, wired by `fenqi.wiring.install()`).
 
 A paid order is settled exactly once, whether the news comes from a notification (any number of
 copies, in any order), from polling, or from an auto-debit's synchronous answer: every such event
@@ -15,7 +15,6 @@ Services never commit; the request or job boundary does.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any, cast
 
@@ -27,48 +26,26 @@ from fenqi.kit.db import UtcDateTime, utcnow
 from fenqi.kit.errors import InvalidInput
 from fenqi.kit.ids import new_id
 from fenqi.kit.log import log
-from fenqi.payments import servicing_port
+from fenqi.payments import handlers, servicing_port
 from fenqi.payments.channels import CHANNELS, Notification, TradeInfo, get_channel
 from fenqi.payments.channels.base import payment_event_id
-from fenqi.payments.errors import InvalidPaymentAmount, LoanRequired, OrderNotFound, UnknownChannel, UnknownPurpose
+from fenqi.payments.errors import (
+    InvalidPaymentAmount,
+    LoanRequired,
+    OrderNotFound,
+    PayeeNotFound,
+    UnknownChannel,
+    UnknownPurpose,
+)
 from fenqi.payments.models import PaymentOrder
 from fenqi.payments.settings import get_payment_settings
 
-PURPOSES = ("down_payment", "installment", "payoff")
+PURPOSES = handlers.PURPOSES
 SCENES = ("page", "h5", "qr")  # desktop page, mobile browser, QR code
 OPEN = ("pending",)
 # A payment that arrives for an order we closed or saw fail is still the shopper's money: apply it.
 PAYABLE = ("pending", "closed", "failed")
 MAX_AMOUNT_FEN = 10_000_000_00  # ten million yuan: far above any phone, below any overflow
-
-Handler = Callable[[Session, PaymentOrder], None]
-_handlers: dict[str, list[Handler]] = {}
-_hooks_loaded = False
-
-
-def _load_hooks() -> None:
-    """Other domains register their handlers in `fenqi.<domain>.hooks`; a job or CLI process that
-    never loaded the web app must still run them."""
-    global _hooks_loaded
-    if not _hooks_loaded:
-        from fenqi.domains import domain_modules
-
-        domain_modules("hooks")
-        _hooks_loaded = True
-
-
-def on_paid(purpose: str) -> Callable[[Handler], Handler]:
-    """Register `handler(session, order)` to run, in the settling transaction, when an order of this
-    purpose is paid (origination reacts to down payments without payments importing it)."""
-    if purpose not in PURPOSES:
-        raise UnknownPurpose(purpose)
-
-    def register(handler: Handler) -> Handler:
-        if handler not in _handlers.setdefault(purpose, []):
-            _handlers[purpose].append(handler)
-        return handler
-
-    return register
 
 
 def _validate(purpose: str, channel: str, amount_fen: int, loan_id: int | None) -> None:
@@ -111,6 +88,11 @@ def create_order(
     _validate(purpose, channel, amount_fen, loan_id)
     if scene not in SCENES:
         raise InvalidInput(f"scene {scene!r}: {' | '.join(SCENES)}")
+    # Never a trade at the cashier for something that does not exist.
+    if loan_id is not None and not servicing_port.loan_exists(session, loan_id):
+        raise PayeeNotFound(f"loan {loan_id}")
+    if application_id is not None and handlers.application_due(session, application_id) is None:
+        raise PayeeNotFound(f"application {application_id}")
     settings = get_payment_settings()
     order = PaymentOrder(
         out_trade_no=new_out_trade_no(), channel=channel, purpose=purpose, amount_fen=amount_fen,
@@ -220,8 +202,7 @@ def settle(session: Session, order: PaymentOrder) -> None:
             payment_ref=order.out_trade_no, memo=f"{order.channel} {order.trade_no}",
             lines=[Line.dr(cash_account(order.channel), amount), Line.cr(Account.MERCHANT_PAYABLE, amount)],
         )
-    _load_hooks()
-    for handler in _handlers.get(order.purpose, []):
+    for handler in handlers.paid_handlers(order.purpose):
         handler(session, order)
     log.info("payments.order.paid", out_trade_no=order.out_trade_no, channel=order.channel, amount_fen=amount)
 

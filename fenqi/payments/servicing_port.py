@@ -7,6 +7,7 @@ payable with `refund_credit`; the auto-debit batch asks what a loan has due.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
 
 from sqlalchemy.orm import Session
@@ -44,3 +45,36 @@ def amount_due(session: Session, loan_id: int, on: date) -> tuple[date, int] | N
         > row.paid_principal_fen + row.paid_interest_fen + row.paid_fee_fen
     ]
     return (min(unpaid), total) if unpaid else None
+
+
+@dataclass(frozen=True, slots=True)
+class LoanDue:
+    """Whose a loan is and what it asks for now: the next bill (installment) and the payoff quote."""
+
+    loan_id: int
+    open: bool
+    customer_id: int | None
+    merchant_id: int | None
+    next_bill_fen: int
+    payoff_fen: int
+
+
+def loan_due(session: Session, loan_id: int) -> LoanDue | None:
+    """None when there is no such loan."""
+    from fenqi.servicing.models import Loan, LoanStatus
+    from fenqi.servicing.service import installments, next_bill, payoff_quote
+
+    loan = session.get(Loan, loan_id)
+    if loan is None:
+        return None
+    is_open = loan.status in LoanStatus.OPEN
+    bill = next_bill(loan, installments(session, loan_id)).to_pay_fen if is_open else 0
+    payoff = payoff_quote(session, loan_id).total if is_open else 0
+    return LoanDue(loan_id=loan.id, open=is_open, customer_id=loan.customer_id, merchant_id=loan.merchant_id,
+                   next_bill_fen=bill, payoff_fen=payoff)
+
+
+def loan_exists(session: Session, loan_id: int) -> bool:
+    from fenqi.servicing.models import Loan
+
+    return session.get(Loan, loan_id) is not None

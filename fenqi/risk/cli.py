@@ -1,5 +1,5 @@
 """`fenqi risk`: train the scorecard, score or explain an application from JSON, list the rules,
-re-run a stored decision."""
+re-run a stored decision, decide a referred case."""
 
 from __future__ import annotations
 
@@ -226,3 +226,27 @@ def replay(decision_id: Annotated[int, typer.Argument(help="A stored decision's 
     else:
         console.print(f"[red]decision {decision_id} differs:[/] {', '.join(differences)}")
         raise typer.Exit(1)
+
+
+@app.command()
+def review(
+    decision_id: Annotated[int, typer.Argument(help="A referred decision's id")],
+    verdict: Annotated[str, typer.Option(help="approve | decline")],
+    note: Annotated[str, typer.Option(help="Why (kept with the decision)")],
+) -> None:
+    """Decide a referred case from the command line, as the console's review page does: the application
+    moves on (approved and routed, or declined) in the same transaction."""
+    from fenqi.cli import run_domain
+    from fenqi.kit.db import session_scope
+    from fenqi.kit.errors import InvalidInput
+    from fenqi.risk import service
+
+    def run() -> str:
+        if verdict not in ("approve", "decline"):
+            raise InvalidInput("verdict: approve | decline")
+        with session_scope() as session:
+            return service.review(session, decision_id, approve=verdict == "approve", note=note,
+                                  reviewer_id=None).final_outcome
+
+    outcome = run_domain(run)
+    console.print(f"decision {decision_id}: {outcome}")

@@ -281,11 +281,21 @@ ReviewHandler = Callable[[Session, Decision], None]
 _review_handlers: list[ReviewHandler] = []
 
 
-def on_review(handler: ReviewHandler) -> ReviewHandler:
+_wired = False
+
+
+class WiringMissing(RuntimeError):
+    """A review was decided in a process where `fenqi.wiring.install()` never ran: nobody would react."""
+
+
+def register_review_handler(handler: ReviewHandler) -> None:
     """Register `handler(session, decision)` to run when a referred decision is approved or declined
-    (origination uses it to move the application on, without risk importing origination)."""
-    _review_handlers.append(handler)
-    return handler
+    (origination uses it to move the application on, without risk importing origination). Called by
+    `fenqi.wiring.install()` at start-up."""
+    global _wired
+    if handler not in _review_handlers:
+        _review_handlers.append(handler)
+    _wired = True
 
 
 def review_queue(session: Session, *, status: str = "pending", limit: int = 50, offset: int = 0) -> list[Decision]:
@@ -317,6 +327,8 @@ def review(session: Session, decision_id: int, *, approve: bool, note: str, revi
     session.flush()
     audit_action(session, reviewer_id, f"risk.review.{row.review_status}", f"risk_decision:{row.id}")
     decision = to_decision(row)
+    if not _wired:
+        raise WiringMissing("fenqi.wiring.install() was not called in this process")
     for handler in _review_handlers:
         handler(session, decision)
     return decision

@@ -163,10 +163,11 @@ def test_paid_down_payment_is_recorded_on_the_application(
     client: TestClient, session: Session, world: World, clerk: dict[str, str]
 ) -> None:
     from fenqi.origination.hooks import down_payment_paid
+    from fenqi.payments import handlers
     from fenqi.payments import service as payments
 
-    # Registered with payments, which calls it when a down-payment order is settled.
-    assert down_payment_paid in payments._handlers["down_payment"]
+    # Registered with payments at start-up, which calls it when a down-payment order is settled.
+    assert down_payment_paid in handlers.paid_handlers("down_payment")
     app_id = approved(client, world, clerk)
     signed = sign(client, app_id, clerk, contract(client, app_id, clerk)["sha256"], world.devices[0]).json()
     order = payments.get_order(session, signed["down_payment_order"]["out_trade_no"])

@@ -5,18 +5,18 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from fastapi.testclient import TestClient
+from sqlalchemy.orm import Session
 
 from fenqi.payments.emulators.core import now_cst
+from fenqi.payments.service import create_order, order_json
 from tests.payments.payments_loopback import settle_notifications, shopper_pays
 
 Headers = Callable[..., dict[str, str]]
 
 
-def test_open_an_order_and_see_its_cashier_page(live_server: str, client: TestClient, auth_headers: Headers) -> None:
-    r = client.post("/api/v1/payments/orders", headers=auth_headers("shopper"),
-                    json={"purpose": "down_payment", "amount": "523.00", "channel": "wechatpay", "subject": "首付"})
-    assert r.status_code == 201, r.text
-    order = r.json()
+def test_open_an_order_and_see_its_cashier_page(live_server: str, client: TestClient, session: Session) -> None:
+    order = order_json(create_order(session, purpose="down_payment", amount_fen=52_300, channel="wechatpay",
+                                    subject="首付"))
     assert (order["status"], order["amount"], order["channel"]) == ("pending", "523.00", "wechatpay")
     assert order["pay_url"].startswith(f"{live_server}/_emulator/wechatpay/cashier/")
     page = client.get(f"/payments/orders/{order['out_trade_no']}")
@@ -33,6 +33,7 @@ def test_bad_orders_are_refused_with_domain_errors(live_server: str, client: Tes
         ({"purpose": "down_payment", "amount": "-5", "channel": "alipay"}, "invalid_input"),
         ({"purpose": "down_payment", "amount": "5.00", "channel": "unionpay"}, "unknown_payment_channel"),
         ({"purpose": "installment", "amount": "5.00", "channel": "alipay"}, "loan_required"),
+        ({"purpose": "down_payment", "amount": "5.00", "channel": "alipay"}, "application_required"),
     ]
     for body, code in cases:
         r = client.post("/api/v1/payments/orders", headers=h, json=body)
@@ -54,14 +55,13 @@ def test_staff_endpoints_need_finance(live_server: str, client: TestClient, auth
 
 
 def test_finance_approves_settling_a_payment_found_only_in_the_statement(
-        live_server: str, client: TestClient, auth_headers: Headers, faults) -> None:  # type: ignore[no-untyped-def]
+        live_server: str, client: TestClient, session: Session, auth_headers: Headers, faults) -> None:  # type: ignore[no-untyped-def]
     """The notification was lost and nobody polled: reconciliation finds the money (长款), finance
     approves settling it, and the order is paid through the channel's own answer."""
     finance = auth_headers("finance")
     faults("alipay", drop=1)
-    r = client.post("/api/v1/payments/orders", headers=auth_headers("shopper"),
-                    json={"purpose": "down_payment", "amount": "888.00", "channel": "alipay"})
-    order = r.json()
+    order = order_json(create_order(session, purpose="down_payment", amount_fen=88_800, channel="alipay",
+                                    subject="首付"))
     shopper_pays(order["pay_url"])
     settle_notifications("alipay")
     r = client.post("/api/v1/payments/reconciliations", headers=finance,

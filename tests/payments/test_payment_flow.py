@@ -252,3 +252,43 @@ def test_qr_payment_and_a_notification_lost_on_the_way(live_server: str, faults,
     settle_notifications(channel)
     assert emulator(channel).notifier.attempts - attempts_before == 2
     assert [r.status for r in inbox_rows(order.out_trade_no)] == ["processed"]
+
+
+def test_wechatpay_notification_signed_outside_five_minutes_is_refused(live_server: str, faults) -> None:  # type: ignore[no-untyped-def]
+    """A genuine, correctly signed notification whose signing time is 3 days old (a captured one
+    replayed) is refused and stores nothing; signed now it settles the order; a copy of it is a
+    duplicate of the inbox row."""
+    import json
+    import time
+    import uuid
+
+    from fenqi.payments.channels.wechatpay import TIMESTAMP_WINDOW_SECONDS, fresh_timestamp
+    from fenqi.payments.emulators.core import now_cst
+    from fenqi.payments.emulators.wechatpay import rfc3339
+
+    emu = emulator("wechatpay")
+    faults("wechatpay", drop=1)
+    order = open_order("wechatpay", 66_600)
+    shopper_pays(order.pay_url)
+    settle_notifications("wechatpay")
+    trade = emu.trades[order.out_trade_no]
+    body = json.dumps({
+        "id": str(uuid.uuid4()), "create_time": rfc3339(now_cst()), "resource_type": "encrypt-resource",
+        "event_type": "TRANSACTION.SUCCESS", "summary": "支付成功",
+        "resource": emu.encrypt_resource(emu.transaction(trade), "transaction")}, separators=(",", ":"))
+    url = f"{live_server}/api/v1/payments/callbacks/wechatpay"
+
+    def deliver(signed_at: int) -> httpx.Response:
+        headers = {**emu.signature_headers(body, timestamp=signed_at), "Content-Type": "application/json"}
+        return httpx.post(url, content=body.encode(), headers=headers)
+
+    now = int(time.time())
+    for stale in (now - 3 * 86400, now - TIMESTAMP_WINDOW_SECONDS - 5, now + TIMESTAMP_WINDOW_SECONDS + 5):
+        assert deliver(stale).status_code == 401
+    assert inbox_rows(order.out_trade_no) == [] and order_status(order.out_trade_no) == "pending"
+    assert deliver(now - 60).status_code == 204
+    assert order_status(order.out_trade_no) == "paid"
+    assert deliver(now).status_code == 204  # a copy within the window: acknowledged, deduplicated
+    assert [row.status for row in inbox_rows(order.out_trade_no)] == ["processed"]
+    assert deliver(now - 3 * 86400).status_code == 401
+    assert not fresh_timestamp("") and not fresh_timestamp("１７") and not fresh_timestamp("-5")

@@ -114,7 +114,7 @@ def test_review_handlers_are_told(session: Session, make_input: MakeInput) -> No
     def handler(_: Session, decision: Decision) -> None:
         told.append((decision.id, decision.final_outcome))
 
-    service.on_review(handler)
+    service.register_review_handler(handler)
     try:
         decision = referred(session, make_input, 3)
         service.review(session, decision.id or 0, approve=False, note="declined", reviewer_id=None)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import gzip
 import hashlib
 import json
+import time
 from collections.abc import Mapping
 from datetime import date, datetime
 from typing import Any
@@ -40,6 +41,17 @@ CONTRACT_STATUS = {"SIGNED": "active", "UNSIGNED": "pending", "TERMINATED": "sto
 
 def _time(text: object) -> datetime | None:
     return datetime.fromisoformat(str(text)) if text else None
+
+
+# How far a notification's signing time may be from ours (either way), in seconds.
+TIMESTAMP_WINDOW_SECONDS = 300
+
+
+def fresh_timestamp(raw: str, now: float | None = None) -> bool:
+    """`Wechatpay-Timestamp` (Unix seconds) within TIMESTAMP_WINDOW_SECONDS of now."""
+    if not raw.isascii() or not raw.isdigit() or len(raw) > 12:
+        return False
+    return abs((time.time() if now is None else now) - int(raw)) <= TIMESTAMP_WINDOW_SECONDS
 
 
 class WechatPayChannel:
@@ -155,6 +167,13 @@ class WechatPayChannel:
         lowered = {k.lower(): v for k, v in headers.items()}
         # A wrong serial would make the SDK go and fetch platform certificates: refuse it up front.
         if lowered.get("wechatpay-serial") != self.settings.wechatpay_public_key_id:
+            raise ForgedCallback()
+        # A signature proves who signed, not when the request was sent: a captured notification
+        # replayed days later would verify. WeChat Pay signs every delivery afresh; outside the window
+        # its own SDK guidance is to refuse (copies within it are deduplicated by the inbox).
+        if not fresh_timestamp(lowered.get("wechatpay-timestamp", "")):
+            log.warning("payments.callback.stale", channel="wechatpay",
+                        timestamp=lowered.get("wechatpay-timestamp", "")[:20])
             raise ForgedCallback()
         try:
             data = self.client.callback(lowered, body.decode("utf-8"))

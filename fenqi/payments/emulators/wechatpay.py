@@ -111,12 +111,13 @@ class WechatPayEmulator:
         return Response(text, status_code=status, media_type="application/json",
                         headers=self.signature_headers(text, corrupt=corrupt))
 
-    def signature_headers(self, text: str, *, corrupt: bool = False) -> dict[str, str]:
-        timestamp, nonce = str(int(time.time())), secrets.token_hex(16).upper()
-        signature = signing.sign(self.platform_private, f"{timestamp}\n{nonce}\n{text}\n")
+    def signature_headers(self, text: str, *, corrupt: bool = False, timestamp: int | None = None) -> dict[str, str]:
+        """Signed now (or at `timestamp`, to test how an old signature is treated)."""
+        signed_at, nonce = str(int(time.time()) if timestamp is None else timestamp), secrets.token_hex(16).upper()
+        signature = signing.sign(self.platform_private, f"{signed_at}\n{nonce}\n{text}\n")
         if corrupt:
             signature = signing.corrupt(signature)
-        return {"Wechatpay-Timestamp": timestamp, "Wechatpay-Nonce": nonce, "Wechatpay-Signature": signature,
+        return {"Wechatpay-Timestamp": signed_at, "Wechatpay-Nonce": nonce, "Wechatpay-Signature": signature,
                 "Wechatpay-Serial": self.public_key_id, "Wechatpay-Signature-Type": "WECHATPAY2-SHA256-RSA2048"}
 
     def error(self, status: int, code: str, message: str) -> Response:
@@ -171,10 +172,12 @@ class WechatPayEmulator:
             "id": str(uuid.uuid4()), "create_time": rfc3339(now_cst()), "resource_type": "encrypt-resource",
             "event_type": event_type, "summary": summary, "resource": self.encrypt_resource(plain, original_type),
         }, ensure_ascii=False, separators=(",", ":"))
-        headers = self.signature_headers(body, corrupt=self.faults.take("corrupt_signature"))
-        headers["Content-Type"] = "application/json"
+        corrupt = self.faults.take("corrupt_signature")
 
         def send(client: httpx.Client, target: str) -> bool:
+            # Every delivery (each retry too) is signed afresh, as WeChat Pay does: receivers refuse
+            # signatures older than five minutes.
+            headers = {**self.signature_headers(body, corrupt=corrupt), "Content-Type": "application/json"}
             resp = client.post(target, content=body.encode(), headers=headers)
             return resp.status_code in (200, 204)
 

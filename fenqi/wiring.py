@@ -1,0 +1,29 @@
+"""Start-up wiring: the reactions one domain has to another's events (a down payment settled → the
+application paid; a review decided → the application moves on) and the ports they offer each other.
+
+`install()` is called explicitly, once per process, by every entry point — the app factory
+(`fenqi.api.create_app`), the CLI (`fenqi.cli`), and every worker (`fenqi.payments.tasks`, the task
+engine's worker) — never as a side effect of importing a module. Domains that are settled or reviewed
+in a process without it raise `WiringMissing` instead of silently doing half the work.
+"""
+
+from __future__ import annotations
+
+import threading
+
+_lock = threading.Lock()
+_done = False
+
+
+def install() -> None:
+    """Register every domain's handlers and ports (idempotent)."""
+    global _done
+    with _lock:
+        if _done:
+            return
+        from fenqi.origination import hooks as origination
+        from fenqi.payments import handlers as payments
+
+        origination.install()
+        payments.mark_installed()
+        _done = True
