@@ -2,10 +2,11 @@
 
 The public interface other domains use::
 
-    from fenqi.ledger import Account, Line, Reason, account_balance, cash_account, post_entry
+    from fenqi.ledger import Account, Line, Reason, account_balance, cash_account, loan_journal, post_entry
 """
 
 from fenqi.ledger.accounts import CHART, LOAN_ACCOUNTS, Account, Reason, cash_account
+from fenqi.ledger.journal import loan_journal
 from fenqi.ledger.service import (
     Line,
     account_balance,
@@ -24,6 +25,7 @@ __all__ = [
     "account_balance",
     "cash_account",
     "loan_balances",
+    "loan_journal",
     "post_entry",
     "reverse_entry",
     "trial_balance",

@@ -159,5 +159,8 @@ def run_batch(on: date | None = None) -> BatchResult:
                 result.failed += status == "failed"
         except DomainError as exc:
             result.errors.append(f"agreement {agreement_id}: {exc.message('en')}")
+        except Exception as exc:  # a bug or an outage in one item must not stop the others: log, go on, report
+            log.exception("payments.autodebit.item_crashed", agreement_id=agreement_id)
+            result.errors.append(f"agreement {agreement_id}: unexpected {type(exc).__name__}")
     log.info("payments.autodebit.batch", **result.to_json())
     return result

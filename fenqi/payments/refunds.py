@@ -12,7 +12,8 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from fenqi.kit.db import utcnow
@@ -50,11 +51,10 @@ def refund(session: Session, *, out_trade_no: str, amount_fen: int, reason: str,
     """Refund (part of) a paid order. The same refund_ref returns the first refund."""
     if not refund_ref or len(refund_ref) > 120:
         raise InvalidPaymentAmount("refund_ref must be 1-120 characters")
-    existing = session.scalar(select(PaymentRefund).where(PaymentRefund.refund_ref == refund_ref))
-    order = get_order(session, out_trade_no, lock=True)
+    # Two requests for the same order queue here; everything below is read after the other one's commit.
+    order = _locked(session, out_trade_no)
+    existing = _same_refund(session, order, refund_ref, amount_fen)
     if existing is not None:
-        if existing.order_id != order.id or existing.amount_fen != amount_fen:
-            raise RefundRefReused(refund_ref)
         return existing
     if not isinstance(amount_fen, int) or isinstance(amount_fen, bool) or amount_fen <= 0:
         raise InvalidPaymentAmount(f"{amount_fen!r} fen")
@@ -67,8 +67,16 @@ def refund(session: Session, *, out_trade_no: str, amount_fen: int, reason: str,
         raise RefundExceedsPaid(f"paid {paid} fen, refunded {taken} fen, asked {amount_fen} fen")
     item = PaymentRefund(refund_ref=refund_ref, out_refund_no=out_refund_no_for(refund_ref), order_id=order.id,
                          amount_fen=amount_fen, reason=reason[:120] or "refund", status="processing")
-    session.add(item)
-    session.flush()
+    try:
+        with session.begin_nested():
+            session.add(item)
+            session.flush()
+    except IntegrityError:
+        # The same refund_ref committed meanwhile for another order (which we did not lock).
+        again = _same_refund(session, order, refund_ref, amount_fen)
+        if again is None:
+            raise RefundRefReused(refund_ref) from None
+        return again
     result = get_channel(order.channel).refund(out_trade_no=order.out_trade_no, out_refund_no=item.out_refund_no,
                                                amount_fen=amount_fen, total_fen=paid, reason=item.reason)
     if result.status == "failed":
@@ -84,6 +92,26 @@ def refund(session: Session, *, out_trade_no: str, amount_fen: int, reason: str,
         _paid_out(session, order, item, result.refund_no)
     session.flush()
     return item
+
+
+def _locked(session: Session, out_trade_no: str) -> PaymentOrder:
+    """The order, locked for this transaction: a row lock on PostgreSQL; on SQLite (no FOR UPDATE) a
+    write to the row, which takes the database's write lock before anything is read."""
+    if session.get_bind().dialect.name == "sqlite":
+        session.execute(update(PaymentOrder).where(PaymentOrder.out_trade_no == out_trade_no)
+                        .values(updated_at=PaymentOrder.updated_at).execution_options(synchronize_session=False))
+    order = get_order(session, out_trade_no, lock=True)
+    session.refresh(order)
+    return order
+
+
+def _same_refund(session: Session, order: PaymentOrder, refund_ref: str, amount_fen: int) -> PaymentRefund | None:
+    """The refund already made under this reference (the same request again), or None; a reference
+    used for another order or amount is refused."""
+    existing = session.scalar(select(PaymentRefund).where(PaymentRefund.refund_ref == refund_ref))
+    if existing is not None and (existing.order_id != order.id or existing.amount_fen != amount_fen):
+        raise RefundRefReused(refund_ref)
+    return existing
 
 
 def _reserve(session: Session, order: PaymentOrder, item: PaymentRefund) -> None:

@@ -7,7 +7,6 @@ from typing import Any, Literal
 
 from fastapi import APIRouter, Depends, Header, Query, Response
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import select
 
 from fenqi.identity.deps import Principal, require_roles
 from fenqi.kit.bounds import Amount, EntityId
@@ -15,7 +14,7 @@ from fenqi.kit.db import Session
 from fenqi.kit.errors import InvalidInput
 from fenqi.kit.money import to_fen
 from fenqi.kit.web import get_session
-from fenqi.ledger.models import JournalEntry, JournalLine
+from fenqi.ledger import loan_journal
 from fenqi.ledger.views import entry_json
 from fenqi.servicing import service
 from fenqi.servicing.views import installment_json, loan_json
@@ -34,26 +33,11 @@ def loan_detail(
 ) -> dict[str, Any]:
     loan = service.get_loan(session, loan_id)
     rows = service.installments(session, loan_id)
-    found = list(
-        session.scalars(
-            select(JournalEntry)
-            .where(JournalEntry.id.in_(select(JournalLine.entry_id).where(JournalLine.loan_id == loan_id).distinct()))
-            .order_by(JournalEntry.id.desc())
-            .limit(entries)
-        )
-    )
-    lines: dict[int, list[JournalLine]] = {}
-    if found:
-        for x in session.scalars(
-            select(JournalLine).where(JournalLine.entry_id.in_([e.id for e in found])).order_by(JournalLine.id)
-        ):
-            # A close-of-business entry covers many loans: show this loan's lines (and platform-side lines).
-            if x.loan_id in (loan_id, None):
-                lines.setdefault(x.entry_id, []).append(x)
+    journal = loan_journal(session, loan_id, newest=entries)
     return {
         "loan": loan_json(loan),
         "schedule": [installment_json(r) for r in rows],
-        "entries": [entry_json(e, lines.get(e.id, [])) for e in reversed(found)],
+        "entries": [entry_json(e, lines) for e, lines in journal],
     }
 
 

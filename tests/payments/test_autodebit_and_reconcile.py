@@ -115,3 +115,31 @@ def test_the_batch_debits_every_active_agreement_once(live_server: str) -> None:
         orders = list(s.scalars(select(PaymentOrder).where(PaymentOrder.agreement_id == agreement_id)))
     assert [(o.status, o.attempt, o.due_date) for o in orders] == [("paid", 1, due)]
     assert repayments(orders[0].out_trade_no) == [(loan_id, orders[0].amount_fen)]
+
+
+def test_one_crashing_item_does_not_stop_the_batch(live_server: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """An unexpected error while debiting one loan (here: servicing failing for that loan) is logged and
+    reported; the batch goes on and debits the next agreement."""
+    from fenqi.payments import servicing_port
+    from fenqi.payments.autodebit import run_batch
+    from fenqi.servicing.service import installments
+
+    broken_loan, good_loan = book(120_000), book(130_000)
+    broken, good = signed_agreement("alipay", broken_loan), signed_agreement("wechatpay", good_loan)
+    with committed() as s:
+        due = installments(s, good_loan)[0].due_date
+    real = servicing_port.amount_due
+
+    def amount_due(session, loan_id, on):  # type: ignore[no-untyped-def]
+        if loan_id == broken_loan:
+            raise RuntimeError("servicing is broken for this loan")
+        return real(session, loan_id, on)
+
+    monkeypatch.setattr(servicing_port, "amount_due", amount_due)
+    result = run_batch(due)
+    assert f"agreement {broken}: unexpected RuntimeError" in result.errors
+    settle_notifications("wechatpay")
+    with committed() as s:
+        orders = list(s.scalars(select(PaymentOrder).where(PaymentOrder.agreement_id.in_([broken, good]))))
+    assert [(o.agreement_id, o.attempt) for o in orders] == [(good, 1)]
+    assert wait_for(lambda: order_status(orders[0].out_trade_no) == "paid")

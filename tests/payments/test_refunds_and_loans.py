@@ -148,3 +148,49 @@ def test_a_payment_notified_after_we_closed_the_order_is_still_applied(live_serv
     settle_notifications("alipay")
     assert order_status(order.out_trade_no) == "paid"
     assert postings(order.out_trade_no)[0] == ("down_payment", "cash_alipay", 45_600, 0)
+
+
+@pytest.mark.parametrize("same_ref", [True, False], ids=["same-key", "different-keys"])
+def test_concurrent_refund_requests_end_in_one_refund(live_server: str, same_ref: bool) -> None:
+    """Four finance requests to refund one order at the same moment, over real HTTP connections to the
+    server (each its own database transaction): one refund reaches the channel; the same key (a
+    partial refund, repeated) answers the same refund (201), other keys for the whole amount are
+    refused (409 refund_exceeds_paid); never a 500."""
+    import threading
+
+    import httpx
+
+    from tests.payments.test_order_scope import _key
+
+    no = paid_order("alipay", 50_000)
+    # Four people (signing in touches the key's row: one key would queue the requests there).
+    finance = [_key("finance")[1] for _ in range(4)]
+    key = uuid.uuid4().hex
+    amount, expected = ("100.00", 10_000) if same_ref else ("500.00", 50_000)
+    start = threading.Barrier(4)
+    answers: list[httpx.Response] = []
+
+    def ask(i: int) -> None:
+        ref = key if same_ref else f"{key}-{i}"
+        start.wait()
+        answers.append(httpx.post(f"{live_server}/api/v1/payments/refunds", timeout=60,
+                                  headers={**finance[i], "Idempotency-Key": ref},
+                                  json={"out_trade_no": no, "amount": amount, "reason": "退货"}))
+
+    threads = [threading.Thread(target=ask, args=(i,)) for i in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=120)
+    statuses = sorted(r.status_code for r in answers)
+    if same_ref:
+        assert statuses == [201] * 4, [r.text for r in answers]
+        assert len({r.json()["out_refund_no"] for r in answers}) == 1
+    else:
+        assert statuses == [201, 409, 409, 409], [r.text for r in answers]
+        assert {r.json()["error"] for r in answers if r.status_code == 409} == {"refund_exceeds_paid"}
+    settle_notifications("alipay")
+    with committed() as s:
+        refunds = list(s.scalars(select(PaymentRefund).where(PaymentRefund.order_id == get_order(s, no).id)))
+    assert [r.amount_fen for r in refunds] == [expected]
+    assert [r.amount_fen for r in emulator("alipay").trades[no].refunds.values()] == [expected]

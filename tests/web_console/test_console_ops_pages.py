@@ -206,3 +206,35 @@ def test_ops_pages_render_for_their_roles_in_both_languages(sign_in: SignIn, wor
             # Every form field has a label.
             for field in re.findall(r'<(?:input|select|textarea)(?![^>]*type="hidden")[^>]*\bid="([^"]+)"', en.text):
                 assert f'for="{field}"' in en.text, (path, field)
+
+
+def test_loan_page_journal_shows_the_close_of_business_entries(
+    sign_in: SignIn, world: World, session: Session
+) -> None:
+    """Accrual, due installments and penalties are posted by close-of-business in entries covering many
+    loans (the entry names no loan; each line does): the loan page lists them, with this loan's lines only."""
+    from fenqi.ledger import loan_journal
+    from fenqi.servicing.cob import close_day
+
+    first = sell(session, world)
+    other = sell(session, world, imei=world.devices[1], id_number=clean_id_number(date(1985, 6, 1)),
+                 phone="13912345678")
+    day = date(2026, 11, 28)
+    while day <= date(2026, 12, 29):
+        close_day(session.connection(), day)
+        session.expire_all()
+        day += timedelta(days=1)
+    journal = loan_journal(session, first.loan_id)
+    reasons = {e.reason for e, _ in journal}
+    assert {"loan_booked", "down_payment", "interest_accrual", "installment_due"} <= reasons, reasons
+    for entry, lines in journal:
+        assert lines and all(line.loan_id in (first.loan_id, None) for line in lines), entry.reason
+        if entry.loan_id != first.loan_id:  # a batch entry: no platform line summing other loans
+            assert all(line.loan_id == first.loan_id for line in lines)
+    assert not {e.id for e, _ in journal} & {e.id for e, _ in loan_journal(session, other.loan_id)
+                                            if e.loan_id == other.loan_id}
+    page = sign_in("risk_officer").get(f"/ops/loans/{first.loan_id}").text
+    for reason in ("interest_accrual", "installment_due", "down_payment"):
+        assert f"<td>{reason}</td>" in page
+    api = sign_in("finance").get(f"/api/v1/loans/{first.loan_id}?entries=1000").json()
+    assert {e["reason"] for e in api["entries"]} == reasons

@@ -19,7 +19,7 @@ from fenqi.kit.bounds import EntityId
 from fenqi.kit.crypto import blind_index, decrypt, mask_card, mask_id_number, mask_name, mask_phone
 from fenqi.kit.errors import InvalidInput, NotFound
 from fenqi.kit.web import get_session
-from fenqi.ledger.models import JournalEntry, JournalLine
+from fenqi.ledger import loan_journal
 from fenqi.origination.models import Application
 from fenqi.servicing.models import Loan, LoanStatus, Repayment
 from fenqi.servicing.service import installments
@@ -121,17 +121,6 @@ def search_page(
     return _loans_view(request, session, who, q, status, bucket)
 
 
-def _entries(session: Session, loan_id: int) -> list[tuple[JournalEntry, list[JournalLine]]]:
-    entries = list(session.scalars(select(JournalEntry).where(JournalEntry.loan_id == loan_id)
-                                   .order_by(JournalEntry.id)))
-    lines: dict[int, list[JournalLine]] = {e.id: [] for e in entries}
-    if entries:
-        for line in session.scalars(select(JournalLine).where(JournalLine.entry_id.in_(list(lines)))
-                                    .order_by(JournalLine.id)):
-            lines[line.entry_id].append(line)
-    return [(e, lines[e.id]) for e in entries]
-
-
 def _detail(request: Request, session: Session, loan_id: int, who: Principal, revealed: str = "") -> HTMLResponse:
     from fenqi.payments.models import PaymentOrder
 
@@ -148,7 +137,7 @@ def _detail(request: Request, session: Session, loan_id: int, who: Principal, re
     card = mask_card(decrypt(row.app.bank_card_enc)) if row.app else "—"
     return render(request, "ops/loan.html", {
         "r": row, "loan": row.loan, "app": row.app, "schedule": installments(session, loan_id),
-        "entries": _entries(session, loan_id), "orders": list(orders), "repayments": list(repayments),
+        "entries": loan_journal(session, loan_id), "orders": list(orders), "repayments": list(repayments),
         "notes": list(notes), "review_note": review_note, "card": card, "revealed": revealed, "who": who,
         "may_reveal": who.role in (*REVEALERS, "admin"),
     })
