@@ -1,6 +1,7 @@
 """A loan's journal: every entry with a line for the loan or made for it — its own entries (booking,
-down payment, repayments, refunds) and the close-of-business entries that cover many loans at once (accrual, penalties, due
-installments, write-off), whose `loan_id` is not the loan's. The API and the console read it here."""
+down payment, repayments, refunds) and the close-of-business entries that cover many loans at once
+(accrual, penalties, due installments, write-off), whose `loan_id` is not the loan's. The API and the
+console read it here."""
 
 from __future__ import annotations
 
