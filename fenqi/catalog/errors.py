@@ -44,3 +44,10 @@ class OutOfStock(DomainError):
     status = 409
     zh = "{detail} 暂无库存"
     en = "{detail} is out of stock"
+
+
+class DeviceOtherMerchant(DomainError):
+    code = "imei_other_merchant"
+    status = 403
+    zh = "设备 {detail} 不属于本商户的门店，不能在此销售"
+    en = "Device {detail} is stocked by another merchant's store and cannot be sold here"

@@ -14,6 +14,7 @@ from stdnum.exceptions import ValidationError
 from fenqi.catalog.errors import (
     BadDeviceTransition,
     DeviceNotAvailable,
+    DeviceOtherMerchant,
     DeviceWrongSku,
     ImeiAlreadyRegistered,
     InvalidImei,
@@ -256,9 +257,17 @@ def device_in_stock(session: Session, *, sku_code: str, store_id: int) -> Device
     )
 
 
-def check_device_for_sale(session: Session, imei: str, sku_code: str) -> Device:
-    """Refuse early (before anything is written) a phone that is invalid, unknown, another model or sold."""
+def _ensure_merchant_device(session: Session, device: Device, merchant_id: int) -> None:
+    """A merchant sells only phones stocked by its own stores (its staff act only on its devices)."""
+    if get_store(session, device.store_id).merchant_id != merchant_id:
+        raise DeviceOtherMerchant(device.imei)
+
+
+def check_device_for_sale(session: Session, imei: str, sku_code: str, *, merchant_id: int) -> Device:
+    """Refuse early (before anything is written) a phone that is invalid, unknown, another merchant's,
+    another model or sold."""
     device = get_device(session, imei)
+    _ensure_merchant_device(session, device, merchant_id)
     if device.sku_id != get_sku(session, sku_code).id:
         raise DeviceWrongSku(device.imei)
     if device.status != DeviceStatus.IN_STOCK:
@@ -266,9 +275,11 @@ def check_device_for_sale(session: Session, imei: str, sku_code: str) -> Device:
     return device
 
 
-def reserve_device(session: Session, *, imei: str, sku_code: str, application_id: int) -> Device:
-    """Hold a device for an application. A conditional UPDATE, so two sales of one phone cannot both win."""
+def reserve_device(session: Session, *, imei: str, sku_code: str, application_id: int, merchant_id: int) -> Device:
+    """Hold a device for an application (of `merchant_id`: only its own stores' phones). A conditional
+    UPDATE, so two sales of one phone cannot both win."""
     device = get_device(session, imei)
+    _ensure_merchant_device(session, device, merchant_id)
     if device.application_id == application_id and device.status == DeviceStatus.RESERVED:
         return device  # the same application asking again
     if device.sku_id != get_sku(session, sku_code).id:

@@ -176,7 +176,7 @@ def submit(
     option = price_plan(session, price_fen=sku.price_fen, product_code=body.product, term=body.term,
                         down_payment=body.down_payment, start=today)
     if body.imei:
-        check_device_for_sale(session, body.imei, sku.code)
+        check_device_for_sale(session, body.imei, sku.code, merchant_id=merchant.id)
     online = principal.role == "shopper"
     app = _insert_open(session, dict(
         idempotency_key=scoped_key(principal, idempotency_key) if idempotency_key else None,
@@ -190,7 +190,8 @@ def submit(
     for kind, version in consents.items():
         record_consent(session, app, kind, version, origin, principal.user_id)
     if body.imei:
-        app.device_imei = reserve_device(session, imei=body.imei, sku_code=sku.code, application_id=app.id).imei
+        app.device_imei = reserve_device(session, imei=body.imei, sku_code=sku.code, application_id=app.id,
+                                         merchant_id=merchant.id).imei
     decision = decide(session, _risk_input(session, app, option))
     result = Submitted(app, decision)
     apply_decision(session, result, option, today)

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from fenqi.catalog.service import (
     bind_to_loan,
+    check_device_for_sale,
     get_device,
     get_merchant,
     get_sku,
@@ -186,9 +187,12 @@ def _hand_over(session: Session, app: Application, imei: str | None) -> None:
         return
     scanned = get_device(session, imei).imei  # either IMEI of a dual-SIM phone names the device
     if scanned != app.device_imei:
+        # Refused (another merchant's, another model, sold) before the reserved phone is let go.
+        check_device_for_sale(session, scanned, app.sku_code, merchant_id=app.merchant_id)
         if app.device_imei:
             release_reservation(session, application_id=app.id)
-        app.device_imei = reserve_device(session, imei=scanned, sku_code=app.sku_code, application_id=app.id).imei
+        app.device_imei = reserve_device(session, imei=scanned, sku_code=app.sku_code, application_id=app.id,
+                                         merchant_id=app.merchant_id).imei
 
 
 def _disbursement_json(app: Application, paid: Disbursement) -> dict[str, str]:

@@ -54,9 +54,9 @@ def test_dual_sim_device_found_by_either_imei(session: Session, shop: World) -> 
 
 def test_lifecycle_sale_lock_release(session: Session, shop: World) -> None:
     number = shop.devices[0]
-    reserve_device(session, imei=number, sku_code=shop.sku, application_id=7)
+    reserve_device(session, imei=number, sku_code=shop.sku, application_id=7, merchant_id=shop.merchant_id)
     with pytest.raises(DeviceNotAvailable):
-        reserve_device(session, imei=number, sku_code=shop.sku, application_id=8)
+        reserve_device(session, imei=number, sku_code=shop.sku, application_id=8, merchant_id=shop.merchant_id)
     bind_to_loan(session, imei=number, application_id=7, loan_id=70)
     assert (get_device(session, number).status, get_device(session, number).loan_id) == ("sold", 70)
     assert set_device_status(session, imei=number, status="locked").status == "locked"
@@ -68,7 +68,7 @@ def test_lifecycle_sale_lock_release(session: Session, shop: World) -> None:
 
 def test_return_and_restock(session: Session, shop: World) -> None:
     number = shop.devices[1]
-    reserve_device(session, imei=number, sku_code=shop.sku, application_id=9)
+    reserve_device(session, imei=number, sku_code=shop.sku, application_id=9, merchant_id=shop.merchant_id)
     bind_to_loan(session, imei=number, application_id=9, loan_id=90)
     set_device_status(session, imei=number, status="returned")
     device = set_device_status(session, imei=number, status="in_stock")
@@ -78,7 +78,7 @@ def test_return_and_restock(session: Session, shop: World) -> None:
 def test_bare_status_change_cannot_sell(session: Session, shop: World) -> None:
     with pytest.raises(BadDeviceTransition):
         set_device_status(session, imei=shop.devices[2], status="reserved")
-    reserve_device(session, imei=shop.devices[2], sku_code=shop.sku, application_id=11)
+    reserve_device(session, imei=shop.devices[2], sku_code=shop.sku, application_id=11, merchant_id=shop.merchant_id)
     with pytest.raises(BadDeviceTransition):
         set_device_status(session, imei=shop.devices[2], status="sold")
     release_reservation(session, application_id=11)
@@ -91,7 +91,7 @@ def test_every_status_has_a_rule() -> None:
 
 def test_stock_counts_devices_on_the_shelf(session: Session, shop: World) -> None:
     assert get_sku(session, shop.sku).stock == 4
-    reserve_device(session, imei=shop.devices[0], sku_code=shop.sku, application_id=1)
+    reserve_device(session, imei=shop.devices[0], sku_code=shop.sku, application_id=1, merchant_id=shop.merchant_id)
     assert get_sku(session, shop.sku).stock == 3
     assert get_sku(session, shop.cheap_sku).stock == 0
 
