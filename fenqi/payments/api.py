@@ -253,7 +253,7 @@ def _date(raw: str) -> date:
 @router.post("/api/v1/payments/reconciliations", status_code=201, summary="Reconcile a channel's statement")
 def run_reconciliation(body: ReconcileIn, session: Session = Depends(get_session),
                        who: Principal = Depends(require_roles(*STAFF))) -> dict[str, Any]:
-    report = reconcile.reconcile(session, body.channel, _date(body.date))
+    report = reconcile.reconcile(session, body.channel, _date(body.date), user_id=who.user_id)
     return reconcile.report_json(report)
 
 
@@ -270,14 +270,18 @@ def run_items(run_id: EntityId, session: Session = Depends(get_session),
 class DecisionIn(BaseModel):
     decision: str = Field(examples=["approve"])
     note: str = ""
+    confirm: bool = Field(False, description="approving needs it (409 confirmation_required says what it will do)")
 
 
-@router.post("/api/v1/payments/reconciliation-items/{item_id}/decision", summary="Approve or reject an action")
+@router.post("/api/v1/payments/reconciliation-items/{item_id}/decision", summary="Approve or reject an action",
+             description="Approving needs `confirm: true` and a finance user other than whoever ran the "
+                         "reconciliation (403 `maker_checker`).")
 def decide(item_id: EntityId, body: DecisionIn, session: Session = Depends(get_session),
            who: Principal = Depends(require_roles(*STAFF))) -> dict[str, Any]:
     if body.decision not in ("approve", "reject"):
         raise InvalidInput("decision: approve | reject")
-    item = reconcile.decide(session, item_id, approve=body.decision == "approve", user_id=who.user_id, note=body.note)
+    item = reconcile.decide(session, item_id, approve=body.decision == "approve", user_id=who.user_id, note=body.note,
+                            confirm=body.confirm)
     from fenqi.identity.service import audit
 
     audit(session, actor_user_id=who.user_id, action=f"payments.reconciliation.{body.decision}",

@@ -87,3 +87,16 @@ class PaymentAmountMismatch(Conflict):
     code = "payment_amount_mismatch"
     zh = "付款金额须为 {expected} 元，而不是 {given} 元"
     en = "The amount to pay is {expected}, not {given}"
+
+
+class ConfirmationRequired(Conflict):
+    code = "confirmation_required"
+    zh = "请确认后再批准：{detail}"
+    en = "Confirm before approving: {detail}"
+
+
+class SameApprover(DomainError):
+    code = "maker_checker"
+    status = 403
+    zh = "提出对账处理的人不能自己批准，请由另一位财务人员批准"
+    en = "Whoever ran the reconciliation cannot approve its actions; another finance user must"

@@ -97,9 +97,15 @@ class PaymentAgreement(Timestamped, Base):
 
 
 class ReconciliationRun(Timestamped, Base):
+    """One channel's statement day: running it again updates this row and its items (never a second run)."""
+
     __tablename__ = "payment_reconciliation_run"
+    __table_args__ = (UniqueConstraint("channel", "day"),)
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    run_by: Mapped[int | None] = mapped_column(BigInteger, nullable=True)  # who ran it last (None: a job/CLI)
+    runs: Mapped[int] = mapped_column(Integer, default=1)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow, onupdate=utcnow)
     channel: Mapped[str] = mapped_column(String(16))
     day: Mapped[date] = mapped_column(Date)
     lines: Mapped[int] = mapped_column(Integer, default=0)
@@ -113,10 +119,14 @@ class ReconciliationItem(Base):
     """One discrepancy and the correcting action proposed for finance to approve.
 
     category: long (长款: the channel has it, we don't) | short (短款: we have it, the channel doesn't)
-    | amount_mismatch | status_mismatch. action_status: proposed → approved | rejected.
+    | amount_mismatch | status_mismatch. action_status: proposed → approved | rejected, or resolved
+    (a later run of the day no longer finds it). `proposed_by`: who ran the reconciliation that
+    proposed it — the approver must be someone else (maker–checker).
     """
 
     __tablename__ = "payment_reconciliation_item"
+    # One item per discrepancy of a statement day, however often the day is reconciled.
+    __table_args__ = (UniqueConstraint("run_id", "kind", "out_trade_no", "out_refund_no"),)
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     run_id: Mapped[int] = mapped_column(ForeignKey("payment_reconciliation_run.id"), index=True)
@@ -129,6 +139,7 @@ class ReconciliationItem(Base):
     detail: Mapped[str] = mapped_column(String(200), default="")
     action: Mapped[str] = mapped_column(String(40))
     action_status: Mapped[str] = mapped_column(String(12), default="proposed")
+    proposed_by: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
     decided_by: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
     decided_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
     note: Mapped[str] = mapped_column(Text, default="")

@@ -22,6 +22,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Any, NamedTuple
 
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from fenqi.kit.db import utcnow
@@ -29,7 +30,7 @@ from fenqi.kit.errors import NotFound
 from fenqi.kit.log import log
 from fenqi.payments.channels import CHANNELS, get_channel
 from fenqi.payments.emulators.core import CST
-from fenqi.payments.errors import ReconciliationItemDecided, UnknownChannel
+from fenqi.payments.errors import ConfirmationRequired, ReconciliationItemDecided, SameApprover, UnknownChannel
 from fenqi.payments.models import PaymentOrder, PaymentRefund, ReconciliationItem, ReconciliationRun
 from fenqi.payments.statement_parsers import PARSERS, Entry, bulk
 
@@ -192,8 +193,10 @@ def reconcile_entries(session: Session, channel: str, day: date, entries: list[E
     return report
 
 
-def reconcile(session: Session, channel: str, day: date, *, content: bytes | None = None) -> Report:
-    """Fetch (unless given) and parse the statement, match it, store the run and its findings."""
+def reconcile(session: Session, channel: str, day: date, *, content: bytes | None = None,
+              user_id: int | None = None) -> Report:
+    """Fetch (unless given) and parse the statement, match it, store the run and its findings. Running
+    a day again updates that day's run (`user_id`: who ran it; they cannot approve its actions)."""
     if channel not in CHANNELS:
         raise UnknownChannel(channel)
     raw = content if content is not None else get_channel(channel).fetch_statement(day)
@@ -202,34 +205,85 @@ def reconcile(session: Session, channel: str, day: date, *, content: bytes | Non
         ours = pool.submit(our_payments, session, channel, day)
         entries = PARSERS[channel](raw)
         report = reconcile_entries(session, channel, day, entries, ours.result())
-    store(session, report)
+    store(session, report, user_id=user_id)
     log.info("payments.reconcile.done", channel=channel, day=day.isoformat(), **report.counts())
     return report
 
 
-def store(session: Session, report: Report) -> None:
-    run = ReconciliationRun(channel=report.channel, day=report.day, lines=report.lines, matched=report.matched,
-                            discrepancies=len(report.findings), channel_total_fen=report.channel_total_fen,
-                            our_total_fen=report.our_total_fen)
-    session.add(run)
+def _run_of(session: Session, channel: str, day: date) -> ReconciliationRun | None:
+    return session.scalar(select(ReconciliationRun).where(ReconciliationRun.channel == channel,
+                                                          ReconciliationRun.day == day).with_for_update())
+
+
+def _item_key(kind: str, out_trade_no: str, out_refund_no: str) -> tuple[str, str, str]:
+    return kind, out_trade_no, out_refund_no
+
+
+def store(session: Session, report: Report, *, user_id: int | None = None) -> None:
+    """The day's run, created once (unique channel + day) and updated by every re-run: a finding seen
+    before keeps its item (and any decision on it), a new one is added, a proposed one no longer found
+    is marked resolved. Nothing is duplicated."""
+    run = _run_of(session, report.channel, report.day)
+    if run is None:
+        try:
+            with session.begin_nested():
+                run = ReconciliationRun(channel=report.channel, day=report.day, runs=0)
+                session.add(run)
+                session.flush()
+        except IntegrityError:  # the same day reconciled at this moment by someone else
+            run = _run_of(session, report.channel, report.day)
+            assert run is not None
+    run.lines, run.matched, run.discrepancies = report.lines, report.matched, len(report.findings)
+    run.channel_total_fen, run.our_total_fen = report.channel_total_fen, report.our_total_fen
+    run.run_by, run.runs, run.updated_at = user_id, run.runs + 1, utcnow()
     session.flush()
     report.run_id = run.id
-    session.add_all([
-        ReconciliationItem(run_id=run.id, category=f.category, kind=f.kind, out_trade_no=f.out_trade_no,
-                           out_refund_no=f.out_refund_no, channel_amount_fen=f.channel_amount_fen,
-                           our_amount_fen=f.our_amount_fen, detail=f.detail[:200], action=f.action)
-        for f in report.findings
-    ])
+    known = {_item_key(i.kind, i.out_trade_no, i.out_refund_no): i
+             for i in session.scalars(select(ReconciliationItem).where(ReconciliationItem.run_id == run.id))}
+    found: set[tuple[str, str, str]] = set()
+    for f in report.findings:
+        key = _item_key(f.kind, f.out_trade_no, f.out_refund_no)
+        if key in found:
+            continue  # a statement listing one trade twice: one item
+        found.add(key)
+        item = known.get(key)
+        if item is None:
+            session.add(ReconciliationItem(
+                run_id=run.id, category=f.category, kind=f.kind, out_trade_no=f.out_trade_no,
+                out_refund_no=f.out_refund_no, channel_amount_fen=f.channel_amount_fen,
+                our_amount_fen=f.our_amount_fen, detail=f.detail[:200], action=f.action, proposed_by=user_id))
+        elif item.action_status in ("proposed", "resolved"):
+            item.category, item.action, item.detail = f.category, f.action, f.detail[:200]
+            item.channel_amount_fen, item.our_amount_fen = f.channel_amount_fen, f.our_amount_fen
+            item.action_status, item.proposed_by = "proposed", user_id
+    for key, item in known.items():
+        if key not in found and item.action_status == "proposed":
+            item.action_status = "resolved"
     session.flush()
 
 
-def decide(session: Session, item_id: int, *, approve: bool, user_id: int | None, note: str = "") -> ReconciliationItem:
-    """Finance's decision on a proposed action; approving an automatable one carries it out."""
+def describe(item: ReconciliationItem, lang: str = "zh") -> str:
+    """What approving the item will do, for the confirmation step."""
+    text = ACTIONS.get(item.action, (item.action, item.action))[0 if lang == "zh" else 1]
+    return f"#{item.id} {item.out_trade_no} {text}"
+
+
+def decide(session: Session, item_id: int, *, approve: bool, user_id: int | None, note: str = "",
+           confirm: bool = False) -> ReconciliationItem:
+    """Finance's decision on a proposed action; approving an automatable one carries it out. An approval
+    needs a second person (not whoever ran the reconciliation that proposed it) and an explicit
+    confirmation (`confirm=True`, after being shown what it will do)."""
     item = session.get(ReconciliationItem, item_id, with_for_update=True)
     if item is None:
         raise NotFound(f"reconciliation item {item_id}")
     if item.action_status != "proposed":
         raise ReconciliationItemDecided(str(item_id))
+    if approve:
+        if item.proposed_by is not None and item.proposed_by == user_id:
+            raise SameApprover()
+        if not confirm:
+            raise ConfirmationRequired(zh=f"请确认后再批准：{describe(item, 'zh')}",
+                                       en=f"Confirm before approving: {describe(item, 'en')}")
     item.action_status = "approved" if approve else "rejected"
     item.decided_by, item.decided_at, item.note = user_id, utcnow(), note[:500]
     if approve:
@@ -279,4 +333,5 @@ def item_json(item: ReconciliationItem) -> dict[str, object]:
             "out_trade_no": item.out_trade_no, "out_refund_no": item.out_refund_no or None,
             "channel_amount": None if item.channel_amount_fen is None else str(from_fen(item.channel_amount_fen)),
             "our_amount": None if item.our_amount_fen is None else str(from_fen(item.our_amount_fen)),
-            "action": item.action, "action_status": item.action_status, "detail": item.detail}
+            "action": item.action, "action_status": item.action_status, "detail": item.detail,
+            "proposed_by": item.proposed_by, "decided_by": item.decided_by}

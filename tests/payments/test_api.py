@@ -73,15 +73,29 @@ def test_finance_approves_settling_a_payment_found_only_in_the_statement(
     items = client.get(f"/api/v1/payments/reconciliations/{report['run_id']}/items", headers=finance).json()["items"]
     [item] = [i for i in items if i["out_trade_no"] == order["out_trade_no"]]
 
-    r = client.post(f"/api/v1/payments/reconciliation-items/{item['id']}/decision", headers=finance,
-                    json={"decision": "approve", "note": "checked with the channel"})
+    # The same day again (a re-run): the same run, the same single item for the order.
+    again = client.post("/api/v1/payments/reconciliations", headers=finance,
+                        json={"channel": "alipay", "date": now_cst().date().isoformat()}).json()
+    assert again["run_id"] == report["run_id"]
+    items = client.get(f"/api/v1/payments/reconciliations/{report['run_id']}/items", headers=finance).json()["items"]
+    assert [i["id"] for i in items if i["out_trade_no"] == order["out_trade_no"]] == [item["id"]]
+    decision = f"/api/v1/payments/reconciliation-items/{item['id']}/decision"
+    # Whoever ran it cannot approve it; a second person must, and must confirm.
+    r = client.post(decision, headers=finance, json={"decision": "approve", "confirm": True})
+    assert (r.status_code, r.json()["error"]) == (403, "maker_checker")
+    checker = auth_headers("finance")
+    r = client.post(decision, headers=checker, json={"decision": "approve"})
+    assert (r.status_code, r.json()["error"]) == (409, "confirmation_required")
+    assert order["out_trade_no"] in r.json()["message"]
+    assert client.get(f"/api/v1/payments/orders/{order['out_trade_no']}", headers=finance).json()["status"] == "pending"
+    r = client.post(decision, headers=checker, json={"decision": "approve", "note": "checked with the channel",
+                                                     "confirm": True})
 
     assert r.status_code == 200 and r.json()["action_status"] == "approved"
     paid = client.get(f"/api/v1/payments/orders/{order['out_trade_no']}", headers=finance).json()
     assert paid["status"] == "paid"
-    again = client.post(f"/api/v1/payments/reconciliation-items/{item['id']}/decision", headers=finance,
-                        json={"decision": "reject"})
-    assert (again.status_code, again.json()["error"]) == (409, "reconciliation_item_decided")
+    twice = client.post(decision, headers=checker, json={"decision": "reject"})
+    assert (twice.status_code, twice.json()["error"]) == (409, "reconciliation_item_decided")
     # And the refund endpoint, idempotent by its key.
     body = {"out_trade_no": order["out_trade_no"], "amount": "88.00", "reason": "价保"}
     first = client.post("/api/v1/payments/refunds", json=body, headers={**finance, "Idempotency-Key": "k-888"})

@@ -127,25 +127,60 @@ def test_overdue_buckets_and_dashboard_after_close_of_business(
     assert "/static/console/plotly.min.js" in page and "cdn" not in page.lower()
 
 
-def test_reconciliation_items_are_approved_by_finance(sign_in: SignIn, session: Session) -> None:
+def test_reconciliation_items_are_approved_by_a_second_person_after_confirming(
+    sign_in: SignIn, session: Session
+) -> None:
+    from fenqi.identity.service import create_user
     from fenqi.payments.models import ReconciliationItem, ReconciliationRun
 
+    maker = create_user(session, role="finance", display_name="对账人")
     run = ReconciliationRun(channel="alipay", day=date(2026, 11, 27), lines=3, matched=2, discrepancies=1,
-                            channel_total_fen=30_000, our_total_fen=20_000)
+                            channel_total_fen=30_000, our_total_fen=20_000, run_by=maker.id)
     session.add(run)
     session.flush()
-    item = ReconciliationItem(run_id=run.id, category="amount_mismatch", kind="pay", out_trade_no="FQ_TEST_1",
-                              channel_amount_fen=10_000, our_amount_fen=9_000, action="investigate_amount")
-    session.add(item)
+    items = [ReconciliationItem(run_id=run.id, category=category, kind="pay", out_trade_no=f"FQ_TEST_{n}",
+                                channel_amount_fen=10_000, our_amount_fen=9_000, action="investigate_amount",
+                                proposed_by=maker.id)
+             for n, category in enumerate(["amount_mismatch", "amount_mismatch", "short"])]
+    session.add_all(items)
     session.flush()
+    first, second, third = items
+    # Whoever ran it cannot approve it.
+    from fenqi.identity.sessions import SESSION_COOKIE, start_session
+
+    finance = sign_in("finance")
+    finance.cookies.set(SESSION_COOKIE, start_session(session, maker))
+    page = finance.get("/ops/reconciliation").text
+    r = finance.post(f"/ops/reconciliation/items/{first.id}", data={
+        "csrf_token": csrf_of(page), "verdict": "approve", "note": "自己批", "confirm": "yes"})
+    assert "不能自己批准" in r.text
+    session.refresh(first)
+    assert first.action_status == "proposed"
+    # A second person: approving first shows what it will do and asks to confirm; nothing happens yet.
     finance = sign_in("finance")
     page = finance.get("/ops/reconciliation").text
-    assert f'id="item-{item.id}"' in page and "核查金额差异" in page
-    r = finance.post(f"/ops/reconciliation/items/{item.id}", data={"csrf_token": csrf_of(page), "verdict": "approve",
-                                                                  "note": "已调账"}, follow_redirects=False)
+    assert f'id="item-{first.id}"' in page and "核查金额差异" in page
+    r = finance.post(f"/ops/reconciliation/items/{first.id}", data={"csrf_token": csrf_of(page),
+                                                                   "verdict": "approve", "note": "已调账"})
+    assert r.status_code == 200 and 'id="confirm"' in r.text and "FQ_TEST_0" in r.text
+    session.refresh(first)
+    assert first.action_status == "proposed"
+    r = finance.post("/ops/reconciliation/bulk", data={"csrf_token": csrf_of(r.text), "item_ids": [str(first.id)],
+                                                       "verdict": "approve", "confirm": "yes", "note": "已调账"},
+                     follow_redirects=False)
     assert r.status_code == 303
-    session.refresh(item)
-    assert item.action_status == "approved" and item.note == "已调账"
+    session.refresh(first)
+    assert first.action_status == "approved" and first.note == "已调账"
+    # Filters, and the rest decided in bulk.
+    shorts = finance.get("/ops/reconciliation?category=short&status=proposed").text
+    assert f'id="item-{third.id}"' in shorts and f'id="item-{second.id}"' not in shorts
+    r = finance.post("/ops/reconciliation/bulk", data={
+        "csrf_token": csrf_of(shorts), "item_ids": [str(second.id), str(third.id)], "verdict": "reject",
+        "note": "渠道已补单"}, follow_redirects=False)
+    assert r.status_code == 303
+    for item in (second, third):
+        session.refresh(item)
+        assert item.action_status == "rejected"
     assert sign_in("risk_officer").get("/ops/reconciliation").status_code == 403
 
 

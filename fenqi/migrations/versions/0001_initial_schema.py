@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-30 22:28:10.150803
+Create Date: 2026-11-30 22:35:04.876170
 """
 from collections.abc import Sequence
 
@@ -354,6 +354,9 @@ def upgrade() -> None:
     )
     op.create_table('payment_reconciliation_run',
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
+    sa.Column('run_by', sa.BigInteger(), nullable=True),
+    sa.Column('runs', sa.Integer(), nullable=False),
+    sa.Column('updated_at', fenqi.kit.db.UtcDateTime(timezone=True), nullable=False),
     sa.Column('channel', sa.String(length=16), nullable=False),
     sa.Column('day', sa.Date(), nullable=False),
     sa.Column('lines', sa.Integer(), nullable=False),
@@ -362,7 +365,8 @@ def upgrade() -> None:
     sa.Column('channel_total_fen', sa.BigInteger(), nullable=False),
     sa.Column('our_total_fen', sa.BigInteger(), nullable=False),
     sa.Column('created_at', fenqi.kit.db.UtcDateTime(timezone=True), nullable=False),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_payment_reconciliation_run'))
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_payment_reconciliation_run')),
+    sa.UniqueConstraint('channel', 'day', name=op.f('uq_payment_reconciliation_run_channel_day'))
     )
     op.create_table('phone_model',
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
@@ -677,11 +681,13 @@ def upgrade() -> None:
     sa.Column('detail', sa.String(length=200), nullable=False),
     sa.Column('action', sa.String(length=40), nullable=False),
     sa.Column('action_status', sa.String(length=12), nullable=False),
+    sa.Column('proposed_by', sa.BigInteger(), nullable=True),
     sa.Column('decided_by', sa.BigInteger(), nullable=True),
     sa.Column('decided_at', fenqi.kit.db.UtcDateTime(timezone=True), nullable=True),
     sa.Column('note', sa.Text(), nullable=False),
     sa.ForeignKeyConstraint(['run_id'], ['payment_reconciliation_run.id'], name=op.f('fk_payment_reconciliation_item_run_id_payment_reconciliation_run')),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_payment_reconciliation_item'))
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_payment_reconciliation_item')),
+    sa.UniqueConstraint('run_id', 'kind', 'out_trade_no', 'out_refund_no', name=op.f('uq_payment_reconciliation_item_run_id_kind_out_trade_no_out_refund_no'))
     )
     with op.batch_alter_table('payment_reconciliation_item', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_payment_reconciliation_item_run_id'), ['run_id'], unique=False)

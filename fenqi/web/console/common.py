@@ -24,7 +24,7 @@ STATUS_LABELS: dict[str, tuple[str, str]] = {
     "active": ("正常", "Active"), "overdue": ("逾期", "Overdue"), "paid_off": ("已结清", "Paid off"),
     "written_off": ("已核销", "Written off"), "pending": ("待支付", "Pending"), "paid": ("已支付", "Paid"),
     "closed": ("已关闭", "Closed"), "failed": ("失败", "Failed"), "refunded": ("已退款", "Refunded"),
-    "proposed": ("待审批", "Proposed"), "rejected": ("已驳回", "Rejected"),
+    "proposed": ("待审批", "Proposed"), "rejected": ("已驳回", "Rejected"), "resolved": ("已自动消除", "Resolved"),
     "due": ("已到期", "Due"), "partial": ("部分还款", "Partly paid"),
 }
 

@@ -181,34 +181,86 @@ def review_case(
 # --- reconciliation --------------------------------------------------------------------------------
 
 
+RECON_FILTERS = ("category", "status", "channel", "day")
+
+
 @router.get("/reconciliation", response_class=HTMLResponse)
 def reconciliation_page(request: Request, error: str = "", who: Principal = Depends(finance),
-                        session: Session = Depends(get_session)) -> HTMLResponse:
+                        session: Session = Depends(get_session), category: str = "", status: str = "",
+                        channel: str = "", day: str = "", confirming: list[int] | None = None) -> HTMLResponse:
+    """Runs and their discrepancies, filtered; approving asks for a confirmation first (`confirming`:
+    the items awaiting it) and is done by someone other than who ran the reconciliation."""
     from fenqi.payments.models import ReconciliationItem, ReconciliationRun
-    from fenqi.payments.reconcile import ACTIONS
+    from fenqi.payments.reconcile import ACTIONS, describe
 
-    runs = list(session.scalars(select(ReconciliationRun).order_by(ReconciliationRun.id.desc()).limit(30)))
-    items = list(session.scalars(select(ReconciliationItem).where(
-        ReconciliationItem.run_id.in_([r.id for r in runs] or [0])).order_by(ReconciliationItem.id.desc())))
-    return render(request, "ops/reconciliation.html",
-                  {"runs": runs, "items": items, "actions": ACTIONS, "error": error, "who": who})
+    runs_q = select(ReconciliationRun).order_by(ReconciliationRun.day.desc(), ReconciliationRun.id.desc())
+    if channel:
+        runs_q = runs_q.where(ReconciliationRun.channel == channel)
+    if day:
+        runs_q = runs_q.where(ReconciliationRun.day == _day_or_none(day))
+    runs = list(session.scalars(runs_q.limit(30)))
+    items_q = select(ReconciliationItem).where(ReconciliationItem.run_id.in_([r.id for r in runs] or [0]))
+    if category:
+        items_q = items_q.where(ReconciliationItem.category == category)
+    if status:
+        items_q = items_q.where(ReconciliationItem.action_status == status)
+    items = list(session.scalars(items_q.order_by(ReconciliationItem.id.desc()).limit(500)))
+    lang = request_language(request)
+    pending = [i for i in items if i.id in set(confirming or ())]
+    return render(request, "ops/reconciliation.html", {
+        "runs": runs, "items": items, "actions": ACTIONS, "error": error, "who": who,
+        "filters": {"category": category, "status": status, "channel": channel, "day": day},
+        "confirming": [{"id": i.id, "text": describe(i, lang)} for i in pending],
+    })
 
 
-@router.post("/reconciliation/items/{item_id}")
-def decide_item(
-    request: Request, item_id: EntityId, verdict: str = Form(""), note: str = Form(""),
-    who: Principal = Depends(finance), session: Session = Depends(get_session),
-) -> Response:
+def _day_or_none(raw: str) -> Any:
+    from datetime import date
+
+    try:
+        return date.fromisoformat(raw)
+    except ValueError:
+        raise InvalidInput(f"day {raw!r}: YYYY-MM-DD") from None
+
+
+def _decide_all(request: Request, session: Session, who: Principal, ids: list[int], verdict: str, note: str,
+                confirmed: bool) -> Response:
     from fenqi.payments.reconcile import decide
 
     if verdict not in ("approve", "reject"):
         raise InvalidInput("verdict (approve | reject)")
-    try:
-        with session.begin_nested():
-            decide(session, item_id, approve=verdict == "approve", user_id=who.user_id, note=note)
-    except DomainError as exc:
-        return reconciliation_page(request, exc.message(request_language(request)), who, session)
+    if not ids:
+        raise InvalidInput("item_ids")
+    if verdict == "approve" and not confirmed:  # first show what approving will do
+        return reconciliation_page(request, "", who, session, confirming=ids)
+    errors = []
+    for item_id in ids:
+        try:
+            with session.begin_nested():
+                decide(session, item_id, approve=verdict == "approve", user_id=who.user_id, note=note, confirm=True)
+        except DomainError as exc:
+            errors.append(f"#{item_id}: {exc.message(request_language(request))}")
+    if errors:
+        return reconciliation_page(request, "；".join(errors), who, session)
     return RedirectResponse("/ops/reconciliation", 303)
+
+
+@router.post("/reconciliation/items/{item_id}")
+def decide_item(
+    request: Request, item_id: EntityId, verdict: str = Form(""), note: str = Form(""), confirm: str = Form(""),
+    who: Principal = Depends(finance), session: Session = Depends(get_session),
+) -> Response:
+    return _decide_all(request, session, who, [item_id], verdict, note, confirm == "yes")
+
+
+@router.post("/reconciliation/bulk")
+def decide_items(
+    request: Request, item_ids: list[EntityId] = Form([]), verdict: str = Form(""), note: str = Form(""),
+    confirm: str = Form(""), who: Principal = Depends(finance), session: Session = Depends(get_session),
+) -> Response:
+    """Approve or reject the ticked items at once (each in its own savepoint: one refusal names itself
+    and leaves the others decided)."""
+    return _decide_all(request, session, who, item_ids[:200], verdict, note, confirm == "yes")
 
 
 # --- configuration: products and funding partners ---------------------------------------------------
