@@ -19,8 +19,10 @@ from collections import defaultdict
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
+from datetime import time as dtime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -231,7 +233,9 @@ class History:
             return
         report.loans += 1
         if signed.payment is not None:
-            pay_order(self.session, signed.payment["out_trade_no"])
+            # Paid on its simulated day (not at seeding time): a day's statement covers its own payments.
+            paid_at = min(datetime.now(UTC), datetime.combine(today, dtime(10), ZoneInfo("Asia/Shanghai")))
+            pay_order(self.session, signed.payment["out_trade_no"], paid_at=paid_at)
         self._plan_payments(signed.loan_id, today)
 
     def _allowed_plan(self, app: Application) -> None:
@@ -307,17 +311,18 @@ class History:
                                 purpose=purpose)
 
 
-def pay_order(session: Session, out_trade_no: str) -> None:
-    """The shopper paid at the cashier: the order is claimed paid and settled as a channel notice would."""
+def pay_order(session: Session, out_trade_no: str, *, paid_at: datetime | None = None) -> None:
+    """The shopper paid at the cashier (at `paid_at`, default now): the order is claimed paid and settled
+    as a channel notice would."""
     from fenqi.payments import service as payments
 
     order = payments.get_order(session, out_trade_no)
     trade_no = f"DEMO{order.id:010d}"
     claim = getattr(payments, "claim_paid", None)
     if claim is None:  # the older single-step form
-        payments.mark_paid(session, order, trade_no=trade_no, paid_at=None, amount_fen=order.amount_fen)
+        payments.mark_paid(session, order, trade_no=trade_no, paid_at=paid_at, amount_fen=order.amount_fen)
         return
-    claimed = claim(session, order.out_trade_no, order.channel, trade_no=trade_no, paid_at=None,
+    claimed = claim(session, order.out_trade_no, order.channel, trade_no=trade_no, paid_at=paid_at,
                     amount_fen=order.amount_fen)
     if claimed is not None:
         payments.settle(session, claimed)

@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, NamedTuple
 
 from sqlalchemy import func, select
@@ -52,6 +52,7 @@ class Ours(NamedTuple):
     amount_fen: int
     status: str
     booked: bool
+    paid_at: datetime | None = None
 
 
 @dataclass
@@ -76,6 +77,7 @@ class Report:
     our_total_fen: int = 0
     findings: list[Finding] = field(default_factory=list)
     run_id: int | None = None
+    covered: tuple[datetime, datetime] | None = None  # when the statement covers less than the day
 
     def counts(self) -> dict[str, int]:
         out = {"matched": self.matched, "long": 0, "short": 0, "amount_mismatch": 0, "status_mismatch": 0}
@@ -95,7 +97,8 @@ def our_payments(session: Session, channel: str, day: date) -> dict[str, Any]:
     start, end = day_bounds(day)
     rows = session.execute(
         select(PaymentOrder.out_trade_no, func.coalesce(PaymentOrder.paid_amount_fen, PaymentOrder.amount_fen)
-               .label("amount_fen"), PaymentOrder.status, (PaymentOrder.settlement_key != "").label("booked"))
+               .label("amount_fen"), PaymentOrder.status, (PaymentOrder.settlement_key != "").label("booked"),
+               PaymentOrder.paid_at)
         .where(PaymentOrder.channel == channel, PaymentOrder.paid_at >= start, PaymentOrder.paid_at < end)
     )
     return {r[0]: r for r in rows}
@@ -204,10 +207,34 @@ def reconcile(session: Session, channel: str, day: date, *, content: bytes | Non
         # The database reads our side while this thread parses the statement.
         ours = pool.submit(our_payments, session, channel, day)
         entries = PARSERS[channel](raw)
-        report = reconcile_entries(session, channel, day, entries, ours.result())
+        covered = statement_period(channel, raw, day)
+        mine = ours.result()
+        if covered is not None:  # only what the statement covers: nothing of ours outside it is "short"
+            mine = {no: r for no, r in mine.items() if r.paid_at is not None
+                    and covered[0] <= _aware(r.paid_at) < covered[1]}
+        report = reconcile_entries(session, channel, day, entries, mine)
+        report.covered = covered
     store(session, report, user_id=user_id)
     log.info("payments.reconcile.done", channel=channel, day=day.isoformat(), **report.counts())
     return report
+
+
+def statement_period(channel: str, raw: bytes, day: date) -> tuple[datetime, datetime] | None:
+    """The part of the day the statement says it covers, when that is less than the whole day (an
+    account opened that day); None for the whole day. WeChat Pay's bill does not state it: whole days."""
+    if channel != "alipay":
+        return None
+    from fenqi.payments.statement_parsers import alipay_period
+
+    period = alipay_period(raw)
+    start, end = day_bounds(day)
+    if period is None or (period[0] <= start and period[1] >= end):
+        return None
+    return max(period[0], start), min(max(period[1], start), end)
+
+
+def _aware(moment: datetime) -> datetime:
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
 def _run_of(session: Session, channel: str, day: date) -> ReconciliationRun | None:
@@ -316,6 +343,7 @@ def report_json(report: Report) -> dict[str, object]:
     return {
         "channel": report.channel, "date": report.day.isoformat(), "run_id": report.run_id, "lines": report.lines,
         "counts": report.counts(), "channel_total": y(report.channel_total_fen), "our_total": y(report.our_total_fen),
+        "covered": None if report.covered is None else [t.isoformat() for t in report.covered],
         "discrepancies": [
             {"category": f.category, "kind": f.kind, "out_trade_no": f.out_trade_no,
              "out_refund_no": f.out_refund_no or None, "channel_amount": y(f.channel_amount_fen),

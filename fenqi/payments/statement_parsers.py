@@ -5,12 +5,15 @@ from __future__ import annotations
 
 import gc
 import io
+import re
 import zipfile
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import datetime, timedelta
 from typing import NamedTuple
 
 from fenqi.kit.errors import DomainError
+from fenqi.payments.emulators.core import CST
 from fenqi.payments.emulators.statements import ALIPAY_COLUMNS, WECHAT_COLUMNS
 
 
@@ -60,8 +63,7 @@ def bulk() -> Iterator[None]:
             gc.enable()
 
 
-def parse_alipay(content: bytes) -> list[Entry]:
-    """业务明细 in the zip: GBK, `#` preamble and closing lines, 25 columns, refunds negative."""
+def _alipay_detail(content: bytes) -> str:
     try:
         archive = zipfile.ZipFile(io.BytesIO(content))
     except zipfile.BadZipFile:
@@ -69,7 +71,28 @@ def parse_alipay(content: bytes) -> list[Entry]:
     names = [n for n in archive.namelist() if n.endswith("业务明细.csv")]
     if len(names) != 1:
         raise BadStatement("alipay: no 业务明细.csv in the zip")
-    text = archive.read(names[0]).decode("gbk")
+    return archive.read(names[0]).decode("gbk")
+
+
+_PERIOD = re.compile(r"#起始日期：\[(\d{4})年(\d{2})月(\d{2})日 (\d{2}):(\d{2}):(\d{2})\]\s*"
+                     r"终止日期：\[(\d{4})年(\d{2})月(\d{2})日 (\d{2}):(\d{2}):(\d{2})\]")
+
+
+def alipay_period(content: bytes) -> tuple[datetime, datetime] | None:
+    """The period the 业务明细 says it covers (`#起始日期：[…] 终止日期：[…]`, China time), end exclusive;
+    None when the preamble does not say."""
+    found = _PERIOD.search(_alipay_detail(content)[:2000])
+    if found is None:
+        return None
+    n = [int(x) for x in found.groups()]
+    start = datetime(n[0], n[1], n[2], n[3], n[4], n[5], tzinfo=CST)
+    end = datetime(n[6], n[7], n[8], n[9], n[10], n[11], tzinfo=CST) + timedelta(seconds=1)
+    return start, max(start, end)
+
+
+def parse_alipay(content: bytes) -> list[Entry]:
+    """业务明细 in the zip: GBK, `#` preamble and closing lines, 25 columns, refunds negative."""
+    text = _alipay_detail(content)
     entries: list[Entry] = []
     header_seen = False
     width = len(ALIPAY_COLUMNS)

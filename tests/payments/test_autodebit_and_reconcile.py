@@ -143,3 +143,42 @@ def test_one_crashing_item_does_not_stop_the_batch(live_server: str, monkeypatch
         orders = list(s.scalars(select(PaymentOrder).where(PaymentOrder.agreement_id.in_([broken, good]))))
     assert [(o.agreement_id, o.attempt) for o in orders] == [(good, 1)]
     assert wait_for(lambda: order_status(orders[0].out_trade_no) == "paid")
+
+
+def test_reconciliation_covers_only_what_the_statement_covers(live_server: str, faults) -> None:  # type: ignore[no-untyped-def]
+    """Orders our back office settled before the channel account existed (the demo's simulated history)
+    fall outside the period the statement states (`#起始日期`): not reported 短款, today or on an earlier
+    day. A payment the channel took and left out of its statement still is."""
+    from datetime import datetime, time
+
+    from fenqi.cli import app as cli
+    from fenqi.payments.emulators.core import CST
+    from fenqi.payments.service import get_order, mark_paid
+    from tests.payments.payments_loopback import emulator
+    from tests.payments.test_payment_flow import open_order
+
+    emu = emulator("alipay")
+    day = now_cst().date()
+    midnight = datetime.combine(day, time.min, CST)
+    if emu.started_at <= midnight + timedelta(seconds=2):
+        pytest.skip("the emulator started at midnight: no part of today before it")
+    history = {}
+    for when in (midnight + (emu.started_at - midnight) / 2, midnight - timedelta(hours=14)):
+        order = open_order("alipay", 12_300)
+        with committed() as s:
+            assert mark_paid(s, get_order(s, order.out_trade_no), trade_no=f"DEMO{order.id}", paid_at=when,
+                             amount_fen=12_300)
+        history[when.date()] = order.out_trade_no
+    missing = paid_order("alipay", 45_600)
+    faults("alipay", statement_targets=[missing], statement_missing=1)
+
+    for on, old in history.items():
+        result = CliRunner().invoke(cli, ["reconcile", "--channel", "alipay", "--date", on.isoformat(), "--json"])
+        assert result.exit_code == 0, result.output
+        report = json.loads(result.stdout.strip().splitlines()[-1])
+        shorts = {d["out_trade_no"] for d in report["discrepancies"] if d["category"] == "short"}
+        assert old not in shorts, on
+        assert report["covered"] is not None
+        if on == day:
+            assert missing in shorts
+            assert datetime.fromisoformat(report["covered"][0]) == emu.started_at.replace(microsecond=0)

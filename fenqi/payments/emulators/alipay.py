@@ -67,6 +67,8 @@ class AlipayEmulator:
         self.faults = Faults()
         self.notifier = Notifier(RETRY_SCHEDULE, settings.emulator_retry_scale, "alipay")
         self.lock = threading.RLock()
+        # The emulated merchant account exists from now on: statements cover nothing before it.
+        self.started_at = now_cst()
         # Numbers keep growing across restarts, as a real channel's never repeat.
         self._seq = int(time.time() * 1000) % 10**13 * 10
 
@@ -526,7 +528,7 @@ def bill_url(emu: AlipayEmulator, params: dict[str, str], biz: dict[str, Any], b
         return emu.signed_response(method, {"code": "40004", "msg": "Business Failed",
                                             "sub_code": "isp.bill_type_error", "sub_msg": "仅支持 trade 账单"})
     content = alipay_statement_zip(emu.statement_lines(day), seller_id=emu.seller_id, day=day,
-                                   exported_at=now_cst())
+                                   exported_at=now_cst(), covered_from=emu.started_at)
     token = uuid.uuid4().hex
     emu.bills[token] = content
     return emu.signed_response(method, {"code": "10000", "msg": "Success", "bill_download_url": f"{base}/bill/{token}"})

@@ -71,12 +71,21 @@ def _csv_field(text: str) -> str:
     return text.replace(",", "，").replace("\n", " ")
 
 
-def alipay_detail_csv(lines: Iterable[StatementLine], *, seller_id: str, day: date, exported_at: datetime) -> str:
-    start = f"{day.year}年{day.month:02d}月{day.day:02d}日 00:00:00"
+def _cn_time(moment: datetime) -> str:
+    return moment.strftime("%Y年%m月%d日 %H:%M:%S")
+
+
+def alipay_detail_csv(lines: Iterable[StatementLine], *, seller_id: str, day: date, exported_at: datetime,
+                      covered_from: datetime | None = None) -> str:
+    """`covered_from`: when the period the statement covers starts, if later than the day's start (an
+    account opened that day)."""
+    start = datetime(day.year, day.month, day.day, tzinfo=exported_at.tzinfo)
+    first = max(start, covered_from.astimezone(exported_at.tzinfo)) if covered_from else start
+    last = start.replace(hour=23, minute=59, second=59)
     out = io.StringIO()
     out.write("#支付宝业务明细查询\n")
     out.write(f"#账号：[{seller_id}]\n")
-    out.write(f"#起始日期：[{start}]   终止日期：[{start.replace('00:00:00', '23:59:59')}]\n")
+    out.write(f"#起始日期：[{_cn_time(first)}]   终止日期：[{_cn_time(last)}]\n")
     out.write("#-----------------------------------------业务明细列表----------------------------------------\n")
     out.write(",".join(ALIPAY_COLUMNS) + "\n")
     pays = refunds = 0
@@ -102,9 +111,11 @@ def alipay_detail_csv(lines: Iterable[StatementLine], *, seller_id: str, day: da
     return out.getvalue()
 
 
-def alipay_statement_zip(lines: list[StatementLine], *, seller_id: str, day: date, exported_at: datetime) -> bytes:
+def alipay_statement_zip(lines: list[StatementLine], *, seller_id: str, day: date, exported_at: datetime,
+                         covered_from: datetime | None = None) -> bytes:
     stamp = day.strftime("%Y%m%d")
-    detail = alipay_detail_csv(lines, seller_id=seller_id, day=day, exported_at=exported_at)
+    detail = alipay_detail_csv(lines, seller_id=seller_id, day=day, exported_at=exported_at,
+                               covered_from=covered_from)
     pay_total = sum(ln.amount_fen for ln in lines if ln.kind == "pay")
     refund_total = sum(ln.amount_fen for ln in lines if ln.kind == "refund")
     summary = (
