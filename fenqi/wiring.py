@@ -21,9 +21,11 @@ def install() -> None:
     with _lock:
         if _done:
             return
+        from fenqi.aftersales import hooks as aftersales
         from fenqi.origination import hooks as origination
         from fenqi.payments import handlers as payments
 
         origination.install()
+        aftersales.install()
         payments.mark_installed()
         _done = True

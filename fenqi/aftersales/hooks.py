@@ -1,4 +1,5 @@
-"""Reactions to other domains' events (loaded by payments' `_load_hooks` and at start-up)."""
+"""Reactions to other domains' events, wired by `install()` (called from `fenqi.wiring.install()` at
+start-up, never on import)."""
 
 from __future__ import annotations
 
@@ -8,13 +9,15 @@ from sqlalchemy.orm import Session
 
 from fenqi.aftersales.exchanges import difference_paid
 from fenqi.aftersales.returns import refund_paid
+from fenqi.payments.handlers import register_paid_handler
 from fenqi.payments.refunds import on_refund_paid
-from fenqi.payments.service import on_paid
-
-on_refund_paid(refund_paid)
 
 
-@on_paid("down_payment")
 def exchange_difference_paid(session: Session, order: Any) -> None:
     """The extra down payment of a pricier exchange was paid."""
     difference_paid(session, order)
+
+
+def install() -> None:
+    on_refund_paid(refund_paid)
+    register_paid_handler("down_payment", exchange_difference_paid)

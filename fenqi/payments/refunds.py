@@ -27,7 +27,7 @@ from fenqi.payments.errors import (
     RefundRefReused,
 )
 from fenqi.payments.models import PaymentOrder, PaymentRefund
-from fenqi.payments.service import _load_hooks, get_order
+from fenqi.payments.service import get_order
 
 RefundHandler = Callable[[Session, PaymentRefund], None]
 _refund_handlers: list[RefundHandler] = []
@@ -137,7 +137,6 @@ def _paid_out(session: Session, order: PaymentOrder, item: PaymentRefund, refund
                       Line.cr(cash_account(order.channel), item.amount_fen)])
     item.status, item.refund_no, item.succeeded_at = "succeeded", refund_no or item.refund_no, utcnow()
     log.info("payments.refund.succeeded", out_refund_no=item.out_refund_no, amount_fen=item.amount_fen)
-    _load_hooks()
     for handler in _refund_handlers:
         handler(session, item)
 

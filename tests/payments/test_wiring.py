@@ -81,6 +81,7 @@ def test_settling_a_down_payment_needs_the_wiring() -> None:
         from fenqi.payments import handlers
         from fenqi.payments.tasks import start_background
         start_background(interval_seconds=3600)
-        assert [h.__name__ for h in handlers.paid_handlers("down_payment")] == ["down_payment_paid"]
+        names = {h.__name__ for h in handlers.paid_handlers("down_payment")}
+        assert names == {"down_payment_paid", "exchange_difference_paid"}, names
     """)
     assert wired.returncode == 0, wired.stderr[-2000:]
