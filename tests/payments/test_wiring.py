@@ -79,8 +79,8 @@ def test_settling_a_down_payment_needs_the_wiring() -> None:
     assert bare.returncode != 0 and "WiringMissing" in bare.stderr
     wired = _python("""
         from fenqi.payments import handlers
-        from fenqi.payments.tasks import start_background
-        start_background(interval_seconds=3600)
+        from fenqi.api import create_app
+        create_app()
         names = {h.__name__ for h in handlers.paid_handlers("down_payment")}
         assert names == {"down_payment_paid", "exchange_difference_paid"}, names
     """)
