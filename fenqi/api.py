@@ -15,6 +15,7 @@ from fenqi.kit.bodylimit import BodyLimit
 from fenqi.kit.bounds import BOUNDARY_ERRORS
 from fenqi.kit.errors import DomainError
 from fenqi.kit.log import configure_logging, log
+from fenqi.kit.schemas import Health
 from fenqi.kit.web import request_language
 
 _MALFORMED = {
@@ -129,7 +130,7 @@ def create_app() -> FastAPI:
     for module in domain_modules("api"):
         app.include_router(module.router)
 
-    @app.get("/healthz", tags=["meta"], summary="Liveness")
+    @app.get("/healthz", tags=["meta"], summary="Liveness", response_model=Health)
     async def healthz() -> dict[str, str]:
         return {"status": "ok", "version": __version__}
 

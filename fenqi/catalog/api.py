@@ -10,6 +10,16 @@ from pydantic import BaseModel, Field
 from sqlalchemy import select
 
 from fenqi.catalog.models import Merchant, Store
+from fenqi.catalog.schemas import (
+    DeviceOut,
+    MerchantCreated,
+    MerchantList,
+    PhoneModelOut,
+    SkuList,
+    SkuOut,
+    StoreCreated,
+    StoreList,
+)
 from fenqi.catalog.service import (
     create_merchant,
     create_model,
@@ -74,17 +84,17 @@ class StatusIn(BaseModel):
     status: str = Field(description="in_stock | reserved | sold | returned | locked | released")
 
 
-@router.get("/skus", summary="Phones on sale: brand, model, storage, colour, price, stock")
+@router.get("/skus", response_model=SkuList, summary="Phones on sale: brand, model, storage, colour, price, stock")
 def skus(brand: str | None = Query(None), session: Session = Depends(get_session)) -> dict[str, Any]:
     return {"skus": [s.to_json() for s in list_skus(session, brand)]}
 
 
-@router.get("/skus/{code}", summary="One SKU")
+@router.get("/skus/{code}", response_model=SkuOut, summary="One SKU")
 def sku(code: str, session: Session = Depends(get_session)) -> dict[str, Any]:
     return get_sku(session, code).to_json()
 
 
-@router.get("/merchants", summary="Merchants (a merchant's own staff see only theirs)")
+@router.get("/merchants", response_model=MerchantList, summary="Merchants (a merchant's own staff see only theirs)")
 def merchants(
     session: Session = Depends(get_session),
     who: Principal = Depends(require_roles("merchant_owner", "clerk", "finance", "risk_officer")),
@@ -97,7 +107,7 @@ def merchants(
     ]}
 
 
-@router.get("/stores", summary="Stores, optionally of one merchant")
+@router.get("/stores", response_model=StoreList, summary="Stores, optionally of one merchant")
 def stores(
     merchant_id: EntityId | None = Query(None), session: Session = Depends(get_session),
     _: Principal = Depends(require_roles("shopper", "clerk", "merchant_owner", "finance", "risk_officer")),
@@ -112,7 +122,7 @@ def stores(
     ]}
 
 
-@router.post("/merchants", status_code=201, summary="Add a merchant")
+@router.post("/merchants", response_model=MerchantCreated, status_code=201, summary="Add a merchant")
 def add_merchant(
     body: MerchantIn, session: Session = Depends(get_session), _: Principal = Depends(require_roles("admin"))
 ) -> dict[str, Any]:
@@ -121,7 +131,7 @@ def add_merchant(
     return {"id": m.id, "code": m.code, "name": m.name, "region": m.region, "fee_rate": fmt_rate(m.fee_rate)}
 
 
-@router.post("/stores", status_code=201, summary="Add a store")
+@router.post("/stores", response_model=StoreCreated, status_code=201, summary="Add a store")
 def add_store(
     body: StoreIn, session: Session = Depends(get_session),
     who: Principal = Depends(require_roles("merchant_owner")),
@@ -132,7 +142,7 @@ def add_store(
     return {"id": s.id, "code": s.code, "merchant_id": s.merchant_id, "name": s.name, "city": s.city}
 
 
-@router.post("/models", status_code=201, summary="Add a phone model")
+@router.post("/models", response_model=PhoneModelOut, status_code=201, summary="Add a phone model")
 def add_model(
     body: ModelIn, session: Session = Depends(get_session), _: Principal = Depends(require_roles("admin"))
 ) -> dict[str, Any]:
@@ -140,7 +150,7 @@ def add_model(
     return {"id": m.id, "code": m.code, "brand": m.brand, "name": m.name}
 
 
-@router.post("/skus", status_code=201, summary="Add a SKU")
+@router.post("/skus", response_model=SkuOut, status_code=201, summary="Add a SKU")
 def add_sku(
     body: SkuIn, session: Session = Depends(get_session), _: Principal = Depends(require_roles("admin"))
 ) -> dict[str, Any]:
@@ -154,7 +164,10 @@ def add_sku(
     return get_sku(session, body.code).to_json()
 
 
-@router.post("/devices", status_code=201, summary="Register a phone by IMEI (Luhn-checked; second IMEI optional)")
+@router.post(
+    "/devices", response_model=DeviceOut, status_code=201,
+    summary="Register a phone by IMEI (Luhn-checked; second IMEI optional)",
+)
 def add_device(
     body: DeviceIn, session: Session = Depends(get_session),
     who: Principal = Depends(require_roles("clerk", "merchant_owner")),
@@ -164,7 +177,7 @@ def add_device(
     return device_json(session, device)
 
 
-@router.get("/devices/{imei}", summary="A device by either of its IMEIs")
+@router.get("/devices/{imei}", response_model=DeviceOut, summary="A device by either of its IMEIs")
 def device(
     imei: str, session: Session = Depends(get_session),
     who: Principal = Depends(require_roles("clerk", "merchant_owner", "collector", "risk_officer")),
@@ -174,7 +187,10 @@ def device(
     return device_json(session, found)
 
 
-@router.post("/devices/{imei}/status", summary="Move a device in its lifecycle (lock, unlock, return, restock)")
+@router.post(
+    "/devices/{imei}/status", response_model=DeviceOut,
+    summary="Move a device in its lifecycle (lock, unlock, return, restock)",
+)
 def device_status(
     imei: str, body: StatusIn, session: Session = Depends(get_session),
     who: Principal = Depends(require_roles("collector", "merchant_owner")),

@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from fenqi.funding.disbursement import settlement_statement
 from fenqi.funding.models import Funder
+from fenqi.funding.schemas import FunderList, FunderOut, PolicyOut, StatementOut
 from fenqi.funding.service import add_product, create_funder, current_policy, funder_json, get_funder, set_policy
 from fenqi.identity.deps import Principal, ensure_merchant, require_roles
 from fenqi.kit.bounds import Amount, EntityId
@@ -48,7 +49,9 @@ class PolicyIn(BaseModel):
     note: str = ""
 
 
-@router.get("/funders", summary="Funding partners with their products and today's quota left")
+@router.get(
+    "/funders", response_model=FunderList, summary="Funding partners with their products and today's quota left",
+)
 def funders(
     session: Session = Depends(get_session),
     _: Principal = Depends(require_roles("finance", "risk_officer")),
@@ -57,7 +60,7 @@ def funders(
     return {"funders": [funder_json(session, f, today) for f in session.scalars(select(Funder).order_by(Funder.code))]}
 
 
-@router.post("/funders", status_code=201, summary="Add a funding partner")
+@router.post("/funders", response_model=FunderOut, status_code=201, summary="Add a funding partner")
 def add_funder(
     body: FunderIn, session: Session = Depends(get_session), _: Principal = Depends(require_roles("admin"))
 ) -> dict[str, Any]:
@@ -68,7 +71,9 @@ def add_funder(
     return funder_json(session, funder, business_date(session))
 
 
-@router.post("/funders/{code}/products", status_code=201, summary="Add a product the partner funds")
+@router.post(
+    "/funders/{code}/products", response_model=FunderOut, status_code=201, summary="Add a product the partner funds",
+)
 def add_funder_product(
     code: str, body: FunderProductIn, session: Session = Depends(get_session),
     _: Principal = Depends(require_roles("admin")),
@@ -84,14 +89,14 @@ def _policy_json(session: Session) -> dict[str, Any]:
             "pilot_share": fmt_rate(p.pilot_share)}
 
 
-@router.get("/funding/policy", summary="The routing policy in force")
+@router.get("/funding/policy", response_model=PolicyOut, summary="The routing policy in force")
 def policy(
     session: Session = Depends(get_session), _: Principal = Depends(require_roles("finance", "risk_officer"))
 ) -> dict[str, Any]:
     return _policy_json(session)
 
 
-@router.put("/funding/policy", summary="Set a new routing policy version")
+@router.put("/funding/policy", response_model=PolicyOut, summary="Set a new routing policy version")
 def put_policy(
     body: PolicyIn, session: Session = Depends(get_session), _: Principal = Depends(require_roles("finance"))
 ) -> dict[str, Any]:
@@ -100,7 +105,10 @@ def put_policy(
     return _policy_json(session)
 
 
-@router.get("/merchants/{merchant_id}/statement", summary="Merchant settlement statement (disbursements)")
+@router.get(
+    "/merchants/{merchant_id}/statement", response_model=StatementOut,
+    summary="Merchant settlement statement (disbursements)",
+)
 def statement(
     merchant_id: EntityId,
     start: str = Query(..., alias="from", description="YYYY-MM-DD"),

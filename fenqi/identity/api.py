@@ -13,6 +13,7 @@ from fenqi.identity.deps import Principal, current_principal, require_roles
 from fenqi.identity.models import ApiKey, AuditEntry, User
 from fenqi.identity.pages import router as pages_router
 from fenqi.identity.roles import ADMIN, MERCHANT_OWNER
+from fenqi.identity.schemas import ApiKeyCreated, ApiKeyList, ApiKeyOut, AuditLog, Me
 from fenqi.identity.service import audit, create_api_key, revoke_api_key
 from fenqi.kit.bounds import EntityId
 from fenqi.kit.errors import NotFound
@@ -26,7 +27,7 @@ class ApiKeyIn(BaseModel):
     name: str = Field("default", max_length=80, description="What the key is for, e.g. 'store till'")
 
 
-@api.get("/me", summary="The signed-in user")
+@api.get("/me", response_model=Me, summary="The signed-in user")
 def me(who: Principal = Depends(current_principal)) -> dict[str, Any]:
     return {"user_id": who.user_id, "role": who.role, "merchant_id": who.merchant_id,
             "display_name": who.display_name}
@@ -38,7 +39,9 @@ def _key_json(row: ApiKey) -> dict[str, Any]:
             "revoked": row.revoked_at is not None}
 
 
-@api.post("/api-keys", status_code=201, summary="Create an API key for the caller (shown once)")
+@api.post(
+    "/api-keys", response_model=ApiKeyCreated, status_code=201, summary="Create an API key for the caller (shown once)",
+)
 def new_key(
     body: ApiKeyIn,
     who: Principal = Depends(require_roles(MERCHANT_OWNER, ADMIN)),
@@ -52,7 +55,7 @@ def new_key(
     return {**_key_json(row), "key": key}
 
 
-@api.get("/api-keys", summary="The caller's API keys (never the keys themselves)")
+@api.get("/api-keys", response_model=ApiKeyList, summary="The caller's API keys (never the keys themselves)")
 def list_keys(
     who: Principal = Depends(require_roles(MERCHANT_OWNER, ADMIN)), session: Session = Depends(get_session)
 ) -> dict[str, Any]:
@@ -60,7 +63,9 @@ def list_keys(
     return {"api_keys": [_key_json(r) for r in rows]}
 
 
-@api.delete("/api-keys/{key_id}", summary="Revoke one of the caller's API keys (admin: any key)")
+@api.delete(
+    "/api-keys/{key_id}", response_model=ApiKeyOut, summary="Revoke one of the caller's API keys (admin: any key)",
+)
 def revoke_key(
     key_id: EntityId,
     who: Principal = Depends(require_roles(MERCHANT_OWNER, ADMIN)),
@@ -71,7 +76,7 @@ def revoke_key(
     return _key_json(row)
 
 
-@api.get("/audit", summary="The audit log, newest first")
+@api.get("/audit", response_model=AuditLog, summary="The audit log, newest first")
 def audit_log(
     limit: int = Query(100, ge=1, le=500),
     _: Principal = Depends(require_roles(ADMIN)),

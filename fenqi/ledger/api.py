@@ -10,13 +10,18 @@ from fastapi import APIRouter, Depends, Query
 from fenqi.identity.deps import Principal, require_roles
 from fenqi.kit.db import Session
 from fenqi.kit.web import get_session
+from fenqi.ledger.schemas import TrialBalance
 from fenqi.ledger.views import trial_balance_json
+from fenqi.servicing.schemas import BooksCheck
 
 router = APIRouter(prefix="/api/v1/ledger", tags=["ledger"])
 finance = require_roles("finance")
 
 
-@router.get("/trial-balance", summary="Trial balance (试算平衡表): every account's debits, credits and balance")
+@router.get(
+    "/trial-balance", response_model=TrialBalance,
+    summary="Trial balance (试算平衡表): every account's debits, credits and balance",
+)
 def trial_balance(
     as_of: date | None = Query(None, description="Up to this business date (YYYY-MM-DD); default all"),
     session: Session = Depends(get_session),
@@ -25,7 +30,10 @@ def trial_balance(
     return trial_balance_json(session, as_of)
 
 
-@router.get("/check", summary="The ledger check: balanced entries, zero net, loans equal to the ledger")
+@router.get(
+    "/check", response_model=BooksCheck, response_model_exclude_unset=True,
+    summary="The ledger check: balanced entries, zero net, loans equal to the ledger",
+)
 def check(session: Session = Depends(get_session), _: Principal = Depends(finance)) -> dict[str, Any]:
     from fenqi.servicing.check import check_books
 

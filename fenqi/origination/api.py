@@ -22,7 +22,18 @@ from fenqi.kit.responses import ErrorBody
 from fenqi.kit.web import get_session, request_language
 from fenqi.origination import service, signing
 from fenqi.origination.consents import CURRENT, TEXTS
-from fenqi.origination.schemas import ApplicationIn, SignIn
+from fenqi.origination.schemas import (
+    ApplicationIn,
+    ApplicationList,
+    ApplicationOut,
+    ConsentTexts,
+    ContractOut,
+    OfferOut,
+    RecordedConsents,
+    SignedOut,
+    SignIn,
+    SubmittedOut,
+)
 from fenqi.origination.service import Origin, Submitted, application_json, get_application
 
 router = APIRouter(prefix="/api/v1", tags=["origination"])
@@ -37,7 +48,10 @@ def origin(request: Request, device: str | None) -> Origin:
     return Origin(ip=ip, device=device or request.headers.get("user-agent", "unknown"))
 
 
-@router.get("/consents/texts", summary="The consent texts in force (show them; submit their versions)")
+@router.get(
+    "/consents/texts", response_model=ConsentTexts,
+    summary="The consent texts in force (show them; submit their versions)",
+)
 def consent_texts() -> dict[str, Any]:
     return {
         "consents": [
@@ -68,7 +82,9 @@ def _submitted_response(request: Request, result: Submitted) -> JSONResponse:
 
 @router.post(
     "/applications", summary="Submit an application: KYC, consents, decision and routing in one step",
-    responses={201: {"description": "approved"}, 202: {"description": "referred to manual review"},
+    response_model=SubmittedOut, status_code=201,
+    responses={201: {"description": "approved"},
+               202: {"description": "referred to manual review", "model": SubmittedOut},
                422: {"model": ErrorBody, "description": "declined, with reasons (and the application and decision); "
                      "or a malformed request"},
                409: {"model": ErrorBody, "description": "open already / no quota"}},
@@ -82,7 +98,10 @@ def submit(
     return _submitted_response(request, result)
 
 
-@router.get("/applications", summary="Applications visible to the caller (personal data masked)")
+@router.get(
+    "/applications", response_model=ApplicationList,
+    summary="Applications visible to the caller (personal data masked)",
+)
 def list_(
     status: str | None = Query(None), limit: int = Query(50, ge=1, le=200), session: Session = Depends(get_session),
     who: Principal = Depends(require_roles(*VIEWERS)),
@@ -90,14 +109,19 @@ def list_(
     return {"applications": [application_json(a) for a in service.list_applications(session, who, status, limit)]}
 
 
-@router.get("/applications/{application_id}", summary="One application (personal data masked)")
+@router.get(
+    "/applications/{application_id}", response_model=ApplicationOut, summary="One application (personal data masked)",
+)
 def get(
     application_id: EntityId, session: Session = Depends(get_session), who: Principal = Depends(require_roles(*VIEWERS))
 ) -> dict[str, Any]:
     return application_json(get_application(session, application_id, who))
 
 
-@router.put("/applications/{application_id}/plan", summary="Choose another plan within what the decision allows")
+@router.put(
+    "/applications/{application_id}/plan", response_model=ApplicationOut,
+    summary="Choose another plan within what the decision allows",
+)
 def change_plan(
     application_id: EntityId, product: str = Query(...), term: int = Query(...),
     down_payment: Amount | None = Query(None), session: Session = Depends(get_session),
@@ -108,7 +132,10 @@ def change_plan(
     return application_json(app)
 
 
-@router.get("/applications/{application_id}/offer", summary="The offer: schedule, total cost and APR first")
+@router.get(
+    "/applications/{application_id}/offer", response_model=OfferOut,
+    summary="The offer: schedule, total cost and APR first",
+)
 def offer(
     application_id: EntityId, session: Session = Depends(get_session),
     who: Principal = Depends(require_roles(*SHOPPER_SIDE)),
@@ -116,7 +143,10 @@ def offer(
     return signing.offer(session, get_application(session, application_id, who))
 
 
-@router.post("/applications/{application_id}/contract", status_code=201, summary="Draw up the e-contract PDF")
+@router.post(
+    "/applications/{application_id}/contract", response_model=ContractOut, status_code=201,
+    summary="Draw up the e-contract PDF",
+)
 def contract(
     application_id: EntityId, session: Session = Depends(get_session),
     who: Principal = Depends(require_roles(*SHOPPER_SIDE)),
@@ -131,7 +161,10 @@ def contract(
     }
 
 
-@router.get("/applications/{application_id}/contract.pdf", summary="The latest e-contract PDF")
+@router.get(
+    "/applications/{application_id}/contract.pdf", summary="The latest e-contract PDF", response_class=Response,
+    responses={200: {"content": {"application/pdf": {}}, "description": "The PDF; X-Content-SHA256 its hash"}},
+)
 def contract_pdf(
     application_id: EntityId, session: Session = Depends(get_session), who: Principal = Depends(require_roles(*VIEWERS))
 ) -> Response:
@@ -144,8 +177,10 @@ def contract_pdf(
                              "X-Content-SHA256": doc.sha256})
 
 
-@router.post("/applications/{application_id}/sign", summary="Sign: loan booked, IMEI bound, merchant paid, "
-             "down-payment order created")
+@router.post(
+    "/applications/{application_id}/sign", response_model=SignedOut,
+    summary="Sign: loan booked, IMEI bound, merchant paid, down-payment order created",
+)
 def sign(
     application_id: EntityId, body: SignIn, request: Request, session: Session = Depends(get_session),
     who: Principal = Depends(require_roles(*SHOPPER_SIDE)),
@@ -156,7 +191,9 @@ def sign(
                         origin=origin(request, body.device)).to_json()
 
 
-@router.post("/applications/{application_id}/cancel", summary="Withdraw an open application")
+@router.post(
+    "/applications/{application_id}/cancel", response_model=ApplicationOut, summary="Withdraw an open application",
+)
 def cancel(
     application_id: EntityId, session: Session = Depends(get_session),
     who: Principal = Depends(require_roles(*SHOPPER_SIDE)),
@@ -167,7 +204,10 @@ def cancel(
     return application_json(app)
 
 
-@router.get("/applications/{application_id}/consents", summary="The consents recorded for an application")
+@router.get(
+    "/applications/{application_id}/consents", response_model=RecordedConsents,
+    summary="The consents recorded for an application",
+)
 def consents(
     application_id: EntityId, session: Session = Depends(get_session),
     who: Principal = Depends(require_roles("risk_officer", "merchant_owner", "shopper")),

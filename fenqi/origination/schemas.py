@@ -5,7 +5,19 @@ from __future__ import annotations
 from pydantic import BaseModel, ConfigDict, Field
 
 from fenqi.kit.bounds import Amount
-from fenqi.risk.schemas import Assets, BankAccount, Employment, Housing, Occupation, Savings
+from fenqi.kit.schemas import Bilingual, Day, Money, Out, Rate, Timestamp
+from fenqi.pricing.schemas import QuoteInstallment
+from fenqi.risk.schemas import (
+    AllowedPlan,
+    Assets,
+    BankAccount,
+    DecisionOut,
+    Employment,
+    Housing,
+    Occupation,
+    Reason,
+    Savings,
+)
 
 
 class ProfileIn(BaseModel):
@@ -71,3 +83,170 @@ class SignIn(BaseModel):
     imei: str | None = Field(None, description="The handed-over phone, if not given with the application")
     channel: str = Field("alipay", description="alipay | wechatpay, for the down payment")
     device: str | None = Field(None, max_length=200)
+
+
+# -- responses ---------------------------------------------------------------------------------
+
+
+class ConsentText(Out):
+    kind: str
+    version: str
+    title: Bilingual
+    text: str
+    sha256: str
+
+
+class ConsentTexts(Out):
+    consents: list[ConsentText]
+
+
+class MaskedShopper(Out):
+    """The shopper as staff and the API see them: personal data masked."""
+
+    name: str
+    id_number: str
+    phone: str
+    bank_card: str
+    age: int
+
+
+class ChosenPlan(Out):
+    product: str
+    method: str
+    term: int
+    apr: Rate
+    down_payment: Money
+    financed: Money
+    max_installment: Money
+
+
+class ApplicationDecision(Out):
+    id: int | None
+    outcome: str | None
+    grade: str | None
+    credit_limit: Money
+    reasons: list[Reason]
+    allowed_plans: list[AllowedPlan]
+    plan_allowed: bool | None
+
+
+class ApplicationOut(Out):
+    id: int
+    status: str
+    channel: str
+    business_date: Day
+    merchant_id: int
+    store_id: int
+    shopper: MaskedShopper
+    sku: str
+    imei: str | None
+    price: Money
+    plan: ChosenPlan
+    decision: ApplicationDecision
+    funder: str | None
+    loan_id: int | None
+    payment_order: str | None
+    down_payment_paid: bool
+    signed_at: Timestamp | None
+
+
+class ApplicationList(Out):
+    applications: list[ApplicationOut]
+
+
+class SubmittedOut(Out):
+    """201 approved, 202 referred; a decline (422) or no quota (409) adds `error` and `message`."""
+
+    application: ApplicationOut
+    decision: DecisionOut
+
+
+class OfferProduct(Out):
+    code: str
+    name: Bilingual
+
+
+class MerchantSide(Out):
+    subsidy: Money
+    fee: Money
+    disbursement: Money
+
+
+class OfferOut(Out):
+    """The plan as it would be signed today: APR first, the full schedule and the total cost."""
+
+    application_id: int
+    apr: Rate
+    apr_percent: str = Field(examples=["12.00%"])
+    product: OfferProduct
+    funder: str | None
+    shopper: str
+    price: Money
+    down_payment: Money
+    financed: Money
+    method: str
+    term: int
+    annual_rate: Rate
+    fee_rate: Rate
+    total_interest: Money
+    total_fee: Money
+    total_repayment: Money
+    installments: list[QuoteInstallment]
+    total_cost: Money
+    merchant: MerchantSide
+
+
+class ContractConsent(Out):
+    kind: str
+    version: str
+    text: str
+
+
+class ContractOut(Out):
+    application_id: int
+    contract_no: str
+    sha256: str = Field(description="Send it back to sign: the PDF the shopper saw is the one signed")
+    funder: str
+    pdf_url: str
+    consent: ContractConsent
+
+
+class DisbursementOut(Out):
+    amount: Money
+    subsidy: Money
+    merchant_fee: Money
+    financed: Money
+    apr: Rate
+
+
+class DownPaymentOrder(Out):
+    out_trade_no: str
+    status: str
+    pay_url: str
+    amount: Money
+    channel: str
+
+
+class SignedOut(Out):
+    application_id: int
+    status: str
+    loan_id: int
+    imei: str | None
+    contract_sha256: str
+    funder: str
+    disbursement: DisbursementOut
+    down_payment_order: DownPaymentOrder | None
+
+
+class RecordedConsent(Out):
+    kind: str
+    text_version: str
+    text_sha256: str
+    document_sha256: str | None
+    agreed_at: Timestamp
+    ip: str
+    device: str
+
+
+class RecordedConsents(Out):
+    consents: list[RecordedConsent]

@@ -26,6 +26,17 @@ from fenqi.payments import autodebit, payables, reconcile, refunds, service
 from fenqi.payments.channels import ForgedCallback, get_channel
 from fenqi.payments.inbox import RetryLater, process
 from fenqi.payments.models import ReconciliationItem
+from fenqi.payments.schemas import (
+    AgreementOut,
+    AutoDebitBatch,
+    ChannelFailure,
+    OrderOut,
+    PollOut,
+    ReconciliationItemOut,
+    ReconciliationItems,
+    ReconciliationReport,
+    RefundOut,
+)
 from fenqi.payments.settings import get_payment_settings
 from fenqi.web.render import render
 
@@ -105,12 +116,24 @@ def _handle_callback(channel: str, headers: dict[str, str], body: bytes, client:
     return PlainTextResponse(adapter.ack_body)
 
 
-@router.post("/api/v1/payments/callbacks/alipay", summary="Alipay notifications (public, RSA2-verified)")
+@router.post(
+    "/api/v1/payments/callbacks/alipay", response_class=PlainTextResponse,
+    summary="Alipay notifications (public, RSA2-verified)",
+    responses={200: {"description": "`success`: the notification is recorded", "content": {"text/plain": {}}},
+               400: {"description": "`fail`: the signature does not verify", "content": {"text/plain": {}}},
+               503: {"description": "`fail`: try again later", "content": {"text/plain": {}}}},
+)
 async def alipay_callback(request: Request, session: Session = Depends(get_session)) -> Response:
     return await _callback("alipay", request, session)
 
 
-@router.post("/api/v1/payments/callbacks/wechatpay", summary="WeChat Pay notifications (public, verified)")
+@router.post(
+    "/api/v1/payments/callbacks/wechatpay", status_code=204, response_class=Response,
+    summary="WeChat Pay notifications (public, verified)",
+    responses={204: {"description": "The notification is recorded"},
+               401: {"description": "The signature does not verify", "model": ChannelFailure},
+               503: {"description": "Try again later", "model": ChannelFailure}},
+)
 async def wechatpay_callback(request: Request, session: Session = Depends(get_session)) -> Response:
     return await _callback("wechatpay", request, session)
 
@@ -137,7 +160,8 @@ def _fen(raw: object, field: str) -> int:
     return to_fen(value)
 
 
-@router.post("/api/v1/payments/orders", status_code=201, summary="Open a payment order; pay at pay_url",
+@router.post("/api/v1/payments/orders", response_model=OrderOut, status_code=201,
+             summary="Open a payment order; pay at pay_url",
              description="For a loan (installment: the next bill; payoff: today's payoff quote) or a signed "
                          "application's down payment, by its shopper, its merchant's staff or finance. 404 "
                          "`payee_not_found` for a loan or application that does not exist, 403 for someone "
@@ -151,7 +175,7 @@ def create_order(body: OrderIn, session: Session = Depends(get_session),
     return service.order_json(order)
 
 
-@router.get("/api/v1/payments/orders/{out_trade_no}", summary="A payment order and its status")
+@router.get("/api/v1/payments/orders/{out_trade_no}", response_model=OrderOut, summary="A payment order and its status")
 def get_order(out_trade_no: str, session: Session = Depends(get_session),
               who: Principal = Depends(require_roles(*PAYERS))) -> dict[str, Any]:
     order = service.get_order(session, out_trade_no)
@@ -159,7 +183,10 @@ def get_order(out_trade_no: str, session: Session = Depends(get_session),
     return service.order_json(order)
 
 
-@router.post("/api/v1/payments/orders/{out_trade_no}/poll", summary="Ask the channel now (lost notification)")
+@router.post(
+    "/api/v1/payments/orders/{out_trade_no}/poll", response_model=PollOut,
+    summary="Ask the channel now (lost notification)",
+)
 def poll_order(out_trade_no: str, session: Session = Depends(get_session),
                who: Principal = Depends(require_roles(*STAFF))) -> dict[str, Any]:
     order = service.get_order(session, out_trade_no, lock=True)
@@ -177,7 +204,10 @@ class RefundIn(BaseModel):
     refund_ref: str | None = None
 
 
-@router.post("/api/v1/payments/refunds", status_code=201, summary="Refund (part of) a paid order, idempotently")
+@router.post(
+    "/api/v1/payments/refunds", response_model=RefundOut, status_code=201,
+    summary="Refund (part of) a paid order, idempotently",
+)
 def create_refund(body: RefundIn, session: Session = Depends(get_session),
                   who: Principal = Depends(require_roles(*STAFF)),
                   idempotency_key: str | None = Header(None)) -> dict[str, Any]:
@@ -201,7 +231,10 @@ class AgreementIn(BaseModel):
     channel: str
 
 
-@router.post("/api/v1/payments/agreements", status_code=201, summary="Start an auto-debit agreement (代扣签约)")
+@router.post(
+    "/api/v1/payments/agreements", response_model=AgreementOut, status_code=201,
+    summary="Start an auto-debit agreement (代扣签约)",
+)
 def create_agreement(body: AgreementIn, session: Session = Depends(get_session),
                      who: Principal = Depends(require_roles(*PAYERS))) -> dict[str, Any]:
     payables.ensure_may_pay_loan(session, who, body.loan_id)
@@ -209,7 +242,10 @@ def create_agreement(body: AgreementIn, session: Session = Depends(get_session),
     return _agreement_json(agreement)
 
 
-@router.get("/api/v1/payments/agreements/{external_no}", summary="An agreement, refreshed from the channel")
+@router.get(
+    "/api/v1/payments/agreements/{external_no}", response_model=AgreementOut,
+    summary="An agreement, refreshed from the channel",
+)
 def get_agreement(external_no: str, session: Session = Depends(get_session),
                   who: Principal = Depends(require_roles(*PAYERS))) -> dict[str, Any]:
     agreement = autodebit.get_agreement(session, external_no)
@@ -229,7 +265,10 @@ class BatchIn(BaseModel):
     date: str | None = None
 
 
-@router.post("/api/v1/payments/auto-debit/run", summary="Run the auto-debit batch for a business date")
+@router.post(
+    "/api/v1/payments/auto-debit/run", response_model=AutoDebitBatch,
+    summary="Run the auto-debit batch for a business date",
+)
 def run_auto_debit(body: BatchIn, who: Principal = Depends(require_roles(*STAFF))) -> dict[str, Any]:
     on = _date(body.date) if body.date else None
     return autodebit.run_batch(on).to_json()
@@ -250,14 +289,20 @@ def _date(raw: str) -> date:
         raise InvalidInput(f"date {raw!r}: YYYY-MM-DD") from None
 
 
-@router.post("/api/v1/payments/reconciliations", status_code=201, summary="Reconcile a channel's statement")
+@router.post(
+    "/api/v1/payments/reconciliations", response_model=ReconciliationReport, status_code=201,
+    summary="Reconcile a channel's statement",
+)
 def run_reconciliation(body: ReconcileIn, session: Session = Depends(get_session),
                        who: Principal = Depends(require_roles(*STAFF))) -> dict[str, Any]:
     report = reconcile.reconcile(session, body.channel, _date(body.date), user_id=who.user_id)
     return reconcile.report_json(report)
 
 
-@router.get("/api/v1/payments/reconciliations/{run_id}/items", summary="Discrepancies of a run")
+@router.get(
+    "/api/v1/payments/reconciliations/{run_id}/items", response_model=ReconciliationItems,
+    summary="Discrepancies of a run",
+)
 def run_items(run_id: EntityId, session: Session = Depends(get_session),
               who: Principal = Depends(require_roles(*STAFF))) -> dict[str, Any]:
     from sqlalchemy import select
@@ -273,7 +318,8 @@ class DecisionIn(BaseModel):
     confirm: bool = Field(False, description="approving needs it (409 confirmation_required says what it will do)")
 
 
-@router.post("/api/v1/payments/reconciliation-items/{item_id}/decision", summary="Approve or reject an action",
+@router.post("/api/v1/payments/reconciliation-items/{item_id}/decision", response_model=ReconciliationItemOut,
+             summary="Approve or reject an action",
              description="Approving needs `confirm: true` and a finance user other than whoever ran the "
                          "reconciliation (403 `maker_checker`).")
 def decide(item_id: EntityId, body: DecisionIn, session: Session = Depends(get_session),

@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict
 from sqlalchemy import select
 from starlette.concurrency import run_in_threadpool
 
+from fenqi.catalog.schemas import PlanMenu
 from fenqi.identity.deps import Principal, require_roles
 from fenqi.identity.service import audit
 from fenqi.kit.bounds import Amount
@@ -20,7 +21,7 @@ from fenqi.kit.money import fmt_yuan, from_fen
 from fenqi.kit.web import get_lazy_session, get_session
 from fenqi.pricing.errors import InvalidPrice
 from fenqi.pricing.models import Product
-from fenqi.pricing.schemas import ProductIn, product_json
+from fenqi.pricing.schemas import ProductIn, ProductList, ProductOut, QuoteOut, product_json
 from fenqi.pricing.service import (
     create_product,
     menu_for_price,
@@ -56,7 +57,7 @@ class QuoteIn(BaseModel):
     start: str | None = None
 
 
-@router.post("/quotes", summary="Price one plan: schedule, totals and APR")
+@router.post("/quotes", response_model=QuoteOut, summary="Price one plan: schedule, totals and APR")
 async def create_quote(body: QuoteIn, session: Session = Depends(get_lazy_session)) -> JSONResponse:
     # Values go through the domain's own strict parsing (not pydantic coercion) so that the CLI
     # and the API refuse exactly the same input with exactly the same errors. Pricing is pure and
@@ -68,7 +69,10 @@ async def create_quote(body: QuoteIn, session: Session = Depends(get_lazy_sessio
     return JSONResponse(quote_from_input(None, today=today, **fields).to_json())
 
 
-@router.get("/plans", summary="The plan menu for a price: every product × term with APR")
+@router.get(
+    "/plans", response_model=PlanMenu, response_model_exclude_unset=True,
+    summary="The plan menu for a price: every product × term with APR",
+)
 def list_plans(
     price: Amount | None = Query(None, description="Price in yuan, e.g. 5999.00 (or give sku)"),
     down_payment: Amount | None = Query(None, description="Optional down payment in yuan"),
@@ -90,13 +94,16 @@ def list_plans(
     return body
 
 
-@router.get("/products", summary="Installment products (public: the terms any shopper may be offered)")
+@router.get(
+    "/products", response_model=ProductList,
+    summary="Installment products (public: the terms any shopper may be offered)",
+)
 def list_products(session: Session = Depends(get_session)) -> dict[str, Any]:
     rows = session.scalars(select(Product).order_by(Product.code))
     return {"products": [product_json(p) for p in rows]}
 
 
-@router.post("/products", status_code=201, summary="Create an installment product (admin)")
+@router.post("/products", response_model=ProductOut, status_code=201, summary="Create an installment product (admin)")
 def add_product(
     body: ProductIn, session: Session = Depends(get_session), who: Principal = Depends(require_roles("admin"))
 ) -> dict[str, Any]:
@@ -105,7 +112,7 @@ def add_product(
     return product_json(product)
 
 
-@router.post("/products/{code}/deactivate", summary="Stop offering a product (admin)")
+@router.post("/products/{code}/deactivate", response_model=ProductOut, summary="Stop offering a product (admin)")
 def deactivate_product(
     code: str, session: Session = Depends(get_session), who: Principal = Depends(require_roles("admin"))
 ) -> dict[str, Any]:

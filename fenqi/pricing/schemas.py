@@ -10,6 +10,7 @@ from pydantic import BaseModel, Field
 
 from fenqi.kit.bounds import Amount
 from fenqi.kit.money import fmt_rate, fmt_yuan, from_fen
+from fenqi.kit.schemas import Bilingual, Day, Money, Out, Rate
 from fenqi.pricing.models import Product
 
 
@@ -60,3 +61,78 @@ def product_json(p: Product) -> dict[str, Any]:
         "prepayment_interest_rule": p.prepayment_interest_rule,
         "allocation_order": p.allocation_order,
     }
+
+
+# -- responses ---------------------------------------------------------------------------------
+
+
+class ProductOut(Out):
+    code: str
+    name: Bilingual
+    method: str
+    terms: list[int]
+    annual_rate: Rate
+    fee_rate: Rate
+    down_payment_min_pct: Rate
+    down_payment_max_pct: Rate
+    financed_min: Money
+    financed_max: Money
+    cost_bearer: str
+    funder_rate: Rate
+    valid_from: Day | None
+    valid_to: Day | None
+    active: bool
+    grace_days: int
+    penalty_daily_rate: Rate
+    late_fee: Money
+    prepayment_fee_rate: Rate
+    prepayment_interest_rule: str
+    allocation_order: list[str]
+
+
+class ProductList(Out):
+    products: list[ProductOut]
+
+
+class QuoteInstallment(Out):
+    period: int
+    due_date: Day
+    principal: Money
+    interest: Money
+    fee: Money
+    total: Money
+    remaining_principal: Money
+
+
+class QuoteOut(Out):
+    price: Money
+    down_payment: Money
+    financed: Money
+    method: str
+    term: int
+    annual_rate: Rate
+    fee_rate: Rate
+    apr: Rate = Field(description="年化利率: 12 × the monthly IRR of the cash flows")
+    total_interest: Money
+    total_fee: Money
+    total_repayment: Money
+    installments: list[QuoteInstallment]
+
+
+class PlanOut(Out):
+    product: str
+    name: Bilingual
+    method: str
+    term: int
+    apr: Rate
+    down_payment: Money
+    financed: Money
+    first_installment: Money
+    max_installment: Money
+    total_interest: Money
+    total_fee: Money
+    total_cost: Money
+    total_repayment: Money
+    annual_rate: Rate
+    fee_rate: Rate
+    merchant_subsidy: Money

@@ -16,7 +16,18 @@ from fenqi.kit.web import get_session
 from fenqi.risk import policy as policies
 from fenqi.risk import scorecard, service
 from fenqi.risk.pages import router as pages_router
-from fenqi.risk.schemas import input_from_json
+from fenqi.risk.responses import ExplainedDecision, RulesOut
+from fenqi.risk.rules import Policy
+from fenqi.risk.schemas import (
+    DecisionOut,
+    ListEntryOut,
+    ReplayOut,
+    ReviewQueue,
+    RiskList,
+    RiskStats,
+    ScorecardOut,
+    input_from_json,
+)
 
 api = APIRouter(prefix="/api/v1/risk", tags=["risk"])
 officer = require_roles("risk_officer")
@@ -48,7 +59,7 @@ def _parse(body: RiskInputIn) -> Any:
     return input_from_json(body.model_dump())
 
 
-@api.post("/decisions", summary="Decide an application and store the decision")
+@api.post("/decisions", response_model=DecisionOut, summary="Decide an application and store the decision")
 def create_decision(
     body: RiskInputIn, session: Session = Depends(get_session), who: Principal = Depends(officer),
     idempotency_key: str | None = Header(None, max_length=100, description="A retry returns the same decision"),
@@ -57,7 +68,10 @@ def create_decision(
     return service.decide(session, _parse(body), idempotency_key=key).to_json()
 
 
-@api.post("/decisions/explain", summary="What the engine would decide, with points per feature (not stored)")
+@api.post(
+    "/decisions/explain", response_model=ExplainedDecision,
+    summary="What the engine would decide, with points per feature (not stored)",
+)
 def explain_decision(
     body: RiskInputIn, session: Session = Depends(get_session), who: Principal = Depends(officer)
 ) -> dict[str, Any]:
@@ -66,14 +80,14 @@ def explain_decision(
             "facts": result.facts.model_dump(mode="json")}
 
 
-@api.get("/decisions/{decision_id}", summary="A stored decision")
+@api.get("/decisions/{decision_id}", response_model=DecisionOut, summary="A stored decision")
 def read_decision(
     decision_id: EntityId, session: Session = Depends(get_session), who: Principal = Depends(officer)
 ) -> dict[str, Any]:
     return service.get_decision(session, decision_id).to_json()
 
 
-@api.post("/decisions/{decision_id}/replay", summary="Re-run a stored decision and compare")
+@api.post("/decisions/{decision_id}/replay", response_model=ReplayOut, summary="Re-run a stored decision and compare")
 def replay_decision(
     decision_id: EntityId, session: Session = Depends(get_session), who: Principal = Depends(officer)
 ) -> dict[str, Any]:
@@ -82,7 +96,7 @@ def replay_decision(
             "stored": result.stored.to_json(), "replayed": result.replayed.to_json()}
 
 
-@api.get("/reviews", summary="The manual review queue (oldest first)")
+@api.get("/reviews", response_model=ReviewQueue, summary="The manual review queue (oldest first)")
 def list_reviews(
     status: Literal["pending", "approved", "declined"] = "pending",
     limit: int = Query(50, ge=1, le=200),
@@ -99,7 +113,9 @@ class ReviewIn(BaseModel):
     note: str = Field(min_length=1, max_length=2000)
 
 
-@api.post("/reviews/{decision_id}", summary="Approve or decline a referred decision, with a note")
+@api.post(
+    "/reviews/{decision_id}", response_model=DecisionOut, summary="Approve or decline a referred decision, with a note",
+)
 def review_decision(
     decision_id: EntityId, body: ReviewIn, session: Session = Depends(get_session), who: Principal = Depends(officer)
 ) -> dict[str, Any]:
@@ -109,7 +125,7 @@ def review_decision(
     return decision.to_json()
 
 
-@api.get("/rules", summary="The active rules version and every stored version")
+@api.get("/rules", response_model=RulesOut, summary="The active rules version and every stored version")
 def read_rules(session: Session = Depends(get_session), who: Principal = Depends(officer)) -> dict[str, Any]:
     return {
         "active": policies.active_policy(session).model_dump(mode="json"),
@@ -125,7 +141,7 @@ class PolicyIn(BaseModel):
     note: str = ""
 
 
-@api.post("/rules", summary="Publish a new rules version and make it active", status_code=201)
+@api.post("/rules", response_model=Policy, summary="Publish a new rules version and make it active", status_code=201)
 def publish_rules(
     body: PolicyIn, session: Session = Depends(get_session), who: Principal = Depends(officer)
 ) -> dict[str, Any]:
@@ -134,7 +150,7 @@ def publish_rules(
     return published.model_dump(mode="json")
 
 
-@api.post("/rules/{version}/activate", summary="Make a stored rules version the active one")
+@api.post("/rules/{version}/activate", response_model=Policy, summary="Make a stored rules version the active one")
 def activate_rules(
     version: str, session: Session = Depends(get_session), who: Principal = Depends(officer)
 ) -> dict[str, Any]:
@@ -153,12 +169,12 @@ def _entry_json(e: Any) -> dict[str, Any]:
     return {"id": e.id, "kind": e.kind, "value": e.value, "reason": e.reason, "created_at": e.created_at.isoformat()}
 
 
-@api.get("/list", summary="The risk list (blacklist)")
+@api.get("/list", response_model=RiskList, summary="The risk list (blacklist)")
 def read_list(session: Session = Depends(get_session), who: Principal = Depends(officer)) -> dict[str, Any]:
     return {"items": [_entry_json(e) for e in service.list_entries(session)]}
 
 
-@api.post("/list", summary="Add an identifier to the risk list", status_code=201)
+@api.post("/list", response_model=ListEntryOut, summary="Add an identifier to the risk list", status_code=201)
 def add_list_entry(
     body: ListEntryIn, session: Session = Depends(get_session), who: Principal = Depends(officer)
 ) -> dict[str, Any]:
@@ -174,7 +190,9 @@ def remove_list_entry(
     service.remove_from_list(session, entry_id, actor_user_id=who.user_id)
 
 
-@api.get("/stats", summary="Approval monitoring: outcomes, grades, mean score, queue, rules fired")
+@api.get(
+    "/stats", response_model=RiskStats, summary="Approval monitoring: outcomes, grades, mean score, queue, rules fired",
+)
 def read_stats(
     hours: int = Query(24, ge=1, le=24 * 90), session: Session = Depends(get_session),
     who: Principal = Depends(officer),
@@ -182,7 +200,10 @@ def read_stats(
     return service.stats(session, since=utcnow() - timedelta(hours=hours))
 
 
-@api.get("/model", summary="The scorecard in use: version, held-out AUC and KS, features and points")
+@api.get(
+    "/model", response_model=ScorecardOut,
+    summary="The scorecard in use: version, held-out AUC and KS, features and points",
+)
 def read_model(who: Principal = Depends(officer)) -> dict[str, Any]:
     raw = scorecard.load().raw
     return {k: raw[k] for k in ("version", "scaling", "base_points", "features", "metrics", "dataset") if k in raw}

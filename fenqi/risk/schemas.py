@@ -177,3 +177,137 @@ def input_to_json(inp: RiskInput) -> dict[str, Any]:
     for yuan_key, fen_key in MONEY_FIELDS.items():
         data[yuan_key] = fmt_yuan(from_fen(data.pop(fen_key)))
     return data
+
+
+# -- responses of the HTTP API ----------------------------------------------------------------
+
+
+class DecisionOut(BaseModel):
+    """A decision as the API sends it: the limit in yuan, and the outcome after any manual review."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    id: int | None
+    application_id: int | None
+    outcome: Outcome
+    score: int | None
+    probability_of_default: str | None = Field(description="Decimal text, e.g. \"0.0831\"")
+    grade: Grade | None
+    allowed_plans: list[AllowedPlan]
+    reasons: list[Reason]
+    rules_fired: list[RuleHit]
+    model_version: str
+    rules_version: str
+    bureau_provider: str | None
+    review_status: Literal["none", "pending", "approved", "declined"]
+    review_note: str
+    decided_at: str | None = Field(description="ISO 8601")
+    credit_limit: str = Field(pattern=r"^-?\d+\.\d{2}$", examples=["5000.00"])
+    final_outcome: Outcome
+
+
+class ReplayOut(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    reproduced: bool
+    differences: list[str]
+    stored: DecisionOut
+    replayed: DecisionOut
+
+
+class ReviewQueue(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    status: str
+    items: list[DecisionOut]
+
+
+class PolicyVersion(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    version: str
+    active: bool
+    note: str
+    created_at: str
+
+
+class ListEntryOut(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    id: int
+    kind: str
+    value: str
+    reason: str
+    created_at: str
+
+
+class RiskList(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    items: list[ListEntryOut]
+
+
+class RiskStats(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    since: str
+    decisions: int
+    outcomes: dict[str, int]
+    grades: dict[str, int]
+    approval_rate: str | None
+    mean_score: float | None
+    pending_reviews: int
+    rules_fired: dict[str, int] = Field(description="Rule code → times fired, most frequent first")
+
+
+class ScorecardBin(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    label: str
+    values: list[str] | None = None
+    upper: float | None = None
+    count: int
+    bad_rate: float
+    woe: float
+    points: int
+
+
+class ScorecardFeature(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str
+    type: str
+    coefficient: float
+    iv: float
+    default_bin: int
+    bins: list[ScorecardBin]
+
+
+class ScorecardScaling(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    base_score: int
+    base_odds: int | float
+    pdo: int | float
+    factor: float
+    offset: float
+
+
+class SplitMetrics(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    n: int
+    bad: int
+    auc: float
+    ks: float
+
+
+class ScorecardOut(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    version: str
+    scaling: ScorecardScaling
+    base_points: int
+    features: list[ScorecardFeature]
+    metrics: dict[str, SplitMetrics] = Field(description="train and test (held-out) AUC and KS")
+    dataset: dict[str, Any] = Field(description="Where the training data came from: package, file, sha256, split")

@@ -17,6 +17,7 @@ from fenqi.kit.web import get_session
 from fenqi.ledger import loan_journal
 from fenqi.ledger.views import entry_json
 from fenqi.servicing import service
+from fenqi.servicing.schemas import LoanDetail, PayoffQuoteOut, RepaymentOut
 from fenqi.servicing.views import installment_json, loan_json
 
 router = APIRouter(prefix="/api/v1/loans", tags=["servicing"])
@@ -24,7 +25,7 @@ staff = require_roles("finance", "collector", "risk_officer")
 finance = require_roles("finance")
 
 
-@router.get("/{loan_id}", summary="A loan: figures, schedule and journal entries")
+@router.get("/{loan_id}", response_model=LoanDetail, summary="A loan: figures, schedule and journal entries")
 def loan_detail(
     loan_id: EntityId,
     entries: int = Query(200, ge=0, le=5000, description="How many of the newest journal entries to include"),
@@ -41,7 +42,9 @@ def loan_detail(
     }
 
 
-@router.get("/{loan_id}/payoff", summary="Payoff quote (提前结清) for today or a later date")
+@router.get(
+    "/{loan_id}/payoff", response_model=PayoffQuoteOut, summary="Payoff quote (提前结清) for today or a later date",
+)
 def payoff(
     loan_id: EntityId,
     on: date | None = Query(None, alias="date", description="YYYY-MM-DD; default the business date"),
@@ -63,7 +66,10 @@ class RepaymentIn(BaseModel):
     payment_ref: str | None = Field(None, max_length=80, description="The payment's id; or send Idempotency-Key")
 
 
-@router.post("/{loan_id}/repayments", summary="Apply a repayment (idempotent by Idempotency-Key / payment_ref)")
+@router.post(
+    "/{loan_id}/repayments", response_model=RepaymentOut,
+    summary="Apply a repayment (idempotent by Idempotency-Key / payment_ref)",
+)
 def repay(
     loan_id: EntityId,
     body: RepaymentIn,
