@@ -41,6 +41,7 @@ from fenqi.payments.settings import get_payment_settings
 from fenqi.web.render import render
 
 router = APIRouter(tags=["payments"])
+ERROR_BODY = {"$ref": "#/components/schemas/ErrorBody"}  # kit.responses.ErrorBody, documented by every route
 STAFF = ("finance",)
 PAYERS = ("shopper", "clerk", "merchant_owner", "finance")
 
@@ -120,7 +121,9 @@ def _handle_callback(channel: str, headers: dict[str, str], body: bytes, client:
     "/api/v1/payments/callbacks/alipay", response_class=PlainTextResponse,
     summary="Alipay notifications (public, RSA2-verified)",
     responses={200: {"description": "`success`: the notification is recorded", "content": {"text/plain": {}}},
-               400: {"description": "`fail`: the signature does not verify", "content": {"text/plain": {}}},
+               400: {"description": "`fail` (text): the signature does not verify; the error body (JSON): a request "
+                     "refused before it is read",
+                     "content": {"text/plain": {}, "application/json": {"schema": ERROR_BODY}}},
                503: {"description": "`fail`: try again later", "content": {"text/plain": {}}}},
 )
 async def alipay_callback(request: Request, session: Session = Depends(get_session)) -> Response:
