@@ -93,6 +93,7 @@ class ReconciliationReport(Out):
     counts: ReconciliationCounts
     channel_total: Money | None
     our_total: Money | None
+    covered: list[Timestamp] | None = Field(description="The period the statement covers, [from, to)")
     discrepancies: list[Discrepancy]
 
 
@@ -108,6 +109,8 @@ class ReconciliationItemOut(Out):
     action: str
     action_status: str
     detail: str
+    proposed_by: int | None
+    decided_by: int | None
 
 
 class ReconciliationItems(Out):
