@@ -118,7 +118,7 @@ def set_day(day: int, sale_date: date = TODAY) -> None:
 def run_cob(days: int) -> None:
     """Close `days` business days (accrual, installments falling due, penalties), as the nightly job does."""
     from fenqi.kit.db import get_engine
-    from fenqi.servicing.cob import close_day
+    from fenqi.servicing.cob_runs import close_day
 
     for _ in range(days):
         close_day(get_engine())
