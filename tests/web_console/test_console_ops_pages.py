@@ -249,7 +249,7 @@ def test_loan_page_journal_shows_the_close_of_business_entries(
     """Accrual, due installments and penalties are posted by close-of-business in entries covering many
     loans (the entry names no loan; each line does): the loan page lists them, with this loan's lines only."""
     from fenqi.ledger import loan_journal
-    from fenqi.servicing.cob import close_day
+    from fenqi.servicing.cob_runs import close_day
 
     first = sell(session, world)
     other = sell(session, world, imei=world.devices[1], id_number=clean_id_number(date(1985, 6, 1)),
