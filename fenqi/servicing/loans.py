@@ -14,19 +14,10 @@ from fenqi.kit.settings import get_settings
 from fenqi.ledger import Account, Line, loan_balances
 from fenqi.pricing.models import Product
 from fenqi.servicing.allocation import Allocation, Owed
+from fenqi.servicing.check import LOAN_FIGURES
 from fenqi.servicing.errors import LedgerMismatch
 from fenqi.servicing.models import Installment, InstallmentStatus, Loan, LoanStatus, Repayment
 from fenqi.servicing.rules import bucket_for, days_past_due
-
-_STORED: tuple[tuple[str, Account], ...] = (
-    ("principal_outstanding_fen", Account.PRINCIPAL_RECEIVABLE),
-    ("interest_accrued_fen", Account.INTEREST_ACCRUED),
-    ("interest_receivable_fen", Account.INTEREST_RECEIVABLE),
-    ("fee_accrued_fen", Account.FEE_ACCRUED),
-    ("fee_receivable_fen", Account.FEE_RECEIVABLE),
-    ("penalty_receivable_fen", Account.PENALTY_RECEIVABLE),
-    ("credit_balance_fen", Account.CUSTOMER_CREDIT),
-)
 
 
 def verify_against_ledger(session: Session, loan: Loan) -> None:
@@ -36,7 +27,7 @@ def verify_against_ledger(session: Session, loan: Loan) -> None:
     ledger = loan_balances(session, loan.id)
     diffs = {
         column: (getattr(loan, column), ledger[account])
-        for column, account in _STORED
+        for column, account in LOAN_FIGURES
         if getattr(loan, column) != ledger[account] or getattr(loan, column) < 0
     }
     if diffs:
