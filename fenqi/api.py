@@ -141,7 +141,8 @@ def create_app() -> FastAPI:
 
 def _document_errors(app: FastAPI) -> None:
     """Every operation in the OpenAPI (and /docs) lists the error answers that follow from its shape, with
-    the error body: 400/405/413/422 for any request, 401/403 behind sign-in, 404 with a path parameter.
+    the error body: 400/405/413/422 for any request, 401/403 behind sign-in, 404 when it names a record
+    (path, query or body), 409 for a change.
     Answers particular to an endpoint are declared on it (`responses=`, fenqi.kit.responses.errors)."""
     from fastapi.dependencies.models import Dependant
     from fastapi.routing import iter_route_contexts
@@ -169,12 +170,14 @@ def _document_errors(app: FastAPI) -> None:
             statuses = [400, 405, 413, 422]
             if signed_in(dependant):
                 statuses += [401, 403]
-            if dependant.path_params:
-                statuses.append(404)
+            if dependant.path_params or dependant.query_params or dependant.body_params:
+                statuses.append(404)  # the path, a query or the body names a record that may not exist
             for method in route.methods or ():
                 operation = path.get(method.lower())
                 if operation is None:
                     continue
+                if method in ("POST", "PUT", "PATCH", "DELETE"):
+                    statuses = [*statuses, 409]  # a change the record's state may not allow
                 responses = operation["responses"]
                 if "HTTPValidationError" in str(responses.get("422", "")):
                     del responses["422"]  # FastAPI's default shape; ours is the error body

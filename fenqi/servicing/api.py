@@ -69,6 +69,8 @@ class RepaymentIn(BaseModel):
 @router.post(
     "/{loan_id}/repayments", response_model=RepaymentOut,
     summary="Apply a repayment (idempotent by Idempotency-Key / payment_ref)",
+    responses={200: {"description": "A retry: the repayment already applied under this reference"},
+               201: {"description": "Applied", "model": RepaymentOut}},
 )
 def repay(
     loan_id: EntityId,
