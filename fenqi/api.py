@@ -142,7 +142,7 @@ def create_app() -> FastAPI:
 def _document_errors(app: FastAPI) -> None:
     """Every operation in the OpenAPI (and /docs) lists the error answers that follow from its shape, with
     the error body: 400/405/413/422 for any request, 401/403 behind sign-in, 404 when it names a record
-    (path, query or body), 409 for a change.
+    (path, query or body), 409 when it names a record or changes anything.
     Answers particular to an endpoint are declared on it (`responses=`, fenqi.kit.responses.errors)."""
     from fastapi.dependencies.models import Dependant
     from fastapi.routing import iter_route_contexts
@@ -171,12 +171,13 @@ def _document_errors(app: FastAPI) -> None:
             if signed_in(dependant):
                 statuses += [401, 403]
             if dependant.path_params or dependant.query_params or dependant.body_params:
-                statuses.append(404)  # the path, a query or the body names a record that may not exist
+                # The path, a query or the body names a record: it may not exist, or its state not allow this.
+                statuses += [404, 409]
             for method in route.methods or ():
                 operation = path.get(method.lower())
                 if operation is None:
                     continue
-                if method in ("POST", "PUT", "PATCH", "DELETE"):
+                if method in ("POST", "PUT", "PATCH", "DELETE") and 409 not in statuses:
                     statuses = [*statuses, 409]  # a change the record's state may not allow
                 responses = operation["responses"]
                 if "HTTPValidationError" in str(responses.get("422", "")):

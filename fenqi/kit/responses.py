@@ -3,7 +3,7 @@
 Every error has the same body, `{"error": code, "message": ...}` (plus `fields` for a refused field).
 Routers declare the answers particular to an endpoint (`responses=errors(409, 503)`); fenqi.api adds to
 the OpenAPI what follows from how every route is built: 400/405/413/422 for any request, 401/403 for a
-route behind sign-in, 404 when the request names a record, 409 for a change.
+route behind sign-in, 404 and 409 when the request names a record, 409 for any change.
 """
 
 from __future__ import annotations
