@@ -38,6 +38,7 @@ from sqlalchemy.orm import Session
 from fenqi.kit.db import utcnow
 from fenqi.ledger.accounts import Account, Reason
 from fenqi.ledger.models import JournalEntry
+from fenqi.servicing.cob_steps import run_chunk_steps
 from fenqi.servicing.models import CobChunk
 from fenqi.servicing.rules import PPB
 
@@ -79,6 +80,7 @@ class ChunkStats:
     credit: int = 0
     penalty: int = 0
     write_off: int = 0
+    steps: dict[str, int] = field(default_factory=dict)  # other domains' chunk steps (cob_steps)
 
 
 @dataclass
@@ -405,6 +407,7 @@ def close_chunk(
     _finish_entries(c)
     if due or overdue or stats.due:  # the steps that use the scratch table
         c.exec("DELETE FROM cob_scratch WHERE chunk_id = :cid")
+    stats.steps = run_chunk_steps(session, day, chunk.lo_id, chunk.hi_id)
     chunk.status, chunk.loans, chunk.finished_at = "done", stats.loans, utcnow()
     session.flush()
     return stats

@@ -15,7 +15,7 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager, nullcontext
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
@@ -27,6 +27,7 @@ from fenqi.kit.clock import BusinessDate, business_date, set_business_date
 from fenqi.kit.db import utcnow
 from fenqi.kit.settings import get_settings
 from fenqi.servicing.cob import ChunkStats, CobInterrupted, close_chunk
+from fenqi.servicing.cob_steps import run_day_steps
 from fenqi.servicing.models import CobChunk, CobRun, Loan, LoanStatus
 
 Bind = Engine | Connection
@@ -42,8 +43,11 @@ class RunReport:
     penalty: int = 0
     write_off: int = 0
     credit: int = 0
+    steps: dict[str, int] = field(default_factory=dict)
 
     def add(self, stats: ChunkStats) -> None:
+        for name, n in stats.steps.items():
+            self.steps[name] = self.steps.get(name, 0) + n
         self.loans += stats.loans
         self.due += stats.due
         self.penalty += stats.penalty
@@ -60,6 +64,7 @@ class RunReport:
             "penalties": self.penalty,
             "write_offs": self.write_off,
             "credits_applied": self.credit,
+            "steps": dict(self.steps),
         }
 
 
@@ -124,6 +129,7 @@ def finish_if_last(session: Session, run_id: int) -> bool:
     if left:
         return False
     day = run.business_date
+    run_day_steps(session, day)
     session.execute(update(CobRun).where(CobRun.id == run_id).values(status="done", finished_at=utcnow()))
     # Advance the business date past the closed day (never backwards).
     moved: Any = session.execute(
