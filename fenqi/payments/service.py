@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 
 from fenqi.kit.clock import business_date
 from fenqi.kit.db import UtcDateTime, utcnow
-from fenqi.kit.errors import InvalidInput
+from fenqi.kit.errors import DomainError, InvalidInput
 from fenqi.kit.ids import new_id
 from fenqi.kit.log import log
 from fenqi.payments import handlers, servicing_port
@@ -250,6 +250,26 @@ def _polled(info: TradeInfo) -> Notification:
                         out_trade_no=info.out_trade_no, trade_no=info.trade_no, amount_fen=info.amount_fen,
                         status="paid", paid_at=info.paid_at,
                         payload={"source": "query", "trade_no": info.trade_no, "amount_fen": info.amount_fen})
+
+
+def refresh_order(session: Session, out_trade_no: str | None) -> PaymentOrder | None:
+    """The order as the shopper sees it on coming back from the cashier (or reloading the page that waits
+    for it): while it is still pending, the channel is asked at once and a payment it reports is settled
+    here, through the inbox like its notification — which may be late, lost, or still on its way. Both
+    go through the same inbox row and the same guarded UPDATE, and neither locks the order before its
+    inbox row, so whichever comes second finds the payment settled and does nothing. A channel that
+    cannot be reached leaves the order pending: the page says "confirming" and asks again."""
+    if not out_trade_no:
+        return None
+    order = find_order(session, out_trade_no)
+    if order is None or order.status != "pending":
+        return order
+    try:
+        with session.begin_nested():
+            poll_order(session, order)
+    except DomainError as exc:
+        log.info("payments.refresh.unreachable", out_trade_no=out_trade_no, error=exc.code)
+    return find_order(session, out_trade_no)
 
 
 def orders_to_poll(session: Session, *, older_than: timedelta, now: datetime | None = None,

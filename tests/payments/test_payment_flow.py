@@ -205,6 +205,34 @@ def test_lost_callback_is_recovered_by_polling(live_server: str, faults, channel
 
 
 @pytest.mark.parametrize("channel", CHANNELS)
+def test_shopper_back_from_the_cashier_sees_the_payment_settled_before_its_notification(  # type: ignore[no-untyped-def]
+    live_server: str, faults, channel: str
+) -> None:
+    """The page the cashier sends the shopper back to refreshes the order through payments: a fresh order
+    the channel says is paid is settled at once, whatever became of its notification; the notification
+    arriving afterwards is a duplicate and posts nothing more."""
+    from fenqi.payments.service import refresh_order
+
+    faults(channel, reorder=True)  # the notification is held back until after the shopper is back
+    order = open_order(channel, 70_000)
+    shopper_pays(order.pay_url)
+    with committed() as s:
+        refreshed = refresh_order(s, order.out_trade_no)
+        assert refreshed is not None and refreshed.status == "paid"
+    [row] = inbox_rows(order.out_trade_no)
+    assert row.source == "poll" and row.status == "processed"
+    assert emulator(channel).notifier.flush_held() == 1
+    settle_notifications(channel)
+    assert [r.status for r in inbox_rows(order.out_trade_no)] == ["processed"]  # the late copy: a duplicate
+    assert postings(order.out_trade_no) == [("down_payment", f"cash_{channel}", 70_000, 0),
+                                            ("down_payment", "merchant_payable", 0, 70_000)]
+    unpaid = open_order(channel, 10_000)
+    with committed() as s:  # an unpaid order is only asked about, and stays pending
+        assert refresh_order(s, unpaid.out_trade_no).status == "pending"  # type: ignore[union-attr]
+        assert refresh_order(s, None) is None
+
+
+@pytest.mark.parametrize("channel", CHANNELS)
 def test_reordered_callbacks(live_server: str, faults, channel: str) -> None:  # type: ignore[no-untyped-def]
     before = cash(channel)
     faults(channel, reorder=True)

@@ -31,7 +31,6 @@ from fenqi.web.shopper.common import (
     site_url,
     yuan,
 )
-from fenqi.web.shopper.offer import refresh_order
 
 router = APIRouter()
 
@@ -104,7 +103,7 @@ def loan_page(
     if back:
         # Back from the cashier: the newest order of this loan, asked of the channel if not yet heard of.
         newest = payments.loan_orders(session, loan.id, limit=1)
-        latest = refresh_order(session, newest[0].out_trade_no) if newest else None
+        latest = payments.refresh_order(session, newest[0].out_trade_no) if newest else None
         loan = get_loan(session, loan.id)
     context = _loan_context(session, loan, app, lang)
     return render(request, "shopper/loan.html", {**context, "order": latest,

@@ -3,7 +3,6 @@ and signing, and the confirmation page the payment channel's cashier sends the s
 
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Request
@@ -14,7 +13,6 @@ from fenqi.catalog.service import get_sku
 from fenqi.identity.deps import Principal
 from fenqi.kit.bounds import EntityId
 from fenqi.kit.clock import business_date
-from fenqi.kit.db import utcnow
 from fenqi.kit.errors import DomainError, NotFound
 from fenqi.kit.money import from_fen
 from fenqi.kit.web import commit_early, get_session, request_language
@@ -203,27 +201,6 @@ def sign(
     return RedirectResponse(f"/shop/applications/{app.id}/done", status_code=303)
 
 
-# The channel's notification normally arrives within a second of paying; one this late may be lost.
-NOTIFICATION_LATE = timedelta(seconds=30)
-
-
-def refresh_order(session: Session, out_trade_no: str | None) -> Any:
-    """The order; if it is still unpaid long after it was opened, asked of the channel once more (a lost
-    notification). A fresh order is only read: its notification is on the way, the page reloads itself,
-    and the page's request does not race the notification's to settle the same payment."""
-    if not out_trade_no:
-        return None
-    order = payments.find_order(session, out_trade_no)
-    if order is not None and order.status == "pending" and utcnow() - order.created_at > NOTIFICATION_LATE:
-        try:
-            with attempt(session):
-                payments.poll_order(session, payments.get_order(session, out_trade_no, lock=True))
-        except DomainError:
-            pass  # the channel is unreachable: the page says "confirming" and asks again shortly
-        order = payments.find_order(session, out_trade_no)
-    return order
-
-
 @router.get("/shop/applications/{application_id}/done", response_class=HTMLResponse)
 def confirmation_page(
     application_id: EntityId, request: Request, session: Session = Depends(get_session), who: Principal = Shopper,
@@ -232,7 +209,7 @@ def confirmation_page(
     if app.status != "signed" or app.loan_id is None:
         return RedirectResponse(f"/shop/applications/{app.id}", status_code=303)
     lang = request_language(request)
-    order = refresh_order(session, app.payment_order)
+    order = payments.refresh_order(session, app.payment_order)
     loan = get_loan(session, app.loan_id)
     rows = installments(session, app.loan_id)
     first = next((r for r in rows if r.status in ("pending", "due")), None)
