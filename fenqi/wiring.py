@@ -22,10 +22,12 @@ def install() -> None:
         if _done:
             return
         from fenqi.aftersales import hooks as aftersales
+        from fenqi.collections import hooks as collections
         from fenqi.origination import hooks as origination
         from fenqi.payments import handlers as payments
 
         origination.install()
         aftersales.install()
+        collections.install()
         payments.mark_installed()
         _done = True

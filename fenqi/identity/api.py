@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any
 
 from fastapi import APIRouter, Depends, Query
@@ -91,3 +92,32 @@ def audit_log(
 
 router.include_router(api)
 router.include_router(pages_router)
+
+
+# -- the SMS gateway emulator (outside production, unless a gateway is configured) -------------------
+
+
+class _LazySmsEmulator:
+    """Builds the emulator on the first request, not at import."""
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        await sms_emulator_app()(scope, receive, send)
+
+
+@lru_cache
+def sms_emulator_app() -> Any:
+    """One emulator per process: the demo server and anything in it share its inbox."""
+    from fenqi.identity.sms_emulator import create_app
+
+    return create_app()
+
+
+def _mount_sms_emulator() -> None:
+    from fenqi.identity.sms import get_sms_settings
+
+    settings = get_sms_settings()
+    if settings.env != "production" and settings.emulated:
+        router.mount("/_emulator/sms", _LazySmsEmulator())
+
+
+_mount_sms_emulator()

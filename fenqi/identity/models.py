@@ -99,8 +99,25 @@ class Notification(Timestamped, Base):
     body: Mapped[str] = mapped_column(Text)
     secret_enc: Mapped[str | None] = mapped_column(Text, nullable=True)
     secret_expires_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True, index=True)
-    status: Mapped[str] = mapped_column(String(16), default="pending")
+    status: Mapped[str] = mapped_column(String(16), default="pending")  # pending | sent | failed | expired
     sent_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
+    # The SMS provider's template and its variables (JSON; may hold the `{secret}` slot), when the
+    # provider sends approved templates rather than free text (fenqi.identity.sms).
+    sms_template: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    params: Mapped[str | None] = mapped_column(Text, nullable=True)
+    # Quiet hours: a message with a zone is never sent between 22:00 and 08:00 there (collections'
+    # reminders); without one (login codes) it goes at once.
+    zone: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    # Sending: tries so far, the provider's last refusal, when the next try is due (back-off).
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(String(120), nullable=True)
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
+    # Delivery, from the provider's receipt: the provider's id of the message (BizId), then
+    # delivered | undelivered with the handset's error code.
+    provider_ref: Mapped[str | None] = mapped_column(String(64), nullable=True, index=True)
+    delivery: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    delivery_code: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    delivered_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
 
 
 class AuditEntry(Timestamped, Base):

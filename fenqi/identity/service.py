@@ -5,6 +5,7 @@ Services take a Session and never commit; the request or job boundary does.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import and_, case, or_, select, update
@@ -19,15 +20,16 @@ from fenqi.identity.errors import (
     UsernameTaken,
 )
 from fenqi.identity.limits import Limit, Ticket, refund, take
-from fenqi.identity.models import ApiKey, AuditEntry, User
+from fenqi.identity.models import ApiKey, AuditEntry, Notification, User
 from fenqi.identity.outbox import latest_notification as latest_notification  # re-exported:
 from fenqi.identity.outbox import notify as notify  # every domain queues messages through identity
+from fenqi.identity.outbox import quiet_until as quiet_until
 from fenqi.identity.passwords import hash_password, needs_rehash, verify_password
 from fenqi.identity.phones import normalize_mobile
 from fenqi.identity.principal import Principal
 from fenqi.identity.roles import MERCHANT_ROLES, ROLES, SHOPPER
 from fenqi.identity.tokens import API_KEY_PREFIX, new_api_key, sha256_hex
-from fenqi.kit.crypto import blind_index, encrypt, mask_phone
+from fenqi.kit.crypto import blind_index, decrypt, encrypt, mask_phone
 from fenqi.kit.db import utcnow
 
 MAX_FAILED_LOGINS = 5
@@ -206,3 +208,41 @@ def audit(session: Session, *, actor_user_id: int | None, action: str, subject: 
     session.add(entry)
     session.flush()
     return entry
+
+
+# --- ports for collections: the borrower's own number, and what became of a message ---------------------
+
+
+def verified_phone(session: Session, user_id: int | None) -> str | None:
+    """A shopper's own mobile number, verified by the sign-in code sent to it (the only number the
+    platform may contact about the shopper's loans); None when there is none."""
+    if user_id is None:
+        return None
+    user = session.get(User, user_id)
+    if user is None or user.role != SHOPPER or not user.active or user.phone_enc is None or user.last_login_at is None:
+        return None
+    return decrypt(user.phone_enc)
+
+
+@dataclass(frozen=True)
+class MessageStatus:
+    id: int
+    to_masked: str
+    status: str  # pending | sent | failed | expired
+    delivery: str | None  # delivered | undelivered, from the provider's receipt
+    delivery_code: str | None
+    attempts: int
+    last_error: str | None
+    sent_at: datetime | None
+    delivered_at: datetime | None
+    next_attempt_at: datetime | None
+    provider_ref: str | None
+
+
+def message_statuses(session: Session, ids: list[int]) -> dict[int, MessageStatus]:
+    """Sending and delivery of outbox messages, by id."""
+    if not ids:
+        return {}
+    rows = session.scalars(select(Notification).where(Notification.id.in_(ids))).all()
+    return {r.id: MessageStatus(r.id, r.to_masked, r.status, r.delivery, r.delivery_code, r.attempts, r.last_error,
+                                r.sent_at, r.delivered_at, r.next_attempt_at, r.provider_ref) for r in rows}

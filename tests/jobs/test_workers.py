@@ -144,6 +144,8 @@ def test_a_real_worker_runs_every_kind_of_job(scratch_pg: str) -> None:
             defer(s, "payments.autodebit_batch")
             defer(s, "payments.autodebit_agreement", lock="agreement:1", agreement_id=1, on=START.isoformat())
             defer(s, "payments.reconcile_all", day=START.isoformat())
+            defer(s, "collections.dispatch_reminders")
+            defer(s, "identity.sms_receipts")
         expected = set(load_kinds())
         _wait(lambda: expected <= set(_jobs(engine)) and all(
             st == ["succeeded"] * len(st) for name, st in _jobs(engine).items() if name in expected),

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-30 22:35:04.876170
+Create Date: 2026-12-01 00:09:43.116054
 """
 from collections.abc import Sequence
 
@@ -202,6 +202,22 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_complaint_shopper_user_id'), ['shopper_user_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_complaint_status'), ['status'], unique=False)
 
+    op.create_table('contact_counter',
+    sa.Column('loan_id', sa.BigInteger(), nullable=False),
+    sa.Column('day', sa.Date(), nullable=False),
+    sa.Column('channel', sa.String(length=8), nullable=False),
+    sa.Column('used', sa.Integer(), nullable=False),
+    sa.PrimaryKeyConstraint('loan_id', 'day', 'channel', name=op.f('pk_contact_counter'))
+    )
+    op.create_table('contact_preference',
+    sa.Column('customer_id', sa.BigInteger(), nullable=False),
+    sa.Column('reminder_opt_out', sa.Boolean(), nullable=False),
+    sa.Column('marketing_opt_out', sa.Boolean(), nullable=False),
+    sa.Column('lang', sa.String(length=8), nullable=False),
+    sa.Column('zone', sa.String(length=40), nullable=False),
+    sa.Column('created_at', fenqi.kit.db.UtcDateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint('customer_id', name=op.f('pk_contact_preference'))
+    )
     op.create_table('funder',
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
     sa.Column('code', sa.String(length=40), nullable=False),
@@ -273,6 +289,18 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id', name=op.f('pk_merchant')),
     sa.UniqueConstraint('code', name=op.f('uq_merchant_code'))
     )
+    op.create_table('notice_template',
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
+    sa.Column('kind', sa.String(length=32), nullable=False),
+    sa.Column('lang', sa.String(length=8), nullable=False),
+    sa.Column('category', sa.String(length=16), nullable=False),
+    sa.Column('sms_code', sa.String(length=40), nullable=False),
+    sa.Column('body', sa.Text(), nullable=False),
+    sa.Column('active', sa.Boolean(), nullable=False),
+    sa.Column('created_at', fenqi.kit.db.UtcDateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_notice_template')),
+    sa.UniqueConstraint('kind', 'lang', name=op.f('uq_notice_template_kind_lang'))
+    )
     op.create_table('notification',
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
     sa.Column('channel', sa.String(length=16), nullable=False),
@@ -285,10 +313,21 @@ def upgrade() -> None:
     sa.Column('secret_expires_at', fenqi.kit.db.UtcDateTime(timezone=True), nullable=True),
     sa.Column('status', sa.String(length=16), nullable=False),
     sa.Column('sent_at', fenqi.kit.db.UtcDateTime(timezone=True), nullable=True),
+    sa.Column('sms_template', sa.String(length=40), nullable=True),
+    sa.Column('params', sa.Text(), nullable=True),
+    sa.Column('zone', sa.String(length=40), nullable=True),
+    sa.Column('attempts', sa.Integer(), nullable=False),
+    sa.Column('last_error', sa.String(length=120), nullable=True),
+    sa.Column('next_attempt_at', fenqi.kit.db.UtcDateTime(timezone=True), nullable=True),
+    sa.Column('provider_ref', sa.String(length=64), nullable=True),
+    sa.Column('delivery', sa.String(length=16), nullable=True),
+    sa.Column('delivery_code', sa.String(length=40), nullable=True),
+    sa.Column('delivered_at', fenqi.kit.db.UtcDateTime(timezone=True), nullable=True),
     sa.Column('created_at', fenqi.kit.db.UtcDateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_notification'))
     )
     with op.batch_alter_table('notification', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_notification_provider_ref'), ['provider_ref'], unique=False)
         batch_op.create_index(batch_op.f('ix_notification_secret_expires_at'), ['secret_expires_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_notification_to_index'), ['to_index'], unique=False)
 
@@ -415,6 +454,29 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id', name=op.f('pk_rate_counter')),
     sa.UniqueConstraint('scope', 'key_hash', 'window_start', name=op.f('uq_rate_counter_scope_key_hash_window_start'))
     )
+    op.create_table('reminder',
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
+    sa.Column('loan_id', sa.BigInteger(), nullable=False),
+    sa.Column('customer_id', sa.BigInteger(), nullable=True),
+    sa.Column('kind', sa.String(length=32), nullable=False),
+    sa.Column('for_date', sa.Date(), nullable=False),
+    sa.Column('due_date', sa.Date(), nullable=True),
+    sa.Column('amount_fen', sa.BigInteger(), nullable=False),
+    sa.Column('dpd', sa.Integer(), nullable=False),
+    sa.Column('extra', sa.Text(), nullable=True),
+    sa.Column('status', sa.String(length=12), nullable=False),
+    sa.Column('reason', sa.String(length=40), nullable=True),
+    sa.Column('not_before', fenqi.kit.db.UtcDateTime(timezone=True), nullable=True),
+    sa.Column('notification_id', sa.BigInteger(), nullable=True),
+    sa.Column('queued_at', fenqi.kit.db.UtcDateTime(timezone=True), nullable=True),
+    sa.Column('created_at', fenqi.kit.db.UtcDateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_reminder')),
+    sa.UniqueConstraint('loan_id', 'kind', 'for_date', name='uq_reminder_loan_kind_day')
+    )
+    with op.batch_alter_table('reminder', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_reminder_loan_id'), ['loan_id'], unique=False)
+        batch_op.create_index('ix_reminder_status_not_before', ['status', 'not_before'], unique=False)
+
     op.create_table('risk_decision',
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
     sa.Column('decided_at', fenqi.kit.db.UtcDateTime(timezone=True), nullable=False),
@@ -1048,6 +1110,11 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_risk_decision_application_id'))
 
     op.drop_table('risk_decision')
+    with op.batch_alter_table('reminder', schema=None) as batch_op:
+        batch_op.drop_index('ix_reminder_status_not_before')
+        batch_op.drop_index(batch_op.f('ix_reminder_loan_id'))
+
+    op.drop_table('reminder')
     op.drop_table('rate_counter')
     op.drop_table('product')
     op.drop_table('phone_model')
@@ -1068,8 +1135,10 @@ def downgrade() -> None:
     with op.batch_alter_table('notification', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_notification_to_index'))
         batch_op.drop_index(batch_op.f('ix_notification_secret_expires_at'))
+        batch_op.drop_index(batch_op.f('ix_notification_provider_ref'))
 
     op.drop_table('notification')
+    op.drop_table('notice_template')
     op.drop_table('merchant')
     with op.batch_alter_table('loan_note', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_loan_note_loan_id'))
@@ -1087,6 +1156,8 @@ def downgrade() -> None:
 
     op.drop_table('journal_entry')
     op.drop_table('funder')
+    op.drop_table('contact_preference')
+    op.drop_table('contact_counter')
     with op.batch_alter_table('complaint', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_complaint_status'))
         batch_op.drop_index(batch_op.f('ix_complaint_shopper_user_id'))

@@ -1,0 +1,3 @@
+"""Collections' tables, one module per part (reminders, cases, …), gathered here for the migrations."""
+
+from fenqi.collections.models_reminders import *  # noqa: F403
