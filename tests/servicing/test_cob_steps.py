@@ -17,7 +17,10 @@ from tests.servicing.support import START, fresh_book
 
 @pytest.fixture()
 def clean_registry() -> Iterator[None]:
+    """Only the test's own steps (the installed domains' are put back afterwards)."""
     chunk, day = dict(cob_steps._chunk_steps), dict(cob_steps._day_steps)
+    cob_steps._chunk_steps.clear()
+    cob_steps._day_steps.clear()
     yield
     cob_steps._chunk_steps.clear()
     cob_steps._chunk_steps.update(chunk)
