@@ -17,8 +17,18 @@ from sqlalchemy import select
 from fenqi.aftersales import feedback as fb
 from fenqi.aftersales import repairs, returns, service
 from fenqi.aftersales.models import IdempotentRequest
-from fenqi.aftersales.policies import policy_for, set_policy
+from fenqi.aftersales.policies import policy_for, policy_of_case, set_policy
 from fenqi.aftersales.policy import policy_to_json
+from fenqi.aftersales.schemas import (
+    CaseList,
+    CaseOut,
+    ComplaintDetail,
+    ComplaintList,
+    ComplaintOut,
+    FeedbackOut,
+    NpsOut,
+    PolicyOut,
+)
 from fenqi.identity.deps import Principal, current_principal, require_roles
 from fenqi.kit.bounds import EntityId
 from fenqi.kit.clock import business_date
@@ -53,7 +63,8 @@ def _case(session: Session, case_id: int, lang: str) -> dict[str, Any]:
     case = service.get_case(session, case_id)
     body = service.case_json(session, case, lang)
     ticket = repairs.ticket_for_case(session, case.id)
-    body["repair"] = repairs.ticket_json(ticket, business_date(session)) if ticket else None
+    body["repair"] = (repairs.ticket_json(ticket, business_date(session), policy_of_case(session, case.policy_id))
+                      if ticket else None)
     from fenqi.aftersales.exchanges import difference_order_json
 
     body["difference_payment"] = difference_order_json(session, case)
@@ -63,7 +74,8 @@ def _case(session: Session, case_id: int, lang: str) -> dict[str, Any]:
 # --- policies -------------------------------------------------------------------------------------
 
 
-@router.get("/policy", summary="The after-sales policy in force for a merchant (三包 windows, checklist)")
+@router.get("/policy", response_model=PolicyOut,
+            summary="The after-sales policy in force for a merchant (三包 windows, checklist)")
 def get_policy(merchant_id: EntityId | None = Query(None), session: Session = Depends(get_session),
                who: Principal = Depends(staff)) -> dict[str, Any]:
     merchant = merchant_id or who.merchant_id
@@ -82,7 +94,7 @@ class PolicyIn(BaseModel):
     note: str = Field("", max_length=200)
 
 
-@router.post("/policies", summary="A new version of a merchant's after-sales policy")
+@router.post("/policies", response_model=PolicyOut, summary="A new version of a merchant's after-sales policy")
 def post_policy(body: PolicyIn, request: Request, key: str | None = KeyHeader,
                 session: Session = Depends(get_session),
                 who: Principal = Depends(require_roles("merchant_owner"))) -> dict[str, Any]:
@@ -111,7 +123,7 @@ class CaseIn(BaseModel):
     description: str = Field("", max_length=500)
 
 
-@router.post("/cases", status_code=201, summary="Open an after-sales case (申请售后)")
+@router.post("/cases", status_code=201, response_model=CaseOut, summary="Open an after-sales case (申请售后)")
 def open_case(body: CaseIn, request: Request, key: str | None = KeyHeader, session: Session = Depends(get_session),
               who: Principal = Depends(current_principal)) -> dict[str, Any]:
     def act() -> dict[str, Any]:
@@ -122,7 +134,8 @@ def open_case(body: CaseIn, request: Request, key: str | None = KeyHeader, sessi
     return idempotent(session, request, who, key, act)
 
 
-@router.get("/cases", summary="After-sales cases (a shopper's own, a merchant's, or all for operations)")
+@router.get("/cases", response_model=CaseList,
+            summary="After-sales cases (a shopper's own, a merchant's, or all for operations)")
 def list_cases(request: Request, status: str | None = Query(None, max_length=20),
                loan_id: EntityId | None = Query(None), limit: int = Query(100, ge=1, le=500),
                session: Session = Depends(get_session), who: Principal = Depends(current_principal)
@@ -132,7 +145,8 @@ def list_cases(request: Request, status: str | None = Query(None, max_length=20)
     return {"cases": [service.case_json(session, c, lang) for c in rows]}
 
 
-@router.get("/cases/{case_id}", summary="A case: proposal, steps, refunds and where each went, events")
+@router.get("/cases/{case_id}", response_model=CaseOut,
+            summary="A case: proposal, steps, refunds and where each went, events")
 def get_case(case_id: EntityId, request: Request, session: Session = Depends(get_session),
              who: Principal = Depends(current_principal)) -> dict[str, Any]:
     service.get_case(session, case_id, who)
@@ -144,7 +158,8 @@ class InspectionIn(BaseModel):
     results: dict[str, bool] = Field(description="Every checklist item: passed (true) or failed (false)")
 
 
-@router.post("/cases/{case_id}/inspection", summary="The desk's inspection checklist; the proposal is updated")
+@router.post("/cases/{case_id}/inspection", response_model=CaseOut,
+             summary="The desk's inspection checklist; the proposal is updated")
 def inspect(case_id: EntityId, body: InspectionIn, request: Request, key: str | None = KeyHeader,
             session: Session = Depends(get_session), who: Principal = Depends(desk)) -> dict[str, Any]:
     def act() -> dict[str, Any]:
@@ -161,7 +176,8 @@ class DecisionIn(BaseModel):
     new_imei: str | None = Field(None, max_length=20, description="Exchange: the phone handed out instead")
 
 
-@router.post("/cases/{case_id}/decision", summary="Choose an outcome the policy allows; its workflow starts")
+@router.post("/cases/{case_id}/decision", response_model=CaseOut,
+             summary="Choose an outcome the policy allows; its workflow starts")
 def decide(case_id: EntityId, body: DecisionIn, request: Request, key: str | None = KeyHeader,
            session: Session = Depends(get_session), who: Principal = Depends(desk)) -> dict[str, Any]:
     def act() -> dict[str, Any]:
@@ -171,7 +187,8 @@ def decide(case_id: EntityId, body: DecisionIn, request: Request, key: str | Non
     return idempotent(session, request, who, key, act)
 
 
-@router.post("/cases/{case_id}/resume", summary="Finish a return's remaining steps (retry refunds)")
+@router.post("/cases/{case_id}/resume", response_model=CaseOut,
+             summary="Finish a return's remaining steps (retry refunds)")
 def resume(case_id: EntityId, request: Request, key: str | None = KeyHeader, session: Session = Depends(get_session),
            who: Principal = Depends(require_roles("clerk", "merchant_owner", "finance"))) -> dict[str, Any]:
     def act() -> dict[str, Any]:
@@ -181,7 +198,7 @@ def resume(case_id: EntityId, request: Request, key: str | None = KeyHeader, ses
     return idempotent(session, request, who, key, act)
 
 
-@router.post("/cases/{case_id}/cancel", summary="Withdraw a case not yet processed")
+@router.post("/cases/{case_id}/cancel", response_model=CaseOut, summary="Withdraw a case not yet processed")
 def cancel(case_id: EntityId, request: Request, key: str | None = KeyHeader, session: Session = Depends(get_session),
            who: Principal = Depends(current_principal)) -> dict[str, Any]:
     def act() -> dict[str, Any]:
@@ -200,7 +217,8 @@ class RepairMoveIn(BaseModel):
     note: str = Field("", max_length=500)
 
 
-@router.post("/repairs/{ticket_id}/status", summary="Move a repair ticket (failed: the fault is back)")
+@router.post("/repairs/{ticket_id}/status", response_model=CaseOut,
+             summary="Move a repair ticket (failed: the fault is back)")
 def repair_status(ticket_id: EntityId, body: RepairMoveIn, request: Request, key: str | None = KeyHeader,
                   session: Session = Depends(get_session), who: Principal = Depends(desk)) -> dict[str, Any]:
     def act() -> dict[str, Any]:
@@ -215,7 +233,8 @@ class LoanerIn(BaseModel):
     imei: str = Field(max_length=20)
 
 
-@router.post("/repairs/{ticket_id}/loaner", summary="Lend a loaner phone by IMEI during the repair")
+@router.post("/repairs/{ticket_id}/loaner", response_model=CaseOut,
+             summary="Lend a loaner phone by IMEI during the repair")
 def repair_loaner(ticket_id: EntityId, body: LoanerIn, request: Request, key: str | None = KeyHeader,
                   session: Session = Depends(get_session), who: Principal = Depends(desk)) -> dict[str, Any]:
     def act() -> dict[str, Any]:
@@ -225,7 +244,8 @@ def repair_loaner(ticket_id: EntityId, body: LoanerIn, request: Request, key: st
     return idempotent(session, request, who, key, act)
 
 
-@router.post("/repairs/{ticket_id}/escalate", summary="Failed repairs: turn the case into an exchange")
+@router.post("/repairs/{ticket_id}/escalate", response_model=CaseOut,
+             summary="Failed repairs: turn the case into an exchange")
 def repair_escalate(ticket_id: EntityId, request: Request, key: str | None = KeyHeader,
                     session: Session = Depends(get_session), who: Principal = Depends(desk)) -> dict[str, Any]:
     def act() -> dict[str, Any]:
@@ -235,7 +255,8 @@ def repair_escalate(ticket_id: EntityId, request: Request, key: str | None = Key
     return idempotent(session, request, who, key, act)
 
 
-@router.get("/repairs/{ticket_id}/slip.pdf", summary="The repair intake slip (维修受理单), PDF")
+@router.get("/repairs/{ticket_id}/slip.pdf", summary="The repair intake slip (维修受理单), PDF",
+            response_class=Response, responses={200: {"content": {"application/pdf": {}}, "description": "The PDF"}})
 def repair_slip(ticket_id: EntityId, session: Session = Depends(get_session),
                 who: Principal = Depends(current_principal)) -> Response:
     from fenqi.aftersales.slip import intake_slip
@@ -257,7 +278,8 @@ class FeedbackIn(BaseModel):
     comment: str = Field("", max_length=500)
 
 
-@router.post("/feedback", status_code=201, summary="Rate a purchase or a finished case (0–10)")
+@router.post("/feedback", status_code=201, response_model=FeedbackOut,
+             summary="Rate a purchase or a finished case (0–10)")
 def post_feedback(body: FeedbackIn, request: Request, key: str | None = KeyHeader,
                   session: Session = Depends(get_session),
                   who: Principal = Depends(require_roles("shopper"))) -> dict[str, Any]:
@@ -269,7 +291,7 @@ def post_feedback(body: FeedbackIn, request: Request, key: str | None = KeyHeade
     return idempotent(session, request, who, key, act)
 
 
-@router.get("/nps", summary="Net promoter score over the ratings")
+@router.get("/nps", response_model=NpsOut, summary="Net promoter score over the ratings")
 def get_nps(merchant_id: EntityId | None = Query(None), session: Session = Depends(get_session),
             who: Principal = Depends(staff)) -> dict[str, Any]:
     if who.role in ("clerk", "merchant_owner"):
@@ -284,7 +306,8 @@ class ComplaintIn(BaseModel):
     loan_id: EntityId | None = Field(None)
 
 
-@router.post("/complaints", status_code=201, summary="File a complaint (投诉): answered within 24 h")
+@router.post("/complaints", status_code=201, response_model=ComplaintOut,
+             summary="File a complaint (投诉): answered within 24 h")
 def post_complaint(body: ComplaintIn, request: Request, key: str | None = KeyHeader,
                    session: Session = Depends(get_session),
                    who: Principal = Depends(require_roles("shopper"))) -> dict[str, Any]:
@@ -295,7 +318,8 @@ def post_complaint(body: ComplaintIn, request: Request, key: str | None = KeyHea
     return idempotent(session, request, who, key, act)
 
 
-@router.get("/complaints", summary="Complaints (own, the merchant's, or all), soonest deadline first")
+@router.get("/complaints", response_model=ComplaintList,
+            summary="Complaints (own, the merchant's, or all), soonest deadline first")
 def list_complaints(request: Request, status: str | None = Query(None, max_length=20),
                     session: Session = Depends(get_session), who: Principal = Depends(current_principal)
                     ) -> dict[str, Any]:
@@ -303,7 +327,7 @@ def list_complaints(request: Request, status: str | None = Query(None, max_lengt
     return {"complaints": [fb.complaint_json(c, lang) for c in fb.list_complaints(session, who, status=status)]}
 
 
-@router.get("/complaints/{complaint_id}", summary="A complaint with its history")
+@router.get("/complaints/{complaint_id}", response_model=ComplaintDetail, summary="A complaint with its history")
 def get_complaint(complaint_id: EntityId, request: Request, session: Session = Depends(get_session),
                   who: Principal = Depends(current_principal)) -> dict[str, Any]:
     row = fb.get_complaint(session, complaint_id, who)
@@ -321,7 +345,8 @@ class ComplaintStepIn(BaseModel):
     assignee_user_id: EntityId | None = Field(None)
 
 
-@router.post("/complaints/{complaint_id}/steps", summary="Assign, respond, escalate or resolve a complaint")
+@router.post("/complaints/{complaint_id}/steps", response_model=ComplaintOut,
+             summary="Assign, respond, escalate or resolve a complaint")
 def complaint_step(complaint_id: EntityId, body: ComplaintStepIn, request: Request, key: str | None = KeyHeader,
                    session: Session = Depends(get_session), who: Principal = Depends(staff)) -> dict[str, Any]:
     def act() -> dict[str, Any]:

@@ -7,8 +7,8 @@ schedule is unchanged.
   completes when it is paid (`on_paid` hook in fenqi.aftersales.hooks).
 * A cheaper phone, per policy: "refund" → the difference is refunded through the down-payment order (to
   the channel it came from) as far as it goes; "reduce_principal" (or what the down payment cannot cover)
-  → the difference becomes the loan's credit balance, which pays the next installments as they fall due
-  (no prepayment fee).
+  → the merchant pays the difference off the loan (servicing's early repayment, no prepayment fee): the
+  rest of the schedule is re-amortized for lower installments over the same term, shown with the APR.
 Deductions agreed at the inspection are added to what the shopper pays (or taken off what they get back).
 """
 
@@ -21,14 +21,14 @@ from sqlalchemy.orm import Session
 from fenqi.aftersales.models import AftersalesCase, CaseStatus
 from fenqi.aftersales.policies import policy_of_case
 from fenqi.aftersales.policy import fit_for_stock
-from fenqi.aftersales.service import complete, event, notify_shopper
+from fenqi.aftersales.service import complete, event, notify_shopper, phone_back
 from fenqi.catalog.service import exchange_device, get_sku, set_device_status, sku_of_device
 from fenqi.kit.errors import InvalidInput
-from fenqi.kit.money import from_fen
+from fenqi.kit.money import fmt_rate, fmt_yuan, from_fen
 from fenqi.payments.refunds import refund
 from fenqi.payments.service import create_order, find_order, loan_orders
-from fenqi.servicing.merchant_adjustments import credit_from_merchant
-from fenqi.servicing.service import get_loan
+from fenqi.servicing.merchant_adjustments import reduce_principal_from_merchant
+from fenqi.servicing.service import get_loan, installments
 
 SETTLE = ("cashier",)  # how a pricier exchange is paid (a new plan with a fresh contract is not offered yet)
 
@@ -42,9 +42,11 @@ def start_exchange(session: Session, case: AftersalesCase, *, new_imei: str | No
     new_price = int(new_sku.price_fen)
     difference = new_price - loan.price_fen + case.deduction_fen
     device = exchange_device(session, loan_id=case.loan_id, old_imei=case.imei, new_imei=new_imei)
-    if fit_for_stock(policy_of_case(session, case.policy_id), case.inspection):
+    clean = fit_for_stock(policy_of_case(session, case.policy_id), case.inspection)
+    if clean:
         set_device_status(session, imei=case.imei, status="in_stock")
     case.new_imei, case.difference_fen = device.imei, difference
+    phone_back(session, case, "exchanged", in_stock=clean)
     case.steps = {**case.steps, "device_exchanged": new_imei}
     event(session, f"case:{case.id}", "device_exchanged", f"已换新机（{new_sku.name_zh}），原机已退回",
           f"Exchanged for a new phone ({new_sku.name_en}); the old one is back", actor)
@@ -59,15 +61,22 @@ def start_exchange(session: Session, case: AftersalesCase, *, new_imei: str | No
         notify_shopper(session, case.application_id, "aftersales.exchange",
                        f"【分期】换货需补差价{from_fen(difference)}元，请在收银台支付")
     elif difference < 0:
-        _pay_back(session, case, -difference, ref)
-        complete(session, case, f"换货完成，差价{from_fen(-difference)}元已退还",
-                 f"Exchange completed: the difference of {from_fen(-difference)} yuan is given back")
+        back = -difference
+        to_loan = _pay_back(session, case, back, ref)
+        zh, en = f"已退还{from_fen(back - to_loan)}元", f"{from_fen(back - to_loan)} yuan given back"
+        if to_loan:
+            zh = f"{zh}，{from_fen(to_loan)}元抵减贷款" if to_loan < back else f"{from_fen(to_loan)}元抵减贷款"
+            en = f"{en}, {from_fen(to_loan)} yuan paid off the loan" if to_loan < back \
+                else f"{from_fen(to_loan)} yuan paid off the loan"
+        complete(session, case, f"换货完成，差价{from_fen(back)}元：{zh}",
+                 f"Exchange completed: of the {from_fen(back)} yuan difference, {en}")
     else:
         complete(session, case, "换货完成", "Exchange completed")
     return case
 
 
-def _pay_back(session: Session, case: AftersalesCase, amount: int, ref: str) -> None:
+def _pay_back(session: Session, case: AftersalesCase, amount: int, ref: str) -> int:
+    """Give the difference back per policy; returns how much of it the merchant paid off the loan."""
     policy = policy_of_case(session, case.policy_id)
     left = amount
     if policy.cheaper_exchange == "refund":
@@ -84,11 +93,48 @@ def _pay_back(session: Session, case: AftersalesCase, amount: int, ref: str) -> 
                     event(session, f"case:{case.id}", "refunded", f"差价{from_fen(part)}元已原路退回",
                           f"{from_fen(part)} yuan of the difference refunded to {order.channel}")
     if left > 0:
-        credit_from_merchant(session, case.loan_id, amount_fen=left, ref=ref)
+        before = next_installment_fen(session, case.loan_id)
+        paid = reduce_principal_from_merchant(session, case.loan_id, amount_fen=left, ref=ref).repayment
+        after = next_installment_fen(session, case.loan_id)
+        case.steps = {**case.steps, "principal_reduced": str(paid.principal_fen)}
+        zh_monthly = f"，月供由{from_fen(before)}元降为{from_fen(after)}元" if before and after != before else ""
+        en_monthly = f"; the installment goes from {from_fen(before)} to {from_fen(after)} yuan" \
+            if before and after != before else ""
         event(session, f"case:{case.id}", "principal_reduced",
-              f"差价{from_fen(left)}元计入贷款余额，自动抵扣后续月供（不收提前还款手续费）",
-              f"{from_fen(left)} yuan credited to the loan: it pays the next installments (no prepayment fee)")
+              f"差价{from_fen(left)}元由商户用于提前还款（本金{from_fen(paid.principal_fen)}元、"
+              f"利息{from_fen(paid.interest_fen + paid.fee_fen)}元），不收提前还款手续费，剩余期数不变{zh_monthly}",
+              f"The merchant pays the {from_fen(left)} yuan difference off the loan ({from_fen(paid.principal_fen)} "
+              f"principal, {from_fen(paid.interest_fen + paid.fee_fen)} interest), no prepayment fee, same term"
+              f"{en_monthly}")
     case.refund_fen = amount
+    return left
+
+
+def next_installment_fen(session: Session, loan_id: int) -> int:
+    """The regular installment ahead: the first pending one after the current period (the current one's
+    interest is prorated by a re-amortization), or the current one when it is the last."""
+    pending = [r for r in installments(session, loan_id) if r.status == "pending"]
+    row = pending[1] if len(pending) > 1 else (pending[0] if pending else None)
+    return int(row.principal_fen + row.interest_fen + row.fee_fen) if row else 0
+
+
+def _left(row: Any) -> tuple[int, int, int]:
+    """What is still to pay of an installment: principal, interest, fee."""
+    return (row.principal_fen - row.paid_principal_fen, row.interest_fen - row.paid_interest_fen,
+            row.fee_fen - row.paid_fee_fen)
+
+
+def schedule_json(session: Session, case: AftersalesCase) -> dict[str, Any] | None:
+    """The loan's schedule after a cheaper exchange re-amortized it, with its APR (what the shopper is shown)."""
+    if case.outcome != "exchange" or "principal_reduced" not in case.steps:
+        return None
+    loan = get_loan(session, case.loan_id)
+    rows = [r for r in installments(session, case.loan_id) if r.status == "pending"]
+    return {"principal_outstanding": fmt_yuan(from_fen(loan.principal_outstanding_fen)),
+            "apr": fmt_rate(loan.apr), "installments": [
+                {"period": r.period, "due_date": r.due_date.isoformat(), "total": fmt_yuan(from_fen(sum(_left(r)))),
+                 "principal": fmt_yuan(from_fen(_left(r)[0])), "interest": fmt_yuan(from_fen(_left(r)[1])),
+                 "fee": fmt_yuan(from_fen(_left(r)[2]))} for r in rows]}
 
 
 def difference_paid(session: Session, order: Any) -> None:

@@ -11,7 +11,7 @@ through the outbox.
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Any
 
 from sqlalchemy import func, select
@@ -20,11 +20,21 @@ from sqlalchemy.orm import Session
 from fenqi.aftersales.errors import BadTransition, CaseNotFound
 from fenqi.aftersales.models import AftersalesCase, CaseStatus, RepairTicket
 from fenqi.aftersales.policies import policy_of_case
-from fenqi.aftersales.service import complete, event, get_case, notify_shopper, proposal_for, require_desk
+from fenqi.aftersales.policy import Policy
+from fenqi.aftersales.service import (
+    complete,
+    event,
+    events,
+    get_case,
+    notify_shopper,
+    proposal_for,
+    require_desk,
+)
 from fenqi.catalog.service import set_device_status
 from fenqi.identity.deps import Principal
 from fenqi.kit.clock import business_date
 
+OPEN = ("received", "diagnosing", "repairing")  # the phone is not back with the shopper yet
 STATES = ("received", "diagnosing", "repairing", "ready", "collected", "escalated")
 MOVES: dict[str, tuple[str, ...]] = {
     "received": ("diagnosing",),
@@ -159,26 +169,68 @@ def _return_loaner(session: Session, ticket: RepairTicket) -> None:
         set_device_status(session, imei=ticket.loaner_imei, status="in_stock")
 
 
-def flag_breaches(session: Session) -> int:
+def flag_breaches(session: Session, today: date | None = None) -> int:
     """Mark tickets past their deadline and not yet ready (run daily); returns how many were newly flagged."""
-    today = business_date(session)
+    today = today or business_date(session)
     late = session.scalars(select(RepairTicket).where(
         RepairTicket.deadline < today, RepairTicket.breached.is_(False),
-        RepairTicket.status.in_(("received", "diagnosing", "repairing"))))
+        RepairTicket.status.in_(OPEN)))
     count = 0
     for ticket in late:
         ticket.breached = True
+        count += 1
+        event(session, f"case:{ticket.case_id}", "repair_breached",
+              f"维修单{ticket.id}已超过承诺期限（{ticket.deadline}）",
+              f"Repair {ticket.id} is past its promised date ({ticket.deadline})")
+    session.flush()
+    return count
+
+
+def loaner_due(ticket: RepairTicket, policy: Policy, today: date) -> bool:
+    """三包: a repair that takes longer than the policy's loaner days entitles the shopper to a loaner phone
+    (the desk may lend one earlier as a courtesy)."""
+    return (ticket.status in OPEN and not ticket.loaner_imei
+            and (today - ticket.received_on).days >= policy.loaner_after_days)
+
+
+def offer_loaners(session: Session, today: date | None = None) -> int:
+    """Run daily: tell the shopper (and the desk, on the case) when a repair has reached the loaner days
+    without a loaner phone. Once per ticket (the event is the record)."""
+    today = today or business_date(session)
+    count = 0
+    for ticket in session.scalars(select(RepairTicket).where(RepairTicket.status.in_(OPEN),
+                                                             RepairTicket.loaner_imei.is_(None))):
+        case = session.get(AftersalesCase, ticket.case_id)
+        if case is None or not loaner_due(ticket, policy_of_case(session, case.policy_id), today):
+            continue
+        subject = f"case:{case.id}"
+        if any(e.kind == "loaner_offered" for e in events(session, subject)):
+            continue
+        days = (today - ticket.received_on).days
+        event(session, subject, "loaner_offered", f"维修已{days}天，可到门店领取备用机",
+              f"The repair has taken {days} days: a loaner phone is available at the store")
+        notify_shopper(session, case.application_id, "aftersales.loaner",
+                       f"【分期】维修单{ticket.id}维修时间较长，您可到门店免费领取备用机")
         count += 1
     session.flush()
     return count
 
 
+def day_step(session: Session, day: date) -> None:
+    """Close-of-business step (registered by fenqi.aftersales.hooks.install): when `day` closes, repairs
+    still open past their deadline are flagged and those past the loaner days offer a loaner phone."""
+    tomorrow = day + timedelta(days=1)
+    flag_breaches(session, tomorrow)
+    offer_loaners(session, tomorrow)
+
+
 def is_breached(ticket: RepairTicket, today: Any) -> bool:
-    return ticket.breached or (ticket.status in ("received", "diagnosing", "repairing") and ticket.deadline < today)
+    return ticket.breached or (ticket.status in OPEN and ticket.deadline < today)
 
 
-def ticket_json(ticket: RepairTicket, today: Any) -> dict[str, Any]:
+def ticket_json(ticket: RepairTicket, today: Any, policy: Policy | None = None) -> dict[str, Any]:
     return {"id": ticket.id, "case_id": ticket.case_id, "imei": ticket.imei, "part": ticket.part,
+            "loaner_offered": loaner_due(ticket, policy, today) if policy else False,
             "fault": ticket.fault, "free": ticket.free, "status": ticket.status,
             "received_on": ticket.received_on.isoformat(), "deadline": ticket.deadline.isoformat(),
             "breached": is_breached(ticket, today), "failed_repairs": ticket.failed_repairs,

@@ -9,7 +9,8 @@ recorded on the case (`case.steps`), so a return interrupted anywhere is finishe
    found nothing wrong (otherwise it waits as "returned — inspect").
 4. refunds_planned — every payment the shopper made (down payment, installments, payoff) is refunded
    through its own order and channel, less the agreed deductions (taken from the down payment first,
-   then from the loan's credit balance, which then goes to the merchant).
+   then from the loan's credit balance, which then goes to the merchant). What the merchant itself credited
+   to the loan (a cheaper exchange) goes back to the merchant.
 5. refunds — each refund through payments' refund service; a refund the channel refuses is tried again
    (`resume`), under the next attempt number, until it succeeds. The case completes when all have.
 """
@@ -24,7 +25,7 @@ from sqlalchemy.orm import Session
 from fenqi.aftersales.models import AftersalesCase, CaseRefund, CaseStatus
 from fenqi.aftersales.policies import policy_of_case
 from fenqi.aftersales.policy import fit_for_stock
-from fenqi.aftersales.service import complete, event, notify_shopper
+from fenqi.aftersales.service import complete, event, notify_shopper, phone_back
 from fenqi.catalog.service import get_device, set_device_status
 from fenqi.funding.disbursement import unwind_disbursement
 from fenqi.kit.clock import business_date
@@ -66,6 +67,7 @@ def process_return(session: Session, case: AftersalesCase) -> AftersalesCase:
         set_device_status(session, imei=case.imei, status="returned")
         if clean:
             set_device_status(session, imei=case.imei, status="in_stock")
+        phone_back(session, case, "returned", in_stock=clean)
         event(session, f"case:{case.id}", "device_returned",
               "手机已退回并重新入库" if clean else "手机已退回，待检测（暂不入库）",
               "The phone is back in stock" if clean else "The phone is back, awaiting inspection (not in stock)")
@@ -80,6 +82,14 @@ def _plan_refunds(session: Session, case: AftersalesCase, ref: str) -> None:
     left = {o.out_trade_no: (o.paid_amount_fen or o.amount_fen) - o.refunded_fen for o in orders}
     down = [o for o in orders if o.purpose == "down_payment" and left[o.out_trade_no] > 0]
     on_loan = [o for o in orders if o.purpose != "down_payment" and left[o.out_trade_no] > 0]
+    # What the merchant paid of the loan (a cheaper exchange's difference) is in the credit balance since the
+    # cancellation; it goes back to the merchant, not to the shopper (who gets exactly what they paid).
+    merchant = cancel_loan(session, case.loan_id, return_ref=ref).merchant_fen
+    if merchant:
+        withhold_credit(session, case.loan_id, amount_fen=merchant, ref=f"{ref}:merchant_credit")
+        event(session, f"case:{case.id}", "merchant_credit_returned",
+              f"换货时商户承担的差价{from_fen(merchant)}元退回商户",
+              f"The {from_fen(merchant)} yuan the merchant credited at the exchange goes back to the merchant")
     credit = get_loan(session, case.loan_id).credit_balance_fen
     down_total = sum(left[o.out_trade_no] for o in down)
     loan_total = min(credit, sum(left[o.out_trade_no] for o in on_loan))

@@ -11,8 +11,10 @@ Other domains are used only through their services. Services never commit.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date
-from typing import Any
+from typing import Any, Literal
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -43,6 +45,43 @@ from fenqi.servicing.service import get_loan
 DESK_ROLES = ("clerk", "merchant_owner")
 OPS_ROLES = ("finance", "risk_officer", "collector")
 OPEN_LOAN = ("active", "overdue")  # servicing's open statuses
+
+
+# --- the "phone back" port -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class PhoneBack:
+    """A phone came back from a shopper: `returned` (the loan is cancelled) or `exchanged` for `new_imei`
+    (now bound to the same loan). `in_stock` says whether it went straight back on the shelf."""
+
+    kind: Literal["returned", "exchanged"]
+    case_id: int
+    loan_id: int
+    merchant_id: int
+    imei: str
+    new_imei: str | None
+    in_stock: bool
+
+
+PhoneBackListener = Callable[[Session, PhoneBack], None]
+_phone_back_listeners: list[PhoneBackListener] = []
+
+
+def on_phone_back(listener: PhoneBackListener) -> PhoneBackListener:
+    """Register `listener(session, event)`, run in the same transaction when a returned or exchanged phone
+    is back (devices release it from the loan's lock policy). Registered from `fenqi.wiring.install()`."""
+    if listener not in _phone_back_listeners:
+        _phone_back_listeners.append(listener)
+    return listener
+
+
+def phone_back(session: Session, case: AftersalesCase, kind: Literal["returned", "exchanged"], *,
+               in_stock: bool) -> None:
+    back = PhoneBack(kind=kind, case_id=case.id, loan_id=case.loan_id, merchant_id=case.merchant_id,
+                     imei=case.imei, new_imei=case.new_imei, in_stock=in_stock)
+    for listener in list(_phone_back_listeners):
+        listener(session, back)
 
 
 # --- events and notifications ---------------------------------------------------------------------
@@ -298,6 +337,7 @@ def complete(session: Session, case: AftersalesCase, zh: str, en: str) -> None:
 
 
 def case_json(session: Session, case: AftersalesCase, lang: str = "zh") -> dict[str, Any]:
+    from fenqi.aftersales.exchanges import schedule_json
     from fenqi.aftersales.models import CaseRefund
     from fenqi.kit.money import fmt_yuan, from_fen
 
@@ -319,4 +359,5 @@ def case_json(session: Session, case: AftersalesCase, lang: str = "zh") -> dict[
         "events": [{"at": e.created_at.isoformat(), "kind": e.kind, "text": e.zh if zh else e.en}
                    for e in events(session, f"case:{case.id}")],
         "closed_at": case.closed_at.isoformat() if case.closed_at else None,
+        "schedule": schedule_json(session, case),
     }

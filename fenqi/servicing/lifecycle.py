@@ -128,12 +128,19 @@ def mark_written_off(loan: Loan, rows: Sequence[Installment], today: date, total
 # --- return (cancellation) -------------------------------------------------------------------------
 
 
+# What the merchant pays of a loan for the shopper (servicing.merchant_adjustments, a cheaper exchange): a
+# repayment under this channel, or a credit entry of this reason. A cancellation counts both like payments
+# and gives them back to the merchant, not to the shopper.
+MERCHANT_CHANNEL = "merchant"
+MERCHANT_CREDIT_REASON = "aftersales.exchange_credit"
+
+
 @dataclass(frozen=True, slots=True)
 class RefundDue:
     """One payment a return gives back, through the channel it came in by."""
 
-    item: Literal["down_payment", "payment"]
-    channel: str | None  # None for the down payment: payments refunds it from its own order
+    item: Literal["down_payment", "payment", "merchant"]
+    channel: str | None  # None for the down payment (payments refunds it from its own order) and the merchant
     payment_ref: str | None  # the payment's reference (an out_trade_no); None for the down payment
     amount_fen: int
 
@@ -162,8 +169,14 @@ class Cancellation:
 
     @property
     def credit_fen(self) -> int:
-        """What is to be refunded from the loan's credit balance."""
-        return sum(i.amount_fen for i in self.items if i.item == "payment")
+        """What the loan's credit balance holds after the return: the shopper's payments to refund and what
+        the merchant credited to the loan (a cheaper exchange's difference), which goes back to it."""
+        return sum(i.amount_fen for i in self.items if i.item != "down_payment")
+
+    @property
+    def merchant_fen(self) -> int:
+        """What goes back to the merchant (it paid that much of the loan for the shopper)."""
+        return sum(i.amount_fen for i in self.items if i.item == "merchant")
 
     @property
     def total_fen(self) -> int:
@@ -248,10 +261,18 @@ def _cancellation(session: Session, loan: Loan) -> Cancellation:
         ).all()
         return {str(a): int(c or 0) - int(d or 0) for a, c, d in rows}
 
-    reps = [r for r in repayments(session, loan.id) if r.entry_id is None or r.entry_id < cancelled]
+    every = [r for r in repayments(session, loan.id) if r.entry_id is None or r.entry_id < cancelled]
+    reps = [r for r in every if r.channel != MERCHANT_CHANNEL]
     from_credit = credit_lines(Reason.CREDIT_APPLIED)  # credit applied by close-of-business, by account
     refunded = -credit_lines(Reason.REFUND).get(Account.CUSTOMER_CREDIT, 0)
     applied = -from_credit.get(Account.CUSTOMER_CREDIT, 0)
+    # What the merchant paid of the loan (a cheaper exchange): credited, or repaid under its own channel.
+    merchant_credited = int(session.scalar(
+        select(func.coalesce(func.sum(JournalLine.debit_fen - JournalLine.credit_fen), 0))
+        .join(JournalEntry, JournalEntry.id == JournalLine.entry_id)
+        .where(JournalEntry.loan_id == loan.id, JournalEntry.reason == MERCHANT_CREDIT_REASON,
+               JournalLine.account == Account.MERCHANT_PAYABLE, JournalEntry.id < cancelled)) or 0)
+    merchant = merchant_credited + sum(r.amount_fen for r in every if r.channel == MERCHANT_CHANNEL)
     # Each payment, newest first, less what was refunded before the return.
     left_to_skip, items = refunded, []
     for r in reversed(reps):
@@ -260,17 +281,19 @@ def _cancellation(session: Session, loan: Loan) -> Cancellation:
         if amount:
             items.append(RefundDue("payment", r.channel, r.payment_ref, amount))
     items.reverse()
+    if merchant:
+        items.append(RefundDue("merchant", None, None, merchant))
     if loan.down_payment_fen:
         items.insert(0, RefundDue("down_payment", None, None, loan.down_payment_fen))
     return Cancellation(
         loan=loan,
         down_payment_fen=loan.down_payment_fen,
-        principal_fen=sum(r.principal_fen for r in reps) + from_credit.get(Account.PRINCIPAL_RECEIVABLE, 0),
-        interest_fen=sum(r.interest_fen for r in reps) + from_credit.get(Account.INTEREST_RECEIVABLE, 0),
-        fee_fen=sum(r.fee_fen for r in reps) + from_credit.get(Account.FEE_RECEIVABLE, 0),
-        prepayment_fee_fen=sum(r.prepayment_fee_fen for r in reps),
-        penalty_fen=sum(r.penalty_fen for r in reps) + from_credit.get(Account.PENALTY_RECEIVABLE, 0),
-        unapplied_fen=sum(r.credit_fen for r in reps) - applied - refunded,
+        principal_fen=sum(r.principal_fen for r in every) + from_credit.get(Account.PRINCIPAL_RECEIVABLE, 0),
+        interest_fen=sum(r.interest_fen for r in every) + from_credit.get(Account.INTEREST_RECEIVABLE, 0),
+        fee_fen=sum(r.fee_fen for r in every) + from_credit.get(Account.FEE_RECEIVABLE, 0),
+        prepayment_fee_fen=sum(r.prepayment_fee_fen for r in every),
+        penalty_fen=sum(r.penalty_fen for r in every) + from_credit.get(Account.PENALTY_RECEIVABLE, 0),
+        unapplied_fen=sum(r.credit_fen for r in every) + merchant_credited - applied - refunded,
         refunded_before_fen=refunded,
         items=tuple(items),
     )

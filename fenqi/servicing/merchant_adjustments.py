@@ -3,7 +3,8 @@ taken from the refundable credit balance of a cancelled loan, and the difference
 
 After `cancel_loan` what the shopper paid on the loan is their credit balance; the itemized deductions
 agreed at the after-sales desk (a missing charger, scratches) go to the merchant instead of back to the
-shopper: Dr customer_credit / Cr merchant_payable. Idempotent by `ref`.
+shopper: Dr customer_credit / Cr merchant_payable. Idempotent by `ref`. A cheaper exchange's difference is
+paid off the loan by the merchant (`reduce_principal_from_merchant`) or, on a closed loan, credited to it.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from sqlalchemy.orm import Session
 from fenqi.kit.errors import Conflict, InvalidInput
 from fenqi.ledger import Account, Line, post_entry
 from fenqi.ledger.models import JournalEntry
+from fenqi.servicing.repayment import RepaymentResult, apply_repayment
 from fenqi.servicing.service import get_loan
 
 
@@ -51,3 +53,12 @@ def credit_from_merchant(session: Session, loan_id: int, *, amount_fen: int, ref
     loan.credit_balance_fen += amount_fen
     session.flush()
     return amount_fen
+
+
+def reduce_principal_from_merchant(session: Session, loan_id: int, *, amount_fen: int, ref: str) -> RepaymentResult:
+    """An exchange for a cheaper phone (policy `reduce_principal`): the merchant pays the difference off the
+    loan as an early repayment without prepayment fee (Dr merchant_payable), and the rest of the schedule is
+    re-amortized for a lower installment over the same term — servicing's own prepayment, nothing new. A
+    later return gives it back to the merchant. Idempotent by `ref`."""
+    return apply_repayment(session, loan_id=loan_id, amount_fen=amount_fen, payment_ref=f"merchant:{ref}"[:80],
+                           purpose="prepayment", prepayment_choice="lower_installment", by_merchant=True)

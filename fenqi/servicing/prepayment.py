@@ -54,9 +54,11 @@ def _principal_for(amount: int, principal_max: int, rate: Decimal) -> int:
 
 
 def prepay(
-    session: Session, loan: Loan, rows: list[Installment], amount: int, today: date, choice: str, rep: Repayment
+    session: Session, loan: Loan, rows: list[Installment], amount: int, today: date, choice: str, rep: Repayment,
+    *, fee_free: bool = False,
 ) -> tuple[int, list[Line]]:
-    """Early repayment with nothing past due: returns what is left of `amount` and the entry's lines."""
+    """Early repayment with nothing past due: returns what is left of `amount` and the entry's lines
+    (`fee_free`: no prepayment fee, for what the merchant pays off a loan)."""
     product = product_of(session, loan)
     lines: list[Line] = []
     interest, fee = interest_to_date(loan, product, today)
@@ -87,7 +89,7 @@ def prepay(
     rep.fee_fen += fee
     amount -= interest + fee
 
-    rate = product.prepayment_fee_rate
+    rate = Decimal(0) if fee_free else product.prepayment_fee_rate
     principal = _principal_for(amount, loan.principal_outstanding_fen, rate)
     prepay_fee = _fee_on(principal, rate)
     if principal:

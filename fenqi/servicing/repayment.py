@@ -15,7 +15,7 @@ from fenqi.kit.clock import business_date
 from fenqi.kit.errors import Conflict, InvalidInput
 from fenqi.ledger import Account, Line, Reason, cash_account, post_entry
 from fenqi.servicing.allocation import allocate
-from fenqi.servicing.lifecycle import close_loan
+from fenqi.servicing.lifecycle import MERCHANT_CHANNEL, close_loan
 from fenqi.servicing.loans import (
     apply_allocation,
     get_loan,
@@ -58,6 +58,7 @@ def apply_repayment(
     channel: str = "alipay",
     purpose: str = "installment",
     prepayment_choice: str = "shorter_term",
+    by_merchant: bool = False,
 ) -> RepaymentResult:
     """Apply a payment received through `channel` to a loan, exactly once per `payment_ref`.
 
@@ -67,6 +68,9 @@ def apply_repayment(
     principal as the rest covers; the remaining schedule is re-amortized for a shorter term or a lower
     installment (`prepayment_choice`). Enough to pay everything closes the loan ("payoff" is an alias).
     A written-off loan's payments are recoveries; a closed loan's go to the credit balance (refundable).
+    by_merchant: the merchant pays it for the shopper out of what it is owed (a cheaper exchange's
+    difference): Dr merchant_payable instead of a channel's cash, recorded under the channel "merchant",
+    no prepayment fee, and the shopper's credit balance left alone. A return gives it back to the merchant.
     """
     if not isinstance(amount_fen, int) or isinstance(amount_fen, bool) or amount_fen <= 0:
         raise InvalidInput("amount must be a positive number of fen")
@@ -76,7 +80,9 @@ def apply_repayment(
         raise InvalidInput(f"purpose must be one of {', '.join(PURPOSES)}")
     if prepayment_choice not in CHOICES:
         raise InvalidInput(f"prepayment_choice must be one of {', '.join(CHOICES)}")
-    cash = cash_account(channel)
+    if by_merchant:
+        channel = MERCHANT_CHANNEL
+    cash = Account.MERCHANT_PAYABLE if by_merchant else cash_account(channel)
     loan = get_loan(session, loan_id, lock=True)  # serializes payments on one loan (no lost update)
     done = session.scalar(select(Repayment).where(Repayment.payment_ref == payment_ref))
     if done is not None:
@@ -116,7 +122,7 @@ def apply_repayment(
             # principal), as the payoff quote for today counts it; the rest is prepaid from tomorrow's period.
             _fall_due_today(session, loan, rows, today, payment_ref)
         # Early repayment draws on the shopper's credit balance too (a payoff quote deducts it).
-        held = loan.credit_balance_fen if early else 0
+        held = loan.credit_balance_fen if early and not by_merchant else 0
         order = product_of(session, loan).allocation_order
         alloc = allocate(amount_fen + held, loan.penalty_receivable_fen, owed_installments(rows), order)
         lines += apply_allocation(loan, rows, alloc, today)
@@ -125,7 +131,7 @@ def apply_repayment(
         left = alloc.credit
         if left and early and loan.oldest_unpaid_due is None:
             reason = Reason.PREPAYMENT
-            left, extra = prepay(session, loan, rows, left, today, prepayment_choice, rep)
+            left, extra = prepay(session, loan, rows, left, today, prepayment_choice, rep, fee_free=by_merchant)
             lines += extra
         rep.credit_fen = left - held  # the change of the credit balance: negative when it was used
         close_if_settled(loan, rows, today)

@@ -19,6 +19,22 @@ TEMPLATES = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
 
 
 TEMPLATES.env.filters["pct"] = fmt_percent
+
+
+def local_time(iso: str | None) -> str:
+    """An ISO timestamp (stored in UTC) as Beijing wall-clock time, "2026-03-31 16:05" (pages never show UTC)."""
+    if not iso:
+        return ""
+    from datetime import UTC, datetime
+    from zoneinfo import ZoneInfo
+
+    moment = datetime.fromisoformat(iso)
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(ZoneInfo("Asia/Shanghai")).strftime("%Y-%m-%d %H:%M")
+
+
+TEMPLATES.env.filters["local_time"] = local_time
 TEMPLATES.env.globals["installment_label"] = installment_label
 TEMPLATES.env.globals["bucket_label"] = bucket_label
 

@@ -93,6 +93,7 @@ def test_exchange_for_a_pricier_phone_takes_the_difference_at_the_cashier(live_s
 def test_exchange_for_a_cheaper_phone_gives_the_difference_back_per_policy(live_server: str) -> None:
     from fenqi.aftersales.policies import set_policy
     from fenqi.aftersales.policy import DEFAULT_POLICY, policy_to_json
+    from fenqi.kit.money import fmt_rate
     from fenqi.servicing.service import get_loan
 
     sale = make_sale(down_payment="1000.00")
@@ -107,12 +108,22 @@ def test_exchange_for_a_cheaper_phone_gives_the_difference_back_per_policy(live_
     assert r.status_code == 200, r.text
     body = r.json()
     assert body["status"] == "completed" and body["difference"] == "-4000.00"
-    # 1000 back to the down payment's channel, the other 3000 credited to the loan (no prepayment fee).
+    # 1000 back to the down payment's channel; the merchant pays the other 3000 off the loan (interest to
+    # date first, the rest principal, no prepayment fee) and the schedule is re-amortized over the same term.
     assert emulated_refunds("alipay", sale.down_payment_order or "") == 100_000
+    principal = int(body["steps"]["principal_reduced"])
+    assert 290_000 < principal <= 300_000
     with committed() as s:
-        assert get_loan(s, sale.loan_id).credit_balance_fen == 300_000
+        loan = get_loan(s, sale.loan_id)
+        assert (loan.credit_balance_fen, loan.principal_outstanding_fen) == (0, 499_900 - principal)
+        apr = fmt_rate(loan.apr)
+    schedule = body["schedule"]
+    assert schedule["principal_outstanding"] == f"{(499_900 - principal) / 100:.2f}"
+    assert len(schedule["installments"]) == 12 and schedule["apr"] == apr
+    monthly = {row["total"] for row in schedule["installments"][1:-1]}
+    assert len(monthly) == 1 and float(monthly.pop()) < 499_900 / 12 / 100  # lower than before
     texts = [e["text"] for e in body["events"]]
-    assert any("3000.00元计入贷款余额" in t for t in texts)
+    assert any("3000.00元由商户用于提前还款" in t and "不收提前还款手续费" in t for t in texts)
     assert device(cheaper) == ("sold", sale.loan_id)
     assert ledger_check()["ok"] is True
     retire(sale)

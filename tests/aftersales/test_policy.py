@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 import pytest
-from hypothesis import given
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from fenqi.aftersales.errors import InvalidPolicy
@@ -94,6 +94,7 @@ def test_policy_documents_are_checked() -> None:
     assert policy_from_json(policy_to_json(DEFAULT_POLICY)) == DEFAULT_POLICY
 
 
+@settings(suppress_health_check=[HealthCheck.too_slow])  # a pure test, but the CI machine may be busy
 @given(day=st.integers(0, 800), reason=st.sampled_from(["fault", "no_reason"]), failed=st.integers(0, 4),
        online=st.booleans(), results=st.dictionaries(st.sampled_from([i.code for i in DEFAULT_POLICY.checklist]),
                                                      st.booleans()))

@@ -24,11 +24,14 @@ from fenqi.kit.clock import business_date
 from fenqi.kit.errors import DomainError
 from fenqi.kit.web import get_session, request_language
 from fenqi.web.render import render
-from fenqi.web.shopper.common import attempt
+from fenqi.web.shopper.aftersales import REFUND_STATUS, STATUS
+from fenqi.web.shopper.common import CHANNELS, attempt
 
 router = APIRouter(include_in_schema=False)
 desk = require_roles("clerk", "merchant_owner")
 ops = require_roles("risk_officer", "collector", "finance")
+COMPLAINT_STATUS = {"open": ("待答复", "open"), "answered": ("已答复", "answered"),
+                    "escalated": ("已升级", "escalated"), "resolved": ("已解决", "resolved")}
 
 
 async def _fields(request: Request) -> dict[str, str]:
@@ -49,7 +52,7 @@ def desk_home(request: Request, error: str = "", session: Session = Depends(get_
     lang = request_language(request)
     cases = [aftersales.case_json(session, c, lang) for c in aftersales.list_cases(session, who, limit=50)]
     return render(request, "merchant/aftersales.html", {"who": who, "cases": cases, "error": error,
-                                                        "outcomes": OUTCOME_NAMES})
+                                                        "outcomes": OUTCOME_NAMES, "status": STATUS})
 
 
 @router.post("/merchant/aftersales")
@@ -75,7 +78,8 @@ def desk_case(case_id: EntityId, request: Request, error: str = "", session: Ses
     return render(request, "merchant/aftersales_case.html", {
         "who": who, "case": aftersales.case_json(session, case, lang), "error": error,
         "checklist": policy_of_case(session, case.policy_id).checklist, "outcomes": OUTCOME_NAMES,
-        "repair": repairs.ticket_json(ticket, business_date(session)) if ticket else None,
+        "repair": repairs.ticket_json(ticket, business_date(session), policy_of_case(session, case.policy_id))
+        if ticket else None, "status": STATUS, "refund_status": REFUND_STATUS, "channels": CHANNELS,
         "moves": repairs.MOVES.get(ticket.status, ()) if ticket else (), "repair_names": repairs.NAMES})
 
 
@@ -147,7 +151,9 @@ def ops_queue(request: Request, error: str = "", session: Session = Depends(get_
     rates = _rates(session)
     return render(request, "ops/aftersales.html", {
         "who": who, "cases": open_cases, "late_repairs": late_repairs, "complaints": complaints, "rates": rates,
-        "nps": fb.nps(session), "outcomes": OUTCOME_NAMES, "error": error})
+        "nps": fb.nps(session), "outcomes": OUTCOME_NAMES, "error": error, "status": STATUS,
+        "refund_status": REFUND_STATUS, "channels": CHANNELS, "repair_names": repairs.NAMES,
+        "complaint_status": COMPLAINT_STATUS})
 
 
 def _rates(session: Session) -> list[dict[str, Any]]:

@@ -12,8 +12,10 @@ from sqlalchemy.orm import Session
 
 from fenqi.aftersales import feedback as fb
 from fenqi.aftersales import service as aftersales
+from fenqi.aftersales.exchanges import difference_order_json
 from fenqi.aftersales.photos import MAX_PHOTOS, check_photo, store_photos
-from fenqi.aftersales.repairs import ticket_for_case, ticket_json
+from fenqi.aftersales.policies import policy_of_case
+from fenqi.aftersales.repairs import NAMES, ticket_for_case, ticket_json
 from fenqi.identity.deps import Principal
 from fenqi.kit.bounds import EntityId, parse_id
 from fenqi.kit.clock import business_date
@@ -93,7 +95,9 @@ def case_page(case_id: EntityId, request: Request, session: Session = Depends(ge
     ticket = ticket_for_case(session, case.id)
     return render(request, "shopper/aftersales/case.html", {
         "case": body, "status": STATUS, "refund_status": REFUND_STATUS, "channels": CHANNELS, "kinds": KINDS,
-        "repair": ticket_json(ticket, business_date(session)) if ticket else None, "form_key": secrets.token_hex(16)})
+        "repair": ticket_json(ticket, business_date(session), policy_of_case(session, case.policy_id))
+        if ticket else None, "repair_names": NAMES, "difference_payment": difference_order_json(session, case),
+        "form_key": secrets.token_hex(16)})
 
 
 @router.post("/shop/aftersales/{case_id}/cancel")
