@@ -37,6 +37,7 @@ class SmsSettings(BaseSettings):
     sms_provider: str = ""
     # host[:port][/path] of the gateway; empty: the emulator on our own server.
     sms_endpoint: str = ""
+    sms_protocol: str = ""  # http | https; empty: https, or the emulator's own server's scheme
     sms_access_key_id: str = _DEMO_KEY_ID
     sms_access_key_secret: str = _DEMO_KEY_SECRET
     sms_sign_name: str = "分期商城"
@@ -77,6 +78,8 @@ class SmsSettings(BaseSettings):
         return self.base_url.split("://", 1)[-1].rstrip("/") + "/_emulator/sms"
 
     def protocol(self) -> str:
+        if self.sms_protocol:
+            return self.sms_protocol
         return "http" if self.emulated and self.base_url.startswith("http://") else "https"
 
     def template_code(self, template: str) -> str:

@@ -52,6 +52,9 @@ class SmsEmulator:
     messages: list[SentSms] = field(default_factory=list)
     faults: deque[str] = field(default_factory=deque)
     requests: int = 0
+    # The AccessKey the provider knows (our settings when the emulator starts).
+    key_id: str = ""
+    key_secret: str = ""
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def inject(self, *faults: str) -> None:
@@ -77,12 +80,11 @@ def _canonical_query(query: dict[str, str]) -> str:
     return "&".join(f"{k}={quote(query[k], safe='~', encoding='utf-8')}" for k in sorted(query))
 
 
-def _signature_ok(request: Request, query: dict[str, str], body: bytes) -> bool:
+def _signature_ok(emu: SmsEmulator, request: Request, query: dict[str, str], body: bytes) -> bool:
     """ACS3-HMAC-SHA256 over the canonical request, as the provider checks it."""
     auth = request.headers.get("authorization", "")
     m = re.fullmatch(r"ACS3-HMAC-SHA256 Credential=([^,]+),SignedHeaders=([^,]+),Signature=([0-9a-f]+)", auth)
-    settings = get_sms_settings()
-    if not m or m.group(1) != settings.sms_access_key_id:
+    if not m or m.group(1) != emu.key_id:
         return False
     signed = m.group(2).split(";")
     if "host" not in signed or "x-acs-date" not in signed:
@@ -93,7 +95,7 @@ def _signature_ok(request: Request, query: dict[str, str], body: bytes) -> bool:
     headers = "".join(f"{h}:{request.headers.get(h, '').strip()}\n" for h in signed)
     canonical = f"{request.method}\n/\n{_canonical_query(query)}\n{headers}\n{';'.join(signed)}\n{payload}"
     to_sign = "ACS3-HMAC-SHA256\n" + hashlib.sha256(canonical.encode()).hexdigest()
-    expected = hmac.new(settings.sms_access_key_secret.encode(), to_sign.encode(), hashlib.sha256).hexdigest()
+    expected = hmac.new(emu.key_secret.encode(), to_sign.encode(), hashlib.sha256).hexdigest()
     return hmac.compare_digest(expected, m.group(3))
 
 
@@ -103,12 +105,13 @@ def _answer(code: str, message: str, status: int = 200, **extra: object) -> JSON
 
 
 def create_app() -> Starlette:
-    emu = SmsEmulator()
+    settings = get_sms_settings()
+    emu = SmsEmulator(key_id=settings.sms_access_key_id, key_secret=settings.sms_access_key_secret)
 
     async def rpc(request: Request) -> JSONResponse:
         body = await request.body()
         query = dict(request.query_params)
-        if not _signature_ok(request, query, body):
+        if not _signature_ok(emu, request, query, body):
             return _answer("SignatureDoesNotMatch", "Specified signature does not match our calculation.", 400)
         action = request.headers.get("x-acs-action", "")
         with emu.lock:

@@ -9,6 +9,7 @@ from fenqi.web.console.aftersales import router as aftersales_router
 from fenqi.web.console.assets import router as assets_router
 from fenqi.web.console.loans import router as loans_router
 from fenqi.web.console.merchant import router as merchant_router
+from fenqi.web.console.messages import router as messages_router
 from fenqi.web.console.ops import router as ops_router
 
 router = APIRouter(include_in_schema=False)
@@ -16,4 +17,5 @@ router.include_router(assets_router)
 router.include_router(merchant_router)
 router.include_router(ops_router)
 router.include_router(loans_router)
+router.include_router(messages_router)
 router.include_router(aftersales_router)
