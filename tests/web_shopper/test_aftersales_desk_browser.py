@@ -195,3 +195,50 @@ def test_a_complaint_filed_answered_and_resolved(page_as: Callable[..., Any], de
     assert_zh(shopper)
     screenshot(shopper, "aftersales-shopper-complaint-resolved")
     retire(sale)
+
+
+@pytest.mark.browser
+def test_exchange_for_a_pricier_phone_paid_by_the_shopper(page_as: Callable[..., Any], browser: Any, demo_shop: str,
+                                                          screenshot: Shot) -> None:
+    from fenqi.aftersales.models import AftersalesCase
+    from fenqi.payments.service import get_order, poll_order
+    from tests.aftersales.support import ledger_check, make_sale, retire, set_day
+    from tests.aftersales.test_exchange_repair import device, shelf_phone
+    from tests.payments.payments_loopback import committed, order_status, wait_for
+
+    shopper = page_as("shopper")
+    sale = make_sale(down_payment="1000.00", shopper_user_id=_shopper())
+    pricier = shelf_phone(sale, sale.price_fen + 1_500_00)
+    set_day(10)  # a fault on day 10: exchange or repair
+    desk = _clerk_page(browser, demo_shop, sale.world.merchant_id)
+    case_id = _open_at_desk(desk, sale.imei, "exchange", "听筒无声")
+    desk.fill("form:has(#decide-exchange) input[name=new_imei]", pricier)
+    desk.click("#decide-exchange")
+    desk.wait_for_selector("#desk-difference")
+    assert "¥1500.00" in desk.inner_text("#desk-difference") and desk.inner_text("#desk-status") == "处理中"
+    assert_zh(desk)
+    screenshot(desk, "aftersales-desk-exchange-pricier")
+
+    shopper.goto(f"/shop/aftersales/{case_id}")
+    assert "¥1500.00" in shopper.inner_text("#difference")
+    assert_zh(shopper)
+    screenshot(shopper, "aftersales-shopper-exchange-difference")
+    shopper.click("#pay-difference")
+    shopper.wait_for_url("**/_emulator/alipay/cashier/**")
+    assert "1500.00" in shopper.inner_text("body")
+    shopper.get_by_role("button", name="确认付款").click()
+    with committed() as s:
+        case = s.get(AftersalesCase, case_id)
+        assert case is not None and case.difference_order
+        number = case.difference_order
+    if not wait_for(lambda: order_status(number) == "paid", timeout=5):
+        with committed() as s:
+            poll_order(s, get_order(s, number, lock=True))
+    shopper.goto(f"/shop/aftersales/{case_id}")
+    assert shopper.inner_text("#case-status") == "已完成"
+    assert shopper.locator("#difference").count() == 0
+    assert_zh(shopper)
+    screenshot(shopper, "aftersales-shopper-exchange-pricier-done")
+    assert device(pricier) == ("sold", sale.loan_id)
+    assert ledger_check()["ok"] is True
+    retire(sale)
