@@ -3,8 +3,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from fenqi.kit.log import log
@@ -12,8 +14,10 @@ from fenqi.origination.models import Application
 from fenqi.origination.service import apply_review
 from fenqi.origination.signing import mark_down_payment_paid
 from fenqi.payments import handlers as payments
+from fenqi.risk import monitoring as risk_monitoring
 from fenqi.risk import service as risk
 from fenqi.risk.schemas import Decision
+from fenqi.servicing import queries as servicing_queries
 
 
 def down_payment_paid(session: Session, order: Any) -> None:
@@ -54,7 +58,22 @@ def repoint_down_payment(session: Session, application_id: int, out_trade_no: st
         session.flush()
 
 
+def loan_outcomes(session: Session, application_ids: Sequence[int]) -> dict[int, bool]:
+    """Risk monitoring's port: for each application that became a loan, whether the loan went bad."""
+    pairs: dict[int, int] = {}
+    ids = list(application_ids)
+    for start in range(0, len(ids), 1000):
+        rows = session.execute(
+            select(Application.loan_id, Application.id).where(
+                Application.id.in_(ids[start:start + 1000]), Application.loan_id.is_not(None))
+        )
+        pairs.update((loan_id, app_id) for loan_id, app_id in rows if loan_id is not None)
+    bad = servicing_queries.went_bad(session, list(pairs))
+    return {app_id: bad[loan_id] for loan_id, app_id in pairs.items() if loan_id in bad}
+
+
 def install() -> None:
     payments.register_paid_handler("down_payment", down_payment_paid)
     payments.register_application_port(application_due, repoint_down_payment)
     risk.register_review_handler(decision_reviewed)
+    risk_monitoring.register_outcomes(loan_outcomes)

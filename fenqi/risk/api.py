@@ -13,10 +13,10 @@ from fenqi.identity.deps import Principal, require_roles
 from fenqi.kit.bounds import Amount, EntityId
 from fenqi.kit.db import Session, utcnow
 from fenqi.kit.web import get_session
+from fenqi.risk import monitoring, scorecard, service
 from fenqi.risk import policy as policies
-from fenqi.risk import scorecard, service
 from fenqi.risk.pages import router as pages_router
-from fenqi.risk.responses import ExplainedDecision, RulesOut
+from fenqi.risk.responses import ExplainedDecision, MonitoringOut, RulesOut
 from fenqi.risk.rules import Policy
 from fenqi.risk.schemas import (
     DecisionOut,
@@ -207,6 +207,16 @@ def read_stats(
 def read_model(who: Principal = Depends(officer)) -> dict[str, Any]:
     raw = scorecard.load().raw
     return {k: raw[k] for k in ("version", "scaling", "base_points", "features", "metrics", "dataset") if k in raw}
+
+
+@api.get(
+    "/monitoring", response_model=MonitoringOut,
+    summary="Model monitoring: PSI of the score and features against training, calibration by month and grade",
+)
+def read_monitoring(
+    days: int = Query(30, ge=1, le=366), session: Session = Depends(get_session), who: Principal = Depends(officer),
+) -> dict[str, Any]:
+    return monitoring.to_json(monitoring.last_days(session, days))
 
 
 # The domain's router: the JSON API and the risk officers' pages.

@@ -23,6 +23,33 @@ SOURCES = {
 }
 
 
+def _monitoring(artifact: dict[str, Any]) -> list[str]:
+    ref = artifact.get("reference")
+    if not ref:
+        return []
+    edges = ", ".join(str(e) for e in ref["score_edges"])
+    counts = ", ".join(str(c) for c in ref["score_counts"])
+    return [
+        "## Monitoring",
+        "",
+        "Live figures: the risk officers' page `/ops/risk/monitoring` (zh-CN first), `GET /api/v1/risk/monitoring`",
+        "and `fenqi risk monitor --days N` (fenqi/risk/monitoring.py).",
+        "",
+        "- **Population stability (PSI)** of the score and of every feature, between the training split and",
+        "  the decisions of the last N days: Σ (actual − expected) · ln(actual / expected) over the bins, empty",
+        "  bins floored at 0.0001. Below 0.10 stable, 0.10–0.25 watch, **above 0.25 an alert**.",
+        "- Reference: each feature's training bin counts (the table above) and the training scores' decile",
+        f"  bands — edges {edges}; counts {counts} (n = {ref['n']}).",
+        "- **Calibration** by month (Asia/Shanghai) and grade: of the approved decisions that became loans, the",
+        "  share now 30+ days past due or written off, against the mean probability of default the scorecard",
+        "  gave them; the expected band is that mean ± 1.96 standard errors. A grade outside its band with at",
+        "  least 30 loans is an alert. The dataset's bad definition differs from ours (see Limits), so expect",
+        "  the first months to run outside the band: that is the signal to retrain on our own outcomes.",
+        "- Alerts show on the monitoring page and at the top of the manual review queue.",
+        "",
+    ]
+
+
 def _mapping_rows() -> list[str]:
     rows = []
     for name, (column, mapping) in GERMAN_CATEGORICAL.items():
@@ -140,6 +167,7 @@ def model_card(artifact: dict[str, Any], command: str) -> str:
         f"- WOE smoothing: {t['woe_smoothing']} added to the good and bad counts of every bin.",
         "- Reproduce: `pip install -e '.[train]'` then `" + command + "`.",
         "",
+        *_monitoring(artifact),
         "## Limits",
         "",
         "- Small, old and foreign data: 1,000 German loans from the 1970s, not Chinese phone installments.",

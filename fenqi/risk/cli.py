@@ -209,6 +209,25 @@ def activate(version: Annotated[str, typer.Argument(help="A stored rules version
 
 
 @app.command()
+def monitor(
+    days: Annotated[int, typer.Option(min=1, max=366, help="The window of recent decisions, in days")] = 30,
+) -> None:
+    """Model monitoring: PSI of the score and features against training, calibration by month and grade."""
+    from fenqi.cli import run_domain
+    from fenqi.kit.db import session_scope
+    from fenqi.risk import monitoring
+
+    def run() -> dict[str, Any]:
+        with session_scope() as session:
+            return monitoring.to_json(monitoring.last_days(session, days))
+
+    report = run_domain(run)
+    print(json.dumps(report, ensure_ascii=False, indent=1))
+    if report["alerts"]:
+        raise typer.Exit(2)
+
+
+@app.command()
 def replay(decision_id: Annotated[int, typer.Argument(help="A stored decision's id")]) -> None:
     """Re-run a stored decision from its stored input and facts and say whether it is reproduced."""
     from fenqi.cli import run_domain

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from fenqi.risk.bureau import BureauReport
-from fenqi.risk.features import model_features
+from fenqi.risk.features import Value, model_features
 from fenqi.risk.reasons import rule_reason
 from fenqi.risk.rules import Facts, Policy, credit_limit_fen, run_rules
 from fenqi.risk.schemas import AllowedPlan, Grade, Outcome, Reason, RiskInput, RuleHit
@@ -37,6 +37,11 @@ class Evaluation:
     bins: dict[str, str] = field(default_factory=dict)
 
 
+def features_of(inp: RiskInput, facts: Facts) -> dict[str, Value]:
+    """The scorecard's feature values of an application, as the decision scored them."""
+    return model_features(inp, facts.bureau or _NO_BUREAU)
+
+
 def _step(code: str, severity: str = "soft") -> RuleHit:
     zh, en = rule_reason(code)
     return RuleHit(code=code, severity="hard" if severity == "hard" else "soft", zh=zh, en=en)
@@ -44,7 +49,7 @@ def _step(code: str, severity: str = "soft") -> RuleHit:
 
 def evaluate(inp: RiskInput, facts: Facts, policy: Policy, card: Scorecard) -> Evaluation:
     hits = run_rules(policy, inp, facts)
-    scored = card.score(model_features(inp, facts.bureau or _NO_BUREAU))
+    scored = card.score(features_of(inp, facts))
     grade = policy.grade_for(scored.score)
     outcome: Outcome
     if any(h.severity == "hard" for h in hits):

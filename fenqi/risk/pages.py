@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Form, Request
+from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 
@@ -13,7 +13,7 @@ from fenqi.kit.bounds import EntityId
 from fenqi.kit.errors import DomainError
 from fenqi.kit.money import fmt_yuan, from_fen
 from fenqi.kit.web import get_session, request_language
-from fenqi.risk import service
+from fenqi.risk import monitoring, service
 from fenqi.risk.models import RiskDecision
 from fenqi.risk.reasons import FEATURE_REASONS
 from fenqi.web.render import render
@@ -29,7 +29,21 @@ def reviews_page(
 ) -> HTMLResponse:
     status = status if status in ("pending", "approved", "declined") else "pending"
     items = service.review_queue(session, status=status, limit=200)
-    return render(request, "risk/reviews.html", {"items": items, "status": status, "yuan": _yuan})
+    alerts = monitoring.last_days(session, 30).alerts
+    return render(request, "risk/reviews.html", {"items": items, "status": status, "yuan": _yuan, "alerts": alerts})
+
+
+@router.get("/ops/risk/monitoring", response_class=HTMLResponse)
+def monitoring_page(
+    request: Request, days: int = Query(30, ge=1, le=366), session: Session = Depends(get_session),
+    who: Principal = Depends(officer),
+) -> HTMLResponse:
+    report = monitoring.last_days(session, days)
+    names = {name: (zh, en) for name, (_, zh, en) in FEATURE_REASONS.items()} | {"score": ("评分", "Score")}
+    return render(request, "risk/monitoring.html", {
+        "r": report, "days": days, "names": names, "watch": monitoring.PSI_WATCH, "alert": monitoring.PSI_ALERT,
+        "min_loans": monitoring.MIN_LOANS,
+    })
 
 
 def _yuan(fen: int) -> str:

@@ -22,3 +22,56 @@ class RulesOut(BaseModel):
 
     active: Policy
     versions: list[PolicyVersion]
+
+
+class BinShare(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    label: str
+    expected: float  # share of the training split in this bin
+    actual: float  # share of the recent decisions
+
+
+class DriftOut(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str
+    psi: float
+    level: str  # stable (< 0.10) | watch (0.10–0.25) | alert (> 0.25)
+    bins: list[BinShare]
+
+
+class CalibrationOut(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    month: str
+    grade: str
+    loans: int
+    bad: int
+    observed: float | None
+    predicted: float
+    band_low: float
+    band_high: float
+    outside: bool
+
+
+class AlertOut(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    what: str
+    value: str
+
+
+class MonitoringOut(BaseModel):
+    """Population stability of the score and features, and calibration of the grades."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    model_version: str
+    since: str
+    until: str
+    decisions: int
+    score: DriftOut | None
+    features: list[DriftOut]
+    calibration: list[CalibrationOut]
+    alerts: list[AlertOut]

@@ -18,6 +18,7 @@ from typing import Any
 from fenqi.risk import dataset
 from fenqi.risk.features import FEATURES, NUMERIC, Value
 from fenqi.risk.metrics import auc, ks
+from fenqi.risk.monitoring import score_reference
 from fenqi.risk.scorecard import CURRENT_MODEL, artifact_path, parse
 
 BASE_SCORE = 600
@@ -205,6 +206,13 @@ def evaluate(artifact: dict[str, Any], rows: list[dataset.Row]) -> dict[str, flo
     return {"n": len(rows), "bad": sum(bad), "auc": round(auc(scores, bad), 4), "ks": round(ks(scores, bad), 4)}
 
 
+def reference(artifact: dict[str, Any], rows: list[dataset.Row]) -> dict[str, Any]:
+    """What monitoring compares recent applications with: the training split's score bands (the
+    features' bin counts are already in the artifact)."""
+    card = parse(artifact)
+    return score_reference(card, [card.score(r.features).score for r in rows])
+
+
 def train(data: Path | None = None, progress: Progress = lambda _: None) -> dict[str, Any]:
     path = data or dataset.dataset_path()
     progress("reading data")
@@ -224,6 +232,7 @@ def train(data: Path | None = None, progress: Progress = lambda _: None) -> dict
     }
     progress("measuring")
     artifact["metrics"] = {"train": evaluate(artifact, train_rows), "test": evaluate(artifact, test_rows)}
+    artifact["reference"] = reference(artifact, train_rows)
     return artifact
 
 

@@ -3,9 +3,11 @@ its due date — the one formula pages, auto-debit and the demo use."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from fenqi.kit.clock import business_date
@@ -62,3 +64,16 @@ def next_bill(loan: Loan, rows: list[Installment]) -> Bill:
     else:
         to_pay = 0
     return Bill(upcoming.period if upcoming else None, upcoming.due_date if upcoming else None, overdue, max(to_pay, 0))
+
+
+def went_bad(session: Session, loan_ids: Sequence[int], *, dpd: int = 30) -> dict[int, bool]:
+    """For each loan: did it go bad — `dpd` or more days past due now, or written off? (The definition
+    risk monitoring compares the scorecard's predicted default rates with.)"""
+    result: dict[int, bool] = {}
+    ids = list(loan_ids)
+    for start in range(0, len(ids), 1000):
+        rows = session.execute(
+            select(Loan.id, Loan.dpd, Loan.status).where(Loan.id.in_(ids[start:start + 1000]))
+        ).all()
+        result.update({i: d >= dpd or s == LoanStatus.WRITTEN_OFF for i, d, s in rows})
+    return result
