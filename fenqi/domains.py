@@ -22,6 +22,7 @@ DOMAINS = (
     "risk",
     "origination",
     "collections",
+    "devices",
     "aftersales",
     "partners",
     "analytics",

@@ -23,11 +23,13 @@ def install() -> None:
             return
         from fenqi.aftersales import hooks as aftersales
         from fenqi.collections import hooks as collections
+        from fenqi.devices import hooks as devices
         from fenqi.origination import hooks as origination
         from fenqi.payments import handlers as payments
 
         origination.install()
         aftersales.install()
         collections.install()
+        devices.install()
         payments.mark_installed()
         _done = True

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -297,6 +298,22 @@ def reserve_device(session: Session, *, imei: str, sku_code: str, application_id
     return device
 
 
+# (session, imei, loan_id, status) → None: what other domains do when a phone is sold on a loan (the
+# handover) or comes back from one; registered by `fenqi.wiring.install()` (the device lock).
+DeviceMoved = Callable[[Session, str, int | None, str], None]
+_moved: list[DeviceMoved] = []
+
+
+def on_device_moved(handler: DeviceMoved) -> None:
+    if handler not in _moved:
+        _moved.append(handler)
+
+
+def _announce(session: Session, device: Device, loan_id: int | None) -> None:
+    for handler in _moved:
+        handler(session, device.imei, loan_id, device.status)
+
+
 def bind_to_loan(session: Session, *, imei: str, application_id: int, loan_id: int) -> Device:
     """Reserved for this application → sold on installments, bound to the loan."""
     device = get_device(session, imei)
@@ -307,6 +324,7 @@ def bind_to_loan(session: Session, *, imei: str, application_id: int, loan_id: i
     device.status = DeviceStatus.SOLD
     device.loan_id = loan_id
     session.flush()
+    _announce(session, device, loan_id)
     return device
 
 
@@ -334,11 +352,13 @@ def set_device_status(session: Session, *, imei: str, status: str) -> Device:
     through_sale = status == DeviceStatus.RESERVED or (status == DeviceStatus.SOLD and not unlock)
     if through_sale or not can_move(device.status, status):
         raise BadDeviceTransition(current=device.status, target=status)
+    loan_id = device.loan_id
     device.status = status
     if status == DeviceStatus.IN_STOCK:
         device.application_id = None
         device.loan_id = None
     session.flush()
+    _announce(session, device, loan_id)
     return device
 
 
@@ -356,6 +376,7 @@ def exchange_device(session: Session, *, loan_id: int, old_imei: str, new_imei: 
     set_device_status(session, imei=old.imei, status=DeviceStatus.RETURNED)
     new.status, new.loan_id, new.application_id = DeviceStatus.SOLD, loan_id, old.application_id
     session.flush()
+    _announce(session, new, loan_id)
     return new
 
 

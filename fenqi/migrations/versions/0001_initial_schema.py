@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-12-01 00:09:43.116054
+Create Date: 2026-12-01 00:48:52.291198
 """
 from collections.abc import Sequence
 
@@ -217,6 +217,63 @@ def upgrade() -> None:
     sa.Column('zone', sa.String(length=40), nullable=False),
     sa.Column('created_at', fenqi.kit.db.UtcDateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('customer_id', name=op.f('pk_contact_preference'))
+    )
+    op.create_table('device_lock',
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
+    sa.Column('loan_id', sa.BigInteger(), nullable=False),
+    sa.Column('imei', sa.String(length=15), nullable=False),
+    sa.Column('state', sa.String(length=12), nullable=False),
+    sa.Column('lock_after_dpd', sa.Integer(), nullable=False),
+    sa.Column('warn_lead_hours', sa.Integer(), nullable=False),
+    sa.Column('lock_enabled', sa.Boolean(), nullable=False),
+    sa.Column('warned_at', fenqi.kit.db.UtcDateTime(timezone=True), nullable=True),
+    sa.Column('warned_on', sa.Date(), nullable=True),
+    sa.Column('lock_allowed_at', fenqi.kit.db.UtcDateTime(timezone=True), nullable=True),
+    sa.Column('locked_at', fenqi.kit.db.UtcDateTime(timezone=True), nullable=True),
+    sa.Column('released_at', fenqi.kit.db.UtcDateTime(timezone=True), nullable=True),
+    sa.Column('release_cancel_until', fenqi.kit.db.UtcDateTime(timezone=True), nullable=True),
+    sa.Column('released_for', sa.String(length=16), nullable=True),
+    sa.Column('release_held', sa.Boolean(), nullable=False),
+    sa.Column('token_sha256', sa.String(length=64), nullable=True),
+    sa.Column('token_issued_at', fenqi.kit.db.UtcDateTime(timezone=True), nullable=True),
+    sa.Column('counter', sa.BigInteger(), nullable=False),
+    sa.Column('last_checkin_at', fenqi.kit.db.UtcDateTime(timezone=True), nullable=True),
+    sa.Column('updated_at', fenqi.kit.db.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', fenqi.kit.db.UtcDateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_device_lock')),
+    sa.UniqueConstraint('loan_id', 'imei', name='uq_device_lock_loan_imei')
+    )
+    with op.batch_alter_table('device_lock', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_device_lock_imei'), ['imei'], unique=False)
+        batch_op.create_index('ix_device_lock_loan_state', ['loan_id', 'state'], unique=False)
+
+    op.create_table('device_lock_event',
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
+    sa.Column('device_id', sa.BigInteger(), nullable=False),
+    sa.Column('loan_id', sa.BigInteger(), nullable=False),
+    sa.Column('kind', sa.String(length=24), nullable=False),
+    sa.Column('from_state', sa.String(length=12), nullable=True),
+    sa.Column('to_state', sa.String(length=12), nullable=True),
+    sa.Column('reason', sa.String(length=24), nullable=False),
+    sa.Column('business_date', sa.Date(), nullable=True),
+    sa.Column('actor_user_id', sa.BigInteger(), nullable=True),
+    sa.Column('detail', sa.String(length=200), nullable=False),
+    sa.Column('at', fenqi.kit.db.UtcDateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_device_lock_event'))
+    )
+    with op.batch_alter_table('device_lock_event', schema=None) as batch_op:
+        batch_op.create_index('ix_device_lock_event_device', ['device_id', 'id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_device_lock_event_loan_id'), ['loan_id'], unique=False)
+
+    op.create_table('device_lock_policy',
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
+    sa.Column('product_code', sa.String(length=32), nullable=False),
+    sa.Column('enabled', sa.Boolean(), nullable=False),
+    sa.Column('lock_after_dpd', sa.Integer(), nullable=False),
+    sa.Column('warn_lead_hours', sa.Integer(), nullable=False),
+    sa.Column('created_at', fenqi.kit.db.UtcDateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_device_lock_policy')),
+    sa.UniqueConstraint('product_code', name=op.f('uq_device_lock_policy_product_code'))
     )
     op.create_table('funder',
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
@@ -1156,6 +1213,17 @@ def downgrade() -> None:
 
     op.drop_table('journal_entry')
     op.drop_table('funder')
+    op.drop_table('device_lock_policy')
+    with op.batch_alter_table('device_lock_event', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_device_lock_event_loan_id'))
+        batch_op.drop_index('ix_device_lock_event_device')
+
+    op.drop_table('device_lock_event')
+    with op.batch_alter_table('device_lock', schema=None) as batch_op:
+        batch_op.drop_index('ix_device_lock_loan_state')
+        batch_op.drop_index(batch_op.f('ix_device_lock_imei'))
+
+    op.drop_table('device_lock')
     op.drop_table('contact_preference')
     op.drop_table('contact_counter')
     with op.batch_alter_table('complaint', schema=None) as batch_op:

@@ -1,0 +1,69 @@
+"""The device lock's reactions to other domains, wired by `install()` (called once from
+`fenqi.wiring.install()` at start-up, never on import):
+
+* catalog: a phone sold on a loan (the handover, or the new phone of an exchange) gets its lock record;
+  a phone that comes back (a return, the old phone of an exchange) is released for good;
+* payments: an installment or payoff payment, once servicing has applied it, re-decides the loan's
+  phones at once (a cure unlocks and pushes, a payoff releases);
+* servicing: the lock policy as a close-of-business chunk step;
+* the lock warning goes to the shopper through the SMS outbox. When collections offers
+  `queue_notice` (quiet hours, daily caps), `warning_via_collections` is the one place to switch to it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from fenqi.devices import service
+from fenqi.devices.cob import lock_step
+from fenqi.kit.errors import NotFound
+from fenqi.kit.log import log
+
+
+def device_moved(session: Session, imei: str, loan_id: int | None, status: str) -> None:
+    if status == "sold" and loan_id is not None:
+        try:
+            service.register_device(session, loan_id=loan_id, imei=imei)
+        except NotFound:  # a phone bound to a loan servicing does not know (catalog's own tests): nothing to lock
+            log.warning("devices.register.no_loan", loan_id=loan_id)
+    elif status == "returned":
+        from fenqi.servicing.service import get_loan
+
+        try:
+            cancelled = loan_id is not None and get_loan(session, loan_id).status == "cancelled"
+        except NotFound:
+            cancelled = False
+        why = "return" if cancelled else "exchange"
+        service.device_back(session, imei=imei, loan_id=loan_id, why=why)
+
+
+def repayment_paid(session: Session, order: Any) -> None:
+    if order.loan_id is not None:
+        service.loan_paid(session, int(order.loan_id), payoff=order.purpose == "payoff")
+
+
+def warning_by_sms(session: Session, loan_id: int, text: str) -> None:
+    """The lock warning as an SMS to the phone number of the loan's application (the outbox sends it)."""
+    from fenqi.identity.service import notify
+    from fenqi.kit.crypto import decrypt
+    from fenqi.origination.service import application_for_loan
+
+    app = application_for_loan(session, loan_id)
+    if app is None:
+        log.info("devices.warning.no_application", loan_id=loan_id)
+        return
+    notify(session, channel="sms", to=decrypt(app.phone_enc), template="devices.lock_warning", body=text[:300])
+
+
+def install() -> None:
+    from fenqi.catalog.service import on_device_moved
+    from fenqi.payments.handlers import register_paid_handler
+    from fenqi.servicing.cob_steps import register_chunk_step
+
+    on_device_moved(device_moved)
+    register_paid_handler("installment", repayment_paid)
+    register_paid_handler("payoff", repayment_paid)
+    register_chunk_step("devices.lock", lock_step, order=200)
+    service.set_warning_sender(warning_by_sms)
