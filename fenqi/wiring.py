@@ -31,5 +31,9 @@ def install() -> None:
         aftersales.install()
         collections.install()
         devices.install()
+        # After-sales sits above the device lock: its phone-back port is wired here, not by devices.
+        from fenqi.aftersales.service import on_phone_back
+
+        on_phone_back(devices.phone_back)
         payments.mark_installed()
         _done = True

@@ -6,12 +6,15 @@
 * payments: an installment or payoff payment, once servicing has applied it, re-decides the loan's
   phones at once (a cure unlocks and pushes, a payoff releases);
 * servicing: the lock policy as a close-of-business chunk step;
-* the lock warning goes to the shopper through the SMS outbox. When collections offers
-  `queue_notice` (quiet hours, daily caps), `warning_via_collections` is the one place to switch to it.
+* after-sales: a returned or exchanged phone (its phone-back port, wired in fenqi.wiring since
+  after-sales sits above the lock) is released for good;
+* the lock warning is one of collections' notices (`queue_notice`, kind `lock_warning`): sent by its
+  dispatcher under the quiet hours and daily caps.
 """
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -44,17 +47,18 @@ def repayment_paid(session: Session, order: Any) -> None:
         service.loan_paid(session, int(order.loan_id), payoff=order.purpose == "payoff")
 
 
-def warning_by_sms(session: Session, loan_id: int, text: str) -> None:
-    """The lock warning as an SMS to the phone number of the loan's application (the outbox sends it)."""
-    from fenqi.identity.service import notify
-    from fenqi.kit.crypto import decrypt
-    from fenqi.origination.service import application_for_loan
+def warning_notice(session: Session, loan_id: int, lock_on: date, text: str) -> None:
+    """The lock warning as collections' `lock_warning` notice (its template has the wording; `text` is
+    what the history and logs keep)."""
+    from fenqi.collections.service import queue_notice
 
-    app = application_for_loan(session, loan_id)
-    if app is None:
-        log.info("devices.warning.no_application", loan_id=loan_id)
-        return
-    notify(session, channel="sms", to=decrypt(app.phone_enc), template="devices.lock_warning", body=text[:300])
+    queue_notice(session, loan_id, "lock_warning", {"lock_date": f"{lock_on.month}月{lock_on.day}日"})
+
+
+def phone_back(session: Session, back: Any) -> None:
+    """After-sales: a returned phone, or the old phone of an exchange, is released for good."""
+    service.device_back(session, imei=back.imei, loan_id=back.loan_id,
+                        why="return" if back.kind == "returned" else "exchange")
 
 
 def install() -> None:
@@ -66,4 +70,4 @@ def install() -> None:
     register_paid_handler("installment", repayment_paid)
     register_paid_handler("payoff", repayment_paid)
     register_chunk_step("devices.lock", lock_step, order=200)
-    service.set_warning_sender(warning_by_sms)
+    service.set_warning_sender(warning_notice)

@@ -12,8 +12,9 @@ import hashlib
 import hmac
 import secrets
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
@@ -33,8 +34,9 @@ from fenqi.kit.settings import get_settings
 TOKEN_PREFIX = "fq1"
 _DUMMY_HASH = "0" * 64
 
-# (session, loan_id, text_zh) → None: queues the lock warning to the shopper. Wired by hooks.install().
-WarningSender = Callable[[Session, int, str], None]
+# (session, loan_id, lock_date, text_zh) → None: queues the lock warning to the shopper (collections'
+# notices, under their quiet hours and caps). Wired by hooks.install().
+WarningSender = Callable[[Session, int, date, str], None]
 _warning_sender: list[WarningSender] = []
 
 
@@ -129,14 +131,26 @@ def _event(session: Session, device: LockDevice, kind: str, reason: str, from_st
                           actor_user_id=actor, detail=detail[:200], at=utcnow()))
 
 
+def lock_date(session: Session, device: LockDevice, dpd: int) -> date:
+    """The first day the phone may be locked: when the arrears reach lock_after days, and not before the
+    warning's lead has passed (in China Standard Time)."""
+    by_dpd = business_date(session) + timedelta(days=max(device.lock_after_dpd - dpd, 0))
+    assert device.lock_allowed_at is not None
+    return max(by_dpd, device.lock_allowed_at.astimezone(ZoneInfo("Asia/Shanghai")).date())
+
+
 def _warn(session: Session, device: LockDevice, now: datetime) -> None:
+    from fenqi.servicing.service import get_loan
+
     device.warned_at, device.warned_on = now, business_date(session)
     device.lock_allowed_at = lock_allowed_from(now, device.warn_lead_hours)
-    text = (f"【分期】您的分期已逾期，逾期满{device.lock_after_dpd}天后手机将被限制使用（紧急电话和还款不受影响），"
-            "请尽快还款。")
+    on = lock_date(session, device, get_loan(session, device.loan_id).dpd)
+    text = (f"【分期】您的分期已逾期，如仍未还款，手机将于{on.month}月{on.day}日起被限制使用"
+            "（紧急电话和还款不受影响），请尽快还款。")
     for sender in _warning_sender:
         try:
-            sender(session, device.loan_id, text)
+            with session.begin_nested():  # a sender that fails leaves no half-written notice behind
+                sender(session, device.loan_id, on, text)
         except Exception as exc:  # the warning is recorded either way; a message not queued is logged
             log.warning("devices.warning.not_queued", device_id=device.id, error=type(exc).__name__)
     _event(session, device, "warning", "cob", detail=f"lock after {device.lock_after_dpd} dpd")

@@ -12,9 +12,9 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
+from fenqi.collections.models_reminders import Reminder
 from fenqi.devices import service
 from fenqi.devices.models import LockState
-from fenqi.identity.models import Notification
 from fenqi.kit.db import utcnow
 from fenqi.servicing.service import amount_due, get_loan, payoff_quote
 from tests.collections.support import FIRST_DUE, close_through, sold
@@ -51,8 +51,10 @@ def test_warned_locked_unlocked_released(
     device = the_device(session, app.loan_id)
     assert device.warned_at is not None and device.state == "reminder"
     assert device.lock_allowed_at == device.warned_at + timedelta(hours=24)
-    sms = session.scalars(select(Notification).where(Notification.template == "devices.lock_warning")).all()
-    assert len(sms) == 1 and "限制使用" in sms[0].body
+    notices = session.scalars(select(Reminder).where(Reminder.loan_id == app.loan_id,
+                                                     Reminder.kind == "lock_warning")).all()
+    assert len(notices) == 1  # collections' notice, sent under its quiet hours and caps
+    assert notices[0].extra and "lock_date" in notices[0].extra
 
     close_through(session, FIRST_DUE + timedelta(days=6))  # 7 dpd, but the warning is minutes old: no lock
     device = the_device(session, app.loan_id)
