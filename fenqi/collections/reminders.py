@@ -14,7 +14,8 @@ SDK and records the receipt) only when the rules allow:
   (default 6 each), counted by one atomic statement; a notice over the cap waits for the next day;
 - opt-outs: marketing and courtesy reminders honour them; legally required notices (due, overdue,
   payoff, lock warning) do not;
-- a due or overdue notice for a loan paid meanwhile is dropped.
+- a due or overdue notice for a loan paid meanwhile is dropped, and so is one not sent within three
+  days of its day (a backlog after an outage, a simulated history).
 """
 
 from __future__ import annotations
@@ -63,6 +64,7 @@ def get_reminder_settings() -> ReminderSettings:
     return ReminderSettings()
 
 
+STALE_DAYS = 3
 # Notices that speak of a loan still owing: dropped once nothing is owed.
 _OWING = frozenset(KINDS) - {PAYOFF, UPGRADE_OFFER}
 
@@ -187,7 +189,9 @@ def dispatch(session: Session, *, now: datetime | None = None, limit: int = 500)
     ).all()
     report = DispatchReport()
     for r in rows:
-        outcome = _dispatch_one(session, r, now)
+        # A notice not sent within STALE_DAYS of its day (a backlog, a long outage) would mislead: dropped.
+        outcome = _suppress(r, "stale") if r.for_date < today - timedelta(days=STALE_DAYS) else \
+            _dispatch_one(session, r, now)
         if r.status == "queued":
             report.queued += 1
         elif r.status == "suppressed":

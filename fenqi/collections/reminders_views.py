@@ -41,6 +41,7 @@ REASON_LABELS: dict[str, tuple[str, str]] = {
     "paid": ("已还款，无需通知", "Paid: no longer needed"),
     "template_inactive": ("模板已停用", "Template disabled"),
     "loan_closed": ("借款已结束", "Loan closed"),
+    "stale": ("已过时效，不再发送", "Too late: not sent"),
 }
 ERROR_LABELS: dict[str, tuple[str, str]] = {
     "Throttling.User": ("运营商限流，稍后重试", "Provider flow control; retrying"),

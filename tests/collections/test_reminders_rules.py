@@ -5,7 +5,7 @@ required notices, and only the borrower's own verified number."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 
 import pytest
 from sqlalchemy import select
@@ -125,3 +125,12 @@ def test_english_template_and_unknown_kind(session: Session) -> None:
     assert message.sms_template == "SMS_FQ_PRE_DUE_3" and '"amount"' in (message.params or "")
     with pytest.raises(UnknownNoticeKind):
         queue_notice(session, loan_id, "birthday")
+
+
+def test_a_notice_not_sent_within_three_days_is_dropped(session: Session) -> None:
+    loan_id = loan_for(session, borrower(session))
+    old = queue_notice(session, loan_id, "due_today", for_date=date(2026, 2, 25))
+    fresh = queue_notice(session, loan_id, "pre_due_3", for_date=date(2026, 2, 26))
+    report = dispatch(session, now=local(2026, 3, 1, 10, 0))
+    assert report.suppressed == {"stale": 1} and report.queued == 1
+    assert (old.status, old.reason, fresh.status) == ("suppressed", "stale", "queued")
