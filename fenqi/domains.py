@@ -19,6 +19,7 @@ DOMAINS = (
     "servicing",
     "payments",
     "funding",
+    "promotions",
     "risk",
     "origination",
     "collections",

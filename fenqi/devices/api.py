@@ -93,7 +93,7 @@ def mask_imei(imei: str) -> str:
 
 @api.get("/loans/{loan_id}", response_model=list[DeviceOut], responses=errors(404),
             summary="A loan's financed phones: lock state and history")
-def loan_devices(loan_id: EntityId = Path(), session: Session = Depends(get_session),
+def loan_devices(loan_id: EntityId, session: Session = Depends(get_session),
                  who: Principal = Depends(staff)) -> list[dict[str, Any]]:
     from fenqi.servicing.service import get_loan
 

@@ -27,7 +27,7 @@ from fenqi.identity.deps import Principal, ensure_merchant
 from fenqi.kit.clock import business_date
 from fenqi.kit.crypto import blind_index, decrypt, encrypt, mask_card, mask_id_number, mask_name, mask_phone
 from fenqi.kit.db import utcnow
-from fenqi.kit.errors import Forbidden, InvalidInput, NotFound
+from fenqi.kit.errors import DomainError, Forbidden, InvalidInput, NotFound
 from fenqi.kit.money import fmt_rate, fmt_yuan, from_fen, parse_yuan, to_fen
 from fenqi.origination.consents import CURRENT, TEXTS, ConsentKind
 from fenqi.origination.errors import (
@@ -41,6 +41,8 @@ from fenqi.origination.models import OPEN_STATUSES, Application, Consent
 from fenqi.origination.plans import price_plan, subsidy_for
 from fenqi.origination.schemas import ApplicationIn
 from fenqi.pricing.menu import PlanOption
+from fenqi.promotions import service as promotions
+from fenqi.promotions.errors import CampaignBudgetSpent, CampaignUnavailable
 from fenqi.risk.schemas import Decision, RiskInput
 from fenqi.risk.service import decide, get_decision
 
@@ -56,11 +58,15 @@ class Origin:
     device: str
 
 
+# Why an approved application cannot go ahead on its plan: no funder takes it, or its campaign can't.
+NOT_FUNDED = (QuotaExhausted, NoFunderAvailable, CampaignUnavailable, CampaignBudgetSpent)
+
+
 @dataclass(slots=True)
 class Submitted:
     application: Application
     decision: Decision
-    funding_error: QuotaExhausted | NoFunderAvailable | None = None
+    funding_error: DomainError | None = None  # one of NOT_FUNDED
 
 
 # --- access ------------------------------------------------------------------------------------
@@ -263,6 +269,9 @@ def close(session: Session, app: Application, status: str) -> None:
     app.open_key = None
     if status != "signed":
         release_reservation(session, application_id=app.id)
+        promotions.release(session, app.id)
+    else:
+        promotions.use(session, app.id)
 
 
 def apply_decision(session: Session, result: Submitted, option: PlanOption, today: date) -> None:
@@ -282,7 +291,7 @@ def apply_decision(session: Session, result: Submitted, option: PlanOption, toda
         try:
             with session.no_autoflush:  # one UPDATE of the application at the end, not one per step
                 route_application(session, app, option, today)
-        except (QuotaExhausted, NoFunderAvailable) as exc:
+        except NOT_FUNDED as exc:
             result.funding_error = exc
             close(session, app, "unfunded")
 
@@ -294,6 +303,11 @@ def route_application(session: Session, app: Application, option: PlanOption, to
     app.funder_code = chosen.funder_code
     app.funder_rate = chosen.annual_rate
     app.subsidy_fen = to_fen(subsidy_for(option, chosen.annual_rate))
+    # A campaign's plan: the merchant's subsidy comes out of the campaign's budget (given back on close).
+    promotions.release(session, app.id)  # a changed plan gives back what the old one took
+    promotions.charge(session, application_id=app.id, merchant_id=app.merchant_id, product_code=app.product_code,
+                      sku_code=app.sku_code, store_id=app.store_id, term=app.term, on=today,
+                      subsidy_fen=app.subsidy_fen)
 
 
 def apply_review(session: Session, decision: Decision) -> Application | None:
@@ -308,7 +322,7 @@ def apply_review(session: Session, decision: Decision) -> Application | None:
         today = business_date(session)
         try:
             route_application(session, app, current_option(session, app, today), today)
-        except (QuotaExhausted, NoFunderAvailable):
+        except NOT_FUNDED:
             close(session, app, "unfunded")
     session.flush()
     return app
@@ -340,7 +354,7 @@ def change_plan(
         setattr(app, key, value)
     try:
         route_application(session, app, option, today)
-    except (QuotaExhausted, NoFunderAvailable):
+    except NOT_FUNDED:
         app.funder_code = None
         raise
     session.flush()

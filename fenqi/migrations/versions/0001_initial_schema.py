@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-12-01 00:48:52.291198
+Create Date: 2026-12-01 01:15:56.944535
 """
 from collections.abc import Sequence
 
@@ -641,6 +641,31 @@ def upgrade() -> None:
     with op.batch_alter_table('api_key', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_api_key_user_id'), ['user_id'], unique=False)
 
+    op.create_table('campaign',
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
+    sa.Column('code', sa.String(length=40), nullable=False),
+    sa.Column('name_zh', sa.String(length=80), nullable=False),
+    sa.Column('name_en', sa.String(length=80), nullable=False),
+    sa.Column('merchant_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('product_code', sa.String(length=40), nullable=False),
+    sa.Column('starts_on', sa.Date(), nullable=False),
+    sa.Column('ends_on', sa.Date(), nullable=False),
+    sa.Column('sku_codes', sa.JSON(), nullable=False),
+    sa.Column('store_ids', sa.JSON(), nullable=False),
+    sa.Column('terms', sa.JSON(), nullable=False),
+    sa.Column('budget_fen', sa.BigInteger(), nullable=False),
+    sa.Column('spent_fen', sa.BigInteger(), nullable=False),
+    sa.Column('sales', sa.Integer(), nullable=False),
+    sa.Column('status', sa.String(length=12), nullable=False),
+    sa.Column('created_by', sa.BigInteger(), nullable=True),
+    sa.Column('created_at', fenqi.kit.db.UtcDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['merchant_id'], ['merchant.id'], name=op.f('fk_campaign_merchant_id_merchant')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_campaign')),
+    sa.UniqueConstraint('code', name=op.f('uq_campaign_code'))
+    )
+    with op.batch_alter_table('campaign', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_campaign_product_code'), ['product_code'], unique=False)
+
     op.create_table('cob_chunk',
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
     sa.Column('run_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
@@ -939,6 +964,20 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_application_shopper_user_id'), ['shopper_user_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_application_status'), ['status'], unique=False)
 
+    op.create_table('campaign_spend',
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
+    sa.Column('campaign_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('application_id', sa.BigInteger(), nullable=False),
+    sa.Column('subsidy_fen', sa.BigInteger(), nullable=False),
+    sa.Column('status', sa.String(length=10), nullable=False),
+    sa.Column('created_at', fenqi.kit.db.UtcDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['campaign_id'], ['campaign.id'], name=op.f('fk_campaign_spend_campaign_id_campaign')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_campaign_spend')),
+    sa.UniqueConstraint('application_id', name=op.f('uq_campaign_spend_application_id'))
+    )
+    with op.batch_alter_table('campaign_spend', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_campaign_spend_campaign_id'), ['campaign_id'], unique=False)
+
     op.create_table('device',
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
     sa.Column('imei', sa.String(length=15), nullable=False),
@@ -1092,6 +1131,10 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_device_sku_id'))
 
     op.drop_table('device')
+    with op.batch_alter_table('campaign_spend', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_campaign_spend_campaign_id'))
+
+    op.drop_table('campaign_spend')
     with op.batch_alter_table('application', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_application_status'))
         batch_op.drop_index(batch_op.f('ix_application_shopper_user_id'))
@@ -1145,6 +1188,10 @@ def downgrade() -> None:
 
     op.drop_table('disbursement')
     op.drop_table('cob_chunk')
+    with op.batch_alter_table('campaign', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_campaign_product_code'))
+
+    op.drop_table('campaign')
     with op.batch_alter_table('api_key', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_api_key_user_id'))
 
