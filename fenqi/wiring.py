@@ -24,10 +24,14 @@ def install() -> None:
         from fenqi.aftersales import hooks as aftersales
         from fenqi.collections import hooks as collections
         from fenqi.devices import hooks as devices
+        from fenqi.ledger import snapshot as ledger_snapshot
         from fenqi.origination import hooks as origination
         from fenqi.payments import handlers as payments
+        from fenqi.servicing import snapshot as loan_snapshot
 
         origination.install()
+        loan_snapshot.install()  # close-of-business steps: the daily loan and account snapshots
+        ledger_snapshot.install()
         aftersales.install()
         collections.install()
         devices.install()

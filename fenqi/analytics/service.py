@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, case, func, select
 from sqlalchemy.orm import Session
 
-from fenqi.ledger.models import JournalEntry, JournalLine
+from fenqi.ledger.snapshot import account_history
 from fenqi.origination.models import Application
 from fenqi.pricing.models import Product
 from fenqi.servicing.models import Loan, LoanStatus
@@ -159,24 +159,9 @@ def loans_by_status(session: Session, *, merchant_id: int | None = None) -> dict
 
 def outstanding_per_day(session: Session, *, start: date, end: date) -> list[tuple[date, int]]:
     """Principal outstanding at the end of each business date, from the ledger (principal_receivable):
-    the balance before `start` plus each day's movements. Not split by merchant: the ledger is the book."""
-    movement = func.coalesce(func.sum(JournalLine.debit_fen - JournalLine.credit_fen), 0)
-    base = session.scalar(
-        select(movement).join(JournalEntry, JournalEntry.id == JournalLine.entry_id)
-        .where(JournalLine.account == "principal_receivable", JournalEntry.business_date < start)
-    )
-    rows = session.execute(
-        select(JournalEntry.business_date, movement).join(JournalEntry, JournalEntry.id == JournalLine.entry_id)
-        .where(JournalLine.account == "principal_receivable", JournalEntry.business_date >= start,
-               JournalEntry.business_date <= end)
-        .group_by(JournalEntry.business_date)
-    ).all()
-    moves = {r[0]: int(r[1]) for r in rows}
-    balance, series = int(base or 0), []
-    for d in _days(start, end):
-        balance += moves.get(d, 0)
-        series.append((d, balance))
-    return series
+    closed days from the daily account snapshot, the open day from its journal lines. Not split by
+    merchant: the ledger is the book."""
+    return account_history(session, "principal_receivable", start=start, end=end)
 
 
 def outstanding_now(session: Session, *, merchant_id: int | None = None) -> tuple[int, int]:

@@ -42,3 +42,19 @@ class JournalLine(Base):
     loan_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
     debit_fen: Mapped[int] = mapped_column(Fen, default=0)
     credit_fen: Mapped[int] = mapped_column(Fen, default=0)
+
+
+class AccountDayBalance(Base):
+    """Each account's running totals at the end of one closed business date (written by close-of-business).
+
+    Cumulative debits and credits of every line of entries dated on or before the day, so a trial
+    balance or an account's history reads one row per account per day instead of the journal.
+    """
+
+    __tablename__ = "account_day_balance"
+
+    business_date: Mapped[date] = mapped_column(Date, primary_key=True)
+    account: Mapped[str] = mapped_column(String(32), primary_key=True)
+    debit_fen: Mapped[int] = mapped_column(Fen)
+    credit_fen: Mapped[int] = mapped_column(Fen)
+

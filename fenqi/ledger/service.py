@@ -248,6 +248,12 @@ class TrialBalanceRow:
 
 def trial_balance(session: Session, as_of: date | None = None) -> list[TrialBalanceRow]:
     """Totals of every account in the chart (zeros included); Σ debits = Σ credits when the ledger is sound."""
+    if as_of is not None:
+        from fenqi.ledger.snapshot import balances_on
+
+        snap = balances_on(session, as_of)  # a closed day: one row per account instead of the journal
+        if snap is not None:
+            return [TrialBalanceRow(a, *snap[a]) for a in CHART]
     q = select(JournalLine.account, func.sum(JournalLine.debit_fen), func.sum(JournalLine.credit_fen)).group_by(
         JournalLine.account
     )

@@ -50,7 +50,7 @@ class Loan(Timestamped, Base):
     funder_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
     customer_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True, index=True)
     status: Mapped[str] = mapped_column(String(16), default=LoanStatus.ACTIVE)
-    closed_on: Mapped[date | None] = mapped_column(Date, nullable=True)
+    closed_on: Mapped[date | None] = mapped_column(Date, nullable=True, index=True)
 
     # Stored figures (fen), each equal to the loan's ledger balance of the named account.
     principal_outstanding_fen: Mapped[int] = mapped_column(Fen, default=0)  # principal_receivable
@@ -179,3 +179,30 @@ class CobScratch(Base):
     b: Mapped[int] = mapped_column(BigInteger, default=0)
     c: Mapped[int] = mapped_column(BigInteger, default=0)
     d: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+class LoanDayBalance(Base):
+    """A loan as it stood at the end of one closed business date (written by close-of-business).
+
+    One row per loan per day while the loan is open, and a last row on the day it closes: history
+    (outstanding per day, vintages, roll rates) reads these rows instead of replaying journal lines.
+    Money columns are the loan's ledger balances (normal side) that day; `written_off_fen` is cumulative.
+    """
+
+    __tablename__ = "loan_day_balance"
+    __table_args__ = (Index("ix_loan_day_balance_loan", "loan_id", "business_date"),)
+
+    business_date: Mapped[date] = mapped_column(Date, primary_key=True)
+    loan_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    status: Mapped[str] = mapped_column(String(16))
+    dpd: Mapped[int] = mapped_column(Integer)
+    bucket: Mapped[str] = mapped_column(String(8))
+    principal_fen: Mapped[int] = mapped_column(Fen)  # principal_receivable
+    interest_accrued_fen: Mapped[int] = mapped_column(Fen)
+    interest_receivable_fen: Mapped[int] = mapped_column(Fen)
+    fee_accrued_fen: Mapped[int] = mapped_column(Fen)
+    fee_receivable_fen: Mapped[int] = mapped_column(Fen)
+    penalty_fen: Mapped[int] = mapped_column(Fen)  # penalty_receivable
+    credit_fen: Mapped[int] = mapped_column(Fen)  # customer_credit
+    written_off_fen: Mapped[int] = mapped_column(Fen)
+

@@ -67,3 +67,15 @@ def test_demo_history_lives_through_the_real_services(session: Session) -> None:
     referred = session.scalar(select(func.count()).select_from(Application).where(Application.status == "referred"))
     assert referred == report.referred_pending
     assert "history:" in report.line()
+    # Every night of the history wrote its snapshots, which the dashboards read: they agree with the ledger.
+    from fenqi.ledger.models import AccountDayBalance
+    from fenqi.ledger.snapshot import snapshot_differences
+    from fenqi.servicing.models import LoanDayBalance
+
+    days = sorted(session.scalars(select(AccountDayBalance.business_date).distinct()))
+    assert len(days) >= 44  # every night but tonight
+    last = days[-1]
+    assert snapshot_differences(session, last) == {}
+    principal = session.scalar(select(func.sum(LoanDayBalance.principal_fen))
+                               .where(LoanDayBalance.business_date == last))
+    assert analytics.outstanding_per_day(session, start=last, end=last) == [(last, principal)]
