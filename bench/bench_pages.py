@@ -1,0 +1,92 @@
+"""The slow single requests: the till's contract PDF and staff sign-in's password check.
+
+1. Contract PDF: `render_contract` for a 12-month plan, N times in one process (the CJK font is parsed
+   once per process and its used glyphs subset into each PDF). Baseline in the same run: the same
+   document with a core (Latin-1) font and ASCII text — what fpdf2 needs without CJK.
+2. Staff sign-in: one argon2id verification with the production parameters (`fenqi.identity.passwords`,
+   OWASP's m = 19 MiB, t = 2, p = 1). Baseline: one SHA-256 of the same password (the rest of sign-in).
+
+Options: --repeat N (default 20). Goals: contract PDF ≤ 200 ms, sign-in ≤ 250 ms.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import os
+import time
+from collections.abc import Callable
+from datetime import date
+from decimal import Decimal
+
+from bench.machine import percentile
+
+
+def _time(fn: Callable[[], object], repeat: int) -> list[float]:
+    out = []
+    for _ in range(repeat):
+        t = time.perf_counter()
+        fn()
+        out.append(time.perf_counter() - t)
+    return out
+
+
+def _line(label: str, samples: list[float], goal_ms: float, base: list[float]) -> None:
+    p50, p99 = percentile(samples, 50) * 1e3, percentile(samples, 99) * 1e3
+    ratio = percentile(samples, 50) / max(percentile(base, 50), 1e-9)
+    print(f"RESULT {label}: p50 {p50:.1f} ms, max {max(samples) * 1e3:.1f} ms, p99 {p99:.1f} ms "
+          f"(goal ≤ {goal_ms:.0f} ms: {'met' if p50 <= goal_ms else 'NOT met'}); "
+          f"baseline p50 {percentile(base, 50) * 1e3:.2f} ms, ratio {ratio:.1f}×")
+
+
+def contract_terms() -> object:
+    from fenqi.origination.contract_pdf import ContractTerms
+    from fenqi.pricing.service import quote_from_input
+
+    today = date(2026, 11, 30)
+    q = quote_from_input(None, today, price="5999", down_payment="600", term=12, method="equal-installment",
+                         annual_rate="0.12")
+    return ContractTerms(
+        contract_no="FQ-BENCH-1", signed_on=today, shopper_masked_name="张**", shopper_masked_id="3101**********1234",
+        merchant_name="示例手机店", store_name="南京东路店", funder_name="乙消费金融", goods="示例手机 256GB",
+        imei="867530000000001", product_name="等额本息 年化12%", quote=q, penalty_daily_rate=Decimal("0.0005"),
+        grace_days=3, late_fee=Decimal("20"), prepayment_fee_rate=Decimal("0.01"),
+    )
+
+
+def latin_baseline() -> bytes:
+    from fpdf import FPDF
+
+    doc = FPDF(format="A4")
+    doc.add_page()
+    doc.set_font("helvetica", size=10)
+    for i in range(60):
+        doc.set_x(doc.l_margin)
+        doc.multi_cell(0, 6, f"Line {i}: installment {i} of the plan, principal 416.66, interest 50.00")
+    return bytes(doc.output())
+
+
+def run(argv: list[str]) -> None:
+    parser = argparse.ArgumentParser(prog="python -m bench pages")
+    parser.add_argument("--repeat", type=int, default=20)
+    args = parser.parse_args(argv)
+    os.environ.setdefault("FENQI_ENV", "demo")  # not "test": that one uses the cheapest argon2 parameters
+    from fenqi.origination.contract_pdf import render_contract
+
+    terms = contract_terms()
+    t = time.perf_counter()
+    first = render_contract(terms)  # type: ignore[arg-type]
+    print(f"first contract in this process (font parsed): {(time.perf_counter() - t) * 1e3:.0f} ms, "
+          f"{len(first) / 1024:.0f} KiB")
+    pdf = _time(lambda: render_contract(terms), args.repeat)  # type: ignore[arg-type]
+    base = _time(latin_baseline, args.repeat)
+    _line("contract PDF", pdf, 200, base)
+
+    from fenqi.identity import passwords
+
+    passwords._hasher.cache_clear()
+    hashed = passwords.hash_password("correct horse battery")
+    print(f"argon2 parameters: {hashed.split('$')[3]}")
+    check = _time(lambda: passwords.verify_password(hashed, "correct horse battery"), args.repeat)
+    sha = _time(lambda: hashlib.sha256(b"correct horse battery").hexdigest(), args.repeat)
+    _line("staff sign-in password check", check, 250, sha)
