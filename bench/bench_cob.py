@@ -30,7 +30,6 @@ from collections.abc import Iterator
 from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
 
 import psycopg
 from sqlalchemy import text
@@ -43,6 +42,7 @@ from fenqi.kit.settings import get_settings
 from fenqi.pricing.apr import apr as compute_apr
 from fenqi.pricing.dates import add_months
 from fenqi.pricing.schedule import Method, build_schedule
+from fenqi.servicing.cob_runs import RunReport
 from fenqi.servicing.rules import accrual_target, bucket_for, budget_increment_nfen, cap_headroom_ppb, rate_ppb
 
 DEFAULT_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/fenqi_bench_cob"
@@ -365,7 +365,8 @@ def fenqi_workers(url: str, n: int, netns_url: str | None = None) -> Iterator[li
         command = [str(exe), "worker", "--queues", "cob", "--concurrency", "1"]
         worker_url = netns_url if netns_url and k == 0 else url
         env = {**os.environ, "FENQI_DATABASE_URL": worker_url, "FENQI_COB_TIME": ""}
-        procs.append(subprocess.Popen(in_netns(command) if netns_url and k == 0 else command, env=env))
+        procs.append(subprocess.Popen(in_netns(command) if netns_url and k == 0 else command, env=env,
+                                      stdout=subprocess.DEVNULL))
     try:
         yield procs
     finally:
@@ -376,9 +377,10 @@ def fenqi_workers(url: str, n: int, netns_url: str | None = None) -> Iterator[li
             p.wait(timeout=60)
 
 
-def _day_line(report: Any, baseline: float) -> None:
+def _day_line(report: RunReport, baseline: float) -> None:
     print(
-        f"  COB {report.day}: {report.seconds:.2f} s, {report.loans:,} loans ({report.loans / report.seconds:,.0f}/s), "
+        f"  COB {report.business_date}: {report.seconds:.2f} s, {report.loans:,} loans "
+        f"({report.loans / report.seconds:,.0f}/s), "
         f"{report.due:,} installments due, {report.penalty:,} loans with penalties, "
         f"{report.write_off:,} written off; ratio to baseline {report.seconds / baseline:.2f}×"
     )

@@ -260,6 +260,7 @@ def run(argv: list[str]) -> None:
     parser.add_argument("--rate", type=float, default=0.0,
                         help="steady load in requests/s for the decision phases (default: as fast as answered)")
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--port", type=int, default=0, help="the server's port (default: any free one)")
     parser.add_argument("--database-url", default=os.environ.get("FENQI_BENCH_DATABASE_URL", DEFAULT_URL))
     args = parser.parse_args(argv)
     if shutil.which("wrk") is None:
@@ -279,7 +280,7 @@ def run(argv: list[str]) -> None:
         apps.write_text("\n".join(application_bodies(count, "S-SH-XJH", _first_sku(args.database_url))) + "\n",
                         encoding="utf-8")
         risk.write_text("\n".join(risk_bodies(count)) + "\n", encoding="utf-8")
-        port = free_port()
+        port = args.port or free_port()
         server = start_server(args.database_url, port, args.workers)
         base = f"http://127.0.0.1:{port}"
         json_headers = {"Content-Type": "application/json"}

@@ -17,6 +17,7 @@ from datetime import date
 
 import psycopg
 
+STALLED_AFTER = 15  # seconds without a heartbeat (production: FENQI_JOBS_STALLED_SECONDS, 60)
 LOAN = ("id, status, principal_outstanding_fen, interest_accrued_fen, interest_receivable_fen, fee_accrued_fen, "
         "fee_receivable_fen, penalty_receivable_fen, credit_balance_fen, dpd, bucket, oldest_unpaid_due, "
         "penalty_charged_fen, cap_budget_nfen, written_off_fen, cob_date, cur_period, cur_due_date, closed_on")
@@ -87,8 +88,8 @@ def close_with_a_kill(url: str, day: date, chunk_size: int, victim: subprocess.P
                 victim.wait()
                 killed = True
                 print(f"  killed worker pid {victim.pid} after {done} of {chunks} chunks")
-            if killed:
-                retried += retry_stalled_now(2, url)
+            if killed:  # longer than the live worker's heartbeat interval (10 s), so only the dead one's job
+                retried += retry_stalled_now(STALLED_AFTER, url)
             if time.monotonic() > deadline:
                 raise TimeoutError(f"COB {day}: not finished after the kill in {timeout} s")
             time.sleep(1)
