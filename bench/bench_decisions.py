@@ -88,7 +88,7 @@ def prepare_database(url: str) -> dict[str, str]:
         conn.execute(text("DROP SCHEMA public CASCADE"))
         conn.execute(text("CREATE SCHEMA public"))
     engine.dispose()
-    env = {**os.environ, "FENQI_DATABASE_URL": url, "FENQI_ENV": "bench"}
+    env = {**os.environ, "FENQI_DATABASE_URL": url, "FENQI_ENV": "demo"}
     subprocess.run([sys.executable, "-m", "fenqi", "db", "upgrade"], env=env, check=True, capture_output=True)
     # The demo data a sale needs (not the simulated loan history, which takes minutes to build).
     script = (
@@ -167,7 +167,7 @@ def risk_bodies(count: int, seed: int = 11) -> list[str]:
 
 
 def start_server(url: str, port: int, workers: int) -> subprocess.Popen[bytes]:
-    env = {**os.environ, "FENQI_DATABASE_URL": url, "FENQI_ENV": "bench"}
+    env = {**os.environ, "FENQI_DATABASE_URL": url, "FENQI_ENV": "demo"}
     log = tempfile.TemporaryFile()  # noqa: SIM115 - it lives as long as the server process
     proc = subprocess.Popen(
         [sys.executable, "-m", "uvicorn", "fenqi.api:create_app", "--factory", "--port", str(port),

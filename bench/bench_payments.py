@@ -136,7 +136,9 @@ def _warm_worker() -> None:
     from fenqi.kit.db import get_engine
     from fenqi.payments.channels import get_channel
     from fenqi.payments.inbox import process  # noqa: F401
+    from fenqi.wiring import install
 
+    install()  # as every entry point does: a settled order reaches its domain's handler
     get_channel("alipay")
     with get_engine().connect() as conn:
         conn.execute(text("SELECT 1"))
