@@ -43,10 +43,12 @@ def private_key() -> Ed25519PrivateKey:
     return Ed25519PrivateKey.from_private_bytes(seed)
 
 
+@lru_cache(maxsize=1)
 def public_key_raw() -> bytes:
     return private_key().public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
 
 
+@lru_cache(maxsize=1)
 def key_id() -> str:
     """Short fingerprint of the public key (lets an agent notice a key rotation)."""
     return hashlib.sha256(public_key_raw()).hexdigest()[:16]

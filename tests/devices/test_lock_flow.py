@@ -159,7 +159,9 @@ def test_returned_and_exchanged_phones_are_released(session: Session, world: Wor
 def test_ops_page_shows_state_and_history(sign_in: Callable[..., TestClient], session: Session, world: World) -> None:
     app = sold(session, world)
     close_through(session, FIRST_DUE + timedelta(days=5))
-    page = sign_in("collector").get(f"/ops/loans/{app.loan_id}/device")
+    client = sign_in("collector")
+    assert f'href="/ops/loans/{app.loan_id}/device"' in client.get(f"/ops/loans/{app.loan_id}").text
+    page = client.get(f"/ops/loans/{app.loan_id}/device")
     assert page.status_code == 200
     html = page.text
     assert "还款提醒" in html and "锁机预警已发送" in html and "交付登记" in html and "日终批处理" in html
