@@ -55,6 +55,8 @@ def lock_screen(
     request: Request, token: str = Header("", alias="X-Device-Token", max_length=200),
     imei: str = Header("", alias="X-Device-IMEI", max_length=20), session: Session = Depends(get_session),
 ) -> HTMLResponse:
+    if not token and not imei:  # opened in a browser, not by the agent: say what the page is
+        return render(request, "devices/lock_screen.html", {"absent": True, "denied": True})
     try:
         device = service.authenticate(session, token, imei)
     except BadDeviceToken:

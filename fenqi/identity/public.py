@@ -31,6 +31,10 @@ PUBLIC: dict[tuple[str, str], str] = {
     ("POST", "/api/v1/payments/callbacks/alipay"): "Alipay's notifications; RSA2 signature verified, forged → 400",
     ("POST", "/api/v1/payments/callbacks/wechatpay"): "WeChat Pay's notifications; signature verified, forged → 401",
     ("GET", "/payments/orders/{out_trade_no}"): "cashier page of one order: amount and status only, unguessable id",
+    ("POST", "/api/v1/devices/checkin"): "the phone's lock agent: authenticated by its own device token and IMEI, "
+                                         "not a user; replayed counters refused",
+    ("GET", "/api/v1/devices/public-key"): "the key check-in answers are signed with; agents verify offline",
+    ("GET", "/device/lock-screen"): "the lock screen the agent shows: device token and IMEI headers, else 401",
 }
 
 # Path prefixes served by mounts (static files), public as a whole.

@@ -11,9 +11,10 @@ from fenqi.kit.db import Session
 from fenqi.kit.web import get_session
 from fenqi.promotions import service
 from fenqi.promotions.errors import InvalidCampaign
+from fenqi.promotions.pages import router as pages_router
 from fenqi.promotions.schemas import CampaignIn, CampaignOut
 
-router = APIRouter(prefix="/api/v1/campaigns", tags=["promotions"])
+api = APIRouter(prefix="/api/v1/campaigns", tags=["promotions"])
 runs = require_roles("merchant_owner", "admin")
 sees = require_roles("merchant_owner", "clerk", "admin", "finance")
 Code = Path(min_length=1, max_length=40, pattern=r"^[A-Za-z0-9_-]+$")
@@ -31,12 +32,12 @@ def _mine(session: Session, who: Principal, code: str) -> CampaignOut:
     return found
 
 
-@router.get("", response_model=CampaignList, summary="Campaigns with their budget, spent and sales")
+@api.get("", response_model=CampaignList, summary="Campaigns with their budget, spent and sales")
 def list_campaigns(session: Session = Depends(get_session), who: Principal = Depends(sees)) -> CampaignList:
     return CampaignList(items=service.list_campaigns(session, who.merchant_id if who.role in MERCHANT_ROLES else None))
 
 
-@router.post("", response_model=CampaignOut, status_code=201, summary="Start a campaign with a subsidy budget")
+@api.post("", response_model=CampaignOut, status_code=201, summary="Start a campaign with a subsidy budget")
 def create_campaign(
     body: CampaignIn, session: Session = Depends(get_session), who: Principal = Depends(runs)
 ) -> CampaignOut:
@@ -47,16 +48,22 @@ def create_campaign(
     return service.create_campaign(session, body, merchant_id=merchant_id, actor_user_id=who.user_id)
 
 
-@router.get("/{code}", response_model=CampaignOut, summary="One campaign")
+@api.get("/{code}", response_model=CampaignOut, summary="One campaign")
 def read_campaign(
     code: str = Code, session: Session = Depends(get_session), who: Principal = Depends(sees)
 ) -> CampaignOut:
     return _mine(session, who, code)
 
 
-@router.post("/{code}/stop", response_model=CampaignOut, summary="Stop a campaign (sales in progress keep it)")
+@api.post("/{code}/stop", response_model=CampaignOut, summary="Stop a campaign (sales in progress keep it)")
 def stop_campaign(
     code: str = Code, session: Session = Depends(get_session), who: Principal = Depends(runs)
 ) -> CampaignOut:
     _mine(session, who, code)
     return service.stop_campaign(session, code)
+
+
+# The domain's router: the JSON API and the merchant console's campaigns page.
+router = APIRouter()
+router.include_router(api)
+router.include_router(pages_router)

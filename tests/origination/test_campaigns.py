@@ -180,3 +180,32 @@ def test_fifty_concurrent_sales_never_overspend_the_budget() -> None:
         with admin.connect() as conn:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{scratch}" WITH (FORCE)'))
         admin.dispose()
+
+
+def test_the_owner_starts_and_stops_a_campaign_on_the_console_page(
+    client: TestClient, world: World, auth_headers: Headers
+) -> None:
+    owner = {**auth_headers("merchant_owner", world.merchant_id), "Accept": "text/html"}
+    page = client.get("/merchant/campaigns", headers=owner)
+    assert page.status_code == 200 and "还没有活动" in page.text and 'id="new-campaign"' in page.text
+    form = {"name_zh": "国庆免息", "code": "NATIONAL-1", "product_code": "IF-MERCHANT", "terms": ["12"],
+            "starts_on": TODAY.isoformat(), "ends_on": (TODAY + timedelta(days=7)).isoformat(),
+            "budget": "5,000.00"}
+    made = client.post("/merchant/campaigns", data=form, headers=owner, follow_redirects=False)
+    assert made.status_code == 303, made.text
+    page = client.get("/merchant/campaigns", headers=owner)
+    assert "国庆免息" in page.text and "¥5000.00" in page.text and "进行中" in page.text
+    assert "IF-MERCHANT" not in page.text.split('id="campaigns"')[1].split("</table>")[0]  # the plan's name
+    again = client.post("/merchant/campaigns", data={**form, "budget": "五千"}, headers=owner)
+    assert again.status_code == 400 and "预算须为金额" in again.text
+    clash = client.post("/merchant/campaigns", data=form, headers=owner)
+    assert clash.status_code == 400 and "已存在" in clash.text
+    stopped = client.post("/merchant/campaigns/NATIONAL-1/stop", headers=owner, follow_redirects=False)
+    assert stopped.status_code == 303
+    assert "已停止" in client.get("/merchant/campaigns", headers=owner).text
+    clerk = {**auth_headers("clerk", world.merchant_id), "Accept": "text/html"}
+    assert 'id="new-campaign"' not in client.get("/merchant/campaigns", headers=clerk).text
+    assert client.post("/merchant/campaigns", data=form, headers=clerk).status_code == 403
+    other = {**auth_headers("merchant_owner", world.other_merchant_id), "Accept": "text/html"}
+    assert "国庆免息" not in client.get("/merchant/campaigns", headers=other).text
+    assert client.post("/merchant/campaigns/NATIONAL-1/stop", headers=other).status_code == 403

@@ -1,0 +1,93 @@
+"""The merchant console's campaigns page (/merchant/campaigns): each campaign's budget, what its sales
+have taken and what is left; owners start and stop their own."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from decimal import Decimal, InvalidOperation
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from pydantic import ValidationError
+from sqlalchemy.orm import Session
+
+from fenqi.identity.deps import Principal, require_roles
+from fenqi.kit.bounds import EntityId
+from fenqi.kit.clock import business_date
+from fenqi.kit.errors import DomainError
+from fenqi.kit.web import get_session, request_language
+from fenqi.pricing.service import active_products
+from fenqi.promotions import service
+from fenqi.promotions.errors import InvalidCampaign
+from fenqi.promotions.schemas import CampaignIn
+from fenqi.web.console.common import merchant_in_scope
+from fenqi.web.render import render
+
+router = APIRouter(prefix="/merchant/campaigns", include_in_schema=False)
+sees = require_roles("clerk", "merchant_owner")
+runs = require_roles("merchant_owner")
+
+
+def _page(request: Request, session: Session, who: Principal, merchant_id: int, error: str = "",
+          status: int = 200) -> HTMLResponse:
+    today = business_date(session)
+    products = [p for p in active_products(session, today) if p.cost_bearer == "merchant"]
+    names = {p.code: (p.name_zh, p.name_en) for p in products}
+    return render(request, "merchant/campaigns.html", {
+        "who": who, "campaigns": service.list_campaigns(session, merchant_id), "products": products,
+        "names": names, "today": today, "until": today + timedelta(days=30), "error": error, "merchant_id": merchant_id,
+    }, status_code=status)
+
+
+@router.get("", response_class=HTMLResponse)
+def campaigns_page(
+    request: Request, merchant: EntityId | None = None, who: Principal = Depends(sees),
+    session: Session = Depends(get_session),
+) -> HTMLResponse:
+    return _page(request, session, who, merchant_in_scope(session, who, merchant))
+
+
+def _budget(raw: str) -> Decimal:
+    try:
+        value = Decimal(raw.replace(",", "").replace("¥", "").strip())
+    except InvalidOperation:
+        raise InvalidCampaign("预算须为金额，如 5000.00 / the budget must be an amount") from None
+    return value
+
+
+@router.post("", response_model=None)
+def start_campaign(
+    request: Request, code: Annotated[str, Form(max_length=40)], name_zh: Annotated[str, Form(max_length=80)],
+    product_code: Annotated[str, Form(max_length=40)], starts_on: Annotated[date, Form()],
+    ends_on: Annotated[date, Form()], budget: Annotated[str, Form(max_length=20)],
+    terms: Annotated[list[int] | None, Form()] = None, sku_codes: Annotated[str, Form(max_length=2000)] = "",
+    merchant: EntityId | None = None, who: Principal = Depends(runs), session: Session = Depends(get_session),
+) -> Response:
+    merchant_id = merchant_in_scope(session, who, merchant)
+    try:
+        data = CampaignIn(
+            code=code.strip(), name_zh=name_zh.strip(), name_en=name_zh.strip(), product_code=product_code,
+            starts_on=starts_on, ends_on=ends_on, terms=terms or [], budget=_budget(budget),
+            sku_codes=[s.strip() for s in sku_codes.replace("，", ",").split(",") if s.strip()],
+        )
+        service.create_campaign(session, data, merchant_id=merchant_id, actor_user_id=who.user_id)
+    except ValidationError:
+        zh = "请检查活动编号（字母、数字、-、_）、名称、期数和预算"
+        en = "Check the code (letters, digits, - and _), the name, the terms and the budget"
+        return _page(request, session, who, merchant_id, zh if request_language(request) == "zh" else en, 400)
+    except DomainError as exc:
+        return _page(request, session, who, merchant_id, exc.message(request_language(request)), exc.status)
+    return RedirectResponse("/merchant/campaigns", status_code=303)
+
+
+@router.post("/{code}/stop", response_model=None)
+def stop(
+    request: Request, code: str, who: Principal = Depends(runs), session: Session = Depends(get_session),
+) -> Response:
+    merchant_id = merchant_in_scope(session, who, None)
+    found = service.get_campaign(session, code[:40])
+    if found.merchant_id != merchant_id and who.role != "admin":
+        return _page(request, session, who, merchant_id, "", 403)
+    service.stop_campaign(session, found.code)
+    return RedirectResponse("/merchant/campaigns", status_code=303)
