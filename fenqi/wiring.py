@@ -26,6 +26,7 @@ def install() -> None:
         from fenqi.devices import hooks as devices
         from fenqi.ledger import snapshot as ledger_snapshot
         from fenqi.origination import hooks as origination
+        from fenqi.partners import hooks as partners
         from fenqi.payments import handlers as payments
         from fenqi.servicing import snapshot as loan_snapshot
 
@@ -35,6 +36,7 @@ def install() -> None:
         aftersales.install()
         collections.install()
         devices.install()
+        partners.install()  # routing checks licences and contracts; expiry reminders at the close
         # After-sales sits above the device lock: its phone-back port is wired here, not by devices.
         from fenqi.aftersales.service import on_phone_back
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -178,6 +178,26 @@ def _policy(session: Session, version: tuple[int, datetime] | None) -> Policy:
     return _POLICIES[version]
 
 
+# Checks other domains add to routing (partners: licences and contracts in force). Each gets the
+# candidate funder codes and the day and answers {code: reason} for those that may not be routed to.
+RoutingVeto = Callable[[Session, list[str], date], dict[str, str]]
+_vetoes: list[RoutingVeto] = []
+
+
+def register_routing_veto(veto: RoutingVeto) -> None:
+    """Add a check every routing decision runs (wired once by `fenqi.wiring.install()`)."""
+    if veto not in _vetoes:
+        _vetoes.append(veto)
+
+
+def vetoed(session: Session, codes: list[str], on: date) -> dict[str, str]:
+    """The funders among `codes` that may not be routed to on `on`, with the reason."""
+    found: dict[str, str] = {}
+    for veto in _vetoes:
+        found.update(veto(session, codes, on))
+    return found
+
+
 def _eligible(
     session: Session, *, method: str, term: int, grade: str, region: str, amount_fen: int, on: date
 ) -> Eligibility:
@@ -207,8 +227,11 @@ def _eligible(
                 and (not funder.regions or region in funder.regions))
         if fits and funder.code not in best:  # ordered by rate: the first fitting product is the cheapest
             best[funder.code] = (funder, product, int(day_used), int(month_used))
+    refused = vetoed(session, list(best), on) if best else {}
     open_, blocked = [], []
     for funder, product, day_used, month_used in best.values():
+        if funder.code in refused:
+            continue
         day_left = funder.daily_quota_fen - day_used
         month_left = funder.monthly_quota_fen - month_used
         if min(day_left, month_left) >= amount_fen:

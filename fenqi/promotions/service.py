@@ -141,7 +141,7 @@ def charge(
             else:
                 held.campaign_id, held.subsidy_fen, held.status = c.id, subsidy_fen, "reserved"
             session.flush()
-            session.expire(c)
+            _reload(session, c.id)
             return c.code
     raise CampaignBudgetSpent(fitting[0].name_zh)
 
@@ -167,3 +167,11 @@ def release(session: Session, application_id: int) -> None:
     )
     held.status = "released"
     session.flush()
+    _reload(session, held.campaign_id)
+
+
+def _reload(session: Session, campaign_id: int) -> None:
+    """The conditional UPDATEs bypass the ORM: a Campaign already loaded in this session is re-read."""
+    loaded = session.identity_map.get(session.identity_key(Campaign, campaign_id))
+    if loaded is not None:
+        session.refresh(loaded)

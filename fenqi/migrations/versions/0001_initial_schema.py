@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-12-01 01:17:43.023933
+Create Date: 2026-12-01 01:24:02.128093
 """
 from collections.abc import Sequence
 
@@ -431,6 +431,35 @@ def upgrade() -> None:
     with op.batch_alter_table('otp_challenge', schema=None) as batch_op:
         batch_op.create_index('ix_otp_challenge_phone_created', ['phone_index', 'created_at'], unique=False)
 
+    op.create_table('partner',
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
+    sa.Column('code', sa.String(length=40), nullable=False),
+    sa.Column('name', sa.String(length=120), nullable=False),
+    sa.Column('role', sa.String(length=24), nullable=False),
+    sa.Column('status', sa.String(length=12), nullable=False),
+    sa.Column('funder_code', sa.String(length=40), nullable=True),
+    sa.Column('contacts', sa.JSON(), nullable=False),
+    sa.Column('note', sa.Text(), nullable=False),
+    sa.Column('created_at', fenqi.kit.db.UtcDateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_partner')),
+    sa.UniqueConstraint('code', name=op.f('uq_partner_code')),
+    sa.UniqueConstraint('funder_code', name=op.f('uq_partner_funder_code'))
+    )
+    op.create_table('partner_expiry_reminder',
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
+    sa.Column('partner_id', sa.BigInteger(), nullable=False),
+    sa.Column('item', sa.String(length=10), nullable=False),
+    sa.Column('item_id', sa.BigInteger(), nullable=False),
+    sa.Column('days_before', sa.Integer(), nullable=False),
+    sa.Column('due_on', sa.Date(), nullable=False),
+    sa.Column('raised_on', sa.Date(), nullable=False),
+    sa.Column('created_at', fenqi.kit.db.UtcDateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_partner_expiry_reminder')),
+    sa.UniqueConstraint('item', 'item_id', 'days_before', name=op.f('uq_partner_expiry_reminder_item_item_id_days_before'))
+    )
+    with op.batch_alter_table('partner_expiry_reminder', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_partner_expiry_reminder_partner_id'), ['partner_id'], unique=False)
+
     op.create_table('payment_agreement',
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
     sa.Column('channel', sa.String(length=16), nullable=False),
@@ -805,6 +834,35 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_loan_closed_on'), ['closed_on'], unique=False)
         batch_op.create_index(batch_op.f('ix_loan_customer_id'), ['customer_id'], unique=False)
         batch_op.create_index('ix_loan_status_id', ['status', 'id'], unique=False)
+
+    op.create_table('partner_contract',
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
+    sa.Column('partner_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('reference', sa.String(length=80), nullable=False),
+    sa.Column('starts_on', sa.Date(), nullable=False),
+    sa.Column('ends_on', sa.Date(), nullable=False),
+    sa.Column('terms', sa.JSON(), nullable=False),
+    sa.Column('created_at', fenqi.kit.db.UtcDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['partner_id'], ['partner.id'], name=op.f('fk_partner_contract_partner_id_partner')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_partner_contract'))
+    )
+    with op.batch_alter_table('partner_contract', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_partner_contract_partner_id'), ['partner_id'], unique=False)
+
+    op.create_table('partner_licence',
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
+    sa.Column('partner_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('kind', sa.String(length=16), nullable=False),
+    sa.Column('number', sa.String(length=80), nullable=False),
+    sa.Column('scope', sa.Text(), nullable=False),
+    sa.Column('valid_from', sa.Date(), nullable=False),
+    sa.Column('expires_on', sa.Date(), nullable=False),
+    sa.Column('created_at', fenqi.kit.db.UtcDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['partner_id'], ['partner.id'], name=op.f('fk_partner_licence_partner_id_partner')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_partner_licence'))
+    )
+    with op.batch_alter_table('partner_licence', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_partner_licence_partner_id'), ['partner_id'], unique=False)
 
     op.create_table('payment_order',
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
@@ -1198,6 +1256,14 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_payment_order_application_id'))
 
     op.drop_table('payment_order')
+    with op.batch_alter_table('partner_licence', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_partner_licence_partner_id'))
+
+    op.drop_table('partner_licence')
+    with op.batch_alter_table('partner_contract', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_partner_contract_partner_id'))
+
+    op.drop_table('partner_contract')
     with op.batch_alter_table('loan', schema=None) as batch_op:
         batch_op.drop_index('ix_loan_status_id')
         batch_op.drop_index(batch_op.f('ix_loan_customer_id'))
@@ -1260,6 +1326,11 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_payment_agreement_loan_id'))
 
     op.drop_table('payment_agreement')
+    with op.batch_alter_table('partner_expiry_reminder', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_partner_expiry_reminder_partner_id'))
+
+    op.drop_table('partner_expiry_reminder')
+    op.drop_table('partner')
     with op.batch_alter_table('otp_challenge', schema=None) as batch_op:
         batch_op.drop_index('ix_otp_challenge_phone_created')
 

@@ -1,0 +1,84 @@
+"""HTTP and the operations page for the partner registry (administrators maintain it; finance and
+risk officers read it)."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from fastapi import APIRouter, Depends, Path, Request
+from fastapi.responses import HTMLResponse
+from pydantic import BaseModel, ConfigDict
+
+from fenqi.identity.deps import Principal, require_roles
+from fenqi.kit.db import Session
+from fenqi.kit.web import get_session
+from fenqi.partners import service
+from fenqi.partners.schemas import ContractIn, LicenceIn, PartnerIn, PartnerList, PartnerOut
+from fenqi.web.render import render
+
+api = APIRouter(prefix="/api/v1/partners", tags=["partners"])
+pages = APIRouter(include_in_schema=False)
+maintains = require_roles("admin")
+reads = require_roles("admin", "finance", "risk_officer")
+Code = Path(min_length=1, max_length=40, pattern=r"^[A-Za-z0-9_-]+$")
+
+
+@api.get("", response_model=PartnerList, summary="Partners with licences, contracts and whether routing may use them")
+def list_partners(session: Session = Depends(get_session), who: Principal = Depends(reads)) -> PartnerList:
+    return PartnerList(items=service.list_partners(session))
+
+
+@api.post("", response_model=PartnerOut, status_code=201, summary="Register a partner or a candidate")
+def create_partner(body: PartnerIn, session: Session = Depends(get_session),
+                   who: Principal = Depends(maintains)) -> PartnerOut:
+    return service.create_partner(session, body)
+
+
+@api.get("/{code}", response_model=PartnerOut, summary="One partner")
+def read_partner(code: str = Code, session: Session = Depends(get_session),
+                 who: Principal = Depends(reads)) -> PartnerOut:
+    return service.get_partner(session, code)
+
+
+@api.post("/{code}/licences", response_model=PartnerOut, status_code=201, summary="Record a licence")
+def add_licence(body: LicenceIn, code: str = Code, session: Session = Depends(get_session),
+                who: Principal = Depends(maintains)) -> PartnerOut:
+    return service.add_licence(session, code, body)
+
+
+@api.post("/{code}/contracts", response_model=PartnerOut, status_code=201, summary="Record a contract")
+def add_contract(body: ContractIn, code: str = Code, session: Session = Depends(get_session),
+                 who: Principal = Depends(maintains)) -> PartnerOut:
+    return service.add_contract(session, code, body)
+
+
+class StatusIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    status: Literal["candidate", "contracted", "ended"]
+
+
+@api.put("/{code}/status", response_model=PartnerOut, summary="Contracted, candidate or ended")
+def set_status(body: StatusIn, code: str = Code, session: Session = Depends(get_session),
+               who: Principal = Depends(maintains)) -> PartnerOut:
+    return service.set_status(session, code, body.status)
+
+
+ROLE_LABELS = {"funder": ("资金方", "Funder"), "payment_platform": ("支付平台", "Payment platform"),
+               "installment_platform": ("分期平台", "Installment platform")}
+STATUS_LABELS = {"candidate": ("候选", "Candidate"), "contracted": ("已签约", "Contracted"),
+                 "ended": ("已终止", "Ended")}
+
+
+@pages.get("/ops/partners", response_class=HTMLResponse)
+def partners_page(request: Request, session: Session = Depends(get_session),
+                  who: Principal = Depends(reads)) -> HTMLResponse:
+    return render(request, "ops/partners.html", {
+        "partners": service.list_partners(session), "roles": ROLE_LABELS, "statuses": STATUS_LABELS,
+        "licences": service.LICENCE_NAMES,
+    })
+
+
+router = APIRouter()
+router.include_router(api)
+router.include_router(pages)
