@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 import sys
-from collections.abc import Callable
 from typing import Annotated, Any
 
 import typer
@@ -13,7 +12,7 @@ from rich.console import Console
 from rich.table import Table
 
 from fenqi.domains import domain_modules
-from fenqi.kit.errors import DomainError
+from fenqi.kit.cli import run_domain
 
 app = typer.Typer(help="Fenqi 分期: phone sales on installments.", no_args_is_help=True, add_completion=False)
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
@@ -28,19 +27,6 @@ def _start() -> None:
     from fenqi.wiring import install
 
     install()
-
-
-def fail(exc: DomainError) -> None:
-    """Bad input: one line in both languages on stderr, exit code 2, never a traceback."""
-    err_console.print(f"错误：{exc.message('zh')} | Error: {exc.message('en')}", highlight=False, soft_wrap=True)
-    raise typer.Exit(2)
-
-
-def run_domain(action: Callable[[], Any]) -> Any:
-    try:
-        return action()
-    except DomainError as exc:
-        fail(exc)
 
 
 @db_app.command("upgrade")

@@ -29,7 +29,7 @@ def list_cmd(
 ) -> None:
     """After-sales cases, newest first."""
     from fenqi.aftersales.service import case_json, list_cases
-    from fenqi.cli import run_domain
+    from fenqi.kit.cli import run_domain
     from fenqi.kit.db import session_scope
 
     def load() -> list[dict[str, Any]]:
@@ -51,7 +51,7 @@ def list_cmd(
 def show_cmd(case_id: int, as_json: Annotated[bool, typer.Option("--json", help="Print JSON")] = False) -> None:
     """One case: proposal, steps, refunds, events."""
     from fenqi.aftersales.service import case_json, get_case
-    from fenqi.cli import run_domain
+    from fenqi.kit.cli import run_domain
     from fenqi.kit.db import session_scope
 
     def load() -> dict[str, Any]:
@@ -78,7 +78,7 @@ def show_cmd(case_id: int, as_json: Annotated[bool, typer.Option("--json", help=
 def resume_cmd() -> None:
     """Finish unfinished returns (retry refunds the channel refused); run it on a schedule."""
     from fenqi.aftersales.returns import resume_all
-    from fenqi.cli import run_domain
+    from fenqi.kit.cli import run_domain
 
     counts = run_domain(resume_all)
     sys.stdout.write(json.dumps(counts) + "\n")

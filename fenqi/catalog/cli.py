@@ -22,7 +22,7 @@ def skus_cmd(
 ) -> None:
     """Phones on sale with price and stock."""
     from fenqi.catalog.service import list_skus
-    from fenqi.cli import run_domain
+    from fenqi.kit.cli import run_domain
     from fenqi.kit.db import session_scope
 
     def load() -> list[dict[str, Any]]:
@@ -43,7 +43,7 @@ def skus_cmd(
 def device_cmd(imei: Annotated[str, typer.Argument(help="Either IMEI of the phone")]) -> None:
     """Show a device and its status."""
     from fenqi.catalog.service import device_json, get_device
-    from fenqi.cli import run_domain
+    from fenqi.kit.cli import run_domain
     from fenqi.kit.db import session_scope
 
     def load() -> dict[str, Any]:
@@ -62,7 +62,7 @@ def add_device_cmd(
 ) -> None:
     """Register a phone on a store's shelf."""
     from fenqi.catalog.service import get_store_by_code, register_device
-    from fenqi.cli import run_domain
+    from fenqi.kit.cli import run_domain
     from fenqi.kit.db import session_scope
 
     def add() -> str:
@@ -81,7 +81,7 @@ def device_status_cmd(
 ) -> None:
     """Move a device in its lifecycle."""
     from fenqi.catalog.service import set_device_status
-    from fenqi.cli import run_domain
+    from fenqi.kit.cli import run_domain
     from fenqi.kit.db import session_scope
 
     def move() -> str:

@@ -59,6 +59,12 @@ def get_merchant(session: Session, merchant_id: int) -> Merchant:
     return merchant
 
 
+def first_merchant_id(session: Session) -> int | None:
+    """The oldest merchant (the demo's staff work for it), None before any is created."""
+    merchant_id: int | None = session.scalar(select(Merchant.id).order_by(Merchant.id).limit(1))
+    return merchant_id
+
+
 def get_merchant_by_code(session: Session, code: str) -> Merchant:
     merchant = session.scalar(select(Merchant).where(Merchant.code == code))
     if merchant is None:

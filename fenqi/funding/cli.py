@@ -18,7 +18,7 @@ def _print(value: Any) -> None:
 
 
 def _run(action: Any) -> Any:
-    from fenqi.cli import run_domain
+    from fenqi.kit.cli import run_domain
     from fenqi.kit.db import session_scope
 
     def wrapped() -> Any:

@@ -32,6 +32,29 @@ from fenqi.kit.money import fmt_yuan, from_fen, round_fen, to_fen
 from fenqi.ledger.service import Line, post_entry
 
 
+@dataclass(frozen=True, slots=True)
+class Paid:
+    """A disbursement as other domains see it: what the funder paid the merchant and what it withheld."""
+
+    application_id: int
+    loan_id: int | None
+    financed_fen: int
+    amount_fen: int
+    subsidy_fen: int
+    merchant_fee_fen: int
+
+    @classmethod
+    def of(cls, row: Disbursement) -> Paid:
+        return cls(application_id=row.application_id, loan_id=row.loan_id, financed_fen=row.financed_fen,
+                   amount_fen=row.amount_fen, subsidy_fen=row.subsidy_fen, merchant_fee_fen=row.merchant_fee_fen)
+
+
+def disbursement_of(session: Session, application_id: int) -> Paid | None:
+    """The application's disbursement, if it was paid out."""
+    row = session.scalar(select(Disbursement).where(Disbursement.application_id == application_id))
+    return None if row is None else Paid.of(row)
+
+
 def merchant_fee_fen(financed_fen: int, fee_rate: Decimal) -> int:
     return to_fen(round_fen(from_fen(financed_fen) * fee_rate))
 
@@ -39,11 +62,11 @@ def merchant_fee_fen(financed_fen: int, fee_rate: Decimal) -> int:
 def disburse(
     session: Session, *, application_id: int, loan_id: int, funder_code: str, merchant_id: int, price_fen: int,
     down_payment_fen: int, subsidy_fen: int, on: date,
-) -> Disbursement:
+) -> Paid:
     """Record and post one disbursement; idempotent by application (signing twice pays once)."""
     existing = session.scalar(select(Disbursement).where(Disbursement.application_id == application_id))
     if existing is not None:
-        return existing
+        return Paid.of(existing)
     funder = get_funder(session, funder_code)
     merchant = get_merchant(session, merchant_id)
     financed = price_fen - down_payment_fen
@@ -65,7 +88,7 @@ def disburse(
                        journal_ref=key)
     session.add(row)
     session.flush()
-    return row
+    return Paid.of(row)
 
 
 def unwind_disbursement(session: Session, *, loan_id: int, on: date) -> Disbursement | None:

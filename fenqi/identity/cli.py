@@ -25,9 +25,9 @@ def create_user_cmd(
     merchant_id: Annotated[int | None, typer.Option(help="Merchant of a clerk or merchant owner")] = None,
 ) -> None:
     """Create a staff user (username + password) or a shopper (phone)."""
-    from fenqi.cli import run_domain
     from fenqi.identity.errors import InvalidInput
     from fenqi.identity.service import audit, create_user
+    from fenqi.kit.cli import run_domain
     from fenqi.kit.db import session_scope
 
     if role != SHOPPER and username and password is None:
@@ -54,9 +54,9 @@ def create_api_key_cmd(
     name: Annotated[str, typer.Option(help="What the key is for")] = "default",
 ) -> None:
     """Create an API key; it is printed once and stored only as a hash."""
-    from fenqi.cli import run_domain
     from fenqi.identity.models import User
     from fenqi.identity.service import audit, create_api_key
+    from fenqi.kit.cli import run_domain
     from fenqi.kit.db import session_scope
     from fenqi.kit.errors import NotFound
 
@@ -80,9 +80,9 @@ def set_password_cmd(
     password: Annotated[str | None, typer.Option(help="New password (prompted when omitted)")] = None,
 ) -> None:
     """Set a staff user's password (also lifts a lock after failed sign-ins)."""
-    from fenqi.cli import run_domain
     from fenqi.identity.models import User
     from fenqi.identity.service import audit, set_password
+    from fenqi.kit.cli import run_domain
     from fenqi.kit.db import session_scope
     from fenqi.kit.errors import NotFound
 

@@ -24,12 +24,9 @@ DEMO_STAFF = (
 
 def _first_merchant_id(session: Session) -> int | None:
     """The demo merchant the clerk and the owner work for (the catalog seeds merchants before identity)."""
-    try:
-        from fenqi.catalog.models import Merchant
-    except ImportError:
-        return None
-    merchant_id: int | None = session.scalar(select(Merchant.id).order_by(Merchant.id).limit(1))
-    return merchant_id
+    from fenqi.catalog.service import first_merchant_id
+
+    return first_merchant_id(session)
 
 
 def seed(session: Session) -> list[str]:

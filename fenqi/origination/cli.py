@@ -27,7 +27,7 @@ def _print(value: Any) -> None:
 
 
 def _run(action: Any) -> Any:
-    from fenqi.cli import run_domain
+    from fenqi.kit.cli import run_domain
     from fenqi.kit.db import session_scope
 
     def wrapped() -> Any:
@@ -42,7 +42,7 @@ def apply_cmd(file: Annotated[Path, typer.Argument(help="Application JSON (as PO
     """Submit an application for a walk-in shopper; prints the decision with its reasons."""
     from pydantic import ValidationError
 
-    from fenqi.cli import fail
+    from fenqi.kit.cli import fail
     from fenqi.kit.errors import InvalidInput
     from fenqi.origination.schemas import ApplicationIn
     from fenqi.origination.service import Origin, application_json, submit

@@ -19,9 +19,8 @@ from fenqi.catalog.service import (
     release_reservation,
     reserve_device,
 )
-from fenqi.funding.disbursement import disburse, merchant_fee_fen
+from fenqi.funding.disbursement import Paid, disburse, disbursement_of, merchant_fee_fen
 from fenqi.funding.errors import QuotaExhausted
-from fenqi.funding.models import Disbursement
 from fenqi.funding.service import consume_quota, get_funder, quota_left
 from fenqi.identity.deps import Principal
 from fenqi.identity.service import audit
@@ -195,7 +194,7 @@ def _hand_over(session: Session, app: Application, imei: str | None) -> None:
                                          merchant_id=app.merchant_id).imei
 
 
-def _disbursement_json(app: Application, paid: Disbursement) -> dict[str, str]:
+def _disbursement_json(app: Application, paid: Paid) -> dict[str, str]:
     return {"amount": fmt_yuan(from_fen(paid.amount_fen)), "subsidy": fmt_yuan(from_fen(paid.subsidy_fen)),
             "merchant_fee": fmt_yuan(from_fen(paid.merchant_fee_fen)),
             "financed": fmt_yuan(from_fen(paid.financed_fen)), "apr": fmt_rate(app.apr)}
@@ -205,7 +204,7 @@ def _already_signed(session: Session, app: Application, contract_sha256: str) ->
     from fenqi.payments.service import find_order
 
     contract = latest_contract(session, app.id)
-    paid = session.scalar(select(Disbursement).where(Disbursement.application_id == app.id))
+    paid = disbursement_of(session, app.id)
     if contract is None or not contract.signed or contract.sha256 != contract_sha256.lower() or paid is None:
         raise ApplicationState(app.status)
     order = find_order(session, app.payment_order) if app.payment_order else None

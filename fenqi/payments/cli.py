@@ -28,7 +28,7 @@ def reconcile(
 ) -> None:
     """Fetch the channel's statement for the day, match it with our orders, refunds and ledger postings,
     store the run and list every discrepancy with the correcting action proposed for finance."""
-    from fenqi.cli import run_domain
+    from fenqi.kit.cli import run_domain
     from fenqi.kit.db import session_scope
     from fenqi.kit.errors import InvalidInput
     from fenqi.payments import reconcile as rec

@@ -61,20 +61,19 @@ class LoanDue:
 
 def loan_due(session: Session, loan_id: int) -> LoanDue | None:
     """None when there is no such loan."""
-    from fenqi.servicing.models import Loan, LoanStatus
-    from fenqi.servicing.service import installments, next_bill, payoff_quote
+    from fenqi.servicing.service import find_loan, installments, is_open, next_bill, payoff_quote
 
-    loan = session.get(Loan, loan_id)
+    loan = find_loan(session, loan_id)
     if loan is None:
         return None
-    is_open = loan.status in LoanStatus.OPEN
-    bill = next_bill(loan, installments(session, loan_id)).to_pay_fen if is_open else 0
-    payoff = payoff_quote(session, loan_id).total if is_open else 0
-    return LoanDue(loan_id=loan.id, open=is_open, customer_id=loan.customer_id, merchant_id=loan.merchant_id,
+    running = is_open(loan)
+    bill = next_bill(loan, installments(session, loan_id)).to_pay_fen if running else 0
+    payoff = payoff_quote(session, loan_id).total if running else 0
+    return LoanDue(loan_id=loan.id, open=running, customer_id=loan.customer_id, merchant_id=loan.merchant_id,
                    next_bill_fen=bill, payoff_fen=payoff)
 
 
 def loan_exists(session: Session, loan_id: int) -> bool:
-    from fenqi.servicing.models import Loan
+    from fenqi.servicing.service import find_loan
 
-    return session.get(Loan, loan_id) is not None
+    return find_loan(session, loan_id) is not None

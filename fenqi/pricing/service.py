@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
@@ -38,6 +39,32 @@ def to_spec(product: Product) -> ProductSpec:
         financed_max=from_fen(product.financed_max_fen),
         funder_rate=product.funder_rate,
     )
+
+
+@dataclass(frozen=True, slots=True)
+class ServicingTerms:
+    """The rules of a product that govern its loans after booking (what servicing asks of pricing)."""
+
+    id: int
+    code: str
+    allocation_order: tuple[str, ...]
+    prepayment_interest_rule: str  # "to_date" | "full_period"
+    prepayment_fee_rate: Decimal
+
+
+def servicing_terms(session: Session, product_id: int) -> ServicingTerms:
+    product = session.get(Product, product_id)
+    if product is None:  # the loan's foreign key makes this impossible; say so rather than assert
+        raise NotFound(f"product {product_id}")
+    return ServicingTerms(id=product.id, code=product.code, allocation_order=tuple(product.allocation_order),
+                          prepayment_interest_rule=product.prepayment_interest_rule,
+                          prepayment_fee_rate=product.prepayment_fee_rate)
+
+
+def active_product_terms(session: Session) -> list[tuple[str, tuple[int, ...]]]:
+    """Every active product's code and terms, by code (the simulation picks plans from them)."""
+    rows = session.scalars(select(Product).where(Product.active.is_(True)).order_by(Product.code))
+    return [(p.code, tuple(p.terms)) for p in rows]
 
 
 def active_products(session: Session, on: date) -> list[Product]:

@@ -71,7 +71,7 @@ def score(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON")] = False,
 ) -> None:
     """Explain the decision for an application without storing it: outcome, score, points, reasons."""
-    from fenqi.cli import run_domain
+    from fenqi.kit.cli import run_domain
 
     def explain() -> dict[str, Any]:
         inp = _read_input(source)
@@ -128,7 +128,7 @@ def rules(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON")] = False,
 ) -> None:
     """List the rules, score cut-offs and grade table of the active (or a given) rules version."""
-    from fenqi.cli import run_domain
+    from fenqi.kit.cli import run_domain
     from fenqi.kit.db import session_scope
     from fenqi.risk import policy as policies
     from fenqi.risk.rules import DEFAULT_POLICY, Policy
@@ -169,7 +169,7 @@ def publish(
     note: Annotated[str, typer.Option(help="Why this version")] = "",
 ) -> None:
     """Publish a new rules version from JSON and make it the active one (versions are never edited)."""
-    from fenqi.cli import run_domain
+    from fenqi.kit.cli import run_domain
     from fenqi.kit.db import session_scope
     from fenqi.kit.errors import InvalidInput
     from fenqi.risk import policy as policies
@@ -194,7 +194,7 @@ def publish(
 @app.command()
 def activate(version: Annotated[str, typer.Argument(help="A stored rules version")]) -> None:
     """Make a stored rules version the active one again."""
-    from fenqi.cli import run_domain
+    from fenqi.kit.cli import run_domain
     from fenqi.kit.db import session_scope
     from fenqi.risk import policy as policies
     from fenqi.risk.service import audit_action
@@ -230,7 +230,7 @@ def monitor(
 @app.command()
 def replay(decision_id: Annotated[int, typer.Argument(help="A stored decision's id")]) -> None:
     """Re-run a stored decision from its stored input and facts and say whether it is reproduced."""
-    from fenqi.cli import run_domain
+    from fenqi.kit.cli import run_domain
     from fenqi.kit.db import session_scope
     from fenqi.risk import service
 
@@ -255,7 +255,7 @@ def review(
 ) -> None:
     """Decide a referred case from the command line, as the console's review page does: the application
     moves on (approved and routed, or declined) in the same transaction."""
-    from fenqi.cli import run_domain
+    from fenqi.kit.cli import run_domain
     from fenqi.kit.db import session_scope
     from fenqi.kit.errors import InvalidInput
     from fenqi.risk import service

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from fenqi.kit.errors import NotFound
 from fenqi.kit.settings import get_settings
 from fenqi.ledger import Account, Line, loan_balances
-from fenqi.pricing.models import Product
+from fenqi.pricing.service import ServicingTerms, servicing_terms
 from fenqi.servicing.allocation import Allocation, Owed
 from fenqi.servicing.check import LOAN_FIGURES
 from fenqi.servicing.errors import LedgerMismatch
@@ -44,6 +44,15 @@ def get_loan(session: Session, loan_id: int, *, lock: bool = False) -> Loan:
     return loan
 
 
+def find_loan(session: Session, loan_id: int) -> Loan | None:
+    return session.get(Loan, loan_id)
+
+
+def is_open(loan: Loan) -> bool:
+    """Still running: payments are taken and bills issued (not paid off, written off or cancelled)."""
+    return loan.status in LoanStatus.OPEN
+
+
 def installments(session: Session, loan_id: int) -> list[Installment]:
     return list(
         session.scalars(
@@ -60,11 +69,9 @@ def repayments(session: Session, loan_id: int) -> list[Repayment]:
     return list(session.scalars(select(Repayment).where(Repayment.loan_id == loan_id).order_by(Repayment.id)))
 
 
-def product_of(session: Session, loan: Loan) -> Product:
-    product = session.get(Product, loan.product_id)
-    if product is None:  # the foreign key makes this impossible; say so rather than assert
-        raise NotFound(f"product {loan.product_id} of loan {loan.id}")
-    return product
+def product_of(session: Session, loan: Loan) -> ServicingTerms:
+    """The rules of the loan's product (allocation order, early-repayment terms), through pricing's port."""
+    return servicing_terms(session, loan.product_id)
 
 
 def owed_installments(rows: Sequence[Installment]) -> list[Owed]:

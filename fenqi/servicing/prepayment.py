@@ -15,8 +15,8 @@ from fenqi.kit.errors import InvalidInput
 from fenqi.kit.money import from_fen, to_fen
 from fenqi.ledger import Account, Line
 from fenqi.pricing.dates import add_months
-from fenqi.pricing.models import Product
 from fenqi.pricing.schedule import Method, build_schedule
+from fenqi.pricing.service import ServicingTerms
 from fenqi.servicing.allocation import Owed, allocate
 from fenqi.servicing.errors import InvariantViolation, LoanNotOpen
 from fenqi.servicing.loans import get_loan, installments, product_of
@@ -25,7 +25,7 @@ from fenqi.servicing.rules import accrual_target, budget_increment_nfen, daily_p
 from fenqi.servicing.views import payoff_json
 
 
-def interest_to_date(loan: Loan, product: Product, on: date) -> tuple[int, int]:
+def interest_to_date(loan: Loan, product: ServicingTerms, on: date) -> tuple[int, int]:
     """Interest and fee of the current period owed for early repayment on `on` (the product's rule)."""
     if loan.cur_due_date is None:
         return 0, 0
@@ -105,7 +105,8 @@ def prepay(
 
 
 def _reamortize(
-    loan: Loan, product: Product, rows: list[Installment], current: Installment, prepaid: int, today: date, choice: str
+    loan: Loan, product: ServicingTerms, rows: list[Installment], current: Installment, prepaid: int, today: date,
+    choice: str,
 ) -> None:
     """Rebuild the schedule from the current period on for the principal left; keep the due dates.
 

@@ -32,8 +32,10 @@ from fenqi.servicing.lifecycle import (
     write_off,
 )
 from fenqi.servicing.loans import (
+    find_loan,
     get_loan,
     installments,
+    is_open,
     product_of,
     refresh_delinquency,
     repayments,
@@ -70,8 +72,10 @@ __all__ = [
     "book_loan",
     "cancel_loan",
     "close_loan",
+    "find_loan",
     "get_loan",
     "installments",
+    "is_open",
     "mark_written_off",
     "next_bill",
     "payoff_quote",

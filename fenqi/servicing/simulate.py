@@ -24,8 +24,7 @@ from sqlalchemy.orm import Session
 from fenqi.kit.clock import business_date, set_business_date
 from fenqi.kit.money import from_fen
 from fenqi.ledger import Account, account_balance
-from fenqi.pricing.models import Product
-from fenqi.pricing.service import seed_products
+from fenqi.pricing.service import active_product_terms, seed_products
 from fenqi.servicing.check import check_books
 from fenqi.servicing.cob_runs import close_day
 from fenqi.servicing.models import Loan, LoanStatus
@@ -113,10 +112,7 @@ def simulate(engine: Engine, *, loans: int, days: int, seed: int, progress: bool
             raise RuntimeError("the simulation needs a database without loans")
         seed_products(session)
         set_business_date(session, START)
-        products = [
-            (p.code, tuple(p.terms))
-            for p in session.scalars(select(Product).where(Product.active.is_(True)).order_by(Product.code))
-        ]
+        products = active_product_terms(session)
     # Bookings spread over the first quarter of the run (at most 90 days).
     booking_days = max(1, min(90, days // 4))
     per_day: dict[int, int] = Counter(rng.randrange(booking_days) for _ in range(loans))

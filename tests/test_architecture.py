@@ -1,0 +1,33 @@
+"""The domains' import rules, checked with the suite (import-linter, contracts in pyproject.toml): no
+import cycles between domains or inside one, and no domain importing another domain's tables."""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+PYPROJECT = ROOT / "pyproject.toml"
+
+
+def contracts() -> list[dict[str, object]]:
+    return list(tomllib.loads(PYPROJECT.read_text(encoding="utf-8"))["tool"]["importlinter"]["contracts"])
+
+
+def test_import_contracts_are_kept() -> None:
+    cli = pytest.importorskip("importlinter.cli", reason="import-linter is in the test extras: make install-test")
+    assert cli.lint_imports(config_filename=str(PYPROJECT), no_cache=True) == 0, "see the contracts broken above"
+
+
+def test_every_domain_with_tables_has_its_tables_protected() -> None:
+    """A new domain's `models` is covered the day it appears: one `protected` contract per domain."""
+    protected = {m for c in contracts() if c["type"] == "protected" for m in c["protected_modules"]}  # type: ignore[attr-defined]
+    domains = {f"fenqi.{p.parent.name}.models" for p in (ROOT / "fenqi").glob("*/models.py")}
+    assert domains - protected == set(), "add a contract like the others in pyproject.toml"
+
+
+def test_the_cycle_check_covers_every_domain() -> None:
+    [acyclic] = [c for c in contracts() if c["type"] == "acyclic_siblings"]
+    assert acyclic["ancestors"] == ["fenqi"] and acyclic["skip_descendants"] == ["fenqi.migrations"]
