@@ -27,9 +27,10 @@ def install() -> None:
         from fenqi.ledger import snapshot as ledger_snapshot
         from fenqi.origination import hooks as origination
         from fenqi.partners import hooks as partners
-        from fenqi.payments import handlers as payments
+        from fenqi.payments import install as payments
         from fenqi.servicing import snapshot as loan_snapshot
 
+        payments.install()
         origination.install()
         loan_snapshot.install()  # close-of-business steps: the daily loan and account snapshots
         ledger_snapshot.install()
@@ -41,5 +42,4 @@ def install() -> None:
         from fenqi.aftersales.service import on_phone_back
 
         on_phone_back(devices.phone_back)
-        payments.mark_installed()
         _done = True

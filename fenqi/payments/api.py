@@ -22,9 +22,10 @@ from fenqi.kit.errors import DomainError, InvalidInput, NotFound
 from fenqi.kit.log import log
 from fenqi.kit.money import parse_yuan, to_fen
 from fenqi.kit.web import get_session
-from fenqi.payments import autodebit, payables, reconcile, refunds, service
+from fenqi.payments import autodebit, payables, polling, reconcile, refunds, service
 from fenqi.payments.channels import ForgedCallback, get_channel
-from fenqi.payments.inbox import RetryLater, process
+from fenqi.payments.errors import RetryLater
+from fenqi.payments.inbox import process
 from fenqi.payments.models import ReconciliationItem
 from fenqi.payments.schemas import (
     AgreementOut,
@@ -193,7 +194,7 @@ def get_order(out_trade_no: str, session: Session = Depends(get_session),
 def poll_order(out_trade_no: str, session: Session = Depends(get_session),
                who: Principal = Depends(require_roles(*STAFF))) -> dict[str, Any]:
     order = service.get_order(session, out_trade_no, lock=True)
-    outcome = service.poll_order(session, order)
+    outcome = polling.poll_order(session, order)
     return {"outcome": outcome, "order": service.order_json(order)}
 
 

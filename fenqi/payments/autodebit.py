@@ -26,6 +26,7 @@ from fenqi.payments import servicing_port
 from fenqi.payments.channels import CHANNELS, Notification, get_channel
 from fenqi.payments.channels.base import payment_event_id
 from fenqi.payments.errors import AgreementNotActive, UnknownChannel
+from fenqi.payments.inbox import process
 from fenqi.payments.models import PaymentAgreement, PaymentOrder
 from fenqi.payments.service import create_order, mark_unpaid
 
@@ -65,8 +66,6 @@ def refresh_agreement(session: Session, agreement: PaymentAgreement) -> PaymentA
 
 def debit_loan(session: Session, agreement: PaymentAgreement, on: date) -> PaymentOrder | None:
     """Debit what the agreement's loan has due on `on`, if the retry policy allows an attempt now."""
-    from fenqi.payments.inbox import process
-
     if agreement.status != "active" or not agreement.agreement_no:
         raise AgreementNotActive(agreement.external_no)
     due = servicing_port.amount_due(session, agreement.loan_id, on)

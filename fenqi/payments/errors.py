@@ -100,3 +100,8 @@ class SameApprover(DomainError):
     status = 403
     zh = "提出对账处理的人不能自己批准，请由另一位财务人员批准"
     en = "Whoever ran the reconciliation cannot approve its actions; another finance user must"
+
+
+class RetryLater(Exception):
+    """The event names an order (or refund) we do not have (yet): its creating transaction may not have
+    committed when the channel was already notifying. The caller rolls back and asks the channel to retry."""

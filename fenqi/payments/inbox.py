@@ -2,10 +2,16 @@
 (channel, event id) with INSERT ... ON CONFLICT DO NOTHING — on SQLite and PostgreSQL alike — and
 only the transaction that inserted it processes it. Copies, retries and races all find the row
 taken and do nothing; the order's guarded status change covers different events of one payment.
+
+Payments settle here; what follows a refund event or a failed payment belongs to the steps that
+started them (refunds, auto-debit), which register their handlers at start-up
+(`fenqi.payments.install`, called by `fenqi.wiring.install()`): the inbox imports none of the
+modules that feed it.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import lru_cache
 from typing import Any, cast
 
@@ -15,15 +21,39 @@ from sqlalchemy.orm import Session
 
 from fenqi.kit.db import utcnow
 from fenqi.kit.log import log
+from fenqi.payments import service
 from fenqi.payments.channels import Notification
-from fenqi.payments.models import CallbackInbox
+from fenqi.payments.errors import RetryLater
+from fenqi.payments.handlers import WiringMissing
+from fenqi.payments.models import CallbackInbox, PaymentOrder
+
+__all__ = [
+    "OUTCOMES",
+    "RetryLater",
+    "insert_once",
+    "process",
+    "register_failure_handler",
+    "register_refund_handler",
+]
 
 OUTCOMES = ("processed", "duplicate", "rejected", "ignored")
 
+RefundHandler = Callable[[Session, Notification], tuple[str, str]]  # → (inbox status, note)
+FailureHandler = Callable[[Session, PaymentOrder], None]
 
-class RetryLater(Exception):
-    """The event names an order we do not have (yet): its creating transaction may not have committed
-    when the channel was already notifying. The caller rolls back and asks the channel to retry."""
+_refund_handler: list[RefundHandler] = []
+_failure_handlers: list[FailureHandler] = []
+
+
+def register_refund_handler(handler: RefundHandler) -> None:
+    """`handler(session, event)` applies a refund event and says how it ended (one handler)."""
+    _refund_handler[:] = [handler]
+
+
+def register_failure_handler(handler: FailureHandler) -> None:
+    """`handler(session, order)` runs when a pending order was reported failed or closed."""
+    if handler not in _failure_handlers:
+        _failure_handlers.append(handler)
 
 
 @lru_cache
@@ -54,14 +84,14 @@ def _finish(session: Session, inbox_id: int, status: str, note: str = "") -> str
 
 def process(session: Session, channel: str, n: Notification, *, source: str = "callback") -> str:
     """Inbox the event and, if it is new, apply it. Returns one of OUTCOMES."""
-    from fenqi.payments import refunds, service
-
     inbox_id = insert_once(session, channel, n, source)
     if inbox_id is None:
         log.info("payments.inbox.duplicate", channel=channel, event_id=n.event_id, source=source)
         return "duplicate"
     if n.kind == "refund":
-        return _finish(session, inbox_id, *refunds.on_refund_event(session, n))
+        if not _refund_handler:
+            raise WiringMissing("no refund handler: fenqi.wiring.install() was not called in this process")
+        return _finish(session, inbox_id, *_refund_handler[0](session, n))
     if n.kind == "payment":
         claimed = service.claim_paid(session, n.out_trade_no, channel, trade_no=n.trade_no, paid_at=n.paid_at,
                                      amount_fen=n.amount_fen)
@@ -86,9 +116,8 @@ def process(session: Session, channel: str, n: Notification, *, source: str = "c
     if n.kind == "payment_failed":
         status = "failed" if n.status == "failed" else "closed"
         if service.mark_unpaid(session, order, status, f"channel: {n.payload.get('trade_status', n.status)}"):
-            from fenqi.payments.autodebit import after_failure
-
-            after_failure(session, order)
+            for handler in _failure_handlers:
+                handler(session, order)
             return "processed"
         return _finish(session, inbox_id, "ignored", f"order already {order.status}")
     return _finish(session, inbox_id, "ignored", f"event {n.kind}")

@@ -320,8 +320,9 @@ def decide(session: Session, item_id: int, *, approve: bool, user_id: int | None
 
 
 def _carry_out(session: Session, item: ReconciliationItem) -> None:
+    from fenqi.payments.polling import poll_order
     from fenqi.payments.refunds import poll_refund
-    from fenqi.payments.service import find_order, poll_order
+    from fenqi.payments.service import find_order
 
     if item.action == "settle_order":
         order = find_order(session, item.out_trade_no)

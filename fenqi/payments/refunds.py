@@ -25,6 +25,7 @@ from fenqi.payments.errors import (
     OrderNotRefundable,
     RefundExceedsPaid,
     RefundRefReused,
+    RetryLater,
 )
 from fenqi.payments.models import PaymentOrder, PaymentRefund
 from fenqi.payments.service import get_order
@@ -146,7 +147,6 @@ def on_refund_event(session: Session, n: Notification) -> tuple[str, str]:
     item = session.scalar(select(PaymentRefund).where(PaymentRefund.out_refund_no == n.out_refund_no)
                           .with_for_update())
     if item is None:
-        from fenqi.payments.inbox import RetryLater
 
         # Our refund's transaction may still be open (the channel answered and notified at once).
         raise RetryLater(n.out_refund_no)

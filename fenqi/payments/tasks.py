@@ -17,8 +17,9 @@ from fenqi.kit.errors import DomainError
 from fenqi.kit.jobs import defer, job, utc_cron_for_local_time
 from fenqi.kit.log import log
 from fenqi.payments.models import PaymentRefund
+from fenqi.payments.polling import orders_to_poll, poll_order
 from fenqi.payments.refunds import poll_refund
-from fenqi.payments.service import get_order, orders_to_poll, poll_order
+from fenqi.payments.service import get_order
 
 
 def poll_once(*, older_than: timedelta = timedelta(seconds=60), limit: int = 200) -> dict[str, int]:

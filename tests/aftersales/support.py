@@ -87,7 +87,8 @@ def make_sale(*, down_payment: str = "1000.00", product: str = "EI-12", term: in
 
 def settle(out_trade_no: str, pay_url: str) -> None:
     """The shopper pays at the emulated cashier; the order is settled (by its notification or a poll)."""
-    from fenqi.payments.service import get_order, poll_order
+    from fenqi.payments.polling import poll_order
+    from fenqi.payments.service import get_order
 
     assert shopper_pays(pay_url).status_code == 200
     if not wait_for(lambda: order_status(out_trade_no) == "paid", timeout=5):

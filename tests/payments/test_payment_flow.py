@@ -9,7 +9,8 @@ import pytest
 from sqlalchemy import func, select
 
 from fenqi.payments.models import CallbackInbox, PaymentOrder
-from fenqi.payments.service import create_order, get_order, poll_order
+from fenqi.payments.polling import poll_order
+from fenqi.payments.service import create_order, get_order
 from tests.payments.payments_loopback import (
     committed,
     emulator,
@@ -211,7 +212,7 @@ def test_shopper_back_from_the_cashier_sees_the_payment_settled_before_its_notif
     """The page the cashier sends the shopper back to refreshes the order through payments: a fresh order
     the channel says is paid is settled at once, whatever became of its notification; the notification
     arriving afterwards is a duplicate and posts nothing more."""
-    from fenqi.payments.service import refresh_order
+    from fenqi.payments.polling import refresh_order
 
     faults(channel, reorder=True)  # the notification is held back until after the shopper is back
     order = open_order(channel, 70_000)

@@ -129,7 +129,7 @@ def test_a_refund_whose_notification_is_lost_is_finished_by_polling(live_server:
 def test_a_payment_notified_after_we_closed_the_order_is_still_applied(live_server: str) -> None:
     from fenqi.kit.db import utcnow
     from fenqi.payments.emulators.core import now_cst
-    from fenqi.payments.service import poll_order
+    from fenqi.payments.polling import poll_order
 
     order = open_order("alipay", 45_600)
     with committed() as s:

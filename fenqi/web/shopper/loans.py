@@ -17,6 +17,7 @@ from fenqi.kit.errors import DomainError
 from fenqi.kit.web import commit_early, get_session, request_language
 from fenqi.origination.models import Application
 from fenqi.payments import service as payments
+from fenqi.payments.polling import refresh_order
 from fenqi.servicing.models import Loan, LoanStatus
 from fenqi.servicing.service import get_loan, installments, next_bill, payoff_quote, repayments, unpaid
 from fenqi.web.render import render
@@ -103,7 +104,7 @@ def loan_page(
     if back:
         # Back from the cashier: the newest order of this loan, asked of the channel if not yet heard of.
         newest = payments.loan_orders(session, loan.id, limit=1)
-        latest = payments.refresh_order(session, newest[0].out_trade_no) if newest else None
+        latest = refresh_order(session, newest[0].out_trade_no) if newest else None
         loan = get_loan(session, loan.id)
     context = _loan_context(session, loan, app, lang)
     return render(request, "shopper/loan.html", {**context, "order": latest,

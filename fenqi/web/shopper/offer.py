@@ -20,7 +20,7 @@ from fenqi.origination import signing
 from fenqi.origination.consents import ConsentKind, current_text
 from fenqi.origination.models import Application, Contract
 from fenqi.origination.service import Origin, change_plan, plan_allowed
-from fenqi.payments import service as payments
+from fenqi.payments.polling import refresh_order
 from fenqi.pricing.service import get_product
 from fenqi.servicing.service import get_loan, installments
 from fenqi.web.render import render
@@ -209,7 +209,7 @@ def confirmation_page(
     if app.status != "signed" or app.loan_id is None:
         return RedirectResponse(f"/shop/applications/{app.id}", status_code=303)
     lang = request_language(request)
-    order = payments.refresh_order(session, app.payment_order)
+    order = refresh_order(session, app.payment_order)
     loan = get_loan(session, app.loan_id)
     rows = installments(session, app.loan_id)
     first = next((r for r in rows if r.status in ("pending", "due")), None)
