@@ -15,13 +15,11 @@ Run alone: `python -m fenqi.payments.emulators.alipay --port 9001`; `fenqi demo`
 
 from __future__ import annotations
 
-import argparse
 import json
 import threading
 import time
 import uuid
-from dataclasses import asdict
-from datetime import date, datetime
+from datetime import date
 from typing import Any
 
 import httpx
@@ -31,18 +29,20 @@ from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse, Red
 from fenqi.kit.log import log
 from fenqi.payments.emulators import signing
 from fenqi.payments.emulators.core import (
-    CST,
     EmulatedAgreement,
     EmulatedRefund,
     EmulatedTrade,
     Faults,
     Notifier,
+    apply_statement_faults,
     cashier_html,
     cst_text,
     dispatch,
+    install_fault_routes,
     now_cst,
     parse_yuan_fen,
     public_base,
+    run_alone,
     statement_day,
     yuan,
 )
@@ -175,32 +175,6 @@ class AlipayEmulator:
         return apply_statement_faults(self.faults, lines, day)
 
 
-def apply_statement_faults(faults: Faults, lines: list[StatementLine], day: date) -> list[StatementLine]:
-    """Injected discrepancies: a line for an unknown trade, a missing line, a changed amount, a
-    payment reported as refunded in full."""
-    from dataclasses import replace
-
-    targets = set(faults.statement_targets)
-    pays = [i for i, ln in enumerate(lines) if ln.kind == "pay" and (not targets or ln.out_trade_no in targets)]
-    out = list(lines)
-    drop: set[int] = set()
-    for i in pays:
-        if faults.take("statement_amount"):
-            out[i] = replace(out[i], amount_fen=out[i].amount_fen + 100)
-        elif faults.take("statement_status"):
-            ln = out[i]
-            out.append(StatementLine("refund", ln.trade_no, ln.out_trade_no, ln.amount_fen, ln.created_at,
-                                     ln.finished_at, ln.subject, f"R{ln.trade_no}", f"EMU{ln.out_trade_no}"))
-        elif faults.take("statement_missing"):
-            drop.add(i)
-    out = [ln for i, ln in enumerate(out) if i not in drop]
-    while faults.take("statement_extra"):
-        moment = datetime.combine(day, datetime.min.time(), CST).replace(hour=12)
-        out.append(StatementLine("pay", f"{day:%Y%m%d}2299{uuid.uuid4().int % 10**14:014d}",
-                                 f"UNKNOWN{uuid.uuid4().hex[:12].upper()}", 8888, moment, moment, "未知交易"))
-    return out
-
-
 def _biz(params: dict[str, str]) -> dict[str, Any]:
     try:
         value = json.loads(params.get("biz_content") or "{}")
@@ -293,38 +267,6 @@ def create_app(settings: PaymentSettings | None = None, keys: ChannelKeys | None
 def _return_query(emu: AlipayEmulator, trade: EmulatedTrade) -> str:
     sep = "&" if "?" in trade.return_url else "?"
     return f"{sep}out_trade_no={trade.out_trade_no}&trade_no={trade.trade_no}&total_amount={yuan(trade.amount_fen)}"
-
-
-def install_fault_routes(app: FastAPI, faults: Faults, notifier: Notifier, trades: Any) -> None:
-    """Fault injection and inspection for the demo and the tests (not part of any real gateway)."""
-
-    @app.get("/_faults")
-    def get_faults() -> dict[str, Any]:
-        return asdict(faults)
-
-    @app.post("/_faults")
-    async def set_faults(request: Request) -> dict[str, Any]:
-        body = await request.json()
-        for name, value in body.items():
-            if hasattr(faults, name):
-                setattr(faults, name, type(getattr(faults, name))(value))
-        return asdict(faults)
-
-    @app.post("/_faults/flush")
-    def flush() -> dict[str, int]:
-        return {"released": notifier.flush_held()}
-
-    @app.post("/_faults/reset")
-    def reset() -> dict[str, Any]:
-        fresh = Faults()
-        for name, value in asdict(fresh).items():
-            setattr(faults, name, value)
-        return asdict(faults)
-
-    @app.get("/_state")
-    def state() -> dict[str, Any]:
-        return {"trades": len(trades()), "attempts": notifier.attempts, "delivered": len(notifier.delivered),
-                "idle": notifier.idle()}
 
 
 # -- gateway methods ---------------------------------------------------------------------------
@@ -551,15 +493,7 @@ HANDLERS: dict[str, Handler] = {
 
 
 def main(argv: list[str] | None = None) -> None:
-    import uvicorn
-
-    parser = argparse.ArgumentParser(description="Alipay gateway emulator (local, for demos and tests)")
-    parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, default=9001)
-    args = parser.parse_args(argv)
-    keys_dir = get_payment_settings().payment_keys_dir
-    print(f"Alipay emulator: http://{args.host}:{args.port}/gateway.do  (keys in {keys_dir})")
-    uvicorn.run(create_app(), host=args.host, port=args.port, log_level="warning")
+    run_alone(create_app(), name="Alipay", path="/gateway.do", port=9001, argv=argv)
 
 
 if __name__ == "__main__":

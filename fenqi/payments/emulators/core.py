@@ -1,5 +1,6 @@
-"""What both gateway emulators share: trades in memory, fault injection, notification delivery with
-retries, and China Standard Time (both channels speak it in their messages and statements)."""
+"""What both gateway emulators share: trades in memory, fault injection (the counters, the `/_faults`
+routes, the statement discrepancies), notification delivery with retries, and China Standard Time (both
+channels speak it in their messages and statements)."""
 
 from __future__ import annotations
 
@@ -8,15 +9,19 @@ import html
 import itertools
 import threading
 import time
+import uuid
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta, timezone
+from typing import Any
 
 import httpx
+from fastapi import FastAPI
 from starlette.requests import Request
 
 from fenqi.kit.log import log
+from fenqi.payments.emulators.statements import StatementLine
 
 CST = timezone(timedelta(hours=8), "CST")
 
@@ -287,3 +292,79 @@ def cashier_html(*, title: str, subject: str, amount: str, note: str, action: st
 def public_base(request: Request) -> str:
     """The emulator's own public URL, mount prefix included (for cashier and download links)."""
     return f"{request.url.scheme}://{request.url.netloc}{request.scope.get('root_path', '')}".rstrip("/")
+
+
+# -- fault injection shared by both emulators -------------------------------------------------
+
+
+def apply_statement_faults(faults: Faults, lines: list[StatementLine], day: date) -> list[StatementLine]:
+    """Injected discrepancies: a line for an unknown trade, a missing line, a changed amount, a
+    payment reported as refunded in full."""
+    targets = set(faults.statement_targets)
+    pays = [i for i, ln in enumerate(lines) if ln.kind == "pay" and (not targets or ln.out_trade_no in targets)]
+    out = list(lines)
+    drop: set[int] = set()
+    for i in pays:
+        if faults.take("statement_amount"):
+            out[i] = replace(out[i], amount_fen=out[i].amount_fen + 100)
+        elif faults.take("statement_status"):
+            ln = out[i]
+            out.append(StatementLine("refund", ln.trade_no, ln.out_trade_no, ln.amount_fen, ln.created_at,
+                                     ln.finished_at, ln.subject, f"R{ln.trade_no}", f"EMU{ln.out_trade_no}"))
+        elif faults.take("statement_missing"):
+            drop.add(i)
+    out = [ln for i, ln in enumerate(out) if i not in drop]
+    while faults.take("statement_extra"):
+        moment = datetime.combine(day, datetime.min.time(), CST).replace(hour=12)
+        out.append(StatementLine("pay", f"{day:%Y%m%d}2299{uuid.uuid4().int % 10**14:014d}",
+                                 f"UNKNOWN{uuid.uuid4().hex[:12].upper()}", 8888, moment, moment, "未知交易"))
+    return out
+
+
+def install_fault_routes(app: FastAPI, faults: Faults, notifier: Notifier, trades: Any) -> None:
+    """Fault injection and inspection for the demo and the tests (not part of any real gateway)."""
+
+    @app.get("/_faults")
+    def get_faults() -> dict[str, Any]:
+        return asdict(faults)
+
+    @app.post("/_faults")
+    async def set_faults(request: Request) -> dict[str, Any]:
+        body = await request.json()
+        for name, value in body.items():
+            if hasattr(faults, name):
+                setattr(faults, name, type(getattr(faults, name))(value))
+        return asdict(faults)
+
+    @app.post("/_faults/flush")
+    def flush() -> dict[str, int]:
+        return {"released": notifier.flush_held()}
+
+    @app.post("/_faults/reset")
+    def reset() -> dict[str, Any]:
+        fresh = Faults()
+        for name, value in asdict(fresh).items():
+            setattr(faults, name, value)
+        return asdict(faults)
+
+    @app.get("/_state")
+    def state() -> dict[str, Any]:
+        return {"trades": len(trades()), "attempts": notifier.attempts, "delivered": len(notifier.delivered),
+                "idle": notifier.idle()}
+
+
+def run_alone(app: FastAPI, *, name: str, path: str, port: int, argv: list[str] | None) -> None:
+    """An emulator on its own port (`python -m fenqi.payments.emulators.<channel> --port N`)."""
+    import argparse
+
+    import uvicorn
+
+    from fenqi.payments.settings import get_payment_settings
+
+    parser = argparse.ArgumentParser(description=f"{name} gateway emulator (local, for demos and tests)")
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=port)
+    args = parser.parse_args(argv)
+    keys_dir = get_payment_settings().payment_keys_dir
+    print(f"{name} emulator: http://{args.host}:{args.port}{path}  (keys in {keys_dir})")
+    uvicorn.run(app, host=args.host, port=args.port, log_level="warning")

@@ -16,7 +16,6 @@ Run alone: `python -m fenqi.payments.emulators.wechatpay --port 9002`; `fenqi de
 
 from __future__ import annotations
 
-import argparse
 import base64
 import hashlib
 import json
@@ -35,7 +34,6 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from fenqi.kit.log import log
 from fenqi.payments.emulators import signing
-from fenqi.payments.emulators.alipay import apply_statement_faults, install_fault_routes
 from fenqi.payments.emulators.core import (
     CST,
     EmulatedAgreement,
@@ -43,10 +41,13 @@ from fenqi.payments.emulators.core import (
     EmulatedTrade,
     Faults,
     Notifier,
+    apply_statement_faults,
     cashier_html,
     dispatch,
+    install_fault_routes,
     now_cst,
     public_base,
+    run_alone,
     statement_day,
     yuan,
 )
@@ -457,15 +458,7 @@ def create_app(settings: PaymentSettings | None = None, keys: ChannelKeys | None
 
 
 def main(argv: list[str] | None = None) -> None:
-    import uvicorn
-
-    parser = argparse.ArgumentParser(description="WeChat Pay v3 gateway emulator (local, for demos and tests)")
-    parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, default=9002)
-    args = parser.parse_args(argv)
-    keys_dir = get_payment_settings().payment_keys_dir
-    print(f"WeChat Pay emulator: http://{args.host}:{args.port}/v3/  (keys in {keys_dir})")
-    uvicorn.run(create_app(), host=args.host, port=args.port, log_level="warning")
+    run_alone(create_app(), name="WeChat Pay v3", path="/v3/", port=9002, argv=argv)
 
 
 if __name__ == "__main__":
