@@ -27,6 +27,7 @@ def install() -> None:
         from fenqi.ledger import snapshot as ledger_snapshot
         from fenqi.origination import hooks as origination
         from fenqi.partners import hooks as partners
+        from fenqi.payments import handlers as payment_handlers
         from fenqi.payments import install as payments
         from fenqi.servicing import snapshot as loan_snapshot
 
@@ -42,4 +43,5 @@ def install() -> None:
         from fenqi.aftersales.service import on_phone_back
 
         on_phone_back(devices.phone_back)
+        payment_handlers.mark_installed()  # last: settling finds every handler registered
         _done = True

@@ -16,8 +16,8 @@ console = Console()
 @app.command("enrol")
 def enrol(device_id: Annotated[int, typer.Argument(help="The device's id (see `fenqi devices show`)")]) -> None:
     """Issue the lock agent's token (printed once; only its hash is kept)."""
-    from fenqi.cli import run_domain
     from fenqi.devices import service
+    from fenqi.kit.cli import run_domain
     from fenqi.kit.db import session_scope
 
     def act() -> None:
@@ -31,8 +31,8 @@ def enrol(device_id: Annotated[int, typer.Argument(help="The device's id (see `f
 @app.command("show")
 def show(loan_id: Annotated[int, typer.Argument(help="Loan id")]) -> None:
     """A loan's phones: state and history."""
-    from fenqi.cli import run_domain
     from fenqi.devices import service
+    from fenqi.kit.cli import run_domain
     from fenqi.kit.db import session_scope
 
     def act() -> None:

@@ -70,20 +70,17 @@ def fake_imei(i: int, salt: int = 0) -> str:
 
 def provision(n: int, *, prefix: str = "sim", product_code: str | None = None) -> list[SimDevice]:
     """Book `n` loans (reference `{prefix}-{i}`) with a phone under the lock each; enrol every phone."""
-    from sqlalchemy import select
-
     from fenqi.devices import service
     from fenqi.kit.db import session_scope
-    from fenqi.pricing.models import Product
-    from fenqi.pricing.service import seed_products
+    from fenqi.pricing.service import first_product_code, has_products, seed_products
     from fenqi.servicing.service import book_loan
 
     out: list[SimDevice] = []
     salt = sum(prefix.encode()) % 1000
     with session_scope() as session:
-        if session.scalar(select(Product.id).limit(1)) is None:
+        if not has_products(session):
             seed_products(session)
-        code = product_code or session.scalars(select(Product.code).order_by(Product.id)).first()
+        code = product_code or first_product_code(session)
         assert code is not None
         for i in range(n):
             loan = book_loan(session, external_ref=f"{prefix}-{i}", product_code=code, financed_fen=300_000, term=3)

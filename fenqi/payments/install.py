@@ -4,7 +4,7 @@ none of the modules that feed it."""
 
 from __future__ import annotations
 
-from fenqi.payments import handlers, inbox
+from fenqi.payments import inbox
 from fenqi.payments.autodebit import after_failure
 from fenqi.payments.refunds import on_refund_event
 
@@ -12,4 +12,3 @@ from fenqi.payments.refunds import on_refund_event
 def install() -> None:
     inbox.register_refund_handler(on_refund_event)
     inbox.register_failure_handler(after_failure)
-    handlers.mark_installed()

@@ -61,6 +61,16 @@ def servicing_terms(session: Session, product_id: int) -> ServicingTerms:
                           prepayment_fee_rate=product.prepayment_fee_rate)
 
 
+def has_products(session: Session) -> bool:
+    return session.scalar(select(Product.id).limit(1)) is not None
+
+
+def first_product_code(session: Session) -> str | None:
+    """The oldest product's code (simulations book on it unless told otherwise)."""
+    code: str | None = session.scalars(select(Product.code).order_by(Product.id)).first()
+    return code
+
+
 def active_product_terms(session: Session) -> list[tuple[str, tuple[int, ...]]]:
     """Every active product's code and terms, by code (the simulation picks plans from them)."""
     rows = session.scalars(select(Product).where(Product.active.is_(True)).order_by(Product.code))

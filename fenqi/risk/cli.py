@@ -213,7 +213,7 @@ def monitor(
     days: Annotated[int, typer.Option(min=1, max=366, help="The window of recent decisions, in days")] = 30,
 ) -> None:
     """Model monitoring: PSI of the score and features against training, calibration by month and grade."""
-    from fenqi.cli import run_domain
+    from fenqi.kit.cli import run_domain
     from fenqi.kit.db import session_scope
     from fenqi.risk import monitoring
 

@@ -32,12 +32,12 @@ from datetime import date
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Date, bindparam, insert, text
+from sqlalchemy import Date, bindparam, text
 from sqlalchemy.orm import Session
 
 from fenqi.kit.db import utcnow
+from fenqi.ledger import bulk
 from fenqi.ledger.accounts import Account, Reason
-from fenqi.ledger.models import JournalEntry
 from fenqi.servicing.cob_steps import run_chunk_steps
 from fenqi.servicing.models import CobChunk
 from fenqi.servicing.rules import PPB
@@ -114,14 +114,15 @@ class _Chunk:
         """The chunk's journal entry for one reason (created on first use)."""
         if reason not in self.entries:
             key = f"cob:{self.day.isoformat()}:{reason}:c{self.chunk_id}:a{self.attempt}"
-            self.entries[reason] = self.session.execute(
-                insert(JournalEntry)
-                .values(
-                    idempotency_key=key, reason=reason, business_date=self.day, memo=f"COB loans {self.lo}-{self.hi}"
-                )
-                .returning(JournalEntry.id)
-            ).scalar_one()
+            self.entries[reason] = bulk.open_entry(self.session, idempotency_key=key, reason=reason,
+                                                   business_date=self.day, memo=f"COB loans {self.lo}-{self.hi}")
         return self.entries[reason]
+
+    def post(self, reason: str, account: str, source: str, *, loan: str = "loan_id", debit: str = "0",
+             credit: str = "0", **extra: Any) -> int:
+        """Lines of the chunk's entry for `reason`, one per row of `source` (through the ledger)."""
+        return bulk.post_lines(self.session, self.entry(reason), account=account, source=source,
+                               params=self.params(**extra), loan=loan, debit=debit, credit=credit)
 
     def dd(self, later: str, earlier: str) -> str:
         return day_diff(self.dialect, later, earlier)
@@ -134,14 +135,6 @@ def _sql(sql: str) -> Any:
     return stmt.bindparams(bindparam("d", type_=Date)) if ":d" in sql else stmt
 
 
-def _line_sql(account: str, amount: str, debit: bool, source: str, where: str) -> str:
-    dr, cr = (amount, "0") if debit else ("0", amount)
-    return (
-        "INSERT INTO journal_line (entry_id, account, loan_id, debit_fen, credit_fen) "
-        f"SELECT :e, '{account}', loan_id, {dr}, {cr} FROM {source} WHERE {where}"
-    )
-
-
 def _scratch(c: _Chunk, kind: str, where: str = "") -> str:
     return f"cob_scratch WHERE chunk_id = :cid AND kind = '{kind}'" + (f" AND {where}" if where else "")
 
@@ -150,14 +143,9 @@ def _post_from_scratch(c: _Chunk, reason: str, kind: str, column: str, debit: st
     """Per-loan lines Dr `debit` / Cr `credit` of each scratch row's `column` (when positive)."""
     if not c.scalar(f"SELECT 1 FROM {_scratch(c, kind, f'{column} > 0')} LIMIT 1"):
         return
-    e = c.entry(reason)
     src = f"cob_scratch WHERE chunk_id = :cid AND kind = '{kind}' AND {column} > 0"
-    for account, is_debit in ((debit, True), (credit, False)):
-        c.exec(
-            "INSERT INTO journal_line (entry_id, account, loan_id, debit_fen, credit_fen) "
-            f"SELECT :e, '{account}', loan_id, {column if is_debit else '0'}, {'0' if is_debit else column} FROM {src}",
-            e=e,
-        )
+    c.post(reason, debit, src, debit=column)
+    c.post(reason, credit, src, credit=column)
 
 
 def _accrual_target(c: _Chunk, total: str) -> str:
@@ -306,17 +294,10 @@ def _step_write_off(c: _Chunk, days: int, buckets: list[tuple[int, str]]) -> int
         return 0
     in_scratch = "SELECT loan_id FROM cob_scratch WHERE chunk_id = :cid AND kind = 'wo'"
     if c.scalar(f"SELECT 1 FROM {_scratch(c, 'wo', 'a > 0')} LIMIT 1"):
-        e = c.entry(Reason.WRITE_OFF)
-        c.exec(
-            _line_sql(Account.WRITE_OFF_EXPENSE, "a", True, "cob_scratch", "chunk_id = :cid AND kind = 'wo' AND a > 0"),
-            e=e,
-        )
+        c.post(Reason.WRITE_OFF, Account.WRITE_OFF_EXPENSE, _scratch(c, "wo", "a > 0"), debit="a")
         for account, col in _WRITE_OFF_PARTS:
-            c.exec(
-                "INSERT INTO journal_line (entry_id, account, loan_id, debit_fen, credit_fen) "
-                f"SELECT :e, '{account}', l.id, 0, l.{col} FROM loan l WHERE l.{col} > 0 AND l.id IN ({in_scratch})",
-                e=e,
-            )
+            c.post(Reason.WRITE_OFF, account, f"loan l WHERE l.{col} > 0 AND l.id IN ({in_scratch})", loan="l.id",
+                   credit=f"l.{col}")
     c.exec(
         f"UPDATE installment SET status = 'cancelled' WHERE status IN ('pending', 'due') AND loan_id IN ({in_scratch})"
     )
@@ -342,11 +323,7 @@ def _step_accrual(c: _Chunk, buckets: list[tuple[int, str]]) -> int:
     ):
         where = f"{c.cond} AND l.cur_due_date IS NOT NULL AND {target} - l.{col} > 0"
         if c.scalar(f"SELECT 1 FROM loan l WHERE {where} LIMIT 1"):
-            c.exec(
-                "INSERT INTO journal_line (entry_id, account, loan_id, debit_fen, credit_fen) "
-                f"SELECT :e, '{debit}', l.id, {target} - l.{col}, 0 FROM loan l WHERE {where}",
-                e=c.entry(reason),
-            )
+            c.post(reason, debit, f"loan l WHERE {where}", loan="l.id", debit=f"{target} - l.{col}")
     # Unpaid at the close of its due date: 1 day past due (fenqi.servicing.service.days_past_due).
     dpd = f"(CASE WHEN oldest_unpaid_due IS NULL THEN 0 ELSE {_max0(c.dd(':d', 'oldest_unpaid_due') + ' + 1')} END)"
     bucket, bparams = _bucket_case(dpd, buckets)
@@ -370,12 +347,7 @@ def _finish_entries(c: _Chunk) -> None:
     for reason, e in c.entries.items():
         if reason in income:
             # The due step posts both sides per loan; the accrual step only the loans' debits, offset here.
-            c.exec(
-                "INSERT INTO journal_line (entry_id, account, loan_id, debit_fen, credit_fen) "
-                f"SELECT :e, '{income[Reason(reason)]}', NULL, 0, SUM(debit_fen) - SUM(credit_fen) FROM journal_line "
-                "WHERE entry_id = :e HAVING SUM(debit_fen) - SUM(credit_fen) > 0",
-                e=e,
-            )
+            bulk.balance_with(c.session, e, account=income[Reason(reason)])
 
 
 def close_chunk(
