@@ -198,8 +198,9 @@ def _commit_before_responding(app: FastAPI) -> None:
     FastAPI runs the code after a dependency's `yield` only once the response has been sent (the
     dependency's default "request" scope). For the session that is wrong twice over: a browser follows a
     redirect at once and may read before the commit, and a commit that fails would follow a success
-    already reported. The "function" scope closes the session as soon as the endpoint returns. Set here
-    once, for every route, rather than at each `Depends(get_session)`."""
+    already reported. The "function" scope closes the session as soon as the endpoint returns. Endpoints
+    declare it with `fenqi.kit.web.SessionDep`; this pass sets it for those still written
+    `Depends(get_session)`, until every endpoint uses SessionDep."""
     from fastapi.dependencies.models import Dependant
     from fastapi.routing import iter_route_contexts
 

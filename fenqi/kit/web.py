@@ -4,8 +4,9 @@ and the caller's language."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
+from typing import Annotated
 
-from fastapi import Request
+from fastapi import Depends, Request
 from sqlalchemy import Engine
 from starlette.concurrency import run_in_threadpool
 
@@ -62,3 +63,9 @@ async def get_lazy_session() -> AsyncIterator[Session]:
             await run_in_threadpool(session.close)
         else:
             session.close()
+
+
+# The request's session as an endpoint parameter (`session: SessionDep`): closed — committed or rolled back —
+# as soon as the endpoint returns, before the response leaves ("function" scope), not after it was sent.
+SessionDep = Annotated[Session, Depends(get_session, scope="function")]
+LazySessionDep = Annotated[Session, Depends(get_lazy_session, scope="function")]

@@ -8,8 +8,7 @@ from typing import Any
 from fastapi import APIRouter, Depends, Query
 
 from fenqi.identity.deps import Principal, require_roles
-from fenqi.kit.db import Session
-from fenqi.kit.web import get_session
+from fenqi.kit.web import SessionDep
 from fenqi.ledger.schemas import TrialBalance
 from fenqi.ledger.views import trial_balance_json
 from fenqi.servicing.schemas import BooksCheck
@@ -23,8 +22,8 @@ finance = require_roles("finance")
     summary="Trial balance (试算平衡表): every account's debits, credits and balance",
 )
 def trial_balance(
+    session: SessionDep,
     as_of: date | None = Query(None, description="Up to this business date (YYYY-MM-DD); default all"),
-    session: Session = Depends(get_session),
     _: Principal = Depends(finance),
 ) -> dict[str, Any]:
     return trial_balance_json(session, as_of)
@@ -34,7 +33,7 @@ def trial_balance(
     "/check", response_model=BooksCheck, response_model_exclude_unset=True,
     summary="The ledger check: balanced entries, zero net, loans equal to the ledger",
 )
-def check(session: Session = Depends(get_session), _: Principal = Depends(finance)) -> dict[str, Any]:
+def check(session: SessionDep, _: Principal = Depends(finance)) -> dict[str, Any]:
     from fenqi.servicing.check import check_books
 
     return check_books(session).to_json()
