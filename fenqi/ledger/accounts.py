@@ -45,6 +45,7 @@ class Account(StrEnum):
     RECOVERY_INCOME = "recovery_income"  # 核销后收回
     # Expenses.
     WRITE_OFF_EXPENSE = "write_off_expense"  # 核销损失
+    HARDSHIP_WAIVER = "hardship_waiver"  # 纾困减免 (settlement discounts, penalties waived on a new schedule)
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,6 +90,7 @@ CHART: dict[Account, AccountSpec] = {
         _spec(A.MERCHANT_FEE_INCOME, K.INCOME, False, "商户服务费收入", "Merchant fee income"),
         _spec(A.RECOVERY_INCOME, K.INCOME, False, "核销后收回", "Recoveries after write-off"),
         _spec(A.WRITE_OFF_EXPENSE, K.EXPENSE, False, "核销损失", "Write-off expense"),
+        _spec(A.HARDSHIP_WAIVER, K.EXPENSE, False, "纾困减免", "Hardship waivers"),
     )
 }
 
@@ -129,5 +131,7 @@ class Reason(StrEnum):
     CANCELLATION = "cancellation"  # a returned phone: the loan's receivables reversed
     SUBSIDY = "subsidy"
     SETTLEMENT = "settlement"
+    HARDSHIP = "hardship"  # a new schedule: accrued/receivable interest and fee rescheduled, penalty waived
+    HARDSHIP_SETTLEMENT = "hardship_settlement"  # a discounted payoff: cash + waiver → every receivable
     REVERSAL = "reversal"
     ADJUSTMENT = "adjustment"

@@ -17,6 +17,7 @@ from fenqi.kit.web import get_session
 from fenqi.ledger import loan_journal
 from fenqi.ledger.views import entry_json
 from fenqi.servicing import service
+from fenqi.servicing.hardship_api import router as hardship_router
 from fenqi.servicing.schemas import LoanDetail, PayoffQuoteOut, RepaymentOut
 from fenqi.servicing.views import installment_json, loan_json
 
@@ -97,3 +98,7 @@ def repay(
     )
     response.status_code = 200 if result.replayed else 201
     return result.to_json()
+
+
+# Hardship arrangements of a loan (/api/v1/loans/{loan_id}/hardship...).
+router.include_router(hardship_router)

@@ -206,3 +206,49 @@ class LoanDayBalance(Base):
     credit_fen: Mapped[int] = mapped_column(Fen)  # customer_credit
     written_off_fen: Mapped[int] = mapped_column(Fen)
 
+
+class HardshipKind:
+    HOLIDAY = "holiday"  # 延期还款: N installments deferred, the schedule shifted by N periods
+    REAGE = "reage"  # 再账龄: arrears moved to the end after a run of good payments, status reset
+    RESTRUCTURE = "restructure"  # 重组: the outstanding re-amortized over a longer term
+    SETTLEMENT = "settlement"  # 和解结清: a discounted payoff, the discount waived
+    ALL = (HOLIDAY, REAGE, RESTRUCTURE, SETTLEMENT)
+
+
+class HardshipStatus:
+    PROPOSED = "proposed"  # made by one staff user, waiting for a second one
+    APPROVED = "approved"  # applied (a settlement: the offer is open until paid or expired)
+    REJECTED = "rejected"
+    SETTLED = "settled"  # a settlement offer paid: the loan closed
+    EXPIRED = "expired"  # a settlement offer not paid by its date
+    OPEN = (PROPOSED, APPROVED)
+
+
+class HardshipArrangement(Timestamped, Base):
+    """One hardship arrangement (纾困方案) of a loan, from proposal to decision (maker-checker).
+
+    `request_id` links the shopper's or the collector's hardship request in collections when there is
+    one (an id only: servicing does not read collections' tables).
+    """
+
+    __tablename__ = "hardship_arrangement"
+    __table_args__ = (Index("ix_hardship_arrangement_loan", "loan_id", "status"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    loan_id: Mapped[int] = mapped_column(ForeignKey("loan.id"))
+    kind: Mapped[str] = mapped_column(String(12))
+    status: Mapped[str] = mapped_column(String(12), default=HardshipStatus.PROPOSED)
+    months: Mapped[int] = mapped_column(Integer, default=0)  # holiday: installments deferred
+    new_term: Mapped[int] = mapped_column(Integer, default=0)  # restructure: periods of the new schedule
+    settlement_fen: Mapped[int] = mapped_column(Fen, default=0)  # settlement: the amount agreed
+    valid_until: Mapped[date | None] = mapped_column(Date, nullable=True)  # settlement: last day to pay
+    paid_fen: Mapped[int] = mapped_column(Fen, default=0)  # settlement: paid towards the amount agreed
+    discount_fen: Mapped[int] = mapped_column(Fen, default=0)  # settlement: waived when paid
+    reason: Mapped[str] = mapped_column(String(200), default="")
+    requested_by: Mapped[int] = mapped_column(BigInteger)
+    decided_by: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    decided_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
+    decided_on: Mapped[date | None] = mapped_column(Date, nullable=True)  # business date of the decision
+    apr: Mapped[Decimal | None] = mapped_column(ExactDecimal(), nullable=True)  # of the new schedule
+    entry_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    request_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True)

@@ -15,6 +15,7 @@ from fenqi.kit.clock import business_date
 from fenqi.kit.errors import Conflict, InvalidInput
 from fenqi.ledger import Account, Line, Reason, cash_account, post_entry
 from fenqi.servicing.allocation import allocate
+from fenqi.servicing.hardship import open_settlement, settle
 from fenqi.servicing.lifecycle import MERCHANT_CHANNEL, close_loan
 from fenqi.servicing.loans import (
     apply_allocation,
@@ -115,6 +116,11 @@ def apply_repayment(
         lines.append(Line.cr(Account.RECOVERY_INCOME, amount_fen, loan_id=loan.id))
     elif loan.status not in LoanStatus.OPEN:
         rep.credit_fen = amount_fen
+    elif (offer := open_settlement(session, loan.id, today)) is not None and (
+        settled := settle(session, loan, rows, offer, rep, cash)
+    ) is not None:
+        # The payment reaches an agreed discounted payoff (fenqi.servicing.hardship): the loan closes.
+        reason, lines = Reason.HARDSHIP_SETTLEMENT, settled
     else:
         early = purpose in ("prepayment", "payoff")
         if early:

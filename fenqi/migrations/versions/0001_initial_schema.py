@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-12-01 01:24:02.128093
+Create Date: 2026-12-01 01:31:07.589119
 """
 from collections.abc import Sequence
 
@@ -1085,6 +1085,32 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_device_status'), ['status'], unique=False)
         batch_op.create_index(batch_op.f('ix_device_store_id'), ['store_id'], unique=False)
 
+    op.create_table('hardship_arrangement',
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
+    sa.Column('loan_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('kind', sa.String(length=12), nullable=False),
+    sa.Column('status', sa.String(length=12), nullable=False),
+    sa.Column('months', sa.Integer(), nullable=False),
+    sa.Column('new_term', sa.Integer(), nullable=False),
+    sa.Column('settlement_fen', sa.BigInteger(), nullable=False),
+    sa.Column('valid_until', sa.Date(), nullable=True),
+    sa.Column('paid_fen', sa.BigInteger(), nullable=False),
+    sa.Column('discount_fen', sa.BigInteger(), nullable=False),
+    sa.Column('reason', sa.String(length=200), nullable=False),
+    sa.Column('requested_by', sa.BigInteger(), nullable=False),
+    sa.Column('decided_by', sa.BigInteger(), nullable=True),
+    sa.Column('decided_at', fenqi.kit.db.UtcDateTime(timezone=True), nullable=True),
+    sa.Column('decided_on', sa.Date(), nullable=True),
+    sa.Column('apr', fenqi.kit.db.ExactDecimal(length=32), nullable=True),
+    sa.Column('entry_id', sa.BigInteger(), nullable=True),
+    sa.Column('request_id', sa.BigInteger(), nullable=True),
+    sa.Column('created_at', fenqi.kit.db.UtcDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['loan_id'], ['loan.id'], name=op.f('fk_hardship_arrangement_loan_id_loan')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_hardship_arrangement'))
+    )
+    with op.batch_alter_table('hardship_arrangement', schema=None) as batch_op:
+        batch_op.create_index('ix_hardship_arrangement_loan', ['loan_id', 'status'], unique=False)
+
     op.create_table('installment',
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
     sa.Column('loan_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
@@ -1210,6 +1236,10 @@ def downgrade() -> None:
         batch_op.drop_index('ix_installment_loan_status')
 
     op.drop_table('installment')
+    with op.batch_alter_table('hardship_arrangement', schema=None) as batch_op:
+        batch_op.drop_index('ix_hardship_arrangement_loan')
+
+    op.drop_table('hardship_arrangement')
     with op.batch_alter_table('device', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_device_store_id'))
         batch_op.drop_index(batch_op.f('ix_device_status'))

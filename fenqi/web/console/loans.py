@@ -140,7 +140,17 @@ def _detail(request: Request, session: Session, loan_id: int, who: Principal, re
         "entries": loan_journal(session, loan_id), "orders": list(orders), "repayments": list(repayments),
         "notes": list(notes), "review_note": review_note, "card": card, "revealed": revealed, "who": who,
         "may_reveal": who.role in (*REVEALERS, "admin"),
+        "hardship": _hardship(request, session, loan_id),
     })
+
+
+def _hardship(request: Request, session: Session, loan_id: int) -> list[dict[str, Any]]:
+    from fenqi.kit.web import request_language
+    from fenqi.servicing.hardship import arrangements
+    from fenqi.web.console.hardship import arrangement_view
+
+    lang = request_language(request)
+    return [arrangement_view(session, a, lang) for a in arrangements(session, loan_id=loan_id)]
 
 
 @router.get("/loans/{loan_id}", response_class=HTMLResponse)

@@ -71,9 +71,26 @@ def _loan_context(session: Session, loan: Loan, app: Application, lang: str) -> 
         "rows": [{"period": r.period, "due_date": r.due_date.isoformat(), "status": r.status, "due_date_d": r.due_date,
                   "overdue_days": days_overdue(r.status, r.due_date, loan.cob_date),
                   "total": yuan(r.principal_fen + r.interest_fen + r.fee_fen), "unpaid": yuan(unpaid(r)),
-                  "paid_on": r.paid_on.isoformat() if r.paid_on else ""} for r in rows],
+                  "paid_on": r.paid_on.isoformat() if r.paid_on else "",
+                  "holiday": r.principal_fen + r.interest_fen + r.fee_fen == 0} for r in rows],
         "history": _history(session, loan.id),
+        "hardship": _hardship(session, loan, lang),
     }
+
+
+def _hardship(session: Session, loan: Loan, lang: str) -> dict[str, Any] | None:
+    """The hardship arrangement in force on the loan (the newest approved or settled), as the shopper sees it."""
+    from fenqi.servicing.hardship import arrangements
+    from fenqi.web.console.hardship import KIND_LABELS, label
+
+    for a in arrangements(session, loan_id=loan.id):
+        if a.status in ("approved", "settled"):
+            return {"kind": a.kind, "name": label(KIND_LABELS, a.kind, lang), "apr": a.apr, "status": a.status,
+                    "decided_on": a.decided_on.isoformat() if a.decided_on else "",
+                    "to_pay": yuan(max(0, a.settlement_fen - a.paid_fen)), "agreed": yuan(a.settlement_fen),
+                    "valid_until": a.valid_until.isoformat() if a.valid_until else "",
+                    "discount": yuan(a.discount_fen)}
+    return None
 
 
 def _history(session: Session, loan_id: int) -> list[dict[str, Any]]:
