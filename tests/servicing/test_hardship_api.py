@@ -83,7 +83,8 @@ def test_console_propose_then_approve_on_the_approvals_page(client: TestClient, 
     page = _as(client, session, "collector").get(f"/ops/loans/{loan_id}")
     assert page.status_code == 200 and "纾困方案" in page.text and "提交审批" in page.text
     r = client.post(f"/ops/loans/{loan_id}/hardship", follow_redirects=False,
-                    data={"csrf_token": csrf_of(page.text), "kind": "restructure", "new_term": "18", "reason": "收入下降"})
+                    data={"csrf_token": csrf_of(page.text), "kind": "restructure", "new_term": "18",
+                          "reason": "收入下降"})
     assert r.status_code == 303, r.text
     page = client.get(f"/ops/loans/{loan_id}")
     assert "重组" in page.text and "待审批" in page.text
