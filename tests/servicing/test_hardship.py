@@ -218,7 +218,10 @@ def test_settlement_paid_closes_the_loan_and_the_waiver_holds_the_discount(sessi
     loan = get_loan(session, loan.id)
     owed = hardship._owed(loan)
     settled: list[int] = []
-    hardship.on_settled(lambda s, loan_id, day: settled.append(loan_id))
+    def hook(s: Session, loan_id: int, day: date) -> None:
+        settled.append(loan_id)
+
+    hardship.on_settled(hook)
     agreed = owed * 6 // 10
     arr = _approve(session, loan.id, "settlement", settlement_fen=agreed)
     assert arr.status == HardshipStatus.APPROVED and get_loan(session, loan.id).status == LoanStatus.OVERDUE
@@ -232,6 +235,7 @@ def test_settlement_paid_closes_the_loan_and_the_waiver_holds_the_discount(sessi
     arr = hardship.get_arrangement(session, arr.id)
     assert arr.status == HardshipStatus.SETTLED and arr.discount_fen == owed_then - (agreed - 10_000)
     assert account_balance(session, Account.HARDSHIP_WAIVER, loan_id=loan.id) == arr.discount_fen
+    hardship._SETTLED_HOOKS.remove(hook)  # the hook list is process-wide: leave it as found
     assert settled == [loan.id]
     verify_against_ledger(session, loan)
     _ok(session)
