@@ -1,8 +1,11 @@
 """Collections' part of start-up wiring, called by `fenqi.wiring.install()` (never on import): the
-close-of-business steps that schedule reminders and notices."""
+close-of-business steps that schedule reminders and notices, open and refresh cases, decide promises and
+close cases."""
 
 from __future__ import annotations
 
+from fenqi.collections.cases import cob_cases
+from fenqi.collections.promises import decide
 from fenqi.collections.reminders_cob import schedule_chunk, schedule_payoffs
 from fenqi.servicing.cob_steps import register_chunk_step, register_day_step
 
@@ -10,3 +13,5 @@ from fenqi.servicing.cob_steps import register_chunk_step, register_day_step
 def install() -> None:
     register_chunk_step("collections.reminders", schedule_chunk, order=50)
     register_day_step("collections.payoff_notices", schedule_payoffs, order=50)
+    register_chunk_step("collections.cases", cob_cases, order=60)
+    register_day_step("collections.promises_and_closing", decide, order=60)

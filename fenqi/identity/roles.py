@@ -7,10 +7,11 @@ CLERK = "clerk"
 MERCHANT_OWNER = "merchant_owner"
 RISK_OFFICER = "risk_officer"
 COLLECTOR = "collector"
+COLLECTION_LEAD = "collection_lead"  # sees and assigns every collection case
 FINANCE = "finance"
 ADMIN = "admin"
 
-ROLES: tuple[str, ...] = (SHOPPER, CLERK, MERCHANT_OWNER, RISK_OFFICER, COLLECTOR, FINANCE, ADMIN)
+ROLES: tuple[str, ...] = (SHOPPER, CLERK, MERCHANT_OWNER, RISK_OFFICER, COLLECTOR, COLLECTION_LEAD, FINANCE, ADMIN)
 # Staff sign in with a username and a password; shoppers with their mobile number and a one-time code.
 STAFF_ROLES: tuple[str, ...] = tuple(r for r in ROLES if r != SHOPPER)
 # Roles that act for one merchant and therefore carry a merchant_id.
@@ -22,6 +23,7 @@ LABELS: dict[str, tuple[str, str]] = {
     MERCHANT_OWNER: ("商户负责人", "Merchant owner"),
     RISK_OFFICER: ("风控专员", "Risk officer"),
     COLLECTOR: ("催收专员", "Collector"),
+    COLLECTION_LEAD: ("催收主管", "Collections lead"),
     FINANCE: ("财务", "Finance"),
     ADMIN: ("管理员", "Administrator"),
 }
@@ -33,6 +35,7 @@ HOME: dict[str, str] = {
     MERCHANT_OWNER: "/merchant",
     RISK_OFFICER: "/ops",
     COLLECTOR: "/ops",
+    COLLECTION_LEAD: "/ops/cases",
     FINANCE: "/ops",
     ADMIN: "/ops",
 }

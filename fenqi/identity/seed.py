@@ -17,6 +17,7 @@ DEMO_STAFF = (
     ("merchant_owner", "owner", "王老板"),
     ("risk_officer", "risk", "赵风控"),
     ("collector", "collector", "钱催收"),
+    ("collection_lead", "lead", "吴主管"),
     ("finance", "finance", "孙财务"),
     ("admin", "admin", "周管理员"),
 )

@@ -82,6 +82,13 @@ def create_user(
     return user
 
 
+def staff_with_role(session: Session, role: str) -> dict[int, str]:
+    """Active staff of one role, id → display name (who may be assigned work, e.g. collection cases)."""
+    rows = session.execute(select(User.id, User.display_name).where(User.role == role, User.active.is_(True))
+                           .order_by(User.id))
+    return {int(uid): name for uid, name in rows}
+
+
 def user_by_phone(session: Session, phone: str) -> User | None:
     return session.scalar(select(User).where(User.phone_index == blind_index(normalize_mobile(phone))))
 

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-12-01 01:31:07.589119
+Create Date: 2026-12-01 01:41:26.676940
 """
 from collections.abc import Sequence
 
@@ -183,6 +183,36 @@ def upgrade() -> None:
     sa.Column('d', sa.BigInteger(), nullable=False),
     sa.PrimaryKeyConstraint('chunk_id', 'kind', 'loan_id', name=op.f('pk_cob_scratch'))
     )
+    op.create_table('collection_call_count',
+    sa.Column('loan_id', sa.BigInteger(), nullable=False),
+    sa.Column('day', sa.Date(), nullable=False),
+    sa.Column('attempts', sa.Integer(), nullable=False),
+    sa.PrimaryKeyConstraint('loan_id', 'day', name=op.f('pk_collection_call_count'))
+    )
+    op.create_table('collection_case',
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
+    sa.Column('loan_id', sa.BigInteger(), nullable=False),
+    sa.Column('status', sa.String(length=8), nullable=False),
+    sa.Column('opened_on', sa.Date(), nullable=False),
+    sa.Column('opened_at', fenqi.kit.db.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('closed_on', sa.Date(), nullable=True),
+    sa.Column('close_reason', sa.String(length=16), nullable=True),
+    sa.Column('dpd', sa.Integer(), nullable=False),
+    sa.Column('bucket', sa.String(length=8), nullable=False),
+    sa.Column('worst_bucket', sa.String(length=8), nullable=False),
+    sa.Column('overdue_fen', sa.BigInteger(), nullable=False),
+    sa.Column('outstanding_fen', sa.BigInteger(), nullable=False),
+    sa.Column('score', sa.Integer(), nullable=False),
+    sa.Column('broken_promises', sa.Integer(), nullable=False),
+    sa.Column('assigned_user_id', sa.BigInteger(), nullable=True),
+    sa.Column('assigned_at', fenqi.kit.db.UtcDateTime(timezone=True), nullable=True),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_collection_case'))
+    )
+    with op.batch_alter_table('collection_case', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_collection_case_loan_id'), ['loan_id'], unique=False)
+        batch_op.create_index('ix_collection_case_status_assignee', ['status', 'assigned_user_id'], unique=False)
+        batch_op.create_index('uq_collection_case_open_loan', ['loan_id'], unique=True, postgresql_where=sa.text("status = 'open'"), sqlite_where=sa.text("status = 'open'"))
+
     op.create_table('complaint',
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
     sa.Column('idempotency_key', sa.String(length=160), nullable=True),
@@ -296,6 +326,19 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id', name=op.f('pk_funder')),
     sa.UniqueConstraint('code', name=op.f('uq_funder_code'))
     )
+    op.create_table('hardship_request',
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
+    sa.Column('loan_id', sa.BigInteger(), nullable=False),
+    sa.Column('user_id', sa.BigInteger(), nullable=False),
+    sa.Column('kind', sa.String(length=16), nullable=False),
+    sa.Column('reason', sa.Text(), nullable=False),
+    sa.Column('status', sa.String(length=12), nullable=False),
+    sa.Column('created_at', fenqi.kit.db.UtcDateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_hardship_request'))
+    )
+    with op.batch_alter_table('hardship_request', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_hardship_request_loan_id'), ['loan_id'], unique=False)
+
     op.create_table('journal_entry',
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
     sa.Column('idempotency_key', sa.String(length=160), nullable=False),
@@ -351,6 +394,9 @@ def upgrade() -> None:
     op.create_table('loan_note',
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
     sa.Column('loan_id', sa.BigInteger(), nullable=False),
+    sa.Column('case_id', sa.BigInteger(), nullable=True),
+    sa.Column('kind', sa.String(length=8), server_default='note', nullable=False),
+    sa.Column('outcome', sa.String(length=16), nullable=True),
     sa.Column('author_user_id', sa.BigInteger(), nullable=False),
     sa.Column('author_name', sa.String(length=60), nullable=False),
     sa.Column('author_role', sa.String(length=20), nullable=False),
@@ -359,6 +405,7 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id', name=op.f('pk_loan_note'))
     )
     with op.batch_alter_table('loan_note', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_loan_note_case_id'), ['case_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_loan_note_loan_id'), ['loan_id'], unique=False)
 
     op.create_table('merchant',
@@ -557,6 +604,24 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id', name=op.f('pk_product')),
     sa.UniqueConstraint('code', name=op.f('uq_product_code'))
     )
+    op.create_table('promise_to_pay',
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
+    sa.Column('case_id', sa.BigInteger(), nullable=False),
+    sa.Column('loan_id', sa.BigInteger(), nullable=False),
+    sa.Column('amount_fen', sa.BigInteger(), nullable=False),
+    sa.Column('made_on', sa.Date(), nullable=False),
+    sa.Column('due_on', sa.Date(), nullable=False),
+    sa.Column('status', sa.String(length=8), nullable=False),
+    sa.Column('decided_on', sa.Date(), nullable=True),
+    sa.Column('paid_fen', sa.BigInteger(), nullable=False),
+    sa.Column('user_id', sa.BigInteger(), nullable=False),
+    sa.Column('created_at', fenqi.kit.db.UtcDateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_promise_to_pay'))
+    )
+    with op.batch_alter_table('promise_to_pay', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_promise_to_pay_case_id'), ['case_id'], unique=False)
+        batch_op.create_index('ix_promise_to_pay_status_loan', ['status', 'loan_id'], unique=False)
+
     op.create_table('rate_counter',
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
     sa.Column('scope', sa.String(length=32), nullable=False),
@@ -1344,6 +1409,11 @@ def downgrade() -> None:
 
     op.drop_table('reminder')
     op.drop_table('rate_counter')
+    with op.batch_alter_table('promise_to_pay', schema=None) as batch_op:
+        batch_op.drop_index('ix_promise_to_pay_status_loan')
+        batch_op.drop_index(batch_op.f('ix_promise_to_pay_case_id'))
+
+    op.drop_table('promise_to_pay')
     op.drop_table('product')
     op.drop_table('phone_model')
     op.drop_table('payment_reconciliation_run')
@@ -1375,6 +1445,7 @@ def downgrade() -> None:
     op.drop_table('merchant')
     with op.batch_alter_table('loan_note', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_loan_note_loan_id'))
+        batch_op.drop_index(batch_op.f('ix_loan_note_case_id'))
 
     op.drop_table('loan_note')
     with op.batch_alter_table('loan_day_balance', schema=None) as batch_op:
@@ -1392,6 +1463,10 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_journal_entry_business_date'))
 
     op.drop_table('journal_entry')
+    with op.batch_alter_table('hardship_request', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_hardship_request_loan_id'))
+
+    op.drop_table('hardship_request')
     op.drop_table('funder')
     op.drop_table('device_lock_policy')
     with op.batch_alter_table('device_lock_event', schema=None) as batch_op:
@@ -1412,6 +1487,13 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_complaint_merchant_id'))
 
     op.drop_table('complaint')
+    with op.batch_alter_table('collection_case', schema=None) as batch_op:
+        batch_op.drop_index('uq_collection_case_open_loan', postgresql_where=sa.text("status = 'open'"), sqlite_where=sa.text("status = 'open'"))
+        batch_op.drop_index('ix_collection_case_status_assignee')
+        batch_op.drop_index(batch_op.f('ix_collection_case_loan_id'))
+
+    op.drop_table('collection_case')
+    op.drop_table('collection_call_count')
     op.drop_table('cob_scratch')
     op.drop_table('cob_run')
     op.drop_table('business_date')

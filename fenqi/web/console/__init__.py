@@ -8,6 +8,7 @@ from fastapi import APIRouter
 from fenqi.web.console.aftersales import router as aftersales_router
 from fenqi.web.console.assets import router as assets_router
 from fenqi.web.console.hardship import router as hardship_router
+from fenqi.web.console.cases import router as cases_router
 from fenqi.web.console.loans import router as loans_router
 from fenqi.web.console.merchant import router as merchant_router
 from fenqi.web.console.messages import router as messages_router
@@ -21,3 +22,4 @@ router.include_router(loans_router)
 router.include_router(messages_router)
 router.include_router(aftersales_router)
 router.include_router(hardship_router)
+router.include_router(cases_router)

@@ -13,6 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from fenqi.analytics.service import BUCKETS
+from fenqi.collections.contacts import contacts_of, log_contact
 from fenqi.identity.deps import Principal, require_roles
 from fenqi.identity.service import audit
 from fenqi.kit.bounds import EntityId
@@ -23,7 +24,6 @@ from fenqi.ledger import loan_journal
 from fenqi.origination.models import Application
 from fenqi.servicing.models import Loan, LoanStatus, Repayment
 from fenqi.servicing.service import installments
-from fenqi.web.models import LoanNote
 from fenqi.web.render import render
 
 router = APIRouter(prefix="/ops", include_in_schema=False)
@@ -128,7 +128,7 @@ def _detail(request: Request, session: Session, loan_id: int, who: Principal, re
     orders = session.scalars(select(PaymentOrder).where(PaymentOrder.loan_id == loan_id)
                              .order_by(PaymentOrder.id.desc()).limit(100))
     repayments = session.scalars(select(Repayment).where(Repayment.loan_id == loan_id).order_by(Repayment.id))
-    notes = session.scalars(select(LoanNote).where(LoanNote.loan_id == loan_id).order_by(LoanNote.id.desc()))
+    notes = contacts_of(session, loan_id)
     review_note = ""
     if row.app is not None and row.app.decision_id:
         from fenqi.risk.service import get_decision
@@ -181,12 +181,7 @@ def add_note(
     loan_id: EntityId, body: str = Form(""), who: Principal = Depends(viewers), session: Session = Depends(get_session),
 ) -> Response:
     loan_row(session, loan_id)
-    text = body.strip()
-    if not text:
-        raise InvalidInput("body")
-    session.add(LoanNote(loan_id=loan_id, author_user_id=who.user_id, author_name=who.display_name[:60],
-                         author_role=who.role, body=text[:2000]))
-    session.flush()
+    log_contact(session, who, loan_id, kind="note", body=body)
     return RedirectResponse(f"/ops/loans/{loan_id}#notes", 303)
 
 

@@ -13,7 +13,8 @@ from fenqi.web.shopper.apply import router as apply_router
 from fenqi.web.shopper.catalog import router as catalog_router
 from fenqi.web.shopper.loans import router as loans_router
 from fenqi.web.shopper.offer import router as offer_router
+from fenqi.web.shopper.overdue import router as overdue_router
 
 router = APIRouter(include_in_schema=False)
-for _pages in (catalog_router, apply_router, offer_router, loans_router, aftersales_router):
+for _pages in (catalog_router, apply_router, offer_router, loans_router, overdue_router, aftersales_router):
     router.include_router(_pages)
