@@ -7,8 +7,8 @@ from fastapi import APIRouter
 
 from fenqi.web.console.aftersales import router as aftersales_router
 from fenqi.web.console.assets import router as assets_router
-from fenqi.web.console.hardship import router as hardship_router
 from fenqi.web.console.cases import router as cases_router
+from fenqi.web.console.hardship import router as hardship_router
 from fenqi.web.console.loans import router as loans_router
 from fenqi.web.console.merchant import router as merchant_router
 from fenqi.web.console.messages import router as messages_router
