@@ -179,8 +179,13 @@ def demo(
     from fenqi.kit.db import session_scope
     from fenqi.kit.migrate import upgrade
     from fenqi.kit.settings import get_settings
+    from fenqi.payments.settings import get_payment_settings
 
     os.environ.setdefault("FENQI_BASE_URL", f"http://{host}:{port}")
+    # main() already read (and cached) the settings before this default existed: read them again, or the
+    # payment gateways and links of a demo on another port would still point at port 8000.
+    get_settings.cache_clear()
+    get_payment_settings.cache_clear()
     upgrade()
     notes: list[str] = []
     with session_scope() as session:
