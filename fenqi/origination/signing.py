@@ -160,6 +160,8 @@ def sign(
                    document_sha256=contract.sha256)
     if not consume_quota(session, get_funder(session, contract.funder_code), app.financed_fen, today):
         raise QuotaExhausted(f"{contract.funder_code}; 请重新生成合同 / generate the contract again")
+    if app.shopper_user_id is None:
+        app.shopper_user_id = shopper_account(session, app)  # a till sale: the loan is the shopper's too
     loan_id = _book_loan(session, app, contract)
     bind_to_loan(session, imei=app.device_imei or "", application_id=app.id, loan_id=loan_id)
     paid = disburse(session, application_id=app.id, loan_id=loan_id, funder_code=contract.funder_code,
@@ -173,6 +175,8 @@ def sign(
     close(session, app, "signed")
     audit(session, actor_user_id=principal.user_id or None, action="application.signed",
           subject=f"application:{app.id}", detail=f"loan:{loan_id} contract:{contract.sha256[:16]}")
+    if app.channel == "store" and app.shopper_user_id is not None:
+        _text_loan_link(session, app, loan_id)
     session.flush()
     return Signed(app, contract, loan_id, _disbursement_json(app, paid), order)
 
@@ -192,6 +196,36 @@ def _hand_over(session: Session, app: Application, imei: str | None) -> None:
             release_reservation(session, application_id=app.id)
         app.device_imei = reserve_device(session, imei=scanned, sku_code=app.sku_code, application_id=app.id,
                                          merchant_id=app.merchant_id).imei
+
+
+def shopper_account(session: Session, app: Application) -> int | None:
+    """The shopper's own account for a sale made at the till: the account of the application's phone
+    number (created now if the shopper has none yet; only a sign-in code sent to that phone opens it, so the
+    number is verified when it is used). Not linked when that account already holds loans of another
+    ID number (a number passed on to someone else): the loan stays with the store until sorted out."""
+    from fenqi.identity.service import SHOPPER, shopper_for_phone, user_by_phone
+
+    phone = decrypt(app.phone_enc)
+    existing = user_by_phone(session, phone)
+    if existing is not None and existing.role != SHOPPER:
+        return None
+    if existing is not None:
+        others = session.scalars(select(Application.id_hash).where(
+            Application.shopper_user_id == existing.id, Application.id_hash != app.id_hash).limit(1)).first()
+        if others is not None:
+            return None
+    return int(shopper_for_phone(session, phone).id)
+
+
+def _text_loan_link(session: Session, app: Application, loan_id: int) -> None:
+    """A text to the shopper after signing at the till: where to see the bills and repay."""
+    from fenqi.identity.service import notify
+    from fenqi.kit.settings import get_settings
+
+    sku = get_sku(session, app.sku_code)
+    url = f"{get_settings().base_url.rstrip('/')}/shop/loans/{loan_id}"
+    body = (f"【分期】您已签约分期购买{sku.name_zh}，共{app.term}期。用本手机号登录即可查看账单、还款：{url}")
+    notify(session, channel="sms", to=decrypt(app.phone_enc), template="loan_signed", body=body)
 
 
 def _disbursement_json(app: Application, paid: Paid) -> dict[str, str]:
