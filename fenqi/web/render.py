@@ -21,14 +21,15 @@ TEMPLATES = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
 TEMPLATES.env.filters["pct"] = fmt_percent
 
 
-def local_time(iso: str | None) -> str:
-    """An ISO timestamp (stored in UTC) as Beijing wall-clock time, "2026-03-31 16:05" (pages never show UTC)."""
-    if not iso:
+def local_time(value: Any) -> str:
+    """A stored UTC time — a datetime or its ISO text — as Beijing wall-clock time, "2026-03-31 16:05"
+    (pages never show UTC). A naive value is taken as UTC."""
+    if not value:
         return ""
     from datetime import UTC, datetime
     from zoneinfo import ZoneInfo
 
-    moment = datetime.fromisoformat(iso)
+    moment = value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
     return moment.astimezone(ZoneInfo("Asia/Shanghai")).strftime("%Y-%m-%d %H:%M")

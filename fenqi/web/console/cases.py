@@ -7,7 +7,7 @@ and assign them. A case another collector holds answers 404, like one that does 
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 from typing import Any
 
 from fastapi import APIRouter, Depends, Form, Request
@@ -17,7 +17,6 @@ from sqlalchemy.orm import Session
 from fenqi.collections import cases as cases_service
 from fenqi.collections.cases import BUCKET_ORDER, Scope
 from fenqi.collections.contacts import (
-    LOCAL,
     calls_per_day,
     contacts_of,
     hardship_requests,
@@ -62,12 +61,7 @@ def _label(table: dict[str, tuple[str, str]], code: str | None, lang: str) -> st
     return zh if lang == "zh" else en
 
 
-def local_time(value: datetime | None) -> str:
-    """A stored UTC time as people here read it (Asia/Shanghai)."""
-    return value.astimezone(LOCAL).strftime("%Y-%m-%d %H:%M") if value else ""
-
-
-TEMPLATES.env.filters["local_time"] = local_time
+# Times: the shared `local_time` filter of fenqi.web.render (datetimes and ISO text alike).
 TEMPLATES.env.globals["case_label"] = _label
 TEMPLATES.env.globals["CONTACT_KINDS"] = CONTACT_KINDS
 TEMPLATES.env.globals["OUTCOMES"] = OUTCOMES
