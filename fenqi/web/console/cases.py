@@ -8,7 +8,7 @@ and assign them. A case another collector holds answers 404, like one that does 
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -30,7 +30,7 @@ from fenqi.collections.performance import collector_figures, supervisor_view
 from fenqi.collections.promises import promises_of, record_promise
 from fenqi.identity.deps import Principal, require_roles
 from fenqi.identity.service import staff_with_role
-from fenqi.kit.bounds import EntityId
+from fenqi.kit.bounds import AmountText, EntityId
 from fenqi.kit.clock import business_date
 from fenqi.kit.errors import DomainError, InvalidInput
 from fenqi.kit.web import get_session, request_language
@@ -167,7 +167,7 @@ def add_contact(request: Request, case_id: EntityId, kind: str = Form(""), outco
 
 
 @router.post("/cases/{case_id}/promises")
-def add_promise(request: Request, case_id: EntityId, amount: str = Form(""), due_on: str = Form(""),
+def add_promise(request: Request, case_id: EntityId, amount: Annotated[AmountText, Form()] = "", due_on: str = Form(""),
                 who: Principal = Depends(staff), session: Session = Depends(get_session)) -> Response:
     case = cases_service.get_case(session, case_id, scope_of(who))
 
