@@ -201,7 +201,8 @@ def test_a_complaint_filed_answered_and_resolved(page_as: Callable[..., Any], de
 def test_exchange_for_a_pricier_phone_paid_by_the_shopper(page_as: Callable[..., Any], browser: Any, demo_shop: str,
                                                           screenshot: Shot) -> None:
     from fenqi.aftersales.models import AftersalesCase
-    from fenqi.payments.service import get_order, poll_order
+    from fenqi.payments.polling import poll_order
+    from fenqi.payments.service import get_order
     from tests.aftersales.support import ledger_check, make_sale, retire, set_day
     from tests.aftersales.test_exchange_repair import device, shelf_phone
     from tests.payments.payments_loopback import committed, order_status, wait_for
