@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-12-01 01:41:26.676940
+Create Date: 2026-12-01 03:51:22.276721
 """
 from collections.abc import Sequence
 
@@ -576,6 +576,21 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id', name=op.f('pk_phone_model')),
     sa.UniqueConstraint('code', name=op.f('uq_phone_model_code'))
     )
+    op.create_table('plan_view',
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
+    sa.Column('viewed_at', fenqi.kit.db.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('business_date', sa.Date(), nullable=False),
+    sa.Column('channel', sa.String(length=16), nullable=False),
+    sa.Column('merchant_id', sa.BigInteger(), nullable=True),
+    sa.Column('store_id', sa.BigInteger(), nullable=True),
+    sa.Column('clerk_user_id', sa.BigInteger(), nullable=True),
+    sa.Column('sku_code', sa.String(length=60), nullable=False),
+    sa.Column('price_fen', sa.BigInteger(), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_plan_view'))
+    )
+    with op.batch_alter_table('plan_view', schema=None) as batch_op:
+        batch_op.create_index('ix_plan_view_business_date', ['business_date'], unique=False)
+
     op.create_table('product',
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
     sa.Column('code', sa.String(length=40), nullable=False),
@@ -1415,6 +1430,10 @@ def downgrade() -> None:
 
     op.drop_table('promise_to_pay')
     op.drop_table('product')
+    with op.batch_alter_table('plan_view', schema=None) as batch_op:
+        batch_op.drop_index('ix_plan_view_business_date')
+
+    op.drop_table('plan_view')
     op.drop_table('phone_model')
     op.drop_table('payment_reconciliation_run')
     op.drop_table('payment_emulator_record')

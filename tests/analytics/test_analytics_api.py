@@ -1,0 +1,55 @@
+"""The analytics API: staff only, JSON with response models, CSV with a BOM that Excel opens."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Callable
+
+from fastapi.testclient import TestClient
+from sqlalchemy.orm import Session
+
+from tests.analytics.book import build
+
+
+def test_json_csv_and_access(client: TestClient, session: Session, auth_headers: Callable[..., dict[str, str]]
+                             ) -> None:
+    book = build(session, suffix="API")
+    finance = auth_headers("finance")
+    assert client.get("/api/v1/analytics/funnel").status_code == 401
+    assert client.get("/api/v1/analytics/portfolio", headers=auth_headers("clerk", book.merchant_id)).status_code == 403
+
+    got = client.get("/api/v1/analytics/funnel?start=2026-03-01&end=2026-03-31&by=channel", headers=finance)
+    assert got.status_code == 200, got.text
+    rows = {r["key"]: r for r in got.json()["rows"]}
+    assert rows["store"]["counts"]["handed_over"] == 2 and rows["store"]["conversion"]["applied"] == "0.8000"
+    assert got.json()["drop_offs"][0]["code"] == "R_TEST"
+
+    port = client.get("/api/v1/analytics/portfolio?d60_89=0.6", headers=finance).json()
+    assert port["snapshot_date"] == "2026-04-30"
+    el = {e["state"]: e for e in port["expected_loss"]}
+    assert el["d60_89"]["expected_loss"] == "4200.01" and el["current"]["expected_loss"] == "113.33"
+    assert port["expected_loss_total"] == "4313.34"
+    assert {(v["month"], v["product_code"]): v["shares"] for v in port["vintages"]}[("2026-01", "EI-12")] == [
+        "0.0000", "0.0000", "0.3333", "0.3333"]
+    roll = {r["state"]: r for r in port["roll_rates"]["rows"]}
+    assert roll["d1_29"]["cure_rate"] == "0.3333" and roll["current"]["to"] == {"current": 5, "d1_29": 2, "closed": 1}
+    assert port["losses"] == [{"month": "2026-04", "written_off_loans": 1, "written_off": "3000.00",
+                               "recovered": "500.00"}]
+
+    bad = client.get("/api/v1/analytics/portfolio?current=2", headers=finance)
+    assert bad.status_code == 400 and "计提比例" in bad.json()["message"]
+    assert client.get("/api/v1/analytics/portfolio?start=2026-13", headers=finance).status_code in (400, 422)
+
+    out = client.get("/api/v1/analytics/funnel.csv?start=2026-03-01&end=2026-03-31&by=clerk", headers=finance)
+    assert out.status_code == 200 and out.headers["content-type"].startswith("text/csv")
+    assert out.content.startswith(b"\xef\xbb\xbf") and 'filename="funnel-' in out.headers["content-disposition"]
+    table = list(csv.reader(io.StringIO(out.content.decode("utf-8-sig"))))
+    assert table[0][:3] == ["店员", "查看方案", "提交申请"]
+    clerk = next(r for r in table[1:] if r[0] == "店员甲")
+    assert clerk[1:4] == ["4", "3", "75.00%"]
+    roll = client.get("/api/v1/analytics/roll_rates.csv?lang=en", headers=finance).content.decode("utf-8-sig")
+    assert "1-29 days past due" in roll and "33.33%" in roll
+    vint = client.get("/api/v1/analytics/vintages.csv", headers=finance).content.decode("utf-8-sig")
+    assert vint.splitlines()[1] == '2026-01,等额本息 年化12%,3,"21,000.01",0.00%,0.00%,33.33%,33.33%'
+    assert client.get("/api/v1/analytics/nonsense.csv", headers=finance).status_code == 422
