@@ -12,7 +12,9 @@ from pydantic import BaseModel, ConfigDict
 from fenqi.identity.deps import Principal, require_roles
 from fenqi.kit.db import Session
 from fenqi.kit.web import get_session
+from fenqi.partners import pages as partner_pages
 from fenqi.partners import service
+from fenqi.partners.indicators import ROLE_LABELS, STATUS_LABELS
 from fenqi.partners.schemas import ContractIn, LicenceIn, PartnerIn, PartnerList, PartnerOut
 from fenqi.web.render import render
 
@@ -64,12 +66,6 @@ def set_status(body: StatusIn, code: str = Code, session: Session = Depends(get_
     return service.set_status(session, code, body.status)
 
 
-ROLE_LABELS = {"funder": ("资金方", "Funder"), "payment_platform": ("支付平台", "Payment platform"),
-               "installment_platform": ("分期平台", "Installment platform")}
-STATUS_LABELS = {"candidate": ("候选", "Candidate"), "contracted": ("已签约", "Contracted"),
-                 "ended": ("已终止", "Ended")}
-
-
 @pages.get("/ops/partners", response_class=HTMLResponse)
 def partners_page(request: Request, session: Session = Depends(get_session),
                   who: Principal = Depends(reads)) -> HTMLResponse:
@@ -82,3 +78,4 @@ def partners_page(request: Request, session: Session = Depends(get_session),
 router = APIRouter()
 router.include_router(api)
 router.include_router(pages)
+router.include_router(partner_pages.router)

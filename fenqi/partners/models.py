@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import JSON, BigInteger, Date, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from fenqi.kit.db import Base, BigId, Timestamped
+from fenqi.kit.db import Base, BigId, ExactDecimal, Timestamped, UtcDateTime
 
 
 class Partner(Timestamped, Base):
@@ -24,6 +25,8 @@ class Partner(Timestamped, Base):
     role: Mapped[str] = mapped_column(String(24))  # funder | payment_platform | installment_platform
     status: Mapped[str] = mapped_column(String(12), default="candidate")  # candidate | contracted | ended
     funder_code: Mapped[str | None] = mapped_column(String(40), nullable=True, unique=True)
+    # A payment platform's channel code in payments ("alipay", "wechat"): its measured indicators.
+    channel: Mapped[str | None] = mapped_column(String(16), nullable=True)
     contacts: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
     note: Mapped[str] = mapped_column(Text, default="")
 
@@ -68,3 +71,52 @@ class ExpiryReminder(Timestamped, Base):
     days_before: Mapped[int] = mapped_column()
     due_on: Mapped[date] = mapped_column(Date)  # the expiry date
     raised_on: Mapped[date] = mapped_column(Date)
+
+
+class RecordedIndicator(Timestamped, Base):
+    """An indicator the system cannot measure (market share, users, downtime), entered with its source and date.
+    The newest by `as_of` counts."""
+
+    __tablename__ = "partner_recorded_indicator"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    partner_id: Mapped[int] = mapped_column(BigId, ForeignKey("partner.id"), index=True)
+    indicator: Mapped[str] = mapped_column(String(32))
+    value: Mapped[Decimal] = mapped_column(ExactDecimal())
+    source: Mapped[str] = mapped_column(String(200))
+    as_of: Mapped[date] = mapped_column(Date)
+    recorded_by: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+
+
+class ScoreWeights(Timestamped, Base):
+    """The scorecard's criterion weights for one business (e.g. "default", "online", "stores")."""
+
+    __tablename__ = "partner_score_weights"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    business: Mapped[str] = mapped_column(String(40), unique=True)
+    weights: Mapped[dict[str, str]] = mapped_column(JSON)  # criterion → weight (decimal text)
+    updated_by: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+
+
+class Pilot(Timestamped, Base):
+    """A pilot: a candidate funder gets `share` of eligible applications over a period, judged by metrics.
+
+    status: running → decided (decision adopt | stop) — or extended (a later end date, still running)."""
+
+    __tablename__ = "partner_pilot"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    name: Mapped[str] = mapped_column(String(120))
+    candidate_id: Mapped[int] = mapped_column(BigId, ForeignKey("partner.id"))
+    incumbent_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("partner.id"), nullable=True)
+    share: Mapped[Decimal] = mapped_column(ExactDecimal())
+    starts_on: Mapped[date] = mapped_column(Date)
+    ends_on: Mapped[date] = mapped_column(Date)
+    metrics: Mapped[list[str]] = mapped_column(JSON)
+    status: Mapped[str] = mapped_column(String(12), default="running")
+    decision: Mapped[str | None] = mapped_column(String(8), nullable=True)
+    decided_by: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    decided_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
+    decision_note: Mapped[str] = mapped_column(Text, default="")
+    created_by: Mapped[int | None] = mapped_column(BigInteger, nullable=True)

@@ -18,6 +18,8 @@ class PartnerIn(BaseModel):
     role: Literal["funder", "payment_platform", "installment_platform"]
     status: Literal["candidate", "contracted", "ended"] = "candidate"
     funder_code: str | None = Field(None, min_length=1, max_length=40, description="The funder's routing code")
+    channel: str | None = Field(None, min_length=1, max_length=16, pattern=r"^[a-z0-9_]+$",
+                                description="A payment platform's channel code in payments (alipay, wechat)")
     note: str = Field("", max_length=2000)
 
 
@@ -79,6 +81,7 @@ class PartnerOut(BaseModel):
     role: str
     status: str
     funder_code: str | None
+    channel: str | None = None
     note: str
     licences: list[LicenceOut]
     contracts: list[ContractOut]

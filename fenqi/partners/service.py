@@ -39,8 +39,10 @@ def create_partner(session: Session, data: PartnerIn) -> PartnerOut:
     if data.funder_code is not None and session.scalar(
             select(Partner.id).where(Partner.funder_code == data.funder_code)) is not None:
         raise InvalidPartner(f"资金方 {data.funder_code} 已登记 / the funder is registered")
+    if data.channel is not None and data.role == "funder":
+        raise InvalidPartner("资金方没有支付渠道 / a funder has no payment channel")
     row = Partner(code=data.code, name=data.name, role=data.role, status=data.status, funder_code=data.funder_code,
-                  contacts=[], note=data.note)
+                  channel=data.channel, contacts=[], note=data.note)
     session.add(row)
     session.flush()
     return partner_out(session, row, None)
@@ -120,7 +122,8 @@ def partner_out(session: Session, p: Partner, on: date | None) -> PartnerOut:
     reminders = session.scalars(select(ExpiryReminder).where(ExpiryReminder.partner_id == p.id)
                                 .order_by(ExpiryReminder.raised_on.desc(), ExpiryReminder.id.desc())).all()
     return PartnerOut(
-        code=p.code, name=p.name, role=p.role, status=p.status, funder_code=p.funder_code, note=p.note,
+        code=p.code, name=p.name, role=p.role, status=p.status, funder_code=p.funder_code, channel=p.channel,
+        note=p.note,
         licences=[LicenceOut(kind=x.kind, number=x.number, scope=x.scope, valid_from=x.valid_from,
                              expires_on=x.expires_on, valid=x.valid_from <= on <= x.expires_on) for x in licences],
         contracts=[ContractOut(reference=c.reference, starts_on=c.starts_on, ends_on=c.ends_on, terms=c.terms,

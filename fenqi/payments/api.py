@@ -27,6 +27,7 @@ from fenqi.payments.channels import ForgedCallback, get_channel
 from fenqi.payments.errors import RetryLater
 from fenqi.payments.inbox import process
 from fenqi.payments.models import ReconciliationItem
+from fenqi.payments.partner_facts import record_signature_failure
 from fenqi.payments.schemas import (
     AgreementOut,
     AutoDebitBatch,
@@ -100,6 +101,8 @@ def _handle_callback(channel: str, headers: dict[str, str], body: bytes, client:
         notification = adapter.verify_notification(headers, body)
     except ForgedCallback:
         log.warning("payments.callback.forged", channel=channel, client=client, size=len(body))
+        record_signature_failure(session, channel)
+        session.commit()
         if channel == "alipay":
             return PlainTextResponse("fail", status_code=400)
         return JSONResponse({"code": "FAIL", "message": "签名验证失败"}, status_code=401)

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-12-01 03:51:22.276721
+Create Date: 2026-12-01 04:08:49.537326
 """
 from collections.abc import Sequence
 
@@ -485,6 +485,7 @@ def upgrade() -> None:
     sa.Column('role', sa.String(length=24), nullable=False),
     sa.Column('status', sa.String(length=12), nullable=False),
     sa.Column('funder_code', sa.String(length=40), nullable=True),
+    sa.Column('channel', sa.String(length=16), nullable=True),
     sa.Column('contacts', sa.JSON(), nullable=False),
     sa.Column('note', sa.Text(), nullable=False),
     sa.Column('created_at', fenqi.kit.db.UtcDateTime(timezone=True), nullable=False),
@@ -507,6 +508,15 @@ def upgrade() -> None:
     with op.batch_alter_table('partner_expiry_reminder', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_partner_expiry_reminder_partner_id'), ['partner_id'], unique=False)
 
+    op.create_table('partner_score_weights',
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
+    sa.Column('business', sa.String(length=40), nullable=False),
+    sa.Column('weights', sa.JSON(), nullable=False),
+    sa.Column('updated_by', sa.BigInteger(), nullable=True),
+    sa.Column('created_at', fenqi.kit.db.UtcDateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_partner_score_weights')),
+    sa.UniqueConstraint('business', name=op.f('uq_partner_score_weights_business'))
+    )
     op.create_table('payment_agreement',
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
     sa.Column('channel', sa.String(length=16), nullable=False),
@@ -944,6 +954,41 @@ def upgrade() -> None:
     with op.batch_alter_table('partner_licence', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_partner_licence_partner_id'), ['partner_id'], unique=False)
 
+    op.create_table('partner_pilot',
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
+    sa.Column('name', sa.String(length=120), nullable=False),
+    sa.Column('candidate_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('incumbent_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
+    sa.Column('share', fenqi.kit.db.ExactDecimal(length=32), nullable=False),
+    sa.Column('starts_on', sa.Date(), nullable=False),
+    sa.Column('ends_on', sa.Date(), nullable=False),
+    sa.Column('metrics', sa.JSON(), nullable=False),
+    sa.Column('status', sa.String(length=12), nullable=False),
+    sa.Column('decision', sa.String(length=8), nullable=True),
+    sa.Column('decided_by', sa.BigInteger(), nullable=True),
+    sa.Column('decided_at', fenqi.kit.db.UtcDateTime(timezone=True), nullable=True),
+    sa.Column('decision_note', sa.Text(), nullable=False),
+    sa.Column('created_by', sa.BigInteger(), nullable=True),
+    sa.Column('created_at', fenqi.kit.db.UtcDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['candidate_id'], ['partner.id'], name=op.f('fk_partner_pilot_candidate_id_partner')),
+    sa.ForeignKeyConstraint(['incumbent_id'], ['partner.id'], name=op.f('fk_partner_pilot_incumbent_id_partner')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_partner_pilot'))
+    )
+    op.create_table('partner_recorded_indicator',
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
+    sa.Column('partner_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('indicator', sa.String(length=32), nullable=False),
+    sa.Column('value', fenqi.kit.db.ExactDecimal(length=32), nullable=False),
+    sa.Column('source', sa.String(length=200), nullable=False),
+    sa.Column('as_of', sa.Date(), nullable=False),
+    sa.Column('recorded_by', sa.BigInteger(), nullable=True),
+    sa.Column('created_at', fenqi.kit.db.UtcDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['partner_id'], ['partner.id'], name=op.f('fk_partner_recorded_indicator_partner_id_partner')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_partner_recorded_indicator'))
+    )
+    with op.batch_alter_table('partner_recorded_indicator', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_partner_recorded_indicator_partner_id'), ['partner_id'], unique=False)
+
     op.create_table('payment_order',
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
     sa.Column('out_trade_no', sa.String(length=40), nullable=False),
@@ -1366,6 +1411,11 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_payment_order_application_id'))
 
     op.drop_table('payment_order')
+    with op.batch_alter_table('partner_recorded_indicator', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_partner_recorded_indicator_partner_id'))
+
+    op.drop_table('partner_recorded_indicator')
+    op.drop_table('partner_pilot')
     with op.batch_alter_table('partner_licence', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_partner_licence_partner_id'))
 
@@ -1445,6 +1495,7 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_payment_agreement_loan_id'))
 
     op.drop_table('payment_agreement')
+    op.drop_table('partner_score_weights')
     with op.batch_alter_table('partner_expiry_reminder', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_partner_expiry_reminder_partner_id'))
 

@@ -1,0 +1,95 @@
+"""A port for the partner scorecard: what our own payment data says about one channel over a window.
+
+Counts and durations only (DTOs, never rows), so the partners domain reads them without our tables:
+- orders: created in the window and finished — paid (or refunded after paying), failed or closed;
+  pending orders are not counted yet. Auto-debit orders are those made under an agreement.
+- callback delays: seconds from the channel's payment time to our receipt of its callback, for
+  payment callbacks (not polls) of orders created in the window;
+- signature failures: callbacks whose signature did not verify, received in the window;
+- refund times: seconds from asking the channel for a refund to its success, refunds asked in the window;
+- reconciliation: statement days in the window, their lines and the discrepancies found.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from uuid import uuid4
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from fenqi.kit.db import utcnow
+from fenqi.payments.models import CallbackInbox, PaymentOrder, PaymentRefund, ReconciliationRun
+
+FINISHED = ("paid", "refunded", "failed", "closed")
+PAID = ("paid", "refunded")
+FORGED = "forged"
+
+
+@dataclass(frozen=True, slots=True)
+class ChannelFacts:
+    channel: str
+    orders: int
+    paid: int
+    callback_delays_s: tuple[float, ...]
+    signature_failures: int
+    refund_times_s: tuple[float, ...]
+    autodebit_orders: int
+    autodebit_paid: int
+    reconciled_days: int
+    reconciled_lines: int
+    discrepancies: int
+
+
+def _aware(moment: datetime) -> datetime:
+    from datetime import UTC
+
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def record_signature_failure(session: Session, channel: str) -> None:
+    """A callback whose signature did not verify, kept (without its body) so the scorecard can count them."""
+    session.add(CallbackInbox(channel=channel, event_id=f"forged:{uuid4().hex}", kind=FORGED, source="callback",
+                              out_trade_no="", amount_fen=0, payload={}, status=FORGED, received_at=utcnow()))
+    session.flush()
+
+
+def channel_facts(session: Session, channel: str, start: datetime, end: datetime, days: tuple[date, date]
+                  ) -> ChannelFacts:
+    """`start`–`end`: the window (UTC, end exclusive); `days`: the same window as statement days."""
+    in_window = (PaymentOrder.channel == channel, PaymentOrder.created_at >= start, PaymentOrder.created_at < end,
+                 PaymentOrder.status.in_(FINISHED))
+    rows = session.execute(select(PaymentOrder.status, PaymentOrder.agreement_id).where(*in_window)).all()
+    paid = [r for r in rows if r.status in PAID]
+    delays = session.execute(
+        select(CallbackInbox.received_at, PaymentOrder.paid_at)
+        .join(PaymentOrder, PaymentOrder.out_trade_no == CallbackInbox.out_trade_no)
+        .where(*in_window, CallbackInbox.channel == channel, CallbackInbox.source == "callback",
+               CallbackInbox.kind == "payment", CallbackInbox.status == "processed",
+               PaymentOrder.paid_at.is_not(None))
+    ).all()
+    forged = session.scalar(select(func.count()).select_from(CallbackInbox).where(
+        CallbackInbox.channel == channel, CallbackInbox.status == FORGED,
+        CallbackInbox.received_at >= start, CallbackInbox.received_at < end)) or 0
+    refunds = session.execute(
+        select(PaymentRefund.created_at, PaymentRefund.succeeded_at)
+        .join(PaymentOrder, PaymentOrder.id == PaymentRefund.order_id)
+        .where(PaymentOrder.channel == channel, PaymentRefund.status == "succeeded",
+               PaymentRefund.succeeded_at.is_not(None), PaymentRefund.created_at >= start,
+               PaymentRefund.created_at < end)
+    ).all()
+    runs = session.execute(select(ReconciliationRun.lines, ReconciliationRun.discrepancies).where(
+        ReconciliationRun.channel == channel, ReconciliationRun.day >= days[0], ReconciliationRun.day <= days[1])
+    ).all()
+    return ChannelFacts(
+        channel=channel, orders=len(rows), paid=len(paid),
+        callback_delays_s=tuple(sorted(max((_aware(r) - _aware(p)).total_seconds(), 0.0)
+                                       for r, p in delays if p is not None)),
+        signature_failures=int(forged),
+        refund_times_s=tuple(sorted((_aware(s) - _aware(c)).total_seconds() for c, s in refunds if s is not None)),
+        autodebit_orders=sum(1 for r in rows if r.agreement_id is not None),
+        autodebit_paid=sum(1 for r in paid if r.agreement_id is not None),
+        reconciled_days=len(runs), reconciled_lines=sum(r.lines for r in runs),
+        discrepancies=sum(r.discrepancies for r in runs),
+    )
