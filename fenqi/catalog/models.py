@@ -21,6 +21,9 @@ class Merchant(Timestamped, Base):
     region: Mapped[str] = mapped_column(String(8))
     # The platform's fee, a fraction of the financed amount, deducted from each disbursement.
     fee_rate: Mapped[Decimal] = mapped_column(ExactDecimal(), default=Decimal("0.02"))
+    # 花呗分期 at the cashier: who pays Alipay's installment fee (hb_fq_seller_percent), 0 the shopper,
+    # 100 the merchant (the shopper sees 免息).
+    hb_fq_seller_percent: Mapped[int] = mapped_column(Integer, default=0)
     status: Mapped[str] = mapped_column(String(16), default="active")
 
 

@@ -59,6 +59,23 @@ def get_merchant(session: Session, merchant_id: int) -> Merchant:
     return merchant
 
 
+def hb_seller_percent(session: Session, merchant_id: int | None) -> int:
+    """Who pays Alipay's 花呗分期 fee at this merchant's cashier: 0 the shopper, 100 the merchant."""
+    if merchant_id is None:
+        return 0
+    value = session.scalar(select(Merchant.hb_fq_seller_percent).where(Merchant.id == merchant_id))
+    return int(value or 0)
+
+
+def set_hb_seller_percent(session: Session, merchant_id: int, percent: int) -> Merchant:
+    if percent not in (0, 100):
+        raise InvalidInput(f"hb_fq_seller_percent {percent}: 0 or 100")
+    merchant = get_merchant(session, merchant_id)
+    merchant.hb_fq_seller_percent = percent
+    session.flush()
+    return merchant
+
+
 def first_merchant_id(session: Session) -> int | None:
     """The oldest merchant (the demo's staff work for it), None before any is created."""
     merchant_id: int | None = session.scalar(select(Merchant.id).order_by(Merchant.id).limit(1))

@@ -46,6 +46,7 @@ class Account(StrEnum):
     # Expenses.
     WRITE_OFF_EXPENSE = "write_off_expense"  # 核销损失
     HARDSHIP_WAIVER = "hardship_waiver"  # 纾困减免 (settlement discounts, penalties waived on a new schedule)
+    PLATFORM_INSTALLMENT_FEE = "platform_installment_fee"  # 花呗分期手续费 (the merchant-paid part)
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,6 +92,7 @@ CHART: dict[Account, AccountSpec] = {
         _spec(A.RECOVERY_INCOME, K.INCOME, False, "核销后收回", "Recoveries after write-off"),
         _spec(A.WRITE_OFF_EXPENSE, K.EXPENSE, False, "核销损失", "Write-off expense"),
         _spec(A.HARDSHIP_WAIVER, K.EXPENSE, False, "纾困减免", "Hardship waivers"),
+        _spec(A.PLATFORM_INSTALLMENT_FEE, K.EXPENSE, False, "花呗分期手续费", "Platform installment fees (Huabei)"),
     )
 }
 
@@ -133,5 +135,6 @@ class Reason(StrEnum):
     SETTLEMENT = "settlement"
     HARDSHIP = "hardship"  # a new schedule: accrued/receivable interest and fee rescheduled, penalty waived
     HARDSHIP_SETTLEMENT = "hardship_settlement"  # a discounted payoff: cash + waiver → every receivable
+    PLATFORM_INSTALLMENT_FEE = "platform_installment_fee"  # Dr platform_installment_fee / Cr cash (花呗分期)
     REVERSAL = "reversal"
     ADJUSTMENT = "adjustment"

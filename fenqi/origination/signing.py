@@ -43,6 +43,7 @@ from fenqi.origination.service import (
     route_application,
 )
 from fenqi.pricing.menu import PlanOption
+from fenqi.pricing.platform import HB_TERMS
 from fenqi.pricing.service import get_product
 
 
@@ -138,11 +139,12 @@ class Signed:
 
 def sign(
     session: Session, app: Application, *, contract_sha256: str, consent_version: str, imei: str | None,
-    channel: str, principal: Principal, origin: Origin, return_url: str = "",
+    channel: str, principal: Principal, origin: Origin, return_url: str = "", hb_fq_num: int | None = None,
 ) -> Signed:
     """`return_url`: where the channel's cashier sends the shopper after paying the down payment
-    (the shopper's confirmation page; by default the payment order's own page). Signing again with the
-    same contract (a retried request) returns the first signature's result."""
+    (the shopper's confirmation page; by default the payment order's own page). `hb_fq_num`: pay the
+    down payment with 花呗分期 (Alipay, 3/6/12 periods; who pays the fee is the merchant's setting).
+    Signing again with the same contract (a retried request) returns the first signature's result."""
     if app.status == "signed":
         return _already_signed(session, app, contract_sha256)
     _require_signable(app)
@@ -155,6 +157,8 @@ def sign(
         raise ConsentOutdated(consent_version, current=CURRENT[ConsentKind.E_CONTRACT])
     if channel not in ("alipay", "wechatpay"):
         raise InvalidInput(f"channel {channel} (alipay | wechatpay)")
+    if hb_fq_num is not None and (channel != "alipay" or hb_fq_num not in HB_TERMS):
+        raise InvalidInput(f"花呗分期 {channel} {hb_fq_num} (alipay, 3 | 6 | 12)")
     _hand_over(session, app, imei)
     record_consent(session, app, ConsentKind.E_CONTRACT, consent_version, origin, principal.user_id,
                    document_sha256=contract.sha256)
@@ -167,7 +171,7 @@ def sign(
     paid = disburse(session, application_id=app.id, loan_id=loan_id, funder_code=contract.funder_code,
                     merchant_id=app.merchant_id, price_fen=app.price_fen, down_payment_fen=app.down_payment_fen,
                     subsidy_fen=app.subsidy_fen, on=today)
-    order = _down_payment_order(session, app, loan_id, channel, return_url)
+    order = _down_payment_order(session, app, loan_id, channel, return_url, hb_fq_num)
     contract.signed = True
     app.loan_id = loan_id
     app.signed_at = utcnow()
@@ -261,16 +265,19 @@ def _book_loan(session: Session, app: Application, contract: Contract) -> int:
 
 
 def _down_payment_order(
-    session: Session, app: Application, loan_id: int, channel: str, return_url: str = ""
+    session: Session, app: Application, loan_id: int, channel: str, return_url: str = "",
+    hb_fq_num: int | None = None,
 ) -> dict[str, Any] | None:
     if app.down_payment_fen <= 0:
         return None
+    from fenqi.catalog.service import hb_seller_percent
     from fenqi.payments.service import create_order
 
     sku = get_sku(session, app.sku_code)
+    percent = hb_seller_percent(session, app.merchant_id) if hb_fq_num is not None else 0
     order = create_order(session, purpose="down_payment", amount_fen=app.down_payment_fen, channel=channel,
                          subject=f"首付 {sku.name_zh}", loan_id=loan_id, application_id=app.id,
-                         return_url=return_url)
+                         return_url=return_url, hb_fq_num=hb_fq_num, hb_fq_seller_percent=percent)
     return {"out_trade_no": order.out_trade_no, "status": order.status, "pay_url": order.pay_url,
             "amount": fmt_yuan(from_fen(app.down_payment_fen)), "channel": channel}
 

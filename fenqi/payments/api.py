@@ -158,6 +158,9 @@ class OrderIn(BaseModel):
     loan_id: EntityId | None = None
     application_id: EntityId | None = None
     scene: str = Field("page", description="page | h5 | qr (pay_url is then the QR code's content)")
+    hb_fq_num: int | None = Field(None, ge=1, le=36, examples=[6], description=(
+        "Alipay down payments only: pay with 花呗分期 in 3, 6 or 12 periods (who pays the platform's fee is "
+        "the merchant's setting); anything else is refused with 400 invalid_platform_installments"))
 
 
 def _fen(raw: object, field: str) -> int:
@@ -178,7 +181,7 @@ def create_order(body: OrderIn, session: Session = Depends(get_session),
     amount = _fen(body.amount, "amount") if body.amount is not None else None
     order = payables.open_order(session, who, purpose=body.purpose, channel=body.channel, amount_fen=amount,
                                 loan_id=body.loan_id, application_id=body.application_id, subject=body.subject,
-                                scene=body.scene)
+                                scene=body.scene, hb_fq_num=body.hb_fq_num)
     return service.order_json(order)
 
 

@@ -105,3 +105,10 @@ class SameApprover(DomainError):
 class RetryLater(Exception):
     """The event names an order (or refund) we do not have (yet): its creating transaction may not have
     committed when the channel was already notifying. The caller rolls back and asks the channel to retry."""
+
+
+class InvalidPlatformInstallments(DomainError):
+    code = "invalid_platform_installments"
+    zh = "花呗分期选择无效（{detail}）：仅支付宝首付可用，期数须为 3、6 或 12 期，手续费承担比例须为 0 或 100"
+    en = ("Invalid Huabei installments ({detail}): Alipay down payments only, 3, 6 or 12 periods, "
+          "seller percent 0 or 100")

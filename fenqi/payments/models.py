@@ -44,7 +44,21 @@ class PaymentOrder(Timestamped, Base):
     refunded_fen: Mapped[int] = mapped_column(Fen, default=0)
     settlement_key: Mapped[str] = mapped_column(String(160), default="")  # the journal entry's idempotency key
     failure_reason: Mapped[str] = mapped_column(String(120), default="")
+    # 花呗分期 (Alipay only): periods (3/6/12, None for a plain payment), who pays the platform's fee
+    # (hb_fq_seller_percent: 0 the shopper, 100 the merchant) and the fee our fee table expects.
+    hb_fq_num: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    hb_fq_seller_percent: Mapped[int] = mapped_column(Integer, default=0)
+    hb_fee_fen: Mapped[int] = mapped_column(Fen, default=0)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow, onupdate=utcnow)
+
+    @property
+    def hb_merchant_fee_fen(self) -> int:
+        """The part of the platform's fee the merchant pays (deducted from the settlement)."""
+        return self.hb_fee_fen * self.hb_fq_seller_percent // 100 if self.hb_fq_num else 0
+
+    @property
+    def hb_shopper_fee_fen(self) -> int:
+        return self.hb_fee_fen - self.hb_merchant_fee_fen if self.hb_fq_num else 0
 
 
 class CallbackInbox(Base):

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
+from fenqi.catalog.service import hb_seller_percent
 from fenqi.identity.principal import Principal
 from fenqi.identity.roles import ADMIN, FINANCE, MERCHANT_ROLES, SHOPPER
 from fenqi.kit.errors import Forbidden
@@ -23,6 +24,7 @@ from fenqi.payments import handlers, servicing_port
 from fenqi.payments.channels import CHANNELS
 from fenqi.payments.errors import (
     ApplicationRequired,
+    InvalidPlatformInstallments,
     LoanRequired,
     NothingToPay,
     PayeeNotFound,
@@ -93,16 +95,20 @@ def _check_amount(expected: int, given: int | None) -> int:
 
 def open_order(session: Session, who: Principal, *, purpose: str, channel: str, amount_fen: int | None = None,
                loan_id: int | None = None, application_id: int | None = None, subject: str = "",
-               scene: str = "page", return_url: str = "") -> PaymentOrder:
+               scene: str = "page", return_url: str = "", hb_fq_num: int | None = None) -> PaymentOrder:
     """Check who asks and for what, then open the order at the channel (nothing reaches the cashier
-    for a loan or application that does not exist or is not the caller's)."""
+    for a loan or application that does not exist or is not the caller's). `hb_fq_num`: pay a down
+    payment with 花呗分期 in that many periods; who pays the fee is the merchant's setting."""
     if purpose not in PURPOSES:
         raise UnknownPurpose(purpose)
     if channel not in CHANNELS:
         raise UnknownChannel(channel)
     if purpose == "down_payment":
         return _down_payment(session, who, channel=channel, amount_fen=amount_fen, loan_id=loan_id,
-                             application_id=application_id, subject=subject, scene=scene, return_url=return_url)
+                             application_id=application_id, subject=subject, scene=scene, return_url=return_url,
+                             hb_fq_num=hb_fq_num)
+    if hb_fq_num is not None:
+        raise InvalidPlatformInstallments(purpose)
     if loan_id is None:
         raise LoanRequired()
     loan = servicing_port.loan_due(session, loan_id)
@@ -123,7 +129,8 @@ def open_order(session: Session, who: Principal, *, purpose: str, channel: str, 
 
 
 def _down_payment(session: Session, who: Principal, *, channel: str, amount_fen: int | None, loan_id: int | None,
-                  application_id: int | None, subject: str, scene: str, return_url: str) -> PaymentOrder:
+                  application_id: int | None, subject: str, scene: str, return_url: str,
+                  hb_fq_num: int | None = None) -> PaymentOrder:
     if application_id is None:
         raise ApplicationRequired()
     app = handlers.application_due(session, application_id)
@@ -137,13 +144,14 @@ def _down_payment(session: Session, who: Principal, *, channel: str, amount_fen:
         raise NothingToPay(f"application {application_id}")
     amount = _check_amount(app.down_payment_fen, amount_fen)
     current = find_order(session, app.payment_order) if app.payment_order else None
-    # The order already open for it is the one to pay (unless the shopper switches channels).
+    # The order already open for it is the one to pay (unless the shopper switches channels or plans).
     if current is not None and current.status == "pending" and (
-            current.channel == channel or not _close_at_channel(session, current)):
+            (current.channel, current.hb_fq_num) == (channel, hb_fq_num) or not _close_at_channel(session, current)):
         return current
+    percent = hb_seller_percent(session, app.merchant_id) if hb_fq_num is not None else 0
     order = create_order(session, purpose="down_payment", amount_fen=amount, channel=channel,
                          subject=subject or "首付", loan_id=app.loan_id, application_id=application_id, scene=scene,
-                         return_url=return_url)
+                         return_url=return_url, hb_fq_num=hb_fq_num, hb_fq_seller_percent=percent)
     handlers.repoint_application(session, application_id, order.out_trade_no)
     return order
 

@@ -15,6 +15,7 @@ manual step they describe.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -28,11 +29,12 @@ from sqlalchemy.orm import Session
 from fenqi.kit.db import utcnow
 from fenqi.kit.errors import NotFound
 from fenqi.kit.log import log
+from fenqi.kit.money import from_fen
 from fenqi.payments.channels import CHANNELS, get_channel
 from fenqi.payments.emulators.core import CST
 from fenqi.payments.errors import ConfirmationRequired, ReconciliationItemDecided, SameApprover, UnknownChannel
 from fenqi.payments.models import PaymentOrder, PaymentRefund, ReconciliationItem, ReconciliationRun
-from fenqi.payments.statement_parsers import PARSERS, Entry, bulk
+from fenqi.payments.statement_parsers import PARSERS, Entry, bulk, fen
 
 ACTIONS = {
     "settle_order": ("入账：按渠道结果确认订单已支付并入账", "Settle the order as paid and post it"),
@@ -214,9 +216,69 @@ def reconcile(session: Session, channel: str, day: date, *, content: bytes | Non
                     and covered[0] <= _aware(r.paid_at) < covered[1]}
         report = reconcile_entries(session, channel, day, entries, mine)
         report.covered = covered
+    if channel == "alipay":
+        check_platform_fees(session, day, entries, report, covered)
     store(session, report, user_id=user_id)
     log.info("payments.reconcile.done", channel=channel, day=day.isoformat(), **report.counts())
     return report
+
+
+_HB_NOTE = re.compile(r"花呗分期(\d+)期 商家承担手续费(-?\d+\.\d{2}) 用户承担手续费(-?\d+\.\d{2})")
+HbFee = tuple[int, int, int]  # periods, the merchant's part, the shopper's part (fen)
+
+
+def _stated_fee(note: str) -> HbFee | None:
+    found = _HB_NOTE.fullmatch(note)
+    if found is None:
+        return None
+    return int(found[1]), fen(found[2]), fen(found[3])
+
+
+def _expected_fees(session: Session, numbers: list[str] | None, bounds: tuple[datetime, datetime]
+                   ) -> dict[str, HbFee | None]:
+    """Our 花呗分期 orders, by number (None for an order paid without it): those paid within the
+    bounds, or, given `numbers`, exactly those orders."""
+    cols = (PaymentOrder.out_trade_no, PaymentOrder.hb_fq_num, PaymentOrder.hb_fq_seller_percent,
+            PaymentOrder.hb_fee_fen)
+    if numbers is None:
+        batches = [select(*cols).where(PaymentOrder.channel == "alipay", PaymentOrder.hb_fq_num.is_not(None),
+                                       PaymentOrder.paid_at >= bounds[0], PaymentOrder.paid_at < bounds[1])]
+    else:
+        batches = [select(*cols).where(PaymentOrder.out_trade_no.in_(numbers[i:i + 500]))
+                   for i in range(0, len(numbers), 500)]
+    out: dict[str, HbFee | None] = {}
+    for q in batches:
+        for no, term, percent, fee in session.execute(q):
+            merchant = fee * percent // 100
+            out[no] = None if not term else (term, merchant, fee - merchant)
+    return out
+
+
+def _fee_text(fee: HbFee | None) -> str:
+    if fee is None:
+        return "无花呗分期"
+    return f"{fee[0]}期 商家承担{from_fen(fee[1])} 用户承担{from_fen(fee[2])}"
+
+
+def check_platform_fees(session: Session, day: date, entries: list[Entry], report: Report,
+                        covered: tuple[datetime, datetime] | None = None) -> None:
+    """花呗分期 fees: every payment line's stated periods and fee parts (备注) against what our fee table
+    expected for the order; a difference is an amount mismatch of kind "fee" (the amounts: the
+    merchant's part, which is what the channel keeps from the settlement)."""
+    stated = {e.out_trade_no: _stated_fee(e.note) for e in entries if e.kind == "pay" and e.note}
+    expected = _expected_fees(session, None, covered or day_bounds(day))
+    paid_lines = {e.out_trade_no for e in entries if e.kind == "pay"}
+    others = sorted(no for no in stated if no not in expected)
+    known = {**_expected_fees(session, others, day_bounds(day)), **expected} if others else expected
+    for no in sorted((set(expected) & paid_lines) | set(stated)):
+        if no not in known:
+            continue  # no order of ours: already a 长款
+        ours, theirs = known[no], stated.get(no)
+        if ours != theirs:
+            detail = f"花呗分期手续费不符：渠道 {_fee_text(theirs)}，我方 {_fee_text(ours)}"
+            report.findings.append(Finding("amount_mismatch", "fee", no, "investigate_amount",
+                                           None if theirs is None else theirs[1], None if ours is None else ours[1],
+                                           detail=detail))
 
 
 def statement_period(channel: str, raw: bytes, day: date) -> tuple[datetime, datetime] | None:

@@ -28,6 +28,9 @@ class OrderOut(Out):
     expires_at: Timestamp
     paid_at: Timestamp | None
     refunded: Money
+    hb_fq_num: int | None = Field(None, description="花呗分期 periods (3/6/12), null for a plain payment")
+    hb_fq_seller_percent: int | None = Field(None, description="0: the shopper pays the fee; 100: the merchant")
+    hb_fee: Money | None = Field(None, description="the platform's 花呗分期 fee our fee table expects")
 
 
 class PollOut(Out):

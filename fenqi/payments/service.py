@@ -30,6 +30,7 @@ from fenqi.payments import handlers, servicing_port
 from fenqi.payments.channels import CHANNELS, get_channel
 from fenqi.payments.errors import (
     InvalidPaymentAmount,
+    InvalidPlatformInstallments,
     LoanRequired,
     OrderNotFound,
     PayeeNotFound,
@@ -77,8 +78,13 @@ def create_order(
     attempt: int = 1,
     due_date: object = None,
     scene: str = "page",
+    hb_fq_num: int | None = None,
+    hb_fq_seller_percent: int = 0,
 ) -> PaymentOrder:
     """Open a payment order and its trade on the channel; `pay_url` is where the shopper pays.
+
+    `hb_fq_num` (3/6/12): the shopper pays a down payment with 花呗分期 on Alipay; who pays the
+    platform's fee is `hb_fq_seller_percent` (0 the shopper, 100 the merchant — the merchant's setting).
 
     The channel is asked only after the order row exists, and a refusal raises (ChannelError), so
     the caller's transaction rolls back: no order without a trade, no trade we have no record of
@@ -87,6 +93,7 @@ def create_order(
     _validate(purpose, channel, amount_fen, loan_id)
     if scene not in SCENES:
         raise InvalidInput(f"scene {scene!r}: {' | '.join(SCENES)}")
+    hb_fee = _platform_fee(purpose, channel, amount_fen, agreement_id, hb_fq_num, hb_fq_seller_percent)
     # Never a trade at the cashier for something that does not exist.
     if loan_id is not None and not servicing_port.loan_exists(session, loan_id):
         raise PayeeNotFound(f"loan {loan_id}")
@@ -98,6 +105,7 @@ def create_order(
         subject=(subject or purpose)[:128], loan_id=loan_id, application_id=application_id,
         agreement_id=agreement_id, attempt=attempt, due_date=due_date, business_date=business_date(session),
         expires_at=utcnow() + timedelta(minutes=settings.payment_order_ttl_minutes), status="pending",
+        hb_fq_num=hb_fq_num, hb_fq_seller_percent=hb_fq_seller_percent if hb_fq_num else 0, hb_fee_fen=hb_fee,
     )
     session.add(order)
     session.flush()
@@ -105,11 +113,26 @@ def create_order(
         order.pay_url = get_channel(channel).create_payment(
             out_trade_no=order.out_trade_no, amount_fen=amount_fen, subject=order.subject,
             expire_at=order.expires_at, return_url=return_url or order_page_url(order.out_trade_no), scene=scene,
+            hb_fq=(hb_fq_num, order.hb_fq_seller_percent) if hb_fq_num else None,
         )
         session.flush()
     log.info("payments.order.created", out_trade_no=order.out_trade_no, channel=channel, purpose=purpose,
              amount_fen=amount_fen)
     return order
+
+
+def _platform_fee(purpose: str, channel: str, amount_fen: int, agreement_id: int | None, term: int | None,
+                  seller_percent: int) -> int:
+    """The 花呗分期 fee our fee table expects (0 for a plain payment); refuses what Alipay would."""
+    if term is None:
+        return 0
+    from fenqi.pricing.platform import HB_TERMS, SELLER_PERCENTS, fee_fen
+
+    if channel != "alipay" or purpose != "down_payment" or agreement_id is not None:
+        raise InvalidPlatformInstallments(f"{channel} {purpose}")
+    if term not in HB_TERMS or seller_percent not in SELLER_PERCENTS:
+        raise InvalidPlatformInstallments(f"hb_fq_num={term} hb_fq_seller_percent={seller_percent}")
+    return fee_fen(amount_fen, term, get_payment_settings().hb_fee_rates())
 
 
 def order_page_url(out_trade_no: str) -> str:
@@ -201,6 +224,14 @@ def settle(session: Session, order: PaymentOrder) -> None:
             payment_ref=order.out_trade_no, memo=f"{order.channel} {order.trade_no}",
             lines=[Line.dr(cash_account(order.channel), amount), Line.cr(Account.MERCHANT_PAYABLE, amount)],
         )
+        fee = order.hb_merchant_fee_fen
+        if fee:  # 花呗分期 the merchant pays for: Alipay settles the amount less its fee
+            post_entry(
+                session, reason=Reason.PLATFORM_INSTALLMENT_FEE, idempotency_key=f"hbfee:{order.out_trade_no}",
+                loan_id=order.loan_id, payment_ref=order.out_trade_no,
+                memo=f"花呗分期{order.hb_fq_num}期 {order.channel} {order.trade_no}",
+                lines=[Line.dr(Account.PLATFORM_INSTALLMENT_FEE, fee), Line.cr(cash_account(order.channel), fee)],
+            )
     for handler in handlers.paid_handlers(order.purpose):
         handler(session, order)
     log.info("payments.order.paid", out_trade_no=order.out_trade_no, channel=order.channel, amount_fen=amount)
@@ -228,4 +259,6 @@ def order_json(order: PaymentOrder) -> dict[str, object]:
         "trade_no": order.trade_no or None, "expires_at": order.expires_at.isoformat(),
         "paid_at": order.paid_at.isoformat() if order.paid_at else None,
         "refunded": str(from_fen(order.refunded_fen)),
+        "hb_fq_num": order.hb_fq_num, "hb_fq_seller_percent": order.hb_fq_seller_percent if order.hb_fq_num else None,
+        "hb_fee": str(from_fen(order.hb_fee_fen)) if order.hb_fq_num else None,
     }

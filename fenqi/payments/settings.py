@@ -7,6 +7,7 @@ Production sets every key explicitly and points the gateways at the real channel
 
 from __future__ import annotations
 
+from decimal import Decimal
 from functools import lru_cache
 from typing import Any
 
@@ -14,6 +15,7 @@ from pydantic import field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from fenqi.kit.settings import Environment, parse_environment, short_secret
+from fenqi.pricing.platform import DEFAULT_FEE_RATES, parse_fee_rates
 
 _DEMO_APIV3_KEY = "fenqiDemoApiV3Key0123456789abcde"
 
@@ -50,6 +52,19 @@ class PaymentSettings(BaseSettings):
     http_timeout_seconds: float = 10.0
     # Where the emulators keep trades and agreements: "db" (default in the demo) or "memory" (elsewhere).
     emulator_state: str = ""
+    # 花呗分期 fee tables, "periods:percent of the amount": ours (the contract with Alipay, what
+    # reconciliation expects and the cashier shows) and the emulated Alipay's (what it charges).
+    alipay_hb_fee_rates: str = DEFAULT_FEE_RATES
+    emulator_hb_fee_rates: str = DEFAULT_FEE_RATES
+
+    @field_validator("alipay_hb_fee_rates", "emulator_hb_fee_rates")
+    @classmethod
+    def _fee_table(cls, value: str) -> str:
+        parse_fee_rates(value)
+        return value
+
+    def hb_fee_rates(self) -> dict[int, Decimal]:
+        return parse_fee_rates(self.alipay_hb_fee_rates)
 
     @field_validator("env", mode="before")
     @classmethod

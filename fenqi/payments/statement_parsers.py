@@ -32,6 +32,7 @@ class Entry(NamedTuple):
     amount_fen: int
     trade_no: str = ""
     out_refund_no: str = ""
+    note: str = ""  # Alipay's 备注 of a 花呗分期 payment (periods and fees), else empty
 
 
 def fen(text: str) -> int:
@@ -111,9 +112,12 @@ def parse_alipay(content: bytes) -> list[Entry]:
         # Alipay pads some fields with tabs and spaces; only the ones we read are cleaned.
         amount = fen(fields[11].strip())
         if fields[2].strip() == "退款":
-            append(make(Entry, ("refund", fields[1].strip(), -amount, fields[0].strip(), fields[21].strip())))
+            append(make(Entry, ("refund", fields[1].strip(), -amount, fields[0].strip(), fields[21].strip(), "")))
         else:
-            append(make(Entry, ("pay", fields[1].strip(), amount, fields[0].strip(), "")))
+            tail = fields[22]
+            note = tail[tail.rfind(",") + 1:]
+            append(make(Entry, ("pay", fields[1].strip(), amount, fields[0].strip(), "",
+                                note.strip() if note.startswith("花呗") else "")))
     if not header_seen:
         raise BadStatement("alipay: no header")
     return entries
@@ -145,12 +149,12 @@ def parse_wechat(content: bytes) -> list[Entry]:
             if len(f) != 18 or f[17].count(",") != width - 18:
                 raise BadStatement(f"wechatpay: wrong number of columns in line {index + 1}")
             if f[9] == "REFUND":
-                append(make(Entry, ("refund", f[6], fen(f[16]), f[5], f[15])))
+                append(make(Entry, ("refund", f[6], fen(f[16]), f[5], f[15], "")))
             else:
                 amount = f[12]
                 # The usual "123.45": one int() without a function call per line; anything else via fen().
                 fen_ = int(amount[:-3] + amount[-2:]) if amount[-3:-2] == "." and amount[-2:].isdigit() else fen(amount)
-                append(make(Entry, ("pay", f[6], fen_, f[5], "")))
+                append(make(Entry, ("pay", f[6], fen_, f[5], "", "")))
     except ValueError as exc:
         raise BadStatement(f"wechatpay: {exc}") from None
     if summary_at is None or summary_at + 1 >= len(lines):

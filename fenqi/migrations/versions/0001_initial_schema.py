@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-12-01 04:08:49.537326
+Create Date: 2026-12-01 04:13:04.201067
 """
 from collections.abc import Sequence
 
@@ -414,6 +414,7 @@ def upgrade() -> None:
     sa.Column('name', sa.String(length=120), nullable=False),
     sa.Column('region', sa.String(length=8), nullable=False),
     sa.Column('fee_rate', fenqi.kit.db.ExactDecimal(length=32), nullable=False),
+    sa.Column('hb_fq_seller_percent', sa.Integer(), nullable=False),
     sa.Column('status', sa.String(length=16), nullable=False),
     sa.Column('created_at', fenqi.kit.db.UtcDateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_merchant')),
@@ -1011,6 +1012,9 @@ def upgrade() -> None:
     sa.Column('refunded_fen', sa.BigInteger(), nullable=False),
     sa.Column('settlement_key', sa.String(length=160), nullable=False),
     sa.Column('failure_reason', sa.String(length=120), nullable=False),
+    sa.Column('hb_fq_num', sa.Integer(), nullable=True),
+    sa.Column('hb_fq_seller_percent', sa.Integer(), nullable=False),
+    sa.Column('hb_fee_fen', sa.BigInteger(), nullable=False),
     sa.Column('updated_at', fenqi.kit.db.UtcDateTime(timezone=True), nullable=False),
     sa.Column('created_at', fenqi.kit.db.UtcDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['agreement_id'], ['payment_agreement.id'], name=op.f('fk_payment_order_agreement_id_payment_agreement')),

@@ -86,9 +86,9 @@ class Channel(Protocol):
     ack_status: int
 
     def create_payment(self, *, out_trade_no: str, amount_fen: int, subject: str, expire_at: datetime,
-                       return_url: str = "", scene: str = "page") -> str:
+                       return_url: str = "", scene: str = "page", hb_fq: tuple[int, int] | None = None) -> str:
         """Open a payment and return where the shopper pays: scene "page" or "h5" → a URL to open,
-        "qr" → the QR code's content."""
+        "qr" → the QR code's content. `hb_fq`: (periods, seller percent) to pay with 花呗分期 (Alipay)."""
         ...
 
     def query(self, out_trade_no: str) -> TradeInfo: ...

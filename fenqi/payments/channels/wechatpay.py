@@ -95,8 +95,10 @@ class WechatPayChannel:
         return int(code), body if isinstance(body, bytes) else {}
 
     def create_payment(self, *, out_trade_no: str, amount_fen: int, subject: str, expire_at: datetime,
-                       return_url: str = "", scene: str = "page") -> str:
+                       return_url: str = "", scene: str = "page", hb_fq: tuple[int, int] | None = None) -> str:
         """H5 for page and h5 (WeChat has no desktop page payment), Native (a QR code URL) for qr."""
+        if hb_fq is not None:
+            raise ChannelError("wechatpay: 花呗分期 is Alipay's")
         qr = scene == "qr"
         code, body = self._request(
             self.client.pay, description=subject[:127], out_trade_no=out_trade_no, amount={"total": amount_fen},

@@ -15,6 +15,7 @@ Run alone: `python -m fenqi.payments.emulators.alipay --port 9001`; `fenqi demo`
 
 from __future__ import annotations
 
+import html
 import json
 import threading
 import time
@@ -46,9 +47,12 @@ from fenqi.payments.emulators.core import (
     statement_day,
     yuan,
 )
+from fenqi.payments.emulators.huabei import fund_channel as _fund_channel
+from fenqi.payments.emulators.huabei import hb_terms as _hb_terms
 from fenqi.payments.emulators.statements import StatementLine, alipay_statement_zip
 from fenqi.payments.keys import ChannelKeys, channel_keys
 from fenqi.payments.settings import PaymentSettings, get_payment_settings
+from fenqi.pricing.platform import fee_fen, parse_fee_rates
 
 # Alipay retries an unacknowledged notification 4m, 10m, 10m, 1h, 2h, 6h, 15h after the first try.
 RETRY_SCHEDULE = [240.0, 600.0, 600.0, 3600.0, 7200.0, 21600.0, 54000.0]
@@ -67,6 +71,8 @@ class AlipayEmulator:
         self.faults = Faults()
         self.notifier = Notifier(RETRY_SCHEDULE, settings.emulator_retry_scale, "alipay")
         self.lock = threading.RLock()
+        # The platform's 花呗分期 fee table (FENQI_EMULATOR_HB_FEE_RATES).
+        self.hb_rates = parse_fee_rates(settings.emulator_hb_fee_rates)
         # The emulated merchant account exists from now on: statements cover nothing before it.
         self.started_at = now_cst()
         # Numbers keep growing across restarts, as a real channel's never repeat.
@@ -106,6 +112,7 @@ class AlipayEmulator:
         if trade.paid_at:
             fields.update(send_pay_date=cst_text(trade.paid_at), receipt_amount=yuan(trade.amount_fen),
                           buyer_pay_amount=yuan(trade.amount_fen))
+            fields["fund_bill_list"] = [{"fund_channel": _fund_channel(trade), "amount": yuan(trade.amount_fen)}]
         return fields
 
     # -- notifications -------------------------------------------------------------------------
@@ -125,6 +132,7 @@ class AlipayEmulator:
         }
         if trade.agreement_no:
             params["agreement_no"] = trade.agreement_no
+        params["fund_bill_list"] = json.dumps([{"amount": yuan(trade.amount_fen), "fundChannel": _fund_channel(trade)}])
         params["sign"] = signing.sign(self.platform_private, signing.alipay_sign_content(params, exclude=()))
         params["sign_type"] = "RSA2"
         if self.faults.take("corrupt_signature"):
@@ -166,7 +174,9 @@ class AlipayEmulator:
                 if t.status in ("PAID",) and statement_day(t.paid_at) == day:
                     assert t.paid_at is not None
                     lines.append(StatementLine("pay", t.trade_no, t.out_trade_no, t.amount_fen, t.created_at,
-                                               t.paid_at, t.subject, buyer="fen***@example.com"))
+                                               t.paid_at, t.subject, buyer="fen***@example.com",
+                                               hb_fq_num=t.hb_fq_num, hb_merchant_fee_fen=t.hb_merchant_fee_fen,
+                                               hb_shopper_fee_fen=t.hb_fee_fen - t.hb_merchant_fee_fen))
                 for r in t.refunds.values():
                     if statement_day(r.created_at) == day:
                         lines.append(StatementLine("refund", t.trade_no, t.out_trade_no, r.amount_fen,
@@ -216,9 +226,14 @@ def create_app(settings: PaymentSettings | None = None, keys: ChannelKeys | None
         trade = next((t for t in emu.trades.values() if t.trade_no == trade_no), None)
         if trade is None:
             return HTMLResponse("<h1>交易不存在</h1>", status_code=404)
+        hb = ""
+        if trade.hb_fq_num:
+            shopper_fee = trade.hb_fee_fen - trade.hb_merchant_fee_fen
+            hb = (f"花呗分期 {trade.hb_fq_num} 期 · "
+                  + ("免息" if not shopper_fee else f"手续费 ¥{yuan(shopper_fee)}") + " · ")
         return HTMLResponse(cashier_html(
             title="支付宝 · 收银台", subject=trade.subject, amount=yuan(trade.amount_fen),
-            note=f"订单号 {trade.out_trade_no} · {TRADE_STATUS[trade.status]}", action=f"{trade_no}/pay",
+            note=f"{hb}订单号 {trade.out_trade_no} · {TRADE_STATUS[trade.status]}", action=f"{trade_no}/pay",
             button="确认付款", brand="#1677ff", bg="#eef4ff", done=trade.status != "WAIT",
         ))
 
@@ -285,14 +300,21 @@ def _open_trade(emu: AlipayEmulator, params: dict[str, str], biz: dict[str, Any]
         amount = 0
     if not out_trade_no or amount <= 0:
         return emu.unsigned_error(method, "40002", "Invalid Arguments", "isv.missing-parameters", "缺少参数")
+    hb = _hb_terms(biz)
+    if isinstance(hb, str) or (hb[0] and trade_type == "WITHHOLDING"):
+        return emu.signed_response(method, {"code": "40004", "msg": "Business Failed",
+                                            "sub_code": "ACQ.INVALID_PARAMETER",
+                                            "sub_msg": hb if isinstance(hb, str) else "代扣不支持花呗分期"})
     with emu.lock:
         trade = emu.trades.get(out_trade_no)
-        if trade is not None and trade.amount_fen != amount:
+        if trade is not None and (trade.amount_fen, trade.hb_fq_num, trade.hb_fq_seller_percent) != (amount, *hb):
             return emu.signed_response(method, {"code": "40004", "msg": "Business Failed",
                                                 "sub_code": "ACQ.CONTEXT_INCONSISTENT", "sub_msg": "交易信息被篡改"})
         if trade is None:
             trade = EmulatedTrade(out_trade_no, emu._trade_no(), amount, str(biz.get("subject", "")),
-                                  params.get("notify_url", ""), params.get("return_url", ""), trade_type=trade_type)
+                                  params.get("notify_url", ""), params.get("return_url", ""), trade_type=trade_type,
+                                  hb_fq_num=hb[0], hb_fq_seller_percent=hb[1],
+                                  hb_fee_fen=fee_fen(amount, hb[0], emu.hb_rates) if hb[0] else 0)
             emu.trades[out_trade_no] = trade
     return trade
 
@@ -300,7 +322,9 @@ def _open_trade(emu: AlipayEmulator, params: dict[str, str], biz: dict[str, Any]
 def page_pay(emu: AlipayEmulator, params: dict[str, str], biz: dict[str, Any], base: str) -> Response:
     trade = _open_trade(emu, params, biz, "PAGE")
     if isinstance(trade, Response):
-        return HTMLResponse("<h1>参数错误</h1>", status_code=400)
+        reason = _hb_terms(biz)
+        detail = f"：{html.escape(reason)}" if isinstance(reason, str) else ""
+        return HTMLResponse(f"<h1>参数错误{detail}</h1>", status_code=400)
     return RedirectResponse(f"{base}/cashier/{trade.trade_no}", status_code=302)
 
 

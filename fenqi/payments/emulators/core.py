@@ -58,6 +58,14 @@ class EmulatedTrade:
     trade_type: str = "PAGE"
     agreement_no: str = ""
     refunds: dict[str, EmulatedRefund] = field(default_factory=dict)
+    # 花呗分期 (Alipay): periods (0: not), who pays the fee (seller percent), the fee charged.
+    hb_fq_num: int = 0
+    hb_fq_seller_percent: int = 0
+    hb_fee_fen: int = 0
+
+    @property
+    def hb_merchant_fee_fen(self) -> int:
+        return self.hb_fee_fen * self.hb_fq_seller_percent // 100
 
     @property
     def refunded_fen(self) -> int:
@@ -94,6 +102,7 @@ class Faults:
     statement_missing: int = 0  # leave out N paid trades (短款)
     statement_amount: int = 0  # change the amount of N lines by one yuan
     statement_status: int = 0  # report N paid trades as refunded in full
+    statement_hb_fee: int = 0  # charge the merchant one yuan more 花呗分期 fee on N lines
     statement_targets: list[str] = field(default_factory=list)  # limit the line faults to these out_trade_nos
 
     def take(self, name: str) -> bool:
@@ -305,7 +314,9 @@ def apply_statement_faults(faults: Faults, lines: list[StatementLine], day: date
     out = list(lines)
     drop: set[int] = set()
     for i in pays:
-        if faults.take("statement_amount"):
+        if out[i].hb_fq_num and faults.take("statement_hb_fee"):
+            out[i] = replace(out[i], hb_merchant_fee_fen=out[i].hb_merchant_fee_fen + 100)
+        elif faults.take("statement_amount"):
             out[i] = replace(out[i], amount_fen=out[i].amount_fen + 100)
         elif faults.take("statement_status"):
             ln = out[i]

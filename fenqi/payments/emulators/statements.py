@@ -50,6 +50,18 @@ class StatementLine:
     out_refund_no: str = ""
     buyer: str = ""
     trade_type: str = "NATIVE"
+    # 花呗分期 (Alipay): periods (0: not) and the platform's fee, the merchant's part and the shopper's.
+    hb_fq_num: int = 0
+    hb_merchant_fee_fen: int = 0
+    hb_shopper_fee_fen: int = 0
+
+
+def hb_note(line: StatementLine) -> str:
+    """The 备注 of a 花呗分期 payment: periods and both parts of the fee (no commas: it is a CSV field)."""
+    if not line.hb_fq_num or line.kind != "pay":
+        return ""
+    return (f"花呗分期{line.hb_fq_num}期 商家承担手续费{_yuan(line.hb_merchant_fee_fen)} "
+            f"用户承担手续费{_yuan(line.hb_shopper_fee_fen)}")
 
 
 def fee_fen(amount_fen: int) -> int:
@@ -94,11 +106,13 @@ def alipay_detail_csv(lines: Iterable[StatementLine], *, seller_id: str, day: da
         refund = ln.kind == "refund"
         amount = -ln.amount_fen if refund else ln.amount_fen
         fee = fee_fen(ln.amount_fen)
+        # The merchant's part of a 花呗分期 fee is charged like the service fee: settled = amount − fees.
+        service = fee if refund else -(fee + (ln.hb_merchant_fee_fen if ln.hb_fq_num else 0))
         row = (
             ln.trade_no, ln.out_trade_no, "退款" if refund else "交易", _csv_field(ln.subject),
             _ts(ln.created_at), _ts(ln.finished_at), "", "", "", "", ln.buyer,
             _yuan(amount), _yuan(amount), zero, zero, zero, zero, zero, "", zero, zero,
-            ln.out_refund_no, _yuan(fee if refund else -fee), zero, "",
+            ln.out_refund_no, _yuan(service), zero, hb_note(ln),
         )
         out.write(",".join(row) + "\n")
         if refund:

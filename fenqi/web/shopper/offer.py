@@ -24,7 +24,7 @@ from fenqi.payments.polling import refresh_order
 from fenqi.pricing.service import get_product
 from fenqi.servicing.service import get_loan, installments
 from fenqi.web.render import render
-from fenqi.web.shopper import pdfpages
+from fenqi.web.shopper import huabei, pdfpages
 from fenqi.web.shopper.common import (
     CHANNELS,
     Posted,
@@ -130,6 +130,8 @@ def _offer_page(request: Request, session: Session, app: Application, error: str
         "pdf_url": f"/api/v1/applications/{app.id}/contract.pdf", "pages": pdfpages.page_count(contract.pdf),
         "text": text, "channels": CHANNELS,
         "channel": channel, "error": error,
+        "huabei": huabei.cashier_options(session, app.merchant_id, app.down_payment_fen),
+        "own_row": huabei.own_plan_row(offer, schedule[0]["total"] if schedule else "0.00"),
     }, status_code=status)
 
 
@@ -179,6 +181,7 @@ def sign(
 ) -> Response:
     app = own_application(session, application_id, who)
     channel = str(form.get("channel", "alipay"))
+    pay_with, hb_fq_num = huabei.parse_choice(channel)
     lang = request_language(request)
     if form.get("consent_e_contract") != current_text(ConsentKind.E_CONTRACT).version:
         msg = "请阅读合同并勾选同意后再签署" if lang == "zh" else "Read the contract and tick the box before signing"
@@ -187,8 +190,9 @@ def sign(
         with attempt(session):
             signed = signing.sign(
                 session, app, contract_sha256=str(form.get("contract_sha256", "")),
-                consent_version=str(form.get("consent_e_contract")), imei=None, channel=channel, principal=who,
+                consent_version=str(form.get("consent_e_contract")), imei=None, channel=pay_with, principal=who,
                 origin=_origin(request), return_url=site_url(request, f"/shop/applications/{app.id}/done"),
+                hb_fq_num=hb_fq_num,
             )
     except DomainError as exc:
         try:

@@ -1,0 +1,85 @@
+"""花呗分期 at the cashier, through the real Alipay SDK against the emulator over HTTP: the shopper pays
+the fee or the merchant does (免息); the fee is in the statement, reconciliation is clean and checks it,
+and the books balance."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+
+from fenqi.payments.emulators.core import now_cst
+from fenqi.payments.errors import InvalidPlatformInstallments
+from fenqi.payments.models import PaymentOrder
+from fenqi.payments.reconcile import reconcile
+from tests.payments.payments_loopback import committed, emulator
+from tests.payments.test_payment_flow import open_order, postings
+from tests.payments.test_refunds_and_loans import paid_order
+
+
+def _findings_for(numbers: set[str]) -> list[tuple[str, str, str, int | None, int | None]]:
+    with committed() as s:
+        report = reconcile(s, "alipay", now_cst().date())
+    return [(f.category, f.kind, f.out_trade_no, f.channel_amount_fen, f.our_amount_fen)
+            for f in report.findings if f.out_trade_no in numbers]
+
+
+def _books_balance() -> None:
+    from fenqi.ledger import trial_balance
+
+    with committed() as s:
+        rows = trial_balance(s)
+    assert sum(r.debit for r in rows) == sum(r.credit for r in rows)
+
+
+@pytest.mark.parametrize(("percent", "merchant_fee", "shopper_fee"), [(0, 0, 4_500), (100, 4_500, 0)])
+def test_pay_with_huabei_then_reconcile(live_server: str, percent: int, merchant_fee: int, shopper_fee: int) -> None:
+    no = paid_order("alipay", 100_000, hb_fq_num=6, hb_fq_seller_percent=percent)  # 6 periods: 4.5%
+
+    trade = emulator("alipay").trades[no]
+    assert (trade.hb_fq_num, trade.hb_fq_seller_percent, trade.hb_fee_fen) == (6, percent, 4_500)
+    with committed() as s:
+        order = s.scalar(select(PaymentOrder).where(PaymentOrder.out_trade_no == no))
+        assert order is not None
+        assert (order.hb_merchant_fee_fen, order.hb_shopper_fee_fen) == (merchant_fee, shopper_fee)
+    expected = [("down_payment", "cash_alipay", 100_000, 0), ("down_payment", "merchant_payable", 0, 100_000)]
+    if merchant_fee:  # Alipay settles the amount less the merchant's fee: an expense of ours
+        expected += [("platform_installment_fee", "platform_installment_fee", merchant_fee, 0),
+                     ("platform_installment_fee", "cash_alipay", 0, merchant_fee)]
+    assert postings(no) == expected
+    _books_balance()
+
+    statement = emulator("alipay").statement_lines(now_cst().date())
+    line = next(ln for ln in statement if ln.out_trade_no == no)
+    assert (line.hb_fq_num, line.hb_merchant_fee_fen, line.hb_shopper_fee_fen) == (6, merchant_fee, shopper_fee)
+    assert _findings_for({no}) == []
+
+
+def test_a_tampered_fee_is_a_reconciliation_difference(live_server: str, faults) -> None:  # type: ignore[no-untyped-def]
+    no = paid_order("alipay", 200_000, hb_fq_num=3, hb_fq_seller_percent=100)  # 2.3%: 46.00 yuan
+    faults("alipay", statement_targets=[no], statement_hb_fee=1)
+
+    assert _findings_for({no}) == [("amount_mismatch", "fee", no, 4_700, 4_600)]
+
+
+def test_the_emulator_refuses_what_alipay_refuses(live_server: str) -> None:
+    """Straight through the SDK (our own checks would stop these first): only 3/6/12, percent 0 or 100."""
+    from fenqi.payments.channels import get_channel
+
+    client = get_channel("alipay").client  # type: ignore[attr-defined]
+    for num, percent in (("4", "0"), ("24", "0"), ("3", "50"), ("x", "0")):
+        r = client.server_api("alipay.trade.precreate", {
+            "out_trade_no": f"HBBAD{num}{percent}", "total_amount": "100.00", "subject": "x",
+            "extend_params": {"hb_fq_num": num, "hb_fq_seller_percent": percent}})
+        assert (r["code"], r["sub_code"]) == ("40004", "ACQ.INVALID_PARAMETER"), r
+    ok = client.server_api("alipay.trade.precreate", {
+        "out_trade_no": f"HBOK{now_cst():%H%M%S%f}", "total_amount": "100.00", "subject": "x",
+        "extend_params": {"hb_fq_num": "12", "hb_fq_seller_percent": "100"}})
+    assert ok["code"] == "10000"
+
+
+def test_our_side_refuses_before_the_channel(live_server: str) -> None:
+    for channel, kw in (("wechatpay", {"hb_fq_num": 3}), ("alipay", {"hb_fq_num": 4}),
+                        ("alipay", {"hb_fq_num": 3, "hb_fq_seller_percent": 50}),
+                        ("alipay", {"hb_fq_num": 3, "purpose": "installment", "loan_id": 1})):
+        with pytest.raises(InvalidPlatformInstallments):
+            open_order(channel, 10_000, **kw)  # type: ignore[arg-type]
