@@ -12,6 +12,7 @@ from fastapi.responses import Response
 
 from fenqi.analytics import funnel as fn
 from fenqi.analytics import portfolio as pf
+from fenqi.analytics import products as pr
 from fenqi.analytics import tables
 from fenqi.analytics.schemas import (
     DropOffOut,
@@ -20,8 +21,12 @@ from fenqi.analytics.schemas import (
     FunnelRowOut,
     LossMonthOut,
     PortfolioOut,
+    ProductOut,
+    ProductsOut,
     RollOut,
     RollRowOut,
+    StoreOut,
+    SuggestionOut,
     VintageOut,
 )
 from fenqi.identity.deps import Principal, require_roles
@@ -117,7 +122,41 @@ def portfolio_json(
     return portfolio_out(session, start, end, rates)
 
 
-CSV_TABLES = ("funnel", "drop_offs", "vintages", "roll_rates", "losses", "expected_loss")
+CSV_TABLES = ("funnel", "drop_offs", "vintages", "roll_rates", "losses", "expected_loss", "products", "stores",
+              "suggestions")
+
+
+def product_figures(session: Session, start: date | None, end: date | None, min_loans: int = 10
+                    ) -> tuple[list[pr.ProductRow], list[pr.StoreRow], list[pr.Suggestion]]:
+    """Default period: the year up to today."""
+    last = end or business_date(session)
+    first, last = period(session, start or last - timedelta(days=364), last)
+    rows = pr.product_table(session, start=first, end=last)
+    stores = pr.store_table(session, start=first, end=last)
+    return rows, stores, pr.suggestions(rows, stores, min_loans=min_loans)
+
+
+@router.get("/products", response_model=ProductsOut,
+            summary="Product performance (产品表现) per product and term, stores' delinquency, suggestions")
+def products_json(
+    start: date | None = None, end: date | None = None, min_loans: Annotated[int, Query(ge=1, le=100000)] = 10,
+    session: Session = Depends(get_session), who: Principal = Depends(analysts),
+) -> ProductsOut:
+    rows, stores, found = product_figures(session, start, end, min_loans)
+    return ProductsOut(
+        products=[ProductOut(
+            key=r.key, product_code=r.product_code, name_zh=r.name_zh, name_en=r.name_en, term=r.term,
+            applications=r.applications, decided=r.decided, approved=r.approved, signed=r.signed, loans=r.loans,
+            financed=_y(r.financed_fen), share=_r(r.share), approval_rate=_r(r.approval_rate), take_up=_r(r.take_up),
+            apr=_r(r.apr), bad_loans=r.bad_loans, bad_rate=_r(r.bad_rate), written_off=_y(r.written_off_fen),
+            loss_rate=_r(r.loss_rate), subsidy=_y(r.subsidy_fen),
+            subsidy_per_sale=None if r.subsidy_per_sale_fen is None else _y(r.subsidy_per_sale_fen),
+            funder_margin=_r(r.funder_margin)) for r in rows],
+        stores=[StoreOut(store_id=s.store_id, name=s.name, loans=s.loans, bad_loans=s.bad_loans,
+                         bad_rate=_r(s.bad_rate), peer_bad_rate=_r(s.peer_bad_rate)) for s in stores],
+        suggestions=[SuggestionOut(kind=s.kind, zh=s.zh, en=s.en, evidence=s.evidence, figures=s.figures)
+                     for s in found],
+    )
 
 
 @router.get("/{table}.csv", summary="One analytics table as CSV (UTF-8 with BOM)", response_class=Response,
@@ -145,4 +184,9 @@ def build_table(session: Session, table: str, *, start: date | None, end: date |
         return tables.loss_table(pf.losses(session), lang)
     if table == "expected_loss":
         return tables.expected_loss_table(pf.expected_loss(session)[1], lang)
+    if table in ("products", "stores", "suggestions"):
+        rows, stores, found = product_figures(session, start, end)
+        if table == "products":
+            return tables.product_table(rows, lang)
+        return tables.store_table(stores, lang) if table == "stores" else tables.suggestion_table(found, lang)
     raise InvalidInput(f"未知的报表 / unknown table: {table[:20]}")

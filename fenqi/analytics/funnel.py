@@ -105,10 +105,10 @@ def _seconds(session: Session, start: Any, end: Any) -> ColumnElement[Any]:
 
 def price_band(price: Any) -> ColumnElement[str]:
     whens = [(price < hi, str(i)) for i, (hi, _, _) in enumerate(PRICE_BANDS) if hi is not None]
-    return case(*whens, else_=str(len(PRICE_BANDS) - 1))
+    return case((price <= 0, "-1"), *whens, else_=str(len(PRICE_BANDS) - 1))
 
 
-def _base(session: Session, start: date, end: date) -> Subquery:
+def application_steps(session: Session, start: date, end: date) -> Subquery:
     """One row per application of the period with how far it went and when each step happened."""
     a = origination_rep.applications()
     d, o, h = risk_rep.decisions(), payments_rep.down_payments(), devices_rep.handovers()
@@ -125,7 +125,8 @@ def _base(session: Session, start: date, end: date) -> Subquery:
     return (
         select(
             a.c.application_id, a.c.channel, a.c.store_id, a.c.clerk_user_id, a.c.price_fen, a.c.term,
-            a.c.product_code, a.c.status, a.c.reason, a.c.reason_zh, a.c.reason_en,
+            a.c.product_code, a.c.status, a.c.reason, a.c.reason_zh, a.c.reason_en, a.c.apr, a.c.funder_rate,
+            a.c.financed_fen, a.c.subsidy_fen, a.c.loan_id,
             func.coalesce(o.c.expired_orders, 0).label("expired_orders"),
             case((decided, one), else_=0).label("decided"), case((approved, one), else_=0).label("approved"),
             case((signed, one), else_=0).label("signed"), case((paid, one), else_=0).label("paid"),
@@ -181,7 +182,8 @@ def _labels(session: Session, dimension: str, keys: list[str]) -> dict[str, tupl
     if dimension == "channel":
         return {k: CHANNELS.get(k, (k, k)) for k in keys}
     if dimension == "price_band":
-        return {str(i): (zh, en) for i, (_, zh, en) in enumerate(PRICE_BANDS)}
+        bands = {str(i): (zh, en) for i, (_, zh, en) in enumerate(PRICE_BANDS)}
+        return {"-1": ("未选手机", "Phone not chosen yet"), **bands}
     if dimension == "term":
         return {k: (f"{k} 期", f"{k} months") for k in keys}
     if dimension == "store":
@@ -206,7 +208,7 @@ def funnel(session: Session, *, start: date, end: date, dimension: str = "all") 
         raise InvalidInput(f"未知的分组 / unknown grouping: {dimension[:20]}")
     if end < start:
         raise InvalidInput("结束日期早于开始日期 / the end is before the start")
-    base = _base(session, start, end)
+    base = application_steps(session, start, end)
     key = _key(dimension, base)
     steps = ("decided", "signed", "paid", "handed_over")
     counted = session.execute(

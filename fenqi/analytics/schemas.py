@@ -90,3 +90,51 @@ class PortfolioOut(_Out):
     losses: list[LossMonthOut]
     expected_loss: list[ExpectedLossOut]
     expected_loss_total: str
+
+
+class ProductOut(_Out):
+    key: str = Field(description="product code and term, EI-12-12")
+    product_code: str
+    name_zh: str
+    name_en: str
+    term: int
+    applications: int
+    decided: int
+    approved: int
+    signed: int
+    loans: int
+    financed: str
+    share: str | None
+    approval_rate: str | None
+    take_up: str | None = Field(description="Signed over approved")
+    apr: str | None
+    bad_loans: int
+    bad_rate: str | None = Field(description="Loans 30+ days past due now or written off, over loans")
+    written_off: str
+    loss_rate: str | None
+    subsidy: str
+    subsidy_per_sale: str | None
+    funder_margin: str | None = Field(description="Customer APR minus the funder's rate, weighted by amount")
+
+
+class StoreOut(_Out):
+    store_id: int
+    name: str
+    loans: int
+    bad_loans: int
+    bad_rate: str | None
+    peer_bad_rate: str | None
+
+
+class SuggestionOut(_Out):
+    kind: str
+    zh: str
+    en: str
+    evidence: list[dict[str, str]]
+    figures: dict[str, str]
+
+
+class ProductsOut(_Out):
+    products: list[ProductOut]
+    stores: list[StoreOut]
+    suggestions: list[SuggestionOut]

@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 
 from fenqi.analytics import funnel as fn
 from fenqi.analytics import portfolio as pf
+from fenqi.analytics import products as pr
 from fenqi.kit.money import from_fen
 
 BEIJING = ZoneInfo("Asia/Shanghai")
@@ -24,6 +25,7 @@ class Table:
     name: str
     columns: list[str]
     rows: list[list[str]]
+    keys: list[str] | None = None  # each row's anchor on the page (suggestions link to them)
 
 
 def t(lang: str, zh: str, en: str) -> str:
@@ -142,3 +144,32 @@ def to_csv(table: Table) -> bytes:
     writer.writerow(table.columns)
     writer.writerows(table.rows)
     return ("\ufeff" + out.getvalue()).encode("utf-8")
+
+
+def product_table(rows: list[pr.ProductRow], lang: str) -> Table:
+    cols = [t(lang, "产品", "Product"), t(lang, "期数", "Term"), t(lang, "申请数", "Applications"),
+            t(lang, "审批通过率", "Approval rate"), t(lang, "签约率", "Take-up"), t(lang, "放款笔数", "Loans"),
+            t(lang, "销量占比", "Share of loans"), t(lang, "放款金额（元）", "Financed (¥)"),
+            t(lang, "加权年化", "APR (weighted)"), t(lang, "30天以上逾期率", "30+ dpd rate"),
+            t(lang, "核销金额（元）", "Written off (¥)"), t(lang, "损失率", "Loss rate"),
+            t(lang, "商户贴息（元）", "Merchant subsidy (¥)"), t(lang, "每单贴息（元）", "Subsidy per sale (¥)"),
+            t(lang, "资金方利差", "Funder margin")]
+    body = [[r.name_zh if lang == "zh" else r.name_en, str(r.term), str(r.applications), pct(r.approval_rate),
+             pct(r.take_up), str(r.loans), pct(r.share), yuan(r.financed_fen), pct(r.apr), pct(r.bad_rate),
+             yuan(r.written_off_fen), pct(r.loss_rate), yuan(r.subsidy_fen),
+             "—" if r.subsidy_per_sale_fen is None else yuan(r.subsidy_per_sale_fen), pct(r.funder_margin)]
+            for r in rows]
+    return Table("products", cols, body, [r.key for r in rows])
+
+
+def store_table(rows: list[pr.StoreRow], lang: str) -> Table:
+    cols = [t(lang, "门店", "Store"), t(lang, "放款笔数", "Loans"), t(lang, "30天以上逾期笔数", "Loans 30+ dpd"),
+            t(lang, "30天以上逾期率", "30+ dpd rate"), t(lang, "其他门店逾期率", "Peers' 30+ dpd rate")]
+    return Table("stores", cols, [[s.name, str(s.loans), str(s.bad_loans), pct(s.bad_rate), pct(s.peer_bad_rate)]
+                                  for s in rows], [str(s.store_id) for s in rows])
+
+
+def suggestion_table(rows: list[pr.Suggestion], lang: str) -> Table:
+    cols = [t(lang, "建议", "Suggestion"), t(lang, "依据", "Evidence")]
+    return Table("suggestions", cols, [[s.zh if lang == "zh" else s.en,
+                                        "；".join(f"{k}={v}" for k, v in s.figures.items())] for s in rows])

@@ -115,13 +115,14 @@ def build_loans(session: Session, book: Book) -> None:
 
 
 def _app(session: Session, book: Book, n: int, *, store: int, clerk: int | None, price: int, product: str,
-         term: int, created: datetime, status: str, outcome: str, down: int = 100_000, **extra: Any) -> Application:
+         term: int, created: datetime, status: str, outcome: str, down: int = 100_000, apr: str = "0.12",
+         **extra: Any) -> Application:
     app = Application(
         status=status, channel="store" if clerk else "online", merchant_id=book.merchant_id, store_id=store,
         region="310104", created_by_user_id=clerk, business_date=created.date(), name_enc="x", id_number_enc="x",
         id_hash=f"an-{n}-{id(book)}", phone_enc="x", phone_hash=f"an-{n}", bank_card_enc="x", age=30, profile={},
         sku_code="AN-SKU", price_fen=price, product_code=product, method="equal-installment", term=term,
-        down_payment_fen=down, financed_fen=price - down, installment_fen=1, apr=Decimal("0.12"), outcome=outcome,
+        down_payment_fen=down, financed_fen=price - down, installment_fen=1, apr=Decimal(apr), outcome=outcome,
         created_at=created, **extra)
     session.add(app)
     session.flush()
@@ -175,11 +176,11 @@ def build_funnel(session: Session, book: Book) -> None:
         expires_at=at(3, 5), paid_at=at(3, 3, 33)))
     session.add(LockDevice(loan_id=book.loans[2], imei="860000000000002", created_at=at(3, 3, 43)))
     a3 = _app(session, book, 3, store=s1, clerk=c1, price=199_900, product="IF-MERCHANT", term=6,
-              created=at(4, 4), status="declined", outcome="decline",
+              created=at(4, 4), status="declined", outcome="decline", apr="0",
               reasons=[{"code": "R_TEST", "zh": "测试拒绝", "en": "Test decline"}])
     _decision(session, a3, "decline", at(4, 4, 0, 30))
     a4 = _app(session, book, 4, store=s2, clerk=c2, price=599_900, product="IF-MERCHANT", term=6,
-              created=at(5, 5), status="signed", outcome="refer", signed_at=at(5, 7, 30), down=50_000,
+              created=at(5, 5), status="signed", outcome="refer", signed_at=at(5, 7, 30), down=50_000, apr="0",
               loan_id=book.loans[4], subsidy_fen=12_000, funder_rate=Decimal("0.08"))
     _decision(session, a4, "refer", at(5, 5), review="approved", reviewed_at=at(5, 7))
     _order(session, a4, "closed")

@@ -53,3 +53,40 @@ def test_json_csv_and_access(client: TestClient, session: Session, auth_headers:
     vint = client.get("/api/v1/analytics/vintages.csv", headers=finance).content.decode("utf-8-sig")
     assert vint.splitlines()[1] == '2026-01,等额本息 年化12%,3,"21,000.01",0.00%,0.00%,33.33%,33.33%'
     assert client.get("/api/v1/analytics/nonsense.csv", headers=finance).status_code == 422
+
+
+def test_showing_a_plan_menu_records_one_view(client: TestClient, session: Session,
+                                              auth_headers: Callable[..., dict[str, str]]) -> None:
+    from sqlalchemy import select
+
+    from fenqi.analytics.models import PlanView
+    from tests.origination.world import build_world
+
+    world = build_world(session, suffix="PV")
+    assert client.get(f"/shop/phones/{world.sku}").status_code == 200
+    assert client.get(f"/shop/phones/{world.sku}?down_payment=1000").status_code == 200  # trying a down payment
+    clerk = auth_headers("clerk", world.merchant_id)
+    assert client.get("/merchant/till", headers=clerk).status_code == 200
+    views = session.scalars(select(PlanView).order_by(PlanView.id)).all()
+    assert [(v.channel, v.sku_code, v.price_fen, v.merchant_id) for v in views] == [
+        ("online", world.sku, 599_900, None), ("store", "", 0, world.merchant_id)]
+    assert views[1].clerk_user_id is not None
+
+
+def test_console_page_in_chinese_with_suggestions_linking_to_figures(
+        client: TestClient, session: Session, auth_headers: Callable[..., dict[str, str]]) -> None:
+    book = build(session, suffix="PG")
+    page = client.get("/ops/analytics?start=2026-03-01&end=2026-03-31&by=store",
+                      headers=auth_headers("risk_officer"))
+    assert page.status_code == 200, page.text
+    html = page.text
+    for label in ("销售漏斗", "账龄逾期曲线", "月度迁徙率", "预期损失", "产品表现", "门店逾期对比", "导出CSV", "分析一店"):
+        assert label in html
+    assert f'id="stores-{book.s2}"' in html and 'id="products-EI-12-12"' in html
+    assert client.get("/ops/analytics", headers=auth_headers("clerk", book.merchant_id)).status_code == 403
+    en = client.get("/ops/analytics?lang=en", headers=auth_headers("finance"))
+    assert en.status_code == 200
+    got = client.get("/api/v1/analytics/products?start=2026-01-01&end=2026-04-30&min_loans=1",
+                     headers=auth_headers("finance")).json()
+    assert got["suggestions"][0]["evidence"] == [{"table": "stores", "key": str(book.s2)}]
+    assert {p["key"]: p["funder_margin"] for p in got["products"]}["IF-MERCHANT-6"] == "-0.0800"

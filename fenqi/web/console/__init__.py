@@ -6,6 +6,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from fenqi.web.console.aftersales import router as aftersales_router
+from fenqi.web.console.analytics import router as analytics_router
 from fenqi.web.console.assets import router as assets_router
 from fenqi.web.console.cases import router as cases_router
 from fenqi.web.console.hardship import router as hardship_router
@@ -23,3 +24,4 @@ router.include_router(messages_router)
 router.include_router(aftersales_router)
 router.include_router(hardship_router)
 router.include_router(cases_router)
+router.include_router(analytics_router)

@@ -255,13 +255,20 @@ def _till_context(session: Session, who: Principal, values: dict[str, Any], erro
              for t in p.terms]
     consents = [TEXTS[(k, CURRENT[k])] for k in AT_SUBMIT]
     return {"stores": stores, "skus": [s for s in list_skus(session) if s.stock > 0], "plans": plans,
-            "choices": PROFILE_CHOICES, "consents": consents, "v": values, "error": error, "who": who}
+            "choices": PROFILE_CHOICES, "consents": consents, "v": values, "error": error, "who": who,
+            "merchant_id": merchant_id}
 
 
 @router.get("/till", response_class=HTMLResponse)
 def till_page(request: Request, who: Principal = Depends(sellers), session: Session = Depends(get_session)
               ) -> HTMLResponse:
-    return render(request, "merchant/till.html", _till_context(session, who, {}, ""))
+    from fenqi.analytics.funnel import record_plan_view
+
+    context = _till_context(session, who, {}, "")
+    # The till shows the plan menu before the phone is picked: a view at this merchant, price not yet known.
+    record_plan_view(session, channel="store", price_fen=0, merchant_id=context["merchant_id"],
+                     clerk_user_id=who.user_id or None)
+    return render(request, "merchant/till.html", context)
 
 
 def application_from_form(form: dict[str, str]) -> ApplicationIn:

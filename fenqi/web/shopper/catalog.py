@@ -11,6 +11,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse
 from sqlalchemy.orm import Session
 
+from fenqi.analytics.funnel import record_plan_view
 from fenqi.catalog.service import SkuView, get_sku, list_skus
 from fenqi.identity.deps import Principal, optional_principal
 from fenqi.kit.bounds import AmountText
@@ -103,6 +104,8 @@ def plans_page(
     options = _menu(session, _specs(session), from_fen(sku.price_fen), down)
     if down is not None and not options and not error:
         error = "该首付金额下没有可用方案" if lang == "zh" else "No plan is available with this down payment"
+    if down is None and not error:  # the menu first shown (not each down payment tried): the funnel's first step
+        record_plan_view(session, channel="online", price_fen=sku.price_fen, sku_code=sku.code)
     return render(request, "shopper/plans.html", {
         "sku": sku, "name": _name(sku, lang), "price": f"{from_fen(sku.price_fen):,.2f}",
         "terms": _by_term([plan_view(o, lang) for o in options]), "down_payment": down_payment, "error": error,
