@@ -80,7 +80,8 @@ def test_console_page_in_chinese_with_suggestions_linking_to_figures(
                       headers=auth_headers("risk_officer"))
     assert page.status_code == 200, page.text
     html = page.text
-    for label in ("销售漏斗", "账龄逾期曲线", "月度迁徙率", "预期损失", "产品表现", "门店逾期对比", "导出CSV", "分析一店"):
+    labels = ("销售漏斗", "账龄逾期曲线", "月度迁徙率", "预期损失", "产品表现", "门店逾期对比", "导出CSV", "分析一店")
+    for label in labels:
         assert label in html
     assert f'id="stores-{book.s2}"' in html and 'id="products-EI-12-12"' in html
     assert client.get("/ops/analytics", headers=auth_headers("clerk", book.merchant_id)).status_code == 403
