@@ -282,8 +282,8 @@ def _drop_offs(session: Session, base: Subquery) -> list[DropOff]:
 
 def record_plan_view(session: Session, *, channel: str, price_fen: int, sku_code: str = "",
                      merchant_id: int | None = None, store_id: int | None = None,
-                     clerk_user_id: int | None = None) -> None:
+                     clerk_user_id: int | None = None, on: date | None = None) -> None:
     """One row for a plan menu shown (the funnel's first step): where, by which clerk, which phone. No
     personal data of the shopper."""
-    session.add(PlanView(business_date=business_date(session), channel=channel, merchant_id=merchant_id,
+    session.add(PlanView(business_date=on or business_date(session), channel=channel, merchant_id=merchant_id,
                          store_id=store_id, clerk_user_id=clerk_user_id, sku_code=sku_code[:60], price_fen=price_fen))

@@ -29,6 +29,7 @@ from sqlalchemy.orm import Session
 from stdnum import luhn
 from stdnum.cn import ric
 
+from fenqi.analytics.funnel import record_plan_view
 from fenqi.catalog.models import Sku, Store
 from fenqi.catalog.service import register_device
 from fenqi.identity.principal import Principal
@@ -189,6 +190,10 @@ class History:
             **person,
         )
         clerk = self.clerks[store.merchant_id]
+        # The clerk showed the plan menu first; every other shopper had already looked once before.
+        for _ in range(1 + self.people % 2):
+            record_plan_view(self.session, channel="store", price_fen=sku.price_fen, sku_code=sku.code,
+                             merchant_id=store.merchant_id, store_id=store.id, clerk_user_id=clerk.user_id, on=today)
         try:
             with self.session.begin_nested():
                 result = service.submit(self.session, body, clerk, ORIGIN)

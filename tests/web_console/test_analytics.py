@@ -79,3 +79,10 @@ def test_demo_history_lives_through_the_real_services(session: Session) -> None:
     principal = session.scalar(select(func.sum(LoanDayBalance.principal_fen))
                                .where(LoanDayBalance.business_date == last))
     assert analytics.outstanding_per_day(session, start=last, end=last) == [(last, principal)]
+    # The funnel of the history starts with the plan menus the clerks showed, and every loan is in a vintage.
+    from fenqi.analytics import funnel, portfolio
+
+    (row,) = funnel.funnel(session, start=TODAY - timedelta(days=60), end=TODAY).rows
+    assert row.counts["viewed"] is not None and row.counts["viewed"] > row.counts["applied"] == report.applications
+    assert row.counts["signed"] == loans and row.median_seconds["decided"] is not None
+    assert sum(v.loans for v in portfolio.vintages(session)) == loans
