@@ -31,3 +31,17 @@ class UnknownNoticeKind(DomainError):
     status = 400
     zh = "未知的通知类型：{detail}"
     en = "Unknown notice kind: {detail}"
+
+
+class MessageCapReached(DomainError):
+    code = "message_cap_reached"
+    status = 409
+    zh = "该笔借款今日短信已达上限（{cap} 条），请明天再发送"
+    en = "This loan's borrower has had {cap} messages today, the daily limit: send it tomorrow"
+
+
+class NoticeNotSent(DomainError):
+    code = "notice_not_sent"
+    status = 409
+    zh = "短信未发送：{detail}"
+    en = "The message was not sent: {detail}"

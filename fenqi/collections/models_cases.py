@@ -1,5 +1,6 @@
 """Tables of collection cases: the case of a past-due loan, promises to pay, the contact log (calls, SMS,
-visits, notes — the staff notes on loans live here too), the daily call counter and hardship requests."""
+visits, notes — the staff notes on loans live here too) and hardship requests (the daily contact
+counters are the reminders', fenqi.collections.models_reminders)."""
 
 from __future__ import annotations
 
@@ -109,16 +110,6 @@ class LoanNote(Timestamped, Base):
     author_name: Mapped[str] = mapped_column(String(60))
     author_role: Mapped[str] = mapped_column(String(20))
     body: Mapped[str] = mapped_column(Text)
-
-
-class CallCount(Base):
-    """Call attempts on a loan per local calendar day, counted atomically against the daily cap."""
-
-    __tablename__ = "collection_call_count"
-
-    loan_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
-    day: Mapped[date] = mapped_column(Date, primary_key=True)
-    attempts: Mapped[int] = mapped_column(Integer, default=0)
 
 
 class HardshipRequest(Base):

@@ -19,6 +19,7 @@ OVERDUE_WEEKLY = "overdue_weekly"  # dpd 14, 21, 28, … until the loan is writt
 PAYOFF = "payoff"
 LOCK_WARNING = "lock_warning"
 UPGRADE_OFFER = "upgrade_offer"
+PAY_LINK = "pay_link"  # sent on demand by a collector from the case workspace, not by the close
 
 
 @dataclass(frozen=True)
@@ -68,6 +69,10 @@ DEFAULTS: tuple[Default, ...] = (
             "Fenqi: your bill is ${days} days overdue; ${amount} CNY to pay. Unless paid, the phone will be "
             "restricted from ${lock_date} (emergency calls and payment still work); paying restores it at once: "
             "${pay_link}"),
+    Default("pay_link", REMINDER, "SMS_FQ_PAY_LINK",
+            _SIGN + "您的账单已逾期 ${days} 天，应还 ${amount} 元，请点击链接还款：${pay_link} 如已还款请忽略。",
+            "Fenqi: your bill is ${days} day(s) overdue; ${amount} CNY to pay. Pay here: ${pay_link} "
+            "Ignore this if you have paid."),
     Default("upgrade_offer", MARKETING, "SMS_FQ_OFFER",
             _SIGN + "感谢您按时还款，新机分期专享优惠已为您准备好：${pay_link} 拒收请回T",
             "Fenqi: thank you for paying on time. A trade-up offer is waiting for you: ${pay_link} Reply T to opt out"),

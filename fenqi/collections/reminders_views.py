@@ -22,6 +22,7 @@ KIND_LABELS: dict[str, tuple[str, str]] = {
     "payoff": ("结清确认", "Payoff confirmation"),
     "lock_warning": ("锁机预警", "Lock warning"),
     "upgrade_offer": ("换新优惠（营销）", "Trade-up offer (marketing)"),
+    "pay_link": ("催收员发送的还款链接", "Pay link sent by a collector"),
 }
 STATUS_LABELS: dict[str, tuple[str, str]] = {
     "scheduled": ("待发送", "Scheduled"),

@@ -20,7 +20,7 @@ from fenqi.kit.web import get_session, request_language
 from fenqi.web.render import render
 
 router = APIRouter(include_in_schema=False)
-viewers = require_roles("collector", "risk_officer", "finance")
+viewers = require_roles("collector", "collection_lead", "risk_officer", "finance")  # read only
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 STATE_LABELS = {

@@ -56,13 +56,31 @@ SETTLEMENT_DAYS = 30  # default validity of a settlement offer
 
 # Called with (session, loan_id, business date) when a settlement offer is paid and the loan closed;
 # collections registers its case closing here (fenqi.wiring), servicing does not know about cases.
-SettledHook = Callable[[Session, int, date], None]
+SettledHook = Callable[[Session, int, date], object]
 _SETTLED_HOOKS: list[SettledHook] = []
 
 
 def on_settled(hook: SettledHook) -> None:
     if hook not in _SETTLED_HOOKS:
         _SETTLED_HOOKS.append(hook)
+
+
+# Called with (session, arrangement) when an arrangement made for a hardship request (`request_id`) is
+# proposed, approved, rejected, settled or expires, in the same transaction; collections keeps the
+# shopper's request in step (and refuses a request that is not the loan's by raising).
+ArrangementHook = Callable[[Session, HardshipArrangement], None]
+_ARRANGEMENT_HOOKS: list[ArrangementHook] = []
+
+
+def on_arrangement(hook: ArrangementHook) -> None:
+    if hook not in _ARRANGEMENT_HOOKS:
+        _ARRANGEMENT_HOOKS.append(hook)
+
+
+def _tell(session: Session, arr: HardshipArrangement) -> None:
+    if arr.request_id is not None:
+        for hook in _ARRANGEMENT_HOOKS:
+            hook(session, arr)
 
 
 class HardshipRefused(Conflict):
@@ -127,6 +145,7 @@ def propose(
         arr.apr = preview(session, loan, arr, today).apr
     session.add(arr)
     session.flush()
+    _tell(session, arr)
     return arr
 
 
@@ -281,6 +300,7 @@ def reject(session: Session, arrangement_id: int, *, user_id: int) -> HardshipAr
     arr = _decide(session, arrangement_id, user_id)
     arr.status = HardshipStatus.REJECTED
     session.flush()
+    _tell(session, arr)
     return arr
 
 
@@ -296,6 +316,7 @@ def approve(session: Session, arrangement_id: int, *, user_id: int) -> HardshipA
     if arr.kind == HardshipKind.SETTLEMENT:
         _check_settlement(loan, arr, today)
         session.flush()
+        _tell(session, arr)
         return arr
     plan = preview(session, loan, arr, today)
     rows = installments(session, loan.id)
@@ -308,6 +329,7 @@ def approve(session: Session, arrangement_id: int, *, user_id: int) -> HardshipA
     refresh_delinquency(loan, installments(session, loan.id))
     verify_against_ledger(session, loan)
     session.flush()
+    _tell(session, arr)
     return arr
 
 
@@ -403,6 +425,7 @@ def open_settlement(session: Session, loan_id: int, today: date) -> HardshipArra
     )
     if arr is not None and arr.valid_until is not None and arr.valid_until < today:
         arr.status = HardshipStatus.EXPIRED
+        _tell(session, arr)
         return None
     return arr
 
@@ -451,6 +474,7 @@ def settle(
     close_if_settled(loan, rows, rep.business_date)
     if loan.status != LoanStatus.PAID_OFF:
         raise InvariantViolation(f"loan {loan.id}: still open after its settlement")
+    _tell(session, arr)
     for hook in _SETTLED_HOOKS:
         hook(session, loan.id, rep.business_date)
     return lines

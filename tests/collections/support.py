@@ -18,6 +18,20 @@ def sold(session: Session, world: World, **overrides: Any) -> Any:
     return sell(session, world, **overrides)
 
 
+def signed_in(session: Session, loan_id: int) -> int:
+    """The loan's borrower has signed in with their phone (a number proven by a sign-in code is the only
+    one the contact rules let the platform message); returns their user id."""
+    from fenqi.identity.models import User
+    from fenqi.kit.db import utcnow
+    from fenqi.servicing.service import get_loan
+
+    customer = get_loan(session, loan_id).customer_id
+    assert customer is not None, "the till sale makes the borrower's account"
+    session.get_one(User, customer).last_login_at = utcnow()
+    session.flush()
+    return customer
+
+
 def close_through(session: Session, last: date) -> None:
     """Close every business date from today's through `last` (the business date is then last + 1)."""
     from fenqi.servicing.cob_runs import close_day

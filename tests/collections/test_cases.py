@@ -12,9 +12,10 @@ from sqlalchemy.orm import Session
 
 from fenqi.collections import cases
 from fenqi.collections.cases import Scope
-from fenqi.collections.contacts import CallCapReached, log_contact
+from fenqi.collections.contacts import log_contact
 from fenqi.collections.models_cases import CollectionCase
 from fenqi.collections.promises import record_promise
+from fenqi.collections.service import CallCapReached
 from fenqi.kit.clock import business_date
 from fenqi.kit.errors import InvalidInput, NotFound
 from fenqi.servicing.service import amount_due, get_loan, installments, next_bill, payoff_quote
@@ -159,6 +160,7 @@ def test_the_case_closes_on_payoff(session: Session, world: World) -> None:
     assert case is not None and (case.status, case.close_reason) == ("closed", "paid_off")
 
 
+@pytest.mark.usefixtures("daytime")
 def test_the_seventh_call_of_the_day_is_refused(session: Session, world: World) -> None:
     loan_id = book(session)
     who = staff(session)

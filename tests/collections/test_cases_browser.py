@@ -21,7 +21,7 @@ from fenqi.collections.models_cases import CollectionCase, LoanNote, PromiseToPa
 from fenqi.identity.models import AuditEntry, Notification
 from fenqi.kit.clock import business_date, set_business_date
 from fenqi.kit.db import get_engine, session_scope
-from tests.collections.support import FIRST_DUE
+from tests.collections.support import FIRST_DUE, signed_in
 from tests.origination.world import build_world, clean_id_number
 from tests.web_console.helpers import sell
 
@@ -31,8 +31,9 @@ PHONE = "13712340099"
 
 
 @pytest.fixture()
-def collector_page(browser: Any, live_server: str) -> Iterator[tuple[Any, int, int]]:
-    """A page signed in as a new collector holding one case; yields (page, case id, loan id)."""
+def collector_page(browser: Any, live_server: str, daytime: object) -> Iterator[tuple[Any, int, int]]:
+    """A page signed in as a new collector holding one case (its borrower signed in with their phone, the
+    contact rules' clock at 10:00 Beijing time); yields (page, case id, loan id)."""
     from fenqi.collections.cases import assign
     from fenqi.identity.service import create_user
     from fenqi.identity.sessions import SESSION_COOKIE, start_session
@@ -42,6 +43,7 @@ def collector_page(browser: Any, live_server: str) -> Iterator[tuple[Any, int, i
         world = build_world(s, suffix="CC")
         app = sell(s, world, imei=world.devices[0], name="王五", phone=PHONE,
                    id_number=clean_id_number(date(1979, 5, 5)))
+        signed_in(s, app.loan_id)
         user = create_user(s, role="collector", display_name="浏览器催收")
         loan_id, user_id, token, started = app.loan_id, user.id, start_session(s, user), business_date(s)
     engine = get_engine()

@@ -8,6 +8,7 @@ import re
 from collections.abc import Callable
 from datetime import timedelta
 
+import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -19,10 +20,11 @@ from fenqi.identity.sessions import SESSION_COOKIE, start_session
 from fenqi.kit.clock import business_date
 from fenqi.servicing.service import amount_due
 from tests.collections.cases_support import case_of
-from tests.collections.support import FIRST_DUE, close_through, sold
+from tests.collections.support import FIRST_DUE, close_through, signed_in, sold
 from tests.origination.world import World
 from tests.web_console.conftest import csrf_of
 
+pytestmark = pytest.mark.usefixtures("daytime")  # the contact rules' clock at 10:00 Beijing time
 ENGLISH_CODES = ("no_answer", "answered", "collection_lead", "\nM1\n", "pending", "broken", "\nopen\n", "UTC")
 
 
@@ -44,7 +46,7 @@ def _overdue_case(session: Session, world: World, collector_id: int | None) -> t
     case = case_of(session, app.loan_id)
     assert case is not None
     case.assigned_user_id = collector_id
-    session.flush()
+    signed_in(session, app.loan_id)
     return case.id, app.loan_id
 
 
@@ -82,7 +84,7 @@ def test_a_collector_works_a_case(client: TestClient, session: Session, world: W
     assert bad.status_code == 400 and "金额" in bad.text  # type: ignore[attr-defined]
 
     sent = _post(client, f"/ops/cases/{case_id}", f"/ops/cases/{case_id}/pay-link", {})
-    assert sent.status_code == 303  # type: ignore[attr-defined]
+    assert sent.status_code == 303, re.findall(r"id=\"error\">([^<]*)", sent.text)  # type: ignore[attr-defined]
     sms = session.scalar(select(Notification).where(Notification.template == "collections.pay_link"))
     assert sms is not None and f"/shop/loans/{loan_id}/overdue" in sms.body and sms.to_masked == "138****5678"
     kinds = [n.kind for n in session.scalars(select(LoanNote).where(LoanNote.loan_id == loan_id))]
@@ -186,3 +188,23 @@ def test_staff_notes_on_the_loan_page_are_the_contact_log(client: TestClient, se
     note = session.scalar(select(LoanNote).where(LoanNote.loan_id == app.loan_id))
     assert note is not None and (note.kind, note.body, note.author_name) == ("note", "核实了工作单位", "赵风控")
     assert "核实了工作单位" in client.get(f"/ops/loans/{app.loan_id}").text
+
+
+def test_the_lead_reads_loans_and_changes_nothing_there(client: TestClient, session: Session, world: World) -> None:
+    """Least privilege: the collections lead reads the loan pages a case leads to (search, detail, the
+    overdue list, the phone lock) and gets 403 on every change there and on other desks' pages."""
+    case_id, loan_id = _overdue_case(session, world, None)
+    _as(client, session, "collection_lead", "吴主管")
+    assert f'href="/ops/loans/{loan_id}"' in client.get(f"/ops/cases/{case_id}").text
+    for page in ("/ops/loans", f"/ops/loans/{loan_id}", f"/ops/loans/{loan_id}/device", "/ops/overdue"):
+        assert client.get(page).status_code == 200, page
+    token = csrf_of(client.get("/ops/loans").text)
+    found = client.post("/ops/loans", data={"q": str(loan_id), "csrf_token": token})
+    assert found.status_code == 200 and f'href="/ops/loans/{loan_id}"' in found.text
+    detail = client.get(f"/ops/loans/{loan_id}").text
+    for action in ("notes", "reveal", "hardship"):
+        assert f'action="/ops/loans/{loan_id}/{action}"' not in detail  # no form the lead may not send
+        assert client.post(f"/ops/loans/{loan_id}/{action}", data={"body": "x", "reason": "x", "kind": "holiday",
+                                                                   "csrf_token": token}).status_code == 403
+    for page in ("/ops/reviews", "/ops/reconciliation", "/ops/audit"):
+        assert client.get(page).status_code == 403, page

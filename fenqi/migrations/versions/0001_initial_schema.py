@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-12-01 04:13:04.201067
+Create Date: 2026-12-01 04:18:40.636208
 """
 from collections.abc import Sequence
 
@@ -182,12 +182,6 @@ def upgrade() -> None:
     sa.Column('c', sa.BigInteger(), nullable=False),
     sa.Column('d', sa.BigInteger(), nullable=False),
     sa.PrimaryKeyConstraint('chunk_id', 'kind', 'loan_id', name=op.f('pk_cob_scratch'))
-    )
-    op.create_table('collection_call_count',
-    sa.Column('loan_id', sa.BigInteger(), nullable=False),
-    sa.Column('day', sa.Date(), nullable=False),
-    sa.Column('attempts', sa.Integer(), nullable=False),
-    sa.PrimaryKeyConstraint('loan_id', 'day', name=op.f('pk_collection_call_count'))
     )
     op.create_table('collection_case',
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
@@ -1567,7 +1561,6 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_collection_case_loan_id'))
 
     op.drop_table('collection_case')
-    op.drop_table('collection_call_count')
     op.drop_table('cob_scratch')
     op.drop_table('cob_run')
     op.drop_table('business_date')

@@ -19,12 +19,13 @@ from fenqi.collections.cases import BUCKET_ORDER, Scope
 from fenqi.collections.contacts import (
     calls_per_day,
     contacts_of,
-    hardship_requests,
     log_contact,
     masked_phone,
+    messages_per_day,
     reveal_phone,
     send_pay_link,
 )
+from fenqi.collections.hardship_requests import outcomes
 from fenqi.collections.models_cases import CALL_OUTCOMES, VISIT_OUTCOMES, CollectionCase
 from fenqi.collections.performance import collector_figures, supervisor_view
 from fenqi.collections.promises import promises_of, record_promise
@@ -123,9 +124,10 @@ def _workspace(request: Request, session: Session, who: Principal, case: Collect
         "promises": promises_of(session, case.id), "phone": phone,
         "masked": masked_phone(session, loan.id), "who": who, "today": today, "error": error,
         "call_outcomes": CALL_OUTCOMES, "visit_outcomes": VISIT_OUTCOMES, "calls_per_day": calls_per_day(),
+        "messages_per_day": messages_per_day(),
         "close_reasons": CLOSE_REASONS, "promise_status": PROMISE_STATUS, "sees_all": scope.sees_all,
         "collectors": _collectors(session) if scope.sees_all else {},
-        "hardship": hardship_requests(session, loan.id), "notice": request.query_params.get("n", ""),
+        "hardship": outcomes(session, loan.id), "notice": request.query_params.get("n", ""),
     }, status_code=status_code)
 
 
@@ -146,10 +148,12 @@ def reveal_phone_page(request: Request, case_id: EntityId, reason: str = Form(""
 
 def _attempt(request: Request, session: Session, who: Principal, case: CollectionCase, action: Any,
              notice: str) -> Response:
-    """Run a workspace action in a savepoint: a refused one shows the workspace with the reason."""
+    """Run a workspace action in a savepoint: a refused one shows the workspace with the reason. An action
+    may return the notice to show instead of `notice`."""
     try:
         with session.begin_nested():
-            action()
+            result = action()
+            notice = result if isinstance(result, str) else notice
     except DomainError as exc:
         return _workspace(request, session, who, case, error=exc.message(request_language(request)),
                           status_code=exc.status)
@@ -186,9 +190,12 @@ def pay_link(request: Request, case_id: EntityId, who: Principal = Depends(staff
              session: Session = Depends(get_session)) -> Response:
     case = cases_service.get_case(session, case_id, scope_of(who))
     link = str(request.base_url).rstrip("/") + f"/shop/loans/{case.loan_id}/overdue"
-    return _attempt(request, session, who, case,
-                    lambda: send_pay_link(session, who, case, link=link, amount_fen=amount_due(session, case.loan_id)),
-                    "sms")
+
+    def act() -> str:
+        _, held = send_pay_link(session, who, case, link=link, amount_fen=amount_due(session, case.loan_id))
+        return "sms-held" if held else "sms"
+
+    return _attempt(request, session, who, case, act, "sms")
 
 
 @router.get("/collections/performance", response_class=HTMLResponse)

@@ -61,9 +61,9 @@ async def _fields(request: Request) -> dict[str, str]:
 Fields = Depends(_fields)
 
 
-def _int(form: dict[str, str], name: str) -> int:
+def _int(form: dict[str, str], name: str, digits: int = 4) -> int:
     raw = form.get(name, "").strip() or "0"
-    if not raw.isdigit() or len(raw) > 4:
+    if not raw.isdigit() or len(raw) > digits:
         raise InvalidInput(f"{name}: 请填写整数 / a whole number")
     return int(raw)
 
@@ -80,7 +80,7 @@ def _propose(session: Session, loan_id: int, form: dict[str, str], who: Principa
         session, loan_id=loan_id, kind=kind, requested_by=who.user_id, months=_int(form, "months"),
         new_term=_int(form, "new_term"),
         settlement_fen=to_fen(parse_yuan(amount, field="settlement_amount")) if amount else 0,
-        valid_until=valid_until, reason=form.get("reason", ""),
+        valid_until=valid_until, reason=form.get("reason", ""), request_id=_int(form, "request_id", 18) or None,
     )
 
 

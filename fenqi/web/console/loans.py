@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from fenqi.analytics.service import BUCKETS
 from fenqi.collections.contacts import contacts_of, log_contact
+from fenqi.collections.hardship_requests import open_requests
 from fenqi.identity.deps import Principal, require_roles
 from fenqi.identity.service import audit
 from fenqi.kit.bounds import EntityId
@@ -28,9 +29,13 @@ from fenqi.web.render import render
 
 router = APIRouter(prefix="/ops", include_in_schema=False)
 # Who may look at loans, and who may see a full ID number (an explicit, audited action; admin passes too).
+# The collections lead reads loans (search, detail, the overdue list) to oversee the collectors' cases, and
+# changes nothing here: no notes, no reveal, no hardship proposals.
 LOAN_VIEWERS = ("risk_officer", "collector", "finance")
+LOAN_READERS = (*LOAN_VIEWERS, "collection_lead")
 REVEALERS = ("risk_officer",)
 viewers = require_roles(*LOAN_VIEWERS)
+readers = require_roles(*LOAN_READERS)
 _RIC = re.compile(r"^\d{17}[\dXx]$")
 _MOBILE = re.compile(r"^1\d{10}$")
 
@@ -106,7 +111,7 @@ def _loans_view(request: Request, session: Session, who: Principal, q: str, stat
 
 @router.get("/loans", response_class=HTMLResponse)
 def loans_page(
-    request: Request, status: str = "", bucket: str = "", who: Principal = Depends(viewers),
+    request: Request, status: str = "", bucket: str = "", who: Principal = Depends(readers),
     session: Session = Depends(get_session),
 ) -> HTMLResponse:
     return _loans_view(request, session, who, "", status, bucket)
@@ -115,7 +120,7 @@ def loans_page(
 @router.post("/loans", response_class=HTMLResponse)
 def search_page(
     request: Request, q: str = Form(""), status: str = Form(""), bucket: str = Form(""),
-    who: Principal = Depends(viewers), session: Session = Depends(get_session),
+    who: Principal = Depends(readers), session: Session = Depends(get_session),
 ) -> HTMLResponse:
     """Searching is a POST: a mobile or ID number must not end up in URLs, browser history or access logs."""
     return _loans_view(request, session, who, q, status, bucket)
@@ -139,8 +144,8 @@ def _detail(request: Request, session: Session, loan_id: int, who: Principal, re
         "r": row, "loan": row.loan, "app": row.app, "schedule": installments(session, loan_id),
         "entries": loan_journal(session, loan_id), "orders": list(orders), "repayments": list(repayments),
         "notes": list(notes), "review_note": review_note, "card": card, "revealed": revealed, "who": who,
-        "may_reveal": who.role in (*REVEALERS, "admin"),
-        "hardship": _hardship(request, session, loan_id),
+        "may_reveal": who.role in (*REVEALERS, "admin"), "may_note": who.role in (*LOAN_VIEWERS, "admin"),
+        "hardship": _hardship(request, session, loan_id), "hardship_requests": open_requests(session, loan_id),
     })
 
 
@@ -154,7 +159,7 @@ def _hardship(request: Request, session: Session, loan_id: int) -> list[dict[str
 
 
 @router.get("/loans/{loan_id}", response_class=HTMLResponse)
-def loan_page(request: Request, loan_id: EntityId, who: Principal = Depends(viewers),
+def loan_page(request: Request, loan_id: EntityId, who: Principal = Depends(readers),
               session: Session = Depends(get_session)) -> HTMLResponse:
     return _detail(request, session, loan_id, who)
 
@@ -187,7 +192,8 @@ def add_note(
 
 @router.get("/overdue", response_class=HTMLResponse)
 def overdue_page(
-    request: Request, bucket: str = "", who: Principal = Depends(require_roles("collector", "risk_officer")),
+    request: Request, bucket: str = "",
+    who: Principal = Depends(require_roles("collector", "risk_officer", "collection_lead")),
     session: Session = Depends(get_session),
 ) -> HTMLResponse:
     from fenqi.analytics.service import delinquency_buckets

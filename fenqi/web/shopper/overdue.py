@@ -1,6 +1,6 @@
 """The shopper's overdue page (the pay link of a collector's SMS lands here): what is owed today and why
 (each overdue installment with its days past due, the penalty), pay now, and a hardship request form
-(recorded with status `requested`; servicing's hardship operations decide it)."""
+(recorded with status `requested`; servicing's hardship operations decide it) with each request's outcome."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 
-from fenqi.collections.contacts import HARDSHIP_KINDS, hardship_requests, request_hardship
+from fenqi.collections.hardship_requests import HARDSHIP_KINDS, outcomes, request_hardship
 from fenqi.collections.status import days_overdue
 from fenqi.identity.deps import Principal
 from fenqi.kit.bounds import EntityId
@@ -36,7 +36,7 @@ def _page(request: Request, session: Session, who: Principal, loan_id: int, *, e
         "loan": loan, "owed": yuan(amount_due(session, loan.id)), "bill": next_bill(loan, rows),
         "rows": overdue_rows, "penalty": yuan(loan.penalty_receivable_fen), "channels": CHANNELS,
         "kinds": [(k, KIND_LABELS[k][0 if lang == "zh" else 1]) for k in HARDSHIP_KINDS],
-        "requests": hardship_requests(session, loan.id), "error": error, "done": done,
+        "requests": outcomes(session, loan.id), "error": error, "done": done,
         "kind_labels": {k: v[0 if lang == "zh" else 1] for k, v in KIND_LABELS.items()},
     }, status_code=status_code)
 
