@@ -22,10 +22,13 @@ system-deps:
 demo: install
 	$(BIN)/fenqi demo $(ARGS)
 
-test: install-test
+# DATABASES="sqlite postgresql+psycopg://..." runs the suite on each at once (scripts/run-tests).
+test: install-test lint
+	./scripts/run-tests $(DATABASES) -- $(PYTEST_ARGS)
+
+lint:
 	$(BIN)/ruff check fenqi tests bench
 	$(BIN)/mypy
-	$(BIN)/pytest $(PYTEST_ARGS)
 
 bench: install-test
 	$(BIN)/python -m bench $(ARGS)
