@@ -34,19 +34,6 @@ def _error(status: int, code: str, message: str, **extra: Any) -> JSONResponse:
     return JSONResponse({"error": code, "message": message, **extra}, status_code=status)
 
 
-def _browser_page(request: Request) -> bool:
-    return request.method == "GET" and "text/html" in request.headers.get("accept", "")
-
-
-def _error_page(request: Request, status: int, message: str) -> Response:
-    """A page asked for with a bad address (an id or amount out of bounds): a page with the way back, not JSON."""
-    from fenqi.web.render import render
-
-    path = request.url.path
-    back = "/ops" if path.startswith("/ops") else "/merchant" if path.startswith("/merchant") else "/"
-    return render(request, "shopper/error.html", {"message": message, "back": back}, status_code=status)
-
-
 def _allowed_methods(request: Request) -> list[str]:
     """Every method some route of the app answers on this path (for a 405's Allow header)."""
     from fastapi.routing import iter_route_contexts
@@ -67,51 +54,74 @@ def _allowed_methods(request: Request) -> list[str]:
 
 
 def install_error_handlers(app: FastAPI) -> None:
+    """Errors of the JSON API are the error body; errors of pages are pages (fenqi.web.errors): in the
+    page's language, with a way on, never JSON. A 401/403 on a page is the sign-in form."""
+    from fenqi.web.errors import (
+        error_page,
+        http_message,
+        internal_message,
+        invalid_request_message,
+        is_page_request,
+        page_message,
+    )
+
     @app.exception_handler(DomainError)
     async def domain_error(request: Request, exc: DomainError) -> Response:
-        if exc.status in (401, 403) and _browser_page(request):
-            # A person in a browser gets the sign-in form (same status) instead of JSON.
-            from fenqi.identity.pages import login_required_page
+        lang = request_language(request)
+        if is_page_request(request):
+            if exc.status in (401, 403):
+                # A person in a browser gets the sign-in form (same status) instead of JSON.
+                from fenqi.identity.pages import login_required_page
 
-            return login_required_page(request, exc.status, exc.message(request_language(request)))
-        return _error(exc.status, exc.code, exc.message(request_language(request)))
+                return login_required_page(request, exc.status, exc.message(lang))
+            message = page_message(exc.code, exc.status, exc.message(lang), exc.detail, lang)
+            return error_page(request, exc.status, message)
+        return _error(exc.status, exc.code, exc.message(lang))
 
     @app.exception_handler(RequestValidationError)
     async def malformed(request: Request, exc: RequestValidationError) -> Response:
         errors = exc.errors()
         fields = [".".join(str(p) for p in e.get("loc", ())) for e in errors]
         lang = request_language(request)
+        page = is_page_request(request)
         bounded = [e for e in errors if e.get("type") in BOUNDARY_ERRORS]
         if bounded and len(bounded) == len(errors):
             # An amount or id out of bounds (fenqi.kit.bounds): answered as the domain error it is.
             first = bounded[0]
             field = str(first.get("loc", ("",))[-1])
             error = BOUNDARY_ERRORS[first["type"]](field)
-            if _browser_page(request):  # no field codes on a page: "the link" is what a person sees
+            if page:  # no field codes on a page: "the link" is what a person sees
                 error = BOUNDARY_ERRORS[first["type"]](_IN_THE_LINK[lang])
-                return _error_page(request, error.status, error.message(lang))
+                return error_page(request, error.status, error.message(lang))
             return _error(error.status, error.code, error.message(lang), fields=fields)
-        if _browser_page(request):
-            return _error_page(request, 422, _MALFORMED[lang])
+        if page:
+            return error_page(request, 422, invalid_request_message(errors, lang))
         return _error(422, "malformed_request", f"{_MALFORMED[lang]}: {', '.join(fields)}", fields=fields)
 
     @app.exception_handler(StarletteHTTPException)
-    async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
         code = {404: "not_found", 405: "method_not_allowed", 401: "unauthorized", 403: "forbidden"}
         headers = dict(exc.headers or {})
         if exc.status_code == 405:
             # Starlette names only the first route that matched the path; the path may have several.
             headers["Allow"] = ", ".join(_allowed_methods(request))
         lang = request_language(request)
-        message = _HTTP_MESSAGES.get(exc.status_code, {}).get(lang, str(exc.detail))
-        response = _error(exc.status_code, code.get(exc.status_code, "http_error"), message)
+        response: Response
+        if is_page_request(request):
+            response = error_page(request, exc.status_code, http_message(exc.status_code, lang))
+        else:
+            message = _HTTP_MESSAGES.get(exc.status_code, {}).get(lang, str(exc.detail))
+            response = _error(exc.status_code, code.get(exc.status_code, "http_error"), message)
         response.headers.update(headers)
         return response
 
     @app.exception_handler(Exception)
-    async def internal(request: Request, exc: Exception) -> JSONResponse:
+    async def internal(request: Request, exc: Exception) -> Response:
         log.exception("http.unhandled", path=request.url.path)
-        return _error(500, "internal_error", _INTERNAL[request_language(request)])
+        lang = request_language(request)
+        if is_page_request(request):
+            return error_page(request, 500, internal_message(lang))
+        return _error(500, "internal_error", _INTERNAL[lang])
 
 
 def create_app() -> FastAPI:

@@ -30,18 +30,18 @@ def photo_settings() -> PhotoSettings:
 def check_photo(data: bytes) -> str:
     """The file's extension if it is an acceptable photo; InvalidPhoto otherwise."""
     if len(data) > MAX_BYTES:
-        raise InvalidPhoto("too large")
+        raise InvalidPhoto(zh="照片无效：文件过大（每张不超过 5 MB）", en="Invalid photo: larger than 5 MB")
     for magic, ext in SIGNATURES.items():
         if data.startswith(magic):
             return ext
-    raise InvalidPhoto("not a JPEG or PNG")
+    raise InvalidPhoto(zh="照片无效：仅支持 JPEG/PNG 格式的照片", en="Invalid photo: not a JPEG or PNG")
 
 
 def store_photos(case_id: int, files: list[bytes]) -> list[str]:
     """Check every photo first (nothing is written if one is bad), then store them; returns their names."""
     files = [f for f in files if f]
     if len(files) > MAX_PHOTOS:
-        raise InvalidPhoto(f"at most {MAX_PHOTOS}")
+        raise InvalidPhoto(zh=f"照片无效：最多 {MAX_PHOTOS} 张", en=f"Invalid photo: at most {MAX_PHOTOS}")
     exts = [check_photo(f) for f in files]
     folder = photo_settings().photo_dir / str(case_id)
     names = []

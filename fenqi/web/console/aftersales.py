@@ -23,6 +23,7 @@ from fenqi.kit.bounds import EntityId
 from fenqi.kit.clock import business_date
 from fenqi.kit.errors import DomainError
 from fenqi.kit.web import get_session, request_language
+from fenqi.web.errors import page_error_text
 from fenqi.web.render import render
 from fenqi.web.shopper.aftersales import REFUND_STATUS, STATUS
 from fenqi.web.shopper.common import CHANNELS, attempt
@@ -65,7 +66,7 @@ def desk_open(request: Request, form: dict[str, str] = Fields, session: Session 
                                         reason=form.get("reason", "fault"), part=form.get("part", "handset"),
                                         description=form.get("description", ""))
     except DomainError as exc:
-        return desk_home(request, exc.message(request_language(request)), session, who)
+        return desk_home(request, page_error_text(request, exc), session, who)
     return _back(case.id)
 
 
@@ -88,7 +89,7 @@ def _act(request: Request, session: Session, case_id: EntityId, action: Any) -> 
         with attempt(session):
             action()
     except DomainError as exc:
-        return desk_case(case_id, request, exc.message(request_language(request)), session,
+        return desk_case(case_id, request, page_error_text(request, exc), session,
                          request.state.principal)
     return _back(case_id)
 
@@ -199,6 +200,6 @@ def ops_complaint(complaint_id: EntityId, request: Request, form: dict[str, str]
     except DomainError as exc:
         from urllib.parse import quote
 
-        message = quote(exc.message(request_language(request)))
+        message = quote(page_error_text(request, exc))
         return RedirectResponse(f"/ops/aftersales?error={message}#complaints", status_code=303)
     return RedirectResponse("/ops/aftersales#complaints", status_code=303)

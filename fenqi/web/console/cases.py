@@ -34,8 +34,9 @@ from fenqi.identity.service import staff_with_role
 from fenqi.kit.bounds import AmountText, EntityId
 from fenqi.kit.clock import business_date
 from fenqi.kit.errors import DomainError, InvalidInput
-from fenqi.kit.web import get_session, request_language
+from fenqi.kit.web import get_session
 from fenqi.servicing.service import amount_due, get_loan, installments, next_bill, repayments
+from fenqi.web.errors import page_error_text
 from fenqi.web.render import TEMPLATES, render
 
 router = APIRouter(prefix="/ops", include_in_schema=False)
@@ -155,7 +156,7 @@ def _attempt(request: Request, session: Session, who: Principal, case: Collectio
             result = action()
             notice = result if isinstance(result, str) else notice
     except DomainError as exc:
-        return _workspace(request, session, who, case, error=exc.message(request_language(request)),
+        return _workspace(request, session, who, case, error=page_error_text(request, exc),
                           status_code=exc.status)
     return RedirectResponse(f"/ops/cases/{case.id}?n={notice}#contacts", 303)
 

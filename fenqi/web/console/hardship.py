@@ -91,7 +91,7 @@ def propose_page(loan_id: EntityId, request: Request, form: dict[str, str] = Fie
         with attempt(session):
             _propose(session, loan_id, form, who)
     except DomainError as exc:
-        return error_page(request, exc.message(request_language(request)), f"/ops/loans/{loan_id}#hardship")
+        return error_page(request, exc, f"/ops/loans/{loan_id}#hardship")
     return RedirectResponse(f"/ops/loans/{loan_id}#hardship", 303)
 
 
@@ -115,7 +115,7 @@ def _decide(request: Request, session: Session, arrangement_id: int, who: Princi
             else:
                 hardship.reject(session, arrangement_id, user_id=who.user_id)
     except DomainError as exc:
-        return error_page(request, exc.message(request_language(request)), "/ops/hardship", status=exc.status)
+        return error_page(request, exc, "/ops/hardship", status=exc.status)
     return RedirectResponse("/ops/hardship", 303)
 
 

@@ -25,6 +25,7 @@ from fenqi.ledger import loan_journal
 from fenqi.origination.models import Application
 from fenqi.servicing.models import Loan, LoanStatus, Repayment
 from fenqi.servicing.service import installments
+from fenqi.web.errors import page_error_text
 from fenqi.web.render import render
 
 router = APIRouter(prefix="/ops", include_in_schema=False)
@@ -93,13 +94,12 @@ def loan_row(session: Session, loan_id: int) -> LoanRow:
 
 def _loans_view(request: Request, session: Session, who: Principal, q: str, status: str, bucket: str
                 ) -> HTMLResponse:
-    from fenqi.kit.web import request_language
 
     error, rows = "", []
     try:
         rows = search_loans(session, q=q, status=status, bucket=bucket)
     except InvalidInput as exc:
-        error = exc.message(request_language(request))
+        error = page_error_text(request, exc)
     # A mobile or ID number typed in is personal data: never echoed back in full.
     shown = q if not (_RIC.match(q.strip()) or _MOBILE.match(q.strip())) else ""
     return render(request, "ops/loans.html", {

@@ -30,6 +30,7 @@ from fenqi.origination.models import Application
 from fenqi.origination.schemas import ApplicationIn
 from fenqi.pricing.service import active_products
 from fenqi.web.console.common import chart, merchant_in_scope, parse_day, yuan
+from fenqi.web.errors import page_error_text
 from fenqi.web.render import render
 
 router = APIRouter(prefix="/merchant", include_in_schema=False)
@@ -57,7 +58,7 @@ AT_SUBMIT = (ConsentKind.CREDIT_INQUIRY, ConsentKind.PERSONAL_INFO)
 
 
 def _error_text(request: Request, exc: DomainError) -> str:
-    return exc.message(request_language(request))
+    return page_error_text(request, exc)
 
 
 # --- home and today's sales ------------------------------------------------------------------------

@@ -21,6 +21,7 @@ from fenqi.kit.errors import DomainError, InvalidInput
 from fenqi.kit.web import get_session, request_language
 from fenqi.origination.models import Application
 from fenqi.web.console.common import chart
+from fenqi.web.errors import page_error_text
 from fenqi.web.render import render
 
 router = APIRouter(prefix="/ops", include_in_schema=False)
@@ -174,7 +175,7 @@ def review_case(
         with session.begin_nested():
             review(session, decision_id, approve=verdict == "approve", note=note, reviewer_id=who.user_id)
     except DomainError as exc:
-        return reviews_page(request, exc.message(request_language(request)), who, session)
+        return reviews_page(request, page_error_text(request, exc), who, session)
     return RedirectResponse("/ops/reviews", 303)
 
 
@@ -239,7 +240,7 @@ def _decide_all(request: Request, session: Session, who: Principal, ids: list[in
             with session.begin_nested():
                 decide(session, item_id, approve=verdict == "approve", user_id=who.user_id, note=note, confirm=True)
         except DomainError as exc:
-            errors.append(f"#{item_id}: {exc.message(request_language(request))}")
+            errors.append(f"#{item_id}: {page_error_text(request, exc)}")
     if errors:
         return reconciliation_page(request, "；".join(errors), who, session)
     return RedirectResponse("/ops/reconciliation", 303)
@@ -294,7 +295,7 @@ async def create_product(request: Request, who: Principal = Depends(admins), ses
         with session.begin_nested():
             create(session, data)
     except DomainError as exc:
-        return products_page(request, exc.message(request_language(request)), who, session)
+        return products_page(request, page_error_text(request, exc), who, session)
     return RedirectResponse("/ops/products", 303)
 
 
@@ -336,5 +337,5 @@ def set_routing_policy(
             set_policy(session, strategy=strategy, pilot_funder=pilot_funder or None, pilot_share=share,
                        note=note[:200])
     except DomainError as exc:
-        return funders_page(request, exc.message(request_language(request)), who, session)
+        return funders_page(request, page_error_text(request, exc), who, session)
     return RedirectResponse("/ops/funders", 303)

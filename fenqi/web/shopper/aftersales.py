@@ -60,7 +60,6 @@ def request_form(loan_id: EntityId, request: Request, session: Session = Depends
 def request_submit(loan_id: EntityId, request: Request, form: dict[str, Any] = Depends(_form),
                    session: Session = Depends(get_session), who: Principal = Shopper) -> Response:
     own_loan(session, loan_id, who)
-    lang = request_language(request)
     back = f"/shop/loans/{loan_id}/aftersales"
     try:
         for photo in form["_photos"][:MAX_PHOTOS + 1]:
@@ -73,7 +72,7 @@ def request_submit(loan_id: EntityId, request: Request, form: dict[str, Any] = D
             if form["_photos"] and not case.photos:
                 case.photos = store_photos(case.id, form["_photos"])
     except DomainError as exc:
-        return error_page(request, exc.message(lang), back, exc.status)
+        return error_page(request, exc, back, exc.status)
     return RedirectResponse(f"/shop/aftersales/{case.id}", status_code=303)
 
 
@@ -107,7 +106,7 @@ def case_cancel(case_id: EntityId, request: Request, session: Session = Depends(
         with attempt(session):
             aftersales.cancel_case(session, who, case_id)
     except DomainError as exc:
-        return error_page(request, exc.message(request_language(request)), f"/shop/aftersales/{case_id}", exc.status)
+        return error_page(request, exc, f"/shop/aftersales/{case_id}", exc.status)
     return RedirectResponse(f"/shop/aftersales/{case_id}", status_code=303)
 
 
@@ -141,5 +140,5 @@ def complaint_submit(request: Request, form: dict[str, Any] = Depends(_form), se
             fb.file_complaint(session, who, category=str(form.get("category", "")), text=str(form.get("text", "")),
                               loan_id=parse_id(loan, field="loan_id") if loan else None)
     except DomainError as exc:
-        return error_page(request, exc.message(request_language(request)), "/shop/complaints/new", exc.status)
+        return error_page(request, exc, "/shop/complaints/new", exc.status)
     return RedirectResponse("/shop/aftersales", status_code=303)

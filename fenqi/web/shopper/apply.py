@@ -160,7 +160,7 @@ def apply_page(
     try:
         plan = _plan_context(session, sku, product, term, down_payment)
     except DomainError as exc:
-        return error_page(request, exc.message(request_language(request)), f"/shop/phones/{sku}", exc.status)
+        return error_page(request, exc, f"/shop/phones/{sku}", exc.status)
     values = dict(EMPTY)
     if len(plan["stores"]) == 1:
         values["store"] = plan["stores"][0].code
@@ -177,7 +177,7 @@ def apply_submit(
         plan = _plan_context(session, raw["sku"], raw["product"], int(raw["term"]) if raw["term"].isdigit() else 0,
                              raw["down_payment"])
     except DomainError as exc:
-        return error_page(request, exc.message(lang), "/shop", exc.status)
+        return error_page(request, exc, "/shop", exc.status)
     values = {k: str(form.get(k, "")).strip() for k in TEXT_FIELDS}
     values["is_full_time_student"] = "1" if form.get("is_full_time_student") == "1" else ""
     consents = {k.value: form.get(f"consent_{k.value}") == current_text(k).version for k in CONSENTS}

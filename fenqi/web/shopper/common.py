@@ -14,10 +14,12 @@ from sqlalchemy.orm import Session
 from fenqi.identity.deps import Principal, require_roles
 from fenqi.kit.errors import DomainError, Forbidden
 from fenqi.kit.money import from_fen
+from fenqi.kit.web import request_language
 from fenqi.origination.models import Application
 from fenqi.origination.service import get_application, list_applications
 from fenqi.servicing.models import Loan
 from fenqi.servicing.service import get_loan
+from fenqi.web.errors import page_message
 from fenqi.web.render import render
 
 shopper_only = require_roles("shopper")
@@ -84,8 +86,12 @@ def attempt(session: Session) -> Iterator[None]:
     nested.commit()
 
 
-def error_page(request: Request, message: str, back: str, status: int = 400) -> HTMLResponse:
-    """A domain error on a page: said in the page's language, with the way back."""
+def error_page(request: Request, message: str | DomainError, back: str, status: int = 400) -> HTMLResponse:
+    """A domain error on a page: said in the page's language (a Chinese page without English fragments),
+    with the way back."""
+    if isinstance(message, DomainError):
+        lang = request_language(request)
+        message = page_message(message.code, message.status, message.message(lang), message.detail, lang)
     return render(request, "shopper/error.html", {"message": message, "back": back}, status_code=status)
 
 

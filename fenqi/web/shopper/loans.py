@@ -150,7 +150,7 @@ def _pay(request: Request, form: dict[str, str], session: Session, who: Principa
                                           subject=subject, loan_id=loan.id, application_id=app.id,
                                           return_url=site_url(request, f"{back}?back=1"))
     except DomainError as exc:
-        return error_page(request, exc.message(lang), back, exc.status)
+        return error_page(request, exc, back, exc.status)
     commit_early(session)
     return RedirectResponse(order.pay_url, status_code=303)
 

@@ -96,7 +96,7 @@ def choose_allowed_plan(
                         down_payment=None)
             signing.generate_contract(session, app)
     except DomainError as exc:
-        return error_page(request, exc.message(request_language(request)), f"/shop/applications/{app.id}",
+        return error_page(request, exc, f"/shop/applications/{app.id}",
                           exc.status)
     commit_early(session)
     return RedirectResponse(f"/shop/applications/{app.id}/offer", status_code=303)
@@ -170,7 +170,7 @@ def offer_page(
     try:
         return _offer_page(request, session, app)
     except DomainError as exc:
-        return error_page(request, exc.message(request_language(request)), f"/shop/applications/{app.id}",
+        return error_page(request, exc, f"/shop/applications/{app.id}",
                           exc.status)
 
 
@@ -198,7 +198,7 @@ def sign(
         try:
             return _offer_page(request, session, app, error=exc.message(lang), channel=channel, status=exc.status)
         except DomainError as again:
-            return error_page(request, again.message(lang), f"/shop/applications/{app.id}", again.status)
+            return error_page(request, again, f"/shop/applications/{app.id}", again.status)
     commit_early(session)
     if signed.payment and signed.payment.get("pay_url"):
         return RedirectResponse(str(signed.payment["pay_url"]), status_code=303)
