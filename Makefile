@@ -9,11 +9,14 @@ $(BIN)/python:
 	$(PY) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
 
+# prepare-fonts: the CJK font cut down once per install, so each PDF needs milliseconds, not seconds.
 install: $(BIN)/python
 	$(BIN)/pip install -q -e .
+	-$(BIN)/fenqi prepare-fonts
 
 install-test: $(BIN)/python system-deps
 	$(BIN)/pip install -q -e '.[test]'
+	-$(BIN)/fenqi prepare-fonts
 
 # Debian packages the project needs: CJK fonts (contract PDFs, screenshots) and Chromium (browser tests).
 system-deps:

@@ -169,6 +169,18 @@ def worker(
     run_worker(names, concurrency)
 
 
+@app.command("prepare-fonts")
+def prepare_fonts() -> None:
+    """Cut the CJK fonts PDFs use down to the characters Chinese documents need (once per install; seconds).
+
+    Contracts and repair slips then parse a ~1.8 MB font once per process instead of a 20 MB collection, and
+    subset it quickly for each document. Without it they still render, from the system font, more slowly."""
+    from fenqi.origination.contract_pdf import prepare_fonts as prepare
+
+    for path in run_domain(prepare):
+        console.print(f"prepared {path}", soft_wrap=True)
+
+
 @app.command()
 def demo(
     host: Annotated[str, typer.Option(help="Address to listen on")] = "127.0.0.1",

@@ -7,15 +7,16 @@ the shopper is printed (the full identity is bound by the signature record, not 
 
 from __future__ import annotations
 
+import contextlib
 import os
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 from decimal import Decimal
 from pathlib import Path
 
-from fpdf import FPDF
 from fpdf.enums import XPos, YPos
 
+from fenqi.kit.cjk_pdf import CjkPDF, prepare, render
 from fenqi.kit.money import fmt_percent, fmt_yuan
 from fenqi.origination.errors import FontMissing
 from fenqi.pricing.quote import Quote
@@ -27,6 +28,16 @@ FONT_FILE = "NotoSansCJK-Regular.ttc"
 BOLD_FILE = "NotoSansCJK-Bold.ttc"
 SC_INDEX = 2  # in the Noto CJK collection: 0 JP, 1 KR, 2 SC (simplified Chinese), 3 TC, 4 HK
 COMPLAINT_CHANNEL = "客服热线 400-800-8888（9:00-21:00），邮箱 complaints@fenqi.example，或向当地金融监管部门反映"
+# The characters of the template's own text (tests/origination/test_contract_pdf.py keeps this in step) and the
+# hundred commonest surnames (the shopper's masked name shows only the surname): every contract's font subset
+# is cut from an intermediate holding these plus its own other characters (see `fenqi.kit.cjk_pdf`).
+TEMPLATE_TEXT = (
+    "、。《》一七三上不与个为义之书二于五人仅他付价任份体何余依信借储催元入全六共其内出分列利前剩加化单占即原及反取可号各合同"
+    "名后向含和品响售商四回在地均坏处外子存实客宽密封已年并应当影征总息成或户所手投折报拆按损授提收数方无日时映月有服期本机权"
+    "板构查格案模次款每法活消清渠激热版独率现理用由电痕的监目等签算管箱系线结续编网罚署者联能自至融行表解计证诉试询货购费资起超路身过还进述迹退送逾道邮部金销门间际限除随项额首（），：；"
+    "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈"
+    "姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤"
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,14 +70,26 @@ def font_path(name: str = FONT_FILE) -> Path:
     raise FontMissing(name)
 
 
-class _Doc(FPDF):
-    def __init__(self) -> None:
+def prepare_fonts() -> list[Path]:
+    """The prepared cuts of the regular and bold SC faces (`fenqi prepare-fonts`)."""
+    faces = [font_path()]
+    with contextlib.suppress(FontMissing):
+        faces.append(font_path(BOLD_FILE))
+    return [prepare(path, SC_INDEX) for path in faces]
+
+
+class _Doc(CjkPDF):
+    base_text = TEMPLATE_TEXT
+
+    def __init__(self, prepared: bool = True) -> None:
         super().__init__(format="A4")
-        self.add_font("cjk", fname=str(font_path()), collection_font_number=SC_INDEX)
+        regular = font_path()
+        self.add_cjk_font("cjk", regular, SC_INDEX, prepared=prepared)
         try:
-            self.add_font("cjk", style="B", fname=str(font_path(BOLD_FILE)), collection_font_number=SC_INDEX)
+            bold = font_path(BOLD_FILE)
         except FontMissing:
-            self.add_font("cjk", style="B", fname=str(font_path()), collection_font_number=SC_INDEX)
+            bold = regular
+        self.add_cjk_font("cjk", bold, SC_INDEX, style="B", prepared=prepared)
         self.set_auto_page_break(auto=True, margin=15)
         self.set_margins(18, 15, 18)
 
@@ -76,8 +99,13 @@ class _Doc(FPDF):
 
 
 def render_contract(terms: ContractTerms) -> bytes:
+    """The contract PDF: the same terms give the same bytes (the fonts are parsed once per process and each
+    document embeds a subset of just its glyphs; see `fenqi.kit.cjk_pdf`)."""
+    return render(_Doc, lambda doc: _write(doc, terms))  # type: ignore[arg-type]
+
+
+def _write(doc: _Doc, terms: ContractTerms) -> None:
     q = terms.quote
-    doc = _Doc()
     doc.set_title(f"分期付款合同 {terms.contract_no}")
     # The contract date, not the clock: the same terms render to the same bytes (and the same hash).
     doc.set_creation_date(datetime.combine(terms.signed_on, time(0), tzinfo=UTC))
@@ -134,7 +162,6 @@ def render_contract(terms: ContractTerms) -> bytes:
     doc.ln(3)
     doc.para(f"借款人：{terms.shopper_masked_name}（电子签名）    出借人：{terms.funder_name}    "
              f"商户：{terms.merchant_name}")
-    return bytes(doc.output())
 
 
 def _schedule_table(doc: _Doc, q: Quote) -> None:
