@@ -154,7 +154,7 @@ def _journey(page: Any, screenshot: Shot) -> None:
     assert page.locator("#contract-pdf").get_attribute("href").endswith("/contract.pdf")
     assert id_number not in page.content() and "王小明" not in page.content()
     page.get_by_label("我已阅读合同全部条款，同意以电子签名签署").check()
-    page.get_by_label("支付宝").check()
+    page.get_by_label("支付宝", exact=True).check()  # not one of the 花呗分期 choices
     assert_fits_the_phone(page)
     screenshot(page, "shopper-06-contract")
 
