@@ -13,7 +13,7 @@ from fenqi.identity.deps import Principal, require_roles
 from fenqi.kit.db import Session
 from fenqi.kit.web import get_session
 from fenqi.partners import pages as partner_pages
-from fenqi.partners import service
+from fenqi.partners import pilot_pages, service
 from fenqi.partners.indicators import ROLE_LABELS, STATUS_LABELS
 from fenqi.partners.schemas import ContractIn, LicenceIn, PartnerIn, PartnerList, PartnerOut
 from fenqi.web.render import render
@@ -79,3 +79,4 @@ router = APIRouter()
 router.include_router(api)
 router.include_router(pages)
 router.include_router(partner_pages.router)
+router.include_router(pilot_pages.router)

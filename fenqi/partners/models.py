@@ -117,6 +117,7 @@ class Pilot(Timestamped, Base):
     status: Mapped[str] = mapped_column(String(12), default="running")
     decision: Mapped[str | None] = mapped_column(String(8), nullable=True)
     decided_by: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    decided_by_name: Mapped[str] = mapped_column(String(120), default="")
     decided_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
     decision_note: Mapped[str] = mapped_column(Text, default="")
     created_by: Mapped[int | None] = mapped_column(BigInteger, nullable=True)

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-12-01 04:18:40.636208
+Create Date: 2026-12-01 04:26:41.760368
 """
 from collections.abc import Sequence
 
@@ -961,6 +961,7 @@ def upgrade() -> None:
     sa.Column('status', sa.String(length=12), nullable=False),
     sa.Column('decision', sa.String(length=8), nullable=True),
     sa.Column('decided_by', sa.BigInteger(), nullable=True),
+    sa.Column('decided_by_name', sa.String(length=120), nullable=False),
     sa.Column('decided_at', fenqi.kit.db.UtcDateTime(timezone=True), nullable=True),
     sa.Column('decision_note', sa.Text(), nullable=False),
     sa.Column('created_by', sa.BigInteger(), nullable=True),
