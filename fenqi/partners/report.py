@@ -9,6 +9,7 @@ import io
 from fpdf import FPDF
 from fpdf.enums import XPos, YPos
 
+from fenqi.kit.cjk_pdf import CjkPDF, render
 from fenqi.origination.contract_pdf import SC_INDEX, font_path
 from fenqi.partners.indicators import CRITERIA, INDICATORS, ROLE_LABELS, fmt_value
 from fenqi.partners.scorecard import Card, Row
@@ -40,7 +41,9 @@ def comparison_csv(card: Card) -> bytes:
     return (BOM + out.getvalue()).encode("utf-8")
 
 
-class _Report(FPDF):
+class _Report(CjkPDF):
+    base_text = "合作方评估报告统计期至业务日期权重排名总分样本量指标明细第页"
+
     def footer(self) -> None:
         self.set_y(-12)
         self.set_font("cjk", "", 8)
@@ -48,10 +51,17 @@ class _Report(FPDF):
 
 
 def comparison_pdf(card: Card) -> bytes:
-    doc = _Report(format="A4")
-    doc.add_font("cjk", fname=str(font_path()), collection_font_number=SC_INDEX)
-    doc.set_margins(14, 14, 14)
-    doc.set_auto_page_break(True, 16)
+    def make(prepared: bool) -> CjkPDF:
+        doc = _Report(format="A4")
+        doc.add_cjk_font("cjk", font_path(), SC_INDEX, prepared=prepared)  # parsed once per process
+        doc.set_margins(14, 14, 14)
+        doc.set_auto_page_break(True, 16)
+        return doc
+
+    return render(make, lambda doc: _write(doc, card))
+
+
+def _write(doc: FPDF, card: Card) -> None:
     doc.add_page()
 
     def line(text: str, size: float = 10, height: float = 6) -> None:
@@ -85,7 +95,6 @@ def comparison_pdf(card: Card) -> bytes:
                     continue
                 n = "" if v.n is None else f"；样本 {v.n:,}"
                 line(f"  {CRITERIA[ind.criterion][0]} · {ind.zh}：{fmt_value(ind.key, v.value)}{n}；{v.basis}", 8, 5)
-    return bytes(doc.output())
 
 
 def _chart(doc: FPDF, rows: list[Row]) -> None:
