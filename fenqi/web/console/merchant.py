@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from fenqi.analytics import service as analytics
 from fenqi.catalog.models import Store
-from fenqi.catalog.service import get_merchant, list_skus
+from fenqi.catalog.service import get_merchant, list_skus, set_hb_seller_percent
 from fenqi.funding.disbursement import settlement_statement
 from fenqi.identity.deps import Principal, require_roles
 from fenqi.kit.bounds import BOUNDARY_ERRORS, EntityId
@@ -28,6 +28,7 @@ from fenqi.origination import signing
 from fenqi.origination.consents import CURRENT, TEXTS, ConsentKind
 from fenqi.origination.models import Application
 from fenqi.origination.schemas import ApplicationIn
+from fenqi.payments.settings import get_payment_settings
 from fenqi.pricing.service import active_products
 from fenqi.web.console.common import chart, merchant_in_scope, parse_day, yuan
 from fenqi.web.errors import page_error_text
@@ -36,6 +37,7 @@ from fenqi.web.render import render
 router = APIRouter(prefix="/merchant", include_in_schema=False)
 staff = require_roles("clerk", "merchant_owner")
 sellers = require_roles("clerk")  # the till: an owner watches, a clerk sells (admin passes every check)
+owners = require_roles("merchant_owner")  # the merchant's settings
 
 PROFILE_CHOICES: dict[str, list[tuple[str, str, str]]] = {
     "employment": [("employed", "受雇", "Employed"), ("self_employed", "个体/自雇", "Self-employed"),
@@ -85,7 +87,27 @@ def home(
         "merchant": get_merchant(session, merchant_id), "today": today, "today_sales": sales[-1],
         "month_loans": sum(d.loans for d in sales), "month_amount": sum(d.price_fen for d in sales),
         "recent": [_row(a) for a in recent], "sales_chart": sales_chart, "who": who,
+        "hb_rates": sorted(get_payment_settings().hb_fee_rates().items()),
     })
+
+
+@router.post("/huabei")
+async def huabei_setting(
+    request: Request, who: Principal = Depends(owners), session: Session = Depends(get_session),
+) -> Response:
+    """Who pays Alipay's 花呗分期 fee at this merchant's cashier: the shopper (0) or the merchant (100, 免息)."""
+    from fenqi.identity.service import audit
+
+    form = await request.form()
+    raw_merchant = str(form.get("merchant", ""))
+    merchant_id = merchant_in_scope(session, who, int(raw_merchant) if raw_merchant.isdigit() else None)
+    raw = str(form.get("hb_fq_seller_percent", ""))
+    if raw not in ("0", "100"):
+        raise InvalidInput("hb_fq_seller_percent: 0 | 100")
+    set_hb_seller_percent(session, merchant_id, int(raw))
+    audit(session, actor_user_id=who.user_id, action="merchant.hb_fq_seller_percent", subject=f"merchant:{merchant_id}",
+          detail=raw)
+    return RedirectResponse(f"/merchant?merchant={merchant_id}#huabei", 303)
 
 
 @router.get("/sales", response_class=HTMLResponse)
