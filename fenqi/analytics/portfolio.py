@@ -17,7 +17,7 @@ from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from sqlalchemy import ColumnElement, Integer, Subquery, and_, case, cast, extract, func, select
+from sqlalchemy import ColumnElement, Integer, Subquery, and_, case, cast, extract, func, select, union_all
 from sqlalchemy.orm import Session
 
 from fenqi.kit.errors import InvalidInput
@@ -78,18 +78,40 @@ def state_of(status: Any, dpd: Any) -> ColumnElement[str]:
     )
 
 
-def month_rows(name: str) -> Subquery:
-    """(loan_id, month, state, principal_fen): each loan's last snapshot row of each month it was seen."""
-    seen = servicing_rep.day_balances(f"{name}_all")
-    month = month_index(seen.c.business_date)
-    last = (select(seen.c.loan_id, month.label("month"), func.max(seen.c.business_date).label("last_day"))
-            .group_by(seen.c.loan_id, month).subquery(f"{name}_last"))
-    row = servicing_rep.day_balances(f"{name}_row")
-    return (
-        select(last.c.loan_id, last.c.month, state_of(row.c.status, row.c.dpd).label("state"), row.c.principal_fen)
-        .join(row, and_(row.c.loan_id == last.c.loan_id, row.c.business_date == last.c.last_day))
-        .subquery(name)
+def month_ends(session: Session) -> list[date]:
+    """The last snapshot date of each month the snapshot covers: one indexed look-up per month."""
+    b = servicing_rep.day_balances()
+    first, last = session.execute(select(func.min(b.c.business_date), func.max(b.c.business_date))).one()
+    if first is None:
+        return []
+    ends = []
+    for index in range(first.year * 12 + first.month - 1, last.year * 12 + last.month):
+        year, month = divmod(index, 12)
+        start = date(year, month + 1, 1)
+        end = date(year, month + 1, calendar.monthrange(year, month + 1)[1])
+        found = session.scalar(select(func.max(b.c.business_date))
+                               .where(b.c.business_date >= start, b.c.business_date <= end))
+        if found is not None:
+            ends.append(found)
+    return ends
+
+
+def month_rows(name: str, ends: list[date]) -> Subquery:
+    """(loan_id, month, state, principal_fen): each loan's last snapshot row of each month it was seen —
+    its row on the month's last snapshot date, or the row of the day it closed (a closed loan has no
+    later row). Read by the snapshot's key (date, loan), not by scanning every day."""
+    at_end = servicing_rep.day_balances(f"{name}_end")
+    on_ends = select(at_end.c.loan_id, month_index(at_end.c.business_date).label("month"),
+                     state_of(at_end.c.status, at_end.c.dpd).label("state"), at_end.c.principal_fen
+                     ).where(at_end.c.business_date.in_(ends))
+    closing, loans = servicing_rep.day_balances(f"{name}_closing"), servicing_rep.loans(f"{name}_loans")
+    on_close = (
+        select(closing.c.loan_id, month_index(closing.c.business_date).label("month"),
+               state_of(closing.c.status, closing.c.dpd).label("state"), closing.c.principal_fen)
+        .join(loans, and_(loans.c.loan_id == closing.c.loan_id, loans.c.closed_on == closing.c.business_date))
+        .where(closing.c.business_date.not_in(ends))
     )
+    return union_all(on_ends, on_close).subquery(name)
 
 
 def latest_snapshot(session: Session) -> date | None:
@@ -139,7 +161,7 @@ def vintages(session: Session) -> list[Vintage]:
         .where(booked <= last)
         .group_by(booked, products.c.code, products.c.name_zh, products.c.name_en)
     ).all()
-    rows = month_rows("v_months")
+    rows = month_rows("v_months", month_ends(session))
     mob = (rows.c.month - booked).label("mob")
     counted = session.execute(
         select(booked, products.c.code, mob, rows.c.state, func.count())
@@ -206,7 +228,8 @@ def roll_rates(session: Session, *, start: str | None = None, end: str | None = 
     if end is not None:
         hi = min(hi, parse_month(end))
     lo = parse_month(start) if start is not None else None
-    a, b = month_rows("r_from"), month_rows("r_to")
+    ends = month_ends(session)
+    a, b = month_rows("r_from", ends), month_rows("r_to", ends)
     query = (
         select(a.c.state, b.c.state, func.count())
         .join(b, and_(b.c.loan_id == a.c.loan_id, b.c.month == a.c.month + 1))
@@ -237,10 +260,11 @@ class LossMonth:
 def losses(session: Session) -> list[LossMonth]:
     """Per month: loans written off and the amount (their snapshot row of the write-off day), and money
     recovered on written-off loans."""
-    s = servicing_rep.day_balances()
+    s, loans = servicing_rep.day_balances(), servicing_rep.loans()
     month = month_index(s.c.business_date)
     lost = session.execute(
         select(month, func.count(), func.coalesce(func.sum(s.c.written_off_fen), 0))
+        .join(loans, and_(loans.c.loan_id == s.c.loan_id, loans.c.closed_on == s.c.business_date))
         .where(s.c.status == servicing_rep.WRITTEN_OFF).group_by(month)
     ).all()
     r = servicing_rep.recoveries()
