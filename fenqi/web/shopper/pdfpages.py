@@ -10,10 +10,18 @@ import subprocess
 
 TIMEOUT_SECONDS = 20
 MAX_PAGES = 30
+_PAGE = re.compile(rb"/Type\s*/Page(?![A-Za-z])")
 
 
 def page_count(pdf: bytes) -> int:
-    """The number of pages (pdfinfo), or 0 when poppler is not installed or the PDF is unreadable."""
+    """The number of pages, or 0 when poppler is not installed (no pictures then) or the PDF is unreadable.
+    Counted from the PDF's own page objects (fpdf2 writes them as plain objects), so showing the offer page
+    starts no process; a PDF that hides them in object streams is asked of `pdfinfo`."""
+    if shutil.which("pdftoppm") is None:
+        return 0
+    pages = len(_PAGE.findall(pdf))
+    if pages:
+        return min(pages, MAX_PAGES)
     if shutil.which("pdfinfo") is None:
         return 0
     done = subprocess.run(["pdfinfo", "-"], input=pdf, capture_output=True, timeout=TIMEOUT_SECONDS, check=False)
