@@ -146,7 +146,20 @@ def create_app() -> FastAPI:
 
     _commit_before_responding(app)
     _document_errors(app)
+    _warm_pdf_fonts()
     return app
+
+
+def _warm_pdf_fonts() -> None:
+    """The e-contract's CJK fonts are parsed once per process (~0.5 s of CPU): beside start-up, in the
+    background, rather than in the first request that draws up a contract. Not in tests (many apps)."""
+    import threading
+
+    from fenqi.kit.settings import Environment, get_settings
+    from fenqi.origination.contract_pdf import warm_fonts
+
+    if get_settings().env != Environment.TEST:
+        threading.Thread(target=warm_fonts, name="pdf-fonts", daemon=True).start()
 
 
 def _document_errors(app: FastAPI) -> None:

@@ -78,6 +78,12 @@ def prepare_fonts() -> list[Path]:
     return [prepare(path, SC_INDEX) for path in faces]
 
 
+def warm_fonts() -> None:
+    """Parse the contract's fonts now (once per process), so that no shopper's request pays for it."""
+    with contextlib.suppress(FontMissing):
+        _Doc()
+
+
 class _Doc(CjkPDF):
     base_text = TEMPLATE_TEXT
 
