@@ -45,10 +45,11 @@ INDICATORS: tuple[Indicator, ...] = (
     Indicator("market_share", "market", "市场份额（%）", "Market share (%)", "number", True, ALL, True),
     Indicator("active_users", "market", "活跃用户（万）", "Active users (10k)", "number", True, ALL, True),
     Indicator("fee_per_100", "cost", "每百元手续费（商户）", "Fee per ¥100 (merchant)", "yuan", False, PAY),
+    # Funders: per ¥100 financed; installment platforms (花呗分期): per ¥100 paid in installments.
     Indicator("shopper_cost_per_100", "cost", "每百元融资顾客成本", "Shopper's cost per ¥100 financed", "yuan",
-              False, FUND),
+              False, (*FUND, "installment_platform")),
     Indicator("merchant_cost_per_100", "cost", "每百元融资商户成本", "Merchant's cost per ¥100 financed", "yuan",
-              False, FUND),
+              False, (*FUND, "installment_platform")),
     Indicator("approval_rate", "credit", "通过率（分配后签约）", "Approval rate (routed → signed)", "pct", True, FUND),
     Indicator("average_limit", "credit", "平均授信额度", "Average credit limit", "yuan", True, FUND),
     Indicator("decision_p50_s", "credit", "审批用时中位数", "Decision time p50", "seconds", False, FUND),

@@ -27,7 +27,7 @@ from fenqi.partners.errors import InvalidPartner
 from fenqi.partners.indicators import BY_KEY, CRITERIA, INDICATORS
 from fenqi.partners.models import Partner, PartnerContract, RecordedIndicator, ScoreWeights
 from fenqi.partners.stats import median, percentile
-from fenqi.payments.partner_facts import channel_facts
+from fenqi.payments.partner_facts import channel_facts, platform_installment_facts
 from fenqi.risk.partner_facts import decision_times
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -178,6 +178,15 @@ def _payment_values(session: Session, channel: str, start: date, end: date, wind
     ]
 
 
+def _platform_installment_values(session: Session, channel: str, start: date, end: date, window: str
+                                 ) -> list[Value]:
+    """花呗分期 on the channel: the platform's fee per ¥100 paid in installments, the shopper's part and the
+    merchant's (from our orders, which reconciliation checks against the channel's statement)."""
+    f = platform_installment_facts(session, channel, *_bounds(start, end))
+    return [Value("shopper_cost_per_100", _per_100_yuan(f.shopper_fee_fen, f.amount_fen), f.payments, window),
+            Value("merchant_cost_per_100", _per_100_yuan(f.merchant_fee_fen, f.amount_fen), f.payments, window)]
+
+
 @dataclass(frozen=True, slots=True)
 class FunderData:
     apps: list[RoutedApplication]  # routed in the window
@@ -255,6 +264,8 @@ def measure(session: Session, *, start: date, end: date) -> list[Row]:
             values += _funder_values(session, p.funder_code, data, costs, window)
         elif p.role != "funder" and p.channel:
             values += _payment_values(session, p.channel, start, end, window)
+            if p.role == "installment_platform":
+                values += _platform_installment_values(session, p.channel, start, end, window)
         values += _contract_values(_contract_in_force(session, p.id, end), p.role)
         values += _recorded(session, p.id)
         rows.append(Row(p.code, p.name, p.role, p.status,

@@ -93,3 +93,25 @@ def channel_facts(session: Session, channel: str, start: datetime, end: datetime
         reconciled_days=len(runs), reconciled_lines=sum(r.lines for r in runs),
         discrepancies=sum(r.discrepancies for r in runs),
     )
+
+
+@dataclass(frozen=True, slots=True)
+class PlatformInstallmentFacts:
+    """花呗分期 paid through a channel in a window: how many, how much, and the platform's fees by who paid."""
+
+    payments: int
+    amount_fen: int
+    shopper_fee_fen: int
+    merchant_fee_fen: int
+
+
+def platform_installment_facts(session: Session, channel: str, start: datetime, end: datetime
+                               ) -> PlatformInstallmentFacts:
+    """Orders paid with 花呗分期 (`hb_fq_num` set) whose payment time falls in [start, end)."""
+    rows = session.execute(select(PaymentOrder.amount_fen, PaymentOrder.hb_fee_fen, PaymentOrder.hb_fq_seller_percent)
+                           .where(PaymentOrder.channel == channel, PaymentOrder.hb_fq_num.is_not(None),
+                                  PaymentOrder.status.in_(PAID), PaymentOrder.paid_at >= start,
+                                  PaymentOrder.paid_at < end)).all()
+    merchant = sum(fee * percent // 100 for _, fee, percent in rows)
+    return PlatformInstallmentFacts(len(rows), sum(a for a, _, _ in rows), sum(f for _, f, _ in rows) - merchant,
+                                    merchant)
