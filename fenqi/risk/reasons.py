@@ -34,6 +34,8 @@ RULE_REASONS: dict[str, tuple[str, str]] = {
     "velocity_phone": ("同一手机号短时间内申请次数过多", "Too many applications with this phone number lately"),
     "velocity_device": ("同一设备短时间内申请次数过多", "Too many applications for this device in the last hour"),
     "installment_to_income": ("月供占收入比例过高", "The installment is too high for the income"),
+    "installment_to_income_review": ("月供占收入比例偏高，需人工核实收入",
+                                     "The installment is high for the income: income to be checked"),
     "no_income": ("未提供收入", "No income declared"),
     "bureau_overdue": ("征信显示当前有逾期", "The credit bureau shows an account currently past due"),
     "bureau_recent_delinquency": ("征信显示近两年有严重逾期", "The credit bureau shows serious delays in two years"),

@@ -66,7 +66,7 @@ def test_loan_search_detail_notes_and_audited_reveal(sign_in: SignIn, world: Wor
     assert search("张三").status_code == 400  # no search by partial personal data
     detail = officer.get(f"/ops/loans/{app.loan_id}").text
     assert number not in detail and number[:4] + "*" in detail
-    assert "loan_booked" in detail and "disbursement" in detail and "down_payment" in detail  # ledger entries
+    assert "放款入账" in detail and "放款" in detail and "首付" in detail  # ledger entries, by their Chinese names
     assert detail.count("<tr><td>") >= 12  # the 12-month schedule
     r = officer.post(f"/ops/loans/{app.loan_id}/notes", data={"csrf_token": csrf_of(detail), "body": "已电话确认"},
                      follow_redirects=False)
@@ -269,7 +269,8 @@ def test_loan_page_journal_shows_the_close_of_business_entries(
     assert not {e.id for e, _ in journal} & {e.id for e, _ in loan_journal(session, other.loan_id)
                                             if e.loan_id == other.loan_id}
     page = sign_in("risk_officer").get(f"/ops/loans/{first.loan_id}").text
-    for reason in ("interest_accrual", "installment_due", "down_payment"):
+    for reason in ("计提利息", "账单到期", "首付", "应收本金"):  # reasons and accounts by their Chinese names
         assert f"<td>{reason}</td>" in page
+    assert "<td>interest_accrual</td>" not in page and "<td>principal_receivable</td>" not in page
     api = sign_in("finance").get(f"/api/v1/loans/{first.loan_id}?entries=1000").json()
     assert {e["reason"] for e in api["entries"]} == reasons

@@ -174,6 +174,34 @@ def application_page(
     return _application_view(request, session, app, who, error)
 
 
+def _phone_text(session: Session, sku_code: str, lang: str) -> str:
+    """The phone as a person names it: "小米 15 256GB 黑色" (the SKU code only if the SKU is gone)."""
+    from fenqi.catalog.service import get_sku
+    from fenqi.web.labels import phone_name
+
+    try:
+        sku = get_sku(session, sku_code, with_stock=False)
+    except DomainError:
+        return sku_code
+    colour = sku.colour_zh if lang == "zh" else sku.colour_en
+    return f"{phone_name(sku.brand, sku.model, lang)} {sku.storage_gb}GB {colour}"
+
+
+def _plan_names(session: Session, app: Application, lang: str) -> dict[str, str]:
+    """Each plan product the application may take, by its name on the page."""
+    from fenqi.pricing.service import get_product
+
+    names = {}
+    for code in {app.product_code, *(p["product_code"] for p in app.allowed_plans or [])}:
+        try:
+            product = get_product(session, code)
+        except DomainError:
+            names[code] = code
+            continue
+        names[code] = product.name_zh if lang == "zh" else product.name_en
+    return names
+
+
 def _application_view(request: Request, session: Session, app: Application, who: Principal, error: str,
                       status_code: int = 200) -> HTMLResponse:
     today = business_date(session)
@@ -199,6 +227,8 @@ def _application_view(request: Request, session: Session, app: Application, who:
                      "channel": found.channel, "cashier": cashier, "qr": _qr_svg(found.pay_url or cashier)}
     text = TEXTS[(ConsentKind.E_CONTRACT, CURRENT[ConsentKind.E_CONTRACT])]
     return render(request, "merchant/application.html", {
+        "phone": _phone_text(session, app.sku_code, request_language(request)),
+        "plan_names": _plan_names(session, app, request_language(request)),
         "app": app, "row": _row(app), "offer": offer, "contract": contract, "order": order, "error": error,
         "econtract": text, "who": who, "can_sell": who.role in ("clerk", "admin"),
         "plan_ok": origination.plan_allowed(app) if app.status == "approved" else True,

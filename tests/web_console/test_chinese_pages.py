@@ -1,0 +1,90 @@
+"""The Chinese pages speak Chinese: the main console and shopper pages, rendered in zh-CN over a small shop
+with a sale, a referred application and an after-sales case, show no untranslated codes (snake_case names,
+lowercase English words such as status codes), no ISO or UTC timestamps and no amount of a thousand yuan
+or more without its thousands separator."""
+
+from __future__ import annotations
+
+import html
+import re
+
+from fastapi.testclient import TestClient
+from sqlalchemy.orm import Session
+
+from fenqi.identity.service import create_user
+from fenqi.identity.sessions import SESSION_COOKIE, start_session
+from fenqi.origination.models import Application
+from tests.origination.world import World, clean_id_number
+from tests.web_console.conftest import post_form, till_form
+from tests.web_console.helpers import sell
+
+CODE = re.compile(r"[a-z][a-z0-9]*(?:_[a-z0-9]+)+|(?<![A-Za-z.@/])[a-z]{3,}(?![A-Za-z./@])")
+TIMESTAMP = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}|\bUTC\b")
+UNSEPARATED = re.compile(r"¥\s?-?\d{4,}")
+HIDDEN = re.compile(r"<(script|style|textarea|template)\b.*?</\1>", re.S)
+TAG = re.compile(r"<[^>]+>")
+URL = re.compile(r"https?://\S+")
+
+
+def visible_text(page: str) -> str:
+    """What a person reads: the body without scripts, styles, tags and attributes."""
+    body = page.split("<body", 1)[-1]
+    return URL.sub(" ", html.unescape(TAG.sub(" ", HIDDEN.sub(" ", body))))
+
+
+def offenders(page: str) -> list[str]:
+    text = visible_text(page)
+    found = [f"code {m.group()!r} in …{text[max(0, m.start() - 30):m.end() + 10]!r}" for m in CODE.finditer(text)]
+    found += [f"time {m.group()!r}" for m in TIMESTAMP.finditer(text)]
+    found += [f"amount {m.group()!r}" for m in UNSEPARATED.finditer(text)]
+    return found
+
+
+def test_the_main_chinese_pages_show_no_codes_utc_times_or_unseparated_amounts(
+    world: World, session: Session, client: TestClient
+) -> None:
+    sale = sell(session, world)
+
+    def sign_in(role: str, merchant_id: int | None = None) -> TestClient:
+        user = create_user(session, role=role, display_name="王店员" if merchant_id else "李运营",
+                           merchant_id=merchant_id)
+        client.cookies.set(SESSION_COOKIE, start_session(session, user))
+        return client
+
+    clerk = sign_in("clerk", world.merchant_id)
+    referred = post_form(clerk, "/merchant/till", "/merchant/till",
+                         till_form(world, monthly_income="1100.00", imei=world.devices[1],
+                                   id_number=clean_id_number(date_of(1985)), phone="13912345678"))
+    app = session.get(Application, int(referred.headers["location"].rsplit("/", 1)[1]))
+    assert app is not None
+    problems: dict[str, list[str]] = {}
+
+    def scan(who: TestClient, path: str) -> None:
+        response = who.get(path, params={"lang": "zh"})
+        assert response.status_code == 200, (path, response.status_code)
+        found = offenders(response.text)
+        if found:
+            problems[path] = found
+
+    for path in ("/merchant", "/merchant/sales", f"/merchant/applications/{app.id}",
+                 f"/merchant/applications/{sale.id}"):
+        scan(clerk, path)
+    admin = sign_in("admin")
+    for path in ("/ops", "/ops/reviews", f"/ops/loans/{sale.loan_id}", "/ops/products", "/ops/funders",
+                 "/ops/notifications", "/ops/aftersales", "/ops/overdue"):
+        scan(admin, path)
+    shopper = session.get(Application, sale.id)
+    assert shopper is not None and shopper.shopper_user_id
+    from fenqi.identity.models import User
+
+    user = session.get(User, shopper.shopper_user_id)
+    client.cookies.set(SESSION_COOKIE, start_session(session, user))
+    for path in ("/shop", "/shop/loans", f"/shop/loans/{sale.loan_id}", "/shop/aftersales"):
+        scan(client, path)
+    assert not problems, "\n".join(f"{path}: {found}" for path, found in problems.items())
+
+
+def date_of(year: int) -> object:
+    from datetime import date
+
+    return date(year, 6, 1)
