@@ -162,7 +162,9 @@ def _key(dimension: str, base: Subquery) -> ColumnElement[Any]:
 
 def _median(session: Session, key: ColumnElement[Any], seconds: ColumnElement[Any], base: Subquery
             ) -> dict[str, int]:
-    durations = select(key.label("k"), seconds.label("s")).where(seconds.is_not(None)).subquery("durations")
+    # A step recorded before the step it follows (clocks that disagree, e.g. a payment time given by the
+    # channel) says nothing about how long the shopper took: left out rather than counted as negative.
+    durations = select(key.label("k"), seconds.label("s")).where(seconds >= 0).subquery("durations")
     ranked = select(
         durations.c.k, durations.c.s,
         func.row_number().over(partition_by=durations.c.k, order_by=durations.c.s).label("rn"),

@@ -184,6 +184,11 @@ def _yuan(fen: int | None) -> str:
     return "—" if fen is None else f"¥{Decimal(fen) / 100:,.2f}"
 
 
+def _ref(row: ProductRow) -> dict[str, str]:
+    return {"table": "products", "key": row.key, "zh": f"{row.name_zh} {row.term}期",
+            "en": f"{row.name_en} {row.term} months"}
+
+
 def suggestions(products: list[ProductRow], stores: list[StoreRow], *, sales_ratio: Decimal = Decimal(2),
                 bad_ratio: Decimal = Decimal(2), min_loans: int = 10) -> list[Suggestion]:
     """Rules over the tables: a plan that sells `sales_ratio`× another but costs more subsidy per sale; a store
@@ -204,7 +209,7 @@ def suggestions(products: list[ProductRow], stores: list[StoreRow], *, sales_rat
                 f"（后者 {_yuan(pb)}）；后者保留了前者 {_pct(kept)} 的销量，可考虑调整贴息。",
                 f"{a.name_en} {a.term} months sells {times}× {b.name_en} {b.term} months but costs {_yuan(pa)} "
                 f"subsidy per sale (vs {_yuan(pb)}); the latter keeps {_pct(kept)} of the volume.",
-                [{"table": "products", "key": a.key}, {"table": "products", "key": b.key}],
+                [_ref(a), _ref(b)],
                 {"sales_ratio": str(times), "subsidy_per_sale_a": _yuan(pa), "subsidy_per_sale_b": _yuan(pb),
                  "volume_kept": _pct(kept)},
             ))
@@ -217,7 +222,7 @@ def suggestions(products: list[ProductRow], stores: list[StoreRow], *, sales_rat
             f"门店 {st.name} 的30天以上逾期率 {_pct(mine)}，是其他门店（{_pct(peers)}）的 {bad_ratio} 倍以上，"
             "建议复核该店的销售与审批。",
             f"Store {st.name} has a 30+ dpd rate of {_pct(mine)}, at least {bad_ratio}× its peers' ({_pct(peers)}).",
-            [{"table": "stores", "key": str(st.store_id)}],
+            [{"table": "stores", "key": str(st.store_id), "zh": st.name, "en": st.name}],
             {"bad_rate": _pct(mine), "peer_bad_rate": _pct(peers), "loans": str(st.loans)},
         ))
     all_loans, all_bad = sum(p.loans for p in products), sum(p.bad_loans for p in products)
@@ -231,6 +236,6 @@ def suggestions(products: list[ProductRow], stores: list[StoreRow], *, sales_rat
             "建议复核定价或准入。",
             f"{p.name_en} {p.term} months has a 30+ dpd rate of {_pct(mine)}, at least {bad_ratio}× the other "
             f"plans' ({_pct(peers)}).",
-            [{"table": "products", "key": p.key}], {"bad_rate": _pct(mine), "peer_bad_rate": _pct(peers)},
+            [_ref(p)], {"bad_rate": _pct(mine), "peer_bad_rate": _pct(peers)},
         ))
     return out

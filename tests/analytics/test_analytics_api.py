@@ -89,5 +89,6 @@ def test_console_page_in_chinese_with_suggestions_linking_to_figures(
     assert en.status_code == 200
     got = client.get("/api/v1/analytics/products?start=2026-01-01&end=2026-04-30&min_loans=1",
                      headers=auth_headers("finance")).json()
-    assert got["suggestions"][0]["evidence"] == [{"table": "stores", "key": str(book.s2)}]
+    assert got["suggestions"][0]["evidence"] == [{"table": "stores", "key": str(book.s2), "zh": "分析二店",
+                                                  "en": "分析二店"}]
     assert {p["key"]: p["funder_margin"] for p in got["products"]}["IF-MERCHANT-6"] == "-0.0800"

@@ -37,7 +37,7 @@ def test_product_table_stores_and_suggestions(session: Session) -> None:
 
     found = pr.suggestions(list(rows.values()), list(stores.values()), min_loans=1)
     assert [(s.kind, s.evidence) for s in found] == [
-        ("store_delinquency", [{"table": "stores", "key": str(book.s2)}])]
+        ("store_delinquency", [{"table": "stores", "key": str(book.s2), "zh": "分析二店", "en": "分析二店"}])]
     assert "分析二店" in found[0].zh and found[0].figures == {"bad_rate": "100.0%", "peer_bad_rate": "50.0%",
                                                           "loans": "1"}
     # Two more interest-free sales in March: it now sells 4 against 3, costs ¥120.00 per signed sale.
@@ -46,8 +46,8 @@ def test_product_table_stores_and_suggestions(session: Session) -> None:
     rows = {r.key: r for r in pr.product_table(session, **PERIOD)}
     found = pr.suggestions(list(rows.values()), [], sales_ratio=D("1.2"), min_loans=1)
     trade = [s for s in found if s.kind == "subsidy_tradeoff"]
-    assert [s.evidence for s in trade] == [[{"table": "products", "key": "IF-MERCHANT-6"},
-                                            {"table": "products", "key": "EI-12-12"}]]
+    assert [[e["key"] for e in s.evidence] for s in trade] == [["IF-MERCHANT-6", "EI-12-12"]]
+    assert trade[0].evidence[0]["zh"] == "商户贴息 免息 6期"
     assert trade[0].figures == {"sales_ratio": "1.3", "subsidy_per_sale_a": "¥120.00", "subsidy_per_sale_b": "¥0.00",
                                 "volume_kept": "75.0%"}
     assert not pr.suggestions(list(rows.values()), [], min_loans=1) or all(
