@@ -188,7 +188,7 @@ def sign(
     app = get_application(session, application_id, who)
     return signing.sign(session, app, contract_sha256=body.contract_sha256, consent_version=body.consent_version,
                         imei=body.imei, channel=body.channel, principal=who,
-                        origin=origin(request, body.device)).to_json()
+                        origin=origin(request, body.device), hb_fq_num=body.hb_fq_num).to_json()
 
 
 @router.post(

@@ -82,6 +82,9 @@ class SignIn(BaseModel):
     consent_version: str
     imei: str | None = Field(None, description="The handed-over phone, if not given with the application")
     channel: str = Field("alipay", description="alipay | wechatpay, for the down payment")
+    hb_fq_num: int | None = Field(None, ge=1, le=36, description=(
+        "pay the down payment with 花呗分期 (Alipay) in 3, 6 or 12 periods; who pays the fee is the "
+        "merchant's setting"))
     device: str | None = Field(None, max_length=200)
 
 

@@ -83,3 +83,38 @@ def test_our_side_refuses_before_the_channel(live_server: str) -> None:
                         ("alipay", {"hb_fq_num": 3, "purpose": "installment", "loan_id": 1})):
         with pytest.raises(InvalidPlatformInstallments):
             open_order(channel, 10_000, **kw)  # type: ignore[arg-type]
+
+
+def test_the_api_opens_huabei_with_the_merchants_setting(live_server: str) -> None:
+    """Through the REST API: signed with plain Alipay, the shopper switches to 花呗分期 12 期 at a merchant
+    that pays the fee; the open order is closed, the new one carries the fee, paying it marks the down
+    payment paid and books the merchant's fee."""
+    import httpx
+
+    from fenqi.catalog.service import set_hb_seller_percent
+    from tests.payments.payments_loopback import order_status, settle_notifications, shopper_pays, wait_for
+    from tests.payments.test_order_scope import _key, _paid_flag, _shop, signed_application
+
+    shop = _shop()
+    with committed() as s:
+        set_hb_seller_percent(s, shop["m1"], 100)
+    _, shopper = _key("shopper")
+    signed = signed_application(live_server, shop, shopper)
+    first, app_id = signed["down_payment_order"]["out_trade_no"], signed["application_id"]
+    url = f"{live_server}/api/v1/payments/orders"
+    wrong = httpx.post(url, headers=shopper, timeout=30, json={
+        "purpose": "down_payment", "channel": "wechatpay", "application_id": app_id, "hb_fq_num": 12})
+    assert (wrong.status_code, wrong.json()["error"]) == (400, "invalid_platform_installments")
+
+    r = httpx.post(url, headers=shopper, timeout=30, json={
+        "purpose": "down_payment", "channel": "alipay", "application_id": app_id, "hb_fq_num": 12})
+    assert r.status_code == 201, r.text
+    order = r.json()
+    assert (order["hb_fq_num"], order["hb_fq_seller_percent"], order["hb_fee"]) == (12, 100, "75.00")
+    assert order["out_trade_no"] != first and order_status(first) == "closed"
+    shopper_pays(order["pay_url"])
+    assert wait_for(lambda: order_status(order["out_trade_no"]) == "paid")
+    settle_notifications("alipay")
+    assert _paid_flag(live_server, app_id, shopper)
+    assert ("platform_installment_fee", "platform_installment_fee", 7_500, 0) in postings(order["out_trade_no"])
+    assert emulator("alipay").trades[order["out_trade_no"]].hb_fee_fen == 7_500
