@@ -164,14 +164,15 @@ def _contract_values(contract: PartnerContract | None, role: str) -> list[Value]
 
 def _payment_values(session: Session, channel: str, start: date, end: date, window: str) -> list[Value]:
     f = channel_facts(session, channel, *_bounds(start, end), (start, end))
+    callbacks = len(f.callback_delays_s) + f.signature_failures
     recon = None if f.reconciled_lines == 0 else (Decimal(f.discrepancies) * 1000 / f.reconciled_lines).quantize(
         TENTH, ROUND_HALF_UP)
     return [
         Value("pay_success_rate", _rate(f.paid, f.orders), f.orders, window),
         Value("callback_p50_s", _dec(percentile(f.callback_delays_s, 50)), len(f.callback_delays_s), window),
         Value("callback_p99_s", _dec(percentile(f.callback_delays_s, 99)), len(f.callback_delays_s), window),
-        Value("signature_failures", Decimal(f.signature_failures), len(f.callback_delays_s) + f.signature_failures,
-              window),
+        # no callbacks at all is no evidence of security: no value rather than the best one
+        Value("signature_failures", Decimal(f.signature_failures) if callbacks else None, callbacks, window),
         Value("autodebit_success_rate", _rate(f.autodebit_paid, f.autodebit_orders), f.autodebit_orders, window),
         Value("refund_p50_s", _dec(median(f.refund_times_s)), len(f.refund_times_s), window),
         Value("recon_diff_per_1000", recon, f.reconciled_lines, window),
