@@ -84,6 +84,8 @@ def test_console_page_in_chinese_with_suggestions_linking_to_figures(
     for label in labels:
         assert label in html
     assert f'id="stores-{book.s2}"' in html and 'id="products-EI-12-12"' in html
+    # The vintage chart: one curve per booking month, January's 0, 0, 33.33, 33.33 %.
+    assert 'id="vintage-chart"' in html and "&#34;name&#34;: &#34;2026-01&#34;" in html
     assert client.get("/ops/analytics", headers=auth_headers("clerk", book.merchant_id)).status_code == 403
     en = client.get("/ops/analytics?lang=en", headers=auth_headers("finance"))
     assert en.status_code == 200

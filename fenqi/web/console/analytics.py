@@ -4,7 +4,8 @@ product performance with suggestions, each table with its CSV download (the anal
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated
+from decimal import Decimal
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse
@@ -17,6 +18,7 @@ from fenqi.analytics.api import analysts, period, product_figures
 from fenqi.identity.deps import Principal
 from fenqi.kit.errors import DomainError
 from fenqi.kit.web import get_session, request_language
+from fenqi.web.console.common import chart
 from fenqi.web.render import render
 
 router = APIRouter(prefix="/ops/analytics", include_in_schema=False)
@@ -37,11 +39,12 @@ def analytics_page(
         day, el = pf.expected_loss(session)
     except DomainError as exc:  # pragma: no cover - defaults are valid
         error, day, el = exc.message(lang), None, []
+    vintages = pf.vintages(session)
     sections = [
         (tables.t(lang, "销售漏斗", "Sales funnel"), tables.funnel_table(f, lang)),
         (tables.t(lang, "流失原因", "Drop-off reasons"), tables.drop_off_table(f, lang)),
         (tables.t(lang, "账龄逾期曲线（30天以上）", "Vintage curves (30+ dpd)"),
-         tables.vintage_table(pf.vintages(session), lang)),
+         tables.vintage_table(vintages, lang)),
         (tables.t(lang, "月度迁徙率", "Month-to-month roll rates"), tables.roll_table(pf.roll_rates(session), lang)),
         (tables.t(lang, "核销与回收", "Losses and recoveries"), tables.loss_table(pf.losses(session), lang)),
         (tables.t(lang, "预期损失", "Expected loss"), tables.expected_loss_table(el, lang)),
@@ -51,4 +54,25 @@ def analytics_page(
     return render(request, "ops/analytics.html", {
         "who": who, "sections": sections, "suggestions": found, "start": first, "end": last, "by": by,
         "groupings": fn.DIMENSIONS, "snapshot_date": day, "error": error,
+        "vintage_chart": vintage_chart(vintages, lang),
     })
+
+
+def vintage_chart(vintages: list[pf.Vintage], lang: str) -> Any:
+    """One curve per booking month (every product together): the share of its loans 30+ days past due or
+    written off, by months on book."""
+    months: dict[str, tuple[int, list[int]]] = {}
+    for v in vintages:
+        loans, bad = months.get(v.month, (0, []))
+        bad = bad + [0] * (len(v.bad) - len(bad))
+        months[v.month] = (loans + v.loans, [b + (v.bad[i] if i < len(v.bad) else 0) for i, b in enumerate(bad)])
+    data = [{"type": "scatter", "mode": "lines+markers", "name": month, "x": list(range(len(bad))),
+             "y": [(Decimal(b) / loans * 100).quantize(Decimal("0.01")) if loans else None for b in bad]}
+            for month, (loans, bad) in sorted(months.items())]
+    title = tables.t(lang, "账龄逾期曲线：30天以上逾期或核销占比（%）",
+                     "Vintage curves: share 30+ dpd or written off (%)")
+    layout = {"title": {"text": title, "font": {"size": 15}}, "height": 340, "legend": {"orientation": "h", "y": -0.3},
+              "margin": {"l": 50, "r": 20, "t": 44, "b": 44},
+              "xaxis": {"title": {"text": tables.t(lang, "账龄（月）", "Months on book")}, "dtick": 1},
+              "yaxis": {"rangemode": "tozero"}}
+    return chart("vintage-chart", data, layout)
