@@ -170,6 +170,31 @@ def create_sku(
     return sku
 
 
+# The makers' own brand names in Chinese, as they print them on their Chinese sites and boxes.
+BRAND_NAMES: dict[str, tuple[str, str]] = {
+    "huawei": ("华为", "Huawei"), "xiaomi": ("小米", "Xiaomi"), "honor": ("荣耀", "Honor"),
+    "samsung": ("三星", "Samsung"), "oneplus": ("一加", "OnePlus"), "realme": ("真我", "realme"),
+}
+# Sub-brands that name their phones on their own ("Redmi K80", not "小米 Redmi K80").
+SUB_BRANDS = ("redmi",)
+
+
+def phone_title(brand: str, model: str, lang: str = "zh") -> str:
+    """A phone's name as the maker says it, the brand once: ("Xiaomi", "Xiaomi 15") → "小米 15" in Chinese,
+    "Xiaomi 15" in English; ("Xiaomi", "Redmi K80") → "Redmi K80"; ("Huawei", "Mate 70") → "华为 Mate 70"."""
+    first, _, rest = model.partition(" ")
+    if first.lower() in SUB_BRANDS:
+        return model
+    if first.lower() == brand.lower() and rest:
+        model = rest
+    return f"{brand_name(brand, lang)} {model}"
+
+
+def brand_name(brand: str, lang: str = "zh") -> str:
+    names = BRAND_NAMES.get(brand.lower())
+    return brand if names is None else names[0] if lang.startswith("zh") else names[1]
+
+
 @dataclass(frozen=True, slots=True)
 class SkuView:
     """A SKU with its model's names and the devices in stock: what pricing and origination need."""
@@ -186,11 +211,15 @@ class SkuView:
 
     @property
     def name_zh(self) -> str:
-        return f"{self.brand} {self.model} {self.storage_gb}GB {self.colour_zh}"
+        return f"{phone_title(self.brand, self.model, 'zh')} {self.storage_gb}GB {self.colour_zh}"
 
     @property
     def name_en(self) -> str:
-        return f"{self.brand} {self.model} {self.storage_gb}GB {self.colour_en}"
+        return f"{phone_title(self.brand, self.model, 'en')} {self.storage_gb}GB {self.colour_en}"
+
+    def title(self, lang: str) -> str:
+        """The phone without storage and colour: "小米 15", "Xiaomi 15"."""
+        return phone_title(self.brand, self.model, lang)
 
     def to_json(self) -> dict[str, Any]:
         return {

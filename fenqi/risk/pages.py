@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from fenqi.identity.deps import Principal, require_roles
 from fenqi.kit.bounds import EntityId
 from fenqi.kit.errors import DomainError
-from fenqi.kit.money import fmt_yuan, from_fen
+from fenqi.kit.money import from_fen
 from fenqi.kit.web import get_session, request_language
 from fenqi.risk import monitoring, service
 from fenqi.risk.models import RiskDecision
@@ -47,7 +47,8 @@ def monitoring_page(
 
 
 def _yuan(fen: int) -> str:
-    return fmt_yuan(from_fen(fen))
+    """¥ amounts on the pages, with thousands separators: 550000 fen → "5,500.00"."""
+    return f"{from_fen(fen):,.2f}"
 
 
 def _detail(request: Request, session: Session, decision_id: int, error: str = "", status: int = 200) -> HTMLResponse:

@@ -6,6 +6,7 @@ Ledger accounts take their names from the ledger's chart of accounts; everything
 
 from __future__ import annotations
 
+from fenqi.catalog.service import brand_name, phone_title
 from fenqi.ledger import CHART
 
 Names = dict[str, tuple[str, str]]
@@ -66,6 +67,12 @@ EMPLOYMENT: Names = {
     "unemployed": ("待业", "Unemployed"), "student": ("学生", "Student"), "retired": ("退休", "Retired"),
 }
 BUREAUS: Names = {"emulated": ("模拟征信", "Emulated bureau"), "pboc": ("人行征信", "PBOC")}
+PARAMS: Names = {  # the figures a risk rule reports
+    "ratio": ("比例", "ratio"), "max_ratio": ("上限", "limit"), "max": ("上限", "limit"), "count": ("次数", "count"),
+    "max_dpd": ("最长逾期天数上限", "max days past due"), "dpd": ("逾期天数", "days past due"),
+    "age": ("年龄", "age"), "min": ("下限", "minimum"), "open_loans": ("未结清贷款", "open loans"),
+    "inquiries": ("查询次数", "inquiries"),
+}
 SUBJECTS: Names = {  # what an audit entry touched
     "application": ("申请", "Application"), "loan": ("借款", "Loan"), "contract": ("合同", "Contract"),
     "risk_decision": ("风控决策", "Risk decision"), "user": ("用户", "User"), "api_key": ("接口密钥", "API key"),
@@ -92,17 +99,11 @@ ACTIONS: Names = {
     "device.released": ("设备解锁", "Device released"),
     "device.release_cancelled": ("取消解锁", "Release cancelled"),
 }
-# A phone maker's own name for its brand in Chinese (小米 15, not "Xiaomi 15").
-BRANDS: Names = {
-    "xiaomi": ("小米", "Xiaomi"), "huawei": ("华为", "Huawei"), "honor": ("荣耀", "HONOR"), "oppo": ("OPPO", "OPPO"),
-    "vivo": ("vivo", "vivo"), "apple": ("苹果", "Apple"), "redmi": ("红米", "Redmi"), "oneplus": ("一加", "OnePlus"),
-}
-
 KINDS: dict[str, Names] = {
     "reason": REASONS, "method": METHODS, "payer": PAYERS, "funder_kind": FUNDER_KINDS, "strategy": STRATEGIES,
     "channel": CHANNELS, "purpose": PURPOSES, "template": TEMPLATES, "send_status": SEND_STATUSES,
     "outcome": OUTCOMES, "severity": SEVERITIES, "employment": EMPLOYMENT, "bureau": BUREAUS, "subject": SUBJECTS,
-    "action": ACTIONS, "brand": BRANDS,
+    "action": ACTIONS, "param": PARAMS,
 }
 
 
@@ -130,8 +131,8 @@ def subject_label(subject: str, lang: str = "zh") -> str:
 
 
 def phone_name(brand: str, model: str, lang: str = "zh") -> str:
-    """A phone's name without the brand said twice, in the maker's Chinese brand name on Chinese pages:
-    ("Xiaomi", "Xiaomi 15") → "小米 15"."""
-    if model.lower().startswith(brand.lower()):
-        model = model[len(brand):].strip()
-    return f"{label('brand', brand, lang)} {model}".strip()
+    """A phone's name, the brand once and in the maker's Chinese on Chinese pages (catalog's phone_title)."""
+    return phone_title(brand, model, lang)
+
+
+__all__ = ["brand_name", "label", "phone_name", "subject_label"]

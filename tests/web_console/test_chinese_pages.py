@@ -67,11 +67,12 @@ def test_the_main_chinese_pages_show_no_codes_utc_times_or_unseparated_amounts(
             problems[path] = found
 
     for path in ("/merchant", "/merchant/sales", f"/merchant/applications/{app.id}",
-                 f"/merchant/applications/{sale.id}"):
+                 f"/merchant/applications/{sale.id}", "/merchant/till"):
         scan(clerk, path)
     admin = sign_in("admin")
-    for path in ("/ops", "/ops/reviews", f"/ops/loans/{sale.loan_id}", "/ops/products", "/ops/funders",
-                 "/ops/notifications", "/ops/aftersales", "/ops/overdue"):
+    for path in ("/ops", "/ops/reviews", f"/ops/risk/decisions/{app.decision_id}", "/ops/loans",
+                 f"/ops/loans/{sale.loan_id}", "/ops/products", "/ops/funders", "/ops/notifications",
+                 "/ops/aftersales", "/ops/overdue"):
         scan(admin, path)
     shopper = session.get(Application, sale.id)
     assert shopper is not None and shopper.shopper_user_id
@@ -88,3 +89,21 @@ def date_of(year: int) -> object:
     from datetime import date
 
     return date(year, 6, 1)
+
+
+def test_phones_are_named_as_their_makers_name_them() -> None:
+    from fenqi.catalog.service import phone_title
+
+    assert phone_title("Xiaomi", "Xiaomi 15") == "小米 15"
+    assert phone_title("Xiaomi", "Xiaomi 15", "en") == "Xiaomi 15"
+    assert phone_title("Huawei", "Mate 70 Pro") == "华为 Mate 70 Pro"
+    assert phone_title("Xiaomi", "Redmi K80") == "Redmi K80"
+    assert phone_title("Apple", "iPhone 16") == "Apple iPhone 16"
+
+
+def test_english_console_pages_carry_no_chinese_labels(world: World, session: Session, client: TestClient) -> None:
+    user = create_user(session, role="admin", display_name="Li Ming")
+    client.cookies.set(SESSION_COOKIE, start_session(session, user))
+    for path in ("/ops/products", "/ops/reviews", "/ops/overdue"):
+        text = visible_text(client.get(path, params={"lang": "en"}).text).replace("中文", "")  # the language switch
+        assert not re.search(r"[\u4e00-\u9fff]", text), (path, re.findall(r"\S*[\u4e00-\u9fff]+\S*", text))

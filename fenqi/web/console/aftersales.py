@@ -149,7 +149,7 @@ def ops_queue(request: Request, error: str = "", session: Session = Depends(get_
         RepairTicket.status.in_(("received", "diagnosing", "repairing"))).order_by(RepairTicket.deadline)))
     late_repairs = [repairs.ticket_json(t, today) for t in tickets if repairs.is_breached(t, today)]
     complaints = [fb.complaint_json(c, lang) for c in fb.list_complaints(session, who, status="open", limit=200)]
-    rates = _rates(session)
+    rates = _rates(session, request_language(request))
     return render(request, "ops/aftersales.html", {
         "who": who, "cases": open_cases, "late_repairs": late_repairs, "complaints": complaints, "rates": rates,
         "nps": fb.nps(session), "outcomes": OUTCOME_NAMES, "error": error, "status": STATUS,
@@ -157,9 +157,18 @@ def ops_queue(request: Request, error: str = "", session: Session = Depends(get_
         "complaint_status": COMPLAINT_STATUS})
 
 
-def _rates(session: Session) -> list[dict[str, Any]]:
-    """Returns and repairs by phone model (SKU) and store, against the phones sold there."""
+def _rates(session: Session, lang: str = "zh") -> list[dict[str, Any]]:
+    """Returns and repairs by phone (named as people name it) and store, against the phones sold there."""
     from sqlalchemy import func
+
+    from fenqi.catalog.service import get_sku
+
+    def phone(code: str) -> str:
+        try:
+            sku = get_sku(session, code, with_stock=False)
+        except DomainError:
+            return code
+        return sku.name_zh if lang == "zh" else sku.name_en
 
     from fenqi.catalog.models import Store
     from fenqi.origination.models import Application
@@ -178,7 +187,7 @@ def _rates(session: Session) -> list[dict[str, Any]]:
         returned, repaired = counts[(sku, store_id, "return")], counts[(sku, store_id, "repair")]
         exchanged = counts[(sku, store_id, "exchange")]
         if returned or repaired or exchanged:
-            rows.append({"sku": sku, "store": store_name, "sold": n, "returns": returned, "exchanges": exchanged,
+            rows.append({"sku": phone(sku), "store": store_name, "sold": n, "returns": returned, "exchanges": exchanged,
                          "repairs": repaired, "return_rate": f"{returned * 100 / n:.1f}%" if n else "—"})
     return rows
 
