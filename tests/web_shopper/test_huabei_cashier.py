@@ -55,3 +55,4 @@ def test_huabei_plans_beside_our_own_and_paid_interest_free(shopper: TestClient,
     mark_paid(session, order, trade_no="2026120122001", paid_at=None, amount_fen=order.amount_fen)
     page = text_of(shopper.get(f"/shop/applications/{app_id}/done").text)
     assert "首付已支付" in page and "支付宝 · 花呗分期 6 期" in page
+    assert "首付 · 支付宝 · 花呗分期 6 期" in text_of(shopper.get(f"/shop/loans/{app.loan_id}").text)

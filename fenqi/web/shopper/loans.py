@@ -106,6 +106,7 @@ def _history(session: Session, loan_id: int) -> list[dict[str, Any]]:
             "amount": yuan(order.amount_fen), "principal": yuan(rep.principal_fen) if rep else "",
             "charges": yuan(rep.interest_fen + rep.fee_fen + rep.penalty_fen + rep.prepayment_fee_fen) if rep else "",
             "credit": yuan(rep.credit_fen) if rep and rep.credit_fen > 0 else "",
+            "hb_fq_num": order.hb_fq_num,
         })
     return rows
 
