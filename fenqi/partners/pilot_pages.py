@@ -18,6 +18,7 @@ from fenqi.kit.web import get_session, request_language
 from fenqi.partners import pilots
 from fenqi.partners.errors import InvalidPartner
 from fenqi.partners.models import Partner
+from fenqi.partners.report import pilot_csv
 from fenqi.partners.stats import Interval
 from fenqi.web.render import render
 
@@ -130,3 +131,12 @@ def decide(request: Request, pilot_id: int = PilotId, decision: str = Form(""), 
     except DomainError as exc:
         return _pilot_page(request, session, who, pilot_id, exc.message(request_language(request)))
     return RedirectResponse(f"/ops/partners/pilots/{pilot_id}", 303)
+
+
+@router.get("/ops/partners/pilots/{pilot_id}/report.csv", include_in_schema=False)
+def pilot_report(pilot_id: int = PilotId, session: Session = Depends(get_session),
+                 who: Principal = Depends(reads)) -> Response:
+    """The pilot's comparison as CSV (UTF-8 with a BOM)."""
+    r = pilots.result(session, pilots.get_pilot(session, pilot_id))
+    return Response(pilot_csv(r), media_type="text/csv; charset=utf-8",
+                    headers={"Content-Disposition": f'attachment; filename="pilot-{pilot_id}.csv"'})

@@ -89,7 +89,7 @@ def create_pilot(session: Session, *, name: str, candidate: str, incumbent: str 
     session.add(pilot)
     session.flush()
     audit(session, actor_user_id=user_id, action="partners.pilot.create", subject=f"pilot:{pilot.id}",
-          detail=f"{candidate} share {share} {starts_on}..{ends_on}")
+          detail=f"候选方 {candidate}，比例 {share * 100:.1f}%，{starts_on} 至 {ends_on}")
     sync_routing(session, business_date(session))
     return pilot
 
@@ -128,7 +128,7 @@ def decide(session: Session, pilot_id: int, *, decision: str, note: str, user_id
     pilot.decision_note = note.strip()[:2000]
     session.flush()
     audit(session, actor_user_id=user_id, action=f"partners.pilot.{decision}", subject=f"pilot:{pilot.id}",
-          detail=f"ends {pilot.ends_on}" if decision == "extend" else "")
+          detail=f"延长至 {pilot.ends_on}" if decision == "extend" else "")
     sync_routing(session, business_date(session))
     return pilot
 

@@ -12,6 +12,7 @@ from fpdf.enums import XPos, YPos
 from fenqi.kit.cjk_pdf import CjkPDF, render
 from fenqi.origination.contract_pdf import SC_INDEX, font_path
 from fenqi.partners.indicators import CRITERIA, INDICATORS, ROLE_LABELS, fmt_value
+from fenqi.partners.pilots import METRICS, Result
 from fenqi.partners.scorecard import Card, Row
 
 BOM = "\ufeff"
@@ -69,7 +70,8 @@ def _write(doc: FPDF, card: Card) -> None:
         doc.multi_cell(0, height, text, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
 
     line("合作方评估报告", 18, 10)
-    line(f"统计期：{card.start.isoformat()} 至 {card.end.isoformat()}（业务日期）    业务：{card.business}")
+    business = "默认" if card.business == "default" else card.business
+    line(f"统计期：{card.start.isoformat()} 至 {card.end.isoformat()}（业务日期）    业务：{business}")
     line("权重：" + "，".join(f"{zh} {card.weights[c]}" for c, (zh, _) in CRITERIA.items()), 9)
     line("每个指标在同一角色的合作方之间按最差到最好折算为 0–100 分；标准分为其指标分的平均；总分为加权平均。"
          "实测指标来自本平台的支付、审批、放款与售后数据，登记指标注明来源与日期。", 8, 5)
@@ -127,3 +129,25 @@ def _table(doc: FPDF, head: list[str], body: list[list[str]], widths: list[float
             doc.cell(widths[i], 6, text[:16], border=1, align="C")
         doc.ln(6)
 
+
+
+def pilot_csv(result: Result) -> bytes:
+    """A pilot's comparison: each metric's candidate and incumbent estimate with its 95% interval and sample
+    size, the difference with its interval, and whether it is significant (UTF-8 with a BOM)."""
+    out = io.StringIO()
+    w = csv.writer(out, lineterminator="\r\n")
+    p = result.pilot
+    w.writerow(["试点", p.name, "候选方", result.candidate_name, "对照方", result.incumbent_name,
+                "比例", str(p.share), "统计期", f"{result.start.isoformat()} 至 {result.end.isoformat()}"])
+    w.writerow(["指标", "候选方估计", "候选方下限", "候选方上限", "候选方样本", "对照方估计", "对照方下限",
+                "对照方上限", "对照方样本", "差值", "差值下限", "差值上限", "显著"])
+
+    def num(x: float | None) -> str:
+        return "" if x is None else f"{x:.6g}"
+
+    for c in result.comparisons:
+        a, b, d = c.candidate, c.incumbent, c.difference
+        verdict = "数据不足" if c.significant is None else ("是" if c.significant else "否")
+        w.writerow([METRICS[c.metric][0], num(a.estimate), num(a.low), num(a.high), a.n, num(b.estimate),
+                    num(b.low), num(b.high), b.n, num(d.estimate), num(d.low), num(d.high), verdict])
+    return (BOM + out.getvalue()).encode("utf-8")

@@ -78,7 +78,7 @@ SUBJECTS: Names = {  # what an audit entry touched
     "risk_decision": ("风控决策", "Risk decision"), "user": ("用户", "User"), "api_key": ("接口密钥", "API key"),
     "case": ("案件", "Case"), "complaint": ("投诉", "Complaint"), "device": ("设备", "Device"),
     "merchant": ("商户", "Merchant"), "product": ("产品", "Product"), "sms_code": ("短信验证码", "SMS code"),
-    "password": ("密码", "Password"), "phone": ("手机号", "Phone"),
+    "password": ("密码", "Password"), "phone": ("手机号", "Phone"), "pilot": ("合作方试点", "Partner pilot"),
 }
 ACTIONS: Names = {
     "login": ("登录", "Signed in"), "login.failed": ("登录失败", "Sign-in failed"), "logout": ("退出", "Signed out"),
@@ -98,6 +98,10 @@ ACTIONS: Names = {
     "device.enrolled": ("设备登记", "Device enrolled"), "device.policy": ("锁机策略", "Lock policy"),
     "device.released": ("设备解锁", "Device released"),
     "device.release_cancelled": ("取消解锁", "Release cancelled"),
+    "partners.pilot.create": ("新建合作方试点", "Pilot defined"),
+    "partners.pilot.adopt": ("试点决定：采用", "Pilot decided: adopt"),
+    "partners.pilot.extend": ("试点决定：延长", "Pilot decided: extend"),
+    "partners.pilot.stop": ("试点决定：停止", "Pilot decided: stop"),
 }
 KINDS: dict[str, Names] = {
     "reason": REASONS, "method": METHODS, "payer": PAYERS, "funder_kind": FUNDER_KINDS, "strategy": STRATEGIES,

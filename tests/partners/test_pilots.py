@@ -5,6 +5,8 @@ the difference is significant; the decision is recorded with who made it, and au
 
 from __future__ import annotations
 
+import csv
+import io
 from datetime import timedelta
 from decimal import Decimal
 
@@ -134,6 +136,13 @@ def test_decisions_are_recorded_with_who_and_audited(client: TestClient, session
     assert sorted(actions) == ["partners.pilot.adopt", "partners.pilot.create", "partners.pilot.extend"]
     done = admin.get(url).text
     assert "采用 · 测试admin" in done and "记录决定" not in done
+    audit_page = admin.get("/ops/audit?lang=zh").text
+    assert "试点决定：采用" in audit_page and "partners.pilot" not in audit_page
     finance = signed_in(client, session, "finance")
     assert finance.get(f"/api/v1/partner-pilots/{pilot.id}").json()["comparisons"][0]["significant"] is True
+    exported = finance.get(url + "/report.csv")
+    assert exported.content.startswith(b"\xef\xbb\xbf")
+    lines = list(csv.reader(io.StringIO(exported.content.decode("utf-8-sig"))))
+    assert lines[2][0] == "通过率（分配后签约）" and lines[2][1] == "0.9" and lines[2][4] == "40"
+    assert (lines[2][12], lines[4][12]) == ("是", "否")
     assert finance.post(url + "/decision", data={"csrf_token": csrf_of(done), "decision": "stop"}).status_code == 403
