@@ -289,9 +289,12 @@ class ExpectedLoss:
 
 
 def provision_rates(overrides: Mapping[str, Any] | None = None) -> dict[str, Decimal]:
-    """The default provision rates with any overrides (each between 0 and 1)."""
+    """The provision rates: the defaults, then the settings' (`FENQI_PROVISION_RATES`), then `overrides`
+    (each between 0 and 1)."""
+    from fenqi.kit.settings import get_settings
+
     rates = dict(DEFAULT_PROVISION_RATES)
-    for key, value in (overrides or {}).items():
+    for key, value in {**get_settings().provision_rates, **(overrides or {})}.items():
         if key not in rates:
             raise InvalidInput(f"未知的逾期档 / unknown bucket: {str(key)[:20]}")
         try:

@@ -72,6 +72,9 @@ class Settings(BaseSettings):
     # Servicing: write a loan off after this many days past due; delinquency buckets as
     # [lowest dpd, name] pairs in ascending order; close-of-business chunk size in loans.
     write_off_days: int = 180
+    # Analytics: provision rates for expected loss by bucket (current, d1_29, d30_59, d60_89, d90p), each
+    # 0..1, as JSON, e.g. FENQI_PROVISION_RATES='{"d30_59": "0.35"}'; buckets not named keep their default.
+    provision_rates: dict[str, Decimal] = {}
     delinquency_buckets: list[tuple[int, str]] = [(0, "current"), (1, "M1"), (31, "M2"), (61, "M3"), (91, "M4+")]
     cob_chunk_size: int = 20_000
     # The credit bureau provider (fenqi.risk.bureau); `emulated` is deterministic by ID hash.

@@ -87,6 +87,11 @@ def test_console_page_in_chinese_with_suggestions_linking_to_figures(
     # The vintage chart: one curve per booking month, January's 0, 0, 33.33, 33.33 %.
     assert 'id="vintage-chart"' in html and "&#34;name&#34;: &#34;2026-01&#34;" in html
     assert client.get("/ops/analytics", headers=auth_headers("clerk", book.merchant_id)).status_code == 403
+    # Provision rates set on the page: 60% of the 60-89 bucket's 7,000.01 is 4,200.01.
+    page = client.get("/ops/analytics?d60_89=0.6", headers=auth_headers("finance")).text
+    assert "4,200.01" in page and 'value="0.6"' in page
+    wrong = client.get("/ops/analytics?current=5", headers=auth_headers("finance"))
+    assert wrong.status_code == 200 and "计提比例应为 0 到 1 之间的小数" in wrong.text
     en = client.get("/ops/analytics?lang=en", headers=auth_headers("finance"))
     assert en.status_code == 200
     got = client.get("/api/v1/analytics/products?start=2026-01-01&end=2026-04-30&min_loans=1",

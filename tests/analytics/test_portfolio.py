@@ -60,3 +60,17 @@ def test_bad_inputs_are_clear_errors() -> None:
         portfolio.provision_rates({"nonsense": "0.1"})
     with pytest.raises(InvalidInput):
         portfolio.parse_month("2026-13")
+
+
+def test_provision_rates_come_from_the_settings(monkeypatch: pytest.MonkeyPatch) -> None:
+    from fenqi.kit.settings import get_settings
+
+    monkeypatch.setenv("FENQI_PROVISION_RATES", '{"d30_59": "0.35"}')
+    get_settings.cache_clear()
+    try:
+        rates = portfolio.provision_rates()
+        assert rates["d30_59"] == D("0.35") and rates["current"] == D("0.01")
+        assert portfolio.provision_rates({"d30_59": "0.4"})["d30_59"] == D("0.4")
+    finally:
+        monkeypatch.delenv("FENQI_PROVISION_RATES")
+        get_settings.cache_clear()

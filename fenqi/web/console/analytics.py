@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from fenqi.analytics import funnel as fn
 from fenqi.analytics import portfolio as pf
 from fenqi.analytics import tables
-from fenqi.analytics.api import analysts, period, product_figures
+from fenqi.analytics.api import RateText, analysts, period, product_figures, provision_overrides
 from fenqi.identity.deps import Principal
 from fenqi.kit.errors import DomainError
 from fenqi.kit.web import get_session, request_language
@@ -28,7 +28,8 @@ Grouping = Annotated[str, Query(pattern="^(all|store|clerk|channel|price_band|te
 @router.get("", response_class=HTMLResponse)
 def analytics_page(
     request: Request, start: date | None = None, end: date | None = None, by: Grouping = "all",
-    who: Principal = Depends(analysts), session: Session = Depends(get_session),
+    current: RateText = None, d1_29: RateText = None, d30_59: RateText = None, d60_89: RateText = None,
+    d90p: RateText = None, who: Principal = Depends(analysts), session: Session = Depends(get_session),
 ) -> HTMLResponse:
     lang = request_language(request)
     error = ""
@@ -36,9 +37,10 @@ def analytics_page(
     f = fn.funnel(session, start=first, end=last, dimension=by)
     rows, stores, found = product_figures(session, None, None)
     try:
-        day, el = pf.expected_loss(session)
-    except DomainError as exc:  # pragma: no cover - defaults are valid
-        error, day, el = exc.message(lang), None, []
+        rates = provision_overrides(current=current, d1_29=d1_29, d30_59=d30_59, d60_89=d60_89, d90p=d90p)
+    except DomainError as exc:
+        error, rates = exc.message(lang), pf.provision_rates()
+    day, el = pf.expected_loss(session, rates=rates)
     vintages = pf.vintages(session)
     sections = [
         (tables.t(lang, "销售漏斗", "Sales funnel"), tables.funnel_table(f, lang)),
@@ -54,7 +56,7 @@ def analytics_page(
     return render(request, "ops/analytics.html", {
         "who": who, "sections": sections, "suggestions": found, "start": first, "end": last, "by": by,
         "groupings": fn.DIMENSIONS, "snapshot_date": day, "error": error,
-        "vintage_chart": vintage_chart(vintages, lang),
+        "vintage_chart": vintage_chart(vintages, lang), "rates": rates, "state_labels": pf.STATE_LABELS,
     })
 
 
