@@ -134,9 +134,18 @@ def subject_label(subject: str, lang: str = "zh") -> str:
     return " ".join(parts)
 
 
+def audit_detail(detail: str, lang: str = "zh") -> str:
+    """An audit entry's detail: the records it names ("loan:1 contract:ab12") with their names; free text as
+    written."""
+    tokens = detail.split()
+    if tokens and all(t.partition(":")[0] in SUBJECTS and ":" in t for t in tokens):
+        return subject_label(detail, lang)
+    return detail
+
+
 def phone_name(brand: str, model: str, lang: str = "zh") -> str:
     """A phone's name, the brand once and in the maker's Chinese on Chinese pages (catalog's phone_title)."""
     return phone_title(brand, model, lang)
 
 
-__all__ = ["brand_name", "label", "phone_name", "subject_label"]
+__all__ = ["audit_detail", "brand_name", "label", "phone_name", "subject_label"]

@@ -14,7 +14,7 @@ from fenqi.collections.status import bucket_label, installment_label
 from fenqi.identity.sessions import CSRF_FIELD, csrf_token, persist_csrf_anchor
 from fenqi.kit.money import fmt_percent
 from fenqi.kit.web import request_language
-from fenqi.web.labels import brand_name, label, phone_name, subject_label
+from fenqi.web.labels import audit_detail, brand_name, label, phone_name, subject_label
 
 TEMPLATES = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
 
@@ -42,6 +42,7 @@ TEMPLATES.env.globals["label"] = label
 TEMPLATES.env.globals["subject_label"] = subject_label
 TEMPLATES.env.globals["phone_name"] = phone_name
 TEMPLATES.env.globals["brand_name"] = brand_name
+TEMPLATES.env.globals["audit_detail"] = audit_detail
 TEMPLATES.env.globals["bucket_label"] = bucket_label
 
 

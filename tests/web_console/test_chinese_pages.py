@@ -18,7 +18,8 @@ from tests.origination.world import World, clean_id_number
 from tests.web_console.conftest import post_form, till_form
 from tests.web_console.helpers import sell
 
-CODE = re.compile(r"[a-z][a-z0-9]*(?:_[a-z0-9]+)+|(?<![A-Za-z.@/])[a-z]{3,}(?![A-Za-z./@])")
+# A code: a snake_case name, or a lowercase Latin word (not part of an address, a file name or a hex id).
+CODE = re.compile(r"[a-z][a-z0-9]*(?:_[a-z0-9]+)+|(?<![A-Za-z0-9.@/])[a-z]{3,}(?![A-Za-z0-9./@])")
 TIMESTAMP = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}|\bUTC\b")
 UNSEPARATED = re.compile(r"¥\s?-?\d{4,}")
 HIDDEN = re.compile(r"<(script|style|textarea|template)\b.*?</\1>", re.S)
@@ -72,7 +73,7 @@ def test_the_main_chinese_pages_show_no_codes_utc_times_or_unseparated_amounts(
     admin = sign_in("admin")
     for path in ("/ops", "/ops/reviews", f"/ops/risk/decisions/{app.decision_id}", "/ops/loans",
                  f"/ops/loans/{sale.loan_id}", "/ops/products", "/ops/funders", "/ops/notifications",
-                 "/ops/aftersales", "/ops/overdue"):
+                 "/ops/aftersales", "/ops/overdue", "/ops/audit", "/ops/dashboard", "/ops/reconciliation"):
         scan(admin, path)
     shopper = session.get(Application, sale.id)
     assert shopper is not None and shopper.shopper_user_id
