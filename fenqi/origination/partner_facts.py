@@ -42,3 +42,14 @@ def routed_applications(session: Session, start: date, end: date) -> list[Routed
         installment_fen=a.installment_fen, term=a.term, loan_id=a.loan_id, decision_id=a.decision_id,
         submitted_at=a.created_at,
     ) for a in rows]
+
+
+def loan_funders(session: Session, loan_ids: list[int]) -> dict[int, str]:
+    """Loan id → the funder its application was routed to."""
+    ids = sorted(set(loan_ids))
+    found: dict[int, str] = {}
+    for chunk in range(0, len(ids), 500):
+        rows = session.execute(select(Application.loan_id, Application.funder_code).where(
+            Application.loan_id.in_(ids[chunk:chunk + 500]), Application.funder_code.is_not(None))).all()
+        found.update({loan: code for loan, code in rows if loan is not None and code is not None})
+    return found

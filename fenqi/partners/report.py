@@ -16,6 +16,8 @@ from fenqi.partners.pilots import METRICS, Result
 from fenqi.partners.scorecard import Card, Row
 
 BOM = "\ufeff"
+SHORT = {"stability": "稳定安全", "market": "用户与份额", "cost": "费率成本", "credit": "授信要求",
+         "flexibility": "还款灵活", "service": "服务质量"}  # table headings
 
 
 def comparison_csv(card: Card) -> bytes:
@@ -73,18 +75,18 @@ def _write(doc: FPDF, card: Card) -> None:
     business = "默认" if card.business == "default" else card.business
     line(f"统计期：{card.start.isoformat()} 至 {card.end.isoformat()}（业务日期）    业务：{business}")
     line("权重：" + "，".join(f"{zh} {card.weights[c]}" for c, (zh, _) in CRITERIA.items()), 9)
-    line("每个指标在同一角色的合作方之间按最差到最好折算为 0–100 分；标准分为其指标分的平均；总分为加权平均。"
-         "实测指标来自本平台的支付、审批、放款与售后数据，登记指标注明来源与日期。", 8, 5)
+    line("每个指标在同一角色的合作方之间按最差到最好折算为 0 至 100 分；标准分为其指标分的平均；总分为加权平均。", 8, 5)
+    line("实测指标来自本平台的支付、审批、放款与售后数据，登记指标注明来源与日期。", 8, 5)
     for role, rows in card.groups.items():
         doc.ln(3)
         line(f"{ROLE_LABELS[role][0]}：排名", 13, 8)
         _chart(doc, rows)
-        _table(doc, ["名次", "合作方", *[zh for zh, _ in CRITERIA.values()], "总分"],
+        _table(doc, ["名次", "合作方", *SHORT.values(), "总分"],
                [[str(r.rank), r.name, *[("—" if r.criteria.get(c) is None else str(r.criteria[c])) for c in CRITERIA],
                  "—" if r.total is None else str(r.total)] for r in rows], [12, 34, 20, 20, 20, 20, 20, 20, 16])
         doc.ln(2)
         line("权重变动 ±10% 时的名次（−10% / 当前 / +10%）", 10)
-        _table(doc, ["合作方", *[zh for zh, _ in CRITERIA.values()]],
+        _table(doc, ["合作方", *SHORT.values()],
                [[r.name, *["/".join(str(k) for k in s.ranks[r.code]) for s in card.sensitivity[role]]]
                 for r in rows], [46, 22, 22, 22, 22, 22, 22])
         doc.ln(2)

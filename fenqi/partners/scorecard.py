@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 from fenqi.aftersales.partner_facts import complaints
 from fenqi.funding.partner_facts import funder_costs
 from fenqi.kit.clock import business_date
-from fenqi.origination.partner_facts import RoutedApplication, routed_applications
+from fenqi.origination.partner_facts import RoutedApplication, loan_funders, routed_applications
 from fenqi.partners.errors import InvalidPartner
 from fenqi.partners.indicators import BY_KEY, CRITERIA, INDICATORS
 from fenqi.partners.models import Partner, PartnerContract, RecordedIndicator, ScoreWeights
@@ -192,7 +192,7 @@ def _platform_installment_values(session: Session, channel: str, start: date, en
 class FunderData:
     apps: list[RoutedApplication]  # routed in the window
     decided: dict[int, datetime]
-    loan_funder: dict[int, str]  # every signed loan → its funder
+    loan_funder: dict[int, str]  # the complaints' loans → their funders
     complaints: list[tuple[int | None, datetime, datetime | None]]
 
 
@@ -203,12 +203,11 @@ def _aware(moment: datetime) -> datetime:
 
 
 def funder_data(session: Session, start: date, end: date) -> FunderData:
-    every = routed_applications(session, date(2000, 1, 1), end)
-    apps = [a for a in every if a.business_date >= start]
+    apps = routed_applications(session, start, end)
     decided = decision_times(session, [a.decision_id for a in apps if a.decision_id is not None])
     filed = complaints(session, *_bounds(start, end))
-    return FunderData(apps, decided, {a.loan_id: a.funder_code for a in every if a.loan_id is not None},
-                      [(c.loan_id, c.filed_at, c.resolved_at) for c in filed])
+    funders = loan_funders(session, [c.loan_id for c in filed if c.loan_id is not None])
+    return FunderData(apps, decided, funders, [(c.loan_id, c.filed_at, c.resolved_at) for c in filed])
 
 
 def _funder_values(session: Session, code: str, data: FunderData, costs: Mapping[str, Any], window: str
