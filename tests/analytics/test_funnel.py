@@ -79,3 +79,21 @@ def test_bad_grouping_and_period_are_clear_errors(session: Session) -> None:
         fn.funnel(session, start=MARCH[0], end=MARCH[1], dimension="nonsense")
     with pytest.raises(InvalidInput):
         fn.funnel(session, start=MARCH[1], end=MARCH[0])
+
+
+def test_a_step_recorded_before_the_one_it_follows_is_left_out_of_the_median(session: Session) -> None:
+    from datetime import UTC, datetime
+
+    from tests.analytics.book import _app, _decision, _order
+
+    book = build(session, suffix="N")
+    april = datetime(2026, 4, 2, 2, tzinfo=UTC)
+    app = _app(session, book, 8, store=book.s1, clerk=book.c1, price=599_900, product="EI-12", term=12,
+               created=april, status="signed", outcome="approve", signed_at=datetime(2026, 4, 2, 3, tzinfo=UTC),
+               down_payment_paid=True)
+    _decision(session, app, "approve", datetime(2026, 4, 2, 2, 5, tzinfo=UTC))
+    _order(session, app, "paid", datetime(2026, 4, 1, 10, tzinfo=UTC))  # the channel's clock: a day before signing
+    session.flush()
+    (row,) = fn.funnel(session, start=date(2026, 4, 1), end=date(2026, 4, 30)).rows
+    assert counts(row)[1:5] == (1, 1, 1, 1)
+    assert row.median_seconds == {"decided": 300, "signed": 3300, "paid": None, "handed_over": None}
