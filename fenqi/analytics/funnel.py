@@ -191,8 +191,9 @@ def _labels(session: Session, dimension: str, keys: list[str]) -> dict[str, tupl
     if dimension == "store":
         s = catalog_rep.stores()
         ids = [int(k) for k in keys]
-        return {str(i): (n, n) for i, n in session.execute(select(s.c.store_id, s.c.name)
-                                                            .where(s.c.store_id.in_(ids))).all()}
+        named = {str(i): (n, n) for i, n in session.execute(select(s.c.store_id, s.c.name)
+                                                             .where(s.c.store_id.in_(ids))).all()}
+        return {"0": ("未指明门店（线上或收银台）", "No store (online or till)"), **named}
     if dimension == "clerk":
         u = identity_rep.staff_names()
         ids = [int(k) for k in keys]

@@ -50,7 +50,7 @@ def test_funnel_counts_conversion_times_and_drop_offs(session: Session) -> None:
     by = {r.key: r for r in fn.funnel(session, start=MARCH[0], end=MARCH[1], dimension="store").rows}
     assert counts(by[str(book.s1)]) == (4, 4, 3, 2, 2, 2) and by[str(book.s1)].zh == "分析一店"
     assert counts(by[str(book.s2)]) == (1, 2, 2, 1, 0, 0)
-    assert counts(by["0"]) == (3, 0, 0, 0, 0, 0)  # plan views online have no store
+    assert counts(by["0"]) == (3, 0, 0, 0, 0, 0) and by["0"].zh == "未指明门店（线上或收银台）"  # online views
 
     by = {r.key: r for r in fn.funnel(session, start=MARCH[0], end=MARCH[1], dimension="price_band").rows}
     assert {k: counts(r)[:2] for k, r in by.items()} == {"1": (1, 1), "2": (2, 1), "3": (4, 3), "5": (1, 1)}
