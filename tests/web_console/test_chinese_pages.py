@@ -21,7 +21,7 @@ from tests.web_console.helpers import sell
 # A code: a snake_case name, or a lowercase Latin word (not part of an address, a file name or a hex id).
 CODE = re.compile(r"[a-z][a-z0-9]*(?:_[a-z0-9]+)+|(?<![A-Za-z0-9.@/])[a-z]{3,}(?![A-Za-z0-9./@])")
 TIMESTAMP = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}|\bUTC\b")
-UNSEPARATED = re.compile(r"¥\s?-?\d{4,}")
+UNSEPARATED = re.compile(r"¥\s?-?\d{4,}|(?<![\d,.])\d{4,}\.\d{2}(?![\d.])")
 HIDDEN = re.compile(r"<(script|style|textarea|template)\b.*?</\1>", re.S)
 TAG = re.compile(r"<[^>]+>")
 URL = re.compile(r"https?://\S+")
