@@ -10,6 +10,7 @@ import os
 import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -61,21 +62,30 @@ def session(engine: Engine) -> Iterator[Session]:
         connection.close()
 
 
-@pytest.fixture()
-def client(session: Session) -> Iterator[TestClient]:
-    """The real ASGI app over the test's transaction."""
+@pytest.fixture(scope="session")
+def shared_app(engine: Engine) -> Any:
+    """One app for the tests that use `client`: building one costs about a second (FastAPI resolves every
+    route's dependencies), and the app holds no state of its own — its state is the database's."""
     from fenqi.api import create_app
 
-    app = create_app()
+    return create_app()
+
+
+@pytest.fixture()
+def client(session: Session, shared_app: Any) -> Iterator[TestClient]:
+    """The real ASGI app over the test's transaction."""
 
     def _session() -> Iterator[Session]:
         yield session
         session.flush()
 
-    app.dependency_overrides[get_session] = _session
-    app.dependency_overrides[get_lazy_session] = _session
-    with TestClient(app, raise_server_exceptions=False) as c:
-        yield c
+    shared_app.dependency_overrides[get_session] = _session
+    shared_app.dependency_overrides[get_lazy_session] = _session
+    try:
+        with TestClient(shared_app, raise_server_exceptions=False) as c:
+            yield c
+    finally:
+        shared_app.dependency_overrides.clear()
 
 
 @pytest.fixture()
@@ -109,7 +119,6 @@ def auth_headers(session: Session) -> Callable[..., dict[str, str]]:
 # only when chromium is not installed.
 
 import re  # noqa: E402
-from typing import Any  # noqa: E402
 
 CHROMIUM = Path(os.environ.get("FENQI_CHROMIUM", "/usr/bin/chromium"))
 CHROMIUM_ARGS = [

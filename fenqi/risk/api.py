@@ -100,7 +100,7 @@ def replay_decision(
 def list_reviews(
     status: Literal["pending", "approved", "declined"] = "pending",
     limit: int = Query(50, ge=1, le=200),
-    offset: int = Query(0, ge=0),
+    offset: int = Query(0, ge=0, le=1_000_000),
     session: Session = Depends(get_session),
     who: Principal = Depends(officer),
 ) -> dict[str, Any]:
