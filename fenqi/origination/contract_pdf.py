@@ -28,16 +28,6 @@ FONT_FILE = "NotoSansCJK-Regular.ttc"
 BOLD_FILE = "NotoSansCJK-Bold.ttc"
 SC_INDEX = 2  # in the Noto CJK collection: 0 JP, 1 KR, 2 SC (simplified Chinese), 3 TC, 4 HK
 COMPLAINT_CHANNEL = "客服热线 400-800-8888（9:00-21:00），邮箱 complaints@fenqi.example，或向当地金融监管部门反映"
-# The characters of the template's own text (tests/origination/test_contract_pdf.py keeps this in step) and the
-# hundred commonest surnames (the shopper's masked name shows only the surname): every contract's font subset
-# is cut from an intermediate holding these plus its own other characters (see `fenqi.kit.cjk_pdf`).
-TEMPLATE_TEXT = (
-    "、。《》一七三上不与个为义之书二于五人仅他付价任份体何余依信借储催元入全六共其内出分列利前剩加化单占即原及反取可号各合同"
-    "名后向含和品响售商四回在地均坏处外子存实客宽密封已年并应当影征总息成或户所手投折报拆按损授提收数方无日时映月有服期本机权"
-    "板构查格案模次款每法活消清渠激热版独率现理用由电痕的监目等签算管箱系线结续编网罚署者联能自至融行表解计证诉试询货购费资起超路身过还进述迹退送逾道邮部金销门间际限除随项额首（），：；"
-    "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈"
-    "姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤"
-)
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,8 +75,6 @@ def warm_fonts() -> None:
 
 
 class _Doc(CjkPDF):
-    base_text = TEMPLATE_TEXT
-
     def __init__(self, prepared: bool = True) -> None:
         super().__init__(format="A4")
         regular = font_path()
@@ -106,7 +94,7 @@ class _Doc(CjkPDF):
 
 def render_contract(terms: ContractTerms) -> bytes:
     """The contract PDF: the same terms give the same bytes (the fonts are parsed once per process and each
-    document embeds a subset of just its glyphs; see `fenqi.kit.cjk_pdf`)."""
+    document embeds a subset of just its glyphs, cut without fontTools' subsetter; see `fenqi.kit.cjk_pdf`)."""
     return render(_Doc, lambda doc: _write(doc, terms))  # type: ignore[arg-type]
 
 

@@ -13,7 +13,6 @@ from pathlib import Path
 
 import pytest
 
-from fenqi.origination import contract_pdf
 from fenqi.origination.contract_pdf import ContractTerms, render_contract
 from fenqi.pricing.service import quote_from_input
 
@@ -36,17 +35,6 @@ def _terms() -> ContractTerms:
         imei="867530000000001", product_name="等额本息 年化12%", quote=quote, penalty_daily_rate=Decimal("0.0005"),
         grace_days=3, late_fee=Decimal("20"), prepayment_fee_rate=Decimal("0.01"),
     )
-
-
-def test_template_text_lists_every_character_of_the_template() -> None:
-    """The intermediate font each contract is cut from holds TEMPLATE_TEXT: a template edit must extend it."""
-    terms = replace(_terms(), shopper_masked_name="X**", merchant_name="M", store_name="S", funder_name="F",
-                    goods="G", product_name="P")
-    doc = contract_pdf._Doc()
-    contract_pdf._write(doc, terms)
-    used = {chr(code) for font in doc.cjk_fonts() for glyph, _ in font.subset.items() if glyph is not None
-            for code in glyph.unicode if code > 0x20}
-    assert used - set(contract_pdf.TEMPLATE_TEXT) - {chr(c) for c in range(0x20, 0x7F)} == set()
 
 
 def test_same_terms_same_bytes_whatever_came_before(tmp_path: Path) -> None:
