@@ -5,7 +5,8 @@ A temporary SQLite file (or `--database-url`, e.g. an empty PostgreSQL database)
 shopper: the first view, which draws up the e-contract (PDF, hash, stored) for the page's pictures, then
 `--repeat` views of the same page. Baseline in the same run: `GET /healthz` through the same client.
 The fonts are parsed once before measuring, as a serving process has done after its first contract.
-Options: --shoppers N (default 8), --repeat R (default 10), --database-url URL. Goal: ≤ 300 ms.
+Options: --shoppers N (default 4), --repeat R (default 10), --database-url URL (an empty database: the
+shop and shoppers are created under fixed names). Goal: ≤ 300 ms.
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ def _line(label: str, samples: list[float], base: list[float]) -> None:
 
 def run(argv: list[str]) -> None:
     parser = argparse.ArgumentParser(prog="python -m bench offer")
-    parser.add_argument("--shoppers", type=int, default=8)
+    parser.add_argument("--shoppers", type=int, default=4)
     parser.add_argument("--repeat", type=int, default=10)
     parser.add_argument("--database-url", default="")
     args = parser.parse_args(argv)
