@@ -20,6 +20,7 @@ from fenqi.partners import scorecard as sc
 from fenqi.partners.errors import InvalidPartner
 from fenqi.partners.indicators import BY_KEY, CRITERIA, INDICATORS, RECORDED, ROLE_LABELS, fmt_value
 from fenqi.partners.report import comparison_csv, comparison_pdf
+from fenqi.partners.schemas import ScorecardOut
 from fenqi.web.render import render
 
 router = APIRouter()
@@ -62,7 +63,7 @@ def build_card(session: Session, business: str, days: int, overrides: dict[str, 
     return sc.scorecard(session, business=_business(business), weights=weights, days=days)
 
 
-@router.get("/api/v1/partner-scorecard", tags=["partners"],
+@router.get("/api/v1/partner-scorecard", tags=["partners"], response_model=ScorecardOut,
             summary="The partner scorecard: ranking, indicators with window and sample size, ±10% weight ranks")
 def scorecard_api(request: Request, business: str = Query("default", max_length=40),
                   days: int = Query(sc.DEFAULT_DAYS, ge=7, le=730), session: Session = Depends(get_session),

@@ -7,11 +7,12 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from fastapi import APIRouter, Depends, Form, Path, Request
+from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import select
 
 from fenqi.identity.deps import Principal, require_roles
+from fenqi.kit.bounds import EntityId
 from fenqi.kit.db import Session
 from fenqi.kit.errors import DomainError
 from fenqi.kit.web import get_session, request_language
@@ -19,13 +20,13 @@ from fenqi.partners import pilots
 from fenqi.partners.errors import InvalidPartner
 from fenqi.partners.models import Partner
 from fenqi.partners.report import pilot_csv
+from fenqi.partners.schemas import PilotResultOut
 from fenqi.partners.stats import Interval
 from fenqi.web.render import render
 
 router = APIRouter()
 maintains = require_roles("admin")
 reads = require_roles("admin", "finance", "risk_officer")
-PilotId = Path(ge=1, le=2**62)
 
 
 def _funders(session: Session) -> list[Partner]:
@@ -55,9 +56,9 @@ def result_json(r: pilots.Result) -> dict[str, Any]:
     }
 
 
-@router.get("/api/v1/partner-pilots/{pilot_id}", tags=["partners"],
+@router.get("/api/v1/partner-pilots/{pilot_id}", tags=["partners"], response_model=PilotResultOut,
             summary="A pilot's comparison: candidate and incumbent with 95% intervals and significance")
-def pilot_api(pilot_id: int = PilotId, session: Session = Depends(get_session),
+def pilot_api(pilot_id: EntityId, session: Session = Depends(get_session),
               who: Principal = Depends(reads)) -> dict[str, Any]:
     return result_json(pilots.result(session, pilots.get_pilot(session, pilot_id)))
 
@@ -114,13 +115,13 @@ def _pilot_page(request: Request, session: Session, who: Principal, pilot_id: in
 
 
 @router.get("/ops/partners/pilots/{pilot_id}", response_class=HTMLResponse, include_in_schema=False)
-def pilot_page(request: Request, pilot_id: int = PilotId, session: Session = Depends(get_session),
+def pilot_page(request: Request, pilot_id: EntityId, session: Session = Depends(get_session),
                who: Principal = Depends(reads)) -> HTMLResponse:
     return _pilot_page(request, session, who, pilot_id)
 
 
 @router.post("/ops/partners/pilots/{pilot_id}/decision", include_in_schema=False)
-def decide(request: Request, pilot_id: int = PilotId, decision: str = Form(""), note: str = Form(""),
+def decide(request: Request, pilot_id: EntityId, decision: str = Form(""), note: str = Form(""),
            new_end: str = Form(""), session: Session = Depends(get_session),
            who: Principal = Depends(maintains)) -> Response:
     try:
@@ -134,7 +135,7 @@ def decide(request: Request, pilot_id: int = PilotId, decision: str = Form(""), 
 
 
 @router.get("/ops/partners/pilots/{pilot_id}/report.csv", include_in_schema=False)
-def pilot_report(pilot_id: int = PilotId, session: Session = Depends(get_session),
+def pilot_report(pilot_id: EntityId, session: Session = Depends(get_session),
                  who: Principal = Depends(reads)) -> Response:
     """The pilot's comparison as CSV (UTF-8 with a BOM)."""
     r = pilots.result(session, pilots.get_pilot(session, pilot_id))

@@ -95,3 +95,83 @@ class PartnerList(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     items: list[PartnerOut]
+
+
+class IndicatorOut(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    value: str | None = Field(description="The measured or recorded figure, as a decimal string")
+    shown: str = Field(description="The figure as the page shows it, in the caller's language")
+    n: int | None = Field(description="Sample size behind a measured figure")
+    basis: str | None = Field(description="Time window of a measured figure, or source and date of a recorded one")
+    recorded: bool
+    score: str | None = Field(description="0–100 among partners of the same role")
+
+
+class ScoredPartnerOut(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    code: str
+    name: str
+    rank: int
+    total: str | None
+    criteria: dict[str, str | None]
+    indicators: dict[str, IndicatorOut]
+
+
+class SensitivityOut(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    criterion: str
+    ranks: dict[str, list[int]] = Field(description="Each partner's rank with the weight at −10%, as set, +10%")
+
+
+class ScorecardOut(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    business: str
+    start: date
+    end: date
+    weights: dict[str, str]
+    groups: dict[str, list[ScoredPartnerOut]]
+    sensitivity: dict[str, list[SensitivityOut]]
+
+
+class IntervalOut(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    estimate: float | None
+    low: float | None
+    high: float | None
+    n: int
+
+
+class ComparisonOut(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    metric: str
+    candidate: IntervalOut
+    incumbent: IntervalOut
+    difference: IntervalOut
+    significant: bool | None
+    candidate_better: bool | None
+
+
+class PilotResultOut(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    id: int
+    name: str
+    candidate: str
+    incumbent: str
+    share: str
+    starts_on: date
+    ends_on: date
+    status: str
+    decision: str | None
+    decided_by: int | None
+    decided_by_name: str | None
+    decided_at: str | None
+    routed: int
+    to_candidate: int
+    comparisons: list[ComparisonOut]
