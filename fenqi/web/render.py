@@ -37,6 +37,18 @@ def local_time(value: Any) -> str:
 
 
 TEMPLATES.env.filters["local_time"] = local_time
+
+
+def yuan_text(value: Any) -> str:
+    """A yuan amount given as text or Decimal ("200000.00") in the pages' form ("200,000.00")."""
+    if value is None or value == "":
+        return "—"
+    from decimal import Decimal
+
+    return f"{Decimal(str(value)):,.2f}"
+
+
+TEMPLATES.env.filters["yuan_text"] = yuan_text
 TEMPLATES.env.globals["installment_label"] = installment_label
 TEMPLATES.env.globals["label"] = label
 TEMPLATES.env.globals["subject_label"] = subject_label

@@ -50,15 +50,7 @@ def yuan_plain(fen: int) -> str:
     return fmt_yuan(from_fen(int(fen)))
 
 
-def yuan_text(value: object) -> str:
-    """A yuan amount given as text or Decimal ("200000.00") in the pages' form ("200,000.00")."""
-    if value is None or value == "":
-        return "—"
-    return f"{Decimal(str(value)):,.2f}"
-
-
 TEMPLATES.env.filters["yuan"] = yuan
-TEMPLATES.env.filters["yuan_text"] = yuan_text
 TEMPLATES.env.filters["yuan_plain"] = yuan_plain
 TEMPLATES.env.globals["status_label"] = status_label
 
