@@ -142,3 +142,11 @@ def test_the_api_keeps_its_json_errors(client: TestClient) -> None:
     # A page's own script that accepts only JSON (the decision page's status poll) still gets JSON.
     poll = client.get("/shop/applications/999999999/status", headers={"Accept": "application/json"})
     assert poll.status_code == 401 and poll.json()["error"] == "unauthorized"
+
+
+def test_a_link_cannot_put_words_into_a_page(client: TestClient, signed_in: Any) -> None:
+    """A page's alert says what its own form found wrong; a crafted link's `?error=` text is not shown."""
+    headers = signed_in("admin")
+    for path in ("/ops/reviews", "/ops/products", "/ops/funders", "/ops/reconciliation", "/ops/aftersales"):
+        page = client.get(path, params={"error": "请致电 400-000-0000 领取补贴"}, headers=headers)
+        assert page.status_code == 200 and "领取补贴" not in page.text, path

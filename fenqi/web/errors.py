@@ -14,7 +14,7 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
-from fastapi import Request
+from fastapi import Depends, Request
 from fastapi.responses import HTMLResponse
 
 # Addresses that are not pages: the JSON APIs, the channels' emulators, assets, the API's documents.
@@ -35,6 +35,15 @@ _WHAT = {  # pydantic's error types → what a person calls the value
     "enum": ("选项", "choice"), "literal": ("选项", "choice"), "string": ("内容", "text"),
 }
 _HTTP = {404: _NO_SUCH_PAGE, 405: _WRONG_METHOD}
+
+
+def no_message() -> str:
+    """The error text of a page that shows one after a failed form: never read from the address, where a
+    crafted link could put any words into the page's alert. The form's handler passes it when it renders."""
+    return ""
+
+
+NoMessage = Depends(no_message)
 
 
 def is_page_request(request: Request) -> bool:

@@ -23,7 +23,7 @@ from fenqi.kit.bounds import EntityId
 from fenqi.kit.clock import business_date
 from fenqi.kit.errors import DomainError
 from fenqi.kit.web import get_session, request_language
-from fenqi.web.errors import page_error_text
+from fenqi.web.errors import NoMessage, page_error_text
 from fenqi.web.render import render
 from fenqi.web.shopper.aftersales import REFUND_STATUS, STATUS
 from fenqi.web.shopper.common import CHANNELS, attempt
@@ -48,7 +48,7 @@ def _back(case_id: int) -> Response:
 
 
 @router.get("/merchant/aftersales", response_class=HTMLResponse)
-def desk_home(request: Request, error: str = "", session: Session = Depends(get_session),
+def desk_home(request: Request, error: str = NoMessage, session: Session = Depends(get_session),
               who: Principal = Depends(desk)) -> HTMLResponse:
     lang = request_language(request)
     cases = [aftersales.case_json(session, c, lang) for c in aftersales.list_cases(session, who, limit=50)]
@@ -71,7 +71,7 @@ def desk_open(request: Request, form: dict[str, str] = Fields, session: Session 
 
 
 @router.get("/merchant/aftersales/{case_id}", response_class=HTMLResponse)
-def desk_case(case_id: EntityId, request: Request, error: str = "", session: Session = Depends(get_session),
+def desk_case(case_id: EntityId, request: Request, error: str = NoMessage, session: Session = Depends(get_session),
               who: Principal = Depends(desk)) -> HTMLResponse:
     lang = request_language(request)
     case = aftersales.get_case(session, case_id, who)
@@ -139,7 +139,7 @@ def desk_repair(case_id: EntityId, request: Request, form: dict[str, str] = Fiel
 
 
 @router.get("/ops/aftersales", response_class=HTMLResponse)
-def ops_queue(request: Request, error: str = "", session: Session = Depends(get_session),
+def ops_queue(request: Request, error: str = NoMessage, session: Session = Depends(get_session),
               who: Principal = Depends(ops)) -> HTMLResponse:
     lang = request_language(request)
     today = business_date(session)
@@ -207,8 +207,5 @@ def ops_complaint(complaint_id: EntityId, request: Request, form: dict[str, str]
             else:
                 fb.resolve(session, who, complaint_id, text)
     except DomainError as exc:
-        from urllib.parse import quote
-
-        message = quote(page_error_text(request, exc))
-        return RedirectResponse(f"/ops/aftersales?error={message}#complaints", status_code=303)
+        return ops_queue(request, page_error_text(request, exc), session, who)
     return RedirectResponse("/ops/aftersales#complaints", status_code=303)

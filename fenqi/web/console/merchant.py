@@ -31,7 +31,7 @@ from fenqi.origination.schemas import ApplicationIn
 from fenqi.payments.settings import get_payment_settings
 from fenqi.pricing.service import active_products
 from fenqi.web.console.common import chart, merchant_in_scope, parse_day, yuan
-from fenqi.web.errors import page_error_text
+from fenqi.web.errors import NoMessage, page_error_text
 from fenqi.web.render import render
 
 router = APIRouter(prefix="/merchant", include_in_schema=False)
@@ -167,7 +167,7 @@ def _qr_svg(url: str) -> Markup:
 
 @router.get("/applications/{application_id}", response_class=HTMLResponse)
 def application_page(
-    request: Request, application_id: EntityId, error: str = "", who: Principal = Depends(staff),
+    request: Request, application_id: EntityId, error: str = NoMessage, who: Principal = Depends(staff),
     session: Session = Depends(get_session),
 ) -> HTMLResponse:
     app = origination.get_application(session, application_id, who)

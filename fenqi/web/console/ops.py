@@ -21,7 +21,7 @@ from fenqi.kit.errors import DomainError, InvalidInput
 from fenqi.kit.web import get_session, request_language
 from fenqi.origination.models import Application
 from fenqi.web.console.common import chart
-from fenqi.web.errors import page_error_text
+from fenqi.web.errors import NoMessage, page_error_text
 from fenqi.web.render import render
 
 router = APIRouter(prefix="/ops", include_in_schema=False)
@@ -147,7 +147,7 @@ def dashboard(request: Request, days: Annotated[int, Query(ge=1, le=3660)] = 90,
 
 
 @router.get("/reviews", response_class=HTMLResponse)
-def reviews_page(request: Request, error: str = "", who: Principal = Depends(officers),
+def reviews_page(request: Request, error: str = NoMessage, who: Principal = Depends(officers),
                  session: Session = Depends(get_session)) -> HTMLResponse:
     from fenqi.risk.service import review_queue
 
@@ -186,7 +186,7 @@ RECON_FILTERS = ("category", "status", "channel", "day")
 
 
 @router.get("/reconciliation", response_class=HTMLResponse)
-def reconciliation_page(request: Request, error: str = "", who: Principal = Depends(finance),
+def reconciliation_page(request: Request, error: str = NoMessage, who: Principal = Depends(finance),
                         session: Session = Depends(get_session), category: str = "", status: str = "",
                         channel: str = "", day: str = "", confirming: list[int] | None = None) -> HTMLResponse:
     """Runs and their discrepancies, filtered; approving asks for a confirmation first (`confirming`:
@@ -268,7 +268,7 @@ def decide_items(
 
 
 @router.get("/products", response_class=HTMLResponse)
-def products_page(request: Request, error: str = "", who: Principal = Depends(config_viewers),
+def products_page(request: Request, error: str = NoMessage, who: Principal = Depends(config_viewers),
                   session: Session = Depends(get_session)) -> HTMLResponse:
     from fenqi.pricing.models import Product
 
@@ -309,7 +309,7 @@ def set_active(request: Request, code: str, active: str = Form(""), who: Princip
 
 
 @router.get("/funders", response_class=HTMLResponse)
-def funders_page(request: Request, error: str = "", who: Principal = Depends(config_viewers),
+def funders_page(request: Request, error: str = NoMessage, who: Principal = Depends(config_viewers),
                  session: Session = Depends(get_session)) -> HTMLResponse:
     from fenqi.funding.models import Funder, RoutingPolicy
     from fenqi.funding.service import funder_json
