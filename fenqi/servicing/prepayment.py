@@ -175,6 +175,14 @@ class PayoffQuote:
     prepayment_fee: int
     credit: int  # the shopper's credit balance, deducted
     total: int  # what to pay
+    scheduled: int = 0  # what paying every bill left as scheduled costs (same penalty, less the same credit)
+    interest_saved: int = 0  # scheduled interest left − the interest in this quote
+    fees_saved: int = 0  # scheduled fees left − the fees in this quote − the prepayment fee (negative: costs more)
+
+    @property
+    def saved(self) -> int:
+        """What paying off now saves against paying the schedule (negative: paying off costs more)."""
+        return self.scheduled - self.total
 
     def to_json(self) -> dict[str, object]:
         return payoff_json(self)
@@ -224,6 +232,10 @@ def payoff_quote(session: Session, loan_id: int, on: date | None = None) -> Payo
     future_principal = loan.principal_outstanding_fen - principal_due_then
     prepay_fee = _fee_on(future_principal, product.prepayment_fee_rate)
     owed = loan.principal_outstanding_fen + interest + fee + penalty + prepay_fee
+    open_rows = [r for r in rows if r.status in (InstallmentStatus.DUE, InstallmentStatus.PENDING)]
+    scheduled_interest = sum(r.interest_fen - r.paid_interest_fen for r in open_rows)
+    scheduled_fee = sum(r.fee_fen - r.paid_fee_fen for r in open_rows)
+    scheduled = loan.principal_outstanding_fen + scheduled_interest + scheduled_fee + penalty
     return PayoffQuote(
         loan.id,
         on,
@@ -234,6 +246,9 @@ def payoff_quote(session: Session, loan_id: int, on: date | None = None) -> Payo
         prepay_fee,
         loan.credit_balance_fen,
         max(0, owed - loan.credit_balance_fen),
+        max(0, scheduled - loan.credit_balance_fen),
+        scheduled_interest - interest,
+        scheduled_fee - fee - prepay_fee,
     )
 
 

@@ -86,6 +86,10 @@ class PayoffQuoteOut(Out):
     prepayment_fee: Money
     credit_balance: Money
     total: Money = Field(description="What to pay to close the loan on that date")
+    scheduled: Money = Field(description="What paying every bill left on its due date costs (same credit deducted)")
+    saved: Money = Field(description="scheduled − total: what paying off saves (negative: it costs more)")
+    interest_saved: Money = Field(description="Scheduled interest left less the interest in this quote")
+    fees_saved: Money = Field(description="Scheduled fees left less the fees and the prepayment fee in this quote")
 
 
 class StoredVsLedger(Out):

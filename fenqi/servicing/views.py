@@ -90,6 +90,10 @@ def payoff_json(q: PayoffQuote) -> dict[str, Any]:
         "prepayment_fee": y(q.prepayment_fee),
         "credit_balance": y(q.credit),
         "total": y(q.total),
+        "scheduled": y(q.scheduled),
+        "saved": y(q.saved),
+        "interest_saved": y(q.interest_saved),
+        "fees_saved": y(q.fees_saved),
     }
 
 

@@ -280,8 +280,15 @@ def test_approved_signed_paid_and_the_loan_under_my_loans(shopper: TestClient, w
     after = text_of(shopper.get(f"/shop/loans/{app.loan_id}?back=1").text)
     assert "月供 ¥" in after and "已支付" in after and "预存余额" in after and "本期应还（可提前还） ¥0.00" in after
 
-    quote = re.search(r'id="payoff-total">¥([\d,.]+)<', shopper.get(f"/shop/loans/{app.loan_id}").text)
+    quoted = shopper.get(f"/shop/loans/{app.loan_id}").text
+    quote = re.search(r'id="payoff-total">¥([\d,.]+)<', quoted)
     assert quote
+    # The saving: what the schedule left costs less the payoff (interest and fees not yet due).
+    scheduled = re.search(r'id="payoff-scheduled">¥([\d,.]+)<', quoted)
+    saved = re.search(r'现在结清可节省</span><strong>¥([\d,.]+)<', quoted)
+    assert scheduled and saved, text_of(quoted)
+    fen = [int(Decimal(m.group(1).replace(",", "")) * 100) for m in (scheduled, quote, saved)]
+    assert fen[0] - fen[1] == fen[2] > 0 and "其中利息" in text_of(quoted)
     payoff = shopper.post(f"/shop/loans/{app.loan_id}/payoff", data={"csrf_token": csrf_of(loan.text),
                                                                      "channel": "alipay"}, follow_redirects=False)
     assert payoff.status_code == 303

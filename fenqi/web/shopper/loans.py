@@ -62,7 +62,9 @@ def _loan_context(session: Session, loan: Loan, app: Application, lang: str) -> 
         q = payoff_quote(session, loan.id)
         quote = {"total": yuan(q.total), "principal": yuan(q.principal), "interest": yuan(q.interest),
                  "fee": yuan(q.fee), "penalty": yuan(q.penalty), "prepayment_fee": yuan(q.prepayment_fee),
-                 "credit": yuan(q.credit), "date": q.on.isoformat()}
+                 "credit": yuan(q.credit), "date": q.on.isoformat(), "scheduled": yuan(q.scheduled),
+                 "saved_fen": q.saved, "saved": yuan(abs(q.saved)), "interest_saved": yuan(q.interest_saved),
+                 "fees_saved": yuan(abs(q.fees_saved)), "fees_saved_fen": q.fees_saved}
     return {
         "loan": loan, "phone": _phone(session, app, lang), "imei": app.device_imei or "", "bill": bill,
         "to_pay": yuan(bill.to_pay_fen), "overdue": yuan(bill.overdue_fen), "quote": quote,
