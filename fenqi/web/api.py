@@ -9,10 +9,11 @@ from fenqi.kit.bounds import AmountText
 from fenqi.kit.db import Session
 from fenqi.kit.errors import DomainError
 from fenqi.kit.money import parse_yuan
-from fenqi.kit.web import get_session, request_language
+from fenqi.kit.web import get_session
 from fenqi.pricing.errors import InvalidPrice
 from fenqi.pricing.service import menu_for_price
 from fenqi.web import console, shopper
+from fenqi.web.errors import page_error_text
 from fenqi.web.render import render
 
 router = APIRouter(include_in_schema=False)
@@ -30,5 +31,5 @@ def home(request: Request, price: AmountText = "5999.00", session: Session = Dep
             raise InvalidPrice()
         plans = [o.to_json() for o in menu_for_price(session, price_d)]
     except DomainError as exc:
-        error = exc.message(request_language(request))
+        error = page_error_text(request, exc)
     return render(request, "home.html", {"price": price, "plans": plans, "error": error})

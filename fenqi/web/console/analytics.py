@@ -19,6 +19,7 @@ from fenqi.identity.deps import Principal
 from fenqi.kit.errors import DomainError
 from fenqi.kit.web import get_session, request_language
 from fenqi.web.console.common import chart
+from fenqi.web.errors import page_error_text
 from fenqi.web.render import render
 
 router = APIRouter(prefix="/ops/analytics", include_in_schema=False)
@@ -39,7 +40,7 @@ def analytics_page(
     try:
         rates = provision_overrides(current=current, d1_29=d1_29, d30_59=d30_59, d60_89=d60_89, d90p=d90p)
     except DomainError as exc:
-        error, rates = exc.message(lang), pf.provision_rates()
+        error, rates = page_error_text(request, exc), pf.provision_rates()
     day, el = pf.expected_loss(session, rates=rates)
     vintages = pf.vintages(session)
     sections = [

@@ -25,6 +25,7 @@ from fenqi.origination.kyc import check_bank_card, check_id_number, check_mobile
 from fenqi.origination.plans import price_plan
 from fenqi.origination.schemas import ApplicationIn, ConsentIn, ProfileIn
 from fenqi.origination.service import Origin, submit
+from fenqi.web.errors import page_error_text
 from fenqi.web.render import render
 from fenqi.web.shopper.common import Posted, Shopper, attempt, error_page
 
@@ -188,7 +189,7 @@ def apply_submit(
         with attempt(session):
             app_id = _submit(request, session, who, plan, values)
     except DomainError as exc:
-        return _form(request, session, plan, checked, consents, error=exc.message(lang), status=exc.status)
+        return _form(request, session, plan, checked, consents, error=page_error_text(request, exc), status=exc.status)
     except ValidationError:
         return _form(request, session, plan, checked, consents, error=_msg("choice", lang), status=400)
     commit_early(session)

@@ -22,6 +22,7 @@ from fenqi.kit.settings import get_settings
 from fenqi.kit.web import get_session, request_language
 from fenqi.pricing.menu import PlanOption, ProductSpec, plan_menu
 from fenqi.pricing.service import active_products, to_spec
+from fenqi.web.errors import page_error_text
 from fenqi.web.render import render
 from fenqi.web.shopper.common import yuan_text
 
@@ -100,7 +101,7 @@ def plans_page(
         try:
             down = parse_yuan(down_payment, field="down_payment")
         except DomainError as exc:
-            error = exc.message(lang)
+            error = page_error_text(request, exc)
     options = _menu(session, _specs(session), from_fen(sku.price_fen), down)
     if down is not None and not options and not error:
         error = "该首付金额下没有可用方案" if lang == "zh" else "No plan is available with this down payment"

@@ -23,6 +23,7 @@ from fenqi.origination.service import Origin, change_plan, plan_allowed
 from fenqi.payments.polling import refresh_order
 from fenqi.pricing.service import get_product
 from fenqi.servicing.service import get_loan, installments
+from fenqi.web.errors import page_error_text
 from fenqi.web.render import render
 from fenqi.web.shopper import huabei, pdfpages
 from fenqi.web.shopper.common import (
@@ -196,7 +197,8 @@ def sign(
             )
     except DomainError as exc:
         try:
-            return _offer_page(request, session, app, error=exc.message(lang), channel=channel, status=exc.status)
+            return _offer_page(request, session, app, error=page_error_text(request, exc), channel=channel,
+                               status=exc.status)
         except DomainError as again:
             return error_page(request, again, f"/shop/applications/{app.id}", again.status)
     commit_early(session)

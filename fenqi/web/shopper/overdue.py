@@ -15,6 +15,7 @@ from fenqi.kit.bounds import EntityId
 from fenqi.kit.errors import DomainError
 from fenqi.kit.web import get_session, request_language
 from fenqi.servicing.service import amount_due, installments, next_bill, unpaid
+from fenqi.web.errors import page_error_text
 from fenqi.web.render import render
 from fenqi.web.shopper.common import CHANNELS, Posted, Shopper, attempt, own_loan, yuan
 
@@ -56,6 +57,6 @@ def hardship(loan_id: EntityId, request: Request, form: dict[str, str] = Posted,
             request_hardship(session, loan_id=loan_id, user_id=who.user_id, kind=form.get("kind", ""),
                              reason=form.get("reason", ""))
     except DomainError as exc:
-        return _page(request, session, who, loan_id, error=exc.message(request_language(request)),
+        return _page(request, session, who, loan_id, error=page_error_text(request, exc),
                      status_code=exc.status)
     return RedirectResponse(f"/shop/loans/{loan_id}/overdue?done=1#hardship", 303)
