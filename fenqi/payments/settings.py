@@ -11,7 +11,7 @@ from decimal import Decimal
 from functools import lru_cache
 from typing import Any
 
-from pydantic import field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from fenqi.kit.settings import Environment, parse_environment, short_secret
@@ -56,6 +56,14 @@ class PaymentSettings(BaseSettings):
     # reconciliation expects and the cashier shows) and the emulated Alipay's (what it charges).
     alipay_hb_fee_rates: str = DEFAULT_FEE_RATES
     emulator_hb_fee_rates: str = DEFAULT_FEE_RATES
+    # Measured routing at the cashier (fenqi/payments/routing.py): off by default. The window in minutes,
+    # the fewest orders with an outcome for a rate to count, the success rate below which a channel is
+    # left out, and the share of shoppers (0–1) who see every channel, least successful first.
+    cashier_routing: bool = False
+    cashier_routing_window_minutes: int = Field(default=60, ge=1, le=7 * 24 * 60)
+    cashier_routing_min_orders: int = Field(default=20, ge=1)
+    cashier_routing_threshold: Decimal = Field(default=Decimal("0.80"), ge=0, le=1)
+    cashier_routing_exploration: Decimal = Field(default=Decimal("0.05"), ge=0, le=1)
 
     @field_validator("alipay_hb_fee_rates", "emulator_hb_fee_rates")
     @classmethod

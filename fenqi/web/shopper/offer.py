@@ -3,6 +3,7 @@ and signing, and the confirmation page the payment channel's cashier sends the s
 
 from __future__ import annotations
 
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Request
@@ -21,6 +22,7 @@ from fenqi.origination.consents import ConsentKind, current_text
 from fenqi.origination.models import Application, Contract
 from fenqi.origination.service import Origin, change_plan, plan_allowed
 from fenqi.payments.polling import refresh_order
+from fenqi.payments.routing import Routing, cashier_routing, routing_enabled, window_text
 from fenqi.pricing.service import get_product
 from fenqi.servicing.service import get_loan, installments
 from fenqi.web.errors import page_error_text
@@ -111,9 +113,11 @@ def _fresh_contract(session: Session, app: Application) -> tuple[Contract, bool]
     return contract, False
 
 
-def _offer_page(request: Request, session: Session, app: Application, error: str = "", channel: str = "alipay",
+def _offer_page(request: Request, session: Session, app: Application, error: str = "", channel: str = "",
                 status: int = 200) -> HTMLResponse:
     lang = request_language(request)
+    routed = cashier_routing(session, f"user:{app.shopper_user_id}" if app.shopper_user_id else f"app:{app.id}",
+                             tuple(CHANNELS))
     with attempt(session):
         offer = signing.offer(session, app)
         contract, new = _fresh_contract(session, app)
@@ -129,22 +133,39 @@ def _offer_page(request: Request, session: Session, app: Application, error: str
         "financed": _y(offer["financed"]), "down_payment": _y(offer["down_payment"]),
         "first": schedule[0]["total"] if schedule else "0.00", "contract": contract,
         "pdf_url": f"/api/v1/applications/{app.id}/contract.pdf", "pages": pdfpages.page_count(contract.pdf),
-        "text": text, "channels": CHANNELS,
-        "channel": channel, "error": error,
-        "huabei": huabei.cashier_options(session, app.merchant_id, app.down_payment_fen),
+        "text": text, "channels": {code: CHANNELS[code] for code in routed.channels},
+        "channel": channel or routed.channels[0], "error": error, "routing": _routing_note(routed),
+        "huabei": huabei.cashier_options(session, app.merchant_id, app.down_payment_fen)
+        if "alipay" in routed.channels else [],
         "own_row": huabei.own_plan_row(offer, schedule[0]["total"] if schedule else "0.00"),
     }, status_code=status)
 
 
-def _fen(text: str) -> int:
-    from decimal import Decimal
+def _routing_note(routed: Routing) -> dict[str, str] | None:
+    """Why the channels are in this order (only when measured routing is on)."""
+    if not routing_enabled():
+        return None
+    window = window_text(routed.window_minutes)
+    rates = "，".join(f"{CHANNELS[c][0]} {_percent(r)}" for c, r in routed.rates.items())
+    shown = f"（{rates}）" if rates else ""
+    if routed.explored:
+        zh = f"为持续评估各支付方式，本次按{window}支付成功率由低到高排列{shown}"
+    else:
+        zh = f"按{window}支付成功率排序{shown}"
+        if routed.excluded:
+            zh += "；成功率过低、暂不提供：" + "、".join(CHANNELS[c][0] for c in routed.excluded)
+    return {"zh": zh, "en": "Ordered by recent payment success rate"}
 
+
+def _percent(rate: Decimal) -> str:
+    return f"{(rate * 100).quantize(Decimal(1), rounding=ROUND_HALF_UP)}%"
+
+
+def _fen(text: str) -> int:
     return int(Decimal(text) * 100)
 
 
 def _y(text: str) -> str:
-    from decimal import Decimal
-
     return f"{Decimal(text):,.2f}"
 
 
