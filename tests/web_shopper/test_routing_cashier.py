@@ -16,7 +16,7 @@ from fenqi.kit.db import utcnow
 from fenqi.payments.models import PaymentOrder
 from fenqi.payments.settings import get_payment_settings
 from tests.origination.world import World
-from tests.web_shopper.test_shopper_pages import submit, text_of
+from tests.web_shopper.test_shopper_pages import _sign, submit, text_of
 
 
 @pytest.fixture()
@@ -55,3 +55,14 @@ def test_offer_page_orders_and_excludes_by_success_rate(routing_on: pytest.Monke
     offer = shopper.get(f"/shop/applications/{app_id}/offer").text
     assert _channels(offer) == ["wechatpay", "alipay"] and 'value="wechatpay" checked' in offer
     assert "由低到高" in text_of(offer)
+
+
+def test_signing_with_an_excluded_channel_fails_over(routing_on: pytest.MonkeyPatch, shopper: TestClient,
+                                                     world: World) -> None:
+    app_id = int(submit(shopper, world).headers["location"].rsplit("/", 1)[1])
+    refused = _sign(shopper, app_id, channel="wechatpay")[1]
+    assert refused.status_code == 409
+    assert "微信支付近期支付成功率过低，暂不提供，请选择其他支付方式" in text_of(refused.text)
+    assert _channels(refused.text) == ["alipay"] and 'value="alipay" checked' in refused.text
+    signed = _sign(shopper, app_id, channel="alipay")[1]
+    assert signed.status_code == 303 and "alipay" in signed.headers["location"]

@@ -116,8 +116,7 @@ def _fresh_contract(session: Session, app: Application) -> tuple[Contract, bool]
 def _offer_page(request: Request, session: Session, app: Application, error: str = "", channel: str = "",
                 status: int = 200) -> HTMLResponse:
     lang = request_language(request)
-    routed = cashier_routing(session, f"user:{app.shopper_user_id}" if app.shopper_user_id else f"app:{app.id}",
-                             tuple(CHANNELS))
+    routed = _routed(session, app)
     with attempt(session):
         offer = signing.offer(session, app)
         contract, new = _fresh_contract(session, app)
@@ -139,6 +138,11 @@ def _offer_page(request: Request, session: Session, app: Application, error: str
         if "alipay" in routed.channels else [],
         "own_row": huabei.own_plan_row(offer, schedule[0]["total"] if schedule else "0.00"),
     }, status_code=status)
+
+
+def _routed(session: Session, app: Application) -> Routing:
+    key = f"user:{app.shopper_user_id}" if app.shopper_user_id else f"app:{app.id}"
+    return cashier_routing(session, key, tuple(CHANNELS))
 
 
 def _routing_note(routed: Routing) -> dict[str, str] | None:
@@ -208,6 +212,12 @@ def sign(
     if form.get("consent_e_contract") != current_text(ConsentKind.E_CONTRACT).version:
         msg = "请阅读合同并勾选同意后再签署" if lang == "zh" else "Read the contract and tick the box before signing"
         return _offer_page(request, session, app, error=msg, channel=channel, status=400)
+    if routing_enabled() and pay_with in _routed(session, app).excluded:
+        # Failover: the channel failed too often in the window; the page comes back with the best one chosen.
+        name = CHANNELS[pay_with]
+        msg = (f"{name[0]}近期支付成功率过低，暂不提供，请选择其他支付方式" if lang == "zh"
+               else f"{name[1]} is unavailable for now (low recent success rate); choose another")
+        return _offer_page(request, session, app, error=msg, status=409)
     try:
         with attempt(session):
             signed = signing.sign(
