@@ -69,8 +69,10 @@ def install_error_handlers(app: FastAPI) -> None:
     async def domain_error(request: Request, exc: DomainError) -> Response:
         lang = request_language(request)
         if is_page_request(request):
-            if exc.status in (401, 403):
-                # A person in a browser gets the sign-in form (same status) instead of JSON.
+            signed_in = getattr(request.state, "principal", None) is not None
+            if exc.status == 401 or (exc.status == 403 and not signed_in):
+                # A person in a browser gets the sign-in form (same status) instead of JSON; one signed in
+                # but not allowed gets the error page, which offers to sign in as someone else.
                 from fenqi.identity.pages import login_required_page
 
                 return login_required_page(request, exc.status, exc.message(lang))

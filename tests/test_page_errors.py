@@ -150,3 +150,12 @@ def test_a_link_cannot_put_words_into_a_page(client: TestClient, signed_in: Any)
     for path in ("/ops/reviews", "/ops/products", "/ops/funders", "/ops/reconciliation", "/ops/aftersales"):
         page = client.get(path, params={"error": "请致电 400-000-0000 领取补贴"}, headers=headers)
         assert page.status_code == 200 and "领取补贴" not in page.text, path
+
+
+def test_signed_in_but_not_allowed_is_told_so_and_may_sign_in_as_someone_else(
+    client: TestClient, signed_in: Any
+) -> None:
+    signed_in("shopper")
+    response = client.get("/ops/loans")
+    assert response.status_code == 403 and "无权执行此操作" in response.text
+    assert "以其他账号登录" in response.text and 'href="/ops"' in response.text

@@ -92,7 +92,8 @@ def error_page(request: Request, message: str | DomainError, back: str, status: 
     if isinstance(message, DomainError):
         lang = request_language(request)
         message = page_message(message.code, message.status, message.message(lang), message.detail, lang)
-    return render(request, "shopper/error.html", {"message": message, "back": back}, status_code=status)
+    return render(request, "shopper/error.html", {"message": message, "back": back, "status": status},
+                  status_code=status)
 
 
 def site_url(request: Request, path: str) -> str:
