@@ -21,6 +21,7 @@ class PaymentOrder(Timestamped, Base):
     __table_args__ = (
         Index("ix_payment_order_status_expires", "status", "expires_at"),
         Index("ix_payment_order_channel_paid", "channel", "paid_at"),
+        Index("ix_payment_order_created", "created_at"),  # the cashier's routing window (routing.py)
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)

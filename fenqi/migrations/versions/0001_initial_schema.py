@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-12-01 04:26:41.760368
+Create Date: 2026-12-01 04:58:51.237051
 """
 from collections.abc import Sequence
 
@@ -1019,6 +1019,7 @@ def upgrade() -> None:
     with op.batch_alter_table('payment_order', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_payment_order_application_id'), ['application_id'], unique=False)
         batch_op.create_index('ix_payment_order_channel_paid', ['channel', 'paid_at'], unique=False)
+        batch_op.create_index('ix_payment_order_created', ['created_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_payment_order_loan_id'), ['loan_id'], unique=False)
         batch_op.create_index('ix_payment_order_status_expires', ['status', 'expires_at'], unique=False)
 
@@ -1406,6 +1407,7 @@ def downgrade() -> None:
     with op.batch_alter_table('payment_order', schema=None) as batch_op:
         batch_op.drop_index('ix_payment_order_status_expires')
         batch_op.drop_index(batch_op.f('ix_payment_order_loan_id'))
+        batch_op.drop_index('ix_payment_order_created')
         batch_op.drop_index('ix_payment_order_channel_paid')
         batch_op.drop_index(batch_op.f('ix_payment_order_application_id'))
 
