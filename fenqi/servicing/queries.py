@@ -40,30 +40,40 @@ def unpaid(r: Installment) -> int:
 
 @dataclass(frozen=True, slots=True)
 class Bill:
-    """What the shopper owes next: the next unpaid installment, what is overdue, what to pay now."""
+    """What the shopper owes next: the next unpaid installment, what is overdue, what to pay now, and the
+    bills already paid ahead (the credit balance covers them in full; it is applied on their due dates)."""
 
     period: int | None
     due_date: date | None
     overdue_fen: int  # due and unpaid, with penalty
-    to_pay_fen: int  # what "pay now" asks for (overdue first, else the next bill less any credit held)
+    to_pay_fen: int  # what "pay now" asks for (overdue first, else the next bill less any credit left)
+    paid_ahead: tuple[int, ...] = ()  # periods the credit balance covers in full
 
 
 def next_bill(loan: Loan, rows: list[Installment]) -> Bill:
-    """The next bill of a loan from its installments (`installments(session, loan.id)`)."""
+    """The next bill of a loan from its installments (`installments(session, loan.id)`).
+
+    With nothing overdue, the credit balance pays the coming bills in order: a bill it covers in full
+    counts as paid (ahead) and the next bill is the first it does not cover, less what credit is left."""
     if loan.status not in LoanStatus.OPEN:
         return Bill(None, None, 0, 0)
     due = [r for r in rows if r.status == InstallmentStatus.DUE]
     overdue = sum(unpaid(r) for r in due) + loan.penalty_receivable_fen
-    upcoming = next(
-        (r for r in rows if r.status in (InstallmentStatus.PENDING, InstallmentStatus.DUE) and unpaid(r) > 0), None
+    owing = sorted(
+        (r for r in rows if r.status in (InstallmentStatus.PENDING, InstallmentStatus.DUE) and unpaid(r) > 0),
+        key=lambda r: r.period,
     )
     if overdue:
-        to_pay = overdue - loan.credit_balance_fen
-    elif upcoming is not None:
-        to_pay = unpaid(upcoming) - loan.credit_balance_fen
-    else:
-        to_pay = 0
-    return Bill(upcoming.period if upcoming else None, upcoming.due_date if upcoming else None, overdue, max(to_pay, 0))
+        upcoming = owing[0] if owing else None
+        return Bill(upcoming.period if upcoming else None, upcoming.due_date if upcoming else None, overdue,
+                    max(overdue - loan.credit_balance_fen, 0))
+    credit, covered = loan.credit_balance_fen, list[int]()
+    for r in owing:
+        if unpaid(r) > credit:
+            return Bill(r.period, r.due_date, 0, unpaid(r) - credit, tuple(covered))
+        credit -= unpaid(r)
+        covered.append(r.period)
+    return Bill(None, None, 0, 0, tuple(covered))
 
 
 def went_bad(session: Session, loan_ids: Sequence[int], *, dpd: int = 30) -> dict[int, bool]:

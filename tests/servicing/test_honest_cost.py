@@ -14,7 +14,16 @@ from fenqi.kit.clock import business_date
 from fenqi.pricing.service import get_product
 from fenqi.servicing.cob_runs import run_cob
 from fenqi.servicing.models import LoanStatus
-from fenqi.servicing.service import amount_due, apply_repayment, book_loan, get_loan, installments, payoff_quote
+from fenqi.servicing.service import (
+    amount_due,
+    apply_repayment,
+    book_loan,
+    get_loan,
+    installments,
+    next_bill,
+    payoff_quote,
+    unpaid,
+)
 from tests.servicing.support import fresh_book
 
 
@@ -70,3 +79,21 @@ def test_saved_is_the_schedule_left_less_the_payoff(
     # Paying the quote today closes the loan.
     apply_repayment(session, loan_id=loan.id, amount_fen=quote.total, payment_ref="payoff", purpose="payoff")
     assert get_loan(session, loan.id).status == LoanStatus.PAID_OFF
+
+
+def test_a_bill_paid_early_is_paid_and_the_next_bill_moves_on(session: Session) -> None:
+    fresh_book(session)
+    loan = book_loan(session, external_ref="early", product_code="EI-12", financed_fen=360_000, term=3,
+                     down_payment_fen=0)
+    rows = installments(session, loan.id)
+    first, second = unpaid(rows[0]), unpaid(rows[1])
+    apply_repayment(session, loan_id=loan.id, amount_fen=first + 100, payment_ref="early-1")
+    loan = get_loan(session, loan.id)
+    bill = next_bill(loan, installments(session, loan.id))
+    assert loan.credit_balance_fen == first + 100  # held until the due date
+    assert (bill.paid_ahead, bill.period, bill.due_date, bill.to_pay_fen) == ((1,), 2, rows[1].due_date, second - 100)
+    # On the first due date the credit pays the first bill; the second is still the next one.
+    _until(session, rows[0].due_date + timedelta(days=1))
+    loan = get_loan(session, loan.id)
+    bill = next_bill(loan, installments(session, loan.id))
+    assert (bill.paid_ahead, bill.period, bill.to_pay_fen, bill.overdue_fen) == ((), 2, second - 100, 0)

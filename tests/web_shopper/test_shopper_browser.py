@@ -192,7 +192,9 @@ def _journey(page: Any, screenshot: Shot) -> None:
     page.wait_for_url("**/shop/loans/*?back=1")
     page.wait_for_function("document.querySelector('#order-result')?.textContent.includes('已支付')")
     assert page.locator("#order-result").inner_text().startswith("月供 ¥479.70")
-    assert "本期应还（可提前还） ¥0.00" in page.inner_text("#next-bill").replace("\n", " ")
+    # The bill paid early shows as paid; the next bill is the second month's.
+    assert "已还（预存，到期抵扣）" in page.inner_text("#bills")
+    assert "本期应还（可提前还） ¥479.70" in page.inner_text("#next-bill").replace("\n", " ")
     assert_fits_the_phone(page)
     screenshot(page, "shopper-10-paid-a-bill")
     page.get_by_role("link", name="我的分期").first.click()

@@ -278,7 +278,12 @@ def test_approved_signed_paid_and_the_loan_under_my_loans(shopper: TestClient, w
     assert newest.purpose == "installment" and newest.amount_fen == app.installment_fen
     mark_paid(session, newest, trade_no="2026112822002", paid_at=None, amount_fen=newest.amount_fen)
     after = text_of(shopper.get(f"/shop/loans/{app.loan_id}?back=1").text)
-    assert "月供 ¥" in after and "已支付" in after and "预存余额" in after and "本期应还（可提前还） ¥0.00" in after
+    assert "月供 ¥" in after and "已支付" in after and "预存余额" in after
+    # The bill paid early shows as paid and the next bill moves on to the second month.
+    assert "1 2026-12-28" in after and "已还（预存，到期抵扣）" in after.split("1 2026-12-28", 1)[1].split(" 2 ", 1)[0]
+    second = f"本期应还（可提前还） ¥{Decimal(newest.amount_fen) / 100:,.2f}"
+    assert "下一还款日 2027-01-28" in after and second in after
+    assert "下一还款日 2027-01-28" in text_of(shopper.get("/shop/loans").text)
 
     quoted = shopper.get(f"/shop/loans/{app.loan_id}").text
     quote = re.search(r'id="payoff-total">¥([\d,.]+)<', quoted)
