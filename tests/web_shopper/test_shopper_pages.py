@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from fenqi.origination.models import Application
 from fenqi.payments.service import find_order, loan_orders, mark_paid
+from fenqi.pricing.menu import PlanOption
 from fenqi.pricing.service import menu_for_price
 from tests.origination.world import World, clean_id_number, id_number
 from tests.web_shopper.conftest import csrf_of, sign_in
@@ -72,11 +73,23 @@ def test_catalog_is_public_with_price_and_lowest_monthly(client: TestClient, wor
     assert page.status_code == 200
     text = text_of(page.text)
     assert "iPhone 16" in text and "¥5,999.00" in text
-    lowest = min(max(i.total for i in o.quote.installments) for o in menu_for_price(session, Decimal("5999.00")))
-    assert f"低至 ¥{lowest:,.2f}/月" in text
+    menu = menu_for_price(session, Decimal("5999.00"))
+    lowest = min(max(i.total for i in o.quote.installments) for o in menu)
+    # "低至" states the plan it assumes: its term, down payment and APR (a plan of the menu with that monthly).
+    assumed = re.search(rf"低至 ¥{lowest:,.2f}/月 按 (\d+) 期、(0 首付|首付 ¥[\d,.]+)计，年化 ([\d.]+)%", text)
+    assert assumed, text
+    term, down = int(assumed.group(1)), assumed.group(2)
+
+    def says(o: PlanOption) -> bool:
+        q = o.quote
+        paid_down = "0 首付" if q.request.down_payment == 0 else f"首付 ¥{q.request.down_payment:,.2f}"
+        return (q.request.term, max(i.total for i in q.installments), paid_down, f"{q.apr * 100:.2f}") == (
+            term, lowest, down, assumed.group(3))
+
+    assert any(says(o) for o in menu)
     assert 'href="/shop/phones/' + world.sku + '"' in page.text
     english = text_of(client.get("/shop?lang=en").text)
-    assert f"from ¥{lowest:,.2f}/month" in english and "低至" not in english
+    assert f"from ¥{lowest:,.2f}/month {term} months, " in english and "低至" not in english
 
 
 def test_plan_chooser_shows_every_plan_with_apr_first_and_the_schedule(client: TestClient, world: World,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from functools import lru_cache
@@ -38,13 +39,28 @@ def _menu(session: Session, specs: list[ProductSpec], price: Decimal, down: Deci
     return plan_menu(price, specs, settings.plan_terms, business_date(session), settings.apr_cap, down)
 
 
+@dataclass(frozen=True, slots=True)
+class Lowest:
+    """"From ¥X/月" and what it assumes: the plan's term, down payment and APR."""
+
+    monthly: Decimal
+    term: int
+    down_payment: Decimal
+    apr: Decimal
+
+
 @lru_cache(maxsize=1024)
 def _lowest_monthly(price: Decimal, specs: tuple[ProductSpec, ...], start: date, cap: Decimal,
-                    terms: tuple[int, ...]) -> Decimal | None:
-    """"From ¥X/月": the lowest of the plans' highest monthly payment (no month of that plan costs more).
+                    terms: tuple[int, ...]) -> Lowest | None:
+    """"From ¥X/月": the lowest of the plans' highest monthly payment (no month of that plan costs more),
+    with the term, down payment and APR of that plan (on a tie, the smaller down payment, then the lower APR).
     Pure in its arguments (the products as they are now, the business date), so the catalog reuses it."""
-    highs = [max(i.total for i in o.quote.installments) for o in plan_menu(price, list(specs), list(terms), start, cap)]
-    return min(highs) if highs else None
+    plans = [
+        Lowest(max(i.total for i in o.quote.installments), o.quote.request.term, o.quote.request.down_payment,
+               o.quote.apr)
+        for o in plan_menu(price, list(specs), list(terms), start, cap)
+    ]
+    return min(plans, key=lambda p: (p.monthly, p.down_payment, p.apr)) if plans else None
 
 
 @router.get("/shop", response_class=HTMLResponse)
@@ -56,18 +72,21 @@ def catalog_page(
     skus = list_skus(session)
     brands = sorted({s.brand for s in skus})
     shown = [s for s in skus if not brand or s.brand.lower() == brand.lower()]
-    lowest: dict[int, Decimal | None] = {}
+    lowest: dict[int, Lowest | None] = {}
     for sku in shown:
         if sku.price_fen not in lowest:
             lowest[sku.price_fen] = _lowest_monthly(from_fen(sku.price_fen), specs, today, settings.apr_cap,
                                                     tuple(settings.plan_terms))
-    items = [{"sku": s, "price": f"{from_fen(s.price_fen):,.2f}", "from_monthly": _fmt(lowest[s.price_fen])}
+    items = [{"sku": s, "price": f"{from_fen(s.price_fen):,.2f}", "from": _from(lowest[s.price_fen])}
              for s in shown]
     return render(request, "shopper/catalog.html", {"items": items, "brands": brands, "brand": brand})
 
 
-def _fmt(value: Decimal | None) -> str:
-    return f"{value:,.2f}" if value is not None else ""
+def _from(low: Lowest | None) -> dict[str, Any] | None:
+    if low is None:
+        return None
+    return {"monthly": f"{low.monthly:,.2f}", "term": low.term, "down": f"{low.down_payment:,.2f}",
+            "no_down": low.down_payment == 0, "apr": low.apr}
 
 
 def plan_view(option: PlanOption, lang: str) -> dict[str, Any]:
