@@ -9,8 +9,9 @@ from typing import Any
 
 from fenqi.kit.errors import DomainError
 from fenqi.kit.money import FEN, ZERO, fmt_rate, fmt_yuan
+from fenqi.pricing.apr import apr as compute_apr
 from fenqi.pricing.quote import Quote, QuoteRequest, quote
-from fenqi.pricing.schedule import Method
+from fenqi.pricing.schedule import Method, build_schedule
 from fenqi.pricing.subsidy import merchant_subsidy
 
 
@@ -103,3 +104,20 @@ def plan_menu(
             options.append(PlanOption(product, plan, subsidy))
     options.sort(key=lambda o: (o.quote.request.term, o.quote.apr, o.product.code))
     return options
+
+
+APR_SAMPLE = Decimal("5000.00")  # the loan the products page states each product's APR for
+
+
+def apr_range(product: ProductSpec, start: date) -> tuple[Decimal, Decimal] | None:
+    """The APR a shopper really pays on the product — the lowest and highest over its terms, for a loan
+    of ¥5,000 (or the nearest its limits allow): a fee product's APR comes from its fee (not its 0%
+    annual rate); an interest-free one is 0 (the merchant pays). The cap is not applied (a term above it
+    shows as such; the menu leaves it out)."""
+    financed = min(max(APR_SAMPLE, product.financed_min), product.financed_max)
+    aprs = []
+    for term in product.terms:
+        rows = build_schedule(product.method, financed, term, start, product.annual_rate, product.fee_rate)
+        guess = product.annual_rate / 12 if product.annual_rate > 0 else None
+        aprs.append(compute_apr(financed, [r.total for r in rows], guess))
+    return (min(aprs), max(aprs)) if aprs else None

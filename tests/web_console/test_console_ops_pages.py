@@ -274,3 +274,32 @@ def test_loan_page_journal_shows_the_close_of_business_entries(
     assert "<td>interest_accrual</td>" not in page and "<td>principal_receivable</td>" not in page
     api = sign_in("finance").get(f"/api/v1/loans/{first.loan_id}?entries=1000").json()
     assert {e["reason"] for e in api["entries"]} == reasons
+
+
+def test_products_page_states_each_products_real_apr(sign_in: SignIn, world: World, session: Session) -> None:
+    """The APR column is what a shopper's quote states for ¥5,000 over the product's terms: a fee
+    product's fee-derived APR, not its 0.00% nominal rate; an interest-free product 0.00%."""
+    import re
+    from datetime import date
+    from decimal import Decimal
+
+    from fenqi.kit.money import fmt_percent
+    from fenqi.pricing.models import Product
+    from fenqi.pricing.quote import QuoteRequest, quote
+    from fenqi.pricing.schedule import Method
+
+    page = sign_in("risk_officer").get("/ops/products").text
+    shown = dict(re.findall(r'data-apr="([^"]+)">([^<]*)<', page))
+    products = list(session.scalars(select(Product)))
+    assert products and set(shown) == {p.code for p in products}
+    for p in products:
+        aprs = [quote(QuoteRequest(Decimal("5000.00"), Decimal(0), t, Method(p.method), p.annual_rate, p.fee_rate,
+                                   date(2026, 1, 31)), Decimal(1)).apr for t in p.terms]
+        low, high = fmt_percent(min(aprs)), fmt_percent(max(aprs))
+        assert shown[p.code] == (low if low == high else f"{low} – {high}"), p.code
+        if p.method == "flat-fee" and p.fee_rate > 0:
+            assert not shown[p.code].startswith("0.00%"), p.code
+        if p.method == "interest-free":
+            assert shown[p.code] == "0.00%"
+    english = sign_in("risk_officer").get("/ops/products?lang=en").text
+    assert ">APR<" in english

@@ -270,10 +270,14 @@ def decide_items(
 @router.get("/products", response_class=HTMLResponse)
 def products_page(request: Request, error: str = NoMessage, who: Principal = Depends(config_viewers),
                   session: Session = Depends(get_session)) -> HTMLResponse:
+    from fenqi.pricing.menu import apr_range
     from fenqi.pricing.models import Product
+    from fenqi.pricing.service import to_spec
 
     products = list(session.scalars(select(Product).order_by(Product.active.desc(), Product.code)))
-    return render(request, "ops/products.html", {"products": products, "error": error, "who": who},
+    today = business_date(session)
+    aprs = {p.code: apr_range(to_spec(p), today) for p in products}
+    return render(request, "ops/products.html", {"products": products, "aprs": aprs, "error": error, "who": who},
                   status_code=400 if error else 200)
 
 
