@@ -100,8 +100,19 @@ def test_plan_chooser_shows_every_plan_with_apr_first_and_the_schedule(client: T
     cards = re.findall(r'<div class="card plan" data-product="([^"]+)" data-term="(\d+)">(.*?)选择此方案',
                        page.text, flags=re.S)
     assert {(p, int(t)) for p, t, _ in cards} == {(o.product.code, o.quote.request.term) for o in options}
+    # Within a term, the least really paid first: down payment + every installment (interest and fees in).
+    paid = {(o.product.code, o.quote.request.term): o.quote.request.down_payment
+            + sum(i.principal + i.interest + i.fee for i in o.quote.installments) for o in options}
+    options.sort(key=lambda o: (o.quote.request.term, paid[(o.product.code, o.quote.request.term)], o.quote.apr))
+    least = {t: min(v for (_, u), v in paid.items() if u == t) for _, t in paid}
     for (product, term, body), option in zip(cards, options, strict=True):
-        assert (product, int(term)) == (option.product.code, option.quote.request.term)  # the menu's order
+        assert (product, int(term)) == (option.product.code, option.quote.request.term)
+        total = paid[(product, int(term))]
+        assert f"实付总额</span><strong>¥{total:,.2f}<" in body
+        if total == least[int(term)]:
+            assert "本期数最省" in body
+        else:
+            assert f"比最省方案多付 ¥{total - least[int(term)]:,.2f}" in body
         apr = f"{option.quote.apr * 100:.2f}%"
         # The APR is the first and biggest figure of each plan; the whole schedule is there on demand.
         assert body.index("年化利率") < body.index("首付") and 'class="apr"' in body and apr in body

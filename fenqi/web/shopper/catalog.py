@@ -100,6 +100,7 @@ def plan_view(option: PlanOption, lang: str) -> dict[str, Any]:
         "first": yuan_text(j["first_installment"]), "max": yuan_text(j["max_installment"]),
         "level": j["first_installment"] == j["max_installment"] and len({i.total for i in q.installments}) == 1,
         "total_cost": yuan_text(j["total_cost"]), "total_repayment": yuan_text(j["total_repayment"]),
+        "total_paid_d": total_paid(option), "total_paid": f"{total_paid(option):,.2f}",
         "schedule": [
             {"period": i.period, "due_date": i.due_date.isoformat(), "principal": f"{i.principal:,.2f}",
              "charge": f"{i.interest + i.fee:,.2f}", "total": f"{i.total:,.2f}"}
@@ -136,9 +137,22 @@ def _name(sku: SkuView, lang: str) -> str:
     return sku.name_zh if lang == "zh" else sku.name_en
 
 
+def total_paid(option: PlanOption) -> Decimal:
+    """What the shopper really pays for the phone on this plan: the down payment, every installment and
+    every fee (installments include their interest and fee)."""
+    return option.quote.request.down_payment + option.quote.total_repayment
+
+
 def _by_term(plans: list[dict[str, Any]]) -> list[tuple[int, list[dict[str, Any]]]]:
-    """Plans grouped by term, each group side by side, lowest APR first (the menu's order)."""
+    """Plans grouped by term, each group side by side, the least really paid first (then the lower APR);
+    the cheapest of each term is marked, the others say how much more they cost."""
     groups: dict[int, list[dict[str, Any]]] = {}
     for p in plans:
         groups.setdefault(p["term"], []).append(p)
+    for group in groups.values():
+        group.sort(key=lambda p: (p["total_paid_d"], Decimal(p["apr"]), p["product"]))
+        least = group[0]["total_paid_d"]
+        for p in group:
+            p["cheapest"] = p["total_paid_d"] == least
+            p["more"] = f"{p['total_paid_d'] - least:,.2f}"
     return sorted(groups.items())
