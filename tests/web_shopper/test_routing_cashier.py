@@ -13,9 +13,12 @@ from sqlalchemy.orm import Session
 
 from fenqi.kit.clock import business_date
 from fenqi.kit.db import utcnow
+from fenqi.origination.models import Application
 from fenqi.payments.models import PaymentOrder
+from fenqi.payments.service import find_order, mark_paid
 from fenqi.payments.settings import get_payment_settings
 from tests.origination.world import World
+from tests.web_shopper.conftest import csrf_of
 from tests.web_shopper.test_shopper_pages import _sign, submit, text_of
 
 
@@ -57,8 +60,9 @@ def test_offer_page_orders_and_excludes_by_success_rate(routing_on: pytest.Monke
     assert "由低到高" in text_of(offer)
 
 
-def test_signing_with_an_excluded_channel_fails_over(routing_on: pytest.MonkeyPatch, shopper: TestClient,
-                                                     world: World) -> None:
+def test_signing_and_paying_with_an_excluded_channel_fails_over(routing_on: pytest.MonkeyPatch,
+                                                                shopper: TestClient, world: World,
+                                                                session: Session) -> None:
     app_id = int(submit(shopper, world).headers["location"].rsplit("/", 1)[1])
     refused = _sign(shopper, app_id, channel="wechatpay")[1]
     assert refused.status_code == 409
@@ -66,3 +70,18 @@ def test_signing_with_an_excluded_channel_fails_over(routing_on: pytest.MonkeyPa
     assert _channels(refused.text) == ["alipay"] and 'value="alipay" checked' in refused.text
     signed = _sign(shopper, app_id, channel="alipay")[1]
     assert signed.status_code == 303 and "alipay" in signed.headers["location"]
+
+    # My loans' pay now and payoff: the same channels, the same refusal.
+    app = session.get(Application, app_id)
+    assert app is not None and app.payment_order
+    order = find_order(session, app.payment_order)
+    assert order is not None
+    mark_paid(session, order, trade_no="2026120122002", paid_at=None, amount_fen=order.amount_fen)
+    session.refresh(app)
+    page = shopper.get(f"/shop/loans/{app.loan_id}").text
+    assert _channels(page) == ["alipay", "alipay"] and "暂不提供：微信支付" in text_of(page)
+    overdue = shopper.get(f"/shop/loans/{app.loan_id}/overdue").text
+    assert _channels(overdue) == ["alipay"] and "暂不提供：微信支付" in text_of(overdue)
+    paid = shopper.post(f"/shop/loans/{app.loan_id}/pay", follow_redirects=False,
+                        data={"csrf_token": csrf_of(page), "channel": "wechatpay"})
+    assert paid.status_code == 409 and "微信支付近期支付成功率过低" in text_of(paid.text)

@@ -21,6 +21,7 @@ from fenqi.payments.polling import refresh_order
 from fenqi.servicing.models import Loan, LoanStatus
 from fenqi.servicing.service import get_loan, installments, next_bill, payoff_quote, repayments, unpaid
 from fenqi.web.render import render
+from fenqi.web.shopper import cashier
 from fenqi.web.shopper.common import (
     CHANNELS,
     Posted,
@@ -57,6 +58,7 @@ def my_loans(request: Request, session: Session = Depends(get_session), who: Pri
 def _loan_context(session: Session, loan: Loan, app: Application, lang: str) -> dict[str, Any]:
     rows = installments(session, loan.id)
     bill = next_bill(loan, rows)
+    routing = cashier.routed(session, app.shopper_user_id, app.id)
     quote = None
     if loan.status in LoanStatus.OPEN:
         q = payoff_quote(session, loan.id)
@@ -70,6 +72,7 @@ def _loan_context(session: Session, loan: Loan, app: Application, lang: str) -> 
         "to_pay": yuan(bill.to_pay_fen), "overdue": yuan(bill.overdue_fen), "quote": quote,
         "credit": yuan(loan.credit_balance_fen), "outstanding": yuan(loan.principal_outstanding_fen),
         "financed": yuan(loan.financed_fen), "channels": CHANNELS,
+        "pay_channels": cashier.offered(routing), "routing": cashier.note(routing),
         "rows": [{"period": r.period, "due_date": r.due_date.isoformat(), "status": r.status, "due_date_d": r.due_date,
                   "overdue_days": days_overdue(r.status, r.due_date, loan.cob_date),
                   "total": yuan(r.principal_fen + r.interest_fen + r.fee_fen), "unpaid": yuan(unpaid(r)),
@@ -138,6 +141,9 @@ def _pay(request: Request, form: dict[str, str], session: Session, who: Principa
     lang = request_language(request)
     back = f"/shop/loans/{loan.id}"
     phone = get_sku(session, app.sku_code).name_zh
+    refused = cashier.refusal(session, app.shopper_user_id, app.id, channel, lang)
+    if refused:  # failover: the page offers the channels still open
+        return error_page(request, refused, back, 409)
     try:
         with attempt(session):
             if purpose == "payoff":

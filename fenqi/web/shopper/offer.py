@@ -3,7 +3,7 @@ and signing, and the confirmation page the payment channel's cashier sends the s
 
 from __future__ import annotations
 
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Request
@@ -22,12 +22,11 @@ from fenqi.origination.consents import ConsentKind, current_text
 from fenqi.origination.models import Application, Contract
 from fenqi.origination.service import Origin, change_plan, plan_allowed
 from fenqi.payments.polling import refresh_order
-from fenqi.payments.routing import Routing, cashier_routing, routing_enabled, window_text
 from fenqi.pricing.service import get_product
 from fenqi.servicing.service import get_loan, installments
 from fenqi.web.errors import page_error_text
 from fenqi.web.render import render
-from fenqi.web.shopper import huabei, pdfpages
+from fenqi.web.shopper import cashier, huabei, pdfpages
 from fenqi.web.shopper.common import (
     CHANNELS,
     Posted,
@@ -116,7 +115,7 @@ def _fresh_contract(session: Session, app: Application) -> tuple[Contract, bool]
 def _offer_page(request: Request, session: Session, app: Application, error: str = "", channel: str = "",
                 status: int = 200) -> HTMLResponse:
     lang = request_language(request)
-    routed = _routed(session, app)
+    routing = cashier.routed(session, app.shopper_user_id, app.id)
     with attempt(session):
         offer = signing.offer(session, app)
         contract, new = _fresh_contract(session, app)
@@ -132,37 +131,12 @@ def _offer_page(request: Request, session: Session, app: Application, error: str
         "financed": _y(offer["financed"]), "down_payment": _y(offer["down_payment"]),
         "first": schedule[0]["total"] if schedule else "0.00", "contract": contract,
         "pdf_url": f"/api/v1/applications/{app.id}/contract.pdf", "pages": pdfpages.page_count(contract.pdf),
-        "text": text, "channels": {code: CHANNELS[code] for code in routed.channels},
-        "channel": channel or routed.channels[0], "error": error, "routing": _routing_note(routed),
+        "text": text, "channels": cashier.offered(routing),
+        "channel": channel or routing.channels[0], "error": error, "routing": cashier.note(routing),
         "huabei": huabei.cashier_options(session, app.merchant_id, app.down_payment_fen)
-        if "alipay" in routed.channels else [],
+        if "alipay" in routing.channels else [],
         "own_row": huabei.own_plan_row(offer, schedule[0]["total"] if schedule else "0.00"),
     }, status_code=status)
-
-
-def _routed(session: Session, app: Application) -> Routing:
-    key = f"user:{app.shopper_user_id}" if app.shopper_user_id else f"app:{app.id}"
-    return cashier_routing(session, key, tuple(CHANNELS))
-
-
-def _routing_note(routed: Routing) -> dict[str, str] | None:
-    """Why the channels are in this order (only when measured routing is on)."""
-    if not routing_enabled():
-        return None
-    window = window_text(routed.window_minutes)
-    rates = "，".join(f"{CHANNELS[c][0]} {_percent(r)}" for c, r in routed.rates.items())
-    shown = f"（{rates}）" if rates else ""
-    if routed.explored:
-        zh = f"为持续评估各支付方式，本次按{window}支付成功率由低到高排列{shown}"
-    else:
-        zh = f"按{window}支付成功率排序{shown}"
-        if routed.excluded:
-            zh += "；成功率过低、暂不提供：" + "、".join(CHANNELS[c][0] for c in routed.excluded)
-    return {"zh": zh, "en": "Ordered by recent payment success rate"}
-
-
-def _percent(rate: Decimal) -> str:
-    return f"{(rate * 100).quantize(Decimal(1), rounding=ROUND_HALF_UP)}%"
 
 
 def _fen(text: str) -> int:
@@ -212,12 +186,9 @@ def sign(
     if form.get("consent_e_contract") != current_text(ConsentKind.E_CONTRACT).version:
         msg = "请阅读合同并勾选同意后再签署" if lang == "zh" else "Read the contract and tick the box before signing"
         return _offer_page(request, session, app, error=msg, channel=channel, status=400)
-    if routing_enabled() and pay_with in _routed(session, app).excluded:
-        # Failover: the channel failed too often in the window; the page comes back with the best one chosen.
-        name = CHANNELS[pay_with]
-        msg = (f"{name[0]}近期支付成功率过低，暂不提供，请选择其他支付方式" if lang == "zh"
-               else f"{name[1]} is unavailable for now (low recent success rate); choose another")
-        return _offer_page(request, session, app, error=msg, status=409)
+    refused = cashier.refusal(session, app.shopper_user_id, app.id, pay_with, lang)
+    if refused:  # failover: the channel failed too often in the window; the page again, the best one chosen
+        return _offer_page(request, session, app, error=refused, status=409)
     try:
         with attempt(session):
             signed = signing.sign(

@@ -17,7 +17,8 @@ from fenqi.kit.web import get_session, request_language
 from fenqi.servicing.service import amount_due, installments, next_bill, unpaid
 from fenqi.web.errors import page_error_text
 from fenqi.web.render import render
-from fenqi.web.shopper.common import CHANNELS, Posted, Shopper, attempt, own_loan, yuan
+from fenqi.web.shopper import cashier
+from fenqi.web.shopper.common import Posted, Shopper, attempt, own_loan, yuan
 
 router = APIRouter()
 KIND_LABELS = {"holiday": ("延期还款（暂缓几期）", "Payment holiday"),
@@ -27,7 +28,8 @@ KIND_LABELS = {"holiday": ("延期还款（暂缓几期）", "Payment holiday"),
 
 def _page(request: Request, session: Session, who: Principal, loan_id: int, *, error: str = "", done: bool = False,
           status_code: int = 200) -> HTMLResponse:
-    loan, _ = own_loan(session, loan_id, who)
+    loan, app = own_loan(session, loan_id, who)
+    routing = cashier.routed(session, app.shopper_user_id, app.id)
     rows = installments(session, loan.id)
     overdue_rows = [{"period": r.period, "due_date": r.due_date.isoformat(), "unpaid": yuan(unpaid(r)),
                      "days": days_overdue(r.status, r.due_date, loan.cob_date)}
@@ -35,7 +37,8 @@ def _page(request: Request, session: Session, who: Principal, loan_id: int, *, e
     lang = request_language(request)
     return render(request, "shopper/overdue.html", {
         "loan": loan, "owed": yuan(amount_due(session, loan.id)), "bill": next_bill(loan, rows),
-        "rows": overdue_rows, "penalty": yuan(loan.penalty_receivable_fen), "channels": CHANNELS,
+        "rows": overdue_rows, "penalty": yuan(loan.penalty_receivable_fen),
+        "channels": cashier.offered(routing), "routing": cashier.note(routing),
         "kinds": [(k, KIND_LABELS[k][0 if lang == "zh" else 1]) for k in HARDSHIP_KINDS],
         "requests": outcomes(session, loan.id), "error": error, "done": done,
         "kind_labels": {k: v[0 if lang == "zh" else 1] for k, v in KIND_LABELS.items()},
