@@ -318,6 +318,9 @@ def test_approved_signed_paid_and_the_loan_under_my_loans(shopper: TestClient, w
     assert scheduled and saved, text_of(quoted)
     fen = [int(Decimal(m.group(1).replace(",", "")) * 100) for m in (scheduled, quote, saved)]
     assert fen[0] - fen[1] == fen[2] > 0 and "其中利息" in text_of(quoted)
+    english = text_of(shopper.get(f"/shop/loans/{app.loan_id}?lang=en").text)
+    assert f"Paying off now saves ¥{saved.group(1)}" in english and "Paid ahead (applied on the due date)" in english
+    shopper.get(f"/shop/loans/{app.loan_id}?lang=zh")
     payoff = shopper.post(f"/shop/loans/{app.loan_id}/payoff", data={"csrf_token": csrf_of(loan.text),
                                                                      "channel": "alipay"}, follow_redirects=False)
     assert payoff.status_code == 303
