@@ -1,7 +1,8 @@
 """Measured routing at the cashier: the payment channels in order of their recent success rate.
 
 Each channel's window is its payment orders created in the last `window_minutes` that have an outcome
-(paid — including paid then refunded — closed or failed; orders still pending are not counted). Its
+(paid — including paid then refunded — closed or failed; orders still pending are not counted, nor
+auto-debits, whose failures are mostly the shopper's balance, not the channel). Its
 success rate is paid / counted. A channel with fewer than `min_orders` counted orders has no measured
 rate: it keeps its place in the default order after the measured ones that pass, and is never excluded.
 A measured channel whose rate is below `threshold` is excluded from the cashier — unless excluding it
@@ -97,7 +98,8 @@ def windows(session: Session, *, window_minutes: int, now: datetime | None = Non
     paid = case((PaymentOrder.status.in_(("paid", "refunded")), 1), else_=0)
     rows = session.execute(
         select(PaymentOrder.channel, func.count(), func.coalesce(func.sum(paid), 0))
-        .where(PaymentOrder.created_at >= since, PaymentOrder.created_at <= until, PaymentOrder.status.in_(_OUTCOMES))
+        .where(PaymentOrder.created_at >= since, PaymentOrder.created_at <= until, PaymentOrder.status.in_(_OUTCOMES),
+               PaymentOrder.agreement_id.is_(None))
         .group_by(PaymentOrder.channel)
     ).all()
     return {str(channel): Window(int(count), int(ok)) for channel, count, ok in rows}

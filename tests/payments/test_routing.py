@@ -12,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from sqlalchemy.orm import Session
 
-from fenqi.payments.models import PaymentOrder
+from fenqi.payments.models import PaymentAgreement, PaymentOrder
 from fenqi.payments.routing import Rule, Window, is_explorer, route, shopper_bucket, windows
 
 CHANNELS = ("alipay", "wechatpay")
@@ -69,9 +69,10 @@ def test_off_by_default_shows_the_usual_order(session: Session) -> None:
     assert cashier_routing(session, "user:1").channels == CHANNELS
 
 
-def _order(session: Session, n: int, channel: str, status: str, created: datetime) -> None:
+def _order(session: Session, n: int, channel: str, status: str, created: datetime,
+           agreement_id: int | None = None) -> None:
     paid = status in ("paid", "refunded")
-    session.add(PaymentOrder(
+    session.add(PaymentOrder(agreement_id=agreement_id,
         out_trade_no=f"RT{created:%H%M}{channel[:2]}{n:05d}", channel=channel, purpose="installment",
         amount_fen=10_000, subject="test", status=status, business_date=date(2031, 3, 1),
         expires_at=created + timedelta(minutes=30), created_at=created, paid_at=created if paid else None,
@@ -93,6 +94,12 @@ def test_window_computed_from_payment_orders(session: Session) -> None:
         for _ in range(count):
             n += 1
             _order(session, n, channel, status, at)
+    session.add(agreement := PaymentAgreement(channel="wechatpay", external_no="RTAGREEMENT1", loan_id=1,
+                                              status="active"))
+    session.flush()
+    for _ in range(10):  # auto-debits refused for the shopper's balance: not the channel's failures
+        n += 1
+        _order(session, n, "wechatpay", "failed", inside, agreement_id=agreement.id)
     session.flush()
 
     ws = windows(session, window_minutes=60, now=now)
