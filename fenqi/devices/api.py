@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Depends, Header, Path
+from starlette.concurrency import run_in_threadpool
 
 from fenqi.devices import service
 from fenqi.devices.errors import BadDeviceToken
@@ -28,7 +29,7 @@ from fenqi.identity.service import audit
 from fenqi.kit.bounds import EntityId
 from fenqi.kit.db import Session, utcnow
 from fenqi.kit.responses import errors
-from fenqi.kit.web import get_session
+from fenqi.kit.web import LazySessionDep, commit_early, get_session
 
 api = APIRouter(prefix="/api/v1/devices", tags=["devices"])
 staff = require_roles("collector", "clerk", "merchant_owner")
@@ -41,10 +42,18 @@ TOKEN_HEADER = Header(..., alias="X-Device-Token", min_length=1, max_length=200,
 
 @api.post("/checkin", response_model=SignedCheckin, responses=errors(401, 403, 409),
              summary="Check-in of the lock agent: its state, signed (Ed25519)")
-def checkin(body: CheckinIn, token: str = TOKEN_HEADER, session: Session = Depends(get_session)) -> dict[str, Any]:
+async def checkin(body: CheckinIn, session: LazySessionDep, token: str = TOKEN_HEADER) -> dict[str, Any]:
     """Deliberately without a user: the device authenticates with its own token and IMEI. A counter not
-    above the last one used is refused (409) — a replayed request changes nothing."""
-    return service.checkin(session, token=token, imei=body.imei, counter=body.counter, nonce=body.nonce)
+    above the last one used is refused (409) — a replayed request changes nothing.
+
+    An async route with one trip to the thread pool: the check-in and its commit run there together."""
+
+    def work() -> dict[str, Any]:
+        answer = service.checkin(session, token=token, imei=body.imei, counter=body.counter, nonce=body.nonce)
+        commit_early(session)
+        return answer
+
+    return await run_in_threadpool(work)
 
 
 @api.get("/public-key", response_model=PublicKeyOut, summary="The key check-in answers are signed with")

@@ -12,11 +12,13 @@ import hashlib
 import hmac
 import secrets
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select, update
+from sqlalchemy import Executable, bindparam, select, update
 from sqlalchemy.orm import Session
 
 from fenqi.devices import signing
@@ -255,9 +257,7 @@ def _hash(token: str) -> str:
 def authenticate(session: Session, token: str, imei: str) -> LockDevice:
     """The device of a token, if the token is its current one and the IMEI is its own (compared in
     constant time; one error for every failure)."""
-    parts = token.split(".")
-    device_id = int(parts[1]) if len(parts) == 3 and parts[0] == TOKEN_PREFIX and parts[1].isdigit() \
-        and len(parts[1]) < 19 else 0
+    device_id = _token_device_id(token)
     device = session.get(LockDevice, device_id) if device_id else None
     stored = device.token_sha256 if device is not None and device.token_sha256 else _DUMMY_HASH
     token_ok = hmac.compare_digest(_hash(token), stored)
@@ -267,38 +267,139 @@ def authenticate(session: Session, token: str, imei: str) -> LockDevice:
     return device
 
 
+def _token_device_id(token: str) -> int:
+    parts = token.split(".")
+    ok = len(parts) == 3 and parts[0] == TOKEN_PREFIX and parts[1].isdigit() and len(parts[1]) < 19
+    return int(parts[1]) if ok else 0
+
+
+_D = LockDevice.__table__.c
+
+
+@dataclass(frozen=True, slots=True)
+class CheckedIn:
+    """A device as a check-in reads it back, with its loan's standing (status None: no such loan)."""
+
+    id: int
+    loan_id: int
+    imei: str
+    state: str
+    lock_enabled: bool
+    lock_after_dpd: int
+    lock_allowed_at: datetime | None
+    warned_at: datetime | None
+    release_held: bool
+    release_cancel_until: datetime | None
+    loan_status: str | None
+    dpd: int
+
+
+@lru_cache(maxsize=4)
+def _checkin_statements(dialect: str) -> tuple[Executable, Executable | None]:
+    """Built once per dialect (parameters bound at each call): the counter move with the device read
+    back, joined to its loan's standing on PostgreSQL (a data-modifying CTE), else the loan read apart."""
+    from fenqi.servicing.service import loan_standing
+
+    moved = (update(LockDevice)
+             .where(_D.id == bindparam("b_device_id"), _D.token_sha256 == bindparam("b_token_sha256"),
+                    _D.imei == bindparam("b_imei"), _D.counter < bindparam("b_counter"))
+             .values(counter=bindparam("b_counter"), last_checkin_at=bindparam("b_now"))
+             .returning(_D.id, _D.loan_id, _D.imei, _D.state, _D.lock_enabled, _D.lock_after_dpd,
+                        _D.lock_allowed_at, _D.warned_at, _D.release_held, _D.release_cancel_until))
+    loan = loan_standing()
+    if dialect == "postgresql":
+        d = moved.cte("moved")
+        return select(d, loan.c.status.label("loan_status"), loan.c.dpd).outerjoin(
+            loan, loan.c.id == d.c.loan_id), None
+    return moved, select(loan.c.status, loan.c.dpd).where(loan.c.id == bindparam("b_loan_id"))
+
+
+def _move_counter(session: Session, device_id: int, token: str, imei: str, counter: int,
+                  now: datetime) -> CheckedIn | None:
+    """One statement: move the counter of the device this token and IMEI belong to, if `counter` is above
+    its last one, and return the device's lock state with its loan's status and days past due (None when
+    nothing matched: a wrong token or IMEI, or a counter not above the last). The token is matched by its
+    SHA-256 (a preimage of the stored hash is the only way in, so the equality's timing tells nothing)."""
+    conn = session.connection()
+    moved, standing_q = _checkin_statements(conn.dialect.name)
+    # Parameter names apart from the columns' (an UPDATE takes a parameter named as a column as its value).
+    params = {"b_device_id": device_id, "b_token_sha256": _hash(token), "b_imei": imei, "b_counter": counter,
+              "b_now": now}
+    row = conn.execute(moved, params).first()
+    if row is None:
+        return None
+    if standing_q is None:
+        return CheckedIn(**row._mapping)
+    standing = conn.execute(standing_q, {"b_loan_id": row.loan_id}).first()
+    return CheckedIn(**row._mapping, loan_status=standing.status if standing else None,
+                     dpd=standing.dpd if standing else 0)
+
+
 def checkin(session: Session, *, token: str, imei: str, counter: int, nonce: str) -> dict[str, Any]:
     """A check-in of the lock agent: authenticated, fresh (its counter above every earlier one), then the
-    policy applied and the answer signed."""
-    device = authenticate(session, token, imei)
+    policy applied and the answer signed.
+
+    The usual check-in — a device whose state stays as it is and shows no screen — is one statement (the
+    counter moved, the device and its loan's standing read back) and a signature. A state change, a
+    warning due, or a reminder/lock screen to fill goes on with the device loaded and its row locked."""
     now = utcnow()
-    moved = session.execute(
-        update(LockDevice).where(LockDevice.id == device.id, LockDevice.counter < counter)
-        .values(counter=counter, last_checkin_at=now).execution_options(synchronize_session=False))
-    if moved.rowcount != 1:  # type: ignore[attr-defined]
+    device_id = _token_device_id(token)
+    row = _move_counter(session, device_id, token, imei, counter, now) if device_id else None
+    if row is None:
+        authenticate(session, token, imei)  # a wrong token or IMEI: 401; else the counter was not above: 409
         raise ReplayedCheckin()
-    device.counter, device.last_checkin_at = counter, now
+    _forget(session, device_id)  # a copy the session holds has a stale counter
+    if row.loan_status is not None:
+        decision = decide(state=row.state, loan_status=row.loan_status, dpd=row.dpd,
+                          lock_enabled=row.lock_enabled, lock_after_dpd=row.lock_after_dpd,
+                          lock_allowed_at=row.lock_allowed_at, warned=row.warned_at is not None, now=now,
+                          release_held=row.release_held)
+        shown = _shown(row.state, row.release_cancel_until, now)
+        if decision.state == row.state and not (decision.warn and row.warned_at is None) \
+                and shown not in (LockState.REMINDER, LockState.LOCKED):
+            return _signed(_payload(row.id, row.imei, shown, counter=counter, nonce=nonce, now=now))
+    device = session.scalar(select(LockDevice).where(LockDevice.id == device_id).with_for_update()
+                            .execution_options(populate_existing=True))
+    assert device is not None
     evaluate(session, device, "checkin", now=now)
     return signed_answer(session, device, counter=counter, nonce=nonce, now=now)
 
 
+def _forget(session: Session, device_id: int) -> None:
+    held = session.identity_map.get(session.identity_key(LockDevice, device_id))
+    if held is not None:
+        session.expire(held)
+
+
+def _shown(state: str, release_cancel_until: datetime | None, now: datetime) -> str:
+    if state == LockState.RELEASED and release_cancel_until and release_cancel_until > now:
+        return LockState.NORMAL
+    return state
+
+
 def shown_state(device: LockDevice, now: datetime) -> str:
     """What the phone is told: a payoff's release only once its cancel window has passed."""
-    if device.state == LockState.RELEASED and device.release_cancel_until and device.release_cancel_until > now:
-        return LockState.NORMAL
-    return device.state
+    return _shown(device.state, device.release_cancel_until, now)
+
+
+def _payload(device_id: int, imei: str, state: str, *, counter: int, nonce: str, now: datetime) -> dict[str, Any]:
+    return {
+        "v": 1, "device_id": device_id, "imei": imei, "state": state,
+        "issued_at": now.strftime("%Y-%m-%dT%H:%M:%SZ"), "counter": counter, "nonce": nonce,
+        "kid": signing.key_id(), "next_checkin_seconds": device_settings().checkin_interval_seconds,
+    }
+
+
+def _signed(payload: dict[str, Any]) -> dict[str, Any]:
+    return {"payload": payload, "signature": signing.sign(payload), "alg": signing.ALGORITHM}
 
 
 def signed_answer(session: Session, device: LockDevice, *, counter: int, nonce: str, now: datetime) -> dict[str, Any]:
     state = shown_state(device, now)
-    payload: dict[str, Any] = {
-        "v": 1, "device_id": device.id, "imei": device.imei, "state": state,
-        "issued_at": now.strftime("%Y-%m-%dT%H:%M:%SZ"), "counter": counter, "nonce": nonce,
-        "kid": signing.key_id(), "next_checkin_seconds": device_settings().checkin_interval_seconds,
-    }
+    payload = _payload(device.id, device.imei, state, counter=counter, nonce=nonce, now=now)
     if state in (LockState.REMINDER, LockState.LOCKED):
         payload.update(screen(session, device))
-    return {"payload": payload, "signature": signing.sign(payload), "alg": signing.ALGORITHM}
+    return _signed(payload)
 
 
 def screen(session: Session, device: LockDevice) -> dict[str, str]:
