@@ -13,7 +13,8 @@ from sqlalchemy.orm import Session
 from fenqi.kit.clock import set_business_date
 from fenqi.pricing.service import seed_products
 
-# HYPOTHESIS_PROFILE=dev (quick), ci (the default: at least 500 examples of each property), nightly (10×).
+# HYPOTHESIS_PROFILE=dev (quick), ci (the default: 500 examples of each pure property, 200 of each database-backed
+# one, on each database), nightly (5,000).
 settings.register_profile("dev", max_examples=50, deadline=None)
 settings.register_profile("ci", max_examples=500, deadline=None)
 settings.register_profile("nightly", max_examples=5000, deadline=None)
@@ -25,6 +26,8 @@ PURE = settings(settings.get_profile(PROFILE))
 IS_POSTGRES = (os.environ.get("FENQI_TEST_DATABASE_URL") or "").startswith("postgresql")
 DB = settings(
     settings.get_profile(PROFILE),
+    # CI runs every property once per database, both at once: 200 database-backed examples on each.
+    max_examples={"dev": 50, "ci": 200, "nightly": 5000}.get(PROFILE, 200),
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow, HealthCheck.data_too_large],
 )
 

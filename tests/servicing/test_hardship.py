@@ -27,7 +27,7 @@ from fenqi.servicing.service import apply_repayment, book_loan, get_loan, instal
 from tests.servicing.support import DB, PROFILE, START, fresh_book
 
 MAKER, CHECKER = 101, 202
-FEW = settings(DB, max_examples={"dev": 10, "ci": 25, "nightly": 250}.get(PROFILE, 25))
+FEW = settings(DB, max_examples={"dev": 10, "ci": 12, "nightly": 250}.get(PROFILE, 12))
 
 
 def _book(session: Session, ref: str = "H1", code: str = "EI-12", fen: int = 600_000, term: int = 12,

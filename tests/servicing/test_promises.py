@@ -50,8 +50,8 @@ from tests.servicing.support import DB, IS_POSTGRES, PROFILE, fresh_book
 
 # Each example books a loan and closes up to ~100 business days: 60 examples a property keep the file
 # at about 30 s of CPU on SQLite (twice that on PostgreSQL); the nightly profile runs ten times as many.
-FEW = settings(DB, max_examples={"dev": 20, "ci": 60, "nightly": 600}.get(PROFILE, 60))
-FEWER = settings(DB, max_examples={"dev": 10, "ci": 20, "nightly": 200}.get(PROFILE, 20))
+FEW = settings(DB, max_examples={"dev": 20, "ci": 30, "nightly": 600}.get(PROFILE, 30))
+FEWER = settings(DB, max_examples={"dev": 10, "ci": 10, "nightly": 200}.get(PROFILE, 10))
 
 PRODUCTS = [("EI-12", 3), ("EI-12", 6), ("EP-10", 6), ("FEE-060", 3), ("FEE-060", 6), ("IF-MERCHANT", 3)]
 
