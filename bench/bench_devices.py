@@ -50,6 +50,25 @@ def start_server(url: str, port: int, workers: int) -> subprocess.Popen[bytes]:
     raise RuntimeError("server did not start:\n" + log.read().decode(errors="replace")[-2000:])
 
 
+def server_cpu_seconds(pid: int) -> float | None:
+    """CPU time (user + system) the server's processes have used so far: the uvicorn parent and every
+    worker under it (Linux /proc; None elsewhere). Tells what a request costs the server, apart from
+    the client and the other work on a shared machine."""
+    tick = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+    total, todo = 0.0, [pid]
+    while todo:
+        p = todo.pop()
+        try:
+            fields = open(f"/proc/{p}/stat").read().rsplit(")", 1)[1].split()  # noqa: SIM115
+            total += (int(fields[11]) + int(fields[12])) / tick
+            for task in os.listdir(f"/proc/{p}/task"):
+                todo += [int(c) for c in open(f"/proc/{p}/task/{task}/children").read().split()]  # noqa: SIM115
+        except (OSError, IndexError, ValueError):
+            if p == pid:
+                return None
+    return total
+
+
 def run(argv: list[str]) -> None:
     parser = argparse.ArgumentParser(prog="python -m bench devices")
     parser.add_argument("--devices", type=int, default=1000)
@@ -77,9 +96,12 @@ def run(argv: list[str]) -> None:
     try:
         sim.run(base, fleet[: min(len(fleet), 100)], rounds=1, concurrency=args.concurrency,
                 start_counter=1)  # warm-up: connections, caches, the workers' imports
+        cpu0 = server_cpu_seconds(server.pid)
         checkin = sim.run(base, fleet, rounds=args.rounds, concurrency=args.concurrency, start_counter=10,
                           replay=False).to_json()
+        cpu1 = server_cpu_seconds(server.pid)
         health = sim.baseline(base, args.devices * args.rounds, args.concurrency).to_json()
+        cpu2 = server_cpu_seconds(server.pid)
     finally:
         server.terminate()
         server.wait(timeout=30)
@@ -88,6 +110,13 @@ def run(argv: list[str]) -> None:
           f"p99 {checkin['p99_ms']:.1f} ms; errors {checkin['errors']}, bad signatures {checkin['bad_signatures']}")
     print(f"baseline GET /healthz, same client and concurrency: {health['per_second']:.0f}/s, "
           f"p50 {health['p50_ms']:.1f} ms, p99 {health['p99_ms']:.1f} ms")
+    if cpu0 is not None and cpu1 is not None and cpu2 is not None and checkin["checkins"] and health["checkins"]:
+        per_checkin = (cpu1 - cpu0) / checkin["checkins"] * 1000
+        per_health = (cpu2 - cpu1) / health["checkins"] * 1000
+        print(f"server CPU (uvicorn workers, not PostgreSQL): {per_checkin:.2f} ms per check-in, "
+              f"{per_health:.2f} ms per /healthz ({per_checkin / per_health:.2f}×); "
+              f"{os.cpu_count()} cores' worth ≈ {(os.cpu_count() or 1) * 1000 / per_checkin:.0f} check-ins/s "
+              "of server Python alone")
     ratio = health["per_second"] / checkin["per_second"] if checkin["per_second"] else float("inf")
     print(f"ratio healthz/check-in throughput: {ratio:.2f}×; goal ≥ 1000/s and p99 ≤ 50 ms: "
           f"{'met' if checkin['per_second'] >= 1000 and checkin['p99_ms'] <= 50 else 'not met'}")
