@@ -320,6 +320,7 @@ def _move_counter(session: Session, device_id: int, token: str, imei: str, count
     its last one, and return the device's lock state with its loan's status and days past due (None when
     nothing matched: a wrong token or IMEI, or a counter not above the last). The token is matched by its
     SHA-256 (a preimage of the stored hash is the only way in, so the equality's timing tells nothing)."""
+    session.flush()  # changes the session holds go first (a no-op in a request's fresh session)
     conn = session.connection()
     moved, standing_q = _checkin_statements(conn.dialect.name)
     # Parameter names apart from the columns' (an UPDATE takes a parameter named as a column as its value).
