@@ -65,7 +65,8 @@ def parse_month(text: str) -> int:
         if not (2000 <= year <= 2100 and 1 <= month <= 12):
             raise ValueError(text)
     except ValueError:
-        raise InvalidInput(f"月份格式应为 2026-03 / month must look like 2026-03: {text[:20]}") from None
+        raise InvalidInput(text[:20], zh="月份格式应为 2026-03 这样的年-月",
+                           en="A month must look like 2026-03") from None
     return year * 12 + month - 1
 
 
@@ -288,6 +289,16 @@ class ExpectedLoss:
     expected_loss_fen: int
 
 
+class UnknownBucket(InvalidInput):
+    zh = "未知的逾期档（{detail}）"
+    en = "Unknown delinquency bucket: {detail}"
+
+
+class InvalidProvisionRate(InvalidInput):
+    zh = "计提比例应为 0 到 1 之间的小数（{detail}）"
+    en = "A provision rate must be a decimal between 0 and 1 ({detail})"
+
+
 def provision_rates(overrides: Mapping[str, Any] | None = None) -> dict[str, Decimal]:
     """The provision rates: the defaults, then the settings' (`FENQI_PROVISION_RATES`), then `overrides`
     (each between 0 and 1)."""
@@ -296,13 +307,13 @@ def provision_rates(overrides: Mapping[str, Any] | None = None) -> dict[str, Dec
     rates = dict(DEFAULT_PROVISION_RATES)
     for key, value in {**get_settings().provision_rates, **(overrides or {})}.items():
         if key not in rates:
-            raise InvalidInput(f"未知的逾期档 / unknown bucket: {str(key)[:20]}")
+            raise UnknownBucket(str(key)[:20])
         try:
             parsed = Decimal(str(value))
         except ArithmeticError:
-            raise InvalidInput(f"计提比例应为 0 到 1 之间的小数 / provision rate must be 0..1: {key}") from None
+            raise InvalidProvisionRate(key) from None
         if not (parsed.is_finite() and Decimal(0) <= parsed <= Decimal(1)):
-            raise InvalidInput(f"计提比例应为 0 到 1 之间的小数 / provision rate must be 0..1: {key}")
+            raise InvalidProvisionRate(key)
         rates[key] = parsed
     return rates
 

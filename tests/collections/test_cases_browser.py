@@ -23,7 +23,6 @@ from fenqi.kit.clock import business_date, set_business_date
 from fenqi.kit.db import get_engine, session_scope
 from tests.collections.support import FIRST_DUE, signed_in
 from tests.origination.world import build_world, clean_id_number
-from tests.servicing.support import forget_closes_from
 from tests.web_console.helpers import sell
 
 pytestmark = pytest.mark.browser
@@ -48,8 +47,6 @@ def collector_page(browser: Any, live_server: str, daytime: object) -> Iterator[
         user = create_user(s, role="collector", display_name="浏览器催收")
         loan_id, user_id, token, started = app.loan_id, user.id, start_session(s, user), business_date(s)
     engine = get_engine()
-    with session_scope() as s:
-        forget_closes_from(s, started)  # an earlier test's closes of these dates would not run again
     while True:
         with session_scope() as s:
             day = business_date(s)

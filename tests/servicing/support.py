@@ -83,16 +83,3 @@ def digest(rows: list[tuple[str, ...]]) -> str:
     norm = "\n".join("|".join({"True": "1", "False": "0"}.get(v, v) for v in row) for row in rows)
     return hashlib.sha256(norm.encode()).hexdigest()[:16]
 
-
-def forget_closes_from(session: Session, day: date) -> None:
-    """Forget the close-of-business runs of `day` and later, for a test that sets the business date back to
-    `day` after other tests (committing through a live server) closed those dates: a closed date is never
-    closed twice, so without this the dates would not move on again."""
-    from sqlalchemy import delete, select
-
-    from fenqi.servicing.models import CobChunk, CobRun
-
-    runs = select(CobRun.id).where(CobRun.business_date >= day)
-    session.execute(delete(CobChunk).where(CobChunk.run_id.in_(runs)))
-    session.execute(delete(CobRun).where(CobRun.business_date >= day))
-    session.flush()
