@@ -151,7 +151,6 @@ def create_app() -> FastAPI:
     async def healthz() -> dict[str, str]:
         return {"status": "ok", "version": __version__}
 
-    _commit_before_responding(app)
     _document_errors(app)
     _warm_pdf_fonts()
     return app
@@ -220,31 +219,3 @@ def _document_errors(app: FastAPI) -> None:
         return schema
 
     app.openapi = openapi  # type: ignore[method-assign]
-
-
-def _commit_before_responding(app: FastAPI) -> None:
-    """Close every request's session (commit or roll back) before the response leaves.
-
-    FastAPI runs the code after a dependency's `yield` only once the response has been sent (the
-    dependency's default "request" scope). For the session that is wrong twice over: a browser follows a
-    redirect at once and may read before the commit, and a commit that fails would follow a success
-    already reported. The "function" scope closes the session as soon as the endpoint returns. Endpoints
-    declare it with `fenqi.kit.web.SessionDep`; this pass sets it for those still written
-    `Depends(get_session)`, until every endpoint uses SessionDep."""
-    from fastapi.dependencies.models import Dependant
-    from fastapi.routing import iter_route_contexts
-
-    from fenqi.kit.web import get_lazy_session, get_session
-
-    sessions = (get_session, get_lazy_session)
-
-    def walk(dependant: Dependant) -> None:
-        for sub in dependant.dependencies:
-            if sub.call in sessions:
-                sub.scope = "function"
-            walk(sub)
-
-    for route in iter_route_contexts(app.routes):
-        for dependant in (getattr(route, "dependant", None), getattr(route.original_route, "dependant", None)):
-            if dependant is not None:
-                walk(dependant)

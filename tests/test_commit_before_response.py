@@ -52,3 +52,27 @@ def test_page_commits_before_it_responds(engine: Engine, monkeypatch: pytest.Mon
 def test_form_post_commits_before_it_responds(engine: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
     # A sign-in without its CSRF token: refused and re-rendered, and the request still commits first.
     assert _order_of_commit_and_response("POST", "/login/staff", monkeypatch) == ["commit", "response 403"]
+
+
+def test_every_route_closes_its_session_before_responding() -> None:
+    """Every endpoint takes its session as `SessionDep`/`LazySessionDep` (the "function" scope), so
+    no route's session outlives its endpoint; a plain `Depends(get_session)` would slip back to the
+    "request" scope, where the commit follows the response."""
+    from fastapi.dependencies.models import Dependant
+
+    from fenqi.kit.web import get_lazy_session, get_session
+
+    sessions = (get_session, get_lazy_session)
+    late: list[str] = []
+
+    def walk(path: str, dependant: Dependant) -> None:
+        for sub in dependant.dependencies:
+            if sub.call in sessions and sub.scope != "function":
+                late.append(path)
+            walk(path, sub)
+
+    for route in create_app().routes:
+        dependant = getattr(route, "dependant", None)
+        if dependant is not None:
+            walk(getattr(route, "path", "?"), dependant)
+    assert not late, f"routes whose session closes after the response: {sorted(set(late))}"

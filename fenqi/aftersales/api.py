@@ -34,7 +34,7 @@ from fenqi.kit.bounds import EntityId
 from fenqi.kit.clock import business_date
 from fenqi.kit.db import Session
 from fenqi.kit.errors import Forbidden, InvalidInput
-from fenqi.kit.web import get_session, request_language
+from fenqi.kit.web import SessionDep, request_language
 
 router = APIRouter(prefix="/api/v1/aftersales", tags=["aftersales"])
 desk = require_roles("clerk", "merchant_owner")
@@ -76,7 +76,7 @@ def _case(session: Session, case_id: int, lang: str) -> dict[str, Any]:
 
 @router.get("/policy", response_model=PolicyOut,
             summary="The after-sales policy in force for a merchant (三包 windows, checklist)")
-def get_policy(merchant_id: EntityId | None = Query(None), session: Session = Depends(get_session),
+def get_policy(merchant_id: EntityId | None = Query(None), *, session: SessionDep,
                who: Principal = Depends(staff)) -> dict[str, Any]:
     merchant = merchant_id or who.merchant_id
     if merchant is None:
@@ -96,7 +96,7 @@ class PolicyIn(BaseModel):
 
 @router.post("/policies", response_model=PolicyOut, summary="A new version of a merchant's after-sales policy")
 def post_policy(body: PolicyIn, request: Request, key: str | None = KeyHeader,
-                session: Session = Depends(get_session),
+                *, session: SessionDep,
                 who: Principal = Depends(require_roles("merchant_owner"))) -> dict[str, Any]:
     if who.role != "admin" and body.merchant_id != who.merchant_id:
         raise Forbidden()
@@ -124,7 +124,7 @@ class CaseIn(BaseModel):
 
 
 @router.post("/cases", status_code=201, response_model=CaseOut, summary="Open an after-sales case (申请售后)")
-def open_case(body: CaseIn, request: Request, key: str | None = KeyHeader, session: Session = Depends(get_session),
+def open_case(body: CaseIn, request: Request, key: str | None = KeyHeader, *, session: SessionDep,
               who: Principal = Depends(current_principal)) -> dict[str, Any]:
     def act() -> dict[str, Any]:
         case = service.open_case(session, who, requested=body.requested, reason=body.reason, loan_id=body.loan_id,
@@ -138,7 +138,7 @@ def open_case(body: CaseIn, request: Request, key: str | None = KeyHeader, sessi
             summary="After-sales cases (a shopper's own, a merchant's, or all for operations)")
 def list_cases(request: Request, status: str | None = Query(None, max_length=20),
                loan_id: EntityId | None = Query(None), limit: int = Query(100, ge=1, le=500),
-               session: Session = Depends(get_session), who: Principal = Depends(current_principal)
+               *, session: SessionDep, who: Principal = Depends(current_principal)
                ) -> dict[str, Any]:
     lang = request_language(request)
     rows = service.list_cases(session, who, status=status, loan_id=loan_id, limit=limit)
@@ -147,7 +147,7 @@ def list_cases(request: Request, status: str | None = Query(None, max_length=20)
 
 @router.get("/cases/{case_id}", response_model=CaseOut,
             summary="A case: proposal, steps, refunds and where each went, events")
-def get_case(case_id: EntityId, request: Request, session: Session = Depends(get_session),
+def get_case(case_id: EntityId, request: Request, session: SessionDep,
              who: Principal = Depends(current_principal)) -> dict[str, Any]:
     service.get_case(session, case_id, who)
     return _case(session, case_id, request_language(request))
@@ -161,7 +161,7 @@ class InspectionIn(BaseModel):
 @router.post("/cases/{case_id}/inspection", response_model=CaseOut,
              summary="The desk's inspection checklist; the proposal is updated")
 def inspect(case_id: EntityId, body: InspectionIn, request: Request, key: str | None = KeyHeader,
-            session: Session = Depends(get_session), who: Principal = Depends(desk)) -> dict[str, Any]:
+            *, session: SessionDep, who: Principal = Depends(desk)) -> dict[str, Any]:
     def act() -> dict[str, Any]:
         service.inspect(session, who, case_id, body.results)
         return _case(session, case_id, request_language(request))
@@ -179,7 +179,7 @@ class DecisionIn(BaseModel):
 @router.post("/cases/{case_id}/decision", response_model=CaseOut,
              summary="Choose an outcome the policy allows; its workflow starts")
 def decide(case_id: EntityId, body: DecisionIn, request: Request, key: str | None = KeyHeader,
-           session: Session = Depends(get_session), who: Principal = Depends(desk)) -> dict[str, Any]:
+           *, session: SessionDep, who: Principal = Depends(desk)) -> dict[str, Any]:
     def act() -> dict[str, Any]:
         service.decide(session, who, case_id, body.outcome, note=body.note, new_imei=body.new_imei)
         return _case(session, case_id, request_language(request))
@@ -189,7 +189,7 @@ def decide(case_id: EntityId, body: DecisionIn, request: Request, key: str | Non
 
 @router.post("/cases/{case_id}/resume", response_model=CaseOut,
              summary="Finish a return's remaining steps (retry refunds)")
-def resume(case_id: EntityId, request: Request, key: str | None = KeyHeader, session: Session = Depends(get_session),
+def resume(case_id: EntityId, request: Request, key: str | None = KeyHeader, *, session: SessionDep,
            who: Principal = Depends(require_roles("clerk", "merchant_owner", "finance"))) -> dict[str, Any]:
     def act() -> dict[str, Any]:
         returns.resume(session, service.get_case(session, case_id, who, lock=True))
@@ -199,7 +199,7 @@ def resume(case_id: EntityId, request: Request, key: str | None = KeyHeader, ses
 
 
 @router.post("/cases/{case_id}/cancel", response_model=CaseOut, summary="Withdraw a case not yet processed")
-def cancel(case_id: EntityId, request: Request, key: str | None = KeyHeader, session: Session = Depends(get_session),
+def cancel(case_id: EntityId, request: Request, key: str | None = KeyHeader, *, session: SessionDep,
            who: Principal = Depends(current_principal)) -> dict[str, Any]:
     def act() -> dict[str, Any]:
         service.cancel_case(session, who, case_id)
@@ -220,7 +220,7 @@ class RepairMoveIn(BaseModel):
 @router.post("/repairs/{ticket_id}/status", response_model=CaseOut,
              summary="Move a repair ticket (failed: the fault is back)")
 def repair_status(ticket_id: EntityId, body: RepairMoveIn, request: Request, key: str | None = KeyHeader,
-                  session: Session = Depends(get_session), who: Principal = Depends(desk)) -> dict[str, Any]:
+                  *, session: SessionDep, who: Principal = Depends(desk)) -> dict[str, Any]:
     def act() -> dict[str, Any]:
         ticket = repairs.move(session, who, ticket_id, body.status, note=body.note)
         return _case(session, ticket.case_id, request_language(request))
@@ -236,7 +236,7 @@ class LoanerIn(BaseModel):
 @router.post("/repairs/{ticket_id}/loaner", response_model=CaseOut,
              summary="Lend a loaner phone by IMEI during the repair")
 def repair_loaner(ticket_id: EntityId, body: LoanerIn, request: Request, key: str | None = KeyHeader,
-                  session: Session = Depends(get_session), who: Principal = Depends(desk)) -> dict[str, Any]:
+                  *, session: SessionDep, who: Principal = Depends(desk)) -> dict[str, Any]:
     def act() -> dict[str, Any]:
         ticket = repairs.lend_loaner(session, who, ticket_id, body.imei)
         return _case(session, ticket.case_id, request_language(request))
@@ -247,7 +247,7 @@ def repair_loaner(ticket_id: EntityId, body: LoanerIn, request: Request, key: st
 @router.post("/repairs/{ticket_id}/escalate", response_model=CaseOut,
              summary="Failed repairs: turn the case into an exchange")
 def repair_escalate(ticket_id: EntityId, request: Request, key: str | None = KeyHeader,
-                    session: Session = Depends(get_session), who: Principal = Depends(desk)) -> dict[str, Any]:
+                    *, session: SessionDep, who: Principal = Depends(desk)) -> dict[str, Any]:
     def act() -> dict[str, Any]:
         case = repairs.escalate_to_exchange(session, who, ticket_id)
         return _case(session, case.id, request_language(request))
@@ -257,7 +257,7 @@ def repair_escalate(ticket_id: EntityId, request: Request, key: str | None = Key
 
 @router.get("/repairs/{ticket_id}/slip.pdf", summary="The repair intake slip (维修受理单), PDF",
             response_class=Response, responses={200: {"content": {"application/pdf": {}}, "description": "The PDF"}})
-def repair_slip(ticket_id: EntityId, session: Session = Depends(get_session),
+def repair_slip(ticket_id: EntityId, session: SessionDep,
                 who: Principal = Depends(current_principal)) -> Response:
     from fenqi.aftersales.slip import intake_slip
 
@@ -281,7 +281,7 @@ class FeedbackIn(BaseModel):
 @router.post("/feedback", status_code=201, response_model=FeedbackOut,
              summary="Rate a purchase or a finished case (0–10)")
 def post_feedback(body: FeedbackIn, request: Request, key: str | None = KeyHeader,
-                  session: Session = Depends(get_session),
+                  *, session: SessionDep,
                   who: Principal = Depends(require_roles("shopper"))) -> dict[str, Any]:
     def act() -> dict[str, Any]:
         row = fb.rate(session, who, about=body.about, subject_id=body.subject_id, score=body.score,
@@ -292,7 +292,7 @@ def post_feedback(body: FeedbackIn, request: Request, key: str | None = KeyHeade
 
 
 @router.get("/nps", response_model=NpsOut, summary="Net promoter score over the ratings")
-def get_nps(merchant_id: EntityId | None = Query(None), session: Session = Depends(get_session),
+def get_nps(merchant_id: EntityId | None = Query(None), *, session: SessionDep,
             who: Principal = Depends(staff)) -> dict[str, Any]:
     if who.role in ("clerk", "merchant_owner"):
         merchant_id = who.merchant_id
@@ -309,7 +309,7 @@ class ComplaintIn(BaseModel):
 @router.post("/complaints", status_code=201, response_model=ComplaintOut,
              summary="File a complaint (投诉): answered within 24 h")
 def post_complaint(body: ComplaintIn, request: Request, key: str | None = KeyHeader,
-                   session: Session = Depends(get_session),
+                   *, session: SessionDep,
                    who: Principal = Depends(require_roles("shopper"))) -> dict[str, Any]:
     def act() -> dict[str, Any]:
         row = fb.file_complaint(session, who, category=body.category, text=body.text, loan_id=body.loan_id)
@@ -321,14 +321,14 @@ def post_complaint(body: ComplaintIn, request: Request, key: str | None = KeyHea
 @router.get("/complaints", response_model=ComplaintList,
             summary="Complaints (own, the merchant's, or all), soonest deadline first")
 def list_complaints(request: Request, status: str | None = Query(None, max_length=20),
-                    session: Session = Depends(get_session), who: Principal = Depends(current_principal)
+                    *, session: SessionDep, who: Principal = Depends(current_principal)
                     ) -> dict[str, Any]:
     lang = request_language(request)
     return {"complaints": [fb.complaint_json(c, lang) for c in fb.list_complaints(session, who, status=status)]}
 
 
 @router.get("/complaints/{complaint_id}", response_model=ComplaintDetail, summary="A complaint with its history")
-def get_complaint(complaint_id: EntityId, request: Request, session: Session = Depends(get_session),
+def get_complaint(complaint_id: EntityId, request: Request, session: SessionDep,
                   who: Principal = Depends(current_principal)) -> dict[str, Any]:
     row = fb.get_complaint(session, complaint_id, who)
     lang = request_language(request)
@@ -348,7 +348,7 @@ class ComplaintStepIn(BaseModel):
 @router.post("/complaints/{complaint_id}/steps", response_model=ComplaintOut,
              summary="Assign, respond, escalate or resolve a complaint")
 def complaint_step(complaint_id: EntityId, body: ComplaintStepIn, request: Request, key: str | None = KeyHeader,
-                   session: Session = Depends(get_session), who: Principal = Depends(staff)) -> dict[str, Any]:
+                   *, session: SessionDep, who: Principal = Depends(staff)) -> dict[str, Any]:
     def act() -> dict[str, Any]:
         if body.action == "assign":
             row = fb.assign(session, who, complaint_id, body.assignee_user_id or who.user_id)

@@ -34,7 +34,7 @@ from fenqi.kit.clock import business_date
 from fenqi.kit.db import Session, utcnow
 from fenqi.kit.errors import InvalidInput
 from fenqi.kit.money import fmt_yuan, from_fen
-from fenqi.kit.web import get_session
+from fenqi.kit.web import SessionDep
 
 router = APIRouter(prefix="/api/v1/analytics", tags=["analytics"])
 analysts = require_roles("risk_officer", "finance", "collection_lead")
@@ -105,7 +105,7 @@ def csv_response(table: tables.Table) -> Response:
 def funnel_json(
     start: date | None = None, end: date | None = None,
     by: Annotated[str, Query(pattern="^(all|store|clerk|channel|price_band|term|product)$")] = "all",
-    session: Session = Depends(get_session), who: Principal = Depends(analysts),
+    *, session: SessionDep, who: Principal = Depends(analysts),
 ) -> FunnelOut:
     first, last = period(session, start, end)
     return funnel_out(fn.funnel(session, start=first, end=last, dimension=by))
@@ -116,7 +116,7 @@ def funnel_json(
 def portfolio_json(
     start: Month = None, end: Month = None, current: RateText = None, d1_29: RateText = None,
     d30_59: RateText = None, d60_89: RateText = None, d90p: RateText = None,
-    session: Session = Depends(get_session), who: Principal = Depends(analysts),
+    *, session: SessionDep, who: Principal = Depends(analysts),
 ) -> PortfolioOut:
     rates = provision_overrides(current=current, d1_29=d1_29, d30_59=d30_59, d60_89=d60_89, d90p=d90p)
     return portfolio_out(session, start, end, rates)
@@ -140,7 +140,7 @@ def product_figures(session: Session, start: date | None, end: date | None, min_
             summary="Product performance (产品表现) per product and term, stores' delinquency, suggestions")
 def products_json(
     start: date | None = None, end: date | None = None, min_loans: Annotated[int, Query(ge=1, le=100000)] = 10,
-    session: Session = Depends(get_session), who: Principal = Depends(analysts),
+    *, session: SessionDep, who: Principal = Depends(analysts),
 ) -> ProductsOut:
     rows, stores, found = product_figures(session, start, end, min_loans)
     return ProductsOut(
@@ -165,7 +165,7 @@ def table_csv(
     table: Annotated[str, Path(pattern=f"^({'|'.join(CSV_TABLES)})$")],
     start: date | None = None, end: date | None = None,
     by: Annotated[str, Query(pattern="^(all|store|clerk|channel|price_band|term|product)$")] = "all",
-    lang: Lang = "zh", session: Session = Depends(get_session), who: Principal = Depends(analysts),
+    lang: Lang = "zh", *, session: SessionDep, who: Principal = Depends(analysts),
 ) -> Response:
     return csv_response(build_table(session, table, start=start, end=end, by=by, lang=lang))
 

@@ -36,9 +36,8 @@ from fenqi.catalog.service import (
 from fenqi.identity.deps import Principal, ensure_merchant, require_roles
 from fenqi.identity.roles import MERCHANT_ROLES
 from fenqi.kit.bounds import Amount, EntityId
-from fenqi.kit.db import Session
 from fenqi.kit.money import fmt_rate, parse_rate, to_fen
-from fenqi.kit.web import get_session
+from fenqi.kit.web import SessionDep
 
 router = APIRouter(prefix="/api/v1/catalog", tags=["catalog"])
 
@@ -85,18 +84,18 @@ class StatusIn(BaseModel):
 
 
 @router.get("/skus", response_model=SkuList, summary="Phones on sale: brand, model, storage, colour, price, stock")
-def skus(brand: str | None = Query(None), session: Session = Depends(get_session)) -> dict[str, Any]:
+def skus(brand: str | None = Query(None), *, session: SessionDep) -> dict[str, Any]:
     return {"skus": [s.to_json() for s in list_skus(session, brand)]}
 
 
 @router.get("/skus/{code}", response_model=SkuOut, summary="One SKU")
-def sku(code: str, session: Session = Depends(get_session)) -> dict[str, Any]:
+def sku(code: str, session: SessionDep) -> dict[str, Any]:
     return get_sku(session, code).to_json()
 
 
 @router.get("/merchants", response_model=MerchantList, summary="Merchants (a merchant's own staff see only theirs)")
 def merchants(
-    session: Session = Depends(get_session),
+    session: SessionDep,
     who: Principal = Depends(require_roles("merchant_owner", "clerk", "finance", "risk_officer")),
 ) -> dict[str, Any]:
     rows = session.scalars(select(Merchant).order_by(Merchant.code))
@@ -109,7 +108,7 @@ def merchants(
 
 @router.get("/stores", response_model=StoreList, summary="Stores, optionally of one merchant")
 def stores(
-    merchant_id: EntityId | None = Query(None), session: Session = Depends(get_session),
+    merchant_id: EntityId | None = Query(None), *, session: SessionDep,
     _: Principal = Depends(require_roles("shopper", "clerk", "merchant_owner", "finance", "risk_officer")),
 ) -> dict[str, Any]:
     query = select(Store).order_by(Store.code)
@@ -124,7 +123,7 @@ def stores(
 
 @router.post("/merchants", response_model=MerchantCreated, status_code=201, summary="Add a merchant")
 def add_merchant(
-    body: MerchantIn, session: Session = Depends(get_session), _: Principal = Depends(require_roles("admin"))
+    body: MerchantIn, session: SessionDep, _: Principal = Depends(require_roles("admin"))
 ) -> dict[str, Any]:
     m = create_merchant(session, code=body.code, name=body.name, region=body.region,
                         fee_rate=parse_rate(body.fee_rate, field="fee_rate"))
@@ -133,7 +132,7 @@ def add_merchant(
 
 @router.post("/stores", response_model=StoreCreated, status_code=201, summary="Add a store")
 def add_store(
-    body: StoreIn, session: Session = Depends(get_session),
+    body: StoreIn, session: SessionDep,
     who: Principal = Depends(require_roles("merchant_owner")),
 ) -> dict[str, Any]:
     ensure_merchant(who, body.merchant_id)
@@ -144,7 +143,7 @@ def add_store(
 
 @router.post("/models", response_model=PhoneModelOut, status_code=201, summary="Add a phone model")
 def add_model(
-    body: ModelIn, session: Session = Depends(get_session), _: Principal = Depends(require_roles("admin"))
+    body: ModelIn, session: SessionDep, _: Principal = Depends(require_roles("admin"))
 ) -> dict[str, Any]:
     m = create_model(session, code=body.code, brand=body.brand, name=body.name)
     return {"id": m.id, "code": m.code, "brand": m.brand, "name": m.name}
@@ -152,7 +151,7 @@ def add_model(
 
 @router.post("/skus", response_model=SkuOut, status_code=201, summary="Add a SKU")
 def add_sku(
-    body: SkuIn, session: Session = Depends(get_session), _: Principal = Depends(require_roles("admin"))
+    body: SkuIn, session: SessionDep, _: Principal = Depends(require_roles("admin"))
 ) -> dict[str, Any]:
     price = body.price
     if price <= Decimal(0):
@@ -169,7 +168,7 @@ def add_sku(
     summary="Register a phone by IMEI (Luhn-checked; second IMEI optional)",
 )
 def add_device(
-    body: DeviceIn, session: Session = Depends(get_session),
+    body: DeviceIn, session: SessionDep,
     who: Principal = Depends(require_roles("clerk", "merchant_owner")),
 ) -> dict[str, Any]:
     ensure_merchant(who, get_store(session, body.store_id).merchant_id)
@@ -179,7 +178,7 @@ def add_device(
 
 @router.get("/devices/{imei}", response_model=DeviceOut, summary="A device by either of its IMEIs")
 def device(
-    imei: str, session: Session = Depends(get_session),
+    imei: str, session: SessionDep,
     who: Principal = Depends(require_roles("clerk", "merchant_owner", "collector", "risk_officer")),
 ) -> dict[str, Any]:
     found = get_device(session, imei)
@@ -192,7 +191,7 @@ def device(
     summary="Move a device in its lifecycle (lock, unlock, return, restock)",
 )
 def device_status(
-    imei: str, body: StatusIn, session: Session = Depends(get_session),
+    imei: str, body: StatusIn, session: SessionDep,
     who: Principal = Depends(require_roles("collector", "merchant_owner")),
 ) -> dict[str, Any]:
     found = get_device(session, imei)

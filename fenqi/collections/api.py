@@ -14,9 +14,8 @@ from fenqi.collections.promises import promises_of
 from fenqi.collections.schemas import CaseDetail, CaseList
 from fenqi.identity.deps import Principal, require_roles
 from fenqi.kit.bounds import EntityId
-from fenqi.kit.db import Session
 from fenqi.kit.money import fmt_yuan, from_fen
-from fenqi.kit.web import get_session
+from fenqi.kit.web import SessionDep
 from fenqi.servicing.service import amount_due
 
 router = APIRouter(prefix="/api/v1/collections", tags=["collections"])
@@ -54,7 +53,7 @@ def case_queue(
     unassigned: bool = Query(False, description="Only cases no collector holds (lead and admin)"),
     status: str = Query("open", pattern="^(open|closed)$"),
     limit: int = Query(200, ge=1, le=1000),
-    session: Session = Depends(get_session),
+    *, session: SessionDep,
     who: Principal = Depends(staff),
 ) -> dict[str, Any]:
     if bucket and bucket not in BUCKET_ORDER:
@@ -64,7 +63,7 @@ def case_queue(
 
 
 @router.get("/cases/{case_id}", response_model=CaseDetail, summary="A case, what is owed today and its promises")
-def case_detail(case_id: EntityId, session: Session = Depends(get_session),
+def case_detail(case_id: EntityId, session: SessionDep,
                 who: Principal = Depends(staff)) -> dict[str, Any]:
     c = cases.get_case(session, case_id, _scope(who))
     return {"case": case_json(c), "owed_today": _y(amount_due(session, c.loan_id)),

@@ -29,7 +29,7 @@ from fenqi.identity.service import audit
 from fenqi.kit.bounds import EntityId
 from fenqi.kit.db import Session, utcnow
 from fenqi.kit.responses import errors
-from fenqi.kit.web import LazySessionDep, commit_early, get_session
+from fenqi.kit.web import LazySessionDep, SessionDep, commit_early
 
 api = APIRouter(prefix="/api/v1/devices", tags=["devices"])
 # The lock agents' check-in, the busiest route of all (every phone, every 15 minutes): the app matches it
@@ -75,7 +75,7 @@ def _device_for(session: Session, device_id: int, who: Principal) -> LockDevice:
 
 @api.post("/{device_id}/enrol", response_model=EnrolOut, responses=errors(404, 409),
              summary="Enrol the lock agent at handover: its token, shown once")
-def enrol(device_id: DeviceId, session: Session = Depends(get_session),
+def enrol(device_id: DeviceId, session: SessionDep,
           who: Principal = Depends(staff)) -> dict[str, Any]:
     _device_for(session, device_id, who)
     device, token = service.enrol(session, device_id, actor_user_id=who.user_id or None)
@@ -105,7 +105,7 @@ def mask_imei(imei: str) -> str:
 
 @api.get("/loans/{loan_id}", response_model=list[DeviceOut], responses=errors(404),
             summary="A loan's financed phones: lock state and history")
-def loan_devices(loan_id: EntityId, session: Session = Depends(get_session),
+def loan_devices(loan_id: EntityId, session: SessionDep,
                  who: Principal = Depends(staff)) -> list[dict[str, Any]]:
     from fenqi.servicing.service import get_loan
 
@@ -115,7 +115,7 @@ def loan_devices(loan_id: EntityId, session: Session = Depends(get_session),
 
 @api.post("/{device_id}/release/cancel", response_model=DeviceOut, responses=errors(404, 409),
              summary="Cancel a payoff's release within its window")
-def cancel_release(device_id: DeviceId, body: ReleaseCancelIn, session: Session = Depends(get_session),
+def cancel_release(device_id: DeviceId, body: ReleaseCancelIn, session: SessionDep,
                    who: Principal = Depends(ops)) -> dict[str, Any]:
     device = service.cancel_release(session, device_id, actor_user_id=who.user_id or None, note=body.note)
     audit(session, actor_user_id=who.user_id or None, action="device.release_cancelled",
@@ -126,7 +126,7 @@ def cancel_release(device_id: DeviceId, body: ReleaseCancelIn, session: Session 
 
 @api.post("/{device_id}/release", response_model=DeviceOut, responses=errors(404, 409),
              summary="Release a phone for good by hand (final at once)")
-def release(device_id: DeviceId, body: ReleaseCancelIn, session: Session = Depends(get_session),
+def release(device_id: DeviceId, body: ReleaseCancelIn, session: SessionDep,
             who: Principal = Depends(ops)) -> dict[str, Any]:
     device = service.release_by_staff(session, device_id, actor_user_id=who.user_id or None)
     audit(session, actor_user_id=who.user_id or None, action="device.released", subject=f"device:{device.id}",
@@ -137,7 +137,7 @@ def release(device_id: DeviceId, body: ReleaseCancelIn, session: Session = Depen
 @api.put("/policies/{product_code}", response_model=PolicyOut, responses=errors(404),
             summary="The lock policy of a product (applies to phones handed over from now on)")
 def put_policy(body: PolicyIn, product_code: str = Path(pattern=r"^[A-Za-z0-9_-]{1,32}$"),
-               session: Session = Depends(get_session), who: Principal = Depends(admin)) -> dict[str, Any]:
+               *, session: SessionDep, who: Principal = Depends(admin)) -> dict[str, Any]:
     from fenqi.pricing.service import get_product
 
     get_product(session, product_code)

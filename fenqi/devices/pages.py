@@ -15,8 +15,8 @@ from fenqi.devices.errors import BadDeviceToken
 from fenqi.devices.models import LockState
 from fenqi.identity.deps import Principal, require_roles
 from fenqi.kit.bounds import EntityId
-from fenqi.kit.db import Session, utcnow
-from fenqi.kit.web import get_session, request_language
+from fenqi.kit.db import utcnow
+from fenqi.kit.web import SessionDep, request_language
 from fenqi.web.render import render
 
 router = APIRouter(include_in_schema=False)
@@ -53,7 +53,7 @@ def label(table: dict[str, tuple[str, str]], key: str | None, lang: str) -> str:
 @router.get("/device/lock-screen", response_class=HTMLResponse)
 def lock_screen(
     request: Request, token: str = Header("", alias="X-Device-Token", max_length=200),
-    imei: str = Header("", alias="X-Device-IMEI", max_length=20), session: Session = Depends(get_session),
+    imei: str = Header("", alias="X-Device-IMEI", max_length=20), *, session: SessionDep,
 ) -> HTMLResponse:
     if not token and not imei:  # opened in a browser, not by the agent: say what the page is
         return render(request, "devices/lock_screen.html", {"absent": True, "denied": True})
@@ -69,7 +69,7 @@ def lock_screen(
 
 
 @router.get("/ops/loans/{loan_id}/device", response_class=HTMLResponse)
-def ops_device(request: Request, loan_id: EntityId, session: Session = Depends(get_session),
+def ops_device(request: Request, loan_id: EntityId, session: SessionDep,
                who: Principal = Depends(viewers)) -> HTMLResponse:
     from fenqi.servicing.service import get_loan
 

@@ -19,7 +19,7 @@ from fenqi.kit.clock import business_date
 from fenqi.kit.db import Session
 from fenqi.kit.errors import InvalidInput
 from fenqi.kit.money import fmt_rate, parse_rate, to_fen
-from fenqi.kit.web import get_session
+from fenqi.kit.web import SessionDep
 
 router = APIRouter(prefix="/api/v1", tags=["funding"])
 
@@ -53,7 +53,7 @@ class PolicyIn(BaseModel):
     "/funders", response_model=FunderList, summary="Funding partners with their products and today's quota left",
 )
 def funders(
-    session: Session = Depends(get_session),
+    session: SessionDep,
     _: Principal = Depends(require_roles("finance", "risk_officer")),
 ) -> dict[str, Any]:
     today = business_date(session)
@@ -62,7 +62,7 @@ def funders(
 
 @router.post("/funders", response_model=FunderOut, status_code=201, summary="Add a funding partner")
 def add_funder(
-    body: FunderIn, session: Session = Depends(get_session), _: Principal = Depends(require_roles("admin"))
+    body: FunderIn, session: SessionDep, _: Principal = Depends(require_roles("admin"))
 ) -> dict[str, Any]:
     funder = create_funder(session, code=body.code, name=body.name, kind=body.kind, regions=body.regions,
                            daily_quota_fen=to_fen(body.daily_quota),
@@ -75,7 +75,7 @@ def add_funder(
     "/funders/{code}/products", response_model=FunderOut, status_code=201, summary="Add a product the partner funds",
 )
 def add_funder_product(
-    code: str, body: FunderProductIn, session: Session = Depends(get_session),
+    code: str, body: FunderProductIn, session: SessionDep,
     _: Principal = Depends(require_roles("admin")),
 ) -> dict[str, Any]:
     add_product(session, funder_code=code, methods=body.methods, terms=body.terms,
@@ -91,14 +91,14 @@ def _policy_json(session: Session) -> dict[str, Any]:
 
 @router.get("/funding/policy", response_model=PolicyOut, summary="The routing policy in force")
 def policy(
-    session: Session = Depends(get_session), _: Principal = Depends(require_roles("finance", "risk_officer"))
+    session: SessionDep, _: Principal = Depends(require_roles("finance", "risk_officer"))
 ) -> dict[str, Any]:
     return _policy_json(session)
 
 
 @router.put("/funding/policy", response_model=PolicyOut, summary="Set a new routing policy version")
 def put_policy(
-    body: PolicyIn, session: Session = Depends(get_session), _: Principal = Depends(require_roles("finance"))
+    body: PolicyIn, session: SessionDep, _: Principal = Depends(require_roles("finance"))
 ) -> dict[str, Any]:
     set_policy(session, strategy=body.strategy, priority_list=body.priority_list, pilot_funder=body.pilot_funder,
                pilot_share=parse_rate(body.pilot_share, field="pilot_share"), note=body.note)
@@ -113,7 +113,7 @@ def statement(
     merchant_id: EntityId,
     start: str = Query(..., alias="from", description="YYYY-MM-DD"),
     end: str = Query(..., alias="to", description="YYYY-MM-DD"),
-    session: Session = Depends(get_session),
+    *, session: SessionDep,
     who: Principal = Depends(require_roles("merchant_owner", "finance")),
 ) -> dict[str, Any]:
     ensure_merchant(who, merchant_id)

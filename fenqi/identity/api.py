@@ -8,7 +8,6 @@ from typing import Any
 from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, Field
 from sqlalchemy import select
-from sqlalchemy.orm import Session
 
 from fenqi.identity.deps import Principal, current_principal, require_roles
 from fenqi.identity.models import ApiKey, AuditEntry, User
@@ -18,7 +17,7 @@ from fenqi.identity.schemas import ApiKeyCreated, ApiKeyList, ApiKeyOut, AuditLo
 from fenqi.identity.service import audit, create_api_key, revoke_api_key
 from fenqi.kit.bounds import EntityId
 from fenqi.kit.errors import NotFound
-from fenqi.kit.web import get_session
+from fenqi.kit.web import SessionDep
 
 router = APIRouter()
 api = APIRouter(prefix="/api/v1/identity", tags=["identity"])
@@ -46,7 +45,7 @@ def _key_json(row: ApiKey) -> dict[str, Any]:
 def new_key(
     body: ApiKeyIn,
     who: Principal = Depends(require_roles(MERCHANT_OWNER, ADMIN)),
-    session: Session = Depends(get_session),
+    *, session: SessionDep,
 ) -> dict[str, Any]:
     user = session.get(User, who.user_id)
     if user is None:
@@ -58,7 +57,7 @@ def new_key(
 
 @api.get("/api-keys", response_model=ApiKeyList, summary="The caller's API keys (never the keys themselves)")
 def list_keys(
-    who: Principal = Depends(require_roles(MERCHANT_OWNER, ADMIN)), session: Session = Depends(get_session)
+    who: Principal = Depends(require_roles(MERCHANT_OWNER, ADMIN)), *, session: SessionDep
 ) -> dict[str, Any]:
     rows = session.scalars(select(ApiKey).where(ApiKey.user_id == who.user_id).order_by(ApiKey.id)).all()
     return {"api_keys": [_key_json(r) for r in rows]}
@@ -70,7 +69,7 @@ def list_keys(
 def revoke_key(
     key_id: EntityId,
     who: Principal = Depends(require_roles(MERCHANT_OWNER, ADMIN)),
-    session: Session = Depends(get_session),
+    *, session: SessionDep,
 ) -> dict[str, Any]:
     row = revoke_api_key(session, key_id, owner_user_id=None if who.role == ADMIN else who.user_id)
     audit(session, actor_user_id=who.user_id, action="api_key.revoked", subject=f"api_key:{row.id}")
@@ -81,7 +80,7 @@ def revoke_key(
 def audit_log(
     limit: int = Query(100, ge=1, le=500),
     _: Principal = Depends(require_roles(ADMIN)),
-    session: Session = Depends(get_session),
+    *, session: SessionDep,
 ) -> dict[str, Any]:
     rows = session.scalars(select(AuditEntry).order_by(AuditEntry.id.desc()).limit(max(1, min(limit, 500)))).all()
     return {"entries": [

@@ -21,7 +21,7 @@ from fenqi.identity.service import principal_for_api_key
 from fenqi.identity.sessions import CSRF_FIELD, CSRF_HEADER, SESSION_COOKIE, principal_for_session
 from fenqi.identity.tokens import csrf_token_for, same
 from fenqi.kit.errors import Forbidden, Unauthorized
-from fenqi.kit.web import get_session
+from fenqi.kit.web import SessionDep
 
 __all__ = ["Principal", "current_principal", "ensure_merchant", "optional_principal", "require_roles"]
 
@@ -60,7 +60,7 @@ def _authenticate(request: Request, session: Session, submitted: str | None) -> 
 
 def current_principal(
     request: Request,
-    session: Session = Depends(get_session),
+    session: SessionDep,
     submitted: str | None = Depends(submitted_csrf),
 ) -> Principal:
     """Whoever is signed in (any role); 401 `unauthorized` when nobody is."""
@@ -73,7 +73,7 @@ def current_principal(
 
 def optional_principal(
     request: Request,
-    session: Session = Depends(get_session),
+    session: SessionDep,
     submitted: str | None = Depends(submitted_csrf),
 ) -> Principal | None:
     """For public pages that change when someone is signed in: None instead of 401, and a stale

@@ -30,7 +30,7 @@ from fenqi.identity.sessions import (
 from fenqi.kit.crypto import decrypt
 from fenqi.kit.errors import DomainError
 from fenqi.kit.settings import get_settings
-from fenqi.kit.web import commit_early, get_session, request_language
+from fenqi.kit.web import SessionDep, commit_early, request_language
 from fenqi.web.render import render
 
 router = APIRouter(include_in_schema=False)
@@ -82,7 +82,7 @@ def request_code(
     phone: OptStr = "",
     next: OptStr = "",
     csrf_token: OptStr = "",
-    session: Session = Depends(get_session),
+    *, session: SessionDep,
 ) -> Response:
     try:
         check_csrf(request, csrf_token)
@@ -110,7 +110,7 @@ def _verify_page(request: Request, session: Session, ref: str, next: str, error:
 
 
 @router.get("/login/verify", response_class=HTMLResponse)
-def verify_page(request: Request, c: str = "", next: str = "", session: Session = Depends(get_session)) -> HTMLResponse:
+def verify_page(request: Request, c: str = "", next: str = "", *, session: SessionDep) -> HTMLResponse:
     return _verify_page(request, session, c, next, "", 200)
 
 
@@ -121,7 +121,7 @@ def verify_code(
     code: OptStr = "",
     next: OptStr = "",
     csrf_token: OptStr = "",
-    session: Session = Depends(get_session),
+    *, session: SessionDep,
 ) -> Response:
     try:
         check_csrf(request, csrf_token)
@@ -147,7 +147,7 @@ def staff_login(
     password: OptStr = "",
     next: OptStr = "",
     csrf_token: OptStr = "",
-    session: Session = Depends(get_session),
+    *, session: SessionDep,
 ) -> Response:
     try:
         check_csrf(request, csrf_token)
@@ -169,7 +169,7 @@ def staff_login(
 def logout(
     request: Request,
     who: Principal = Depends(current_principal),
-    session: Session = Depends(get_session),
+    *, session: SessionDep,
 ) -> Response:
     token = request.cookies.get(SESSION_COOKIE)
     if token:
@@ -189,7 +189,7 @@ def my_account(request: Request, who: Principal = Depends(current_principal)) ->
 def outbox_page(
     request: Request,
     _: Principal = Depends(require_roles(RISK_OFFICER, COLLECTOR, FINANCE)),
-    session: Session = Depends(get_session),
+    *, session: SessionDep,
 ) -> HTMLResponse:
     rows = session.scalars(select(Notification).order_by(Notification.id.desc()).limit(100)).all()
     # Bodies as shown_body gives them: no login code and no personal number outside the demo.
@@ -201,7 +201,7 @@ def outbox_page(
 def audit_page(
     request: Request,
     _: Principal = Depends(require_roles(ADMIN)),
-    session: Session = Depends(get_session),
+    *, session: SessionDep,
 ) -> HTMLResponse:
     rows = session.scalars(select(AuditEntry).order_by(AuditEntry.id.desc()).limit(200)).all()
     return render(request, "identity/audit.html", {"rows": rows})

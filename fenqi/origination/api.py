@@ -16,10 +16,9 @@ from fastapi.responses import JSONResponse, Response
 from fenqi.identity.deps import Principal, require_roles
 from fenqi.identity.service import audit
 from fenqi.kit.bounds import Amount, EntityId
-from fenqi.kit.db import Session
 from fenqi.kit.errors import NotFound
 from fenqi.kit.responses import ErrorBody
-from fenqi.kit.web import get_session, request_language
+from fenqi.kit.web import SessionDep, request_language
 from fenqi.origination import service, signing
 from fenqi.origination.consents import CURRENT, TEXTS
 from fenqi.origination.schemas import (
@@ -90,7 +89,7 @@ def _submitted_response(request: Request, result: Submitted) -> JSONResponse:
                409: {"model": ErrorBody, "description": "open already / no quota"}},
 )
 def submit(
-    body: ApplicationIn, request: Request, session: Session = Depends(get_session),
+    body: ApplicationIn, request: Request, session: SessionDep,
     who: Principal = Depends(require_roles(*SHOPPER_SIDE)),
     idempotency_key: str | None = Header(None, max_length=100, description="Retry safely: same key, same answer"),
 ) -> JSONResponse:
@@ -103,7 +102,7 @@ def submit(
     summary="Applications visible to the caller (personal data masked)",
 )
 def list_(
-    status: str | None = Query(None), limit: int = Query(50, ge=1, le=200), session: Session = Depends(get_session),
+    status: str | None = Query(None), limit: int = Query(50, ge=1, le=200), *, session: SessionDep,
     who: Principal = Depends(require_roles(*VIEWERS)),
 ) -> dict[str, Any]:
     return {"applications": [application_json(a) for a in service.list_applications(session, who, status, limit)]}
@@ -113,7 +112,7 @@ def list_(
     "/applications/{application_id}", response_model=ApplicationOut, summary="One application (personal data masked)",
 )
 def get(
-    application_id: EntityId, session: Session = Depends(get_session), who: Principal = Depends(require_roles(*VIEWERS))
+    application_id: EntityId, session: SessionDep, who: Principal = Depends(require_roles(*VIEWERS))
 ) -> dict[str, Any]:
     return application_json(get_application(session, application_id, who))
 
@@ -124,7 +123,7 @@ def get(
 )
 def change_plan(
     application_id: EntityId, product: str = Query(...), term: int = Query(...),
-    down_payment: Amount | None = Query(None), session: Session = Depends(get_session),
+    down_payment: Amount | None = Query(None), *, session: SessionDep,
     who: Principal = Depends(require_roles(*SHOPPER_SIDE)),
 ) -> dict[str, Any]:
     app = get_application(session, application_id, who)
@@ -137,7 +136,7 @@ def change_plan(
     summary="The offer: schedule, total cost and APR first",
 )
 def offer(
-    application_id: EntityId, session: Session = Depends(get_session),
+    application_id: EntityId, session: SessionDep,
     who: Principal = Depends(require_roles(*SHOPPER_SIDE)),
 ) -> dict[str, Any]:
     return signing.offer(session, get_application(session, application_id, who))
@@ -148,7 +147,7 @@ def offer(
     summary="Draw up the e-contract PDF",
 )
 def contract(
-    application_id: EntityId, session: Session = Depends(get_session),
+    application_id: EntityId, session: SessionDep,
     who: Principal = Depends(require_roles(*SHOPPER_SIDE)),
 ) -> dict[str, Any]:
     app = get_application(session, application_id, who)
@@ -166,7 +165,7 @@ def contract(
     responses={200: {"content": {"application/pdf": {}}, "description": "The PDF; X-Content-SHA256 its hash"}},
 )
 def contract_pdf(
-    application_id: EntityId, session: Session = Depends(get_session), who: Principal = Depends(require_roles(*VIEWERS))
+    application_id: EntityId, session: SessionDep, who: Principal = Depends(require_roles(*VIEWERS))
 ) -> Response:
     app = get_application(session, application_id, who)
     doc = signing.latest_contract(session, app.id)
@@ -182,7 +181,7 @@ def contract_pdf(
     summary="Sign: loan booked, IMEI bound, merchant paid, down-payment order created",
 )
 def sign(
-    application_id: EntityId, body: SignIn, request: Request, session: Session = Depends(get_session),
+    application_id: EntityId, body: SignIn, request: Request, session: SessionDep,
     who: Principal = Depends(require_roles(*SHOPPER_SIDE)),
 ) -> dict[str, Any]:
     app = get_application(session, application_id, who)
@@ -195,7 +194,7 @@ def sign(
     "/applications/{application_id}/cancel", response_model=ApplicationOut, summary="Withdraw an open application",
 )
 def cancel(
-    application_id: EntityId, session: Session = Depends(get_session),
+    application_id: EntityId, session: SessionDep,
     who: Principal = Depends(require_roles(*SHOPPER_SIDE)),
 ) -> dict[str, Any]:
     app = get_application(session, application_id, who)
@@ -209,7 +208,7 @@ def cancel(
     summary="The consents recorded for an application",
 )
 def consents(
-    application_id: EntityId, session: Session = Depends(get_session),
+    application_id: EntityId, session: SessionDep,
     who: Principal = Depends(require_roles("risk_officer", "merchant_owner", "shopper")),
 ) -> dict[str, Any]:
     app = get_application(session, application_id, who)

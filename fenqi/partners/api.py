@@ -10,8 +10,7 @@ from fastapi.responses import HTMLResponse
 from pydantic import BaseModel, ConfigDict
 
 from fenqi.identity.deps import Principal, require_roles
-from fenqi.kit.db import Session
-from fenqi.kit.web import get_session
+from fenqi.kit.web import SessionDep
 from fenqi.partners import pages as partner_pages
 from fenqi.partners import pilot_pages, service
 from fenqi.partners.indicators import ROLE_LABELS, STATUS_LABELS
@@ -26,30 +25,30 @@ Code = Path(min_length=1, max_length=40, pattern=r"^[A-Za-z0-9_-]+$")
 
 
 @api.get("", response_model=PartnerList, summary="Partners with licences, contracts and whether routing may use them")
-def list_partners(session: Session = Depends(get_session), who: Principal = Depends(reads)) -> PartnerList:
+def list_partners(session: SessionDep, who: Principal = Depends(reads)) -> PartnerList:
     return PartnerList(items=service.list_partners(session))
 
 
 @api.post("", response_model=PartnerOut, status_code=201, summary="Register a partner or a candidate")
-def create_partner(body: PartnerIn, session: Session = Depends(get_session),
+def create_partner(body: PartnerIn, session: SessionDep,
                    who: Principal = Depends(maintains)) -> PartnerOut:
     return service.create_partner(session, body)
 
 
 @api.get("/{code}", response_model=PartnerOut, summary="One partner")
-def read_partner(code: str = Code, session: Session = Depends(get_session),
+def read_partner(code: str = Code, *, session: SessionDep,
                  who: Principal = Depends(reads)) -> PartnerOut:
     return service.get_partner(session, code)
 
 
 @api.post("/{code}/licences", response_model=PartnerOut, status_code=201, summary="Record a licence")
-def add_licence(body: LicenceIn, code: str = Code, session: Session = Depends(get_session),
+def add_licence(body: LicenceIn, code: str = Code, *, session: SessionDep,
                 who: Principal = Depends(maintains)) -> PartnerOut:
     return service.add_licence(session, code, body)
 
 
 @api.post("/{code}/contracts", response_model=PartnerOut, status_code=201, summary="Record a contract")
-def add_contract(body: ContractIn, code: str = Code, session: Session = Depends(get_session),
+def add_contract(body: ContractIn, code: str = Code, *, session: SessionDep,
                  who: Principal = Depends(maintains)) -> PartnerOut:
     return service.add_contract(session, code, body)
 
@@ -61,13 +60,13 @@ class StatusIn(BaseModel):
 
 
 @api.put("/{code}/status", response_model=PartnerOut, summary="Contracted, candidate or ended")
-def set_status(body: StatusIn, code: str = Code, session: Session = Depends(get_session),
+def set_status(body: StatusIn, code: str = Code, *, session: SessionDep,
                who: Principal = Depends(maintains)) -> PartnerOut:
     return service.set_status(session, code, body.status)
 
 
 @pages.get("/ops/partners", response_class=HTMLResponse)
-def partners_page(request: Request, session: Session = Depends(get_session),
+def partners_page(request: Request, session: SessionDep,
                   who: Principal = Depends(reads)) -> HTMLResponse:
     return render(request, "ops/partners.html", {
         "partners": service.list_partners(session), "roles": ROLE_LABELS, "statuses": STATUS_LABELS,

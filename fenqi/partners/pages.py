@@ -15,7 +15,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fenqi.identity.deps import Principal, require_roles
 from fenqi.kit.db import Session
 from fenqi.kit.errors import DomainError
-from fenqi.kit.web import get_session, request_language
+from fenqi.kit.web import SessionDep, request_language
 from fenqi.partners import scorecard as sc
 from fenqi.partners.errors import InvalidPartner
 from fenqi.partners.indicators import BY_KEY, CRITERIA, INDICATORS, RECORDED, ROLE_LABELS, fmt_value
@@ -66,7 +66,7 @@ def build_card(session: Session, business: str, days: int, overrides: dict[str, 
 @router.get("/api/v1/partner-scorecard", tags=["partners"], response_model=ScorecardOut,
             summary="The partner scorecard: ranking, indicators with window and sample size, ±10% weight ranks")
 def scorecard_api(request: Request, business: str = Query("default", max_length=40),
-                  days: int = Query(sc.DEFAULT_DAYS, ge=7, le=730), session: Session = Depends(get_session),
+                  days: int = Query(sc.DEFAULT_DAYS, ge=7, le=730), *, session: SessionDep,
                   who: Principal = Depends(reads)) -> dict[str, Any]:
     return card_json(build_card(session, business, days, _overrides(request)), request_language(request))
 
@@ -91,7 +91,7 @@ def _page(request: Request, session: Session, who: Principal, business: str, day
 
 @router.get("/ops/partners/scorecard", response_class=HTMLResponse, include_in_schema=False)
 def scorecard_page(request: Request, business: str = Query("default", max_length=40),
-                   days: int = Query(sc.DEFAULT_DAYS, ge=7, le=730), session: Session = Depends(get_session),
+                   days: int = Query(sc.DEFAULT_DAYS, ge=7, le=730), *, session: SessionDep,
                    who: Principal = Depends(reads)) -> HTMLResponse:
     return _page(request, session, who, business, days)
 
@@ -99,7 +99,7 @@ def scorecard_page(request: Request, business: str = Query("default", max_length
 @router.post("/ops/partners/scorecard/weights", include_in_schema=False)
 def save_weights(request: Request, business: str = Form("default"), w_stability: str = Form("1"),
                  w_market: str = Form("1"), w_cost: str = Form("1"), w_credit: str = Form("1"),
-                 w_flexibility: str = Form("1"), w_service: str = Form("1"), session: Session = Depends(get_session),
+                 w_flexibility: str = Form("1"), w_service: str = Form("1"), *, session: SessionDep,
                  who: Principal = Depends(maintains)) -> Response:
     raw = {"stability": w_stability, "market": w_market, "cost": w_cost, "credit": w_credit,
            "flexibility": w_flexibility, "service": w_service}
@@ -114,7 +114,7 @@ def save_weights(request: Request, business: str = Form("default"), w_stability:
 
 @router.post("/ops/partners/scorecard/recorded", include_in_schema=False)
 def record(request: Request, code: str = Form(""), indicator: str = Form(""), value: str = Form(""),
-           source: str = Form(""), as_of: str = Form(""), session: Session = Depends(get_session),
+           source: str = Form(""), as_of: str = Form(""), *, session: SessionDep,
            who: Principal = Depends(maintains)) -> Response:
     try:
         try:
@@ -132,7 +132,7 @@ def record(request: Request, code: str = Form(""), indicator: str = Form(""), va
 
 @router.get("/ops/partners/report.{fmt}", include_in_schema=False)
 def report(request: Request, fmt: str, business: str = Query("default", max_length=40),
-           days: int = Query(sc.DEFAULT_DAYS, ge=7, le=730), session: Session = Depends(get_session),
+           days: int = Query(sc.DEFAULT_DAYS, ge=7, le=730), *, session: SessionDep,
            who: Principal = Depends(reads)) -> Response:
     """The comparison as CSV (UTF-8 with a BOM) or as a PDF report with charts."""
     if fmt not in ("csv", "pdf"):

@@ -15,7 +15,7 @@ from fenqi.identity.deps import Principal, require_roles
 from fenqi.kit.bounds import EntityId
 from fenqi.kit.db import Session
 from fenqi.kit.errors import DomainError
-from fenqi.kit.web import get_session, request_language
+from fenqi.kit.web import SessionDep, request_language
 from fenqi.partners import pilots
 from fenqi.partners.errors import InvalidPartner
 from fenqi.partners.models import Partner
@@ -58,7 +58,7 @@ def result_json(r: pilots.Result) -> dict[str, Any]:
 
 @router.get("/api/v1/partner-pilots/{pilot_id}", tags=["partners"], response_model=PilotResultOut,
             summary="A pilot's comparison: candidate and incumbent with 95% intervals and significance")
-def pilot_api(pilot_id: EntityId, session: Session = Depends(get_session),
+def pilot_api(pilot_id: EntityId, session: SessionDep,
               who: Principal = Depends(reads)) -> dict[str, Any]:
     return result_json(pilots.result(session, pilots.get_pilot(session, pilot_id)))
 
@@ -74,7 +74,7 @@ def _list_page(request: Request, session: Session, who: Principal, error: str | 
 
 
 @router.get("/ops/partners/pilots", response_class=HTMLResponse, include_in_schema=False)
-def pilots_page(request: Request, session: Session = Depends(get_session),
+def pilots_page(request: Request, session: SessionDep,
                 who: Principal = Depends(reads)) -> HTMLResponse:
     return _list_page(request, session, who)
 
@@ -89,7 +89,7 @@ def _day(text: str) -> date:
 @router.post("/ops/partners/pilots", include_in_schema=False)
 def create(request: Request, name: str = Form(""), candidate: str = Form(""), incumbent: str = Form(""),
            share_pct: str = Form(""), starts_on: str = Form(""), ends_on: str = Form(""),
-           metrics: list[str] = Form([]), session: Session = Depends(get_session),
+           metrics: list[str] = Form([]), *, session: SessionDep,
            who: Principal = Depends(maintains)) -> Response:
     try:
         try:
@@ -115,14 +115,14 @@ def _pilot_page(request: Request, session: Session, who: Principal, pilot_id: in
 
 
 @router.get("/ops/partners/pilots/{pilot_id}", response_class=HTMLResponse, include_in_schema=False)
-def pilot_page(request: Request, pilot_id: EntityId, session: Session = Depends(get_session),
+def pilot_page(request: Request, pilot_id: EntityId, session: SessionDep,
                who: Principal = Depends(reads)) -> HTMLResponse:
     return _pilot_page(request, session, who, pilot_id)
 
 
 @router.post("/ops/partners/pilots/{pilot_id}/decision", include_in_schema=False)
 def decide(request: Request, pilot_id: EntityId, decision: str = Form(""), note: str = Form(""),
-           new_end: str = Form(""), session: Session = Depends(get_session),
+           new_end: str = Form(""), *, session: SessionDep,
            who: Principal = Depends(maintains)) -> Response:
     try:
         with session.begin_nested():
@@ -135,7 +135,7 @@ def decide(request: Request, pilot_id: EntityId, decision: str = Form(""), note:
 
 
 @router.get("/ops/partners/pilots/{pilot_id}/report.csv", include_in_schema=False)
-def pilot_report(pilot_id: EntityId, session: Session = Depends(get_session),
+def pilot_report(pilot_id: EntityId, session: SessionDep,
                  who: Principal = Depends(reads)) -> Response:
     """The pilot's comparison as CSV (UTF-8 with a BOM)."""
     r = pilots.result(session, pilots.get_pilot(session, pilot_id))

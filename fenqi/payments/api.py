@@ -21,7 +21,7 @@ from fenqi.kit.db import Session
 from fenqi.kit.errors import DomainError, InvalidInput, NotFound
 from fenqi.kit.log import log
 from fenqi.kit.money import parse_yuan, to_fen
-from fenqi.kit.web import get_session
+from fenqi.kit.web import SessionDep
 from fenqi.payments import autodebit, payables, polling, reconcile, refunds, service
 from fenqi.payments.channels import ForgedCallback, get_channel
 from fenqi.payments.errors import RetryLater
@@ -130,7 +130,7 @@ def _handle_callback(channel: str, headers: dict[str, str], body: bytes, client:
                      "content": {"text/plain": {}, "application/json": {"schema": ERROR_BODY}}},
                503: {"description": "`fail`: try again later", "content": {"text/plain": {}}}},
 )
-async def alipay_callback(request: Request, session: Session = Depends(get_session)) -> Response:
+async def alipay_callback(request: Request, session: SessionDep) -> Response:
     return await _callback("alipay", request, session)
 
 
@@ -141,7 +141,7 @@ async def alipay_callback(request: Request, session: Session = Depends(get_sessi
                401: {"description": "The signature does not verify", "model": ChannelFailure},
                503: {"description": "Try again later", "model": ChannelFailure}},
 )
-async def wechatpay_callback(request: Request, session: Session = Depends(get_session)) -> Response:
+async def wechatpay_callback(request: Request, session: SessionDep) -> Response:
     return await _callback("wechatpay", request, session)
 
 
@@ -176,7 +176,7 @@ def _fen(raw: object, field: str) -> int:
                          "application's down payment, by its shopper, its merchant's staff or finance. 404 "
                          "`payee_not_found` for a loan or application that does not exist, 403 for someone "
                          "else's, 409 `nothing_to_pay` / `payment_amount_mismatch`.")
-def create_order(body: OrderIn, session: Session = Depends(get_session),
+def create_order(body: OrderIn, session: SessionDep,
                  who: Principal = Depends(require_roles(*PAYERS))) -> dict[str, Any]:
     amount = _fen(body.amount, "amount") if body.amount is not None else None
     order = payables.open_order(session, who, purpose=body.purpose, channel=body.channel, amount_fen=amount,
@@ -186,7 +186,7 @@ def create_order(body: OrderIn, session: Session = Depends(get_session),
 
 
 @router.get("/api/v1/payments/orders/{out_trade_no}", response_model=OrderOut, summary="A payment order and its status")
-def get_order(out_trade_no: str, session: Session = Depends(get_session),
+def get_order(out_trade_no: str, session: SessionDep,
               who: Principal = Depends(require_roles(*PAYERS))) -> dict[str, Any]:
     order = service.get_order(session, out_trade_no)
     payables.ensure_may_see(who, order, session)
@@ -197,7 +197,7 @@ def get_order(out_trade_no: str, session: Session = Depends(get_session),
     "/api/v1/payments/orders/{out_trade_no}/poll", response_model=PollOut,
     summary="Ask the channel now (lost notification)",
 )
-def poll_order(out_trade_no: str, session: Session = Depends(get_session),
+def poll_order(out_trade_no: str, session: SessionDep,
                who: Principal = Depends(require_roles(*STAFF))) -> dict[str, Any]:
     order = service.get_order(session, out_trade_no, lock=True)
     outcome = polling.poll_order(session, order)
@@ -218,7 +218,7 @@ class RefundIn(BaseModel):
     "/api/v1/payments/refunds", response_model=RefundOut, status_code=201,
     summary="Refund (part of) a paid order, idempotently",
 )
-def create_refund(body: RefundIn, session: Session = Depends(get_session),
+def create_refund(body: RefundIn, session: SessionDep,
                   who: Principal = Depends(require_roles(*STAFF)),
                   idempotency_key: str | None = Header(None)) -> dict[str, Any]:
     ref = body.refund_ref or idempotency_key
@@ -245,7 +245,7 @@ class AgreementIn(BaseModel):
     "/api/v1/payments/agreements", response_model=AgreementOut, status_code=201,
     summary="Start an auto-debit agreement (代扣签约)",
 )
-def create_agreement(body: AgreementIn, session: Session = Depends(get_session),
+def create_agreement(body: AgreementIn, session: SessionDep,
                      who: Principal = Depends(require_roles(*PAYERS))) -> dict[str, Any]:
     payables.ensure_may_pay_loan(session, who, body.loan_id)
     agreement = autodebit.start_agreement(session, loan_id=body.loan_id, channel=body.channel)
@@ -256,7 +256,7 @@ def create_agreement(body: AgreementIn, session: Session = Depends(get_session),
     "/api/v1/payments/agreements/{external_no}", response_model=AgreementOut,
     summary="An agreement, refreshed from the channel",
 )
-def get_agreement(external_no: str, session: Session = Depends(get_session),
+def get_agreement(external_no: str, session: SessionDep,
                   who: Principal = Depends(require_roles(*PAYERS))) -> dict[str, Any]:
     agreement = autodebit.get_agreement(session, external_no)
     try:
@@ -303,7 +303,7 @@ def _date(raw: str) -> date:
     "/api/v1/payments/reconciliations", response_model=ReconciliationReport, status_code=201,
     summary="Reconcile a channel's statement",
 )
-def run_reconciliation(body: ReconcileIn, session: Session = Depends(get_session),
+def run_reconciliation(body: ReconcileIn, session: SessionDep,
                        who: Principal = Depends(require_roles(*STAFF))) -> dict[str, Any]:
     report = reconcile.reconcile(session, body.channel, _date(body.date), user_id=who.user_id)
     return reconcile.report_json(report)
@@ -313,7 +313,7 @@ def run_reconciliation(body: ReconcileIn, session: Session = Depends(get_session
     "/api/v1/payments/reconciliations/{run_id}/items", response_model=ReconciliationItems,
     summary="Discrepancies of a run",
 )
-def run_items(run_id: EntityId, session: Session = Depends(get_session),
+def run_items(run_id: EntityId, session: SessionDep,
               who: Principal = Depends(require_roles(*STAFF))) -> dict[str, Any]:
     from sqlalchemy import select
 
@@ -332,7 +332,7 @@ class DecisionIn(BaseModel):
              summary="Approve or reject an action",
              description="Approving needs `confirm: true` and a finance user other than whoever ran the "
                          "reconciliation (403 `maker_checker`).")
-def decide(item_id: EntityId, body: DecisionIn, session: Session = Depends(get_session),
+def decide(item_id: EntityId, body: DecisionIn, session: SessionDep,
            who: Principal = Depends(require_roles(*STAFF))) -> dict[str, Any]:
     if body.decision not in ("approve", "reject"):
         raise InvalidInput("decision: approve | reject")
@@ -349,7 +349,7 @@ def decide(item_id: EntityId, body: DecisionIn, session: Session = Depends(get_s
 
 
 @router.get("/payments/orders/{out_trade_no}", response_class=HTMLResponse, include_in_schema=False)
-def order_page(out_trade_no: str, request: Request, session: Session = Depends(get_session)) -> HTMLResponse:
+def order_page(out_trade_no: str, request: Request, session: SessionDep) -> HTMLResponse:
     """The shopper's cashier page: what to pay, where, and whether it arrived (no personal data;
     the order number is unguessable)."""
     order = service.find_order(session, out_trade_no)
@@ -368,7 +368,7 @@ def demo_page(request: Request, who: Principal = Depends(require_roles(*PAYERS))
 def demo_pay(request: Request, purpose: Annotated[str, Form()] = "", channel: Annotated[str, Form()] = "",
              amount: Annotated[AmountText, Form()] = "", loan_id: Annotated[IdText, Form()] = "",
              application_id: Annotated[IdText, Form()] = "",
-             subject: Annotated[str, Form()] = "", session: Session = Depends(get_session),
+             subject: Annotated[str, Form()] = "", *, session: SessionDep,
              who: Principal = Depends(require_roles(*PAYERS))) -> Response:
     """Demo only: open an order from a form and go to the channel's cashier. A plain (threadpool)
     endpoint: the channel may be the emulator on this very server, which must stay free to answer."""

@@ -16,9 +16,8 @@ from fenqi.identity.deps import Principal, require_roles
 from fenqi.identity.service import audit
 from fenqi.kit.bounds import Amount
 from fenqi.kit.clock import business_date
-from fenqi.kit.db import Session
 from fenqi.kit.money import fmt_yuan, from_fen
-from fenqi.kit.web import get_lazy_session, get_session
+from fenqi.kit.web import LazySessionDep, SessionDep
 from fenqi.pricing.errors import InvalidPrice
 from fenqi.pricing.models import Product
 from fenqi.pricing.schemas import ProductIn, ProductList, ProductOut, QuoteOut, product_json
@@ -58,7 +57,7 @@ class QuoteIn(BaseModel):
 
 
 @router.post("/quotes", response_model=QuoteOut, summary="Price one plan: schedule, totals and APR")
-async def create_quote(body: QuoteIn, session: Session = Depends(get_lazy_session)) -> JSONResponse:
+async def create_quote(body: QuoteIn, session: LazySessionDep) -> JSONResponse:
     # Values go through the domain's own strict parsing (not pydantic coercion) so that the CLI
     # and the API refuse exactly the same input with exactly the same errors. Pricing is pure and
     # takes a fraction of a millisecond, so it runs on the event loop; only a quote without a start
@@ -77,7 +76,7 @@ def list_plans(
     price: Amount | None = Query(None, description="Price in yuan, e.g. 5999.00 (or give sku)"),
     down_payment: Amount | None = Query(None, description="Optional down payment in yuan"),
     sku: str | None = Query(None, description="A catalog SKU code: its price is used"),
-    session: Session = Depends(get_session),
+    *, session: SessionDep,
 ) -> dict[str, Any]:
     if sku is not None:
         from fenqi.catalog.service import get_sku
@@ -98,14 +97,14 @@ def list_plans(
     "/products", response_model=ProductList,
     summary="Installment products (public: the terms any shopper may be offered)",
 )
-def list_products(session: Session = Depends(get_session)) -> dict[str, Any]:
+def list_products(session: SessionDep) -> dict[str, Any]:
     rows = session.scalars(select(Product).order_by(Product.code))
     return {"products": [product_json(p) for p in rows]}
 
 
 @router.post("/products", response_model=ProductOut, status_code=201, summary="Create an installment product (admin)")
 def add_product(
-    body: ProductIn, session: Session = Depends(get_session), who: Principal = Depends(require_roles("admin"))
+    body: ProductIn, session: SessionDep, who: Principal = Depends(require_roles("admin"))
 ) -> dict[str, Any]:
     product = create_product(session, body)
     audit(session, actor_user_id=who.user_id, action="product.create", subject=product.code)
@@ -114,7 +113,7 @@ def add_product(
 
 @router.post("/products/{code}/deactivate", response_model=ProductOut, summary="Stop offering a product (admin)")
 def deactivate_product(
-    code: str, session: Session = Depends(get_session), who: Principal = Depends(require_roles("admin"))
+    code: str, session: SessionDep, who: Principal = Depends(require_roles("admin"))
 ) -> dict[str, Any]:
     product = set_product_active(session, code, False)
     audit(session, actor_user_id=who.user_id, action="product.deactivate", subject=code)

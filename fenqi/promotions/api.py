@@ -8,7 +8,7 @@ from pydantic import BaseModel, ConfigDict
 from fenqi.identity.deps import Principal, ensure_merchant, require_roles
 from fenqi.identity.roles import MERCHANT_ROLES
 from fenqi.kit.db import Session
-from fenqi.kit.web import get_session
+from fenqi.kit.web import SessionDep
 from fenqi.promotions import service
 from fenqi.promotions.errors import InvalidCampaign
 from fenqi.promotions.pages import router as pages_router
@@ -33,13 +33,13 @@ def _mine(session: Session, who: Principal, code: str) -> CampaignOut:
 
 
 @api.get("", response_model=CampaignList, summary="Campaigns with their budget, spent and sales")
-def list_campaigns(session: Session = Depends(get_session), who: Principal = Depends(sees)) -> CampaignList:
+def list_campaigns(session: SessionDep, who: Principal = Depends(sees)) -> CampaignList:
     return CampaignList(items=service.list_campaigns(session, who.merchant_id if who.role in MERCHANT_ROLES else None))
 
 
 @api.post("", response_model=CampaignOut, status_code=201, summary="Start a campaign with a subsidy budget")
 def create_campaign(
-    body: CampaignIn, session: Session = Depends(get_session), who: Principal = Depends(runs)
+    body: CampaignIn, session: SessionDep, who: Principal = Depends(runs)
 ) -> CampaignOut:
     merchant_id = body.merchant_id if who.role == "admin" else who.merchant_id
     if merchant_id is None:
@@ -50,14 +50,14 @@ def create_campaign(
 
 @api.get("/{code}", response_model=CampaignOut, summary="One campaign")
 def read_campaign(
-    code: str = Code, session: Session = Depends(get_session), who: Principal = Depends(sees)
+    code: str = Code, *, session: SessionDep, who: Principal = Depends(sees)
 ) -> CampaignOut:
     return _mine(session, who, code)
 
 
 @api.post("/{code}/stop", response_model=CampaignOut, summary="Stop a campaign (sales in progress keep it)")
 def stop_campaign(
-    code: str = Code, session: Session = Depends(get_session), who: Principal = Depends(runs)
+    code: str = Code, *, session: SessionDep, who: Principal = Depends(runs)
 ) -> CampaignOut:
     _mine(session, who, code)
     return service.stop_campaign(session, code)

@@ -16,7 +16,7 @@ from fenqi.identity.deps import Principal, require_roles
 from fenqi.kit.bounds import EntityId
 from fenqi.kit.clock import business_date
 from fenqi.kit.errors import DomainError
-from fenqi.kit.web import get_session, request_language
+from fenqi.kit.web import SessionDep, request_language
 from fenqi.pricing.service import active_products
 from fenqi.promotions import service
 from fenqi.promotions.errors import InvalidCampaign
@@ -43,7 +43,7 @@ def _page(request: Request, session: Session, who: Principal, merchant_id: int, 
 @router.get("", response_class=HTMLResponse)
 def campaigns_page(
     request: Request, merchant: EntityId | None = None, who: Principal = Depends(sees),
-    session: Session = Depends(get_session),
+    *, session: SessionDep,
 ) -> HTMLResponse:
     return _page(request, session, who, merchant_in_scope(session, who, merchant))
 
@@ -62,7 +62,7 @@ def start_campaign(
     product_code: Annotated[str, Form(max_length=40)], starts_on: Annotated[date, Form()],
     ends_on: Annotated[date, Form()], budget: Annotated[str, Form(max_length=20)],
     terms: Annotated[list[int] | None, Form()] = None, sku_codes: Annotated[str, Form(max_length=2000)] = "",
-    merchant: EntityId | None = None, who: Principal = Depends(runs), session: Session = Depends(get_session),
+    merchant: EntityId | None = None, who: Principal = Depends(runs), *, session: SessionDep,
 ) -> Response:
     merchant_id = merchant_in_scope(session, who, merchant)
     try:
@@ -83,7 +83,7 @@ def start_campaign(
 
 @router.post("/{code}/stop", response_model=None)
 def stop(
-    request: Request, code: str, who: Principal = Depends(runs), session: Session = Depends(get_session),
+    request: Request, code: str, who: Principal = Depends(runs), *, session: SessionDep,
 ) -> Response:
     merchant_id = merchant_in_scope(session, who, None)
     found = service.get_campaign(session, code[:40])

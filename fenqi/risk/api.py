@@ -11,8 +11,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from fenqi.identity.deps import Principal, require_roles
 from fenqi.kit.bounds import Amount, EntityId
-from fenqi.kit.db import Session, utcnow
-from fenqi.kit.web import get_session
+from fenqi.kit.db import utcnow
+from fenqi.kit.web import SessionDep
 from fenqi.risk import monitoring, scorecard, service
 from fenqi.risk import policy as policies
 from fenqi.risk.pages import router as pages_router
@@ -61,7 +61,7 @@ def _parse(body: RiskInputIn) -> Any:
 
 @api.post("/decisions", response_model=DecisionOut, summary="Decide an application and store the decision")
 def create_decision(
-    body: RiskInputIn, session: Session = Depends(get_session), who: Principal = Depends(officer),
+    body: RiskInputIn, session: SessionDep, who: Principal = Depends(officer),
     idempotency_key: str | None = Header(None, max_length=100, description="A retry returns the same decision"),
 ) -> dict[str, Any]:
     key = f"{who.user_id}:{idempotency_key.strip()}" if idempotency_key and idempotency_key.strip() else None
@@ -73,7 +73,7 @@ def create_decision(
     summary="What the engine would decide, with points per feature (not stored)",
 )
 def explain_decision(
-    body: RiskInputIn, session: Session = Depends(get_session), who: Principal = Depends(officer)
+    body: RiskInputIn, session: SessionDep, who: Principal = Depends(officer)
 ) -> dict[str, Any]:
     result = service.explain(session, _parse(body))
     return {**result.decision.to_json(), "points": result.points, "bins": result.bins,
@@ -82,14 +82,14 @@ def explain_decision(
 
 @api.get("/decisions/{decision_id}", response_model=DecisionOut, summary="A stored decision")
 def read_decision(
-    decision_id: EntityId, session: Session = Depends(get_session), who: Principal = Depends(officer)
+    decision_id: EntityId, session: SessionDep, who: Principal = Depends(officer)
 ) -> dict[str, Any]:
     return service.get_decision(session, decision_id).to_json()
 
 
 @api.post("/decisions/{decision_id}/replay", response_model=ReplayOut, summary="Re-run a stored decision and compare")
 def replay_decision(
-    decision_id: EntityId, session: Session = Depends(get_session), who: Principal = Depends(officer)
+    decision_id: EntityId, session: SessionDep, who: Principal = Depends(officer)
 ) -> dict[str, Any]:
     result = service.replay(session, decision_id)
     return {"reproduced": result.reproduced, "differences": result.differences,
@@ -101,7 +101,7 @@ def list_reviews(
     status: Literal["pending", "approved", "declined"] = "pending",
     limit: int = Query(50, ge=1, le=200),
     offset: int = Query(0, ge=0, le=1_000_000),
-    session: Session = Depends(get_session),
+    *, session: SessionDep,
     who: Principal = Depends(officer),
 ) -> dict[str, Any]:
     items = service.review_queue(session, status=status, limit=limit, offset=offset)
@@ -117,7 +117,7 @@ class ReviewIn(BaseModel):
     "/reviews/{decision_id}", response_model=DecisionOut, summary="Approve or decline a referred decision, with a note",
 )
 def review_decision(
-    decision_id: EntityId, body: ReviewIn, session: Session = Depends(get_session), who: Principal = Depends(officer)
+    decision_id: EntityId, body: ReviewIn, session: SessionDep, who: Principal = Depends(officer)
 ) -> dict[str, Any]:
     decision = service.review(
         session, decision_id, approve=body.verdict == "approve", note=body.note, reviewer_id=who.user_id
@@ -126,7 +126,7 @@ def review_decision(
 
 
 @api.get("/rules", response_model=RulesOut, summary="The active rules version and every stored version")
-def read_rules(session: Session = Depends(get_session), who: Principal = Depends(officer)) -> dict[str, Any]:
+def read_rules(session: SessionDep, who: Principal = Depends(officer)) -> dict[str, Any]:
     return {
         "active": policies.active_policy(session).model_dump(mode="json"),
         "versions": [
@@ -143,7 +143,7 @@ class PolicyIn(BaseModel):
 
 @api.post("/rules", response_model=Policy, summary="Publish a new rules version and make it active", status_code=201)
 def publish_rules(
-    body: PolicyIn, session: Session = Depends(get_session), who: Principal = Depends(officer)
+    body: PolicyIn, session: SessionDep, who: Principal = Depends(officer)
 ) -> dict[str, Any]:
     published = policies.publish(session, body.config, note=body.note, actor_user_id=who.user_id)
     service.audit_action(session, who.user_id, "risk.rules.publish", f"risk_policy:{published.version}")
@@ -152,7 +152,7 @@ def publish_rules(
 
 @api.post("/rules/{version}/activate", response_model=Policy, summary="Make a stored rules version the active one")
 def activate_rules(
-    version: str, session: Session = Depends(get_session), who: Principal = Depends(officer)
+    version: str, session: SessionDep, who: Principal = Depends(officer)
 ) -> dict[str, Any]:
     activated = policies.activate(session, version)
     service.audit_action(session, who.user_id, "risk.rules.activate", f"risk_policy:{version}")
@@ -170,13 +170,13 @@ def _entry_json(e: Any) -> dict[str, Any]:
 
 
 @api.get("/list", response_model=RiskList, summary="The risk list (blacklist)")
-def read_list(session: Session = Depends(get_session), who: Principal = Depends(officer)) -> dict[str, Any]:
+def read_list(session: SessionDep, who: Principal = Depends(officer)) -> dict[str, Any]:
     return {"items": [_entry_json(e) for e in service.list_entries(session)]}
 
 
 @api.post("/list", response_model=ListEntryOut, summary="Add an identifier to the risk list", status_code=201)
 def add_list_entry(
-    body: ListEntryIn, session: Session = Depends(get_session), who: Principal = Depends(officer)
+    body: ListEntryIn, session: SessionDep, who: Principal = Depends(officer)
 ) -> dict[str, Any]:
     entry = service.add_to_list(session, kind=body.kind, value=body.value, reason=body.reason,
                                 actor_user_id=who.user_id)
@@ -185,7 +185,7 @@ def add_list_entry(
 
 @api.delete("/list/{entry_id}", summary="Remove an identifier from the risk list", status_code=204)
 def remove_list_entry(
-    entry_id: EntityId, session: Session = Depends(get_session), who: Principal = Depends(officer)
+    entry_id: EntityId, session: SessionDep, who: Principal = Depends(officer)
 ) -> None:
     service.remove_from_list(session, entry_id, actor_user_id=who.user_id)
 
@@ -194,7 +194,7 @@ def remove_list_entry(
     "/stats", response_model=RiskStats, summary="Approval monitoring: outcomes, grades, mean score, queue, rules fired",
 )
 def read_stats(
-    hours: int = Query(24, ge=1, le=24 * 90), session: Session = Depends(get_session),
+    hours: int = Query(24, ge=1, le=24 * 90), *, session: SessionDep,
     who: Principal = Depends(officer),
 ) -> dict[str, Any]:
     return service.stats(session, since=utcnow() - timedelta(hours=hours))
@@ -214,7 +214,7 @@ def read_model(who: Principal = Depends(officer)) -> dict[str, Any]:
     summary="Model monitoring: PSI of the score and features against training, calibration by month and grade",
 )
 def read_monitoring(
-    days: int = Query(30, ge=1, le=366), session: Session = Depends(get_session), who: Principal = Depends(officer),
+    days: int = Query(30, ge=1, le=366), *, session: SessionDep, who: Principal = Depends(officer),
 ) -> dict[str, Any]:
     return monitoring.to_json(monitoring.last_days(session, days))
 

@@ -12,7 +12,7 @@ from fenqi.identity.deps import Principal, require_roles
 from fenqi.kit.bounds import EntityId
 from fenqi.kit.errors import DomainError
 from fenqi.kit.money import from_fen
-from fenqi.kit.web import get_session, request_language
+from fenqi.kit.web import SessionDep, request_language
 from fenqi.risk import monitoring, service
 from fenqi.risk.models import RiskDecision
 from fenqi.risk.reasons import FEATURE_REASONS
@@ -24,7 +24,7 @@ officer = require_roles("risk_officer")
 
 @router.get("/ops/risk/reviews", response_class=HTMLResponse)
 def reviews_page(
-    request: Request, status: str = "pending", session: Session = Depends(get_session),
+    request: Request, status: str = "pending", *, session: SessionDep,
     who: Principal = Depends(officer),
 ) -> HTMLResponse:
     status = status if status in ("pending", "approved", "declined") else "pending"
@@ -35,7 +35,7 @@ def reviews_page(
 
 @router.get("/ops/risk/monitoring", response_class=HTMLResponse)
 def monitoring_page(
-    request: Request, days: int = Query(30, ge=1, le=366), session: Session = Depends(get_session),
+    request: Request, days: int = Query(30, ge=1, le=366), *, session: SessionDep,
     who: Principal = Depends(officer),
 ) -> HTMLResponse:
     report = monitoring.last_days(session, days)
@@ -64,7 +64,7 @@ def _detail(request: Request, session: Session, decision_id: int, error: str = "
 
 @router.get("/ops/risk/decisions/{decision_id}", response_class=HTMLResponse)
 def decision_page(
-    request: Request, decision_id: EntityId, session: Session = Depends(get_session), who: Principal = Depends(officer),
+    request: Request, decision_id: EntityId, session: SessionDep, who: Principal = Depends(officer),
 ) -> HTMLResponse:
     return _detail(request, session, decision_id)
 
@@ -72,7 +72,7 @@ def decision_page(
 @router.post("/ops/risk/decisions/{decision_id}/review", response_model=None)
 def review_form(
     request: Request, decision_id: EntityId, verdict: Annotated[str, Form()], note: Annotated[str, Form()] = "",
-    session: Session = Depends(get_session), who: Principal = Depends(officer),
+    *, session: SessionDep, who: Principal = Depends(officer),
 ) -> Response:
     try:
         service.review(session, decision_id, approve=verdict == "approve", note=note, reviewer_id=who.user_id)

@@ -10,10 +10,9 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from fenqi.identity.deps import Principal, require_roles
 from fenqi.kit.bounds import Amount, EntityId
-from fenqi.kit.db import Session
 from fenqi.kit.errors import InvalidInput
 from fenqi.kit.money import to_fen
-from fenqi.kit.web import get_session
+from fenqi.kit.web import SessionDep
 from fenqi.ledger import loan_journal
 from fenqi.ledger.views import entry_json
 from fenqi.servicing import service
@@ -30,7 +29,7 @@ finance = require_roles("finance")
 def loan_detail(
     loan_id: EntityId,
     entries: int = Query(200, ge=0, le=5000, description="How many of the newest journal entries to include"),
-    session: Session = Depends(get_session),
+    *, session: SessionDep,
     _: Principal = Depends(staff),
 ) -> dict[str, Any]:
     loan = service.get_loan(session, loan_id)
@@ -49,7 +48,7 @@ def loan_detail(
 def payoff(
     loan_id: EntityId,
     on: date | None = Query(None, alias="date", description="YYYY-MM-DD; default the business date"),
-    session: Session = Depends(get_session),
+    *, session: SessionDep,
     _: Principal = Depends(staff),
 ) -> dict[str, Any]:
     return service.payoff_quote(session, loan_id, on).to_json()
@@ -78,7 +77,7 @@ def repay(
     body: RepaymentIn,
     response: Response,
     idempotency_key: str | None = Header(None, alias="Idempotency-Key", max_length=72),
-    session: Session = Depends(get_session),
+    *, session: SessionDep,
     _: Principal = Depends(finance),
 ) -> dict[str, Any]:
     ref = body.payment_ref or (f"api:{idempotency_key}" if idempotency_key else None)

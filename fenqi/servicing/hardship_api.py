@@ -18,7 +18,7 @@ from fenqi.kit.db import Session
 from fenqi.kit.errors import DomainError, NotFound
 from fenqi.kit.money import fmt_rate, to_fen
 from fenqi.kit.schemas import Day, Money, Out, Rate
-from fenqi.kit.web import get_session
+from fenqi.kit.web import SessionDep
 from fenqi.servicing import hardship
 from fenqi.servicing.hardship_plans import MAX_HOLIDAY_MONTHS, MAX_TERM, PlanRow
 from fenqi.servicing.loans import get_loan, installments
@@ -134,7 +134,7 @@ def _of_loan(session: Session, loan_id: int, arrangement_id: int) -> HardshipArr
 
 @router.get("", response_model=ArrangementList, summary="A loan's hardship arrangements (纾困方案)")
 def list_arrangements(
-    loan_id: EntityId, session: Session = Depends(get_session), _: Principal = Depends(proposers)
+    loan_id: EntityId, session: SessionDep, _: Principal = Depends(proposers)
 ) -> dict[str, Any]:
     get_loan(session, loan_id)
     return {"items": [arrangement_json(session, a) for a in hardship.arrangements(session, loan_id=loan_id)]}
@@ -145,7 +145,7 @@ def list_arrangements(
     summary="Propose a hardship arrangement: holiday, re-ageing, restructure or settlement (needs a second person)",
 )
 def propose(
-    loan_id: EntityId, body: ProposalIn, session: Session = Depends(get_session),
+    loan_id: EntityId, body: ProposalIn, session: SessionDep,
     who: Principal = Depends(proposers),
 ) -> dict[str, Any]:
     arr = hardship.propose(
@@ -162,7 +162,7 @@ def propose(
     summary="Approve and apply a proposed arrangement (not by its proposer)",
 )
 def approve(
-    loan_id: EntityId, arrangement_id: EntityId, session: Session = Depends(get_session),
+    loan_id: EntityId, arrangement_id: EntityId, session: SessionDep,
     who: Principal = Depends(approvers),
 ) -> dict[str, Any]:
     _of_loan(session, loan_id, arrangement_id)
@@ -174,7 +174,7 @@ def approve(
     summary="Reject a proposed arrangement (not by its proposer)",
 )
 def reject(
-    loan_id: EntityId, arrangement_id: EntityId, session: Session = Depends(get_session),
+    loan_id: EntityId, arrangement_id: EntityId, session: SessionDep,
     who: Principal = Depends(approvers),
 ) -> dict[str, Any]:
     _of_loan(session, loan_id, arrangement_id)

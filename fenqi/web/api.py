@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
 from fenqi.kit.bounds import AmountText
-from fenqi.kit.db import Session
 from fenqi.kit.errors import DomainError
 from fenqi.kit.money import parse_yuan
-from fenqi.kit.web import get_session
+from fenqi.kit.web import SessionDep
 from fenqi.pricing.errors import InvalidPrice
 from fenqi.pricing.service import menu_for_price
 from fenqi.web import console, shopper
@@ -23,7 +22,7 @@ router.include_router(console.router)
 
 
 @router.get("/", response_class=HTMLResponse)
-def home(request: Request, price: AmountText = "5999.00", session: Session = Depends(get_session)) -> HTMLResponse:
+def home(request: Request, price: AmountText = "5999.00", *, session: SessionDep) -> HTMLResponse:
     error, plans = "", []
     try:
         price_d = parse_yuan(price, field="price")

@@ -22,7 +22,7 @@ from fenqi.identity.deps import Principal, require_roles
 from fenqi.kit.bounds import EntityId
 from fenqi.kit.clock import business_date
 from fenqi.kit.errors import DomainError
-from fenqi.kit.web import get_session, request_language
+from fenqi.kit.web import SessionDep, request_language
 from fenqi.web.errors import NoMessage, page_error_text
 from fenqi.web.render import render
 from fenqi.web.shopper.aftersales import REFUND_STATUS, STATUS
@@ -48,7 +48,7 @@ def _back(case_id: int) -> Response:
 
 
 @router.get("/merchant/aftersales", response_class=HTMLResponse)
-def desk_home(request: Request, error: str = NoMessage, session: Session = Depends(get_session),
+def desk_home(request: Request, error: str = NoMessage, *, session: SessionDep,
               who: Principal = Depends(desk)) -> HTMLResponse:
     lang = request_language(request)
     cases = [aftersales.case_json(session, c, lang) for c in aftersales.list_cases(session, who, limit=50)]
@@ -57,7 +57,7 @@ def desk_home(request: Request, error: str = NoMessage, session: Session = Depen
 
 
 @router.post("/merchant/aftersales")
-def desk_open(request: Request, form: dict[str, str] = Fields, session: Session = Depends(get_session),
+def desk_open(request: Request, form: dict[str, str] = Fields, *, session: SessionDep,
               who: Principal = Depends(desk)) -> Response:
     try:
         with attempt(session):
@@ -66,12 +66,12 @@ def desk_open(request: Request, form: dict[str, str] = Fields, session: Session 
                                         reason=form.get("reason", "fault"), part=form.get("part", "handset"),
                                         description=form.get("description", ""))
     except DomainError as exc:
-        return desk_home(request, page_error_text(request, exc), session, who)
+        return desk_home(request, page_error_text(request, exc), session=session, who=who)
     return _back(case.id)
 
 
 @router.get("/merchant/aftersales/{case_id}", response_class=HTMLResponse)
-def desk_case(case_id: EntityId, request: Request, error: str = NoMessage, session: Session = Depends(get_session),
+def desk_case(case_id: EntityId, request: Request, error: str = NoMessage, *, session: SessionDep,
               who: Principal = Depends(desk)) -> HTMLResponse:
     lang = request_language(request)
     case = aftersales.get_case(session, case_id, who)
@@ -89,14 +89,14 @@ def _act(request: Request, session: Session, case_id: EntityId, action: Any) -> 
         with attempt(session):
             action()
     except DomainError as exc:
-        return desk_case(case_id, request, page_error_text(request, exc), session,
-                         request.state.principal)
+        return desk_case(case_id, request, page_error_text(request, exc), session=session,
+                         who=request.state.principal)
     return _back(case_id)
 
 
 @router.post("/merchant/aftersales/{case_id}/inspect")
 def desk_inspect(case_id: EntityId, request: Request, form: dict[str, str] = Fields,
-                 session: Session = Depends(get_session), who: Principal = Depends(desk)) -> Response:
+                 *, session: SessionDep, who: Principal = Depends(desk)) -> Response:
     case = aftersales.get_case(session, case_id, who)
     codes = [i.code for i in policy_of_case(session, case.policy_id).checklist]
     # A ticked box is an item that passed; an unticked one failed.
@@ -106,14 +106,14 @@ def desk_inspect(case_id: EntityId, request: Request, form: dict[str, str] = Fie
 
 @router.post("/merchant/aftersales/{case_id}/decide")
 def desk_decide(case_id: EntityId, request: Request, form: dict[str, str] = Fields,
-                session: Session = Depends(get_session), who: Principal = Depends(desk)) -> Response:
+                *, session: SessionDep, who: Principal = Depends(desk)) -> Response:
     return _act(request, session, case_id, lambda: aftersales.decide(
         session, who, case_id, form.get("outcome", ""), note=form.get("note", ""),
         new_imei=form.get("new_imei", "").strip() or None))
 
 
 @router.post("/merchant/aftersales/{case_id}/resume")
-def desk_resume(case_id: EntityId, request: Request, session: Session = Depends(get_session),
+def desk_resume(case_id: EntityId, request: Request, session: SessionDep,
                 who: Principal = Depends(desk)) -> Response:
     return _act(request, session, case_id,
                 lambda: returns.resume(session, aftersales.get_case(session, case_id, who, lock=True)))
@@ -121,7 +121,7 @@ def desk_resume(case_id: EntityId, request: Request, session: Session = Depends(
 
 @router.post("/merchant/aftersales/{case_id}/repair")
 def desk_repair(case_id: EntityId, request: Request, form: dict[str, str] = Fields,
-                session: Session = Depends(get_session), who: Principal = Depends(desk)) -> Response:
+                *, session: SessionDep, who: Principal = Depends(desk)) -> Response:
     ticket = repairs.ticket_for_case(session, case_id)
     if ticket is None:
         return _back(case_id)
@@ -139,7 +139,7 @@ def desk_repair(case_id: EntityId, request: Request, form: dict[str, str] = Fiel
 
 
 @router.get("/ops/aftersales", response_class=HTMLResponse)
-def ops_queue(request: Request, error: str = NoMessage, session: Session = Depends(get_session),
+def ops_queue(request: Request, error: str = NoMessage, *, session: SessionDep,
               who: Principal = Depends(ops)) -> HTMLResponse:
     lang = request_language(request)
     today = business_date(session)
@@ -194,7 +194,7 @@ def _rates(session: Session, lang: str = "zh") -> list[dict[str, Any]]:
 
 @router.post("/ops/aftersales/complaints/{complaint_id}")
 def ops_complaint(complaint_id: EntityId, request: Request, form: dict[str, str] = Fields,
-                  session: Session = Depends(get_session), who: Principal = Depends(ops)) -> Response:
+                  *, session: SessionDep, who: Principal = Depends(ops)) -> Response:
     action, text = form.get("action", ""), form.get("text", "")
     try:
         with attempt(session):
@@ -207,5 +207,5 @@ def ops_complaint(complaint_id: EntityId, request: Request, form: dict[str, str]
             else:
                 fb.resolve(session, who, complaint_id, text)
     except DomainError as exc:
-        return ops_queue(request, page_error_text(request, exc), session, who)
+        return ops_queue(request, page_error_text(request, exc), session=session, who=who)
     return RedirectResponse("/ops/aftersales#complaints", status_code=303)

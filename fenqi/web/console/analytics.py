@@ -9,7 +9,6 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse
-from sqlalchemy.orm import Session
 
 from fenqi.analytics import funnel as fn
 from fenqi.analytics import portfolio as pf
@@ -17,7 +16,7 @@ from fenqi.analytics import tables
 from fenqi.analytics.api import RateText, analysts, period, product_figures, provision_overrides
 from fenqi.identity.deps import Principal
 from fenqi.kit.errors import DomainError
-from fenqi.kit.web import get_session, request_language
+from fenqi.kit.web import SessionDep, request_language
 from fenqi.web.console.common import chart
 from fenqi.web.errors import page_error_text
 from fenqi.web.render import render
@@ -30,7 +29,7 @@ Grouping = Annotated[str, Query(pattern="^(all|store|clerk|channel|price_band|te
 def analytics_page(
     request: Request, start: date | None = None, end: date | None = None, by: Grouping = "all",
     current: RateText = None, d1_29: RateText = None, d30_59: RateText = None, d60_89: RateText = None,
-    d90p: RateText = None, who: Principal = Depends(analysts), session: Session = Depends(get_session),
+    d90p: RateText = None, who: Principal = Depends(analysts), *, session: SessionDep,
 ) -> HTMLResponse:
     lang = request_language(request)
     error = ""

@@ -34,7 +34,7 @@ from fenqi.identity.service import staff_with_role
 from fenqi.kit.bounds import AmountText, EntityId
 from fenqi.kit.clock import business_date
 from fenqi.kit.errors import DomainError, InvalidInput
-from fenqi.kit.web import get_session
+from fenqi.kit.web import SessionDep
 from fenqi.servicing.service import amount_due, get_loan, installments, next_bill, repayments
 from fenqi.web.errors import page_error_text
 from fenqi.web.render import TEMPLATES, render
@@ -79,7 +79,7 @@ def _collectors(session: Session) -> dict[int, str]:
 
 @router.get("/cases", response_class=HTMLResponse)
 def queue_page(request: Request, bucket: str = "", view: str = "", who: Principal = Depends(staff),
-               session: Session = Depends(get_session)) -> HTMLResponse:
+               *, session: SessionDep) -> HTMLResponse:
     scope = scope_of(who)
     error = ""
     bucket = bucket if bucket in BUCKET_ORDER else ""
@@ -95,7 +95,7 @@ def queue_page(request: Request, bucket: str = "", view: str = "", who: Principa
 
 @router.post("/cases/assign-auto")
 def assign_auto(bucket: str = Form(""), who: Principal = Depends(leads),
-                session: Session = Depends(get_session)) -> Response:
+                *, session: SessionDep) -> Response:
     if bucket and bucket not in BUCKET_ORDER:
         raise InvalidInput("bucket")
     n = cases_service.assign_round_robin(session, list(_collectors(session)), bucket=bucket)
@@ -104,7 +104,7 @@ def assign_auto(bucket: str = Form(""), who: Principal = Depends(leads),
 
 @router.post("/cases/{case_id}/assign")
 def assign_one(case_id: EntityId, collector: str = Form(""), who: Principal = Depends(leads),
-               session: Session = Depends(get_session)) -> Response:
+               *, session: SessionDep) -> Response:
     target = int(collector) if collector.isdigit() and len(collector) < 19 else None
     if collector and target is None:
         raise InvalidInput("collector")
@@ -134,13 +134,13 @@ def _workspace(request: Request, session: Session, who: Principal, case: Collect
 
 @router.get("/cases/{case_id}", response_class=HTMLResponse)
 def case_page(request: Request, case_id: EntityId, who: Principal = Depends(staff),
-              session: Session = Depends(get_session)) -> HTMLResponse:
+              *, session: SessionDep) -> HTMLResponse:
     return _workspace(request, session, who, cases_service.get_case(session, case_id, scope_of(who)))
 
 
 @router.post("/cases/{case_id}/reveal-phone", response_class=HTMLResponse)
 def reveal_phone_page(request: Request, case_id: EntityId, reason: str = Form(""), who: Principal = Depends(staff),
-                      session: Session = Depends(get_session)) -> HTMLResponse:
+                      *, session: SessionDep) -> HTMLResponse:
     """The full number on this response only; the reveal is written to the audit log."""
     case = cases_service.get_case(session, case_id, scope_of(who))
     phone = reveal_phone(session, who, case, reason)
@@ -164,7 +164,7 @@ def _attempt(request: Request, session: Session, who: Principal, case: Collectio
 @router.post("/cases/{case_id}/contacts")
 def add_contact(request: Request, case_id: EntityId, kind: str = Form(""), outcome: str = Form(""),
                 body: str = Form(""), who: Principal = Depends(staff),
-                session: Session = Depends(get_session)) -> Response:
+                *, session: SessionDep) -> Response:
     case = cases_service.get_case(session, case_id, scope_of(who))
     return _attempt(request, session, who, case,
                     lambda: log_contact(session, who, case.loan_id, kind=kind, outcome=outcome, body=body, case=case),
@@ -173,7 +173,7 @@ def add_contact(request: Request, case_id: EntityId, kind: str = Form(""), outco
 
 @router.post("/cases/{case_id}/promises")
 def add_promise(request: Request, case_id: EntityId, amount: Annotated[AmountText, Form()] = "", due_on: str = Form(""),
-                who: Principal = Depends(staff), session: Session = Depends(get_session)) -> Response:
+                who: Principal = Depends(staff), *, session: SessionDep) -> Response:
     case = cases_service.get_case(session, case_id, scope_of(who))
 
     def act() -> None:
@@ -188,7 +188,7 @@ def add_promise(request: Request, case_id: EntityId, amount: Annotated[AmountTex
 
 @router.post("/cases/{case_id}/pay-link")
 def pay_link(request: Request, case_id: EntityId, who: Principal = Depends(staff),
-             session: Session = Depends(get_session)) -> Response:
+             *, session: SessionDep) -> Response:
     case = cases_service.get_case(session, case_id, scope_of(who))
     link = str(request.base_url).rstrip("/") + f"/shop/loans/{case.loan_id}/overdue"
 
@@ -201,7 +201,7 @@ def pay_link(request: Request, case_id: EntityId, who: Principal = Depends(staff
 
 @router.get("/collections/performance", response_class=HTMLResponse)
 def performance_page(request: Request, who: Principal = Depends(staff),
-                     session: Session = Depends(get_session)) -> HTMLResponse:
+                     *, session: SessionDep) -> HTMLResponse:
     collectors = _collectors(session)
     if not scope_of(who).sees_all:
         collectors = {who.user_id: who.display_name}
@@ -211,7 +211,7 @@ def performance_page(request: Request, who: Principal = Depends(staff),
 
 @router.get("/collections/supervisor", response_class=HTMLResponse)
 def supervisor_page(request: Request, who: Principal = Depends(leads),
-                    session: Session = Depends(get_session)) -> HTMLResponse:
+                    *, session: SessionDep) -> HTMLResponse:
     view = supervisor_view(session)
     figures = collector_figures(session, _collectors(session), business_date(session))
     return render(request, "ops/collections_supervisor.html", {"view": view, "figures": figures, "who": who})

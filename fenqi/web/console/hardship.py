@@ -14,7 +14,7 @@ from fenqi.identity.deps import Principal, require_roles
 from fenqi.kit.bounds import EntityId
 from fenqi.kit.errors import DomainError, InvalidInput
 from fenqi.kit.money import parse_yuan, to_fen
-from fenqi.kit.web import get_session, request_language
+from fenqi.kit.web import SessionDep, request_language
 from fenqi.servicing import hardship
 from fenqi.servicing.hardship_api import schedule_rows
 from fenqi.servicing.models import HardshipArrangement, HardshipStatus
@@ -86,7 +86,7 @@ def _propose(session: Session, loan_id: int, form: dict[str, str], who: Principa
 
 @router.post("/ops/loans/{loan_id}/hardship")
 def propose_page(loan_id: EntityId, request: Request, form: dict[str, str] = Fields,
-                 session: Session = Depends(get_session), who: Principal = Depends(proposers)) -> Response:
+                 *, session: SessionDep, who: Principal = Depends(proposers)) -> Response:
     try:
         with attempt(session):
             _propose(session, loan_id, form, who)
@@ -96,7 +96,7 @@ def propose_page(loan_id: EntityId, request: Request, form: dict[str, str] = Fie
 
 
 @router.get("/ops/hardship", response_class=HTMLResponse)
-def queue_page(request: Request, session: Session = Depends(get_session),
+def queue_page(request: Request, session: SessionDep,
                who: Principal = Depends(proposers)) -> HTMLResponse:
     lang = request_language(request)
     proposed = hardship.arrangements(session, status=HardshipStatus.PROPOSED)
@@ -120,12 +120,12 @@ def _decide(request: Request, session: Session, arrangement_id: int, who: Princi
 
 
 @router.post("/ops/hardship/{arrangement_id}/approve")
-def approve_page(arrangement_id: EntityId, request: Request, session: Session = Depends(get_session),
+def approve_page(arrangement_id: EntityId, request: Request, session: SessionDep,
                  who: Principal = Depends(approvers)) -> Response:
     return _decide(request, session, arrangement_id, who, True)
 
 
 @router.post("/ops/hardship/{arrangement_id}/reject")
-def reject_page(arrangement_id: EntityId, request: Request, session: Session = Depends(get_session),
+def reject_page(arrangement_id: EntityId, request: Request, session: SessionDep,
                 who: Principal = Depends(approvers)) -> Response:
     return _decide(request, session, arrangement_id, who, False)

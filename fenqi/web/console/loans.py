@@ -20,7 +20,7 @@ from fenqi.identity.service import audit
 from fenqi.kit.bounds import EntityId
 from fenqi.kit.crypto import blind_index, decrypt, mask_card, mask_id_number, mask_name, mask_phone
 from fenqi.kit.errors import InvalidInput, NotFound
-from fenqi.kit.web import get_session
+from fenqi.kit.web import SessionDep
 from fenqi.ledger import loan_journal
 from fenqi.origination.models import Application
 from fenqi.servicing.models import Loan, LoanStatus, Repayment
@@ -112,7 +112,7 @@ def _loans_view(request: Request, session: Session, who: Principal, q: str, stat
 @router.get("/loans", response_class=HTMLResponse)
 def loans_page(
     request: Request, status: str = "", bucket: str = "", who: Principal = Depends(readers),
-    session: Session = Depends(get_session),
+    *, session: SessionDep,
 ) -> HTMLResponse:
     return _loans_view(request, session, who, "", status, bucket)
 
@@ -120,7 +120,7 @@ def loans_page(
 @router.post("/loans", response_class=HTMLResponse)
 def search_page(
     request: Request, q: str = Form(""), status: str = Form(""), bucket: str = Form(""),
-    who: Principal = Depends(readers), session: Session = Depends(get_session),
+    who: Principal = Depends(readers), *, session: SessionDep,
 ) -> HTMLResponse:
     """Searching is a POST: a mobile or ID number must not end up in URLs, browser history or access logs."""
     return _loans_view(request, session, who, q, status, bucket)
@@ -160,14 +160,14 @@ def _hardship(request: Request, session: Session, loan_id: int) -> list[dict[str
 
 @router.get("/loans/{loan_id}", response_class=HTMLResponse)
 def loan_page(request: Request, loan_id: EntityId, who: Principal = Depends(readers),
-              session: Session = Depends(get_session)) -> HTMLResponse:
+              *, session: SessionDep) -> HTMLResponse:
     return _detail(request, session, loan_id, who)
 
 
 @router.post("/loans/{loan_id}/reveal", response_class=HTMLResponse)
 def reveal_id_number(
     request: Request, loan_id: EntityId, reason: str = Form(""), who: Principal = Depends(require_roles(*REVEALERS)),
-    session: Session = Depends(get_session),
+    *, session: SessionDep,
 ) -> HTMLResponse:
     """Show the full ID number once, on this response only; the access is written to the audit log."""
     row = loan_row(session, loan_id)
@@ -183,7 +183,7 @@ def reveal_id_number(
 
 @router.post("/loans/{loan_id}/notes")
 def add_note(
-    loan_id: EntityId, body: str = Form(""), who: Principal = Depends(viewers), session: Session = Depends(get_session),
+    loan_id: EntityId, body: str = Form(""), who: Principal = Depends(viewers), *, session: SessionDep,
 ) -> Response:
     loan_row(session, loan_id)
     log_contact(session, who, loan_id, kind="note", body=body)
@@ -194,7 +194,7 @@ def add_note(
 def overdue_page(
     request: Request, bucket: str = "",
     who: Principal = Depends(require_roles("collector", "risk_officer", "collection_lead")),
-    session: Session = Depends(get_session),
+    *, session: SessionDep,
 ) -> HTMLResponse:
     from fenqi.analytics.service import delinquency_buckets
 

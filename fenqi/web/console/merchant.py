@@ -22,7 +22,7 @@ from fenqi.identity.deps import Principal, require_roles
 from fenqi.kit.bounds import BOUNDARY_ERRORS, EntityId
 from fenqi.kit.clock import business_date
 from fenqi.kit.errors import DomainError, InvalidInput
-from fenqi.kit.web import get_session, request_language
+from fenqi.kit.web import SessionDep, request_language
 from fenqi.origination import service as origination
 from fenqi.origination import signing
 from fenqi.origination.consents import CURRENT, TEXTS, ConsentKind
@@ -69,7 +69,7 @@ def _error_text(request: Request, exc: DomainError) -> str:
 @router.get("", response_class=HTMLResponse)
 def home(
     request: Request, merchant: EntityId | None = None, who: Principal = Depends(staff),
-    session: Session = Depends(get_session),
+    *, session: SessionDep,
 ) -> HTMLResponse:
     merchant_id = merchant_in_scope(session, who, merchant)
     today = business_date(session)
@@ -93,7 +93,7 @@ def home(
 
 @router.post("/huabei")
 async def huabei_setting(
-    request: Request, who: Principal = Depends(owners), session: Session = Depends(get_session),
+    request: Request, who: Principal = Depends(owners), *, session: SessionDep,
 ) -> Response:
     """Who pays Alipay's 花呗分期 fee at this merchant's cashier: the shopper (0) or the merchant (100, 免息)."""
     from fenqi.identity.service import audit
@@ -113,7 +113,7 @@ async def huabei_setting(
 @router.get("/sales", response_class=HTMLResponse)
 def sales_page(
     request: Request, day: str | None = None, merchant: EntityId | None = None, who: Principal = Depends(staff),
-    session: Session = Depends(get_session),
+    *, session: SessionDep,
 ) -> HTMLResponse:
     merchant_id = merchant_in_scope(session, who, merchant)
     on = parse_day(day, business_date(session))
@@ -124,7 +124,7 @@ def sales_page(
 @router.get("/statements", response_class=HTMLResponse)
 def statements_page(
     request: Request, start: str | None = None, end: str | None = None, merchant: EntityId | None = None,
-    who: Principal = Depends(staff), session: Session = Depends(get_session),
+    who: Principal = Depends(staff), *, session: SessionDep,
 ) -> HTMLResponse:
     merchant_id = merchant_in_scope(session, who, merchant)
     today = business_date(session)
@@ -150,7 +150,7 @@ def _row(app: Application) -> dict[str, Any]:
 
 @router.get("/applications", response_class=HTMLResponse)
 def applications_page(
-    request: Request, status: str = "", who: Principal = Depends(staff), session: Session = Depends(get_session),
+    request: Request, status: str = "", who: Principal = Depends(staff), *, session: SessionDep,
 ) -> HTMLResponse:
     merchant_id = merchant_in_scope(session, who)
     query = select(Application).where(Application.merchant_id == merchant_id)
@@ -168,7 +168,7 @@ def _qr_svg(url: str) -> Markup:
 @router.get("/applications/{application_id}", response_class=HTMLResponse)
 def application_page(
     request: Request, application_id: EntityId, error: str = NoMessage, who: Principal = Depends(staff),
-    session: Session = Depends(get_session),
+    *, session: SessionDep,
 ) -> HTMLResponse:
     app = origination.get_application(session, application_id, who)
     return _application_view(request, session, app, who, error)
@@ -238,7 +238,7 @@ def _application_view(request: Request, session: Session, app: Application, who:
 @router.post("/applications/{application_id}/contract")
 def draw_contract(
     request: Request, application_id: EntityId, who: Principal = Depends(sellers),
-    session: Session = Depends(get_session),
+    *, session: SessionDep,
 ) -> Response:
     app = origination.get_application(session, application_id, who)
     try:
@@ -252,7 +252,7 @@ def draw_contract(
 @router.post("/applications/{application_id}/plan")
 async def change_plan(
     request: Request, application_id: EntityId, who: Principal = Depends(sellers),
-    session: Session = Depends(get_session),
+    *, session: SessionDep,
 ) -> Response:
     """Risk-based pricing: the decision may allow only some plans (or a smaller amount); pick one of them."""
     form = await request.form()
@@ -272,7 +272,7 @@ async def change_plan(
 @router.post("/applications/{application_id}/sign")
 async def sign(
     request: Request, application_id: EntityId, who: Principal = Depends(sellers),
-    session: Session = Depends(get_session),
+    *, session: SessionDep,
 ) -> Response:
     form = await request.form()
     app = origination.get_application(session, application_id, who)
@@ -313,7 +313,7 @@ def _till_context(session: Session, who: Principal, values: dict[str, Any], erro
 
 
 @router.get("/till", response_class=HTMLResponse)
-def till_page(request: Request, who: Principal = Depends(sellers), session: Session = Depends(get_session)
+def till_page(request: Request, who: Principal = Depends(sellers), *, session: SessionDep
               ) -> HTMLResponse:
     from fenqi.analytics.funnel import record_plan_view
 
@@ -351,7 +351,7 @@ def application_from_form(form: dict[str, str]) -> ApplicationIn:
 
 
 @router.post("/till")
-async def till_submit(request: Request, who: Principal = Depends(sellers), session: Session = Depends(get_session)
+async def till_submit(request: Request, who: Principal = Depends(sellers), *, session: SessionDep
                       ) -> Response:
     form = {k: str(v) for k, v in (await request.form()).items()}
     form.pop("csrf_token", None)

@@ -8,12 +8,11 @@ from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse
-from sqlalchemy.orm import Session
 
 from fenqi.collections.service import loan_messages
 from fenqi.identity.deps import Principal, require_roles
 from fenqi.kit.bounds import EntityId
-from fenqi.kit.web import get_session, request_language
+from fenqi.kit.web import SessionDep, request_language
 from fenqi.servicing.service import get_loan
 from fenqi.web.render import render
 
@@ -28,7 +27,7 @@ def _when(at: datetime | None) -> str:
 @router.get("/loans/{loan_id}/messages", response_class=HTMLResponse)
 def loan_messages_page(request: Request, loan_id: EntityId,
                        who: Principal = Depends(require_roles("collector", "risk_officer", "finance")),
-                       session: Session = Depends(get_session)) -> HTMLResponse:
+                       *, session: SessionDep) -> HTMLResponse:
     loan = get_loan(session, loan_id)
     lang = "zh" if request_language(request).startswith("zh") else "en"
     return render(request, "ops/loan_messages.html", {

@@ -18,7 +18,7 @@ from fenqi.kit.bounds import EntityId
 from fenqi.kit.clock import business_date
 from fenqi.kit.crypto import decrypt, mask_name
 from fenqi.kit.errors import DomainError, InvalidInput
-from fenqi.kit.web import get_session, request_language
+from fenqi.kit.web import SessionDep, request_language
 from fenqi.origination.models import Application
 from fenqi.web.console.common import chart
 from fenqi.web.errors import NoMessage, page_error_text
@@ -34,7 +34,7 @@ RANGES = (30, 90, 180)
 
 
 @router.get("", response_class=HTMLResponse)
-def home(request: Request, who: Principal = Depends(ops_staff), session: Session = Depends(get_session)
+def home(request: Request, who: Principal = Depends(ops_staff), *, session: SessionDep
          ) -> HTMLResponse:
     from fenqi.risk.service import review_queue
 
@@ -137,7 +137,7 @@ def dashboard_charts(session: Session, lang: str, days: int) -> dict[str, Any]:
 
 @router.get("/dashboard", response_class=HTMLResponse)
 def dashboard(request: Request, days: Annotated[int, Query(ge=1, le=3660)] = 90, who: Principal = Depends(ops_staff),
-              session: Session = Depends(get_session)) -> HTMLResponse:
+              *, session: SessionDep) -> HTMLResponse:
     days = days if days in RANGES else 90
     charts = dashboard_charts(session, request_language(request), days)
     return render(request, "ops/dashboard.html", {"c": charts, "days": days, "ranges": RANGES, "who": who})
@@ -148,7 +148,7 @@ def dashboard(request: Request, days: Annotated[int, Query(ge=1, le=3660)] = 90,
 
 @router.get("/reviews", response_class=HTMLResponse)
 def reviews_page(request: Request, error: str = NoMessage, who: Principal = Depends(officers),
-                 session: Session = Depends(get_session)) -> HTMLResponse:
+                 *, session: SessionDep) -> HTMLResponse:
     from fenqi.risk.service import review_queue
 
     queue = review_queue(session, limit=100)
@@ -165,7 +165,7 @@ def reviews_page(request: Request, error: str = NoMessage, who: Principal = Depe
 @router.post("/reviews/{decision_id}")
 def review_case(
     request: Request, decision_id: EntityId, verdict: str = Form(""), note: str = Form(""),
-    who: Principal = Depends(officers), session: Session = Depends(get_session),
+    who: Principal = Depends(officers), *, session: SessionDep,
 ) -> Response:
     from fenqi.risk.service import review
 
@@ -175,7 +175,7 @@ def review_case(
         with session.begin_nested():
             review(session, decision_id, approve=verdict == "approve", note=note, reviewer_id=who.user_id)
     except DomainError as exc:
-        return reviews_page(request, page_error_text(request, exc), who, session)
+        return reviews_page(request, page_error_text(request, exc), who, session=session)
     return RedirectResponse("/ops/reviews", 303)
 
 
@@ -187,7 +187,7 @@ RECON_FILTERS = ("category", "status", "channel", "day")
 
 @router.get("/reconciliation", response_class=HTMLResponse)
 def reconciliation_page(request: Request, error: str = NoMessage, who: Principal = Depends(finance),
-                        session: Session = Depends(get_session), category: str = "", status: str = "",
+                        *, session: SessionDep, category: str = "", status: str = "",
                         channel: str = "", day: str = "", confirming: list[int] | None = None) -> HTMLResponse:
     """Runs and their discrepancies, filtered; approving asks for a confirmation first (`confirming`:
     the items awaiting it) and is done by someone other than who ran the reconciliation."""
@@ -233,7 +233,7 @@ def _decide_all(request: Request, session: Session, who: Principal, ids: list[in
     if not ids:
         raise InvalidInput("item_ids")
     if verdict == "approve" and not confirmed:  # first show what approving will do
-        return reconciliation_page(request, "", who, session, confirming=ids)
+        return reconciliation_page(request, "", who, session=session, confirming=ids)
     errors = []
     for item_id in ids:
         try:
@@ -242,14 +242,14 @@ def _decide_all(request: Request, session: Session, who: Principal, ids: list[in
         except DomainError as exc:
             errors.append(f"#{item_id}: {page_error_text(request, exc)}")
     if errors:
-        return reconciliation_page(request, "；".join(errors), who, session)
+        return reconciliation_page(request, "；".join(errors), who, session=session)
     return RedirectResponse("/ops/reconciliation", 303)
 
 
 @router.post("/reconciliation/items/{item_id}")
 def decide_item(
     request: Request, item_id: EntityId, verdict: str = Form(""), note: str = Form(""), confirm: str = Form(""),
-    who: Principal = Depends(finance), session: Session = Depends(get_session),
+    who: Principal = Depends(finance), *, session: SessionDep,
 ) -> Response:
     return _decide_all(request, session, who, [item_id], verdict, note, confirm == "yes")
 
@@ -257,7 +257,7 @@ def decide_item(
 @router.post("/reconciliation/bulk")
 def decide_items(
     request: Request, item_ids: list[EntityId] = Form([]), verdict: str = Form(""), note: str = Form(""),
-    confirm: str = Form(""), who: Principal = Depends(finance), session: Session = Depends(get_session),
+    confirm: str = Form(""), who: Principal = Depends(finance), *, session: SessionDep,
 ) -> Response:
     """Approve or reject the ticked items at once (each in its own savepoint: one refusal names itself
     and leaves the others decided)."""
@@ -269,7 +269,7 @@ def decide_items(
 
 @router.get("/products", response_class=HTMLResponse)
 def products_page(request: Request, error: str = NoMessage, who: Principal = Depends(config_viewers),
-                  session: Session = Depends(get_session)) -> HTMLResponse:
+                  *, session: SessionDep) -> HTMLResponse:
     from fenqi.pricing.menu import apr_range
     from fenqi.pricing.models import Product
     from fenqi.pricing.service import to_spec
@@ -282,7 +282,7 @@ def products_page(request: Request, error: str = NoMessage, who: Principal = Dep
 
 
 @router.post("/products")
-async def create_product(request: Request, who: Principal = Depends(admins), session: Session = Depends(get_session)
+async def create_product(request: Request, who: Principal = Depends(admins), *, session: SessionDep
                          ) -> Response:
     from pydantic import ValidationError
 
@@ -299,13 +299,13 @@ async def create_product(request: Request, who: Principal = Depends(admins), ses
         with session.begin_nested():
             create(session, data)
     except DomainError as exc:
-        return products_page(request, page_error_text(request, exc), who, session)
+        return products_page(request, page_error_text(request, exc), who, session=session)
     return RedirectResponse("/ops/products", 303)
 
 
 @router.post("/products/{code}/active")
 def set_active(request: Request, code: str, active: str = Form(""), who: Principal = Depends(admins),
-               session: Session = Depends(get_session)) -> Response:
+               *, session: SessionDep) -> Response:
     from fenqi.pricing.service import set_product_active
 
     set_product_active(session, code, active == "yes")
@@ -314,7 +314,7 @@ def set_active(request: Request, code: str, active: str = Form(""), who: Princip
 
 @router.get("/funders", response_class=HTMLResponse)
 def funders_page(request: Request, error: str = NoMessage, who: Principal = Depends(config_viewers),
-                 session: Session = Depends(get_session)) -> HTMLResponse:
+                 *, session: SessionDep) -> HTMLResponse:
     from fenqi.funding.models import Funder, RoutingPolicy
     from fenqi.funding.service import funder_json
 
@@ -328,7 +328,7 @@ def funders_page(request: Request, error: str = NoMessage, who: Principal = Depe
 @router.post("/funders/policy")
 def set_routing_policy(
     request: Request, strategy: str = Form(""), pilot_funder: str = Form(""), pilot_share: str = Form("0"),
-    note: str = Form(""), who: Principal = Depends(admins), session: Session = Depends(get_session),
+    note: str = Form(""), who: Principal = Depends(admins), *, session: SessionDep,
 ) -> Response:
     from fenqi.funding.service import set_policy
 
@@ -341,5 +341,5 @@ def set_routing_policy(
             set_policy(session, strategy=strategy, pilot_funder=pilot_funder or None, pilot_share=share,
                        note=note[:200])
     except DomainError as exc:
-        return funders_page(request, page_error_text(request, exc), who, session)
+        return funders_page(request, page_error_text(request, exc), who, session=session)
     return RedirectResponse("/ops/funders", 303)

@@ -8,7 +8,6 @@ from typing import Any
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from sqlalchemy.orm import Session
 
 from fenqi.aftersales import feedback as fb
 from fenqi.aftersales import service as aftersales
@@ -20,7 +19,7 @@ from fenqi.identity.deps import Principal
 from fenqi.kit.bounds import EntityId, parse_id
 from fenqi.kit.clock import business_date
 from fenqi.kit.errors import DomainError
-from fenqi.kit.web import get_session, request_language
+from fenqi.kit.web import SessionDep, request_language
 from fenqi.web.render import render
 from fenqi.web.shopper.common import CHANNELS, Shopper, attempt, error_page, own_loan
 
@@ -48,7 +47,7 @@ async def _form(request: Request) -> dict[str, Any]:
 
 
 @router.get("/shop/loans/{loan_id}/aftersales", response_class=HTMLResponse)
-def request_form(loan_id: EntityId, request: Request, session: Session = Depends(get_session),
+def request_form(loan_id: EntityId, request: Request, session: SessionDep,
                  who: Principal = Shopper) -> HTMLResponse:
     loan, _ = own_loan(session, loan_id, who)
     return render(request, "shopper/aftersales/request.html", {
@@ -58,7 +57,7 @@ def request_form(loan_id: EntityId, request: Request, session: Session = Depends
 
 @router.post("/shop/loans/{loan_id}/aftersales")
 def request_submit(loan_id: EntityId, request: Request, form: dict[str, Any] = Depends(_form),
-                   session: Session = Depends(get_session), who: Principal = Shopper) -> Response:
+                   *, session: SessionDep, who: Principal = Shopper) -> Response:
     own_loan(session, loan_id, who)
     back = f"/shop/loans/{loan_id}/aftersales"
     try:
@@ -77,7 +76,7 @@ def request_submit(loan_id: EntityId, request: Request, form: dict[str, Any] = D
 
 
 @router.get("/shop/aftersales", response_class=HTMLResponse)
-def my_cases(request: Request, session: Session = Depends(get_session), who: Principal = Shopper) -> HTMLResponse:
+def my_cases(request: Request, session: SessionDep, who: Principal = Shopper) -> HTMLResponse:
     lang = request_language(request)
     cases = [aftersales.case_json(session, c, lang) for c in aftersales.list_cases(session, who)]
     complaints = [fb.complaint_json(c, lang) for c in fb.list_complaints(session, who)]
@@ -86,7 +85,7 @@ def my_cases(request: Request, session: Session = Depends(get_session), who: Pri
 
 
 @router.get("/shop/aftersales/{case_id}", response_class=HTMLResponse)
-def case_page(case_id: EntityId, request: Request, session: Session = Depends(get_session),
+def case_page(case_id: EntityId, request: Request, session: SessionDep,
               who: Principal = Shopper) -> HTMLResponse:
     lang = request_language(request)
     case = aftersales.get_case(session, case_id, who)
@@ -100,7 +99,7 @@ def case_page(case_id: EntityId, request: Request, session: Session = Depends(ge
 
 
 @router.post("/shop/aftersales/{case_id}/cancel")
-def case_cancel(case_id: EntityId, request: Request, session: Session = Depends(get_session),
+def case_cancel(case_id: EntityId, request: Request, session: SessionDep,
                 who: Principal = Shopper) -> Response:
     try:
         with attempt(session):
@@ -112,7 +111,7 @@ def case_cancel(case_id: EntityId, request: Request, session: Session = Depends(
 
 @router.post("/shop/aftersales/{case_id}/rate")
 def case_rate(case_id: EntityId, request: Request, form: dict[str, Any] = Depends(_form),
-              session: Session = Depends(get_session), who: Principal = Shopper) -> Response:
+              *, session: SessionDep, who: Principal = Shopper) -> Response:
     back = f"/shop/aftersales/{case_id}"
     try:
         with attempt(session):
@@ -132,7 +131,7 @@ def complaint_form(request: Request, loan: EntityId | None = None, who: Principa
 
 
 @router.post("/shop/complaints")
-def complaint_submit(request: Request, form: dict[str, Any] = Depends(_form), session: Session = Depends(get_session),
+def complaint_submit(request: Request, form: dict[str, Any] = Depends(_form), *, session: SessionDep,
                      who: Principal = Shopper) -> Response:
     try:
         with attempt(session):

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 from sqlalchemy.orm import Session
@@ -19,7 +19,7 @@ from fenqi.kit.bounds import AmountText
 from fenqi.kit.clock import business_date
 from fenqi.kit.errors import DomainError
 from fenqi.kit.money import from_fen, parse_yuan
-from fenqi.kit.web import commit_early, get_session, request_language
+from fenqi.kit.web import SessionDep, commit_early, request_language
 from fenqi.origination.consents import ConsentKind, current_text
 from fenqi.origination.kyc import check_bank_card, check_id_number, check_mobile, check_name
 from fenqi.origination.plans import price_plan
@@ -156,7 +156,7 @@ EMPTY = {"name": "", "id_number": "", "phone": "", "bank_card": "", "store": "",
 @router.get("/shop/apply", response_class=HTMLResponse)
 def apply_page(
     request: Request, sku: str, product: str, term: int, down_payment: AmountText = "",
-    session: Session = Depends(get_session), who: Principal = Shopper,
+    *, session: SessionDep, who: Principal = Shopper,
 ) -> HTMLResponse:
     try:
         plan = _plan_context(session, sku, product, term, down_payment)
@@ -170,7 +170,7 @@ def apply_page(
 
 @router.post("/shop/apply")
 def apply_submit(
-    request: Request, form: dict[str, str] = Posted, session: Session = Depends(get_session), who: Principal = Shopper,
+    request: Request, form: dict[str, str] = Posted, *, session: SessionDep, who: Principal = Shopper,
 ) -> Response:
     raw = {k: str(form.get(k, "")).strip() for k in ("sku", "product", "term", "down_payment")}
     lang = request_language(request)

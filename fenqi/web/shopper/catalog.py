@@ -20,7 +20,7 @@ from fenqi.kit.clock import business_date
 from fenqi.kit.errors import DomainError
 from fenqi.kit.money import from_fen, parse_yuan
 from fenqi.kit.settings import get_settings
-from fenqi.kit.web import get_session, request_language
+from fenqi.kit.web import SessionDep, request_language
 from fenqi.pricing.menu import PlanOption, ProductSpec, plan_menu
 from fenqi.pricing.service import active_products, to_spec
 from fenqi.web.errors import page_error_text
@@ -65,7 +65,7 @@ def _lowest_monthly(price: Decimal, specs: tuple[ProductSpec, ...], start: date,
 
 @router.get("/shop", response_class=HTMLResponse)
 def catalog_page(
-    request: Request, brand: str = "", session: Session = Depends(get_session),
+    request: Request, brand: str = "", *, session: SessionDep,
     _: Principal | None = Depends(optional_principal),
 ) -> HTMLResponse:
     specs, settings, today = tuple(_specs(session)), get_settings(), business_date(session)
@@ -111,7 +111,7 @@ def plan_view(option: PlanOption, lang: str) -> dict[str, Any]:
 
 @router.get("/shop/phones/{code}", response_class=HTMLResponse)
 def plans_page(
-    code: str, request: Request, down_payment: AmountText = "", session: Session = Depends(get_session),
+    code: str, request: Request, down_payment: AmountText = "", *, session: SessionDep,
     _: Principal | None = Depends(optional_principal),
 ) -> HTMLResponse:
     sku = get_sku(session, code)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 
@@ -14,7 +14,7 @@ from fenqi.collections.status import days_overdue
 from fenqi.identity.deps import Principal
 from fenqi.kit.bounds import EntityId
 from fenqi.kit.errors import DomainError
-from fenqi.kit.web import commit_early, get_session, request_language
+from fenqi.kit.web import SessionDep, commit_early, request_language
 from fenqi.origination.models import Application
 from fenqi.payments import service as payments
 from fenqi.payments.polling import refresh_order
@@ -43,7 +43,7 @@ def _phone(session: Session, app: Application, lang: str) -> str:
 
 
 @router.get("/shop/loans", response_class=HTMLResponse)
-def my_loans(request: Request, session: Session = Depends(get_session), who: Principal = Shopper) -> HTMLResponse:
+def my_loans(request: Request, session: SessionDep, who: Principal = Shopper) -> HTMLResponse:
     lang = request_language(request)
     items = []
     for app in signed_applications(session, who):
@@ -118,7 +118,7 @@ def _history(session: Session, loan_id: int) -> list[dict[str, Any]]:
 
 @router.get("/shop/loans/{loan_id}", response_class=HTMLResponse)
 def loan_page(
-    loan_id: EntityId, request: Request, back: str = "", session: Session = Depends(get_session),
+    loan_id: EntityId, request: Request, back: str = "", *, session: SessionDep,
     who: Principal = Shopper,
 ) -> HTMLResponse:
     loan, app = own_loan(session, loan_id, who)
@@ -166,7 +166,7 @@ def _pay(request: Request, form: dict[str, str], session: Session, who: Principa
 
 @router.post("/shop/loans/{loan_id}/pay")
 def pay_now(
-    loan_id: EntityId, request: Request, form: dict[str, str] = Posted, session: Session = Depends(get_session),
+    loan_id: EntityId, request: Request, form: dict[str, str] = Posted, *, session: SessionDep,
     who: Principal = Shopper,
 ) -> Response:
     return _pay(request, form, session, who, loan_id, "installment")
@@ -174,7 +174,7 @@ def pay_now(
 
 @router.post("/shop/loans/{loan_id}/payoff")
 def pay_off(
-    loan_id: EntityId, request: Request, form: dict[str, str] = Posted, session: Session = Depends(get_session),
+    loan_id: EntityId, request: Request, form: dict[str, str] = Posted, *, session: SessionDep,
     who: Principal = Shopper,
 ) -> Response:
     return _pay(request, form, session, who, loan_id, "payoff")

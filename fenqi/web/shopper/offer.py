@@ -6,7 +6,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Path, Request
+from fastapi import APIRouter, Path, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 
@@ -16,7 +16,7 @@ from fenqi.kit.bounds import EntityId
 from fenqi.kit.clock import business_date
 from fenqi.kit.errors import DomainError, NotFound
 from fenqi.kit.money import from_fen
-from fenqi.kit.web import commit_early, get_session, request_language
+from fenqi.kit.web import SessionDep, commit_early, request_language
 from fenqi.origination import signing
 from fenqi.origination.consents import ConsentKind, current_text
 from fenqi.origination.models import Application, Contract
@@ -68,7 +68,7 @@ def _product_name(session: Session, code: str, lang: str) -> str:
 
 @router.get("/shop/applications/{application_id}", response_class=HTMLResponse)
 def application_page(
-    application_id: EntityId, request: Request, session: Session = Depends(get_session), who: Principal = Shopper,
+    application_id: EntityId, request: Request, session: SessionDep, who: Principal = Shopper,
 ) -> Response:
     app = own_application(session, application_id, who)
     if app.status == "signed":
@@ -78,7 +78,7 @@ def application_page(
 
 @router.get("/shop/applications/{application_id}/status")
 def application_status(
-    application_id: EntityId, session: Session = Depends(get_session), who: Principal = Shopper,
+    application_id: EntityId, session: SessionDep, who: Principal = Shopper,
 ) -> dict[str, str]:
     """Polled by the "under review" page: it reloads when a risk officer has decided."""
     return {"status": own_application(session, application_id, who).status}
@@ -86,7 +86,7 @@ def application_status(
 
 @router.post("/shop/applications/{application_id}/plan")
 def choose_allowed_plan(
-    application_id: EntityId, request: Request, form: dict[str, str] = Posted, session: Session = Depends(get_session),
+    application_id: EntityId, request: Request, form: dict[str, str] = Posted, *, session: SessionDep,
     who: Principal = Shopper,
 ) -> Response:
     """After an approval for less than asked: take one of the plans the decision allows."""
@@ -149,7 +149,7 @@ def _y(text: str) -> str:
 
 @router.get("/shop/applications/{application_id}/contract/{page}.png")
 def contract_page(
-    application_id: EntityId, page: Annotated[int, Path(ge=1, le=1000)], session: Session = Depends(get_session),
+    application_id: EntityId, page: Annotated[int, Path(ge=1, le=1000)], session: SessionDep,
     who: Principal = Shopper,
 ) -> Response:
     """One page of the latest e-contract as a picture (phones rarely show a PDF inside a page)."""
@@ -162,7 +162,7 @@ def contract_page(
 
 @router.get("/shop/applications/{application_id}/offer", response_class=HTMLResponse)
 def offer_page(
-    application_id: EntityId, request: Request, session: Session = Depends(get_session), who: Principal = Shopper,
+    application_id: EntityId, request: Request, session: SessionDep, who: Principal = Shopper,
 ) -> Response:
     app = own_application(session, application_id, who)
     if app.status == "signed":
@@ -176,7 +176,7 @@ def offer_page(
 
 @router.post("/shop/applications/{application_id}/sign")
 def sign(
-    application_id: EntityId, request: Request, form: dict[str, str] = Posted, session: Session = Depends(get_session),
+    application_id: EntityId, request: Request, form: dict[str, str] = Posted, *, session: SessionDep,
     who: Principal = Shopper,
 ) -> Response:
     app = own_application(session, application_id, who)
@@ -211,7 +211,7 @@ def sign(
 
 @router.get("/shop/applications/{application_id}/done", response_class=HTMLResponse)
 def confirmation_page(
-    application_id: EntityId, request: Request, session: Session = Depends(get_session), who: Principal = Shopper,
+    application_id: EntityId, request: Request, session: SessionDep, who: Principal = Shopper,
 ) -> Response:
     app = own_application(session, application_id, who)
     if app.status != "signed" or app.loan_id is None:

@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 
@@ -13,7 +13,7 @@ from fenqi.collections.status import days_overdue
 from fenqi.identity.deps import Principal
 from fenqi.kit.bounds import EntityId
 from fenqi.kit.errors import DomainError
-from fenqi.kit.web import get_session, request_language
+from fenqi.kit.web import SessionDep, request_language
 from fenqi.servicing.service import amount_due, installments, next_bill, unpaid
 from fenqi.web.errors import page_error_text
 from fenqi.web.render import render
@@ -46,14 +46,14 @@ def _page(request: Request, session: Session, who: Principal, loan_id: int, *, e
 
 
 @router.get("/shop/loans/{loan_id}/overdue", response_class=HTMLResponse)
-def overdue_page(loan_id: EntityId, request: Request, done: str = "", session: Session = Depends(get_session),
+def overdue_page(loan_id: EntityId, request: Request, done: str = "", *, session: SessionDep,
                  who: Principal = Shopper) -> HTMLResponse:
     return _page(request, session, who, loan_id, done=done == "1")
 
 
 @router.post("/shop/loans/{loan_id}/hardship")
 def hardship(loan_id: EntityId, request: Request, form: dict[str, str] = Posted,
-             session: Session = Depends(get_session), who: Principal = Shopper) -> Response:
+             *, session: SessionDep, who: Principal = Shopper) -> Response:
     own_loan(session, loan_id, who)
     try:
         with attempt(session):
