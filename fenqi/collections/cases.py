@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, and_, case, exists, func, insert, literal, select, update
+from sqlalchemy import CursorResult, and_, case, exists, func, insert, literal, select, true, update
 from sqlalchemy.orm import Session
 
 from fenqi.collections.loanview import installment, loan
@@ -91,8 +91,9 @@ def cob_cases(session: Session, day: date, lo_id: int, hi_id: int) -> int:
     return opened
 
 
-def close_settled_or_ended(session: Session, day: date) -> int:
-    """Close every open case whose loan is no longer past due, with the reason read from the loan."""
+def close_settled_or_ended(session: Session, day: date, *, loan_id: int | None = None) -> int:
+    """Close every open case (or the one of `loan_id`) whose loan is no longer past due, with the reason
+    read from the loan. Close-of-business runs it for all; a payment for its own loan at once."""
     c = CollectionCase.__table__.c
     status = select(loan.c.status).where(loan.c.id == c.loan_id).scalar_subquery()
     reason = case(
@@ -100,10 +101,16 @@ def close_settled_or_ended(session: Session, day: date) -> int:
         (status == "cancelled", CloseReason.CANCELLED), else_=CloseReason.CURED)
     ended = exists().where(loan.c.id == c.loan_id, (loan.c.dpd < 1) | loan.c.status.not_in(_OPEN_LOAN))
     result = session.execute(
-        update(CollectionCase).where(c.status == CaseStatus.OPEN, ended)
+        update(CollectionCase).where(c.status == CaseStatus.OPEN, ended,
+                                     true() if loan_id is None else c.loan_id == loan_id)
         .values(status=CaseStatus.CLOSED, closed_on=day, close_reason=reason)
         .execution_options(synchronize_session=False))
     return _rows(result)
+
+
+def close_after_payment(session: Session, loan_id: int, day: date) -> int:
+    """Port for servicing's repayments: a payment that cures or pays off the loan closes its case now."""
+    return close_settled_or_ended(session, day, loan_id=loan_id)
 
 
 def close_for_settlement(session: Session, loan_id: int, day: date) -> int:

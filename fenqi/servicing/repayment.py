@@ -3,7 +3,7 @@ repayment hands over to fenqi.servicing.prepayment; the credit balance applied b
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Literal
@@ -38,6 +38,16 @@ PrepaymentChoice = Literal["shorter_term", "lower_installment"]
 PURPOSES: tuple[str, ...] = ("installment", "prepayment", "payoff")
 
 CHOICES: tuple[str, ...] = ("shorter_term", "lower_installment")
+
+# Called with (session, loan_id, business date) after a payment was applied (not on a replay), in the
+# payment's transaction: collections closes a case the payment cured or paid off at once, not at night.
+RepaidHook = Callable[[Session, int, date], object]
+_REPAID_HOOKS: list[RepaidHook] = []
+
+
+def on_repaid(hook: RepaidHook) -> None:
+    if hook not in _REPAID_HOOKS:
+        _REPAID_HOOKS.append(hook)
 
 
 @dataclass(frozen=True, slots=True)
@@ -158,6 +168,9 @@ def apply_repayment(
     rep.entry_id = entry.id
     session.add(rep)
     verify_against_ledger(session, loan)
+    session.flush()  # the hooks read the loan as it now stands
+    for hook in _REPAID_HOOKS:
+        hook(session, loan.id, today)
     return RepaymentResult(rep, loan, False)
 
 
