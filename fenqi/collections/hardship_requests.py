@@ -63,6 +63,12 @@ def open_requests(session: Session, loan_id: int) -> list[HardshipRequest]:
     return [r for r in hardship_requests(session, loan_id) if r.status in OPEN]
 
 
+def waiting_requests(session: Session, *, limit: int = 100) -> list[HardshipRequest]:
+    """Shoppers' requests no arrangement answers yet, oldest first: the hardship desk's to-do list."""
+    return list(session.scalars(select(HardshipRequest).where(HardshipRequest.status.in_(OPEN))
+                                .order_by(HardshipRequest.id).limit(limit)))
+
+
 def follow_arrangement(session: Session, arr: HardshipArrangement) -> None:
     """Servicing's `on_arrangement` port: the request takes its arrangement's step. Proposing for a request
     of another loan, or one already being reviewed or approved, is refused."""

@@ -83,6 +83,9 @@ def test_the_request_shows_its_outcome_to_the_shopper_and_the_collector(
     session.flush()
     loan_page = f"/ops/loans/{app.loan_id}"
 
+    _sign_in(client, session, risk)  # the hardship desk lists the request and links to its loan
+    desk = client.get("/ops/hardship").text.split('id="requests"', 1)[1].split("</table>", 1)[0]
+    assert f"#{req.id}" in desk and f'href="{loan_page}#hardship"' in desk and "收入减半" in desk
     _sign_in(client, session, collector)
     assert f'<option value="{req.id}">' in client.get(loan_page).text  # the form offers the open request
     proposed = _post(client, loan_page, f"{loan_page}/hardship", {"kind": "restructure", "new_term": "18",
@@ -92,7 +95,10 @@ def test_the_request_shows_its_outcome_to_the_shopper_and_the_collector(
     [first] = hardship.arrangements(session, loan_id=app.loan_id)
     assert first.request_id == req.id
 
-    _sign_in(client, session, risk)
+    _sign_in(client, session, risk)  # the arrangement shows the request it answers; the desk no longer waits
+    queue = client.get("/ops/hardship").text
+    assert "收入减半" in queue.split(f'id="asked-{first.id}"', 1)[1].split("</dd>", 1)[0]
+    assert f'href="{loan_page}#hardship"' not in queue.split('id="requests"', 1)[1].split("</table>", 1)[0]
     assert _post(client, "/ops/hardship", f"/ops/hardship/{first.id}/reject", {}).status_code == 303  # type: ignore[attr-defined]
     _sign_in(client, session, shopper)
     mine = _requests_shown(client.get(f"/shop/loans/{app.loan_id}/overdue").text)

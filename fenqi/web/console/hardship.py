@@ -10,6 +10,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 
+from fenqi.collections import hardship_requests as requests_of
 from fenqi.identity.deps import Principal, require_roles
 from fenqi.kit.bounds import EntityId
 from fenqi.kit.errors import DomainError, InvalidInput
@@ -103,8 +104,13 @@ def queue_page(request: Request, session: SessionDep,
     waiting = [arrangement_view(session, a, lang) for a in proposed]
     recent = [arrangement_view(session, a, lang) for a in hardship.arrangements(session)[:50]
               if a.status != HardshipStatus.PROPOSED]
-    return render(request, "ops/hardship.html", {"who": who, "waiting": waiting, "recent": recent,
-                                                 "may_approve": who.role in ("risk_officer", "finance", "admin")})
+    asked = {a.id: r for a in proposed if a.request_id is not None
+             for r in requests_of.hardship_requests(session, a.loan_id) if r.id == a.request_id}
+    return render(request, "ops/hardship.html", {
+        "who": who, "waiting": waiting, "recent": recent, "asked": asked,
+        "kinds": requests_of.PLAN_LABELS, "statuses": requests_of.STATUS_LABELS,
+        "requests": requests_of.waiting_requests(session),
+        "may_approve": who.role in ("risk_officer", "finance", "admin")})
 
 
 def _decide(request: Request, session: Session, arrangement_id: int, who: Principal, approve: bool) -> Response:
