@@ -62,9 +62,40 @@ OUTCOMES: Names = {  # risk decisions
     "approve": ("批准", "Approve"), "decline": ("拒绝", "Decline"), "refer": ("转人工", "Refer to review"),
 }
 SEVERITIES: Names = {"soft": ("软规则·转人工", "soft: review"), "hard": ("硬规则·拒绝", "hard: decline")}
+# The application's questions and their answers: one set of words for the shopper's form (/shop/apply)
+# and the till (/merchant/till), in the terms Chinese shoppers know. The stored codes are the scorecard's
+# (fenqi/risk/schemas.py). Left out on purpose, as questions of the German Credit form the scorecard was
+# trained on rather than of a Chinese one: a life-insurance policy as an asset (the API still takes
+# `insurance`), and the kind of work (skilled/unskilled: the dataset's "job", which the model does not use).
+QUESTIONS: Names = {
+    "name": ("姓名", "Full name"), "id_number": ("身份证号码", "Resident ID number"),
+    "phone": ("手机号码", "Mobile number"), "bank_card": ("还款银行卡号", "Bank card for repayments"),
+    "store": ("取货门店", "Pick-up store"),
+    "employment": ("工作情况", "Employment"), "employment_years": ("现单位工作年限（年）", "Years in this job"),
+    "monthly_income": ("月收入（元）", "Monthly income (yuan)"),
+    "is_full_time_student": ("我是全日制在校学生", "I am a full-time student"),
+    "housing": ("住房情况", "Housing"), "residence_years": ("现住址居住年限（年）", "Years at this address"),
+    "bank_account": ("常用银行卡", "Main bank card"), "savings": ("存款", "Savings"),
+    "assets": ("名下房产或汽车", "Home or car in your name"),
+    "existing_loans": ("在其他机构的分期 / 贷款笔数", "Installment loans with other lenders"),
+}
 EMPLOYMENT: Names = {
-    "employed": ("在职", "Employed"), "self_employed": ("个体经营", "Self-employed"),
-    "unemployed": ("待业", "Unemployed"), "student": ("学生", "Student"), "retired": ("退休", "Retired"),
+    "employed": ("企业职工", "Employed"), "self_employed": ("个体经营", "Self-employed"),
+    "civil_servant": ("公务员 / 事业单位", "Civil servant"), "retired": ("退休", "Retired"),
+    "unemployed": ("待业", "Not working"), "student": ("全日制学生", "Full-time student"),
+}
+ANSWERS: dict[str, Names] = {
+    "employment": EMPLOYMENT,
+    "housing": {"rent": ("租房", "Renting"), "own": ("自有住房", "Own home"),
+                "mortgage": ("按揭住房", "Mortgaged home"), "family": ("与家人同住", "With family"),
+                "dormitory": ("单位宿舍", "Dormitory")},
+    "bank_account": {"salary": ("工资卡（单位代发工资）", "Salary card (pay paid in)"),
+                     "low_balance": ("普通储蓄卡", "Ordinary debit card"),
+                     "overdrawn": ("信用卡经常透支", "Credit card often overdrawn"),
+                     "none": ("无", "None")},
+    "savings": {"none": ("无", "None"), "lt_5k": ("5 千元以下", "Under ¥5k"), "5k_20k": ("5 千 – 2 万元", "¥5k–20k"),
+                "20k_50k": ("2 万 – 5 万元", "¥20k–50k"), "gt_50k": ("5 万元以上", "Over ¥50k")},
+    "assets": {"none": ("无", "None"), "car": ("汽车", "Car"), "real_estate": ("房产", "Home (real estate)")},
 }
 BUREAUS: Names = {"emulated": ("模拟征信", "Emulated bureau"), "pboc": ("人行征信", "PBOC")}
 PARAMS: Names = {  # the figures a risk rule reports
@@ -107,7 +138,7 @@ KINDS: dict[str, Names] = {
     "reason": REASONS, "method": METHODS, "payer": PAYERS, "funder_kind": FUNDER_KINDS, "strategy": STRATEGIES,
     "channel": CHANNELS, "purpose": PURPOSES, "template": TEMPLATES, "send_status": SEND_STATUSES,
     "outcome": OUTCOMES, "severity": SEVERITIES, "employment": EMPLOYMENT, "bureau": BUREAUS, "subject": SUBJECTS,
-    "action": ACTIONS, "param": PARAMS,
+    "action": ACTIONS, "param": PARAMS, "question": QUESTIONS,
 }
 
 

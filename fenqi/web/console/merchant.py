@@ -32,6 +32,7 @@ from fenqi.payments.settings import get_payment_settings
 from fenqi.pricing.service import active_products
 from fenqi.web.console.common import chart, merchant_in_scope, parse_day, yuan
 from fenqi.web.errors import NoMessage, page_error_text
+from fenqi.web.labels import ANSWERS
 from fenqi.web.render import render
 
 router = APIRouter(prefix="/merchant", include_in_schema=False)
@@ -39,20 +40,9 @@ staff = require_roles("clerk", "merchant_owner")
 sellers = require_roles("clerk")  # the till: an owner watches, a clerk sells (admin passes every check)
 owners = require_roles("merchant_owner")  # the merchant's settings
 
+# The shopper's answers: the same questions and words as the shopper's own form (fenqi/web/labels.py).
 PROFILE_CHOICES: dict[str, list[tuple[str, str, str]]] = {
-    "employment": [("employed", "受雇", "Employed"), ("self_employed", "个体/自雇", "Self-employed"),
-                   ("civil_servant", "公务员/事业单位", "Civil servant"), ("retired", "退休", "Retired"),
-                   ("unemployed", "待业", "Unemployed"), ("student", "全日制学生", "Full-time student")],
-    "occupation": [("skilled", "技术工人/职员", "Skilled"), ("professional", "专业人士/管理", "Professional"),
-                   ("unskilled", "普通工人", "Unskilled"), ("none", "无", "None")],
-    "housing": [("rent", "租房", "Rent"), ("own", "自有住房", "Own"), ("mortgage", "按揭住房", "Mortgage"),
-                ("family", "与家人同住", "With family"), ("dormitory", "宿舍", "Dormitory")],
-    "bank_account": [("salary", "工资卡", "Salary account"), ("low_balance", "余额较少", "Low balance"),
-                     ("overdrawn", "透支", "Overdrawn"), ("none", "无", "None")],
-    "savings": [("none", "无", "None"), ("lt_5k", "5千以下", "Under 5k"), ("5k_20k", "5千-2万", "5k-20k"),
-                ("20k_50k", "2万-5万", "20k-50k"), ("gt_50k", "5万以上", "Over 50k")],
-    "assets": [("none", "无", "None"), ("car", "汽车", "Car"), ("insurance", "保险", "Insurance"),
-               ("real_estate", "房产", "Real estate")],
+    key: [(value, zh, en) for value, (zh, en) in answers.items()] for key, answers in ANSWERS.items()
 }
 NUMBERS = ("employment_years", "residence_years", "dependants", "existing_credits", "existing_loans")
 SHOPPER_FIELDS = ("name", "id_number", "phone", "bank_card")

@@ -26,6 +26,7 @@ from fenqi.origination.plans import price_plan
 from fenqi.origination.schemas import ApplicationIn, ConsentIn, ProfileIn
 from fenqi.origination.service import Origin, submit
 from fenqi.web.errors import page_error_text
+from fenqi.web.labels import ANSWERS
 from fenqi.web.render import render
 from fenqi.web.shopper.common import Posted, Shopper, attempt, error_page
 
@@ -33,23 +34,8 @@ router = APIRouter()
 
 ADULT_AGE = 18
 CONSENTS = (ConsentKind.CREDIT_INQUIRY, ConsentKind.PERSONAL_INFO)
-# The form's choices: value → (中文, English).
-CHOICES: dict[str, dict[str, tuple[str, str]]] = {
-    "employment": {"employed": ("受雇于企业", "Employed"), "self_employed": ("个体经营", "Self-employed"),
-                   "civil_servant": ("公务员 / 事业单位", "Civil servant"), "retired": ("退休", "Retired"),
-                   "unemployed": ("待业", "Not working"), "student": ("学生", "Student")},
-    "occupation": {"professional": ("专业技术 / 管理", "Professional or manager"), "skilled": ("技术工种", "Skilled"),
-                   "unskilled": ("普通工种", "Unskilled"), "none": ("无", "None")},
-    "housing": {"own": ("自有住房", "Own home"), "mortgage": ("按揭住房", "Mortgaged home"),
-                "rent": ("租房", "Renting"), "family": ("与家人同住", "With family"),
-                "dormitory": ("宿舍", "Dormitory")},
-    "bank_account": {"salary": ("工资卡", "Salary account"), "low_balance": ("普通储蓄卡", "Ordinary account"),
-                     "overdrawn": ("经常透支", "Often overdrawn"), "none": ("无", "None")},
-    "savings": {"none": ("无", "None"), "lt_5k": ("5 千元以下", "Under ¥5k"), "5k_20k": ("5 千 – 2 万元", "¥5k–20k"),
-                "20k_50k": ("2 万 – 5 万元", "¥20k–50k"), "gt_50k": ("5 万元以上", "Over ¥50k")},
-    "assets": {"none": ("无", "None"), "car": ("汽车", "Car"), "insurance": ("寿险保单", "Life insurance"),
-               "real_estate": ("房产", "Real estate")},
-}
+# The form's choices: value → (中文, English), the same words as the till's (fenqi/web/labels.py).
+CHOICES = ANSWERS
 COUNTS = {"employment_years": 80, "residence_years": 100, "existing_loans": 100}
 TEXT_FIELDS = ("name", "id_number", "phone", "bank_card", "store", "monthly_income", *CHOICES, *COUNTS)
 # Field messages (the server's; the browser shows the same texts before submitting).
@@ -148,7 +134,7 @@ def _form(request: Request, session: Session, plan: dict[str, Any], checked: Che
 
 
 EMPTY = {"name": "", "id_number": "", "phone": "", "bank_card": "", "store": "", "monthly_income": "",
-         "employment": "employed", "occupation": "skilled", "housing": "rent", "bank_account": "low_balance",
+         "employment": "employed", "housing": "rent", "bank_account": "low_balance",
          "savings": "none", "assets": "none", "employment_years": "0", "residence_years": "0", "existing_loans": "0",
          "is_full_time_student": ""}
 
@@ -205,7 +191,7 @@ def _submit(request: Request, session: Session, who: Principal, plan: dict[str, 
         phone=v["phone"], bank_card=v["bank_card"],
         profile=ProfileIn(
             is_full_time_student=v["is_full_time_student"] == "1",
-            employment=v["employment"], occupation=v["occupation"],
+            employment=v["employment"],
             employment_years=int(v["employment_years"]), monthly_income=v["monthly_income"],
             housing=v["housing"], residence_years=int(v["residence_years"]),
             bank_account=v["bank_account"], savings=v["savings"], assets=v["assets"],
