@@ -43,13 +43,12 @@ def run(argv: list[str]) -> None:
     from fastapi.testclient import TestClient
     from sqlalchemy.orm import Session
 
-    from bench.bench_pages import contract_terms
     from fenqi.api import create_app
     from fenqi.identity.service import create_user
     from fenqi.identity.sessions import SESSION_COOKIE, start_session
     from fenqi.kit.db import get_engine
     from fenqi.kit.migrate import upgrade
-    from fenqi.origination.contract_pdf import render_contract
+    from fenqi.origination.contract_pdf import render_contract, specimen_terms
     from tests.origination.world import build_world, clean_id_number
     from tests.web_shopper.test_shopper_pages import submit
 
@@ -58,7 +57,7 @@ def run(argv: list[str]) -> None:
     with Session(get_engine(), expire_on_commit=False) as session:
         world = build_world(session, suffix="B")
         session.commit()
-    render_contract(contract_terms())  # type: ignore[arg-type]
+    render_contract(specimen_terms())
     first: list[float] = []
     again: list[float] = []
     base: list[float] = []

@@ -137,10 +137,10 @@ def run(argv: list[str]) -> None:
         try:
             body = json.dumps({"price": "5999", "down_payment": "1000", "term": 12, "method": "equal-installment",
                                "annual_rate": "0.12", "start": "2026-01-15"})
-            base = f"http://127.0.0.1:{port}"
-            hey(f"{base}/api/v1/quotes", 50, 1, 5, body)  # warm-up
-            quotes = hey(f"{base}/api/v1/quotes", rate, args.seconds, args.concurrency, body)
-            health = hey(f"{base}/healthz", rate, args.seconds, args.concurrency)
+            url = f"http://127.0.0.1:{port}"
+            hey(f"{url}/api/v1/quotes", 50, 1, 5, body)  # warm-up
+            quotes = hey(f"{url}/api/v1/quotes", rate, args.seconds, args.concurrency, body)
+            health = hey(f"{url}/healthz", rate, args.seconds, args.concurrency)
         finally:
             server.terminate()
             server.wait(10)

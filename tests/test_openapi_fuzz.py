@@ -52,7 +52,8 @@ def callers(engine: Engine) -> Iterator[dict[str, dict[str, str]]]:
     """The demo world in one rolled-back transaction, and the headers of one caller per role. On SQLite the
     world lives in a database of its own: the driver's savepoints cannot promise that nothing of it stays
     behind for the tests that come after."""
-    if engine.dialect.name == "sqlite":
+    own = engine.dialect.name == "sqlite"
+    if own:
         url = f"sqlite:///{tempfile.mkdtemp(prefix='fenqi-fuzz-')}/fuzz.db"
         upgrade(url)
         engine = make_engine(url)
@@ -99,6 +100,8 @@ def callers(engine: Engine) -> Iterator[dict[str, dict[str, str]]]:
         session.close()
         outer.rollback()
         connection.close()
+        if own:  # the world's own database: its connections go with it
+            engine.dispose()
 
 
 @schema.parametrize()

@@ -58,6 +58,11 @@ def month_label(index: int) -> str:
     return f"{index // 12:04d}-{index % 12 + 1:02d}"
 
 
+class InvalidMonth(InvalidInput):
+    zh = "月份格式应为 2026-03 这样的年-月（{detail}）"
+    en = "A month must look like 2026-03 ({detail})"
+
+
 def parse_month(text: str) -> int:
     """"2026-03" → its month index; a clear error otherwise."""
     try:
@@ -65,8 +70,7 @@ def parse_month(text: str) -> int:
         if not (2000 <= year <= 2100 and 1 <= month <= 12):
             raise ValueError(text)
     except ValueError:
-        raise InvalidInput(text[:20], zh="月份格式应为 2026-03 这样的年-月",
-                           en="A month must look like 2026-03") from None
+        raise InvalidMonth(text[:20]) from None
     return year * 12 + month - 1
 
 

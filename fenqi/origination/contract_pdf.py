@@ -21,6 +21,7 @@ from fenqi.kit.money import fmt_percent, fmt_yuan
 from fenqi.origination.errors import FontMissing
 from fenqi.pricing.quote import Quote
 from fenqi.pricing.schedule import METHOD_NAMES_ZH
+from fenqi.pricing.service import quote_from_input
 
 TEMPLATE_VERSION = "installment-contract-2026.1"
 FONT_DIRS = ("/usr/share/fonts/opentype/noto", "/usr/share/fonts/noto-cjk", "/usr/share/fonts/opentype/noto-cjk")
@@ -47,6 +48,20 @@ class ContractTerms:
     grace_days: int
     late_fee: Decimal
     prepayment_fee_rate: Decimal
+
+
+def specimen_terms(contract_no: str = "FQ-SPECIMEN-1") -> ContractTerms:
+    """A filled-in specimen contract (a 5,999 phone, 600 down, 12 months at 12%): what the benchmark
+    renders and the layout tests read, so both measure and check the same document."""
+    today = date(2026, 11, 30)
+    quote = quote_from_input(None, today, price="5999", down_payment="600", term=12, method="equal-installment",
+                             annual_rate="0.12")
+    return ContractTerms(
+        contract_no=contract_no, signed_on=today, shopper_masked_name="张**", shopper_masked_id="3101**********1234",
+        merchant_name="示例手机店", store_name="南京东路店", funder_name="乙消费金融", goods="示例手机 256GB",
+        imei="867530000000001", product_name="等额本息 年化12%", quote=quote, penalty_daily_rate=Decimal("0.0005"),
+        grace_days=3, late_fee=Decimal("20"), prepayment_fee_rate=Decimal("0.01"),
+    )
 
 
 def font_path(name: str = FONT_FILE) -> Path:
