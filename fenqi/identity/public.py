@@ -8,7 +8,8 @@ neither protected nor listed here, and on any entry here that no longer matches 
 from __future__ import annotations
 
 PUBLIC: dict[tuple[str, str], str] = {
-    ("GET", "/"): "home page: the plan calculator; no personal data, shoppers compare before signing in",
+    ("GET", "/"): "home page: the shop (phones with prices and plans from ¥X/月); no personal data",
+    ("GET", "/calculator"): "the plan calculator for any price; no personal data, shoppers compare before signing in",
     ("GET", "/healthz"): "liveness probe for load balancers; reveals only the version",
     ("GET", "/openapi.json"): "the API description merchants integrate against",
     ("GET", "/docs"): "interactive API documentation",

@@ -1,4 +1,5 @@
-"""Public pages: the home page with the plan calculator (no personal data, deliberately public)."""
+"""Public pages: `/` is the shop (the phones on sale, fenqi.web.shopper.catalog); the plan calculator
+for any price has a page of its own. No personal data: deliberately public."""
 
 from __future__ import annotations
 
@@ -21,8 +22,8 @@ router.include_router(shopper.router)
 router.include_router(console.router)
 
 
-@router.get("/", response_class=HTMLResponse)
-def home(request: Request, price: AmountText = "5999.00", *, session: SessionDep) -> HTMLResponse:
+@router.get("/calculator", response_class=HTMLResponse)
+def calculator(request: Request, price: AmountText = "5999.00", *, session: SessionDep) -> HTMLResponse:
     error, plans = "", []
     try:
         price_d = parse_yuan(price, field="price")
@@ -31,4 +32,4 @@ def home(request: Request, price: AmountText = "5999.00", *, session: SessionDep
         plans = [o.to_json() for o in menu_for_price(session, price_d)]
     except DomainError as exc:
         error = page_error_text(request, exc)
-    return render(request, "home.html", {"price": price, "plans": plans, "error": error})
+    return render(request, "shopper/calculator.html", {"price": price, "plans": plans, "error": error})

@@ -140,7 +140,7 @@ def test_risk_input_amounts_are_bounded(client: TestClient, auth_headers: Header
 
 @pytest.mark.parametrize("price", ["1E+30", "9" * 40, "Infinity"])
 def test_the_home_page_shows_a_refused_price_inline(client: TestClient, price: str) -> None:
-    response = client.get("/", params={"price": price})
+    response = client.get("/calculator", params={"price": price})
     assert response.status_code == 200
     assert "金额" in response.text and "plan-card" not in response.text
 

@@ -144,9 +144,9 @@ def test_plan_menu_endpoint(client: TestClient, session: Session) -> None:
 
 def test_home_page_shows_plans_with_apr(client: TestClient, session: Session) -> None:
     seed_products(session)
-    page = client.get("/?price=4999")
+    page = client.get("/calculator?price=4999")
     assert page.status_code == 200 and "年化利率" in page.text and "text/html" in page.headers["content-type"]
-    english = client.get("/?price=4999&lang=en")
+    english = client.get("/calculator?price=4999&lang=en")
     assert "APR" in english.text
-    assert "请" not in client.get("/?price=-1&lang=en").text
+    assert "请" not in client.get("/calculator?price=-1&lang=en").text
     assert client.get("/docs").status_code == 200

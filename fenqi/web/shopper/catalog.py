@@ -1,4 +1,5 @@
-"""Public pages: the phones on sale ("from ¥X/月") and the plan chooser of one phone."""
+"""Public pages: the phones on sale ("from ¥X/月"; the site's home page `/` and `/shop`) and the plan chooser
+of one phone."""
 
 from __future__ import annotations
 
@@ -63,6 +64,7 @@ def _lowest_monthly(price: Decimal, specs: tuple[ProductSpec, ...], start: date,
     return min(plans, key=lambda p: (p.monthly, p.down_payment, p.apr)) if plans else None
 
 
+@router.get("/", response_class=HTMLResponse)  # the site's front door is the shop
 @router.get("/shop", response_class=HTMLResponse)
 def catalog_page(
     request: Request, brand: str = "", *, session: SessionDep,
