@@ -5,6 +5,8 @@ recorded on the case (`case.steps`), so a return interrupted anywhere is finishe
    shopper paid on it becomes their refundable credit balance.
 2. disbursement_unwound — funding's `unwind_disbursement`: the funder is owed nothing for the loan; the
    merchant gives back what the funder paid and gets back the subsidy and fee withheld from it.
+   coupon_reinstated — a coupon the sale used goes back to the shopper (its cost came back to the
+   sponsoring merchant with the disbursement's reversal); promotions' `reinstate`.
 3. device_returned — catalog: the phone is "returned" by IMEI, and back "in_stock" when the inspection
    found nothing wrong (otherwise it waits as "returned — inspect").
 4. refunds_planned — every payment the shopper made (down payment, installments, payoff) is refunded
@@ -34,6 +36,7 @@ from fenqi.kit.log import log
 from fenqi.kit.money import from_fen
 from fenqi.payments.refunds import find_refund, poll_refund, refund
 from fenqi.payments.service import loan_orders
+from fenqi.promotions.coupons import reinstate as reinstate_coupon
 from fenqi.servicing.merchant_adjustments import withhold_credit
 from fenqi.servicing.service import cancel_loan, get_loan
 
@@ -62,6 +65,9 @@ def process_return(session: Session, case: AftersalesCase) -> AftersalesCase:
         unwind_disbursement(session, loan_id=case.loan_id, on=today)
         event(session, f"case:{case.id}", "disbursement_unwound", "资金方放款已从商户结算中冲回",
               "The funder's disbursement is taken back from the merchant's settlement")
+    if _step(session, case, "coupon_reinstated") and reinstate_coupon(session, case.loan_id, on=today):
+        event(session, f"case:{case.id}", "coupon_reinstated", "本次分期使用的优惠券已退回您的账户，可再次使用",
+              "The coupon used on this sale is back in your account and can be used again")
     if _step(session, case, "device_returned"):
         clean = fit_for_stock(policy_of_case(session, case.policy_id), case.inspection)
         set_device_status(session, imei=case.imei, status="returned")

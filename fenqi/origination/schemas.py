@@ -73,6 +73,10 @@ class ApplicationIn(BaseModel):
     profile: ProfileIn
     consents: list[ConsentIn]
     device: str | None = Field(None, max_length=200, description="The shopper's device, for the consent record")
+    coupon: str | None = Field(None, max_length=20, description=(
+        "A coupon of the shopper's (减息券/免息券) to price the plan with; redeemed at signing"))
+    share: str | None = Field(None, max_length=16, pattern=r"^[A-Za-z0-9_-]+$", description=(
+        "The share link's token the shopper came through (attributes the application to its clerk and store)"))
 
 
 class SignIn(BaseModel):

@@ -38,10 +38,12 @@ from fenqi.origination.errors import (
 )
 from fenqi.origination.kyc import check_bank_card, check_id_number, check_mobile, check_name
 from fenqi.origination.models import OPEN_STATUSES, Application, Consent
-from fenqi.origination.plans import price_plan, subsidy_for
+from fenqi.origination.plans import coupon_cost, price_plan, subsidy_for
 from fenqi.origination.schemas import ApplicationIn
 from fenqi.pricing.menu import PlanOption
+from fenqi.promotions import coupons, share_links
 from fenqi.promotions import service as promotions
+from fenqi.promotions.coupons import CouponTerms
 from fenqi.promotions.errors import CampaignBudgetSpent, CampaignUnavailable
 from fenqi.risk.schemas import Decision, RiskInput
 from fenqi.risk.service import decide, get_decision
@@ -179,11 +181,13 @@ def submit(
     store, merchant, sku = sale_context(session, body.store, body.sku)
     if principal.role != "shopper":
         ensure_merchant(principal, store.merchant_id)
+    online = principal.role == "shopper"
+    coupon = _coupon(session, body, owner=principal.user_id if online else coupons.owner_of_phone(
+        session, shopper.phone), merchant_id=merchant.id, price_fen=sku.price_fen, on=today)
     option = price_plan(session, price_fen=sku.price_fen, product_code=body.product, term=body.term,
-                        down_payment=body.down_payment, start=today)
+                        down_payment=body.down_payment, start=today, coupon=coupon)
     if body.imei:
         check_device_for_sale(session, body.imei, sku.code, merchant_id=merchant.id)
-    online = principal.role == "shopper"
     app = _insert_open(session, dict(
         idempotency_key=scoped_key(principal, idempotency_key) if idempotency_key else None,
         status="submitted", open_key=shopper.id_hash, channel="online" if online else "store",
@@ -195,6 +199,10 @@ def submit(
     ))
     for kind, version in consents.items():
         record_consent(session, app, kind, version, origin, principal.user_id)
+    if coupon is not None:
+        coupons.claim(session, app.id, coupon)
+    if body.share:
+        share_links.attribute(session, application_id=app.id, token=body.share, merchant_id=merchant.id)
     if body.imei:
         app.device_imei = reserve_device(session, imei=body.imei, sku_code=sku.code, application_id=app.id,
                                          merchant_id=merchant.id).imei
@@ -203,6 +211,14 @@ def submit(
     apply_decision(session, result, option, today)
     session.flush()
     return result
+
+
+def _coupon(session: Session, body: ApplicationIn, *, owner: int | None, merchant_id: int, price_fen: int,
+            on: date) -> CouponTerms | None:
+    if not body.coupon:
+        return None
+    return coupons.usable(session, body.coupon, owner_user_id=owner, merchant_id=merchant_id,
+                          product_code=body.product, term=body.term, price_fen=price_fen, on=on)
 
 
 @dataclass(frozen=True, slots=True)
@@ -302,12 +318,17 @@ def route_application(session: Session, app: Application, option: PlanOption, to
                    region=app.region, amount_fen=app.financed_fen, on=today)
     app.funder_code = chosen.funder_code
     app.funder_rate = chosen.annual_rate
-    app.subsidy_fen = to_fen(subsidy_for(option, chosen.annual_rate))
+    campaign_fen = to_fen(subsidy_for(option, chosen.annual_rate))
+    # A coupon's cost is the sponsoring merchant's too, withheld from the disbursement with the rest.
+    coupon = coupons.claimed(session, app.id)
+    coupon_fen = 0 if coupon is None else to_fen(coupon_cost(
+        current_option(session, app, today, without_coupon=True), option, chosen.annual_rate))
+    app.subsidy_fen = campaign_fen + coupon_fen
     # A campaign's plan: the merchant's subsidy comes out of the campaign's budget (given back on close).
     promotions.release(session, app.id)  # a changed plan gives back what the old one took
     promotions.charge(session, application_id=app.id, merchant_id=app.merchant_id, product_code=app.product_code,
                       sku_code=app.sku_code, store_id=app.store_id, term=app.term, on=today,
-                      subsidy_fen=app.subsidy_fen)
+                      subsidy_fen=campaign_fen)
 
 
 def apply_review(session: Session, decision: Decision) -> Application | None:
@@ -336,9 +357,12 @@ def plan_allowed(app: Application) -> bool:
     return allowed and app.financed_fen <= app.credit_limit_fen
 
 
-def current_option(session: Session, app: Application, start: date) -> PlanOption:
+def current_option(session: Session, app: Application, start: date, *, without_coupon: bool = False
+                   ) -> PlanOption:
+    """The application's plan priced on `start`, with the coupon it chose (unless `without_coupon`)."""
+    chosen = None if without_coupon else coupons.claimed(session, app.id)
     return price_plan(session, price_fen=app.price_fen, product_code=app.product_code, term=app.term,
-                      down_payment=fmt_yuan(from_fen(app.down_payment_fen)), start=start)
+                      down_payment=fmt_yuan(from_fen(app.down_payment_fen)), start=start, coupon=chosen)
 
 
 def change_plan(
@@ -348,8 +372,10 @@ def change_plan(
     if app.status != "approved":
         raise ApplicationState(app.status)
     today = business_date(session)
+    coupon = coupons.still_fits(session, app.id, merchant_id=app.merchant_id, product_code=product, term=term,
+                                price_fen=app.price_fen, on=today)
     option = price_plan(session, price_fen=app.price_fen, product_code=product, term=term,
-                        down_payment=down_payment, start=today)
+                        down_payment=down_payment, start=today, coupon=coupon)
     for key, value in _plan_fields(option).items():
         setattr(app, key, value)
     try:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 from sqlalchemy import select
@@ -28,11 +29,12 @@ from fenqi.kit.clock import business_date
 from fenqi.kit.crypto import decrypt, mask_id_number
 from fenqi.kit.db import utcnow
 from fenqi.kit.errors import InvalidInput
-from fenqi.kit.money import fmt_percent, fmt_rate, fmt_yuan, from_fen
+from fenqi.kit.money import fmt_percent, fmt_rate, fmt_yuan, from_fen, to_fen
 from fenqi.origination.consents import CURRENT, ConsentKind
 from fenqi.origination.contract_pdf import TEMPLATE_VERSION, ContractTerms, render_contract
 from fenqi.origination.errors import ApplicationState, ConsentOutdated, ContractMismatch, PlanNotAllowed
 from fenqi.origination.models import Application, Contract
+from fenqi.origination.plans import coupon_cost
 from fenqi.origination.service import (
     Origin,
     close,
@@ -45,6 +47,7 @@ from fenqi.origination.service import (
 from fenqi.pricing.menu import PlanOption
 from fenqi.pricing.platform import HB_TERMS
 from fenqi.pricing.service import get_product
+from fenqi.promotions import coupons
 
 
 def _require_signable(app: Application) -> None:
@@ -159,6 +162,7 @@ def sign(
         raise InvalidInput(f"channel {channel} (alipay | wechatpay)")
     if hb_fq_num is not None and (channel != "alipay" or hb_fq_num not in HB_TERMS):
         raise InvalidInput(f"花呗分期 {channel} {hb_fq_num} (alipay, 3 | 6 | 12)")
+    coupon = coupons.redeem(session, app.id, on=today)  # once: a second sale with it stops here
     _hand_over(session, app, imei)
     record_consent(session, app, ConsentKind.E_CONTRACT, consent_version, origin, principal.user_id,
                    document_sha256=contract.sha256)
@@ -171,6 +175,8 @@ def sign(
     paid = disburse(session, application_id=app.id, loan_id=loan_id, funder_code=contract.funder_code,
                     merchant_id=app.merchant_id, price_fen=app.price_fen, down_payment_fen=app.down_payment_fen,
                     subsidy_fen=app.subsidy_fen, on=today)
+    if coupon is not None:
+        coupons.record_cost(session, app.id, loan_id=loan_id, subsidy_fen=_coupon_fen(session, app, today))
     order = _down_payment_order(session, app, loan_id, channel, return_url, hb_fq_num)
     contract.signed = True
     app.loan_id = loan_id
@@ -183,6 +189,12 @@ def sign(
         _text_loan_link(session, app, loan_id)
     session.flush()
     return Signed(app, contract, loan_id, _disbursement_json(app, paid), order)
+
+
+def _coupon_fen(session: Session, app: Application, today: date) -> int:
+    """The coupon's part of the subsidy withheld (the rest is a campaign's)."""
+    return to_fen(coupon_cost(current_option(session, app, today, without_coupon=True),
+                              current_option(session, app, today), app.funder_rate))
 
 
 def _hand_over(session: Session, app: Application, imei: str | None) -> None:
@@ -253,13 +265,17 @@ def _already_signed(session: Session, app: Application, contract_sha256: str) ->
 
 
 def _book_loan(session: Session, app: Application, contract: Contract) -> int:
+    """The loan at the plan's rates as signed (a coupon's, where the application has one)."""
     from fenqi.servicing.service import book_loan
+
+    option = current_option(session, app, contract.start_date)
 
     loan = book_loan(
         session, external_ref=f"application:{app.id}", product_code=app.product_code,
         financed_fen=app.financed_fen, term=app.term, start_date=contract.start_date, price_fen=app.price_fen,
         down_payment_fen=app.down_payment_fen, merchant_id=app.merchant_id,
         funder_id=get_funder(session, contract.funder_code).id, customer_id=app.shopper_user_id,
+        annual_rate=option.product.annual_rate, fee_rate=option.product.fee_rate,
     )
     return int(loan.id)
 

@@ -35,3 +35,15 @@ def merchant_subsidy(financed: Decimal, totals: Sequence[Decimal], funder_annual
     if funder_annual_rate <= 0:
         return ZERO
     return max(round_fen(financed - present_value(totals, funder_annual_rate / 12)), ZERO)
+
+
+def coupon_subsidy(base_totals: Sequence[Decimal], coupon_totals: Sequence[Decimal],
+                   funder_annual_rate: Decimal | None) -> Decimal:
+    """What a coupon costs its sponsor: the present value, at the funder's own rate, of what the shopper no
+    longer pays — so the funder receives the same value as without the coupon:
+
+        subsidy = round_half_up( Σ t_k / (1 + R/12)^k − Σ t'_k / (1 + R/12)^k )
+
+    (t: the plan's installments, t': with the coupon). Without a funder rate, the nominal difference."""
+    monthly = (funder_annual_rate or ZERO) / 12
+    return max(round_fen(present_value(base_totals, monthly) - present_value(coupon_totals, monthly)), ZERO)

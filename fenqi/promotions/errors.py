@@ -31,3 +31,50 @@ class InvalidCampaign(DomainError):
     status = 400
     zh = "活动设置有误：{detail}"
     en = "Invalid campaign: {detail}"
+
+
+class CouponNotFound(NotFound):
+    code = "coupon_not_found"
+    zh = "优惠券不存在或不属于您：{detail}"
+    en = "No such coupon of yours: {detail}"
+
+
+class CouponExpired(DomainError):
+    code = "coupon_expired"
+    status = 409
+    zh = "优惠券{detail}不在有效期内，无法使用；可不用券继续申请，或换一张有效的券"
+    en = "Coupon {detail} is outside its validity dates and cannot be used; apply without it or use a valid one"
+
+
+class CouponIneligible(DomainError):
+    code = "coupon_ineligible"
+    status = 409
+    zh = "优惠券不适用于此方案：{detail}；请换一个方案或不用券"
+    en = "The coupon does not apply to this plan: {detail}; choose another plan or apply without it"
+
+
+class CouponUsed(DomainError):
+    code = "coupon_used"
+    status = 409
+    zh = "优惠券{detail}已被使用，每张券只能用一次；请重新选择方案（不用券）后再签约"
+    en = "Coupon {detail} has already been used (each coupon is used once); change the plan without it, then sign"
+
+
+class InvalidCoupon(DomainError):
+    code = "invalid_coupon"
+    status = 400
+    zh = "优惠券设置有误：{detail}"
+    en = "Invalid coupon: {detail}"
+
+
+class ShareLinkNotFound(NotFound):
+    code = "share_link_not_found"
+    zh = "分享链接无效或已失效：{detail}"
+    en = "This share link is not valid: {detail}"
+
+
+class InvalidShareLink(DomainError):
+    code = "invalid_share_link"
+    status = 400
+    zh = "分享链接设置有误：{detail}"
+    en = "Invalid share link: {detail}"

@@ -82,7 +82,7 @@ def test_the_main_chinese_pages_show_no_codes_utc_times_or_unseparated_amounts(
     user = session.get(User, shopper.shopper_user_id)
     client.cookies.set(SESSION_COOKIE, start_session(session, user))
     for path in ("/", "/shop", f"/shop/phones/{world.sku}", "/shop/loans", f"/shop/loans/{sale.loan_id}",
-                 f"/shop/applications/{sale.id}/done", "/shop/aftersales"):
+                 f"/shop/applications/{sale.id}/done", "/shop/aftersales", "/shop/coupons"):
         scan(client, path)
     assert not problems, "\n".join(f"{path}: {found}" for path, found in problems.items())
 

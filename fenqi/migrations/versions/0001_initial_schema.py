@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-12-01 04:58:51.237051
+Create Date: 2026-12-01 10:15:58.152747
 """
 from collections.abc import Sequence
 
@@ -820,6 +820,38 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id', name=op.f('pk_cob_chunk')),
     sa.UniqueConstraint('run_id', 'lo_id', name=op.f('uq_cob_chunk_run_id_lo_id'))
     )
+    op.create_table('coupon',
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
+    sa.Column('code', sa.String(length=20), nullable=False),
+    sa.Column('batch', sa.String(length=40), nullable=False),
+    sa.Column('kind', sa.String(length=16), nullable=False),
+    sa.Column('rate_cut', fenqi.kit.db.ExactDecimal(length=32), nullable=False),
+    sa.Column('name_zh', sa.String(length=80), nullable=False),
+    sa.Column('name_en', sa.String(length=80), nullable=False),
+    sa.Column('merchant_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('shopper_user_id', sa.BigInteger(), nullable=False),
+    sa.Column('valid_from', sa.Date(), nullable=False),
+    sa.Column('valid_to', sa.Date(), nullable=False),
+    sa.Column('product_codes', sa.JSON(), nullable=False),
+    sa.Column('terms', sa.JSON(), nullable=False),
+    sa.Column('min_price_fen', sa.BigInteger(), nullable=False),
+    sa.Column('status', sa.String(length=10), nullable=False),
+    sa.Column('application_id', sa.BigInteger(), nullable=True),
+    sa.Column('loan_id', sa.BigInteger(), nullable=True),
+    sa.Column('subsidy_fen', sa.BigInteger(), nullable=False),
+    sa.Column('redeemed_on', sa.Date(), nullable=True),
+    sa.Column('reinstated', sa.Integer(), nullable=False),
+    sa.Column('issued_by', sa.BigInteger(), nullable=True),
+    sa.Column('created_at', fenqi.kit.db.UtcDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['merchant_id'], ['merchant.id'], name=op.f('fk_coupon_merchant_id_merchant')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_coupon')),
+    sa.UniqueConstraint('code', name=op.f('uq_coupon_code'))
+    )
+    with op.batch_alter_table('coupon', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_coupon_batch'), ['batch'], unique=False)
+        batch_op.create_index(batch_op.f('ix_coupon_loan_id'), ['loan_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_coupon_shopper_user_id'), ['shopper_user_id'], unique=False)
+
     op.create_table('disbursement',
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
     sa.Column('application_id', sa.BigInteger(), nullable=False),
@@ -1070,6 +1102,24 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_repair_ticket_imei'), ['imei'], unique=False)
         batch_op.create_index(batch_op.f('ix_repair_ticket_status'), ['status'], unique=False)
 
+    op.create_table('share_link',
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
+    sa.Column('token', sa.String(length=16), nullable=False),
+    sa.Column('merchant_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('store_id', sa.BigInteger(), nullable=True),
+    sa.Column('clerk_user_id', sa.BigInteger(), nullable=True),
+    sa.Column('sku_code', sa.String(length=60), nullable=False),
+    sa.Column('product_code', sa.String(length=40), nullable=True),
+    sa.Column('term', sa.Integer(), nullable=True),
+    sa.Column('visits', sa.Integer(), nullable=False),
+    sa.Column('created_at', fenqi.kit.db.UtcDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['merchant_id'], ['merchant.id'], name=op.f('fk_share_link_merchant_id_merchant')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_share_link')),
+    sa.UniqueConstraint('token', name=op.f('uq_share_link_token'))
+    )
+    with op.batch_alter_table('share_link', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_share_link_merchant_id'), ['merchant_id'], unique=False)
+
     op.create_table('sku',
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
     sa.Column('code', sa.String(length=60), nullable=False),
@@ -1174,6 +1224,18 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_application_shopper_user_id'), ['shopper_user_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_application_status'), ['status'], unique=False)
 
+    op.create_table('attribution',
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
+    sa.Column('application_id', sa.BigInteger(), nullable=False),
+    sa.Column('share_link_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('created_at', fenqi.kit.db.UtcDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['share_link_id'], ['share_link.id'], name=op.f('fk_attribution_share_link_id_share_link')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_attribution')),
+    sa.UniqueConstraint('application_id', name=op.f('uq_attribution_application_id'))
+    )
+    with op.batch_alter_table('attribution', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_attribution_share_link_id'), ['share_link_id'], unique=False)
+
     op.create_table('campaign_spend',
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
     sa.Column('campaign_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
@@ -1187,6 +1249,18 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('campaign_spend', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_campaign_spend_campaign_id'), ['campaign_id'], unique=False)
+
+    op.create_table('coupon_claim',
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
+    sa.Column('application_id', sa.BigInteger(), nullable=False),
+    sa.Column('coupon_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('created_at', fenqi.kit.db.UtcDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['coupon_id'], ['coupon.id'], name=op.f('fk_coupon_claim_coupon_id_coupon')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_coupon_claim')),
+    sa.UniqueConstraint('application_id', name=op.f('uq_coupon_claim_application_id'))
+    )
+    with op.batch_alter_table('coupon_claim', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_coupon_claim_coupon_id'), ['coupon_id'], unique=False)
 
     op.create_table('device',
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
@@ -1371,10 +1445,18 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_device_sku_id'))
 
     op.drop_table('device')
+    with op.batch_alter_table('coupon_claim', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_coupon_claim_coupon_id'))
+
+    op.drop_table('coupon_claim')
     with op.batch_alter_table('campaign_spend', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_campaign_spend_campaign_id'))
 
     op.drop_table('campaign_spend')
+    with op.batch_alter_table('attribution', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_attribution_share_link_id'))
+
+    op.drop_table('attribution')
     with op.batch_alter_table('application', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_application_status'))
         batch_op.drop_index(batch_op.f('ix_application_shopper_user_id'))
@@ -1395,6 +1477,10 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_sku_model_id'))
 
     op.drop_table('sku')
+    with op.batch_alter_table('share_link', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_share_link_merchant_id'))
+
+    op.drop_table('share_link')
     with op.batch_alter_table('repair_ticket', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_repair_ticket_status'))
         batch_op.drop_index(batch_op.f('ix_repair_ticket_imei'))
@@ -1442,6 +1528,12 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_disbursement_business_date'))
 
     op.drop_table('disbursement')
+    with op.batch_alter_table('coupon', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_coupon_shopper_user_id'))
+        batch_op.drop_index(batch_op.f('ix_coupon_loan_id'))
+        batch_op.drop_index(batch_op.f('ix_coupon_batch'))
+
+    op.drop_table('coupon')
     op.drop_table('cob_chunk')
     with op.batch_alter_table('campaign', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_campaign_product_code'))

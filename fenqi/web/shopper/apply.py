@@ -29,6 +29,7 @@ from fenqi.web.errors import page_error_text
 from fenqi.web.labels import ANSWERS
 from fenqi.web.render import render
 from fenqi.web.shopper.common import Posted, Shopper, attempt, error_page
+from fenqi.web.shopper.coupons import SHARE_COOKIE
 
 router = APIRouter()
 
@@ -136,7 +137,7 @@ def _form(request: Request, session: Session, plan: dict[str, Any], checked: Che
 EMPTY = {"name": "", "id_number": "", "phone": "", "bank_card": "", "store": "", "monthly_income": "",
          "employment": "employed", "housing": "rent", "bank_account": "low_balance",
          "savings": "none", "assets": "none", "employment_years": "0", "residence_years": "0", "existing_loans": "0",
-         "is_full_time_student": ""}
+         "is_full_time_student": "", "coupon": ""}
 
 
 @router.get("/shop/apply", response_class=HTMLResponse)
@@ -167,6 +168,7 @@ def apply_submit(
         return error_page(request, exc, "/shop", exc.status)
     values = {k: str(form.get(k, "")).strip() for k in TEXT_FIELDS}
     values["is_full_time_student"] = "1" if form.get("is_full_time_student") == "1" else ""
+    values["coupon"] = str(form.get("coupon", "")).strip()[:20]
     consents = {k.value: form.get(f"consent_{k.value}") == current_text(k).version for k in CONSENTS}
     checked = check_form(values, consents, business_date(session), {s.code for s in plan["stores"]}, lang)
     if checked.errors:
@@ -180,6 +182,12 @@ def apply_submit(
         return _form(request, session, plan, checked, consents, error=_msg("choice", lang), status=400)
     commit_early(session)
     return RedirectResponse(f"/shop/applications/{app_id}", status_code=303)
+
+
+def _share_token(request: Request) -> str | None:
+    """The share link the shopper came through (its cookie), if it looks like a token at all."""
+    token = request.cookies.get(SHARE_COOKIE, "")[:16]
+    return token if token and all(ch.isalnum() or ch in "-_" for ch in token) else None
 
 
 def _submit(request: Request, session: Session, who: Principal, plan: dict[str, Any], v: dict[str, str]) -> int:
@@ -198,7 +206,8 @@ def _submit(request: Request, session: Session, who: Principal, plan: dict[str, 
             existing_loans=int(v["existing_loans"]),
         ),
         consents=[ConsentIn(kind=k.value, version=current_text(k).version) for k in CONSENTS],
-        device=request.headers.get("user-agent", "")[:200] or None,
+        device=request.headers.get("user-agent", "")[:200] or None, coupon=v.get("coupon") or None,
+        share=_share_token(request),
     )
     ip = request.client.host if request.client else "unknown"
     result = submit(session, body, who, Origin(ip=ip, device=body.device or "unknown"))
