@@ -10,6 +10,8 @@ from fpdf import FPDF
 from fpdf.enums import XPos, YPos
 
 from fenqi.kit.cjk_pdf import CjkPDF, render
+from fenqi.kit.db import utcnow
+from fenqi.kit.localtime import csv_time, report_time
 from fenqi.origination.contract_pdf import SC_INDEX, font_path
 from fenqi.partners.indicators import CRITERIA, INDICATORS, ROLE_LABELS, fmt_value
 from fenqi.partners.pilots import METRICS, Result
@@ -74,6 +76,7 @@ def _write(doc: FPDF, card: Card) -> None:
     line("合作方评估报告", 18, 10)
     business = "默认" if card.business == "default" else card.business
     line(f"统计期：{card.start.isoformat()} 至 {card.end.isoformat()}（业务日期）    业务：{business}")
+    line(f"生成时间：{report_time(utcnow())}", 9)
     line("权重：" + "，".join(f"{zh} {card.weights[c]}" for c, (zh, _) in CRITERIA.items()), 9)
     line("每个指标在同一角色的合作方之间按最差到最好折算为 0 至 100 分；标准分为其指标分的平均；总分为加权平均。", 8, 5)
     line("实测指标来自本平台的支付、审批、放款与售后数据，登记指标注明来源与日期。", 8, 5)
@@ -135,12 +138,14 @@ def _table(doc: FPDF, head: list[str], body: list[list[str]], widths: list[float
 
 def pilot_csv(result: Result) -> bytes:
     """A pilot's comparison: each metric's candidate and incumbent estimate with its 95% interval and sample
-    size, the difference with its interval, and whether it is significant (UTF-8 with a BOM)."""
+    size, the difference with its interval, and whether it is significant (UTF-8 with a BOM). Times are
+    Beijing time with their offset (+08:00)."""
     out = io.StringIO()
     w = csv.writer(out, lineterminator="\r\n")
     p = result.pilot
     w.writerow(["试点", p.name, "候选方", result.candidate_name, "对照方", result.incumbent_name,
-                "比例", str(p.share), "统计期", f"{result.start.isoformat()} 至 {result.end.isoformat()}"])
+                "比例", str(p.share), "统计期", f"{result.start.isoformat()} 至 {result.end.isoformat()}",
+                "决定时间", csv_time(p.decided_at), "导出时间", csv_time(utcnow())])
     w.writerow(["指标", "候选方估计", "候选方下限", "候选方上限", "候选方样本", "对照方估计", "对照方下限",
                 "对照方上限", "对照方样本", "差值", "差值下限", "差值上限", "显著"])
 

@@ -85,7 +85,7 @@ def test_console_page_in_chinese_with_suggestions_linking_to_figures(
         assert label in html
     assert f'id="stores-{book.s2}"' in html and 'id="products-EI-12-12"' in html
     # The vintage chart: one curve per booking month, January's 0, 0, 33.33, 33.33 %.
-    assert 'id="vintage-chart"' in html and "&#34;name&#34;: &#34;2026-01&#34;" in html
+    assert 'id="vintage-chart"' in html and "&#34;name&#34;: &#34;2026年1月&#34;" in html
     assert client.get("/ops/analytics", headers=auth_headers("clerk", book.merchant_id)).status_code == 403
     # Provision rates set on the page: 60% of the 60-89 bucket's 7,000.01 is 4,200.01.
     page = client.get("/ops/analytics?d60_89=0.6", headers=auth_headers("finance")).text

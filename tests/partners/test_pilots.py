@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta, timezone
 from decimal import Decimal
 
 import pytest
@@ -145,4 +145,11 @@ def test_decisions_are_recorded_with_who_and_audited(client: TestClient, session
     lines = list(csv.reader(io.StringIO(exported.content.decode("utf-8-sig"))))
     assert lines[2][0] == "通过率（分配后签约）" and lines[2][1] == "0.9" and lines[2][4] == "40"
     assert (lines[2][12], lines[4][12]) == ("是", "否")
+    # Times are Beijing time with their offset: the decision, stored in UTC, reads 8 hours later.
+    decided_at = pilot.decided_at if pilot.decided_at.tzinfo else pilot.decided_at.replace(tzinfo=UTC)
+    beijing = decided_at.astimezone(timezone(timedelta(hours=8))).replace(microsecond=0, tzinfo=None)
+    assert lines[0][lines[0].index("决定时间") + 1] == f"{beijing:%Y-%m-%d %H:%M:%S}+08:00"
+    exported_at = datetime.fromisoformat(lines[0][lines[0].index("导出时间") + 1])
+    assert exported_at.utcoffset() == timedelta(hours=8)
+    assert abs(exported_at - datetime.now(UTC)) < timedelta(minutes=5)
     assert finance.post(url + "/decision", data={"csrf_token": csrf_of(done), "decision": "stop"}).status_code == 403

@@ -6,10 +6,11 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 import shutil
 import subprocess
 from collections.abc import Callable
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -188,4 +189,8 @@ def test_the_comparison_as_csv_and_pdf(client: TestClient, session: Session) -> 
         text = subprocess.run(["pdftotext", "-", "-"], input=pdf.content, capture_output=True).stdout.decode()
         for shown in ("合作方评估报告", "资金方：排名", "支付成功率：80.0%", "艾瑞咨询 2026Q3"):
             assert shown in text, shown
+        made = re.search(r"生成时间：(\d{4}-\d\d-\d\d \d\d:\d\d)（北京时间）", text)
+        assert made, text[:300]  # when it was made, in Beijing time (UTC+8)
+        beijing_now = datetime.now(UTC).replace(tzinfo=None) + timedelta(hours=8)
+        assert abs(datetime.strptime(made.group(1), "%Y-%m-%d %H:%M") - beijing_now) < timedelta(minutes=5)
     assert finance.get("/ops/partners/report.xls").status_code == 400

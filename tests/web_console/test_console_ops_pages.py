@@ -4,6 +4,7 @@ and funders; static assets served locally."""
 
 from __future__ import annotations
 
+import html
 import json
 import re
 from collections.abc import Callable
@@ -115,16 +116,30 @@ def test_overdue_buckets_and_dashboard_after_close_of_business(
     assert 'id="bucket-M1"' in overdue
     assert f'href="/ops/loans/{late.loan_id}"' not in collector.get("/ops/overdue?bucket=M2").text
     page = collector.get("/ops/dashboard?days=90&lang=en").text
-    figures = {m.group(1): json.loads(m.group(2).replace("&#34;", '"').replace("&amp;", "&"))
-               for m in re.finditer(r'<div class="chart" id="([^"]+)" data-figure="([^"]+)"', page)}
+    figures = chart_options(page)
     assert set(figures) == {"chart-sales", "chart-approval", "chart-mix", "chart-outstanding", "chart-buckets",
                             "chart-funnel"}
-    assert sum(figures["chart-sales"]["data"][0]["y"]) == 2
-    buckets = dict(zip(figures["chart-buckets"]["data"][0]["x"], figures["chart-buckets"]["data"][0]["y"],
-                       strict=True))
-    assert buckets["current"] == 1 and buckets["M1"] == 1
-    assert [s for s in figures["chart-funnel"]["data"][0]["x"]] == [2, 2, 2, 2]
-    assert "/static/console/plotly.min.js" in page and "cdn" not in page.lower()
+    assert sum(figures["chart-sales"]["series"][0]["data"]) == 2
+    assert figures["chart-sales"]["xAxis"]["name"] == "Week of"  # 90 days by week, in English
+    buckets = dict(zip(figures["chart-buckets"]["xAxis"]["data"],
+                       [d["value"] for d in figures["chart-buckets"]["series"][0]["data"]], strict=True))
+    assert buckets["Current"] == 1 and buckets["M1\n(1–30 days)"] == 1
+    assert [s["value"] for s in figures["chart-funnel"]["series"][0]["data"]] == [2, 2, 2, 2]
+    assert "/static/console/vendor/echarts.min.js" in page and "cdn" not in page.lower()
+    # Chinese pages: Chinese axes, half a year by month (月份), amounts in 元 or 万元.
+    zh = chart_options(collector.get("/ops/dashboard?days=180&lang=zh").text)
+    assert zh["chart-sales"]["xAxis"]["name"] == "月份"
+    months = zh["chart-sales"]["xAxis"]["data"]
+    assert len(months) in (6, 7) and re.fullmatch(r"\d{1,2}月\d{1,2}日起|\d{4}年\d{1,2}月", months[0]), months
+    assert all(re.fullmatch(r"(\d{4}年)?\d{1,2}月(至今)?", m) for m in months[1:]), months
+    assert [a["name"] for a in zh["chart-sales"]["yAxis"]] == ["笔数", "销售额（元）"]
+    assert zh["chart-buckets"]["xAxis"]["data"][1] == "M1\n（逾期1–30天）"
+
+
+def chart_options(page: str) -> dict[str, Any]:
+    """Each chart's ECharts option, by element id, as the page carries it."""
+    return {m.group(1): json.loads(html.unescape(m.group(2)))
+            for m in re.finditer(r'<div class="chart" id="([^"]+)" data-option="([^"]+)"', page)}
 
 
 def test_reconciliation_items_are_approved_by_a_second_person_after_confirming(
@@ -214,9 +229,13 @@ def test_products_and_funders_configuration(sign_in: SignIn, world: World, sessi
 
 
 def test_static_assets_are_served_locally(client: TestClient) -> None:
-    plotly = client.get("/static/console/plotly.min.js")
-    assert plotly.status_code == 200 and plotly.headers["content-type"].startswith("application/javascript")
-    assert len(plotly.content) > 1_000_000 and b"plotly" in plotly.content[:2000].lower()
+    script = client.get("/static/console/vendor/echarts.min.js")
+    assert script.status_code == 200 and script.headers["content-type"].startswith("application/javascript")
+    # The chart library is Apache ECharts, at most 1.5 MB, with its licence served next to it.
+    assert 500_000 < len(script.content) <= 1_500_000 and b"echarts" in script.content[:5000].lower()
+    assert b"Apache License" in client.get("/static/console/vendor/echarts-LICENSE.txt").content
+    assert client.get("/static/console/plotly.min.js").status_code == 404
+    assert client.get("/static/console/vendor/..%2Fcharts.js").status_code == 404
     assert client.get("/static/console/console.css").status_code == 200
     assert client.get("/static/console/charts.js").status_code == 200
     assert client.get("/static/console/nothing.js").status_code == 404

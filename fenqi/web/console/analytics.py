@@ -17,7 +17,7 @@ from fenqi.analytics.api import RateText, analysts, period, product_figures, pro
 from fenqi.identity.deps import Principal
 from fenqi.kit.errors import DomainError
 from fenqi.kit.web import SessionDep, request_language
-from fenqi.web.console.common import chart
+from fenqi.web.console import echarts as ec
 from fenqi.web.errors import page_error_text
 from fenqi.web.render import render
 
@@ -68,13 +68,20 @@ def vintage_chart(vintages: list[pf.Vintage], lang: str) -> Any:
         loans, bad = months.get(v.month, (0, []))
         bad = bad + [0] * (len(v.bad) - len(bad))
         months[v.month] = (loans + v.loans, [b + (v.bad[i] if i < len(v.bad) else 0) for i, b in enumerate(bad)])
-    data = [{"type": "scatter", "mode": "lines+markers", "name": month, "x": list(range(len(bad))),
-             "y": [(Decimal(b) / loans * 100).quantize(Decimal("0.01")) if loans else None for b in bad]}
-            for month, (loans, bad) in sorted(months.items())]
-    title = tables.t(lang, "账龄逾期曲线：30天以上逾期或核销占比（%）",
-                     "Vintage curves: share 30+ dpd or written off (%)")
-    layout = {"title": {"text": title, "font": {"size": 15}}, "height": 340, "legend": {"orientation": "h", "y": -0.3},
-              "margin": {"l": 50, "r": 20, "t": 44, "b": 44},
-              "xaxis": {"title": {"text": tables.t(lang, "账龄（月）", "Months on book")}, "dtick": 1},
-              "yaxis": {"rangemode": "tozero"}}
-    return chart("vintage-chart", data, layout)
+    series = [{"type": "line", "name": _month_name(month, lang), "connectNulls": False,
+               "data": [(Decimal(b) / loans * 100).quantize(Decimal("0.01")) if loans else None for b in bad]}
+              for month, (loans, bad) in sorted(months.items())]
+    longest = max((len(bad) for _, bad in months.values()), default=0)
+    option = ec.base(tables.t(lang, "账龄逾期曲线：30天以上逾期或核销占比",
+                              "Vintage curves: share 30+ dpd or written off"))
+    option.update(xAxis=ec.category_axis(tables.t(lang, "账龄（月）", "Months on book"),
+                                         [str(k) for k in range(longest)]),
+                  yAxis=ec.value_axis(tables.t(lang, "占比（%）", "Share (%)")), series=series)
+    option["xAxis"]["boundaryGap"] = False
+    return ec.chart("vintage-chart", option, lang, height=340)
+
+
+def _month_name(month: str, lang: str) -> str:
+    """"2026-01" → 2026年1月 (zh) or Jan 2026."""
+    year, _, number = month.partition("-")
+    return ec.month_label(int(year), int(number), lang) if year.isdigit() and number.isdigit() else month

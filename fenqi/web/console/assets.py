@@ -1,6 +1,6 @@
 """Static files of the consoles, served by the app itself so that nothing comes from the internet:
-our stylesheet and scripts (fenqi/web/static/console/) and the plotly.min.js bundled in the `plotly`
-Python package (the dashboards' charts work offline)."""
+our stylesheet and scripts (fenqi/web/static/console/) and the vendored Apache ECharts bundle
+(fenqi/web/static/console/vendor/echarts.min.js, with its licence and notice next to it)."""
 
 from __future__ import annotations
 
@@ -14,26 +14,31 @@ from fenqi.kit.errors import NotFound
 
 router = APIRouter(include_in_schema=False)
 STATIC = Path(__file__).resolve().parent.parent / "static" / "console"
-TYPES = {".css": "text/css; charset=utf-8", ".js": "application/javascript; charset=utf-8"}
+VENDOR = STATIC / "vendor"
+TYPES = {".css": "text/css; charset=utf-8", ".js": "application/javascript; charset=utf-8",
+         ".txt": "text/plain; charset=utf-8"}
 CACHE = {"Cache-Control": "public, max-age=3600"}
 
 
 @cache
-def plotly_js() -> bytes:
-    import plotly
-
-    return (Path(plotly.__file__).parent / "package_data" / "plotly.min.js").read_bytes()
+def _read(path: Path) -> bytes:
+    return path.read_bytes()
 
 
-@router.get("/static/console/plotly.min.js")
-def plotly_script() -> Response:
-    return Response(plotly_js(), media_type=TYPES[".js"], headers=CACHE)
+@router.get("/static/console/vendor/{name}")
+def vendor_asset(name: str) -> Response:
+    """The vendored scripts and their licence texts (read once per process)."""
+    return _serve(VENDOR, name)
 
 
 @router.get("/static/console/{name}")
 def console_asset(name: str) -> Response:
-    path = STATIC / name
+    return _serve(STATIC, name)
+
+
+def _serve(folder: Path, name: str) -> Response:
+    path = folder / name
     # Only our own files by name: no subdirectories, no "..".
     if "/" in name or name.startswith(".") or path.suffix not in TYPES or not path.is_file():
         raise NotFound(f"static file {name}")
-    return Response(path.read_bytes(), media_type=TYPES[path.suffix], headers=CACHE)
+    return Response(_read(path), media_type=TYPES[path.suffix], headers=CACHE)

@@ -1,13 +1,9 @@
-"""Helpers shared by the console pages: money and rate display, the merchant a page is about, charts."""
+"""Helpers shared by the console pages: money and rate display, the merchant a page is about."""
 
 from __future__ import annotations
 
-import json
 from datetime import date
-from decimal import Decimal
-from typing import Any
 
-from markupsafe import Markup
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -81,17 +77,3 @@ def parse_day(raw: str | None, default: date) -> date:
         return date.fromisoformat(raw)
     except ValueError:
         raise InvalidInput(f"date {raw} (YYYY-MM-DD)") from None
-
-
-def chart(element_id: str, data: list[dict[str, Any]], layout: dict[str, Any]) -> Markup:
-    """A Plotly chart: a <div> and its figure as JSON, drawn by /static/console/charts.js (offline)."""
-    figure = json.dumps({"data": data, "layout": layout}, ensure_ascii=False, default=_json_default)
-    return Markup('<div class="chart" id="{}" data-figure="{}" role="img"></div>').format(element_id, figure)
-
-
-def _json_default(value: object) -> object:
-    if isinstance(value, Decimal):
-        return str(value)
-    if isinstance(value, date):
-        return value.isoformat()
-    raise TypeError(type(value).__name__)

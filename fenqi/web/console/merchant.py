@@ -30,7 +30,8 @@ from fenqi.origination.models import Application
 from fenqi.origination.schemas import ApplicationIn
 from fenqi.payments.settings import get_payment_settings
 from fenqi.pricing.service import active_products
-from fenqi.web.console.common import chart, merchant_in_scope, parse_day, yuan
+from fenqi.web.console import echarts as ec
+from fenqi.web.console.common import merchant_in_scope, parse_day, yuan
 from fenqi.web.errors import NoMessage, page_error_text
 from fenqi.web.labels import ANSWERS
 from fenqi.web.render import render
@@ -68,17 +69,23 @@ def home(
         session.scalars(select(Application).where(Application.merchant_id == merchant_id)
                         .order_by(Application.id.desc()).limit(8)))
     lang = request_language(request)
-    sales_chart = chart("merchant-sales", [{
-        "type": "bar", "x": [d.day for d in sales], "y": [str(d.price_fen / 100) for d in sales],
-        "marker": {"color": "#d7263d"}, "name": "¥",
-    }], {"title": {"text": "近30天销售额 (元)" if lang == "zh" else "Sales, last 30 days (CNY)"},
-         "height": 260, "margin": {"l": 50, "r": 10, "t": 40, "b": 40}, "yaxis": {"type": "linear"}})
+    sales_chart = _sales_chart(sales, lang)
     return render(request, "merchant/home.html", {
         "merchant": get_merchant(session, merchant_id), "today": today, "today_sales": sales[-1],
         "month_loans": sum(d.loans for d in sales), "month_amount": sum(d.price_fen for d in sales),
         "recent": [_row(a) for a in recent], "sales_chart": sales_chart, "who": who,
         "hb_rates": sorted(get_payment_settings().hb_fee_rates().items()),
     })
+
+
+def _sales_chart(sales: list[analytics.DaySales], lang: str) -> Markup:
+    unit = ec.amount_unit((d.price_fen for d in sales), lang)
+    option = ec.base(ec.t(lang, f"近30天销售额（{unit.name}）", f"Sales, last 30 days ({unit.name})"), legend=False)
+    option.update(xAxis=ec.category_axis(ec.t(lang, "日期", "Date"), [ec.day_label(d.day, lang) for d in sales]),
+                  yAxis=ec.value_axis(unit.name),
+                  series=[{"type": "bar", "name": ec.t(lang, "销售额", "Sales"), "itemStyle": {"color": "#d7263d"},
+                           "data": [unit.of(d.price_fen) for d in sales]}])
+    return ec.chart("merchant-sales", option, lang, height=260)
 
 
 @router.post("/huabei")

@@ -20,7 +20,7 @@ from fenqi.kit.crypto import decrypt, mask_name
 from fenqi.kit.errors import DomainError, InvalidInput
 from fenqi.kit.web import SessionDep, request_language
 from fenqi.origination.models import Application
-from fenqi.web.console.common import chart
+from fenqi.web.console.dashboard import dashboard_charts
 from fenqi.web.errors import NoMessage, page_error_text
 from fenqi.web.render import render
 
@@ -49,90 +49,6 @@ def home(request: Request, who: Principal = Depends(ops_staff), *, session: Sess
 
 
 # --- dashboards ------------------------------------------------------------------------------------
-
-
-def _layout(title: str, **extra: Any) -> dict[str, Any]:
-    return {"title": {"text": title, "font": {"size": 15}}, "height": 300,
-            "margin": {"l": 60, "r": 70, "t": 44, "b": 44}, "legend": {"orientation": "h"}, **extra}
-
-
-def _by_period(sales: list[analytics.DaySales], approvals: list[analytics.DayApproval], step: int
-               ) -> list[dict[str, Any]]:
-    """Days summed into periods of `step` days (labelled by their first day), with the period's approval rate."""
-    periods = []
-    for i in range(0, len(sales), step):
-        days, decided = sales[i:i + step], approvals[i:i + step]
-        periods.append({"day": days[0].day, "loans": sum(d.loans for d in days),
-                         "price_fen": sum(d.price_fen for d in days),
-                         "applications": sum(d.applications for d in decided),
-                         "rate": analytics.approval_rate(decided)})
-    return periods
-
-
-def dashboard_charts(session: Session, lang: str, days: int) -> dict[str, Any]:
-    def t(zh: str, en: str) -> str:
-        return zh if lang == "zh" else en
-
-    today = business_date(session)
-    start = today - timedelta(days=days - 1)
-    sales = analytics.sales_per_day(session, start=start, end=today)
-    approvals = analytics.approval_per_day(session, start=start, end=today)
-    mix = analytics.plan_mix(session, since=start)
-    buckets = analytics.delinquency_buckets(session)
-    outstanding = analytics.outstanding_per_day(session, start=start, end=today)
-    funnel = analytics.funnel(session, start=start, end=today)
-    step = 1 if days <= 31 else 7  # longer periods by week: daily bars of a few sales are mostly noise
-    weeks = _by_period(sales, approvals, step)
-    x = [w["day"] for w in weeks]
-    per = t("每日", "per day") if step == 1 else t("每周", "per week")
-    products: dict[str, int] = {}
-    for share in mix:
-        key = f"{share.name_zh if lang == 'zh' else share.name_en} × {share.term}"
-        products[key] = products.get(key, 0) + share.loans
-    rated = [w for w in weeks if w["rate"] is not None]
-    bucket_names = [t("未逾期", "current") if b.bucket == "current" else b.bucket for b in buckets]
-    return {
-        "sales": chart("chart-sales", [
-            {"type": "bar", "name": t("成交笔数", "Loans"), "x": x, "y": [w["loans"] for w in weeks],
-             "marker": {"color": "#f4a3ad"}},
-            {"type": "scatter", "mode": "lines+markers", "name": t("销售额（元）", "Sales (CNY)"), "x": x,
-             "y": [str(Decimal(w["price_fen"]) / 100) for w in weeks], "yaxis": "y2", "line": {"color": "#d7263d"}},
-        ], _layout(t("销售", "Sales") + f" ({per})", yaxis={"title": {"text": t("笔", "loans")}, "rangemode": "tozero"},
-                   yaxis2={"overlaying": "y", "side": "right", "type": "linear", "rangemode": "tozero"})),
-        "approval": chart("chart-approval", [
-            {"type": "scatter", "mode": "lines+markers", "name": t("通过率", "Approval rate"),
-             "x": [w["day"] for w in rated], "y": [str(w["rate"]) for w in rated], "line": {"color": "#2563eb"}},
-            {"type": "bar", "name": t("申请数", "Applications"), "x": x, "y": [w["applications"] for w in weeks],
-             "yaxis": "y2", "marker": {"color": "#c7d2fe"}},
-        ], _layout(t("审批通过率", "Approval rate") + f" ({per})",
-                   yaxis={"tickformat": ".0%", "range": [0, 1.05], "type": "linear"},
-                   yaxis2={"overlaying": "y", "side": "right", "rangemode": "tozero"})),
-        "mix": chart("chart-mix", [
-            {"type": "pie", "labels": list(products), "values": list(products.values()), "hole": 0.4,
-             "textinfo": "label+percent", "sort": False},
-        ], _layout(t("方案结构（笔数）", "Plan mix (loans)"), showlegend=False)),
-        "outstanding": chart("chart-outstanding", [
-            {"type": "scatter", "mode": "lines", "fill": "tozeroy", "name": t("在贷本金", "Principal outstanding"),
-             "x": [d for d, _ in outstanding], "y": [str(Decimal(v) / 100) for _, v in outstanding],
-             "line": {"color": "#0f766e"}},
-        ], _layout(t("在贷余额（元）", "Outstanding principal (CNY)"), yaxis={"type": "linear"})),
-        "buckets": chart("chart-buckets", [
-            {"type": "bar", "name": t("笔数", "Loans"), "x": bucket_names,
-             "y": [b.loans for b in buckets], "marker": {"color": ["#16a34a", "#facc15", "#fb923c", "#ef4444",
-                                                                  "#7f1d1d"][:len(buckets)]}},
-            {"type": "scatter", "mode": "markers", "name": t("本金（元）", "Principal (CNY)"),
-             "x": bucket_names, "y": [str(Decimal(b.principal_fen) / 100) for b in buckets],
-             "yaxis": "y2", "marker": {"size": 12, "color": "#1f2430"}},
-        ], _layout(t("逾期分布", "Delinquency buckets"), yaxis={"title": {"text": t("笔", "loans")}},
-                   yaxis2={"overlaying": "y", "side": "right", "type": "linear", "rangemode": "tozero"})),
-        "funnel": chart("chart-funnel", [
-            {"type": "funnel", "y": [s.zh if lang == "zh" else s.en for s in funnel], "x": [s.count for s in funnel],
-             "marker": {"color": "#d7263d"}},
-        ], _layout(t("转化漏斗", "Funnel"), margin={"l": 130, "r": 20, "t": 44, "b": 30})),
-        "figures": {"sales": sales, "approvals": approvals, "mix": mix, "buckets": buckets, "funnel": funnel,
-                    "approval_rate": analytics.approval_rate(approvals),
-                    "sold": sum(d.loans for d in sales), "amount": sum(d.price_fen for d in sales)},
-    }
 
 
 @router.get("/dashboard", response_class=HTMLResponse)

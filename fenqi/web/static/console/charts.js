@@ -1,14 +1,24 @@
-// Draws every <div class="chart" data-figure="..."> with the plotly.min.js served by this app (no CDN).
+// Draws every <div class="chart" data-option="..."> with Apache ECharts (vendor/echarts.min.js, served by
+// this app: no CDN). The option is built on the server; here only the font, the locale and the renderer
+// are chosen. window.fenqiChartsMs: how long the first render of all the page's charts took.
 (function () {
   "use strict";
+  var FONT = '"Noto Sans CJK SC", "Noto Sans SC", "PingFang SC", "Microsoft YaHei", sans-serif';
   function draw() {
-    document.querySelectorAll(".chart[data-figure]").forEach(function (el) {
-      var fig = JSON.parse(el.dataset.figure);
-      fig.layout.font = { family: '"Noto Sans CJK SC", "Noto Sans SC", sans-serif' };
-      fig.layout.paper_bgcolor = "#fff";
-      window.Plotly.newPlot(el, fig.data, fig.layout, { displaylogo: false, responsive: true, staticPlot: false })
-        .then(function () { el.dataset.drawn = "yes"; });
+    var started = performance.now();
+    var charts = [];
+    document.querySelectorAll(".chart[data-option]").forEach(function (el) {
+      var option = JSON.parse(el.dataset.option);
+      option.textStyle = { fontFamily: FONT };
+      var chart = window.echarts.init(el, null, { renderer: "svg", locale: el.dataset.locale === "zh" ? "ZH" : "EN" });
+      chart.setOption(option);
+      el.dataset.drawn = "yes";
+      charts.push(chart);
+    });
+    window.fenqiChartsMs = performance.now() - started;
+    window.addEventListener("resize", function () {
+      charts.forEach(function (chart) { chart.resize(); });
     });
   }
-  if (window.Plotly) draw(); else window.addEventListener("load", draw);
+  if (window.echarts) draw(); else window.addEventListener("load", draw);
 })();
