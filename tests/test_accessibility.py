@@ -1,0 +1,134 @@
+"""Every page passes axe-core (the accessibility engine browsers' own tools use) with no serious or critical
+violation: missing labels, too little contrast, buttons without a name, tables without headers, a page
+without a language. The pages are read from the app's routes (as tests/test_page_errors.py does), so a page
+added later is checked too; each is opened in Debian's Chromium by the kind of user who uses it, over a
+small shop with one sold loan (pages that need a record the shop does not have are left out). axe-core's
+script ships inside the `axe-playwright-python` package: nothing is fetched at run time."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+
+from fenqi.kit.db import session_scope
+from tests.test_page_errors import page_routes
+
+pytestmark = pytest.mark.browser
+
+SERIOUS = ("serious", "critical")
+SHOPPER_PHONE = "13900139000"  # conftest's browser shopper: the sold loan is theirs
+# Not pages a person reads: a poll answering JSON, images, downloads, the emulators' own pages.
+NOT_HTML = re.compile(r"(/status$|\.png$|\.csv$|\.\{fmt\}$|^/logout$|^/payments/)")
+# Who opens which pages: the first prefix that matches; any other page is the shopper's.
+OWNERS: tuple[tuple[str, str], ...] = (
+    ("/login", "anonymous"), ("/device/", "anonymous"), ("/", "anonymous"), ("/calculator", "anonymous"),
+    ("/merchant", "clerk"),
+    ("/ops/risk", "risk_officer"), ("/ops/reviews", "risk_officer"),
+    ("/ops/cases", "collection_lead"), ("/ops/collections", "collection_lead"), ("/ops/overdue", "collector"),
+    ("/ops/reconciliation", "finance"), ("/ops/funders", "finance"),
+    ("/ops", "admin"),
+)
+# Pages that need a query to show anything: filled from the shop's records like path parameters.
+QUERIES = {"/shop/apply": "?sku={code}&product=EI-12&term=12"}
+USERS = ("anonymous", "shopper", "clerk", "risk_officer", "collector", "collection_lead", "finance", "admin")
+
+
+@dataclass(frozen=True)
+class Shop:
+    merchant_id: int
+    ids: dict[str, str]
+
+
+def _owner(path: str) -> str:
+    for prefix, who in OWNERS:
+        if path == prefix or (prefix != "/" and path.startswith(prefix.rstrip("/") + "/")):
+            return who
+    return "shopper"
+
+
+@pytest.fixture(scope="module")
+def shop(live_server: str) -> Shop:
+    """A small shop and one walk-in sale to the browser shopper, committed where the live server sees it."""
+    from tests.origination.world import build_world
+    from tests.web_console.helpers import sell
+
+    with session_scope() as s:
+        world = build_world(s, suffix="AX")
+        app = sell(s, world, phone=SHOPPER_PHONE)
+        ids = {"application_id": str(app.id), "loan_id": str(app.loan_id), "decision_id": str(app.decision_id),
+               "code": world.sku}
+        return Shop(world.merchant_id, ids)
+
+
+def _pages(app: Any, shop: Shop, who: str) -> list[str]:
+    urls = []
+    for method, path, _ in page_routes(app):
+        if method != "GET" or NOT_HTML.search(path) or _owner(path) != who:
+            continue
+        names = re.findall(r"\{([^}]+)\}", path)
+        if all(name in shop.ids for name in names):
+            urls.append(re.sub(r"\{([^}]+)\}", lambda m: shop.ids[m.group(1)], path + QUERIES.get(path, "")))
+    return urls
+
+
+def _signed_in_page(browser: Any, live_server: str, who: str, merchant_id: int) -> Any:
+    from fenqi.identity.service import create_user, user_by_phone
+    from fenqi.identity.sessions import SESSION_COOKIE, start_session
+
+    mobile = who in ("shopper", "anonymous")
+    context = browser.new_context(base_url=live_server, locale="zh-CN", timezone_id="Asia/Shanghai",
+                                  viewport={"width": 390, "height": 844} if mobile else {"width": 1280, "height": 860})
+    context.set_default_timeout(15_000)
+    if who != "anonymous":
+        with session_scope() as s:
+            user = user_by_phone(s, SHOPPER_PHONE) if who == "shopper" else None
+            if user is None:
+                user = create_user(s, role=who, display_name="无障碍检查", phone=SHOPPER_PHONE if who == "shopper"
+                                   else None, merchant_id=merchant_id if who == "clerk" else None)
+            token = start_session(s, user)
+        context.add_cookies([{"name": SESSION_COOKIE, "value": token, "url": live_server, "httpOnly": True,
+                              "sameSite": "Lax"}])
+    return context.new_page()
+
+
+def _report(url: str, violations: list[dict[str, Any]]) -> str:
+    lines = [f"{url}:"]
+    for v in violations:
+        lines.append(f"  [{v['impact']}] {v['id']}: {v['help']} ({len(v['nodes'])}×)")
+        for node in v["nodes"][:4]:
+            lines.append(f"      {', '.join(map(str, node['target']))}: {node['html'][:160]}")
+            lines.append(f"        {node.get('failureSummary', '').replace(chr(10), ' ')[:240]}")
+    return "\n".join(lines)
+
+
+@pytest.fixture(scope="module")
+def axe() -> Iterator[Any]:
+    from axe_playwright_python.sync_playwright import Axe
+
+    yield Axe()
+
+
+@pytest.mark.parametrize("who", USERS)
+def test_every_page_has_no_serious_accessibility_violation(
+    who: str, shop: Shop, browser: Any, live_server: str, shared_app: Any, axe: Any
+) -> None:
+    urls = _pages(shared_app, shop, who)
+    assert urls, f"no page for {who}"
+    page = _signed_in_page(browser, live_server, who, shop.merchant_id)
+    failures, opened = [], []
+    try:
+        for url in urls:
+            response = page.goto(url)
+            assert response is not None and response.status < 400, (who, url, response and response.status)
+            opened.append(url)
+            results = axe.run(page, options={"resultTypes": ["violations"]})
+            serious = [v for v in results.response["violations"] if v["impact"] in SERIOUS]
+            if serious:
+                failures.append(_report(url, serious))
+    finally:
+        page.context.close()
+    assert not failures, f"{len(failures)} of {len(opened)} pages fail axe-core for {who}:\n" + "\n".join(failures)
