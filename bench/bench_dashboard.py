@@ -43,7 +43,7 @@ def run(argv: list[str]) -> None:
     from fenqi.kit.db import get_engine
     from fenqi.kit.migrate import upgrade
     from fenqi.servicing.simulate import simulate
-    from fenqi.web.console.ops import dashboard_charts
+    from fenqi.web.console.dashboard import dashboard_charts
 
     upgrade(url)
     engine = get_engine()

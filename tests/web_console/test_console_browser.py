@@ -177,8 +177,9 @@ def test_dashboard_draws_its_charts_offline(
     assert page.locator("#chart-funnel").inner_text().count("首付已付") == 1
     assert_chinese(page)
     assert not outside, outside
-    # The first render of the six charts (ECharts init + setOption), measured in the page.
-    assert page.evaluate("window.fenqiChartsMs") < 1000
+    # The first render of the six charts (ECharts init + setOption), measured in the page: ~0.1–0.2 s on the
+    # demo data; the bound leaves room for a busy test machine and catches a library gone heavy.
+    assert page.evaluate("window.fenqiChartsMs") < 2000
     screenshot(page, "console-dashboard")
     page.goto("/ops/dashboard?lang=en")
     drawn(page)

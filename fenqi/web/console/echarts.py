@@ -16,7 +16,7 @@ from markupsafe import Markup
 
 SCRIPT = "/static/console/vendor/echarts.min.js"
 FONT = '"Noto Sans CJK SC", "Noto Sans SC", "PingFang SC", "Microsoft YaHei", sans-serif'
-PALETTE = ["#d7263d", "#2563eb", "#0f766e", "#f59e0b", "#7c3aed", "#db2777", "#65a30d", "#0891b2", "#475569"]
+PALETTE = ["#d7263d", "#2563eb", "#0f766e", "#f59e0b", "#7c3aed", "#92400e", "#65a30d", "#0891b2", "#475569"]
 
 
 def t(lang: str, zh: str, en: str) -> str:
