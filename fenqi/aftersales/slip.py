@@ -12,6 +12,7 @@ from fenqi.aftersales.policy import PART_NAMES
 from fenqi.aftersales.service import get_case
 from fenqi.catalog.service import get_sku, get_store
 from fenqi.kit.cjk_pdf import CjkPDF, render
+from fenqi.kit.settings import get_settings
 from fenqi.origination.contract_pdf import SC_INDEX, font_path
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -51,4 +52,4 @@ def _write(doc: CjkPDF, ticket: RepairTicket, case_id: int, store_name: str, sku
     if ticket.loaner_imei:
         line(f"备用机 IMEI：{ticket.loaner_imei}（取机时请归还）")
     line("维修期间分期月供照常扣收，请按时还款。同一故障维修两次仍未修复，可按三包规定换货。", 9)
-    line("取机时请出示本单。客服热线 400-800-8888。", 9)
+    line(f"取机时请出示本单。客服热线 {get_settings().service_phone}。", 9)

@@ -54,6 +54,7 @@ from fenqi.identity.service import notify, quiet_until, verified_phone
 from fenqi.kit.clock import business_date
 from fenqi.kit.db import utcnow
 from fenqi.kit.money import fmt_yuan, from_fen
+from fenqi.kit.settings import get_settings
 from fenqi.servicing.service import amount_due, get_loan
 
 
@@ -279,6 +280,7 @@ def _dispatch_one(session: Session, r: Reminder, now: datetime) -> str:
         "amount": fmt_yuan(from_fen(r.amount_fen)), "due_date": _format_date(r.due_date, lang),
         "pay_link": f"{get_reminder_settings().base_url.rstrip('/')}/shop/loans/{loan.id}",
         "days": str(loan.dpd if r.kind != LOCK_WARNING else max(loan.dpd, r.dpd)),
+        "hotline": get_settings().service_phone,
         **(json.loads(r.extra) if r.extra else {}),
     }
     used = {k: v for k, v in values.items() if "${" + k + "}" in template.body}

@@ -57,18 +57,19 @@ DEFAULTS: tuple[Default, ...] = (
             "Fenqi: your bill is ${days} days overdue; ${amount} CNY to pay. It may affect your credit record. "
             "Pay here: ${pay_link}"),
     Default("overdue_weekly", LEGAL, "SMS_FQ_OVERDUE",
-            _SIGN + "您的账单已逾期 ${days} 天，应还 ${amount} 元。如有困难可申请纾困方案，请尽快还款：${pay_link}",
-            "Fenqi: your bill is ${days} days overdue; ${amount} CNY to pay. Hardship plans are available. "
-            "Pay here: ${pay_link}"),
+            _SIGN + "您的账单已逾期 ${days} 天，应还 ${amount} 元。如有困难可申请纾困方案（客服 ${hotline}），"
+            "请尽快还款：${pay_link}",
+            "Fenqi: your bill is ${days} days overdue; ${amount} CNY to pay. Hardship plans are available "
+            "(call ${hotline}). Pay here: ${pay_link}"),
     Default("payoff", LEGAL, "SMS_FQ_PAYOFF",
             _SIGN + "您的分期已全部还清，感谢您的信任。结清证明可在此查看：${pay_link}",
             "Fenqi: your installment plan is paid off. Thank you. Your payoff statement: ${pay_link}"),
     Default("lock_warning", LEGAL, "SMS_FQ_LOCK_WARNING",
             _SIGN + "您的账单已逾期 ${days} 天，应还 ${amount} 元。如未还款，手机将于 ${lock_date} 起受限使用"
-            "（紧急电话和还款不受影响），还款后即刻恢复：${pay_link}",
+            "（紧急电话和还款不受影响），还款后即刻恢复：${pay_link} 客服 ${hotline}",
             "Fenqi: your bill is ${days} days overdue; ${amount} CNY to pay. Unless paid, the phone will be "
             "restricted from ${lock_date} (emergency calls and payment still work); paying restores it at once: "
-            "${pay_link}"),
+            "${pay_link} Help: ${hotline}"),
     Default("pay_link", REMINDER, "SMS_FQ_PAY_LINK",
             _SIGN + "您的账单已逾期 ${days} 天，应还 ${amount} 元，请点击链接还款：${pay_link} 如已还款请忽略。",
             "Fenqi: your bill is ${days} day(s) overdue; ${amount} CNY to pay. Pay here: ${pay_link} "

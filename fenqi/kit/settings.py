@@ -14,6 +14,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 # Fixed demo keys: usable only when FENQI_ENV is not "production".
 _DEMO_SECRET = "fenqi-demo-secret-not-for-production"
 _HHMM = re.compile(r"([01][0-9]|2[0-3]):[0-5][0-9]")
+_SERVICE_PHONE = re.compile(r"[0-9][0-9-]{4,18}[0-9]")
 _DEMO_PII_KEY = "ZmVucWktZGVtby1waWkta2V5LTMyLWJ5dGVzLWxvbmc="
 MIN_SECRET_BYTES = 32
 
@@ -83,6 +84,8 @@ class Settings(BaseSettings):
     # scheduled); a worker silent this many seconds is presumed dead and its jobs are retried elsewhere.
     cob_time: str = "00:30"
     jobs_stalled_seconds: int = 60
+    # The one customer-service number shoppers are given: pages, contracts, slips and text messages.
+    service_phone: str = "400-800-8888"
 
     @field_validator("env", mode="before")
     @classmethod
@@ -115,6 +118,8 @@ class Settings(BaseSettings):
             raise ValueError("FENQI_COB_TIME is a local time HH:MM, e.g. 00:30")
         if self.jobs_stalled_seconds < 5:
             raise ValueError("FENQI_JOBS_STALLED_SECONDS must be at least 5")
+        if not _SERVICE_PHONE.fullmatch(self.service_phone):
+            raise ValueError("FENQI_SERVICE_PHONE is a telephone number of digits and dashes, e.g. 400-800-8888")
         if not (Decimal(0) < self.apr_cap <= Decimal(1)):
             raise ValueError("FENQI_APR_CAP must be in (0, 1]")
         return self

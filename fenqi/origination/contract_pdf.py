@@ -18,6 +18,7 @@ from fpdf.enums import XPos, YPos
 
 from fenqi.kit.cjk_pdf import CjkPDF, prepare, render
 from fenqi.kit.money import fmt_percent, fmt_yuan
+from fenqi.kit.settings import get_settings
 from fenqi.origination.errors import FontMissing
 from fenqi.pricing.quote import Quote
 from fenqi.pricing.schedule import METHOD_NAMES_ZH
@@ -28,7 +29,12 @@ FONT_DIRS = ("/usr/share/fonts/opentype/noto", "/usr/share/fonts/noto-cjk", "/us
 FONT_FILE = "NotoSansCJK-Regular.ttc"
 BOLD_FILE = "NotoSansCJK-Bold.ttc"
 SC_INDEX = 2  # in the Noto CJK collection: 0 JP, 1 KR, 2 SC (simplified Chinese), 3 TC, 4 HK
-COMPLAINT_CHANNEL = "客服热线 400-800-8888（9:00-21:00），邮箱 complaints@fenqi.example，或向当地金融监管部门反映"
+
+
+def complaint_channel() -> str:
+    """Where to complain, with the customer-service number from the settings."""
+    return (f"客服热线 {get_settings().service_phone}（9:00-21:00），邮箱 complaints@fenqi.example，"
+            "或向当地金融监管部门反映")
 
 
 @dataclass(frozen=True, slots=True)
@@ -165,7 +171,7 @@ def _write(doc: _Doc, terms: ContractTerms) -> None:
         "退货后本合同解除，已付首付及已还款项原路全额退回，不收取任何利息或费用。"
     )
     doc.para("六、投诉渠道", bold=True)
-    doc.para(COMPLAINT_CHANNEL)
+    doc.para(complaint_channel())
     doc.para("七、个人信息与征信", bold=True)
     doc.para("借款人的个人信息按其单独签署的《个人信息处理授权书》和《征信查询授权书》处理，加密存储，仅用于本合同目的。")
     doc.ln(3)

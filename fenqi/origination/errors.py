@@ -62,6 +62,28 @@ class PlanNotAllowed(DomainError):
     en = "The chosen plan is not available for this approval (limit {limit} yuan; plans allowed: {allowed})"
 
 
+class SuggestionUnavailable(DomainError):
+    code = "suggestion_unavailable"
+    status = 409
+    zh = "该建议方案已不可用（商品库存或审批规则已变化），请返回查看最新建议"
+    en = "This suggested plan is no longer available (stock or the rules have changed); go back for the latest"
+
+
+class CounterOfferNotAllowed(DomainError):
+    code = "counter_offer_not_allowed"
+    status = 422
+    zh = "调整方案不在该信用等级可选的方案内：{detail}（可选：{allowed}）"
+    en = "The counter-offer is not a plan this risk grade allows: {detail} (allowed: {allowed})"
+
+
+class CounterOfferAboveLimit(DomainError):
+    code = "counter_offer_above_limit"
+    status = 422
+    zh = "调整方案超出可用额度：分期金额 {detail} 元，额度 {limit} 元。请提高首付或选择其他方案"
+    en = ("The counter-offer is above the credit limit: {detail} yuan financed, limit {limit} yuan. "
+          "Raise the down payment or choose another plan")
+
+
 class ContractMismatch(DomainError):
     code = "contract_mismatch"
     status = 409

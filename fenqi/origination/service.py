@@ -195,7 +195,7 @@ def submit(
         shopper_user_id=principal.user_id if online else None, business_date=today, age=shopper.age,
         profile=profile, sku_code=sku.code, price_fen=sku.price_fen, created_at=utcnow(), updated_at=utcnow(),
         credit_limit_fen=0, reasons=[], allowed_plans=[], subsidy_fen=0, down_payment_paid=False,
-        **shopper.encrypted(), **_plan_fields(option),
+        **shopper.encrypted(), **plan_fields(option),
     ))
     for kind, version in consents.items():
         record_consent(session, app, kind, version, origin, principal.user_id)
@@ -206,7 +206,7 @@ def submit(
     if body.imei:
         app.device_imei = reserve_device(session, imei=body.imei, sku_code=sku.code, application_id=app.id,
                                          merchant_id=merchant.id).imei
-    decision = decide(session, _risk_input(session, app, option))
+    decision = decide(session, risk_input_of(session, app))
     result = Submitted(app, decision)
     apply_decision(session, result, option, today)
     session.flush()
@@ -255,7 +255,7 @@ def _profile(body: ApplicationIn) -> dict[str, Any]:
     return profile
 
 
-def _plan_fields(option: PlanOption) -> dict[str, Any]:
+def plan_fields(option: PlanOption) -> dict[str, Any]:
     q = option.quote
     return {
         "product_code": option.product.code, "method": q.request.method.value, "term": q.request.term,
@@ -264,7 +264,8 @@ def _plan_fields(option: PlanOption) -> dict[str, Any]:
     }
 
 
-def _risk_input(session: Session, app: Application, option: PlanOption) -> RiskInput:
+def risk_input_of(session: Session, app: Application) -> RiskInput:
+    """The application as the risk engine sees it (its plan as it stands now)."""
     p = app.profile
     return RiskInput(
         age=app.age, is_full_time_student=p["is_full_time_student"] or p["employment"] == "student",
@@ -376,7 +377,7 @@ def change_plan(
                                 price_fen=app.price_fen, on=today)
     option = price_plan(session, price_fen=app.price_fen, product_code=product, term=term,
                         down_payment=down_payment, start=today, coupon=coupon)
-    for key, value in _plan_fields(option).items():
+    for key, value in plan_fields(option).items():
         setattr(app, key, value)
     try:
         route_application(session, app, option, today)

@@ -55,3 +55,35 @@ def feature_reason(feature: str) -> Reason:
 
 def rule_reason(code: str) -> tuple[str, str]:
     return RULE_REASONS.get(code, (code, code))
+
+
+# How a shopper reads the reasons: plain sentences, one per matter — an installment too high for the
+# income is one matter whether a rule or the score raised it, so it is said once.
+_INCOME = ("每月还款额占您月收入的比例偏高", "The monthly payment is high compared with your income")
+_AMOUNT = ("分期金额超过了目前能为您提供的额度", "The amount to finance is more than we can lend you now")
+PLAIN: dict[str, tuple[str, str]] = {
+    "installment_to_income": _INCOME, "installment_to_income_review": _INCOME, "S11": _INCOME,
+    "amount_above_limit": _AMOUNT, "S04": _AMOUNT,
+    "S02": ("分期期数对评分不利", "The number of months counted against your score"),
+    "score_below_cutoff": ("综合信用评分暂未达到要求", "Your overall credit score is not high enough yet"),
+    "no_income": ("申请时未填写收入", "No income was given"),
+}
+_FEATURE_CODES = {code: (zh, en) for code, zh, en in FEATURE_REASONS.values()}
+
+
+def plain_reasons(reasons: list[dict[str, str]], lang: str) -> list[str]:
+    """The stored reasons of a decision as the shopper reads them, in their language, each said once."""
+    out: list[str] = []
+    for reason in reasons:
+        code = reason.get("code", "")
+        if code in PLAIN:
+            zh, en = PLAIN[code]
+        elif code in _FEATURE_CODES:
+            zh, en = _FEATURE_CODES[code]
+            zh, en = f"{zh}对评分不利", f"{en} counted against your score"
+        else:
+            zh, en = reason.get("zh", code), reason.get("en", code)
+        text = zh if lang == "zh" else en
+        if text not in out:
+            out.append(text)
+    return out

@@ -91,8 +91,14 @@ def _params(inp: RiskInput, since: datetime) -> dict[str, Any]:
     }
 
 
-def gather(session: Session, inp: RiskInput, now: datetime) -> tuple[Policy, Facts]:
-    """The active policy and the facts for a decision, in one query: the risk list and velocity."""
+_ASK = BureauReport(provider="ask", credit_history="no_credit")  # gather's default: ask the bureau
+
+
+def gather(
+    session: Session, inp: RiskInput, now: datetime, *, bureau: BureauReport | None = _ASK
+) -> tuple[Policy, Facts]:
+    """The active policy and the facts for a decision, in one query: the risk list and velocity. The
+    bureau is asked unless its report is given (a trial of other plans reuses the decision's report)."""
     assumed = _window_hint[0]
     row = session.connection().execute(_FACTS, {**_params(inp, now - timedelta(minutes=assumed)), "yes": True}).one()
     config, listed_counts, velocity_counts = row[0], row[1:4], row[4:7]
@@ -104,7 +110,7 @@ def gather(session: Session, inp: RiskInput, now: datetime) -> tuple[Policy, Fac
         since = now - timedelta(minutes=policy.velocity_window_minutes)
         velocity_counts = session.connection().execute(_VELOCITY, _params(inp, since)).one()
     facts = Facts(
-        bureau=bureau_report(inp.id_hash),
+        bureau=bureau_report(inp.id_hash) if bureau is _ASK else bureau,
         blacklist=[kind for kind, n in zip(LIST_KINDS, listed_counts, strict=True) if n],
         velocity={key: int(n) for key, n in zip(LIST_KINDS, velocity_counts, strict=True)},
     )
@@ -202,6 +208,15 @@ def latest_for_application(session: Session, application_id: int) -> Decision | 
         select(RiskDecision).where(RiskDecision.application_id == application_id).order_by(RiskDecision.id.desc())
     )
     return to_decision(row) if row is not None else None
+
+
+def requested_plan(session: Session, decision_id: int) -> tuple[str | None, int, int, int] | None:
+    """The plan a decision was asked about: product, term, financed and largest installment (fen)."""
+    inputs = session.scalar(select(RiskDecision.inputs).where(RiskDecision.id == decision_id))
+    if inputs is None:
+        return None
+    return (inputs.get("product_code"), int(inputs["term"]), int(inputs["financed_fen"]),
+            int(inputs["installment_fen"]))
 
 
 def latest_for_application_hash(session: Session, id_hash: str) -> int:

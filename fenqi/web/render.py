@@ -13,6 +13,7 @@ from markupsafe import Markup
 from fenqi.collections.status import bucket_label, installment_label
 from fenqi.identity.sessions import CSRF_FIELD, csrf_token, persist_csrf_anchor
 from fenqi.kit.money import fmt_percent
+from fenqi.kit.settings import get_settings
 from fenqi.kit.web import request_language
 from fenqi.web.labels import audit_detail, brand_name, label, phone_name, subject_label
 
@@ -68,7 +69,8 @@ def render(request: Request, template: str, context: dict[str, Any], status_code
     token = csrf_token(request)
     csrf_input = Markup('<input type="hidden" name="{}" value="{}">').format(CSRF_FIELD, token)
     response = TEMPLATES.TemplateResponse(
-        request, template, {"lang": lang, "t": t, "csrf_token": token, "csrf_input": csrf_input, **context},
+        request, template, {"lang": lang, "t": t, "csrf_token": token, "csrf_input": csrf_input,
+                            "service_phone": get_settings().service_phone, **context},
         status_code=status_code,
     )
     persist_csrf_anchor(request, response)

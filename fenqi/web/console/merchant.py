@@ -25,11 +25,13 @@ from fenqi.kit.errors import DomainError, InvalidInput
 from fenqi.kit.web import SessionDep, request_language
 from fenqi.origination import service as origination
 from fenqi.origination import signing
+from fenqi.origination import suggestions as suggested
 from fenqi.origination.consents import CURRENT, TEXTS, ConsentKind
 from fenqi.origination.models import Application
 from fenqi.origination.schemas import ApplicationIn
 from fenqi.payments.settings import get_payment_settings
 from fenqi.pricing.service import active_products
+from fenqi.web import decisions
 from fenqi.web.console import echarts as ec
 from fenqi.web.console.common import merchant_in_scope, parse_day, yuan
 from fenqi.web.errors import NoMessage, page_error_text
@@ -223,7 +225,10 @@ def _application_view(request: Request, session: Session, app: Application, who:
             order = {"no": found.out_trade_no, "status": found.status, "amount_fen": found.amount_fen,
                      "channel": found.channel, "cashier": cashier, "qr": _qr_svg(found.pay_url or cashier)}
     text = TEXTS[(ConsentKind.E_CONTRACT, CURRENT[ConsentKind.E_CONTRACT])]
+    lang = request_language(request)
     return render(request, "merchant/application.html", {
+        "reasons": decisions.reasons(app, lang), "suggestions": decisions.suggestion_views(session, app, lang),
+        "adjusted": decisions.adjusted_view(session, app, lang),
         "phone": _phone_text(session, app.sku_code, request_language(request)),
         "plan_names": _plan_names(session, app, request_language(request)),
         "app": app, "row": _row(app), "offer": offer, "contract": contract, "order": order, "error": error,
@@ -264,6 +269,23 @@ async def change_plan(
     except DomainError as exc:
         return _application_view(request, session, app, who, _error_text(request, exc), exc.status)
     return RedirectResponse(f"/merchant/applications/{app.id}#offer", 303)
+
+
+@router.post("/applications/{application_id}/suggestion")
+async def take_suggestion(
+    request: Request, application_id: EntityId, who: Principal = Depends(sellers),
+    *, session: SessionDep,
+) -> Response:
+    """After a decline: apply again on a plan the rules would approve, with the shopper's details kept."""
+    form = await request.form()
+    app = origination.get_application(session, application_id, who)
+    try:
+        with session.begin_nested():
+            result = suggested.take(session, app, str(form.get("suggestion", ""))[:200], who,
+                                    origination.Origin(ip=_ip(request), device=_device(request)))
+    except DomainError as exc:
+        return _application_view(request, session, app, who, _error_text(request, exc), exc.status)
+    return RedirectResponse(f"/merchant/applications/{result.application.id}", 303)
 
 
 @router.post("/applications/{application_id}/sign")

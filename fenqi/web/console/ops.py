@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from fenqi.analytics import service as analytics
 from fenqi.identity.deps import Principal, require_roles
-from fenqi.kit.bounds import EntityId
+from fenqi.kit.bounds import AmountText, EntityId
 from fenqi.kit.clock import business_date
 from fenqi.kit.crypto import decrypt, mask_name
 from fenqi.kit.errors import DomainError, InvalidInput
@@ -70,7 +70,8 @@ def reviews_page(request: Request, error: str = NoMessage, who: Principal = Depe
     queue = review_queue(session, limit=100)
     ids = [d.application_id for d in queue if d.application_id is not None]
     apps = {a.id: a for a in session.scalars(select(Application).where(Application.id.in_(ids)))} if ids else {}
-    cases = [{"d": d, "app": apps.get(d.application_id or 0),
+    names = _plan_names(session, {p.product_code for d in queue for p in d.allowed_plans}, request_language(request))
+    cases = [{"d": d, "app": apps.get(d.application_id or 0), "plan_names": names,
               "name": mask_name(decrypt(apps[d.application_id].name_enc)) if d.application_id in apps else "—"}
              for d in queue]
     done = review_queue(session, status="approved", limit=10) + review_queue(session, status="declined", limit=10)
@@ -78,18 +79,42 @@ def reviews_page(request: Request, error: str = NoMessage, who: Principal = Depe
     return render(request, "ops/reviews.html", {"cases": cases, "done": done[:10], "error": error, "who": who})
 
 
+def _plan_names(session: Session, codes: set[str], lang: str) -> dict[str, str]:
+    from fenqi.pricing.service import get_product
+
+    names = {}
+    for code in codes:
+        try:
+            product = get_product(session, code)
+        except DomainError:
+            names[code] = code
+            continue
+        names[code] = product.name_zh if lang == "zh" else product.name_en
+    return names
+
+
 @router.post("/reviews/{decision_id}")
 def review_case(
     request: Request, decision_id: EntityId, verdict: str = Form(""), note: str = Form(""),
+    plan: str = Form("", max_length=60), down_payment: Annotated[AmountText, Form()] = "",
     who: Principal = Depends(officers), *, session: SessionDep,
 ) -> Response:
+    """Approve, decline, or approve with a counter-offer: another plan within the decision's limit."""
+    from fenqi.origination.counter_offer import counter_offer
     from fenqi.risk.service import review
 
-    if verdict not in ("approve", "decline"):
-        raise InvalidInput("verdict (approve | decline)")
+    if verdict not in ("approve", "decline", "counter"):
+        raise InvalidInput("verdict (approve | decline | counter)")
     try:
         with session.begin_nested():
-            review(session, decision_id, approve=verdict == "approve", note=note, reviewer_id=who.user_id)
+            if verdict == "counter":
+                product, _, term = plan.partition("|")
+                if not term.isdigit():
+                    raise InvalidInput(zh="请选择调整后的方案", en="Choose the plan to offer")
+                counter_offer(session, decision_id, product=product, term=int(term),
+                              down_payment=down_payment.strip() or None, note=note, reviewer_id=who.user_id)
+            else:
+                review(session, decision_id, approve=verdict == "approve", note=note, reviewer_id=who.user_id)
     except DomainError as exc:
         return reviews_page(request, page_error_text(request, exc), who, session=session)
     return RedirectResponse("/ops/reviews", 303)

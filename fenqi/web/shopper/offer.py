@@ -18,12 +18,14 @@ from fenqi.kit.errors import DomainError, NotFound
 from fenqi.kit.money import from_fen
 from fenqi.kit.web import SessionDep, commit_early, request_language
 from fenqi.origination import signing
+from fenqi.origination import suggestions as suggested
 from fenqi.origination.consents import ConsentKind, current_text
 from fenqi.origination.models import Application, Contract
 from fenqi.origination.service import Origin, change_plan, plan_allowed
 from fenqi.payments.polling import refresh_order
 from fenqi.pricing.service import get_product
 from fenqi.servicing.service import get_loan, installments
+from fenqi.web import decisions
 from fenqi.web.errors import page_error_text
 from fenqi.web.render import render
 from fenqi.web.shopper import cashier, huabei, pdfpages
@@ -54,7 +56,7 @@ def _headline(session: Session, app: Application, lang: str) -> dict[str, Any]:
         "product": product.name_zh if lang == "zh" else product.name_en, "term": app.term, "apr": app.apr,
         "price": yuan(app.price_fen), "down_payment": yuan(app.down_payment_fen), "financed": yuan(app.financed_fen),
         "monthly": yuan(app.installment_fen), "limit": yuan(app.credit_limit_fen), "sku": app.sku_code,
-        "reasons": [{"code": r["code"], "text": r["zh"] if lang == "zh" else r["en"]} for r in app.reasons],
+        "reasons": decisions.reasons(app, lang),
         "plan_allowed": plan_allowed(app) if app.status == "approved" else True,
         "allowed": [{"product": p["product_code"], "terms": p["terms"],
                      "name": _product_name(session, p["product_code"], lang)} for p in app.allowed_plans],
@@ -73,7 +75,27 @@ def application_page(
     app = own_application(session, application_id, who)
     if app.status == "signed":
         return RedirectResponse(f"/shop/applications/{app.id}/done", status_code=303)
-    return render(request, "shopper/decision.html", {"app": _headline(session, app, request_language(request))})
+    lang = request_language(request)
+    return render(request, "shopper/decision.html", {
+        "app": _headline(session, app, lang), "suggestions": decisions.suggestion_views(session, app, lang),
+        "adjusted": decisions.adjusted_view(session, app, lang),
+    })
+
+
+@router.post("/shop/applications/{application_id}/suggestion")
+def take_suggestion(
+    application_id: EntityId, request: Request, form: dict[str, str] = Posted, *, session: SessionDep,
+    who: Principal = Shopper,
+) -> Response:
+    """After a decline: apply again on a plan the rules would approve, with the details already given."""
+    app = own_application(session, application_id, who)
+    try:
+        with attempt(session):
+            result = suggested.take(session, app, str(form.get("suggestion", ""))[:200], who, _origin(request))
+    except DomainError as exc:
+        return error_page(request, exc, f"/shop/applications/{app.id}", exc.status)
+    commit_early(session)
+    return RedirectResponse(f"/shop/applications/{result.application.id}", status_code=303)
 
 
 @router.get("/shop/applications/{application_id}/status")
