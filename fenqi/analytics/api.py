@@ -38,6 +38,7 @@ from fenqi.kit.web import SessionDep
 
 router = APIRouter(prefix="/api/v1/analytics", tags=["analytics"])
 analysts = require_roles("risk_officer", "finance", "collection_lead")
+GROUPING = "^(all|store|clerk|channel|price_band|term|product|share_link|referrer|campaign)$"
 Month = Annotated[str | None, Query(pattern=r"^\d{4}-\d{2}$", description="2026-03")]
 Lang = Annotated[str, Query(pattern="^(zh|en)$", description="CSV labels: zh (default) or en")]
 RateText = Annotated[str | None, Query(max_length=12, pattern=r"^\d(\.\d{1,6})?$")]
@@ -104,7 +105,7 @@ def csv_response(table: tables.Table) -> Response:
 @router.get("/funnel", response_model=FunnelOut, summary="The sales funnel (销售漏斗) by a grouping")
 def funnel_json(
     start: date | None = None, end: date | None = None,
-    by: Annotated[str, Query(pattern="^(all|store|clerk|channel|price_band|term|product)$")] = "all",
+    by: Annotated[str, Query(pattern=GROUPING)] = "all",
     *, session: SessionDep, who: Principal = Depends(analysts),
 ) -> FunnelOut:
     first, last = period(session, start, end)
@@ -164,7 +165,7 @@ def products_json(
 def table_csv(
     table: Annotated[str, Path(pattern=f"^({'|'.join(CSV_TABLES)})$")],
     start: date | None = None, end: date | None = None,
-    by: Annotated[str, Query(pattern="^(all|store|clerk|channel|price_band|term|product)$")] = "all",
+    by: Annotated[str, Query(pattern=GROUPING)] = "all",
     lang: Lang = "zh", *, session: SessionDep, who: Principal = Depends(analysts),
 ) -> Response:
     return csv_response(build_table(session, table, start=start, end=end, by=by, lang=lang))

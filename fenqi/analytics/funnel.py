@@ -28,6 +28,7 @@ from fenqi.kit.errors import InvalidInput
 from fenqi.origination import reporting as origination_rep
 from fenqi.payments import reporting as payments_rep
 from fenqi.pricing import reporting as pricing_rep
+from fenqi.promotions import reporting as promotions_rep
 from fenqi.risk import reporting as risk_rep
 
 STEPS: tuple[tuple[str, str, str], ...] = (
@@ -37,7 +38,10 @@ STEPS: tuple[tuple[str, str, str], ...] = (
 DIMENSIONS: dict[str, tuple[str, str]] = {
     "all": ("全部", "All"), "store": ("门店", "Store"), "clerk": ("店员", "Clerk"), "channel": ("渠道", "Channel"),
     "price_band": ("手机价格段", "Phone price band"), "term": ("期数", "Term"), "product": ("产品", "Product"),
+    "share_link": ("分享链接", "Share link"), "referrer": ("分享店员", "Referring clerk"),
+    "campaign": ("活动", "Campaign"),
 }
+NO_LINK = ("未经分享链接", "Not through a share link")
 CHANNELS: dict[str, tuple[str, str]] = {"store": ("门店收银台", "Store till"), "online": ("线上", "Online")}
 # Upper bounds (fen, exclusive) of the price bands; the last band has none.
 PRICE_BANDS: tuple[tuple[int | None, str, str], ...] = (
@@ -112,6 +116,7 @@ def application_steps(session: Session, start: date, end: date) -> Subquery:
     """One row per application of the period with how far it went and when each step happened."""
     a = origination_rep.applications()
     d, o, h = risk_rep.decisions(), payments_rep.down_payments(), devices_rep.handovers()
+    share, sale = promotions_rep.attributions(), promotions_rep.campaign_sales()
     approved = or_(a.c.outcome == "approve", d.c.review_status == "approved")
     decided = or_(a.c.outcome.in_(("approve", "decline")), d.c.review_status.in_(("approved", "declined")))
     signed = a.c.signed_at.is_not(None)
@@ -126,7 +131,8 @@ def application_steps(session: Session, start: date, end: date) -> Subquery:
         select(
             a.c.application_id, a.c.channel, a.c.store_id, a.c.clerk_user_id, a.c.price_fen, a.c.term,
             a.c.product_code, a.c.status, a.c.reason, a.c.reason_zh, a.c.reason_en, a.c.apr, a.c.funder_rate,
-            a.c.financed_fen, a.c.subsidy_fen, a.c.loan_id,
+            a.c.financed_fen, a.c.subsidy_fen, a.c.loan_id, share.c.token, share.c.link_clerk_user_id,
+            case((sale.c.spend_status != "released", sale.c.campaign_code)).label("campaign_code"),
             func.coalesce(o.c.expired_orders, 0).label("expired_orders"),
             case((decided, one), else_=0).label("decided"), case((approved, one), else_=0).label("approved"),
             case((signed, one), else_=0).label("signed"), case((paid, one), else_=0).label("paid"),
@@ -139,6 +145,8 @@ def application_steps(session: Session, start: date, end: date) -> Subquery:
         .outerjoin(d, d.c.decision_id == a.c.decision_id)
         .outerjoin(o, o.c.application_id == a.c.application_id)
         .outerjoin(h, h.c.loan_id == a.c.loan_id)
+        .outerjoin(share, share.c.application_id == a.c.application_id)
+        .outerjoin(sale, sale.c.application_id == a.c.application_id)
         .where(a.c.business_date >= start, a.c.business_date <= end)
         .subquery("funnel_base")
     )
@@ -157,6 +165,12 @@ def _key(dimension: str, base: Subquery) -> ColumnElement[Any]:
         return price_band(base.c.price_fen)
     if dimension == "term":
         return base.c.term
+    if dimension == "share_link":
+        return func.coalesce(base.c.token, "")
+    if dimension == "referrer":
+        return func.coalesce(base.c.link_clerk_user_id, 0)
+    if dimension == "campaign":
+        return func.coalesce(base.c.campaign_code, "")
     return base.c.product_code
 
 
@@ -188,6 +202,8 @@ def _labels(session: Session, dimension: str, keys: list[str]) -> dict[str, tupl
         return {"-1": ("未选手机", "Phone not chosen yet"), **bands}
     if dimension == "term":
         return {k: (f"{k} 期", f"{k} months") for k in keys}
+    if dimension in ("share_link", "referrer", "campaign"):
+        return _promotion_labels(session, dimension, keys)
     if dimension == "store":
         s = catalog_rep.stores()
         ids = [int(k) for k in keys]
@@ -203,6 +219,32 @@ def _labels(session: Session, dimension: str, keys: list[str]) -> dict[str, tupl
     p = pricing_rep.products()
     return {c: (zh, en) for c, zh, en in session.execute(select(p.c.code, p.c.name_zh, p.c.name_en)
                                                          .where(p.c.code.in_(keys))).all()}
+
+
+def _staff(session: Session, ids: list[int]) -> dict[int, str]:
+    u = identity_rep.staff_names()
+    return {int(i): str(n) for i, n in session.execute(select(u.c.user_id, u.c.display_name)
+                                                       .where(u.c.user_id.in_(ids))).all()}
+
+
+def _promotion_labels(session: Session, dimension: str, keys: list[str]) -> dict[str, tuple[str, str]]:
+    if dimension == "campaign":
+        c = promotions_rep.campaign_sales()
+        named = {code: (zh, en) for code, zh, en in session.execute(
+            select(c.c.campaign_code, c.c.campaign_zh, c.c.campaign_en).where(c.c.campaign_code.in_(keys))
+            .distinct()).all()}
+        return {"": ("未参加活动", "No campaign"), **named}
+    if dimension == "referrer":
+        names = _staff(session, [int(k) for k in keys if k.isdigit()])
+        return {"0": NO_LINK, **{str(i): (n, n) for i, n in names.items()}}
+    link = promotions_rep.share_links()
+    rows = session.execute(select(link.c.token, link.c.clerk_user_id).where(link.c.token.in_(keys))).all()
+    names = _staff(session, [int(c) for _, c in rows if c is not None])
+    out = {"": NO_LINK}
+    for token, clerk in rows:
+        who = names.get(clerk, "") if clerk is not None else ""
+        out[token] = (f"{token}（{who}）" if who else token, f"{token} ({who})" if who else token)
+    return out
 
 
 def funnel(session: Session, *, start: date, end: date, dimension: str = "all") -> Funnel:
@@ -235,14 +277,15 @@ def funnel(session: Session, *, start: date, end: date, dimension: str = "all") 
 
 
 def _order(dimension: str) -> Any:
-    if dimension in ("store", "clerk", "term", "price_band"):
+    if dimension in ("store", "clerk", "term", "price_band", "referrer"):
         return lambda k: (0, int(k)) if k.lstrip("-").isdigit() else (1, 0)
     return lambda k: (0, k)
 
 
 def _views(session: Session, dimension: str, start: date, end: date) -> dict[str, int] | None:
-    """Plan views per group; None for the groupings a view does not have (term, product)."""
-    if dimension in ("term", "product"):
+    """Plan views per group; None for the groupings a view does not have (term, product, campaign, share
+    link: a link's openings are counted on the link, not per day)."""
+    if dimension in ("term", "product", "campaign", "share_link", "referrer"):
         return None
     v = PlanView
     keys: dict[str, ColumnElement[Any]] = {

@@ -36,7 +36,7 @@ from fenqi.promotions.schemas import CouponIssueIn, CouponOut
 KINDS = {"rate_cut": ("减息券", "Rate-reduction coupon"), "interest_free": ("免息券", "Interest-free coupon")}
 # A coupon given back after a return whose validity has passed stays usable this many days after the return.
 REINSTATED_DAYS = 7
-_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,7 +55,7 @@ class CouponTerms:
 
 
 def _new_code() -> str:
-    return "Q" + "".join(secrets.choice(_ALPHABET) for _ in range(9))
+    return "Q" + "".join(secrets.choice(ALPHABET) for _ in range(9))
 
 
 def issue(session: Session, data: CouponIssueIn, *, actor_user_id: int | None = None) -> list[CouponOut]:

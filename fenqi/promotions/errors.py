@@ -69,8 +69,8 @@ class InvalidCoupon(DomainError):
 
 class ShareLinkNotFound(NotFound):
     code = "share_link_not_found"
-    zh = "分享链接无效或已失效：{detail}"
-    en = "This share link is not valid: {detail}"
+    zh = "分享链接无效或已失效，请向店员索取新的链接"
+    en = "This share link is not valid or no longer works; ask the store for a new one"
 
 
 class InvalidShareLink(DomainError):

@@ -18,9 +18,9 @@ from fenqi.kit.clock import business_date
 from fenqi.kit.errors import DomainError
 from fenqi.kit.web import SessionDep, request_language
 from fenqi.pricing.service import active_products
-from fenqi.promotions import service
+from fenqi.promotions import service, share_links
 from fenqi.promotions.errors import InvalidCampaign
-from fenqi.promotions.schemas import CampaignIn
+from fenqi.promotions.schemas import CampaignIn, ShareLinkIn
 from fenqi.web.console.common import merchant_in_scope
 from fenqi.web.render import render
 
@@ -91,3 +91,48 @@ def stop(
         return _page(request, session, who, merchant_id, "", 403)
     service.stop_campaign(session, found.code)
     return RedirectResponse("/merchant/campaigns", status_code=303)
+
+
+# --- share links (/merchant/share-links) ------------------------------------------------------------
+
+links = APIRouter(prefix="/merchant/share-links", include_in_schema=False)
+sharers = require_roles("clerk", "merchant_owner")
+
+
+def _links_page(request: Request, session: Session, who: Principal, error: str = "", status: int = 200
+                ) -> HTMLResponse:
+    from fenqi.catalog.service import list_skus
+
+    lang = request_language(request)
+    products = active_products(session, business_date(session))
+    mine = who.user_id if who.role == "clerk" else None
+    return render(request, "merchant/share_links.html", {
+        "who": who, "links": share_links.links_of(session, merchant_id=int(who.merchant_id or 0), clerk_user_id=mine),
+        "phones": {s.code: s.name_zh if lang == "zh" else s.name_en for s in list_skus(session)},
+        "products": products, "names": {p.code: (p.name_zh, p.name_en) for p in products},
+        "error": error,
+    }, status_code=status)
+
+
+@links.get("", response_class=HTMLResponse)
+def share_links_page(request: Request, who: Principal = Depends(sharers), *, session: SessionDep) -> HTMLResponse:
+    return _links_page(request, session, who)
+
+
+@links.post("", response_model=None)
+def make_share_link(
+    request: Request, sku: Annotated[str, Form(max_length=60)], plan: Annotated[str, Form(max_length=50)] = "",
+    who: Principal = Depends(sharers), *, session: SessionDep,
+) -> Response:
+    product, _, term = plan.partition(":")
+    try:
+        share_links.create(session, ShareLinkIn(sku=sku, product=product or None,
+                                                term=int(term) if term.isdigit() else None),
+                           merchant_id=int(who.merchant_id or 0), clerk_user_id=who.user_id)
+    except DomainError as exc:
+        return _links_page(request, session, who, exc.message(request_language(request)), exc.status)
+    except ValidationError:
+        zh, en = "请选择手机和方案", "Choose a phone and a plan"
+        return _links_page(request, session, who, zh if request_language(request) == "zh" else en, 400)
+    return RedirectResponse("/merchant/share-links", status_code=303)
+

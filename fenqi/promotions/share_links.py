@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from fenqi.catalog.service import get_sku, get_store
 from fenqi.kit.settings import get_settings
 from fenqi.pricing.service import get_product
+from fenqi.promotions.coupons import ALPHABET
 from fenqi.promotions.errors import InvalidShareLink, ShareLinkNotFound
 from fenqi.promotions.models import Attribution, ShareLink
 from fenqi.promotions.schemas import ShareLinkIn, ShareLinkOut
@@ -28,12 +29,17 @@ def create(session: Session, data: ShareLinkIn, *, merchant_id: int, clerk_user_
         raise InvalidShareLink("产品和期数须同时指定 / name both the plan and the term, or neither")
     if data.product is not None and data.term not in get_product(session, data.product).terms:
         raise InvalidShareLink(f"期数 {data.term} 不在产品 {data.product} 的期数内 / term not offered")
-    row = ShareLink(token=secrets.token_urlsafe(6), merchant_id=merchant_id, store_id=data.store_id,
+    row = ShareLink(token=_token(), merchant_id=merchant_id, store_id=data.store_id,
                     clerk_user_id=clerk_user_id, sku_code=sku.code, product_code=data.product, term=data.term,
                     visits=0)
     session.add(row)
     session.flush()
     return to_out(row, 0)
+
+
+def _token() -> str:
+    """Eight letters and digits, unambiguous to read aloud or retype (no 0/O, 1/I)."""
+    return "".join(secrets.choice(ALPHABET) for _ in range(8))
 
 
 def to_out(row: ShareLink, applications: int) -> ShareLinkOut:

@@ -68,7 +68,7 @@ def test_the_main_chinese_pages_show_no_codes_utc_times_or_unseparated_amounts(
             problems[path] = found
 
     for path in ("/merchant", "/merchant/sales", f"/merchant/applications/{app.id}",
-                 f"/merchant/applications/{sale.id}", "/merchant/till"):
+                 f"/merchant/applications/{sale.id}", "/merchant/till", "/merchant/share-links"):
         scan(clerk, path)
     admin = sign_in("admin")
     for path in ("/ops", "/ops/reviews", f"/ops/risk/decisions/{app.decision_id}", "/ops/loans",

@@ -13,7 +13,7 @@ from fastapi.responses import HTMLResponse
 from fenqi.analytics import funnel as fn
 from fenqi.analytics import portfolio as pf
 from fenqi.analytics import tables
-from fenqi.analytics.api import RateText, analysts, period, product_figures, provision_overrides
+from fenqi.analytics.api import GROUPING, RateText, analysts, period, product_figures, provision_overrides
 from fenqi.identity.deps import Principal
 from fenqi.kit.errors import DomainError
 from fenqi.kit.web import SessionDep, request_language
@@ -22,7 +22,7 @@ from fenqi.web.errors import page_error_text
 from fenqi.web.render import render
 
 router = APIRouter(prefix="/ops/analytics", include_in_schema=False)
-Grouping = Annotated[str, Query(pattern="^(all|store|clerk|channel|price_band|term|product)$")]
+Grouping = Annotated[str, Query(pattern=GROUPING)]
 
 
 @router.get("", response_class=HTMLResponse)
