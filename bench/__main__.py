@@ -23,7 +23,7 @@ def main(argv: list[str]) -> None:
         print("benchmarks:", ", ".join(names), "(or: all)")
         return
     print(describe_machine())
-    selected = names if argv[0] == "all" else [argv[0]]
+    selected = names if argv[0] == "all" else [argv[0].replace("-", "_")]  # shopper-pages: bench_shopper_pages
     for name in selected:
         if name not in names:
             sys.exit(f"unknown benchmark {name!r}; choose from {', '.join(names)}")
