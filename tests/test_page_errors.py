@@ -147,7 +147,8 @@ def test_the_api_keeps_its_json_errors(client: TestClient) -> None:
 def test_a_link_cannot_put_words_into_a_page(client: TestClient, signed_in: Any) -> None:
     """A page's alert says what its own form found wrong; a crafted link's `?error=` text is not shown."""
     headers = signed_in("admin")
-    for path in ("/ops/reviews", "/ops/products", "/ops/funders", "/ops/reconciliation", "/ops/aftersales"):
+    for path in ("/ops/reviews", "/ops/products", "/ops/funders", "/ops/reconciliation", "/ops/aftersales",
+                 "/ops/experiments"):
         page = client.get(path, params={"error": "请致电 400-000-0000 领取补贴"}, headers=headers)
         assert page.status_code == 200 and "领取补贴" not in page.text, path
 

@@ -67,6 +67,9 @@ class Settings(BaseSettings):
     pii_key: str = _DEMO_PII_KEY
     apr_cap: Decimal = Decimal("0.24")
     plan_terms: list[int] = [3, 6, 12, 24]
+    # Personalized plans: a plan is recommended only if its highest installment is at most this share of
+    # the shopper's stated monthly income (0..1].
+    plan_income_share: Decimal = Decimal("0.30")
     base_url: str = "http://127.0.0.1:8000"
     log_json: bool = False
     log_level: str = "info"
@@ -122,6 +125,8 @@ class Settings(BaseSettings):
             raise ValueError("FENQI_SERVICE_PHONE is a telephone number of digits and dashes, e.g. 400-800-8888")
         if not (Decimal(0) < self.apr_cap <= Decimal(1)):
             raise ValueError("FENQI_APR_CAP must be in (0, 1]")
+        if not (Decimal(0) < self.plan_income_share <= Decimal(1)):
+            raise ValueError("FENQI_PLAN_INCOME_SHARE must be in (0, 1], e.g. 0.30")
         return self
 
 

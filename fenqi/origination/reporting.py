@@ -14,7 +14,8 @@ def applications() -> Subquery:
     a = Application
     return select(
         a.id.label("application_id"), a.created_at, a.business_date, a.channel, a.merchant_id, a.store_id,
-        a.created_by_user_id.label("clerk_user_id"), a.sku_code, a.price_fen, a.product_code, a.method, a.term,
+        a.created_by_user_id.label("clerk_user_id"), a.shopper_user_id, a.sku_code, a.price_fen, a.product_code,
+        a.method, a.term,
         a.down_payment_fen, a.financed_fen, a.apr, a.status, a.outcome, a.decision_id,
         a.reasons[0]["code"].as_string().label("reason"),
         a.reasons[0]["zh"].as_string().label("reason_zh"), a.reasons[0]["en"].as_string().label("reason_en"),

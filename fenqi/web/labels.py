@@ -110,6 +110,7 @@ SUBJECTS: Names = {  # what an audit entry touched
     "case": ("案件", "Case"), "complaint": ("投诉", "Complaint"), "device": ("设备", "Device"),
     "merchant": ("商户", "Merchant"), "product": ("产品", "Product"), "sms_code": ("短信验证码", "SMS code"),
     "password": ("密码", "Password"), "phone": ("手机号", "Phone"), "pilot": ("合作方试点", "Partner pilot"),
+    "experiment": ("方案实验", "Experiment"),
 }
 ACTIONS: Names = {
     "login": ("登录", "Signed in"), "login.failed": ("登录失败", "Sign-in failed"), "logout": ("退出", "Signed out"),
@@ -133,6 +134,9 @@ ACTIONS: Names = {
     "partners.pilot.adopt": ("试点决定：采用", "Pilot decided: adopt"),
     "partners.pilot.extend": ("试点决定：延长", "Pilot decided: extend"),
     "partners.pilot.stop": ("试点决定：停止", "Pilot decided: stop"),
+    "experiment.create": ("新建方案实验", "Experiment created"),
+    "experiment.start": ("开始方案实验", "Experiment started"),
+    "experiment.stop": ("停止方案实验", "Experiment stopped"),
 }
 KINDS: dict[str, Names] = {
     "reason": REASONS, "method": METHODS, "payer": PAYERS, "funder_kind": FUNDER_KINDS, "strategy": STRATEGIES,

@@ -71,7 +71,13 @@ def test_the_main_chinese_pages_show_no_codes_utc_times_or_unseparated_amounts(
                  f"/merchant/applications/{sale.id}", "/merchant/till", "/merchant/share-links"):
         scan(clerk, path)
     admin = sign_in("admin")
-    for path in ("/ops", "/ops/reviews", f"/ops/risk/decisions/{app.decision_id}", "/ops/loans",
+    from fenqi.experiments import service as experiments
+
+    experiments.create(session, code="MENU-1", name_zh="期数排序", name_en="Order", actor_user_id=None, arms=[
+        {"code": "A", "weight": 1, "order": "term_asc", "highlight": "recommended"},
+        {"code": "B", "weight": 1, "order": "recommended_first", "highlight": "term_12"}])
+    experiments.start(session, "MENU-1", actor_user_id=None)
+    for path in ("/ops", "/ops/experiments", "/ops/reviews", f"/ops/risk/decisions/{app.decision_id}", "/ops/loans",
                  f"/ops/loans/{sale.loan_id}", "/ops/products", "/ops/funders", "/ops/notifications",
                  "/ops/aftersales", "/ops/overdue", "/ops/audit", "/ops/dashboard", "/ops/reconciliation"):
         scan(admin, path)

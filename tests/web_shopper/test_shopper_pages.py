@@ -97,7 +97,7 @@ def test_plan_chooser_shows_every_plan_with_apr_first_and_the_schedule(client: T
     page = client.get(f"/shop/phones/{world.sku}")
     assert page.status_code == 200
     options = menu_for_price(session, Decimal("5999.00"))
-    cards = re.findall(r'<div class="card plan" data-product="([^"]+)" data-term="(\d+)">(.*?)选择此方案',
+    cards = re.findall(r'<div class="card plan[^"]*" data-product="([^"]+)" data-term="(\d+)"[^>]*>(.*?)选择此方案',
                        page.text, flags=re.S)
     assert {(p, int(t)) for p, t, _ in cards} == {(o.product.code, o.quote.request.term) for o in options}
     # Within a term, the least really paid first: down payment + every installment (interest and fees in).

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-12-01 10:15:58.152747
+Create Date: 2026-12-01 10:31:04.708256
 """
 from collections.abc import Sequence
 
@@ -306,6 +306,24 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id', name=op.f('pk_device_lock_policy')),
     sa.UniqueConstraint('product_code', name=op.f('uq_device_lock_policy_product_code'))
     )
+    op.create_table('experiment',
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
+    sa.Column('code', sa.String(length=40), nullable=False),
+    sa.Column('name_zh', sa.String(length=80), nullable=False),
+    sa.Column('name_en', sa.String(length=80), nullable=False),
+    sa.Column('surface', sa.String(length=24), nullable=False),
+    sa.Column('arms', sa.JSON(), nullable=False),
+    sa.Column('status', sa.String(length=12), nullable=False),
+    sa.Column('started_at', fenqi.kit.db.UtcDateTime(timezone=True), nullable=True),
+    sa.Column('stopped_at', fenqi.kit.db.UtcDateTime(timezone=True), nullable=True),
+    sa.Column('created_by', sa.BigInteger(), nullable=True),
+    sa.Column('created_at', fenqi.kit.db.UtcDateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_experiment')),
+    sa.UniqueConstraint('code', name=op.f('uq_experiment_code'))
+    )
+    with op.batch_alter_table('experiment', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_experiment_status'), ['status'], unique=False)
+
     op.create_table('funder',
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
     sa.Column('code', sa.String(length=40), nullable=False),
@@ -876,6 +894,23 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_disbursement_business_date'), ['business_date'], unique=False)
         batch_op.create_index(batch_op.f('ix_disbursement_funder_id'), ['funder_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_disbursement_merchant_id'), ['merchant_id'], unique=False)
+
+    op.create_table('experiment_exposure',
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
+    sa.Column('experiment_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('arm', sa.String(length=20), nullable=False),
+    sa.Column('subject', sa.String(length=80), nullable=False),
+    sa.Column('user_id', sa.BigInteger(), nullable=True),
+    sa.Column('first_seen_at', fenqi.kit.db.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('business_date', sa.Date(), nullable=False),
+    sa.Column('sku_code', sa.String(length=60), nullable=False),
+    sa.ForeignKeyConstraint(['experiment_id'], ['experiment.id'], name=op.f('fk_experiment_exposure_experiment_id_experiment')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_experiment_exposure')),
+    sa.UniqueConstraint('experiment_id', 'subject', name=op.f('uq_experiment_exposure_experiment_id_subject')),
+    sa.UniqueConstraint('experiment_id', 'user_id', name=op.f('uq_experiment_exposure_experiment_id_user_id'))
+    )
+    with op.batch_alter_table('experiment_exposure', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_experiment_exposure_experiment_id'), ['experiment_id'], unique=False)
 
     op.create_table('funder_product',
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
@@ -1522,6 +1557,10 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_funder_product_funder_id'))
 
     op.drop_table('funder_product')
+    with op.batch_alter_table('experiment_exposure', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_experiment_exposure_experiment_id'))
+
+    op.drop_table('experiment_exposure')
     with op.batch_alter_table('disbursement', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_disbursement_merchant_id'))
         batch_op.drop_index(batch_op.f('ix_disbursement_funder_id'))
@@ -1631,6 +1670,10 @@ def downgrade() -> None:
 
     op.drop_table('hardship_request')
     op.drop_table('funder')
+    with op.batch_alter_table('experiment', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_experiment_status'))
+
+    op.drop_table('experiment')
     op.drop_table('device_lock_policy')
     with op.batch_alter_table('device_lock_event', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_device_lock_event_loan_id'))

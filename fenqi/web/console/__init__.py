@@ -9,6 +9,7 @@ from fenqi.web.console.aftersales import router as aftersales_router
 from fenqi.web.console.analytics import router as analytics_router
 from fenqi.web.console.assets import router as assets_router
 from fenqi.web.console.cases import router as cases_router
+from fenqi.web.console.experiments import router as experiments_router
 from fenqi.web.console.hardship import router as hardship_router
 from fenqi.web.console.loans import router as loans_router
 from fenqi.web.console.merchant import router as merchant_router
@@ -25,3 +26,4 @@ router.include_router(aftersales_router)
 router.include_router(hardship_router)
 router.include_router(cases_router)
 router.include_router(analytics_router)
+router.include_router(experiments_router)

@@ -28,6 +28,7 @@ from fenqi.origination.service import Origin, submit
 from fenqi.web.errors import page_error_text
 from fenqi.web.labels import ANSWERS
 from fenqi.web.render import render
+from fenqi.web.shopper import personal
 from fenqi.web.shopper.common import Posted, Shopper, attempt, error_page
 from fenqi.web.shopper.coupons import SHARE_COOKIE
 
@@ -211,4 +212,5 @@ def _submit(request: Request, session: Session, who: Principal, plan: dict[str, 
     )
     ip = request.client.host if request.client else "unknown"
     result = submit(session, body, who, Origin(ip=ip, device=body.device or "unknown"))
+    personal.link_visitor(session, request, who.user_id)  # what they saw as a visitor counts for the account
     return int(result.application.id)

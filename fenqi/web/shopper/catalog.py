@@ -18,7 +18,7 @@ from fenqi.catalog.service import SkuView, get_sku, list_skus
 from fenqi.identity.deps import Principal, optional_principal
 from fenqi.kit.bounds import AmountText
 from fenqi.kit.clock import business_date
-from fenqi.kit.errors import DomainError
+from fenqi.kit.errors import DomainError, InvalidInput
 from fenqi.kit.money import from_fen, parse_yuan
 from fenqi.kit.settings import get_settings
 from fenqi.kit.web import SessionDep, request_language
@@ -26,6 +26,7 @@ from fenqi.pricing.menu import PlanOption, ProductSpec, plan_menu
 from fenqi.pricing.service import active_products, to_spec
 from fenqi.web.errors import page_error_text
 from fenqi.web.render import render
+from fenqi.web.shopper import personal
 from fenqi.web.shopper.common import yuan_text
 
 router = APIRouter()
@@ -113,26 +114,42 @@ def plan_view(option: PlanOption, lang: str) -> dict[str, Any]:
 
 @router.get("/shop/phones/{code}", response_class=HTMLResponse)
 def plans_page(
-    code: str, request: Request, down_payment: AmountText = "", *, session: SessionDep,
-    _: Principal | None = Depends(optional_principal),
+    code: str, request: Request, down_payment: AmountText = "", income: AmountText = "", *, session: SessionDep,
+    who: Principal | None = Depends(optional_principal),
 ) -> HTMLResponse:
     sku = get_sku(session, code)
     lang = request_language(request)
-    error, down = "", None
-    if down_payment.strip():
-        try:
+    error, down, monthly_income = "", None, None
+    try:
+        if down_payment.strip():
             down = parse_yuan(down_payment, field="down_payment")
-        except DomainError as exc:
-            error = page_error_text(request, exc)
+        if income.strip():
+            monthly_income = parse_yuan(income, field="monthly_income")
+            if monthly_income <= 0:
+                raise InvalidInput(zh="月收入须为大于 0 的金额（元）", en="Enter your monthly income above 0 (yuan)")
+    except DomainError as exc:
+        error = page_error_text(request, exc)
     options = _menu(session, _specs(session), from_fen(sku.price_fen), down)
     if down is not None and not options and not error:
         error = "该首付金额下没有可用方案" if lang == "zh" else "No plan is available with this down payment"
     if down is None and not error:  # the menu first shown (not each down payment tried): the funnel's first step
         record_plan_view(session, channel="online", price_fen=sku.price_fen, sku_code=sku.code)
-    return render(request, "shopper/plans.html", {
+    token, new_visitor = personal.visitor_token(request)
+    shown = personal.variant(session, who, token, sku.code)
+    fit = personal.shopper_fit(session, who, monthly_income)
+    advice = personal.advise(options, fit)
+    plans = [plan_view(o, lang) for o in options]
+    personal.mark(plans, options, advice, fit, shown.highlight, lang)
+    rec_term = advice.recommended.quote.request.term if advice.recommended is not None else None
+    response = render(request, "shopper/plans.html", {
         "sku": sku, "name": _name(sku, lang), "price": f"{from_fen(sku.price_fen):,.2f}",
-        "terms": _by_term([plan_view(o, lang) for o in options]), "down_payment": down_payment, "error": error,
+        "terms": personal.order_terms(_by_term(plans), shown.order, rec_term), "down_payment": down_payment,
+        "income": income, "error": error, "advice": personal.explanation(advice, fit, lang),
+        "recommended": next((p for p in plans if p["recommended"]), None), "variant": shown,
     })
+    if new_visitor:
+        personal.set_visitor(response, token)
+    return response
 
 
 def _name(sku: SkuView, lang: str) -> str:
