@@ -12,7 +12,7 @@ from decimal import ROUND_CEILING, Decimal
 
 from sqlalchemy.orm import Session
 
-from fenqi.catalog.service import device_in_stock, get_store, list_skus, stores_with_stock
+from fenqi.catalog.service import SkuView, device_in_stock, get_store, list_skus, stores_with_stock
 from fenqi.identity.deps import Principal
 from fenqi.kit.clock import business_date
 from fenqi.kit.crypto import decrypt
@@ -38,7 +38,7 @@ from fenqi.risk.trial import would_approve
 
 KINDS = ("down_payment", "term", "model")
 DOWN_STEPS = tuple(Decimal(pct) / 100 for pct in range(10, 100, 10))  # 10 %, 20 %, … of the price
-MAX_MODELS = 6  # cheaper phones tried, the dearest first
+MAX_MODELS = 12  # prices of cheaper phones tried, the dearest first
 
 
 @dataclass(frozen=True, slots=True)
@@ -141,9 +141,12 @@ def _cheaper_phones(session: Session, app: Application, today: date) -> list[_Ca
                   key=lambda s: (-s.price_fen, s.code))
     if app.channel == "store":
         skus = [s for s in skus if device_in_stock(session, sku_code=s.code, store_id=app.store_id) is not None]
+    by_price: dict[int, SkuView] = {}
+    for sku in skus:  # phones of one price pass or fail alike: one of each price is tried
+        by_price.setdefault(sku.price_fen, sku)
     down = from_fen(app.down_payment_fen)
     out = []
-    for sku in skus[:MAX_MODELS]:
+    for sku in list(by_price.values())[:MAX_MODELS]:
         option = (_priced(session, sku.price_fen, app.product_code, app.term, down, today)
                   or _priced(session, sku.price_fen, app.product_code, app.term, None, today))
         if option is not None:
