@@ -163,3 +163,22 @@ def test_start_and_stop_follow_the_states(session: Session) -> None:
     with pytest.raises(ExperimentState):
         service.start(session, "RUN-1", actor_user_id=None)  # a stopped experiment does not restart
     assert service.start(session, "RUN-2", actor_user_id=None).status == "running"
+
+
+def test_the_demo_experiment_counts_every_shopper_of_the_history(session: Session) -> None:
+    from fenqi.experiments import seed
+
+    shop = Shop(session)
+    buyers = [shop.user() for _ in range(3)]
+    for u in buyers:
+        shop.signed(u, SEEN)
+    shop.signed(buyers[0], SEEN + timedelta(days=3), {40: 31})  # a second loan, early delinquent
+    session.flush()
+    if session.scalar(select(func.count()).select_from(Application).where(
+            Application.shopper_user_id.not_in(buyers))):
+        pytest.skip("the database holds other applications")
+    assert seed.seed(session) == ["experiments: DEMO-MENU-ORDER with 9 shoppers shown the plan menu"]
+    rows = results(session, service.get(session, seed.CODE))
+    assert sum(r.exposed for r in rows) == 9 and sum(r.signed for r in rows) == 3 and sum(r.linked for r in rows) == 3
+    assert sum(r.loans for r in rows) == 4 and sum(r.early_bad for r in rows) == 1
+    assert seed.seed(session) == []  # once
