@@ -160,6 +160,22 @@ def products_json(
     )
 
 
+@router.get("/review.pdf", summary="The monthly business review (月度经营分析) as a PDF", response_class=Response,
+            responses={200: {"content": {"application/pdf": {}}}})
+def review_pdf(
+    month: Annotated[str, Query(pattern=r"^\d{4}-\d{2}$", description="2026-03")],
+    *, session: SessionDep, who: Principal = Depends(analysts),
+) -> Response:
+    from fenqi.analytics.review import review_pdf as render_review
+
+    return pdf_response(render_review(session, month), month)
+
+
+def pdf_response(pdf: bytes, month: str) -> Response:
+    return Response(pdf, media_type="application/pdf",
+                    headers={"Content-Disposition": f'attachment; filename="review-{month}.pdf"'})
+
+
 @router.get("/{table}.csv", summary="One analytics table as CSV (UTF-8 with BOM)", response_class=Response,
             responses={200: {"content": {"text/csv": {}}}})
 def table_csv(

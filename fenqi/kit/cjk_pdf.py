@@ -225,6 +225,12 @@ def _attach(doc: FPDF, face: _Face, family: str, style: str) -> None:
 class CjkPDF(FPDF):
     """An FPDF whose CJK fonts come from the per-process cache (`add_cjk_font`) and embed cheap subsets."""
 
+    _footer_written = 0
+
+    def _render_footer(self) -> None:
+        if self._footer_written != self.page:
+            super()._render_footer()
+
     def add_cjk_font(self, family: str, path: Path, index: int, style: str = "", *, prepared: bool = True) -> None:
         _attach(self, _face(path, index, style, prepared), family, style)
 
@@ -235,6 +241,13 @@ class CjkPDF(FPDF):
         return {code for font in self.cjk_fonts() for code in font.missing_glyphs}
 
     def output(self, *args: Any, **kwargs: Any) -> Any:
+        # fpdf2 writes the last page's footer inside output(): written here first, so that its characters
+        # are in the glyph set the fonts are cut to (a one-page document's footer may use new ones).
+        if not self.buffer:
+            if self.page == 0:
+                self.add_page()
+            self._render_footer()
+            self._footer_written = self.page
         for font in self.cjk_fonts():
             font.ttfont.close()
             font.ttfont = font.face.for_document(font.subset.get_all_glyph_names())

@@ -42,3 +42,9 @@ def coupon_uses() -> Subquery:
         .join(Coupon, Coupon.id == CouponClaim.coupon_id)
         .subquery("rep_coupon_uses")
     )
+
+
+def coupon_redemptions() -> Subquery:
+    """One row per redeemed coupon: its kind, the business date of the signing and what it cost."""
+    return select(Coupon.kind, Coupon.redeemed_on, Coupon.subsidy_fen).where(
+        Coupon.status == "redeemed").subquery("rep_coupon_redemptions")

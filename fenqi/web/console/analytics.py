@@ -3,22 +3,22 @@ product performance with suggestions, each table with its CSV download (the anal
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, Response
 
 from fenqi.analytics import funnel as fn
 from fenqi.analytics import portfolio as pf
 from fenqi.analytics import tables
-from fenqi.analytics.api import GROUPING, RateText, analysts, period, product_figures, provision_overrides
+from fenqi.analytics.api import GROUPING, RateText, analysts, pdf_response, period, product_figures, provision_overrides
 from fenqi.identity.deps import Principal
 from fenqi.kit.errors import DomainError
 from fenqi.kit.web import SessionDep, request_language
 from fenqi.web.console import echarts as ec
-from fenqi.web.errors import page_error_text
+from fenqi.web.errors import error_page, page_error_text
 from fenqi.web.render import render
 
 router = APIRouter(prefix="/ops/analytics", include_in_schema=False)
@@ -56,8 +56,23 @@ def analytics_page(
     return render(request, "ops/analytics.html", {
         "who": who, "sections": sections, "suggestions": found, "start": first, "end": last, "by": by,
         "groupings": fn.DIMENSIONS, "snapshot_date": day, "error": error,
+        "review_month": f"{last.replace(day=1) - timedelta(days=1):%Y-%m}",
         "vintage_chart": vintage_chart(vintages, lang), "rates": rates, "state_labels": pf.STATE_LABELS,
     })
+
+
+@router.get("/review.pdf", response_model=None)
+def review_download(
+    request: Request, month: Annotated[str, Query(max_length=12)] = "", who: Principal = Depends(analysts),
+    *, session: SessionDep,
+) -> Response:
+    """The monthly review PDF, or this page's error page for a month that is not one."""
+    from fenqi.analytics.review import review_pdf
+
+    try:
+        return pdf_response(review_pdf(session, month.strip()), month.strip())
+    except DomainError as exc:
+        return error_page(request, exc.status, page_error_text(request, exc))
 
 
 def vintage_chart(vintages: list[pf.Vintage], lang: str) -> Any:
