@@ -16,19 +16,24 @@ import pytest
 from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import create_engine, select, text
+from sqlalchemy import create_engine, func, select, text
 from sqlalchemy.orm import Session
 
 from fenqi.catalog.service import create_merchant
 from fenqi.funding.disbursement import disburse, unwind_disbursement
 from fenqi.funding.models import Disbursement
-from fenqi.identity.service import shopper_for_phone
+from fenqi.identity.principal import Principal
+from fenqi.identity.service import create_user, shopper_for_phone
 from fenqi.kit.db import make_engine
 from fenqi.kit.migrate import upgrade
 from fenqi.kit.money import from_fen, to_fen
 from fenqi.ledger.service import account_balance
+from fenqi.origination.models import Application
 from fenqi.origination.plans import coupon_cost, price_plan
-from fenqi.pricing.service import seed_products
+from fenqi.origination.schemas import ApplicationIn
+from fenqi.origination.service import Origin, submit
+from fenqi.origination.signing import generate_contract
+from fenqi.origination.signing import sign as sign_application
 from fenqi.pricing.subsidy import present_value
 from fenqi.promotions import coupons
 from fenqi.promotions.coupons import CouponTerms
@@ -38,7 +43,7 @@ from fenqi.promotions.schemas import CouponIssueIn
 from fenqi.servicing.models import Loan
 from tests.funding.test_routing import funder
 from tests.origination.test_signing import contract, sign
-from tests.origination.world import TODAY, World, clean_id_number
+from tests.origination.world import TODAY, World, build_world, clean_id_number
 
 Headers = Callable[..., dict[str, str]]
 PHONE = "13812345678"  # the world's applications' mobile number
@@ -200,7 +205,9 @@ def test_a_coupon_cost_is_booked_balanced_and_loses_no_fen(
 
 @pytest.mark.skipif("postgresql" not in os.environ.get("FENQI_TEST_DATABASE_URL", ""),
                     reason="real concurrency needs PostgreSQL")
-def test_ten_sales_signing_with_one_coupon_at_once_redeem_it_once() -> None:
+def test_two_applications_signing_with_one_coupon_at_once_redeem_it_once() -> None:
+    """Two approved applications of the coupon's shopper, each with its contract, signed at the same moment
+    through the whole signing service on PostgreSQL: one is signed, the other refused with nothing kept."""
     url = os.environ["FENQI_TEST_DATABASE_URL"]
     base, name = url.rsplit("/", 1)
     scratch = f"{name}_coupon_{os.getpid()}"
@@ -212,39 +219,49 @@ def test_ten_sales_signing_with_one_coupon_at_once_redeem_it_once() -> None:
         upgrade(f"{base}/{scratch}")
         engine = make_engine(f"{base}/{scratch}")
         with Session(engine) as s, s.begin():
-            seed_products(s)
-            merchant = create_merchant(s, code="CM", name="并发数码", region="31", fee_rate=Decimal(0))
+            world = build_world(s)
+            clerk = create_user(s, role="clerk", display_name="店员", merchant_id=world.merchant_id)
+            who = Principal(user_id=clerk.id, role="clerk", merchant_id=world.merchant_id, display_name="店员")
             made = coupons.issue(s, CouponIssueIn(
-                batch="RACE", kind="interest_free", name_zh="抢券", name_en="Race", merchant_id=merchant.id,
+                batch="RACE", kind="interest_free", name_zh="抢券", name_en="Race", merchant_id=world.merchant_id,
                 valid_from=TODAY, valid_to=TODAY, phones=[PHONE]))
-            coupon_id = s.scalar(select(Coupon.id).where(Coupon.code == made[0].code))
-            for i in range(10):
-                s.add(CouponClaim(application_id=1_000 + i, coupon_id=coupon_id))
-        wins, refusals, errors = [], [], []  # type: ignore[var-annotated]
-        gate = threading.Barrier(10)
+            ready = []
+            for n in range(2):
+                body = ApplicationIn(**world.body(id_number=clean_id_number(date(1987, 3, 1 + n)),
+                                                  coupon=made[0].code))
+                app = submit(s, body, who, Origin("127.0.0.1", "test")).application
+                assert app.status == "approved", app.status
+                ready.append((app.id, generate_contract(s, app).sha256, world.devices[n]))
+        signed, refused, errors = [], [], []  # type: ignore[var-annotated]
+        gate = threading.Barrier(2)
 
-        def signing(i: int) -> None:
+        def signing(app_id: int, sha: str, imei: str) -> None:
             with Session(engine) as s:
                 gate.wait()
                 try:
                     with s.begin():
-                        coupons.redeem(s, 1_000 + i, on=TODAY)
-                    wins.append(1_000 + i)
+                        app = s.get(Application, app_id)
+                        assert app is not None
+                        sign_application(s, app, contract_sha256=sha, consent_version="e-contract-2026.1", imei=imei,
+                             channel="alipay", principal=who, origin=Origin("127.0.0.1", "test"))
+                    signed.append(app_id)
                 except CouponUsed:
-                    refusals.append(i)
+                    refused.append(app_id)
                 except Exception as exc:
                     errors.append(repr(exc))
 
-        threads = [threading.Thread(target=signing, args=(i,)) for i in range(10)]
+        threads = [threading.Thread(target=signing, args=args) for args in ready]
         for t in threads:
             t.start()
         for t in threads:
             t.join()
+        assert errors == [] and len(signed) == 1 and len(refused) == 1
         with Session(engine) as s:
-            row = s.get(Coupon, coupon_id)
-            assert row is not None
-            assert errors == [] and len(wins) == 1 and len(refusals) == 9
-            assert (row.status, row.application_id) == ("redeemed", wins[0])
+            row = s.scalar(select(Coupon).where(Coupon.code == made[0].code))
+            loser = s.get(Application, refused[0])
+            assert row is not None and (row.status, row.application_id) == ("redeemed", signed[0])
+            assert loser is not None and (loser.status, loser.loan_id) == ("approved", None)
+            assert s.scalar(select(func.count()).select_from(Loan)) == 1
         engine.dispose()
     finally:
         with admin.connect() as conn:
