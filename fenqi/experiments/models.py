@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Date, ForeignKey, String, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Date, ForeignKey, Index, String, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from fenqi.kit.db import Base, BigId, Timestamped, UtcDateTime, utcnow
@@ -16,6 +16,10 @@ class Experiment(Timestamped, Base):
     first arm is the control. draft → running → stopped; only one experiment runs on a surface at a time."""
 
     __tablename__ = "experiment"
+    __table_args__ = (  # one running experiment per surface, even under two starts at once
+        Index("uq_experiment_running_surface", "surface", unique=True,
+              postgresql_where=text("status = 'running'"), sqlite_where=text("status = 'running'")),
+    )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     code: Mapped[str] = mapped_column(String(40), unique=True)

@@ -73,15 +73,22 @@ def list_all(session: Session) -> list[Experiment]:
 
 def start(session: Session, code: str, *, actor_user_id: int | None) -> Experiment:
     """Draft → running, refused while another experiment runs on the same surface (their arms would mix).
-    The change is one conditional UPDATE, so two starts at once cannot both succeed on the same row."""
+    The change is one conditional UPDATE, so two starts of the same experiment cannot both succeed, and a
+    partial unique index (one running experiment per surface) refuses two experiments started at once."""
     experiment = get(session, code)
     other = session.scalar(select(Experiment.code).where(
         Experiment.surface == experiment.surface, Experiment.status == "running", Experiment.id != experiment.id))
     if other is not None:
         raise ExperimentState(zh=f"实验状态不允许此操作：实验 {other} 正在进行，请先停止",
                               en=f"The experiment's state does not allow this: {other} is running; stop it first")
-    moved = session.execute(update(Experiment).where(Experiment.id == experiment.id, Experiment.status == "draft")
-                            .values(status="running", started_at=utcnow()).execution_options(synchronize_session=False))
+    try:
+        with session.begin_nested():  # another start won the race: the unique index refuses the second
+            moved = session.execute(
+                update(Experiment).where(Experiment.id == experiment.id, Experiment.status == "draft")
+                .values(status="running", started_at=utcnow()).execution_options(synchronize_session=False))
+    except IntegrityError:
+        raise ExperimentState(zh="实验状态不允许此操作：另一个实验正在进行，请先停止",
+                              en="The experiment's state does not allow this: another experiment is running") from None
     if moved.rowcount != 1:  # type: ignore[attr-defined]
         raise ExperimentState(zh="实验状态不允许此操作：只有未开始的实验可以开始",
                               en="The experiment's state does not allow this: only a draft can start")

@@ -163,6 +163,15 @@ def test_start_and_stop_follow_the_states(session: Session) -> None:
     with pytest.raises(ExperimentState):
         service.start(session, "RUN-1", actor_user_id=None)  # a stopped experiment does not restart
     assert service.start(session, "RUN-2", actor_user_id=None).status == "running"
+    # Two starts at once pass the check before either writes: the database refuses the second.
+    from sqlalchemy import update
+    from sqlalchemy.exc import IntegrityError
+
+    from fenqi.experiments.models import Experiment
+
+    service.create(session, code="RUN-3", name_zh="三", name_en="", arms=ARMS, actor_user_id=None)
+    with pytest.raises(IntegrityError), session.begin_nested():
+        session.execute(update(Experiment).where(Experiment.code == "RUN-3").values(status="running"))
 
 
 def test_the_demo_experiment_counts_every_shopper_of_the_history(session: Session) -> None:

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-12-01 10:31:04.708256
+Create Date: 2026-12-01 10:40:06.869618
 """
 from collections.abc import Sequence
 
@@ -323,6 +323,7 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('experiment', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_experiment_status'), ['status'], unique=False)
+        batch_op.create_index('uq_experiment_running_surface', ['surface'], unique=True, postgresql_where=sa.text("status = 'running'"), sqlite_where=sa.text("status = 'running'"))
 
     op.create_table('funder',
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
@@ -1671,6 +1672,7 @@ def downgrade() -> None:
     op.drop_table('hardship_request')
     op.drop_table('funder')
     with op.batch_alter_table('experiment', schema=None) as batch_op:
+        batch_op.drop_index('uq_experiment_running_surface', postgresql_where=sa.text("status = 'running'"), sqlite_where=sa.text("status = 'running'"))
         batch_op.drop_index(batch_op.f('ix_experiment_status'))
 
     op.drop_table('experiment')
