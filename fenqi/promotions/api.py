@@ -12,6 +12,7 @@ from fenqi.kit.web import SessionDep
 from fenqi.promotions import coupons, service, share_links
 from fenqi.promotions.errors import InvalidCampaign
 from fenqi.promotions.pages import links as share_pages_router
+from fenqi.promotions.pages import ops_coupons as coupon_pages_router
 from fenqi.promotions.pages import router as pages_router
 from fenqi.promotions.schemas import (
     CampaignIn,
@@ -123,3 +124,4 @@ router.include_router(coupon_api)
 router.include_router(link_api)
 router.include_router(pages_router)
 router.include_router(share_pages_router)
+router.include_router(coupon_pages_router)

@@ -22,7 +22,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import case, delete, func, select, update
 from sqlalchemy.orm import Session
 
 from fenqi.catalog.service import get_merchant
@@ -260,3 +260,29 @@ def _expire_loaded(session: Session, coupon_id: int) -> None:
     loaded = session.identity_map.get(session.identity_key(Coupon, coupon_id))
     if loaded is not None:
         session.expire(loaded)
+
+
+@dataclass(frozen=True, slots=True)
+class BatchSummary:
+    batch: str
+    name_zh: str
+    name_en: str
+    kind: str
+    merchant_id: int
+    valid_to: date
+    issued: int
+    redeemed: int
+    subsidy_fen: int
+
+
+def batches(session: Session, limit: int = 50) -> list[BatchSummary]:
+    """The latest issues: how many coupons, how many used, what they cost their sponsors."""
+    used = func.sum(case((Coupon.status == "redeemed", 1), else_=0))
+    rows = session.execute(
+        select(Coupon.batch, func.max(Coupon.name_zh), func.max(Coupon.name_en), func.max(Coupon.kind),
+               func.max(Coupon.merchant_id), func.max(Coupon.valid_to), func.count(), used,
+               func.coalesce(func.sum(Coupon.subsidy_fen), 0))
+        .group_by(Coupon.batch).order_by(func.max(Coupon.id).desc()).limit(limit)
+    ).all()
+    return [BatchSummary(b, zh, en, k, int(m), to, int(n), int(u or 0), int(s))
+            for b, zh, en, k, m, to, n, u, s in rows]

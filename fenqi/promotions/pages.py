@@ -12,15 +12,16 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
+from fenqi.catalog.service import get_merchant_by_code
 from fenqi.identity.deps import Principal, require_roles
 from fenqi.kit.bounds import EntityId
 from fenqi.kit.clock import business_date
 from fenqi.kit.errors import DomainError
 from fenqi.kit.web import SessionDep, request_language
 from fenqi.pricing.service import active_products
-from fenqi.promotions import service, share_links
+from fenqi.promotions import coupons, service, share_links
 from fenqi.promotions.errors import InvalidCampaign
-from fenqi.promotions.schemas import CampaignIn, ShareLinkIn
+from fenqi.promotions.schemas import CampaignIn, CouponIssueIn, CouponOut, ShareLinkIn
 from fenqi.web.console.common import merchant_in_scope
 from fenqi.web.render import render
 
@@ -136,3 +137,56 @@ def make_share_link(
         return _links_page(request, session, who, zh if request_language(request) == "zh" else en, 400)
     return RedirectResponse("/merchant/share-links", status_code=303)
 
+
+
+# --- coupons (/ops/coupons): operations issue them to one shopper or a list --------------------------
+
+ops_coupons = APIRouter(prefix="/ops/coupons", include_in_schema=False)
+issuers = require_roles("finance", "admin")
+
+
+def _coupons_page(request: Request, session: Session, who: Principal, error: str = "", status: int = 200,
+                  issued: list[CouponOut] | None = None) -> HTMLResponse:
+    today = business_date(session)
+    products = [p for p in active_products(session, today) if p.annual_rate + p.fee_rate > 0
+                and p.method != "interest-free"]
+    return render(request, "ops/coupons.html", {
+        "who": who, "batches": coupons.batches(session), "products": products, "today": today,
+        "until": today + timedelta(days=30), "error": error, "issued": issued or [], "kinds": coupons.KINDS,
+    }, status_code=status)
+
+
+@ops_coupons.get("", response_class=HTMLResponse)
+def coupons_page(request: Request, who: Principal = Depends(issuers), *, session: SessionDep) -> HTMLResponse:
+    return _coupons_page(request, session, who)
+
+
+@ops_coupons.post("", response_model=None)
+def issue_coupons(
+    request: Request, batch: Annotated[str, Form(max_length=40)], name_zh: Annotated[str, Form(max_length=80)],
+    kind: Annotated[str, Form(max_length=16)], merchant: Annotated[str, Form(max_length=40)],
+    valid_from: Annotated[date, Form()], valid_to: Annotated[date, Form()],
+    phones: Annotated[str, Form(max_length=20_000)], rate_cut: Annotated[str, Form(max_length=10)] = "",
+    products: Annotated[list[str] | None, Form()] = None, terms: Annotated[list[int] | None, Form()] = None,
+    min_price: Annotated[str, Form(max_length=20)] = "", who: Principal = Depends(issuers), *, session: SessionDep,
+) -> Response:
+    lang = request_language(request)
+    numbers = [p for p in phones.replace("，", ",").replace(",", "\n").split() if p.strip()]
+    try:
+        cut = Decimal(rate_cut.strip().rstrip("%") or "0") / (100 if rate_cut.strip() else 1)
+        data = CouponIssueIn(
+            batch=batch.strip(), kind=kind, rate_cut=cut if kind == "rate_cut" else Decimal(0),
+            name_zh=name_zh.strip(), name_en=name_zh.strip(),
+            merchant_id=get_merchant_by_code(session, merchant.strip()).id, valid_from=valid_from,
+            valid_to=valid_to, product_codes=products or [], terms=terms or [],
+            min_price=Decimal(min_price.replace(",", "").strip() or "0"), phones=numbers)
+        made = coupons.issue(session, data, actor_user_id=who.user_id)
+    except (ValidationError, InvalidOperation):
+        zh = ("请检查批次编号（字母、数字、-、_）、名称、减息幅度（如 5 表示 5 个百分点）、"
+              "手机号（每行一个，最多 1000 个）")
+        en = "Check the issue code (letters, digits, - and _), the name, the rate cut (5 means 5 points) and the " \
+             "mobile numbers (one a line, at most 1,000)"
+        return _coupons_page(request, session, who, zh if lang == "zh" else en, 400)
+    except DomainError as exc:
+        return _coupons_page(request, session, who, exc.message(lang), exc.status)
+    return _coupons_page(request, session, who, issued=made)

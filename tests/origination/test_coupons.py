@@ -267,3 +267,26 @@ def test_two_applications_signing_with_one_coupon_at_once_redeem_it_once() -> No
         with admin.connect() as conn:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{scratch}" WITH (FORCE)'))
         admin.dispose()
+
+
+def test_operations_issue_coupons_to_a_list_on_the_console_page(
+    client: TestClient, session: Session, world: World, auth_headers: Headers
+) -> None:
+    ops = {**auth_headers("finance"), "Accept": "text/html"}
+    page = client.get("/ops/coupons", headers=ops)
+    assert page.status_code == 200 and "还没有发过优惠券" in page.text
+    form = {"name_zh": "双十二减息券", "batch": "D12", "kind": "rate_cut", "rate_cut": "5", "merchant": "TM1",
+            "products": ["EI-12"], "terms": ["12"], "valid_from": TODAY.isoformat(),
+            "valid_to": (TODAY + timedelta(days=14)).isoformat(), "phones": "13812345678\n13900001111，13900002222"}
+    made = client.post("/ops/coupons", data=form, headers=ops)
+    assert made.status_code == 200 and "已发放 3 张" in made.text, made.text[-800:]
+    assert "双十二减息券" in made.text and "减息券" in made.text
+    rows = session.scalars(select(Coupon).where(Coupon.batch == "D12")).all()
+    assert {(c.rate_cut, tuple(c.terms), c.merchant_id) for c in rows} == {(Decimal("0.05"), (12,), world.merchant_id)}
+    assert len({c.shopper_user_id for c in rows}) == 3
+    bad = client.post("/ops/coupons", data={**form, "rate_cut": "abc"}, headers=ops)
+    assert bad.status_code == 400 and "减息幅度" in bad.text
+    wrong = client.post("/ops/coupons", data={**form, "phones": "12345"}, headers=ops)
+    assert wrong.status_code == 400
+    clerk = {**auth_headers("clerk", world.merchant_id), "Accept": "text/html"}
+    assert client.post("/ops/coupons", data=form, headers=clerk).status_code == 403

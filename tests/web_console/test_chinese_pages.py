@@ -79,7 +79,8 @@ def test_the_main_chinese_pages_show_no_codes_utc_times_or_unseparated_amounts(
     experiments.start(session, "MENU-1", actor_user_id=None)
     for path in ("/ops", "/ops/experiments", "/ops/reviews", f"/ops/risk/decisions/{app.decision_id}", "/ops/loans",
                  f"/ops/loans/{sale.loan_id}", "/ops/products", "/ops/funders", "/ops/notifications",
-                 "/ops/aftersales", "/ops/overdue", "/ops/audit", "/ops/dashboard", "/ops/reconciliation"):
+                 "/ops/aftersales", "/ops/overdue", "/ops/audit", "/ops/dashboard", "/ops/reconciliation",
+                 "/ops/coupons"):
         scan(admin, path)
     shopper = session.get(Application, sale.id)
     assert shopper is not None and shopper.shopper_user_id
