@@ -78,7 +78,7 @@ def test_failing_paths_leave_no_secret_or_personal_data_in_the_logs(
     create_user(session, role="finance", display_name=NAME, username="log.finance", password="right-pass-99")
     token = _CSRF.search(client.get("/login/staff").text).group(1)  # type: ignore[union-attr]
     client.post("/login/staff", data={"username": "log.finance", "password": "wrong-pass-99", "csrf_token": token})
-    sent = client.post("/login/code", data={"phone": PHONE, "csrf_token": token}, follow_redirects=False)
+    sent = client.post("/login/code", data={"agree": "1", "phone": PHONE, "csrf_token": token}, follow_redirects=False)
     assert sent.status_code == 303
     sms = latest_notification(session, to=PHONE, template="login_code")
     code = re.search(r"\d{6}", text_to_send(sms)).group(0)  # type: ignore[arg-type, union-attr]

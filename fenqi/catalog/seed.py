@@ -15,10 +15,11 @@ MERCHANTS = [
     ("M-SHUMA", "数码港手机连锁", "31", Decimal("0.020")),
     ("M-XINGHE", "星河通讯", "44", Decimal("0.015")),
 ]
+# (code, merchant, name, city, address: where a shopper who bought online collects the phone)
 STORES = [
-    ("S-SH-XJH", "M-SHUMA", "数码港 徐家汇店", "上海"),
-    ("S-SH-WJC", "M-SHUMA", "数码港 五角场店", "上海"),
-    ("S-SZ-HQB", "M-XINGHE", "星河通讯 华强北店", "深圳"),
+    ("S-SH-XJH", "M-SHUMA", "数码港 徐家汇店", "上海", "上海市徐汇区漕溪北路 18 号 1 楼"),
+    ("S-SH-WJC", "M-SHUMA", "数码港 五角场店", "上海", "上海市杨浦区淞沪路 8 号 2 楼"),
+    ("S-SZ-HQB", "M-XINGHE", "星河通讯 华强北店", "深圳", "深圳市福田区华强北路 1019 号"),
 ]
 # (brand, model name, model code, [(storage GB, price yuan)], [(colour zh, colour en)])
 MODELS: list[tuple[str, str, str, list[tuple[int, str]], list[tuple[str, str]]]] = [
@@ -62,8 +63,8 @@ def seed(session: Session) -> list[str]:
         for code, name, region, fee in MERCHANTS
     }
     store_ids = [
-        create_store(session, merchant_id=merchant_ids[m], code=code, name=name, city=city).id
-        for code, m, name, city in STORES
+        create_store(session, merchant_id=merchant_ids[m], code=code, name=name, city=city, address=address).id
+        for code, m, name, city, address in STORES
     ]
     serial, skus = 1000, 0
     for brand, name, mcode, variants, colours in MODELS:

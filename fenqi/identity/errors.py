@@ -54,8 +54,8 @@ class TooManyCodes(DomainError):
 
 class InvalidPhone(InvalidInput):
     code = "invalid_phone"
-    zh = "手机号码无效：{detail}"
-    en = "Invalid mobile number: {detail}"
+    zh = "手机号码无效：{detail}（请填写 11 位中国大陆手机号码）"
+    en = "Invalid mobile number: {detail} (enter an 11-digit mainland China mobile number)"
 
 
 class UnknownRole(InvalidInput):
@@ -74,3 +74,11 @@ class WeakPassword(InvalidInput):
     code = "weak_password"
     zh = "密码至少需要 8 个字符"
     en = "The password needs at least 8 characters"
+
+
+class AgreementRequired(InvalidInput):
+    """Sign-in by SMS code: the shopper must tick the box agreeing to the terms and the privacy policy."""
+
+    code = "agreement_required"
+    zh = "请阅读并勾选同意《用户服务协议》和《隐私政策》后再获取验证码"
+    en = "Please read and tick your agreement to the Terms of Service and the Privacy Policy to get a code"

@@ -14,6 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from fenqi.identity.deps import Principal, current_principal, require_roles
+from fenqi.identity.errors import AgreementRequired
 from fenqi.identity.models import AuditEntry, Notification, User
 from fenqi.identity.otp import TEMPLATE, challenge_by_ref, send_login_code, verify_login_code
 from fenqi.identity.outbox import latest_notification, shown_body, text_to_send
@@ -73,24 +74,29 @@ def _signed_in(request: Request, session: Session, user: User, how: str, next_pa
 
 @router.get("/login", response_class=HTMLResponse)
 def login_page(request: Request, next: str = "") -> HTMLResponse:
-    return render(request, "identity/login_phone.html", {"next": safe_next(next), "error": "", "phone": ""})
+    return render(request, "identity/login_phone.html",
+                  {"next": safe_next(next), "error": "", "phone": "", "agreed": False})
 
 
 @router.post("/login/code")
 def request_code(
     request: Request,
     phone: OptStr = "",
+    agree: OptStr = "",
     next: OptStr = "",
     csrf_token: OptStr = "",
     *, session: SessionDep,
 ) -> Response:
     try:
         check_csrf(request, csrf_token)
+        if agree != "1":  # the terms and the privacy policy, agreed to before any code is sent
+            raise AgreementRequired()
         challenge = send_login_code(session, phone, client=client_address(request))
     except DomainError as exc:
+        # The form again with what was typed (the number kept, even a wrong one) and the box as it was.
         return render(request, "identity/login_phone.html",
-                      {"next": safe_next(next), "error": exc.message(request_language(request)), "phone": phone},
-                      status_code=exc.status)
+                      {"next": safe_next(next), "error": exc.message(request_language(request)), "phone": phone,
+                       "agreed": agree == "1"}, status_code=exc.status)
     # `next` is URL-encoded: a page with its own query (/shop/apply?sku=..&term=..) must come back whole.
     query = f"?c={challenge.ref}" + (f"&next={quote(safe_next(next), safe='/')}" if safe_next(next) else "")
     return RedirectResponse(f"/login/verify{query}", 303)

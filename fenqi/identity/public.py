@@ -24,6 +24,8 @@ PUBLIC: dict[tuple[str, str], str] = {
     ("GET", "/shop"): "the shopper's phone catalog with prices and plans from ¥X/月; no personal data",
     ("GET", "/shop/phones/{code}"): "the plan chooser of one phone (APR, payments, schedules); no personal data",
     ("GET", "/login"): "shopper sign-in form",
+    ("GET", "/legal/terms"): "the terms of service agreed to at sign-in: anyone may read what they would agree to",
+    ("GET", "/legal/privacy"): "the privacy policy agreed to at sign-in (as above)",
     ("POST", "/login/code"): "sends a one-time code (CSRF-checked, rate-limited per number)",
     ("GET", "/login/verify"): "one-time code form",
     ("POST", "/login/verify"): "checks a one-time code (CSRF-checked, attempts limited)",

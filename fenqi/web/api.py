@@ -12,7 +12,7 @@ from fenqi.kit.money import parse_yuan
 from fenqi.kit.web import SessionDep
 from fenqi.pricing.errors import InvalidPrice
 from fenqi.pricing.service import menu_for_price
-from fenqi.web import console, shopper
+from fenqi.web import console, legal, shopper
 from fenqi.web.errors import page_error_text
 from fenqi.web.render import render
 
@@ -20,6 +20,7 @@ router = APIRouter(include_in_schema=False)
 # The shopper's mobile pages and the staff consoles (merchant, operations) live in their own modules.
 router.include_router(shopper.router)
 router.include_router(console.router)
+router.include_router(legal.router)  # the terms and the privacy policy agreed to at sign-in
 
 
 @router.get("/calculator", response_class=HTMLResponse)

@@ -72,6 +72,7 @@ def test_shopper_signs_in_with_sms_code_then_switches_language_and_signs_out(
         page.goto("/login")
         assert_chinese_renders(page)
         page.get_by_label("手机号码").fill(phone)
+        page.locator("#agree").check()  # the terms and the privacy policy
         page.get_by_role("button", name="获取验证码").click()
         page.wait_for_url("**/login/verify**")
         assert "139****9000" in page.inner_text("body")

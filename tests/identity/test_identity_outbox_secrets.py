@@ -24,7 +24,7 @@ _CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 def request_code(client: TestClient, phone: str = PHONE) -> str:
     token = _CSRF.search(client.get("/login").text).group(1)  # type: ignore[union-attr]
-    sent = client.post("/login/code", data={"phone": phone, "csrf_token": token}, follow_redirects=False)
+    sent = client.post("/login/code", data={"agree": "1", "phone": phone, "csrf_token": token}, follow_redirects=False)
     assert sent.status_code == 303, sent.text
     return str(sent.headers["location"])
 

@@ -113,7 +113,7 @@ def test_open_redirect_is_refused(client: TestClient, clerk: User) -> None:
 
 def shopper_code_login(client: TestClient, session: Session, phone: str = PHONE) -> object:
     token = csrf_of(client.get("/login").text)
-    sent = client.post("/login/code", data={"phone": phone, "csrf_token": token}, follow_redirects=False)
+    sent = client.post("/login/code", data={"agree": "1", "phone": phone, "csrf_token": token}, follow_redirects=False)
     assert sent.status_code == 303, sent.text
     verify_url = sent.headers["location"]
     sms = latest_notification(session, to=phone, template="login_code")
@@ -137,7 +137,7 @@ def test_shopper_signs_in_with_code_from_outbox(client: TestClient, session: Ses
 
 def test_code_is_single_use_and_guesses_are_limited(client: TestClient, session: Session) -> None:
     token = csrf_of(client.get("/login").text)
-    sent = client.post("/login/code", data={"phone": PHONE, "csrf_token": token}, follow_redirects=False)
+    sent = client.post("/login/code", data={"agree": "1", "phone": PHONE, "csrf_token": token}, follow_redirects=False)
     ref = sent.headers["location"].split("c=")[1]
     sms = latest_notification(session, to=PHONE)
     code = re.search(r"\d{6}", text_to_send(sms)).group(0)  # type: ignore[union-attr]
@@ -155,15 +155,15 @@ def test_code_is_single_use_and_guesses_are_limited(client: TestClient, session:
 def test_codes_per_number_are_rate_limited(client: TestClient) -> None:
     token = csrf_of(client.get("/login").text)
     for _ in range(MAX_CODES_PER_HOUR):
-        assert client.post("/login/code", data={"phone": PHONE, "csrf_token": token},
+        assert client.post("/login/code", data={"agree": "1", "phone": PHONE, "csrf_token": token},
                            follow_redirects=False).status_code == 303
-    r = client.post("/login/code", data={"phone": PHONE, "csrf_token": token}, follow_redirects=False)
+    r = client.post("/login/code", data={"agree": "1", "phone": PHONE, "csrf_token": token}, follow_redirects=False)
     assert r.status_code == 429
 
 
 def test_bad_phone_number_is_shown_on_the_form(client: TestClient) -> None:
     token = csrf_of(client.get("/login").text)
-    r = client.post("/login/code", data={"phone": "12345", "csrf_token": token}, params={"lang": "en"})
+    r = client.post("/login/code", data={"agree": "1", "phone": "12345", "csrf_token": token}, params={"lang": "en"})
     assert r.status_code == 400 and "Invalid mobile number" in r.text
 
 
@@ -190,8 +190,8 @@ def test_demo_shows_the_code_on_the_page_and_nothing_else_does(
     from fenqi.kit.settings import get_settings
 
     token = csrf_of(client.get("/login").text)
-    url = client.post("/login/code", data={"phone": PHONE, "csrf_token": token}, follow_redirects=False).headers[
-        "location"]
+    url = client.post("/login/code", data={"agree": "1", "phone": PHONE, "csrf_token": token},
+                      follow_redirects=False).headers["location"]
     code = re.search(r"\d{6}", text_to_send(latest_notification(session, to=PHONE))).group(0)  # type: ignore[union-attr]
     assert code not in client.get(url).text  # outside the demo the code is only in the outbox
     monkeypatch.setattr(get_settings(), "env", "demo")
@@ -202,8 +202,8 @@ def test_next_with_its_own_query_survives_the_code_sign_in(client: TestClient, s
     target = "/me?tab=loans&lang=zh"
     login = client.get("/login", params={"next": target})
     assert 'href="/login/staff?next=/me%3Ftab%3Dloans%26lang%3Dzh"' in login.text
-    sent = client.post("/login/code", data={"phone": PHONE, "csrf_token": csrf_of(login.text), "next": target},
-                       follow_redirects=False)
+    sent = client.post("/login/code", follow_redirects=False,
+                       data={"agree": "1", "phone": PHONE, "csrf_token": csrf_of(login.text), "next": target})
     page = client.get(sent.headers["location"])
     code = re.search(r"\d{6}", text_to_send(latest_notification(session, to=PHONE))).group(0)  # type: ignore[union-attr]
     ref = re.search(r'name="ref" value="([^"]+)"', page.text).group(1)  # type: ignore[union-attr]

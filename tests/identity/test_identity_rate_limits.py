@@ -114,7 +114,7 @@ def test_one_client_gets_exactly_its_share_of_failed_sign_ins(live_server: str, 
 
 
 def _send(form: Form, phone: str, client_ip: str) -> httpx.Response:
-    return form.post("/login/code", {"phone": phone}, client_ip)
+    return form.post("/login/code", {"agree": "1", "phone": phone}, client_ip)
 
 
 def _phone(run: str, i: int) -> str:

@@ -20,7 +20,7 @@ PHONE = "13812345678"  # the world's shopper (tests/origination/world.py)
 
 def _code_login(client: TestClient, session: Session, phone: str, next_path: str) -> None:
     token = csrf_of(client.get(f"/login?next={next_path}").text)
-    sent = client.post("/login/code", data={"phone": phone, "csrf_token": token, "next": next_path},
+    sent = client.post("/login/code", data={"agree": "1", "phone": phone, "csrf_token": token, "next": next_path},
                        follow_redirects=False)
     assert sent.status_code == 303, sent.text
     sms = latest_notification(session, to=phone, template="login_code")

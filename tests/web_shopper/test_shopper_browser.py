@@ -95,6 +95,7 @@ def _journey(page: Any, screenshot: Shot) -> None:
     plan.get_by_role("link", name="选择此方案").click()
     # Not signed in yet: the sign-in form, and back to this very plan afterwards.
     page.get_by_label("手机号码").fill(PHONE)
+    page.locator("#agree").check()  # the terms and the privacy policy
     page.get_by_role("button", name="获取验证码").click()
     page.wait_for_url("**/login/verify**")
     page.get_by_label("6 位验证码").fill(sms_code(PHONE))
@@ -222,6 +223,7 @@ def _first_pages_in_english(page: Any, screenshot: Shot) -> None:
     plan.get_by_role("link", name="Choose this plan").click()
     assert "Sign in with your mobile number" in page.inner_text("body")
     page.get_by_label("Mobile number").fill("13700137009")
+    page.locator("#agree").check()
     page.get_by_role("button", name="Send me a code").click()
     page.wait_for_url("**/login/verify**")
     page.get_by_label("6-digit code").fill(sms_code("13700137009"))

@@ -137,7 +137,7 @@ def test_signing_in_from_the_form_comes_back_to_the_same_plan(client: TestClient
                                                                  session: Session) -> None:
     login = client.get(apply_url(world), headers=PAGE)
     sent = client.post("/login/code", follow_redirects=False, data={
-        "phone": "13700137005", "next": re.search(r'name="next" value="([^"]+)"', login.text).group(1)  # type: ignore[union-attr]
+        "agree": "1", "phone": "13700137005", "next": re.search(r'name="next" value="([^"]+)"', login.text).group(1)  # type: ignore[union-attr]
         .replace("&amp;", "&"), "csrf_token": csrf_of(login.text)})
     verify = client.get(sent.headers["location"])
     from fenqi.identity.outbox import latest_notification, text_to_send
@@ -155,7 +155,7 @@ def test_signing_in_from_the_form_comes_back_to_the_same_plan(client: TestClient
 def test_a_shopper_signing_in_from_nowhere_lands_in_the_shop(client: TestClient, session: Session) -> None:
     login = client.get("/login")
     sent = client.post("/login/code", follow_redirects=False,
-                       data={"phone": "13700137006", "csrf_token": csrf_of(login.text)})
+                       data={"agree": "1", "phone": "13700137006", "csrf_token": csrf_of(login.text)})
     verify = client.get(sent.headers["location"])
     from fenqi.identity.outbox import latest_notification, text_to_send
 

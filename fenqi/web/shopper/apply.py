@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from fenqi.catalog.service import device_in_stock, get_sku, stores_with_stock
 from fenqi.identity.deps import Principal
+from fenqi.identity.service import verified_phone
 from fenqi.kit.bounds import AmountText
 from fenqi.kit.clock import business_date
 from fenqi.kit.errors import DomainError
@@ -151,6 +152,7 @@ def apply_page(
     except DomainError as exc:
         return error_page(request, exc, f"/shop/phones/{sku}", exc.status)
     values = dict(EMPTY)
+    values["phone"] = verified_phone(session, who.user_id) or ""  # the number the SMS sign-in proved is theirs
     if len(plan["stores"]) == 1:
         values["store"] = plan["stores"][0].code
     return _form(request, session, plan, Checked(values), {k.value: False for k in CONSENTS})

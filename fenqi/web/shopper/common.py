@@ -11,6 +11,7 @@ from fastapi import Depends, Request
 from fastapi.responses import HTMLResponse
 from sqlalchemy.orm import Session
 
+from fenqi.catalog.service import get_merchant, get_store
 from fenqi.identity.deps import Principal, require_roles
 from fenqi.kit.errors import DomainError, Forbidden
 from fenqi.kit.money import from_fen
@@ -99,3 +100,11 @@ def error_page(request: Request, message: str | DomainError, back: str, status: 
 def site_url(request: Request, path: str) -> str:
     """An absolute URL on the host the shopper is using (where a payment channel sends them back)."""
     return str(request.base_url).rstrip("/") + path
+
+
+def pickup_store(session: Session, app: Application) -> dict[str, str]:
+    """Where the shopper collects the phone: the store of the application, its merchant, city and address
+    (the address empty when the store has none on record)."""
+    store = get_store(session, app.store_id)
+    return {"merchant": get_merchant(session, store.merchant_id).name, "name": store.name, "city": store.city,
+            "address": store.address}

@@ -36,6 +36,7 @@ from fenqi.web.shopper.common import (
     attempt,
     error_page,
     own_application,
+    pickup_store,
     site_url,
     yuan,
 )
@@ -249,4 +250,5 @@ def confirmation_page(
         "next_due": first.due_date.isoformat() if first else "",
         "next_amount": yuan(first.principal_fen + first.interest_fen + first.fee_fen) if first else "",
         "imei": app.device_imei or "", "paid": app.down_payment_paid or app.down_payment_fen == 0,
+        "store": pickup_store(session, app),
     })
