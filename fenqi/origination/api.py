@@ -17,23 +17,31 @@ from fenqi.identity.deps import Principal, require_roles
 from fenqi.identity.service import audit
 from fenqi.kit.bounds import Amount, EntityId
 from fenqi.kit.errors import NotFound
+from fenqi.kit.money import fmt_rate, fmt_yuan, from_fen
 from fenqi.kit.responses import ErrorBody
 from fenqi.kit.web import SessionDep, request_language
 from fenqi.origination import service, signing
+from fenqi.origination import suggestions as suggested
 from fenqi.origination.consents import CURRENT, TEXTS
+from fenqi.origination.counter_offer import counter_offer
+from fenqi.origination.errors import ApplicationState
 from fenqi.origination.schemas import (
     ApplicationIn,
     ApplicationList,
     ApplicationOut,
     ConsentTexts,
     ContractOut,
+    CounterOfferIn,
     OfferOut,
     RecordedConsents,
     SignedOut,
     SignIn,
     SubmittedOut,
+    SuggestionsOut,
+    TakeSuggestionIn,
 )
 from fenqi.origination.service import Origin, Submitted, application_json, get_application
+from fenqi.origination.suggestions import Suggestion
 
 router = APIRouter(prefix="/api/v1", tags=["origination"])
 
@@ -200,6 +208,57 @@ def cancel(
     app = get_application(session, application_id, who)
     service.cancel(session, app)
     audit(session, actor_user_id=who.user_id, action="application.cancelled", subject=f"application:{app.id}")
+    return application_json(app)
+
+
+def _suggestion_json(s: Suggestion) -> dict[str, Any]:
+    return {"key": s.key, "kind": s.kind, "sku": s.sku_code, "product": s.product_code, "term": s.term,
+            "price": fmt_yuan(from_fen(s.price_fen)), "down_payment": fmt_yuan(from_fen(s.down_payment_fen)),
+            "financed": fmt_yuan(from_fen(s.financed_fen)), "max_installment": fmt_yuan(from_fen(s.installment_fen)),
+            "apr": fmt_rate(s.apr)}
+
+
+@router.get(
+    "/applications/{application_id}/suggestions", response_model=SuggestionsOut,
+    summary="After a decline: the plans the rules would approve (higher down payment, longer term, cheaper phone)",
+)
+def suggestions(
+    application_id: EntityId, session: SessionDep, who: Principal = Depends(require_roles(*SHOPPER_SIDE)),
+) -> dict[str, Any]:
+    app = get_application(session, application_id, who)
+    return {"application_id": app.id, "suggestions": [_suggestion_json(s) for s in suggested.suggestions(session, app)]}
+
+
+@router.post(
+    "/applications/{application_id}/suggestions", response_model=SubmittedOut, status_code=201,
+    summary="Apply again on a suggested plan, with the declined application's details and consents",
+    responses={201: {"description": "approved"}, 202: {"description": "referred", "model": SubmittedOut},
+               409: {"model": ErrorBody, "description": "the suggestion is no longer available / no quota"},
+               422: {"model": ErrorBody, "description": "declined after all, or a malformed request"}},
+)
+def take_suggestion(
+    application_id: EntityId, body: TakeSuggestionIn, request: Request, session: SessionDep,
+    who: Principal = Depends(require_roles(*SHOPPER_SIDE)),
+) -> JSONResponse:
+    app = get_application(session, application_id, who)
+    return _submitted_response(request, suggested.take(session, app, body.key, who, origin(request, body.device)))
+
+
+@router.post(
+    "/applications/{application_id}/counter-offer", response_model=ApplicationOut,
+    summary="Approve a referred application on another plan within the grade's plans and the credit limit",
+    responses={409: {"model": ErrorBody, "description": "not referred"},
+               422: {"model": ErrorBody, "description": "outside the limit or the grade's plans"}},
+)
+def counter(
+    application_id: EntityId, body: CounterOfferIn, session: SessionDep,
+    who: Principal = Depends(require_roles("risk_officer")),
+) -> dict[str, Any]:
+    app = get_application(session, application_id, who)
+    if app.decision_id is None:
+        raise ApplicationState(app.status)
+    counter_offer(session, app.decision_id, product=body.product, term=body.term, down_payment=body.down_payment,
+                  note=body.note, reviewer_id=who.user_id)
     return application_json(app)
 
 

@@ -168,6 +168,44 @@ class SubmittedOut(Out):
     decision: DecisionOut
 
 
+class SuggestionOut(Out):
+    """A plan the rules would approve after a decline; `key` takes it."""
+
+    key: str = Field(examples=["down_payment|IP16-128-1|EI-12|12|360000"])
+    kind: str = Field(description="down_payment | term | model")
+    sku: str
+    product: str
+    term: int
+    price: Money
+    down_payment: Money
+    financed: Money
+    max_installment: Money
+    apr: Rate
+
+
+class SuggestionsOut(Out):
+    application_id: int
+    suggestions: list[SuggestionOut]
+
+
+class TakeSuggestionIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    key: str = Field(min_length=1, max_length=200, description="A suggestion's key, as listed")
+    device: str | None = Field(None, max_length=200, description="The shopper's device, for the consent record")
+
+
+class CounterOfferIn(BaseModel):
+    """A risk officer's approval of a referred application on another plan within the decision."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    product: str = Field(max_length=40, examples=["EI-12"])
+    term: int = Field(ge=1, le=60, examples=[6])
+    down_payment: Amount | None = Field(None, description="Yuan; default: the product's minimum")
+    note: str = Field(min_length=1, max_length=2000, description="Why (kept with the review)")
+
+
 class OfferProduct(Out):
     code: str
     name: Bilingual
