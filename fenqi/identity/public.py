@@ -22,6 +22,7 @@ PUBLIC: dict[tuple[str, str], str] = {
     ("GET", "/api/v1/catalog/skus/{code}"): "one phone on sale (as above)",
     ("GET", "/api/v1/consents/texts"): "the consent texts in force: anyone may read what they would agree to",
     ("GET", "/shop"): "the shopper's phone catalog with prices and plans from ¥X/月; no personal data",
+    ("GET", "/s/{token}"): "a clerk's share link: counts the visit and redirects to a phone or plan; no personal data",
     ("GET", "/shop/phones/{code}"): "the plan chooser of one phone (APR, payments, schedules); no personal data",
     ("GET", "/login"): "shopper sign-in form",
     ("GET", "/legal/terms"): "the terms of service agreed to at sign-in: anyone may read what they would agree to",
