@@ -24,6 +24,7 @@ from fenqi.origination.models import Application, Contract
 from fenqi.origination.service import Origin, change_plan, plan_allowed
 from fenqi.payments.polling import refresh_order
 from fenqi.pricing.service import get_product
+from fenqi.promotions import coupons
 from fenqi.servicing.service import get_loan, installments
 from fenqi.web import decisions
 from fenqi.web.errors import page_error_text
@@ -159,7 +160,17 @@ def _offer_page(request: Request, session: Session, app: Application, error: str
         "huabei": huabei.cashier_options(session, app.merchant_id, app.down_payment_fen)
         if "alipay" in routing.channels else [],
         "own_row": huabei.own_plan_row(offer, schedule[0]["total"] if schedule else "0.00"),
+        "coupon": _coupon_line(session, app, lang),
     }, status_code=status)
+
+
+def _coupon_line(session: Session, app: Application, lang: str) -> str:
+    """The coupon the plan is priced with, as the shopper reads it ("" without one)."""
+    held = coupons.claimed(session, app.id)
+    if held is None:
+        return ""
+    kind = coupons.KINDS[held.kind][0 if lang == "zh" else 1]
+    return f"{kind} {held.code}（签约时核销）" if lang == "zh" else f"{kind} {held.code} (used when you sign)"
 
 
 def _fen(text: str) -> int:
