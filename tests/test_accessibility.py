@@ -63,7 +63,7 @@ def shop(live_server: str) -> Shop:
     from fenqi.aftersales.service import open_case
     from fenqi.identity.principal import Principal
     from fenqi.identity.service import create_user, user_by_phone
-    from fenqi.origination import service
+    from fenqi.origination import service, signing
     from fenqi.origination.schemas import ApplicationIn
     from tests.origination.world import build_world
     from tests.web_console.helpers import clerk_principal, sell
@@ -72,6 +72,7 @@ def shop(live_server: str) -> Shop:
         world = build_world(s, suffix="AX")
         sold = sell(s, world, phone=SHOPPER_PHONE)
         clerk = clerk_principal(s, world.merchant_id)
+        signing.hand_over(s, sold, clerk)  # handed over: the receipt page shows it
         user = user_by_phone(s, SHOPPER_PHONE) or create_user(s, role="shopper", display_name="无障碍检查",
                                                               phone=SHOPPER_PHONE)
         shopper = Principal(user.id, "shopper", None, user.display_name)

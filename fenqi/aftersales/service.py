@@ -208,7 +208,8 @@ def open_case(
         idempotency_key=key, requested=requested, reason=reason, description=description[:500], part=part,
         loan_id=loan.id, application_id=app.id, merchant_id=app.merchant_id, store_id=app.store_id,
         shopper_user_id=app.shopper_user_id, imei=imei_now, sku_code=app.sku_code,
-        online=app.channel == "online", sale_date=loan.start_date, opened_on=business_date(session),
+        online=app.channel == "online", opened_on=business_date(session),
+        sale_date=app.handed_over_on or loan.start_date,  # the handover (交付) at the till, else the signing day
         status=CaseStatus.REQUESTED, policy_id=row.id if row else None, policy_version=row.version if row else 0,
         steps={},
     )

@@ -1,8 +1,10 @@
 """The e-contract (分期付款合同) as a PDF with correctly rendered Chinese (Noto CJK from Debian fonts-noto-cjk).
 
-The APR is stated first and in the largest type of any rate; fees, penalty interest, early repayment,
-the 7-day return right and the complaint channel each have their own clause. Only the masked name of
-the shopper is printed (the full identity is bound by the signature record, not by the document).
+The words come from fenqi.origination.contract_text (the same blocks make the HTML page). The APR is stated
+first and in the largest type of any rate; fees, penalty interest, early repayment, the 7-day return right
+and the complaint channel each have their own clause. The signed PDF prints the masked name of the shopper
+(the full identity is bound by the signature record); the borrower's own copy is drawn from the same blocks
+with the full name (`render_document`).
 """
 
 from __future__ import annotations
@@ -17,24 +19,16 @@ from pathlib import Path
 from fpdf.enums import XPos, YPos
 
 from fenqi.kit.cjk_pdf import CjkPDF, prepare, render
-from fenqi.kit.money import fmt_percent, fmt_yuan
-from fenqi.kit.settings import get_settings
+from fenqi.origination.contract_text import TEMPLATE_VERSION, Block, complaint_channel, contract_blocks
 from fenqi.origination.errors import FontMissing
 from fenqi.pricing.quote import Quote
-from fenqi.pricing.schedule import METHOD_NAMES_ZH
 from fenqi.pricing.service import quote_from_input
 
-TEMPLATE_VERSION = "installment-contract-2026.1"
 FONT_DIRS = ("/usr/share/fonts/opentype/noto", "/usr/share/fonts/noto-cjk", "/usr/share/fonts/opentype/noto-cjk")
 FONT_FILE = "NotoSansCJK-Regular.ttc"
 BOLD_FILE = "NotoSansCJK-Bold.ttc"
+__all__ = ["TEMPLATE_VERSION", "ContractTerms", "complaint_channel", "render_contract", "render_document"]
 SC_INDEX = 2  # in the Noto CJK collection: 0 JP, 1 KR, 2 SC (simplified Chinese), 3 TC, 4 HK
-
-
-def complaint_channel() -> str:
-    """Where to complain, with the customer-service number from the settings."""
-    return (f"客服热线 {get_settings().service_phone}（9:00-21:00），邮箱 complaints@fenqi.example，"
-            "或向当地金融监管部门反映")
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,79 +110,55 @@ class _Doc(CjkPDF):
 def render_contract(terms: ContractTerms) -> bytes:
     """The contract PDF: the same terms give the same bytes (the fonts are parsed once per process and each
     document embeds a subset of just its glyphs, cut without fontTools' subsetter; see `fenqi.kit.cjk_pdf`)."""
-    return render(_Doc, lambda doc: _write(doc, terms))  # type: ignore[arg-type]
+    return render_document(contract_blocks(terms), terms.contract_no, terms.signed_on)
 
 
-def _write(doc: _Doc, terms: ContractTerms) -> None:
-    q = terms.quote
-    doc.set_title(f"分期付款合同 {terms.contract_no}")
+def render_document(blocks: list[Block], number: str, on: date) -> bytes:
+    """A contract's blocks (fenqi.origination.contract_text) as a PDF; the same blocks, the same bytes."""
+    return render(_Doc, lambda doc: _write(doc, blocks, number, on))  # type: ignore[arg-type]
+
+
+# kind → (type size, bold, line height, space before): the APR in the largest type of any rate.
+_STYLE: dict[str, tuple[float, bool, float, float]] = {
+    "title": (18, True, 10, 0), "meta": (9, False, 5, 0), "apr": (16, True, 9, 2), "note": (9, False, 5, 0),
+    "party": (10, False, 6, 0), "heading": (10, True, 6, 1), "para": (10, False, 6, 0), "sign": (10, False, 6, 0),
+}
+_SPACE_AFTER = {"note": 2.0, "table": 2.0}
+
+
+def _write(doc: _Doc, blocks: list[Block], number: str, on: date) -> None:
+    doc.set_title(f"分期付款合同 {number}")
     # The contract date, not the clock: the same terms render to the same bytes (and the same hash).
-    doc.set_creation_date(datetime.combine(terms.signed_on, time(0), tzinfo=UTC))
+    doc.set_creation_date(datetime.combine(on, time(0), tzinfo=UTC))
     doc.add_page()
-    doc.para("分期付款合同", size=18, bold=True, height=10)
-    doc.para(f"合同编号：{terms.contract_no}    模板版本：{TEMPLATE_VERSION}    日期：{terms.signed_on.isoformat()}", 9)
-    doc.ln(2)
-    doc.para(f"年化利率（APR）：{fmt_percent(q.apr)}", size=16, bold=True, height=9)
-    doc.para("（按实际占用本金和期限折算的年化利率，即借款成本的全部体现，含利息与各期手续费）", 9)
-    doc.ln(2)
-    doc.para(f"借款人（消费者）：{terms.shopper_masked_name}    身份证号：{terms.shopper_masked_id}")
-    doc.para(f"销售商户：{terms.merchant_name}（{terms.store_name}）")
-    doc.para(f"出借人（资金方）：{terms.funder_name}")
-    doc.para(f"商品：{terms.goods}" + (f"    IMEI：{terms.imei}" if terms.imei else ""))
-    doc.ln(2)
-    doc.para("一、分期方案", bold=True)
-    r = q.request
-    doc.para(
-        f"商品价格 {fmt_yuan(r.price)} 元，首付 {fmt_yuan(r.down_payment)} 元，分期本金 {fmt_yuan(q.financed)} 元；"
-        f"方案：{terms.product_name}（{METHOD_NAMES_ZH[r.method]}），共 {r.term} 期，每月还款。"
-        f"利息合计 {fmt_yuan(q.total_interest)} 元，手续费合计 {fmt_yuan(q.total_fee)} 元，"
-        f"应还总额 {fmt_yuan(q.total_repayment)} 元。"
-    )
-    doc.ln(1)
-    _schedule_table(doc, q)
-    doc.ln(2)
-    doc.para("二、费用", bold=True)
-    doc.para(
-        f"除上表所列利息及手续费外，不收取其他费用。年利率（名义）{fmt_percent(r.annual_rate)}，"
-        f"每期手续费率 {fmt_percent(r.fee_rate)}；上述费用均已计入年化利率 {fmt_percent(q.apr)}。"
-    )
-    doc.para("三、逾期与罚息", bold=True)
-    doc.para(
-        f"每期应还款日后 {terms.grace_days} 日为宽限期；逾期超过宽限期的，"
-        f"按逾期本金每日 {fmt_percent(terms.penalty_daily_rate)} 计收罚息"
-        + (f"，并收取逾期费 {fmt_yuan(terms.late_fee)} 元" if terms.late_fee else "")
-        + "。逾期信息可能依法报送征信机构。催收联系不在 22:00 至次日 08:00 之间进行。"
-    )
-    doc.para("四、提前还款", bold=True)
-    doc.para(
-        "借款人可随时提前结清全部剩余本金，利息计至结清之日" +
-        (f"，提前还款手续费为剩余本金的 {fmt_percent(terms.prepayment_fee_rate)}。" if terms.prepayment_fee_rate
-         else "，不收取提前还款手续费。")
-    )
-    doc.para("五、七日无理由退货", bold=True)
-    doc.para(
-        "网购商品自签收之日起七日内可无理由退货；拆封或试用不影响退货，商品有激活痕迹或人为损坏的除外。"
-        "退货后本合同解除，已付首付及已还款项原路全额退回，不收取任何利息或费用。"
-    )
-    doc.para("六、投诉渠道", bold=True)
-    doc.para(complaint_channel())
-    doc.para("七、个人信息与征信", bold=True)
-    doc.para("借款人的个人信息按其单独签署的《个人信息处理授权书》和《征信查询授权书》处理，加密存储，仅用于本合同目的。")
-    doc.ln(3)
-    doc.para(f"借款人：{terms.shopper_masked_name}（电子签名）    出借人：{terms.funder_name}    "
-             f"商户：{terms.merchant_name}")
+    previous = ""
+    for block in blocks:
+        kind = str(block["kind"])
+        if kind == "sign" and previous != "sign":
+            doc.ln(3)
+        if kind == "party" and previous != "party":
+            doc.ln(2)
+        if kind == "table":
+            doc.ln(1)
+            _table(doc, block["head"], block["rows"])
+        else:
+            size, bold, height, before = _STYLE.get(kind, _STYLE["para"])
+            if before:
+                doc.ln(before)
+            doc.para(str(block["text"]), size=size, bold=bold, height=height)
+        if kind in _SPACE_AFTER:
+            doc.ln(_SPACE_AFTER[kind])
+        previous = kind
 
 
-def _schedule_table(doc: _Doc, q: Quote) -> None:
+def _table(doc: _Doc, head: list[str], rows: list[list[str]]) -> None:
     widths = (14, 30, 30, 30, 30, 30)
     doc.set_font("cjk", "B", 9)
-    for width, head in zip(widths, ("期数", "还款日", "本金", "利息", "手续费", "应还金额"), strict=True):
-        doc.cell(width, 6, head, border=1, align="C")
+    for width, title in zip(widths, head, strict=True):
+        doc.cell(width, 6, title, border=1, align="C")
     doc.ln()
     doc.set_font("cjk", "", 9)
-    for i in q.installments:
-        row = (str(i.period), i.due_date.isoformat(), fmt_yuan(i.principal), fmt_yuan(i.interest), fmt_yuan(i.fee),
-               fmt_yuan(i.total))
+    for row in rows:
         for width, value in zip(widths, row, strict=True):
             doc.cell(width, 6, value, border=1, align="R" if value[:1].isdigit() and "-" not in value else "C")
         doc.ln()

@@ -97,3 +97,17 @@ class FontMissing(DomainError):
     zh = "无法生成合同：缺少中文字体 {detail}（请安装 Debian 软件包 fonts-noto-cjk，见 scripts/system-deps）"
     en = ("Cannot render the contract: CJK font {detail} is missing "
           "(install Debian fonts-noto-cjk; see scripts/system-deps)")
+
+
+class DownPaymentUnpaid(DomainError):
+    code = "down_payment_unpaid"
+    status = 409
+    zh = "首付尚未到账，请顾客付款成功后再交付手机"
+    en = "The down payment has not arrived yet; hand the phone over once the shopper has paid"
+
+
+class ContractTextMissing(DomainError):
+    code = "contract_text_missing"
+    status = 404
+    zh = "这份合同没有网页版，请打开 PDF 阅读"
+    en = "This contract has no web version; open the PDF instead"

@@ -70,6 +70,11 @@ class Application(Timestamped, Base):
     payment_order: Mapped[str | None] = mapped_column(String(64), nullable=True)
     down_payment_paid: Mapped[bool] = mapped_column(default=False)
     signed_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
+    # The handover (交付): the phone given to the shopper at the till, by whom, on which business date; the
+    # after-sales return and exchange windows count from that date.
+    handed_over_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
+    handed_over_on: Mapped[date | None] = mapped_column(Date, nullable=True)
+    handed_over_by: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow, onupdate=utcnow)
 
 
@@ -100,6 +105,9 @@ class Contract(Timestamped, Base):
     template_version: Mapped[str] = mapped_column(String(40))
     sha256: Mapped[str] = mapped_column(String(64), index=True)
     pdf: Mapped[bytes] = mapped_column(LargeBinary)
+    # The contract's text as blocks (fenqi.origination.contract_text), the one source of the PDF and of the
+    # HTML page; the borrower's name in it is masked, as in the PDF.
+    document: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON, nullable=True)
     funder_code: Mapped[str] = mapped_column(String(40))
     start_date: Mapped[date] = mapped_column(Date)  # the schedule in the document starts on this business date
     signed: Mapped[bool] = mapped_column(default=False)

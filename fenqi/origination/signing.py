@@ -28,11 +28,19 @@ from fenqi.identity.service import audit
 from fenqi.kit.clock import business_date
 from fenqi.kit.crypto import decrypt, mask_id_number
 from fenqi.kit.db import utcnow
-from fenqi.kit.errors import InvalidInput
+from fenqi.kit.errors import InvalidInput, NotFound
 from fenqi.kit.money import fmt_percent, fmt_rate, fmt_yuan, from_fen, to_fen
 from fenqi.origination.consents import CURRENT, ConsentKind
-from fenqi.origination.contract_pdf import TEMPLATE_VERSION, ContractTerms, render_contract
-from fenqi.origination.errors import ApplicationState, ConsentOutdated, ContractMismatch, PlanNotAllowed
+from fenqi.origination.contract_pdf import TEMPLATE_VERSION, ContractTerms, render_contract, render_document
+from fenqi.origination.contract_text import Block, contract_blocks, with_borrower_name
+from fenqi.origination.errors import (
+    ApplicationState,
+    ConsentOutdated,
+    ContractMismatch,
+    ContractTextMissing,
+    DownPaymentUnpaid,
+    PlanNotAllowed,
+)
 from fenqi.origination.models import Application, Contract
 from fenqi.origination.plans import coupon_cost
 from fenqi.origination.service import (
@@ -109,10 +117,10 @@ def generate_contract(session: Session, app: Application) -> Contract:
         penalty_daily_rate=product.penalty_daily_rate, grace_days=product.grace_days,
         late_fee=from_fen(product.late_fee_fen), prepayment_fee_rate=product.prepayment_fee_rate,
     )
-    pdf = render_contract(terms)
+    pdf = render_contract(terms)  # drawn from the same blocks as the document kept beside it
     contract = Contract(application_id=app.id, template_version=TEMPLATE_VERSION,
                         sha256=hashlib.sha256(pdf).hexdigest(), pdf=pdf, funder_code=app.funder_code or "",
-                        start_date=today)
+                        start_date=today, document=contract_blocks(terms))
     session.add(contract)
     session.flush()
     return contract
@@ -296,6 +304,57 @@ def _down_payment_order(
                          return_url=return_url, hb_fq_num=hb_fq_num, hb_fq_seller_percent=percent)
     return {"out_trade_no": order.out_trade_no, "status": order.status, "pay_url": order.pay_url,
             "amount": fmt_yuan(from_fen(app.down_payment_fen)), "channel": channel}
+
+
+def hand_over(session: Session, app: Application, principal: Principal) -> Application:
+    """交付: the phone given to the shopper at the till, once the loan is signed and the down payment has
+    arrived. Recorded once (who, when, on which business date; a repeat changes nothing): the after-sales
+    return and exchange windows count from the handover date."""
+    if app.status != "signed":
+        raise ApplicationState(app.status)
+    if app.handed_over_at is not None:
+        return app
+    if app.down_payment_fen > 0 and not app.down_payment_paid:
+        raise DownPaymentUnpaid()
+    app.handed_over_at = utcnow()
+    app.handed_over_on = business_date(session)
+    app.handed_over_by = principal.user_id or None
+    audit(session, actor_user_id=principal.user_id or None, action="application.handed_over",
+          subject=f"application:{app.id}", detail=f"loan:{app.loan_id} imei:{app.device_imei}")
+    session.flush()
+    return app
+
+
+@dataclass(frozen=True, slots=True)
+class ContractCopy:
+    """A contract as one reader may read it: its blocks (the borrower's own copy with the full name), its
+    number and date, and the SHA-256 of the PDF that was drawn up (and signed, when `signed`)."""
+
+    number: str
+    on: date
+    blocks: list[Block]
+    sha256: str
+    signed: bool
+    borrower_copy: bool
+
+    def pdf(self, stored: bytes) -> bytes:
+        """The PDF with the same words: the stored one, or the borrower's copy drawn from the same blocks."""
+        return render_document(self.blocks, self.number, self.on) if self.borrower_copy else stored
+
+
+def contract_copy(session: Session, app: Application, reader: Principal) -> tuple[ContractCopy, Contract]:
+    """The latest contract of an application the reader may see (checked by the caller): the borrower reads
+    their own name in full, everyone else the masked name the signed PDF carries."""
+    contract = latest_contract(session, app.id)
+    if contract is None:
+        raise NotFound(f"contract of application {app.id}")
+    if not contract.document:
+        raise ContractTextMissing()
+    own = reader.role == "shopper" and reader.user_id is not None and reader.user_id == app.shopper_user_id
+    blocks = with_borrower_name(contract.document, masked_name(app), decrypt(app.name_enc)) if own \
+        else contract.document
+    return ContractCopy(contract_no(app), contract.start_date, blocks, contract.sha256, contract.signed,
+                        own), contract
 
 
 def mark_down_payment_paid(session: Session, application_id: int) -> None:

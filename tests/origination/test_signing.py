@@ -70,7 +70,7 @@ def test_contract_pdf_states_apr_and_masked_name(
     assert "年化利率（APR）：12.00%" in text
     assert "张**" in text
     assert "张三丰" not in text
-    for clause in ("罚息", "提前还款", "七日无理由退货", "投诉渠道", "400-800-8888", "乙消费金融", "5329.87"):
+    for clause in ("罚息", "提前还款", "七日无理由退货", "投诉渠道", "400-800-8888", "乙消费金融", "5,329.87"):
         assert clause in text, clause
     # The APR comes before any other rate in the document.
     assert text.index("年化利率（APR）") < text.index("年利率（名义）")

@@ -1,5 +1,5 @@
-"""The consoles in a real browser (Debian's Chromium through Playwright): a clerk's till order from the
-form to the paid down payment, a risk officer approving a referred application from the queue, and
+"""The consoles in a real browser (Debian's Chromium through Playwright): a clerk's till sale on a phone-width
+screen from the scan to the handover receipt, a risk officer approving a referred application from the queue, and
 the dashboard drawing its charts with nothing fetched from outside the app. Screenshots are saved
 under test-artifacts/ (console-*.png)."""
 
@@ -32,19 +32,19 @@ def shop(live_server: str) -> World:
 
 @pytest.fixture()
 def staff_page(browser: Any, live_server: str) -> Iterator[Callable[..., Any]]:
-    """`staff_page(role, merchant_id=None)`: a desktop page signed in (a real session cookie) as a new
-    staff member of that role."""
+    """`staff_page(role, merchant_id=None, viewport=None)`: a page (desktop unless a viewport is given) signed
+    in (a real session cookie) as a new staff member of that role."""
     from fenqi.identity.service import create_user
     from fenqi.identity.sessions import SESSION_COOKIE, start_session
 
     contexts: list[Any] = []
 
-    def make(role: str, merchant_id: int | None = None) -> Any:
+    def make(role: str, merchant_id: int | None = None, viewport: dict[str, int] | None = None) -> Any:
         with session_scope() as s:
             user = create_user(s, role=role, display_name=f"控制台{role}", merchant_id=merchant_id)
             token = start_session(s, user)
-        context = browser.new_context(base_url=live_server, locale="zh-CN", viewport={"width": 1280, "height": 900},
-                                      timezone_id="Asia/Shanghai")
+        context = browser.new_context(base_url=live_server, locale="zh-CN",
+                                      viewport=viewport or {"width": 1280, "height": 900}, timezone_id="Asia/Shanghai")
         context.set_default_timeout(20_000)
         context.add_cookies([{"name": SESSION_COOKIE, "value": token, "url": live_server, "httpOnly": True,
                               "sameSite": "Lax"}])
@@ -61,37 +61,54 @@ def assert_chinese(page: Any) -> None:
     assert page.evaluate("document.fonts.check('16px \"Noto Sans CJK SC\"', '分期付款')")
 
 
-def test_clerk_till_order_end_to_end(shop: World, staff_page: Callable[..., Any], screenshot: Shot) -> None:
+def fits_the_phone(page: Any, width: int = 390) -> None:
+    """No sideways scrolling: the page is no wider than the phone."""
+    assert page.evaluate("document.documentElement.scrollWidth") <= width, page.url
+
+
+def test_clerk_till_order_on_a_phone(shop: World, staff_page: Callable[..., Any], screenshot: Shot) -> None:
+    """The till at phone width (390 px): scan → the phone's plans → submit → sign → the down payment arrives
+    (the page updates itself) → 交付 → the receipt."""
     from tests.web_console.helpers import pay
 
-    page = staff_page("clerk", shop.merchant_id)
+    page = staff_page("clerk", shop.merchant_id, viewport={"width": 390, "height": 844})
     page.goto("/merchant/till")
     assert_chinese(page)
-    page.get_by_label("机型").select_option(shop.sku)
-    page.get_by_label("分期方案").select_option("EI-12|12")
-    page.get_by_label("首付（元，留空为最低首付）").fill("1000.00")
-    page.get_by_label("IMEI（扫码或输入）").fill(shop.devices[0][:-1] + str((int(shop.devices[0][-1]) + 1) % 10))
+    fits_the_phone(page)
+    scan = page.get_by_label("IMEI（扫码或输入）")
+    scan.fill(shop.devices[0][:-1] + str((int(shop.devices[0][-1]) + 1) % 10))
     assert page.locator("#imei-hint").inner_text().startswith("IMEI 应为")  # a wrong check digit, live
-    page.get_by_label("IMEI（扫码或输入）").fill(shop.devices[0])
+    scan.fill(shop.devices[0])
     assert page.locator("#imei-hint").inner_text() == "IMEI 校验通过"
+    scan.press("Enter")  # a barcode scanner ends with Enter: the phone's plans appear
+    page.wait_for_selector("#till")
+    fits_the_phone(page)
+    plans = page.locator("label.plan")
+    assert plans.count() >= 2
+    for text in plans.all_inner_texts():
+        assert "月供 ¥" in text and "年化利率" in text, text
+    assert page.get_by_label("住房情况").input_value() == "" and page.get_by_label("月收入（元）").input_value() == ""
+    page.locator('label.plan:has(input[value="EI-12|12"])').click()
     page.get_by_label("姓名").fill("李四海")
     page.get_by_label("身份证号").fill(clean_id_number(date(1988, 8, 8)))
     page.get_by_label("手机号").fill("13612345678")
     page.get_by_label("还款银行卡号").fill("6222021234567890128")
-    page.get_by_label("工作情况").select_option("employed")
-    page.get_by_label("住房").select_option("own")
-    page.get_by_label("常用银行卡").select_option("salary")
-    page.get_by_label("存款").select_option("20k_50k")
-    page.get_by_label("名下房产或汽车").select_option("real_estate")
+    for question, value in (("工作情况", "employed"), ("住房情况", "own"), ("常用银行卡", "salary"),
+                            ("存款", "20k_50k"), ("名下房产或汽车", "real_estate")):
+        page.get_by_label(question).select_option(value)
     page.get_by_label("月收入（元）").fill("15000.00")
-    page.get_by_label("现单位工作年限").fill("6")
+    page.get_by_label("现单位工作年限（年）").fill("6")
+    page.get_by_label("现住址居住年限（年）").fill("4")
+    page.get_by_label("在其他机构的分期 / 贷款笔数").fill("0")
     page.get_by_label("顾客已阅读并同意《征信查询授权书》").check()
     page.get_by_label("顾客已阅读并同意《个人信息处理授权书》").check()
-    screenshot(page, "console-till-form")
+    fits_the_phone(page)
+    screenshot(page, "console-till-phone-form")
     page.get_by_role("button", name="提交申请").click()
     page.wait_for_url(re.compile(r"/merchant/applications/\d+$"))
     assert page.locator("#app-status").inner_text() == "已批准"
     assert "年化利率" in page.locator("#offer-apr").inner_text()
+    fits_the_phone(page)
     page.get_by_role("button", name="生成电子合同").click()
     page.wait_for_selector("#contract-link")
     page.get_by_label("顾客已阅读合同并同意签署").check()
@@ -99,17 +116,26 @@ def test_clerk_till_order_end_to_end(shop: World, staff_page: Callable[..., Any]
     page.wait_for_selector("#payment")
     assert page.locator("#app-status").inner_text() == "已签约"
     assert page.locator(".qr svg").count() == 1 and page.locator("#cashier-link").is_visible()
-    screenshot(page, "console-till-signed-qr")
+    assert page.locator("#hand-over").count() == 0
+    fits_the_phone(page)
+    screenshot(page, "console-till-phone-qr")
     app_id = int(page.url.split("/")[-1].split("#")[0])
     with session_scope() as s:
         app = s.get(Application, app_id)
         assert app is not None and app.loan_id is not None and app.payment_order
         pay(s, app.payment_order)  # the shopper scans and pays at the cashier
-    page.reload()
-    assert page.locator("#handover").is_visible()
+    page.get_by_role("button", name="交付").wait_for(timeout=15_000)  # no reload by the clerk
+    page.get_by_role("button", name="交付").click()
+    page.wait_for_url(re.compile(r"/merchant/applications/\d+/receipt$"))
+    receipt = page.locator("#receipt").inner_text()
+    assert "交付凭证" in receipt and shop.devices[0] in receipt and "性能故障可退货至" in receipt
+    fits_the_phone(page)
+    screenshot(page, "console-till-phone-receipt")
+    with session_scope() as s:
+        app = s.get(Application, app_id)
+        assert app is not None and app.handed_over_at is not None
     page.goto("/merchant/sales")
     assert page.locator(f'a[href="/merchant/applications/{app_id}"]').count() == 1
-    screenshot(page, "console-merchant-sales")
 
 
 def test_risk_officer_approves_a_referred_application(

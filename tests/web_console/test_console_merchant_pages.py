@@ -123,7 +123,7 @@ def test_forms_refuse_a_missing_csrf_token(sign_in: SignIn, world: World) -> Non
 def test_english_switch(sign_in: SignIn, world: World) -> None:
     client = sign_in("clerk", world.merchant_id)
     assert "收银台下单" in client.get("/merchant/till").text
-    english = client.get("/merchant/till?lang=en").text
+    english = client.get(f"/merchant/till?lang=en&sku={world.sku}").text
     assert "Till order" in english and "Submit the application" in english
 
 

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-12-01 10:40:06.869618
+Create Date: 2026-12-01 10:44:24.885042
 """
 from collections.abc import Sequence
 
@@ -1245,6 +1245,9 @@ def upgrade() -> None:
     sa.Column('payment_order', sa.String(length=64), nullable=True),
     sa.Column('down_payment_paid', sa.Boolean(), nullable=False),
     sa.Column('signed_at', fenqi.kit.db.UtcDateTime(timezone=True), nullable=True),
+    sa.Column('handed_over_at', fenqi.kit.db.UtcDateTime(timezone=True), nullable=True),
+    sa.Column('handed_over_on', sa.Date(), nullable=True),
+    sa.Column('handed_over_by', sa.BigInteger(), nullable=True),
     sa.Column('updated_at', fenqi.kit.db.UtcDateTime(timezone=True), nullable=False),
     sa.Column('created_at', fenqi.kit.db.UtcDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['merchant_id'], ['merchant.id'], name=op.f('fk_application_merchant_id_merchant')),
@@ -1434,6 +1437,7 @@ def upgrade() -> None:
     sa.Column('template_version', sa.String(length=40), nullable=False),
     sa.Column('sha256', sa.String(length=64), nullable=False),
     sa.Column('pdf', sa.LargeBinary(), nullable=False),
+    sa.Column('document', sa.JSON(), nullable=True),
     sa.Column('funder_code', sa.String(length=40), nullable=False),
     sa.Column('start_date', sa.Date(), nullable=False),
     sa.Column('signed', sa.Boolean(), nullable=False),

@@ -6,8 +6,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-import segno
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from markupsafe import Markup
 from pydantic import ValidationError
@@ -19,7 +18,7 @@ from fenqi.catalog.models import Store
 from fenqi.catalog.service import get_merchant, list_skus, set_hb_seller_percent
 from fenqi.funding.disbursement import settlement_statement
 from fenqi.identity.deps import Principal, require_roles
-from fenqi.kit.bounds import BOUNDARY_ERRORS, EntityId
+from fenqi.kit.bounds import BOUNDARY_ERRORS, AmountText, EntityId
 from fenqi.kit.clock import business_date
 from fenqi.kit.errors import DomainError, InvalidInput
 from fenqi.kit.web import SessionDep, request_language
@@ -30,10 +29,15 @@ from fenqi.origination.consents import CURRENT, TEXTS, ConsentKind
 from fenqi.origination.models import Application
 from fenqi.origination.schemas import ApplicationIn
 from fenqi.payments.settings import get_payment_settings
-from fenqi.pricing.service import active_products
 from fenqi.web import decisions
 from fenqi.web.console import echarts as ec
 from fenqi.web.console.common import merchant_in_scope, parse_day, yuan
+from fenqi.web.console.till import device_of as _device
+from fenqi.web.console.till import ip_of as _ip
+from fenqi.web.console.till import phone_text as _phone_text
+from fenqi.web.console.till import plan_names as _plan_names
+from fenqi.web.console.till import qr_svg as _qr_svg
+from fenqi.web.console.till import require_answers, till_phone_and_plans
 from fenqi.web.errors import NoMessage, page_error_text
 from fenqi.web.labels import ANSWERS
 from fenqi.web.render import render
@@ -160,10 +164,6 @@ def applications_page(
                   {"rows": [_row(a) for a in apps], "status": status, "who": who})
 
 
-def _qr_svg(url: str) -> Markup:
-    return Markup(segno.make(url, error="m").svg_inline(scale=4, title="QR"))
-
-
 @router.get("/applications/{application_id}", response_class=HTMLResponse)
 def application_page(
     request: Request, application_id: EntityId, error: str = NoMessage, who: Principal = Depends(staff),
@@ -171,34 +171,6 @@ def application_page(
 ) -> HTMLResponse:
     app = origination.get_application(session, application_id, who)
     return _application_view(request, session, app, who, error)
-
-
-def _phone_text(session: Session, sku_code: str, lang: str) -> str:
-    """The phone as a person names it: "小米 15 256GB 黑色" (the SKU code only if the SKU is gone)."""
-    from fenqi.catalog.service import get_sku
-    from fenqi.web.labels import phone_name
-
-    try:
-        sku = get_sku(session, sku_code, with_stock=False)
-    except DomainError:
-        return sku_code
-    colour = sku.colour_zh if lang == "zh" else sku.colour_en
-    return f"{phone_name(sku.brand, sku.model, lang)} {sku.storage_gb}GB {colour}"
-
-
-def _plan_names(session: Session, app: Application, lang: str) -> dict[str, str]:
-    """Each plan product the application may take, by its name on the page."""
-    from fenqi.pricing.service import get_product
-
-    names = {}
-    for code in {app.product_code, *(p["product_code"] for p in app.allowed_plans or [])}:
-        try:
-            product = get_product(session, code)
-        except DomainError:
-            names[code] = code
-            continue
-        names[code] = product.name_zh if lang == "zh" else product.name_en
-    return names
 
 
 def _application_view(request: Request, session: Session, app: Application, who: Principal, error: str,
@@ -309,42 +281,54 @@ async def sign(
     return RedirectResponse(f"/merchant/applications/{app.id}#payment", 303)
 
 
-def _ip(request: Request) -> str:
-    return request.client.host if request.client else "unknown"
-
-
-def _device(request: Request) -> str:
-    return "门店收银台 / till: " + request.headers.get("user-agent", "unknown")[:150]
+@router.post("/applications/{application_id}/handover")
+def handover(request: Request, application_id: EntityId, who: Principal = Depends(sellers), *,
+              session: SessionDep) -> Response:
+    """交付: the phone given to the shopper; the receipt follows."""
+    app = origination.get_application(session, application_id, who)
+    try:
+        with session.begin_nested():
+            signing.hand_over(session, app, who)
+    except DomainError as exc:
+        return _application_view(request, session, app, who, _error_text(request, exc), exc.status)
+    return RedirectResponse(f"/merchant/applications/{app.id}/receipt", 303)
 
 
 # --- the till: an order for a walk-in shopper --------------------------------------------------------
 
 
-def _till_context(session: Session, who: Principal, values: dict[str, Any], error: str) -> dict[str, Any]:
+def _till_context(session: Session, who: Principal, values: dict[str, Any], error: str, lang: str = "zh",
+                  ) -> dict[str, Any]:
     merchant_id = merchant_in_scope(session, who)
     stores = list(session.scalars(select(Store).where(Store.merchant_id == merchant_id).order_by(Store.id)))
-    plans = [(p.code, p.name_zh, p.name_en, t) for p in active_products(session, business_date(session))
-             for t in p.terms]
     consents = [TEXTS[(k, CURRENT[k])] for k in AT_SUBMIT]
+    phone, plans, found_error = till_phone_and_plans(session, values, merchant_id, lang)
     return {"stores": stores, "skus": [s for s in list_skus(session) if s.stock > 0], "plans": plans,
-            "choices": PROFILE_CHOICES, "consents": consents, "v": values, "error": error, "who": who,
-            "merchant_id": merchant_id}
+            "phone": phone, "choices": PROFILE_CHOICES, "consents": consents, "v": values,
+            "error": error or found_error, "who": who, "merchant_id": merchant_id}
 
 
 @router.get("/till", response_class=HTMLResponse)
-def till_page(request: Request, who: Principal = Depends(sellers), *, session: SessionDep
-              ) -> HTMLResponse:
+def till_page(
+    request: Request, imei: str = Query("", max_length=40), sku: str = Query("", max_length=60),
+    down_payment: AmountText = "", who: Principal = Depends(sellers), *, session: SessionDep,
+) -> HTMLResponse:
+    """Step one scans the phone (or picks the model); the page then lists only that phone's plans, each with
+    its monthly payment and APR, above the shopper's form."""
     from fenqi.analytics.funnel import record_plan_view
 
-    context = _till_context(session, who, {}, "")
-    # The till shows the plan menu before the phone is picked: a view at this merchant, price not yet known.
-    record_plan_view(session, channel="store", price_fen=0, merchant_id=context["merchant_id"],
-                     clerk_user_id=who.user_id or None)
+    values = {"imei": imei.strip(), "sku": sku.strip(), "down_payment": down_payment.strip()}
+    context = _till_context(session, who, values, "", request_language(request))
+    if context["phone"] is not None:
+        values["sku"] = context["phone"].code
+    record_plan_view(session, channel="store", price_fen=context["phone"].price_fen if context["phone"] else 0,
+                     sku_code=values["sku"], merchant_id=context["merchant_id"], clerk_user_id=who.user_id or None)
     return render(request, "merchant/till.html", context)
 
 
 def application_from_form(form: dict[str, str]) -> ApplicationIn:
     """The till form as the origination API's ApplicationIn (the same validation as the REST API)."""
+    require_answers(form, PROFILE_CHOICES)
     product, _, term = form.get("plan", "").partition("|")
     profile: dict[str, Any] = {k: form.get(k) or None for k in PROFILE_CHOICES}
     profile = {k: v for k, v in profile.items() if v}
@@ -380,8 +364,8 @@ async def till_submit(request: Request, who: Principal = Depends(sellers), *, se
             result = origination.submit(session, body, who, origination.Origin(ip=_ip(request),
                                                                                device=_device(request)))
     except DomainError as exc:
-        return render(request, "merchant/till.html",
-                      _till_context(session, who, form, _error_text(request, exc)), status_code=exc.status)
+        context = _till_context(session, who, form, _error_text(request, exc), request_language(request))
+        return render(request, "merchant/till.html", context, status_code=exc.status)
     return RedirectResponse(f"/merchant/applications/{result.application.id}", 303)
 
 

@@ -68,7 +68,8 @@ def _loan_context(session: Session, loan: Loan, app: Application, lang: str) -> 
                  "saved_fen": q.saved, "saved": yuan(abs(q.saved)), "interest_saved": yuan(q.interest_saved),
                  "fees_saved": yuan(abs(q.fees_saved)), "fees_saved_fen": q.fees_saved}
     return {
-        "loan": loan, "phone": _phone(session, app, lang), "imei": app.device_imei or "", "bill": bill,
+        "loan": loan, "app_id": app.id, "phone": _phone(session, app, lang), "imei": app.device_imei or "",
+        "bill": bill,
         "to_pay": yuan(bill.to_pay_fen), "overdue": yuan(bill.overdue_fen), "quote": quote,
         "credit": yuan(loan.credit_balance_fen), "outstanding": yuan(loan.principal_outstanding_fen),
         "financed": yuan(loan.financed_fen), "channels": CHANNELS,

@@ -32,6 +32,21 @@
     input.addEventListener("input", run);
     input.addEventListener("change", run);
   });
+  // A page waiting for something (the down payment) asks its status every few seconds and reloads itself
+  // when it has happened: the clerk never has to refresh.
+  document.querySelectorAll("[data-poll]").forEach(function (marker) {
+    var url = marker.dataset.poll, key = marker.dataset.pollKey;
+    var timer = setInterval(function () {
+      fetch(url, { headers: { Accept: "application/json" }, credentials: "same-origin" })
+        .then(function (r) { return r.ok ? r.json() : null; })
+        .then(function (state) {
+          if (state && state[key]) { clearInterval(timer); window.location.reload(); }
+        })
+        .catch(function () {});
+    }, 2000);
+  });
+  var print = document.getElementById("print-receipt");
+  if (print) print.addEventListener("click", function () { window.print(); });
   var scan = document.getElementById("scan"), video = document.getElementById("scan-video");
   if (scan && video && "BarcodeDetector" in window && navigator.mediaDevices) {
     scan.hidden = false;
