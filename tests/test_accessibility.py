@@ -21,8 +21,8 @@ pytestmark = pytest.mark.browser
 
 SERIOUS = ("serious", "critical")
 SHOPPER_PHONE = "13900139000"  # conftest's browser shopper: the sold loan is theirs
-# Not pages a person reads: a poll answering JSON, images and downloads (PNG, CSV, PDF), the emulators' pages.
-NOT_HTML = re.compile(r"(/status$|\.(png|csv|pdf)$|\.\{fmt\}$|^/logout$|^/payments/)")
+# Not pages a person reads: a poll answering JSON, images and downloads (PNG, CSV, PDF).
+NOT_HTML = re.compile(r"(/status$|\.(png|csv|pdf)$|\.\{fmt\}$|^/logout$)")
 # Who opens which pages: the first prefix that matches; any other page is the shopper's.
 OWNERS: tuple[tuple[str, str], ...] = (
     ("/login", "anonymous"), ("/device/", "anonymous"), ("/", "anonymous"), ("/calculator", "anonymous"),
@@ -65,6 +65,7 @@ def shop(live_server: str) -> Shop:
     from fenqi.identity.service import create_user, user_by_phone
     from fenqi.origination import service, signing
     from fenqi.origination.schemas import ApplicationIn
+    from fenqi.payments.service import loan_orders
     from tests.origination.world import build_world
     from tests.web_console.helpers import clerk_principal, sell
 
@@ -79,8 +80,11 @@ def shop(live_server: str) -> Shop:
         body = ApplicationIn.model_validate(world.body(phone=SHOPPER_PHONE))
         approved = service.submit(s, body, shopper, service.Origin(ip="127.0.0.1", device="test")).application
         case = open_case(s, clerk, requested="repair", reason="fault", imei=world.devices[0])
+        orders = [order.out_trade_no for order in loan_orders(s, int(sold.loan_id))][:1]
+        assert orders, "the sale has its down payment order (its page is checked)"
         ids = {"application_id": [str(sold.id), str(approved.id)], "loan_id": [str(sold.loan_id)],
-               "decision_id": [str(sold.decision_id)], "code": [world.sku], "case_id": [str(case.id)]}
+               "decision_id": [str(sold.decision_id)], "code": [world.sku], "case_id": [str(case.id)],
+               "out_trade_no": orders}
         return Shop(world.merchant_id, ids)
 
 
