@@ -174,6 +174,11 @@ class DecisionIn(BaseModel):
     outcome: Literal["return", "exchange", "repair"]
     note: str = Field("", max_length=500)
     new_imei: str | None = Field(None, max_length=20, description="Exchange: the phone handed out instead")
+    settle: Literal["cashier", "new_plan"] = Field(
+        "cashier", description="A pricier exchange: the difference paid at the cashier (an extra down payment), "
+                               "or financed as a new plan the shopper signs (if risk allows)")
+    term: int | None = Field(None, ge=1, le=60, description="new_plan: open periods (as many as are left, or a "
+                                                             "longer term of the product)")
 
 
 @router.post("/cases/{case_id}/decision", response_model=CaseOut,
@@ -181,10 +186,55 @@ class DecisionIn(BaseModel):
 def decide(case_id: EntityId, body: DecisionIn, request: Request, key: str | None = KeyHeader,
            *, session: SessionDep, who: Principal = Depends(desk)) -> dict[str, Any]:
     def act() -> dict[str, Any]:
-        service.decide(session, who, case_id, body.outcome, note=body.note, new_imei=body.new_imei)
+        service.decide(session, who, case_id, body.outcome, note=body.note, new_imei=body.new_imei,
+                       settle=body.settle, term=body.term)
         return _case(session, case_id, request_language(request))
 
     return idempotent(session, request, who, key, act)
+
+
+class RepriceSignIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"example": {"contract_sha256": "ab12…"}})
+    contract_sha256: str = Field(min_length=64, max_length=64, pattern="^[0-9a-fA-F]{64}$",
+                                 description="The hash of the addendum shown (reprice.contract_sha256)")
+
+
+@router.post("/cases/{case_id}/reprice/sign", response_model=CaseOut,
+             summary="The shopper signs the re-priced plan's contract: the loan, funder and phones move")
+def reprice_sign(case_id: EntityId, body: RepriceSignIn, request: Request, key: str | None = KeyHeader,
+                 *, session: SessionDep, who: Principal = Depends(current_principal)) -> dict[str, Any]:
+    from fenqi.aftersales import reprice
+
+    def act() -> dict[str, Any]:
+        reprice.sign(session, who, case_id, body.contract_sha256)
+        return _case(session, case_id, request_language(request))
+
+    return idempotent(session, request, who, key, act)
+
+
+@router.post("/cases/{case_id}/reprice/abandon", response_model=CaseOut,
+             summary="Drop an unsigned re-priced plan (nothing changed); the case is decided again")
+def reprice_abandon(case_id: EntityId, request: Request, key: str | None = KeyHeader,
+                    *, session: SessionDep, who: Principal = Depends(current_principal)) -> dict[str, Any]:
+    from fenqi.aftersales import reprice
+
+    def act() -> dict[str, Any]:
+        reprice.abandon(session, who, case_id)
+        return _case(session, case_id, request_language(request))
+
+    return idempotent(session, request, who, key, act)
+
+
+@router.get("/cases/{case_id}/reprice/contract.pdf", response_class=Response,
+            responses={200: {"content": {"application/pdf": {}}}},
+            summary="The re-priced plan's contract (addendum) as a PDF")
+def reprice_contract(case_id: EntityId, session: SessionDep,
+                     who: Principal = Depends(current_principal)) -> Response:
+    from fenqi.aftersales import reprice
+
+    pdf = reprice.contract_pdf(session, who, case_id)
+    return Response(pdf, media_type="application/pdf",
+                    headers={"Content-Disposition": f'inline; filename="addendum-{case_id}.pdf"'})
 
 
 @router.post("/cases/{case_id}/resume", response_model=CaseOut,

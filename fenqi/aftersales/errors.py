@@ -80,3 +80,10 @@ class InvalidPhoto(DomainError):
     status = 400
     zh = "照片无效：{detail}（仅支持 JPEG/PNG，每张不超过 5 MB）"
     en = "Invalid photo: {detail} (JPEG or PNG, at most 5 MB each)"
+
+
+class RepriceNotAllowed(DomainError):
+    code = "aftersales_reprice_not_allowed"
+    status = 409
+    zh = "不能将差价重新分期：{why_zh}。可改为在收银台支付差价"
+    en = "The difference cannot be financed as a new plan: {why_en}. It can be paid at the cashier instead"

@@ -2,9 +2,12 @@
 comes back (in stock when the inspection found nothing wrong, else "returned — inspect"); the loan's
 schedule is unchanged.
 
-* A pricier phone: the difference is an extra down payment, paid at the channel's cashier (a payment
-  order of purpose down_payment: the money goes to the merchant like the first down payment). The case
-  completes when it is paid (`on_paid` hook in fenqi.aftersales.hooks).
+* A pricier phone, as the shopper prefers: "cashier" (the default) → the difference is an extra down
+  payment, paid at the channel's cashier (a payment order of purpose down_payment: the money goes to the
+  merchant like the first down payment), the loan unchanged; the case completes when it is paid (`on_paid`
+  hook in fenqi.aftersales.hooks). "new_plan" → if risk allows, the difference is financed on the loan,
+  re-priced with a fresh contract and APR that the shopper signs before the new phone is bound
+  (fenqi.aftersales.reprice).
 * A cheaper phone, per policy: "refund" → the difference is refunded through the down-payment order (to
   the channel it came from) as far as it goes; "reduce_principal" (or what the down payment cannot cover)
   → the merchant pays the difference off the loan (servicing's early repayment, no prepayment fee): the
@@ -30,26 +33,18 @@ from fenqi.payments.service import create_order, find_order, loan_orders
 from fenqi.servicing.merchant_adjustments import reduce_principal_from_merchant
 from fenqi.servicing.service import get_loan, installments
 
-SETTLE = ("cashier",)  # how a pricier exchange is paid (a new plan with a fresh contract is not offered yet)
+SETTLE = ("cashier", "new_plan")  # how a pricier exchange is paid
 
 
 def start_exchange(session: Session, case: AftersalesCase, *, new_imei: str | None, settle: str | None,
                    actor: int | None, channel: str = "alipay") -> AftersalesCase:
     if not new_imei:
         raise InvalidInput("new_imei: scan the phone handed out instead")
-    loan = get_loan(session, case.loan_id)
-    new_sku = sku_of_device(session, new_imei)
-    new_price = int(new_sku.price_fen)
-    difference = new_price - loan.price_fen + case.deduction_fen
-    device = exchange_device(session, loan_id=case.loan_id, old_imei=case.imei, new_imei=new_imei)
-    clean = fit_for_stock(policy_of_case(session, case.policy_id), case.inspection)
-    if clean:
-        set_device_status(session, imei=case.imei, status="in_stock")
-    case.new_imei, case.difference_fen = device.imei, difference
-    phone_back(session, case, "exchanged", in_stock=clean)
-    case.steps = {**case.steps, "device_exchanged": new_imei}
-    event(session, f"case:{case.id}", "device_exchanged", f"已换新机（{new_sku.name_zh}），原机已退回",
-          f"Exchanged for a new phone ({new_sku.name_en}); the old one is back", actor)
+    if (settle or "cashier") not in SETTLE:
+        raise InvalidInput(f"settle: {' | '.join(SETTLE)}")
+    difference = difference_for(session, case, new_imei)
+    swap_phone(session, case, new_imei, actor)
+    case.difference_fen = difference
     ref = f"aftersales:{case.id}:exchange"
     if difference > 0:
         order = create_order(session, purpose="down_payment", amount_fen=difference, channel=channel,
@@ -73,6 +68,26 @@ def start_exchange(session: Session, case: AftersalesCase, *, new_imei: str | No
     else:
         complete(session, case, "换货完成", "Exchange completed")
     return case
+
+
+def difference_for(session: Session, case: AftersalesCase, new_imei: str) -> int:
+    """What the shopper owes for the new phone: its price − the price on the loan + the agreed deductions."""
+    return int(sku_of_device(session, new_imei).price_fen) - get_loan(session, case.loan_id).price_fen \
+        + case.deduction_fen
+
+
+def swap_phone(session: Session, case: AftersalesCase, new_imei: str, actor: int | None) -> None:
+    """The new phone is bound to the loan; the old one comes back (in stock if the inspection was clean)."""
+    new_sku = sku_of_device(session, new_imei)
+    device = exchange_device(session, loan_id=case.loan_id, old_imei=case.imei, new_imei=new_imei)
+    clean = fit_for_stock(policy_of_case(session, case.policy_id), case.inspection)
+    if clean:
+        set_device_status(session, imei=case.imei, status="in_stock")
+    case.new_imei = device.imei
+    phone_back(session, case, "exchanged", in_stock=clean)
+    case.steps = {**case.steps, "device_exchanged": new_imei}
+    event(session, f"case:{case.id}", "device_exchanged", f"已换新机（{new_sku.name_zh}），原机已退回",
+          f"Exchanged for a new phone ({new_sku.name_en}); the old one is back", actor)
 
 
 def _pay_back(session: Session, case: AftersalesCase, amount: int, ref: str) -> int:
@@ -125,8 +140,10 @@ def _left(row: Any) -> tuple[int, int, int]:
 
 
 def schedule_json(session: Session, case: AftersalesCase) -> dict[str, Any] | None:
-    """The loan's schedule after a cheaper exchange re-amortized it, with its APR (what the shopper is shown)."""
-    if case.outcome != "exchange" or "principal_reduced" not in case.steps:
+    """The loan's schedule after an exchange re-amortized it (a cheaper phone's difference paid off, or a
+    pricier one's financed), with its APR (what the shopper is shown)."""
+    changed = "principal_reduced" in case.steps or case.steps.get("reprice_status") == "signed"
+    if case.outcome != "exchange" or not changed:
         return None
     loan = get_loan(session, case.loan_id)
     rows = [r for r in installments(session, case.loan_id) if r.status == "pending"]

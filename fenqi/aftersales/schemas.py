@@ -86,6 +86,20 @@ class ScheduleOut(Out):
     installments: list[InstallmentRowOut]
 
 
+class RepriceOut(Out):
+    """A pricier exchange's difference financed as a new plan: the offer, its contract and schedule."""
+
+    status: str = Field(description="offered (to sign) | signed | abandoned")
+    contract_sha256: str = Field(description="Sign the addendum by this hash")
+    contract_url: str
+    term: int = Field(description="Open periods of the new schedule")
+    new_imei: str
+    difference: Money
+    apr: str | None = Field(description="Annual percentage rate of the new schedule, a fraction (while offered)")
+    principal: Money | None = Field(description="The new principal: outstanding + difference (while offered)")
+    installments: list[InstallmentRowOut]
+
+
 class CaseSummary(Out):
     id: int
     status: str = Field(description="requested | inspected | processing | completed | cancelled")
@@ -113,6 +127,7 @@ class CaseSummary(Out):
     events: list[EventOut]
     closed_at: Timestamp | None
     schedule: ScheduleOut | None = None
+    reprice: RepriceOut | None = None
 
 
 class RepairOut(Out):

@@ -281,7 +281,7 @@ def inspect(session: Session, principal: Principal, case_id: int, results: dict[
 
 
 def decide(session: Session, principal: Principal, case_id: int, outcome: str, *, note: str = "",
-           new_imei: str | None = None, settle: str | None = None) -> AftersalesCase:
+           new_imei: str | None = None, settle: str | None = None, term: int | None = None) -> AftersalesCase:
     """Staff choose the outcome, only among those the policy allows (audited), and its workflow starts."""
     case = get_case(session, case_id, lock=True)
     require_desk(principal, case)
@@ -312,7 +312,12 @@ def decide(session: Session, principal: Principal, case_id: int, outcome: str, *
     elif outcome == "exchange":
         from fenqi.aftersales.exchanges import start_exchange
 
-        start_exchange(session, case, new_imei=new_imei, settle=settle, actor=principal.user_id)
+        if settle == "new_plan":
+            from fenqi.aftersales.reprice import start_reprice
+
+            start_reprice(session, case, new_imei=new_imei, term=term, actor=principal.user_id)
+        else:
+            start_exchange(session, case, new_imei=new_imei, settle=settle, actor=principal.user_id)
     else:
         from fenqi.aftersales.repairs import open_ticket
 
@@ -340,6 +345,7 @@ def complete(session: Session, case: AftersalesCase, zh: str, en: str) -> None:
 def case_json(session: Session, case: AftersalesCase, lang: str = "zh") -> dict[str, Any]:
     from fenqi.aftersales.exchanges import schedule_json
     from fenqi.aftersales.models import CaseRefund
+    from fenqi.aftersales.reprice import reprice_json
     from fenqi.kit.money import fmt_yuan, from_fen
 
     refunds = session.scalars(select(CaseRefund).where(CaseRefund.case_id == case.id).order_by(CaseRefund.id))
@@ -361,4 +367,5 @@ def case_json(session: Session, case: AftersalesCase, lang: str = "zh") -> dict[
                    for e in events(session, f"case:{case.id}")],
         "closed_at": case.closed_at.isoformat() if case.closed_at else None,
         "schedule": schedule_json(session, case),
+        "reprice": reprice_json(session, case),
     }

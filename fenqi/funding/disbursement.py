@@ -25,11 +25,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from fenqi.catalog.service import get_merchant
+from fenqi.funding.errors import QuotaExhausted
 from fenqi.funding.models import Disbursement, Funder
-from fenqi.funding.service import get_funder
+from fenqi.funding.service import consume_quota, get_funder
 from fenqi.kit.errors import InvalidInput
 from fenqi.kit.money import fmt_yuan, from_fen, round_fen, to_fen
-from fenqi.ledger.service import Line, post_entry
+from fenqi.ledger.service import Line, entry_posted, post_entry
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,6 +117,36 @@ def unwind_disbursement(session: Session, *, loan_id: int, on: date) -> Disburse
         row.unwound_on = on
     session.flush()
     return row
+
+
+def disburse_difference(session: Session, *, loan_id: int, amount_fen: int, ref: str, on: date) -> Paid | None:
+    """An exchange for a pricier phone financed on the same loan (fenqi.aftersales.reprice): the loan's
+    funder pays the merchant the difference, in full — like the extra down payment it replaces, no
+    subsidy or platform fee is withheld from it. The loan's disbursement record grows by it, so that a
+    later return unwinds the whole. Idempotent by `ref`; None when the loan has no disbursement.
+
+        Dr merchant_payable   difference      (servicing's re-price credited it)
+        Cr funder_payable     difference
+    """
+    row = session.scalar(select(Disbursement).where(Disbursement.loan_id == loan_id).with_for_update())
+    if row is None:
+        return None
+    key = f"{row.journal_ref}:more:{ref}"[:120]
+    if entry_posted(session, key):
+        return Paid.of(row)
+    if not isinstance(amount_fen, int) or amount_fen <= 0 or row.unwound_on is not None:
+        raise InvalidInput(f"a further disbursement of {amount_fen} fen on loan {loan_id}")
+    funder = session.get(Funder, row.funder_id)
+    if funder is None or not consume_quota(session, funder, amount_fen, on):
+        raise QuotaExhausted(funder.code if funder else str(row.funder_id))
+    post_entry(session, reason="disbursement", idempotency_key=key, business_date=on, loan_id=loan_id,
+               lines=[Line.dr("merchant_payable", amount_fen), Line.cr("funder_payable", amount_fen)],
+               memo=f"换货差价放款 {funder.code} application {row.application_id}")
+    row.financed_fen += amount_fen
+    row.amount_fen += amount_fen
+    row.price_fen += amount_fen
+    session.flush()
+    return Paid.of(row)
 
 
 @dataclass(frozen=True, slots=True)

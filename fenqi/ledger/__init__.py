@@ -10,6 +10,7 @@ from fenqi.ledger.journal import loan_journal
 from fenqi.ledger.service import (
     Line,
     account_balance,
+    entry_posted,
     loan_balances,
     post_entry,
     reverse_entry,
@@ -24,6 +25,7 @@ __all__ = [
     "Reason",
     "account_balance",
     "cash_account",
+    "entry_posted",
     "loan_balances",
     "loan_journal",
     "post_entry",

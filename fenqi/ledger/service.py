@@ -163,6 +163,11 @@ def _same_or_conflict(session: Session, entry: JournalEntry, loan_id: int | None
         raise IdempotencyConflict(entry.idempotency_key)
 
 
+def entry_posted(session: Session, idempotency_key: str) -> bool:
+    """Whether an entry was already posted under `idempotency_key` (a step that must not run twice)."""
+    return session.scalar(select(JournalEntry.id).where(JournalEntry.idempotency_key == idempotency_key)) is not None
+
+
 def entry_lines(session: Session, entry_id: int) -> list[JournalLine]:
     return list(session.scalars(select(JournalLine).where(JournalLine.entry_id == entry_id).order_by(JournalLine.id)))
 

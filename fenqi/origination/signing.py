@@ -128,7 +128,9 @@ def generate_contract(session: Session, app: Application) -> Contract:
 
 def latest_contract(session: Session, application_id: int) -> Contract | None:
     return session.scalar(
-        select(Contract).where(Contract.application_id == application_id).order_by(Contract.id.desc()).limit(1)
+        select(Contract).where(Contract.application_id == application_id,
+                               Contract.template_version.not_like("exchange-addendum%"))
+        .order_by(Contract.id.desc()).limit(1)
     )
 
 

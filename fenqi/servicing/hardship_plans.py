@@ -182,13 +182,14 @@ def reage_plan(loan: Loan, rows: Sequence[Installment], today: date) -> Plan:
     return Plan(HardshipKind.REAGE, tuple(out), base, False, True, True, False, plan_apr(base, out))
 
 
-def restructure_plan(loan: Loan, rows: Sequence[Installment], new_term: int, today: date) -> Plan:
+def restructure_plan(loan: Loan, rows: Sequence[Installment], new_term: int, today: date, extra_fen: int = 0) -> Plan:
     """Re-amortize the principal outstanding (past-due principal included) over `new_term` periods from
     the current one, by the contract's method and rates. The current period restarts today: its first
     row's interest is the interest accrued to date plus the new principal's interest for the days left.
     The arrears' interest and fee are added in equal parts to the new installments (no interest on
-    them); unpaid penalty is waived."""
-    p, principal = loan.cur_period, loan.principal_outstanding_fen
+    them); unpaid penalty is waived. `extra_fen`: principal lent on top today (a pricier exchange
+    re-priced, fenqi.servicing.reprice), re-amortized with the rest."""
+    p, principal = loan.cur_period, loan.principal_outstanding_fen + extra_fen
     periods = list(range(p, p + new_term))
     current = next((r for r in rows if r.period == p and r.status == InstallmentStatus.PENDING), None)
     if current is not None:
