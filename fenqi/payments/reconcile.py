@@ -279,6 +279,22 @@ def check_platform_fees(session: Session, day: date, entries: list[Entry], repor
             report.findings.append(Finding("amount_mismatch", "fee", no, "investigate_amount",
                                            None if theirs is None else theirs[1], None if ours is None else ours[1],
                                            detail=detail))
+    _check_returned_fees(session, entries, report)
+
+
+def _check_returned_fees(session: Session, entries: list[Entry], report: Report) -> None:
+    """Refunds: the 花呗分期 fee each refund line says was given back against what our rule expects
+    (fenqi.payments.platform_fees); a difference is an amount mismatch of kind "fee" (with the refund's number)."""
+    from fenqi.payments.platform_fees import expected_returns, stated_return
+
+    refunds = [e for e in entries if e.kind == "refund"]
+    expected = expected_returns(session, sorted({e.out_refund_no for e in refunds}))
+    for e in refunds:
+        theirs, ours = stated_return(e.note), expected.get(e.out_refund_no, 0)
+        if theirs != ours:
+            report.findings.append(Finding(
+                "amount_mismatch", "fee", e.out_trade_no, "investigate_amount", theirs, ours,
+                e.out_refund_no, f"花呗分期手续费退回不符：渠道 {from_fen(theirs)}，我方 {from_fen(ours)}"))
 
 
 def statement_period(channel: str, raw: bytes, day: date) -> tuple[datetime, datetime] | None:

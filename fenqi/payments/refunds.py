@@ -136,6 +136,10 @@ def _paid_out(session: Session, order: PaymentOrder, item: PaymentRefund, refund
                loan_id=order.loan_id, payment_ref=item.out_refund_no, memo=f"{order.channel} {refund_no}",
                lines=[Line.dr(Account.REFUNDS_PAYABLE, item.amount_fen),
                       Line.cr(cash_account(order.channel), item.amount_fen)])
+    if order.hb_fq_num:  # Alipay gives back the merchant's 花呗分期 fee pro rata (fenqi.payments.platform_fees)
+        from fenqi.payments.platform_fees import book_returned_fee
+
+        book_returned_fee(session, order, item)
     item.status, item.refund_no, item.succeeded_at = "succeeded", refund_no or item.refund_no, utcnow()
     log.info("payments.refund.succeeded", out_refund_no=item.out_refund_no, amount_fen=item.amount_fen)
     for handler in _refund_handlers:

@@ -32,7 +32,7 @@ class Entry(NamedTuple):
     amount_fen: int
     trade_no: str = ""
     out_refund_no: str = ""
-    note: str = ""  # Alipay's 备注 of a 花呗分期 payment (periods and fees), else empty
+    note: str = ""  # Alipay's 备注 of a 花呗分期 payment (periods and fees) or refund (fee returned), else empty
 
 
 def fen(text: str) -> int:
@@ -111,13 +111,13 @@ def parse_alipay(content: bytes) -> list[Entry]:
             raise BadStatement("alipay: wrong number of columns in a line")
         # Alipay pads some fields with tabs and spaces; only the ones we read are cleaned.
         amount = fen(fields[11].strip())
+        tail = fields[22]
+        note = tail[tail.rfind(",") + 1:]
+        note = note.strip() if note.startswith("花呗") else ""
         if fields[2].strip() == "退款":
-            append(make(Entry, ("refund", fields[1].strip(), -amount, fields[0].strip(), fields[21].strip(), "")))
+            append(make(Entry, ("refund", fields[1].strip(), -amount, fields[0].strip(), fields[21].strip(), note)))
         else:
-            tail = fields[22]
-            note = tail[tail.rfind(",") + 1:]
-            append(make(Entry, ("pay", fields[1].strip(), amount, fields[0].strip(), "",
-                                note.strip() if note.startswith("花呗") else "")))
+            append(make(Entry, ("pay", fields[1].strip(), amount, fields[0].strip(), "", note)))
     if not header_seen:
         raise BadStatement("alipay: no header")
     return entries

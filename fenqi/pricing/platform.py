@@ -47,6 +47,22 @@ def fee_fen(amount_fen: int, term: int, rates: Mapping[int, Decimal]) -> int:
     return int((Decimal(amount_fen) * rates[term]).quantize(Decimal(1), rounding=ROUND_HALF_UP))
 
 
+def returned_fee_fen(fee_fen: int, paid_fen: int, refunded_before_fen: int, refund_fen: int) -> int:
+    """The part of the merchant's 花呗分期 fee a refund gives back: the fee in proportion to the amount
+    refunded, counted cumulatively over the trade's refunds in the order they were made (so refunds in
+    parts that add up to the whole amount give back exactly the whole fee, never a fen more or less).
+
+    returned = round(fee × (before + refund) / paid) − round(fee × before / paid), ROUND_HALF_UP."""
+    if fee_fen <= 0 or paid_fen <= 0 or refund_fen <= 0:
+        return 0
+
+    def upto(refunded: int) -> int:
+        share = Decimal(fee_fen) * Decimal(min(refunded, paid_fen)) / Decimal(paid_fen)
+        return int(share.quantize(Decimal(1), rounding=ROUND_HALF_UP))
+
+    return upto(refunded_before_fen + refund_fen) - upto(refunded_before_fen)
+
+
 def _even_parts(total_fen: int, term: int) -> list[int]:
     """total / term cut to the fen each period, the last takes what is left (never less than the others,
     never negative however small the amount)."""

@@ -118,3 +118,50 @@ def test_the_api_opens_huabei_with_the_merchants_setting(live_server: str) -> No
     assert _paid_flag(live_server, app_id, shopper)
     assert ("platform_installment_fee", "platform_installment_fee", 7_500, 0) in postings(order["out_trade_no"])
     assert emulator("alipay").trades[order["out_trade_no"]].hb_fee_fen == 7_500
+
+
+def test_a_refund_gives_back_the_merchants_fee_pro_rata(live_server: str) -> None:
+    """A merchant-paid 花呗分期 sale refunded in two parts (a partial refund, then the rest as a 7-day
+    return would): Alipay gives back the fee in proportion, the whole of it by the end; the statement
+    states it, our books post it back, and reconciliation is clean."""
+    import uuid
+
+    from fenqi.payments.refunds import refund
+    from tests.payments.payments_loopback import wait_for
+    from tests.payments.test_refunds_and_loans import refund_status
+
+    no = paid_order("alipay", 100_001, hb_fq_num=12, hb_fq_seller_percent=100)  # 7.5%: 75.00 (75.0008)
+    items = []
+    for amount in (33_333, 66_668):
+        with committed() as s:
+            items.append(refund(s, out_trade_no=no, amount_fen=amount, reason="退货",
+                                refund_ref=f"aftersales:{uuid.uuid4().hex}").out_refund_no)
+    for item in items:
+        assert wait_for(lambda item=item: refund_status(item) == "succeeded")
+    # round(7500 × 33333 / 100001) = 2500, then the rest: 7500 − 2500.
+    trade = emulator("alipay").trades[no]
+    assert [r.hb_fee_returned_fen for r in trade.refunds.values()] == [2_500, 5_000]
+    assert postings(items[0])[-2:] == [("platform_installment_fee", "cash_alipay", 2_500, 0),
+                                       ("platform_installment_fee", "platform_installment_fee", 0, 2_500)]
+    returned = [p for p in postings(items[1]) if p[0] == "platform_installment_fee"]
+    assert returned == [("platform_installment_fee", "cash_alipay", 5_000, 0),
+                        ("platform_installment_fee", "platform_installment_fee", 0, 5_000)]
+    statement = emulator("alipay").statement_lines(now_cst().date())
+    assert [ln.hb_fee_returned_fen for ln in statement if ln.out_trade_no == no and ln.kind == "refund"] \
+        == [2_500, 5_000]
+    _books_balance()
+    assert _findings_for({no}) == []
+
+
+def test_a_shopper_paid_fee_is_not_the_merchants_to_get_back(live_server: str) -> None:
+    import uuid
+
+    from fenqi.payments.refunds import refund
+
+    no = paid_order("alipay", 50_000, hb_fq_num=3, hb_fq_seller_percent=0)
+    with committed() as s:
+        item = refund(s, out_trade_no=no, amount_fen=50_000, reason="退货",
+                      refund_ref=f"aftersales:{uuid.uuid4().hex}").out_refund_no
+    assert [r.hb_fee_returned_fen for r in emulator("alipay").trades[no].refunds.values()] == [0]
+    assert not [p for p in postings(item) if p[0] == "platform_installment_fee"]
+    assert _findings_for({no}) == []

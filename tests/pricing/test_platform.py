@@ -51,3 +51,21 @@ def test_every_fen_is_accounted_for(amount: int, percent: int) -> None:
         assert plan.total_repayment_fen == amount + plan.shopper_fee_fen
         assert len(plan.installments_fen) == plan.term and min(plan.installments_fen) >= 0
         assert plan.apr >= 0 and (plan.apr == 0) == (plan.shopper_fee_fen == 0)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(1, 10**9), st.integers(0, 10**7), st.lists(st.integers(1, 10**6), min_size=1, max_size=6))
+def test_refunds_in_parts_give_back_exactly_the_fee(paid: int, fee: int, parts: list[int]) -> None:
+    from fenqi.pricing.platform import returned_fee_fen
+
+    total = sum(parts)
+    parts = [p * paid // total or 1 for p in parts]  # scaled to at most the amount paid
+    before = back = 0
+    for part in parts:
+        if before + part > paid:
+            break
+        got = returned_fee_fen(fee, paid, before, part)
+        assert got >= 0
+        back, before = back + got, before + part
+    assert back <= fee
+    assert returned_fee_fen(fee, paid, before, paid - before) + back == fee if before < paid else back == fee

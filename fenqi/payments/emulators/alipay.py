@@ -49,6 +49,7 @@ from fenqi.payments.emulators.core import (
 )
 from fenqi.payments.emulators.huabei import fund_channel as _fund_channel
 from fenqi.payments.emulators.huabei import hb_terms as _hb_terms
+from fenqi.payments.emulators.huabei import returned_fee as _returned_fee
 from fenqi.payments.emulators.statements import StatementLine, alipay_statement_zip
 from fenqi.payments.keys import ChannelKeys, channel_keys
 from fenqi.payments.settings import PaymentSettings, get_payment_settings
@@ -181,7 +182,8 @@ class AlipayEmulator:
                     if statement_day(r.created_at) == day:
                         lines.append(StatementLine("refund", t.trade_no, t.out_trade_no, r.amount_fen,
                                                    t.created_at, r.created_at, t.subject, r.refund_id,
-                                                   r.out_refund_no, "fen***@example.com"))
+                                                   r.out_refund_no, "fen***@example.com",
+                                                   hb_fee_returned_fen=r.hb_fee_returned_fen))
         return apply_statement_faults(self.faults, lines, day)
 
 
@@ -392,8 +394,9 @@ def refund(emu: AlipayEmulator, params: dict[str, str], biz: dict[str, Any], bas
                 return emu.signed_response(method, {"code": "40004", "msg": "Business Failed",
                                                     "sub_code": "ACQ.REFUND_AMT_NOT_EQUAL_TOTAL",
                                                     "sub_msg": "退款金额超限"})
-            trade.refunds[out_request_no] = EmulatedRefund(out_request_no, f"R{trade.trade_no}{len(trade.refunds)}",
-                                                           amount, now_cst())
+            trade.refunds[out_request_no] = EmulatedRefund(
+                out_request_no, f"R{trade.trade_no}{len(trade.refunds)}", amount, now_cst(),
+                hb_fee_returned_fen=_returned_fee(trade, amount))
             fund_change = "Y"
         # Repeating an out_request_no returns the first result and moves no money (fund_change N).
         body = {"code": "10000", "msg": "Success", "trade_no": trade.trade_no, "out_trade_no": trade.out_trade_no,
@@ -401,6 +404,8 @@ def refund(emu: AlipayEmulator, params: dict[str, str], biz: dict[str, Any], bas
                 "refund_fee": yuan(trade.refunded_fen),
                 "gmt_refund_pay": cst_text(trade.refunds[out_request_no].created_at),
                 "out_request_no": out_request_no}
+        if trade.refunds[out_request_no].hb_fee_returned_fen:
+            body["refund_charge_amount"] = yuan(trade.refunds[out_request_no].hb_fee_returned_fen)
     return emu.signed_response(method, body)
 
 

@@ -41,6 +41,7 @@ class EmulatedRefund:
     amount_fen: int
     created_at: datetime
     status: str = "SUCCESS"
+    hb_fee_returned_fen: int = 0  # the merchant's 花呗分期 fee given back with this refund (pro rata)
 
 
 @dataclass

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from fenqi.payments.emulators.core import EmulatedTrade
-from fenqi.pricing.platform import HB_TERMS, SELLER_PERCENTS
+from fenqi.pricing.platform import HB_TERMS, SELLER_PERCENTS, returned_fee_fen
 
 
 def fund_channel(trade: EmulatedTrade) -> str:
@@ -30,3 +30,11 @@ def hb_terms(biz: dict[str, Any]) -> tuple[int, int] | str:
     if share not in SELLER_PERCENTS:
         return "hb_fq_seller_percent 仅支持 0、100"
     return term, share
+
+
+def returned_fee(trade: EmulatedTrade, refund_fen: int) -> int:
+    """A refund of a 花呗分期 trade whose fee the merchant paid gives the merchant back the fee in
+    proportion to the amount refunded (the whole fee on a full refund), cumulatively over the trade's
+    refunds. The shopper's part of the fee is between the shopper and Huabei: it never passes through
+    the merchant's account, so it is not in the merchant's refund either."""
+    return returned_fee_fen(trade.hb_merchant_fee_fen, trade.amount_fen, trade.refunded_fen, refund_fen)

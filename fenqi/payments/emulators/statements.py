@@ -54,11 +54,15 @@ class StatementLine:
     hb_fq_num: int = 0
     hb_merchant_fee_fen: int = 0
     hb_shopper_fee_fen: int = 0
+    hb_fee_returned_fen: int = 0  # a refund: the merchant's 花呗分期 fee given back with it
 
 
 def hb_note(line: StatementLine) -> str:
-    """The 备注 of a 花呗分期 payment: periods and both parts of the fee (no commas: it is a CSV field)."""
-    if not line.hb_fq_num or line.kind != "pay":
+    """The 备注 of a 花呗分期 payment: periods and both parts of the fee (no commas: it is a CSV field);
+    of a refund that gives back part of the merchant's fee: that part."""
+    if line.kind == "refund":
+        return f"花呗分期手续费退回{_yuan(line.hb_fee_returned_fen)}" if line.hb_fee_returned_fen else ""
+    if not line.hb_fq_num:
         return ""
     return (f"花呗分期{line.hb_fq_num}期 商家承担手续费{_yuan(line.hb_merchant_fee_fen)} "
             f"用户承担手续费{_yuan(line.hb_shopper_fee_fen)}")
@@ -107,7 +111,8 @@ def alipay_detail_csv(lines: Iterable[StatementLine], *, seller_id: str, day: da
         amount = -ln.amount_fen if refund else ln.amount_fen
         fee = fee_fen(ln.amount_fen)
         # The merchant's part of a 花呗分期 fee is charged like the service fee: settled = amount − fees.
-        service = fee if refund else -(fee + (ln.hb_merchant_fee_fen if ln.hb_fq_num else 0))
+        # A refund gives back the service fee and its share of the merchant's 花呗分期 fee.
+        service = fee + ln.hb_fee_returned_fen if refund else -(fee + (ln.hb_merchant_fee_fen if ln.hb_fq_num else 0))
         row = (
             ln.trade_no, ln.out_trade_no, "退款" if refund else "交易", _csv_field(ln.subject),
             _ts(ln.created_at), _ts(ln.finished_at), "", "", "", "", ln.buyer,
