@@ -141,6 +141,14 @@ def test_expired_ineligible_and_foreign_coupons_are_refused_in_both_languages(
     ok = apply(client, world, clerk, 9, coupon=cut["code"], term=6)
     assert ok.status_code == 201, ok.text
     assert ok.json()["application"]["plan"]["apr"] == "0.0700"
+    # Another plan the coupon does not fit lets the coupon go (priced without it); a plan it fits keeps it.
+    app_id = ok.json()["application"]["id"]
+    back = client.put(f"/api/v1/applications/{app_id}/plan", params={"product": "EI-12", "term": 6,
+                                                                       "down_payment": "1000.00"}, headers=clerk)
+    assert back.status_code == 200 and back.json()["plan"]["apr"] == "0.0700", back.text
+    moved = client.put(f"/api/v1/applications/{app_id}/plan", params={"product": "EI-12", "term": 12,
+                                                                        "down_payment": "1000.00"}, headers=clerk)
+    assert moved.status_code == 200 and moved.json()["plan"]["apr"] == "0.1200", moved.text
     bad = {"rate_cut": "0.50", "valid_to": "2026-01-01", "product_codes": ["IF-MERCHANT"], "phones": ["123"]}
     for field, value in bad.items():
         body = {**issue_body(world), field: value}
