@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import date
-from decimal import Decimal
+from decimal import ROUND_DOWN, Decimal
 
 from sqlalchemy.orm import Session
 
@@ -34,10 +34,11 @@ def price_plan(
         spec = replace(spec, annual_rate=annual, fee_rate=fee)
     price = from_fen(price_fen)
     down = parse_yuan(down_payment, field="down_payment") if down_payment is not None else None
-    if down is not None and not (
-        minimum_down_payment(price, spec.down_payment_min_pct) <= down <= price * spec.down_payment_max_pct
-    ):
-        raise InvalidDownPayment()
+    low, high = minimum_down_payment(price, spec.down_payment_min_pct), price * spec.down_payment_max_pct
+    if down is not None and not low <= down <= high:
+        top = high.quantize(Decimal("0.01"), rounding=ROUND_DOWN)
+        raise InvalidDownPayment(zh=f"该方案的首付须在 ¥{low:,.2f} 至 ¥{top:,.2f} 之间",
+                                 en=f"The down payment of this plan must be between ¥{low:,.2f} and ¥{top:,.2f}")
     terms = [term] if term in get_settings().plan_terms else []
     options = plan_menu(price, [spec], terms, start, get_settings().apr_cap, down)
     if not options:

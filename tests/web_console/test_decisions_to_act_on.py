@@ -38,6 +38,7 @@ def test_the_clerk_sees_the_reasons_and_sells_a_cheaper_phone_that_passes(
     view = clerk.get(f"/merchant/applications/{declined.id}").text
     assert "每月还款额占您月收入的比例偏高" in text_of(view) and 'id="suggestions"' in view
     assert 'data-kind="model"' in view and "¥1,999.00" in view and 'data-kind="down_payment"' in view
+    assert "客服热线 <a href=\"tel:400-800-8888\">" in view
     key = re.search(r'name="suggestion" value="(model\|[^"]+)"', view).group(1)  # type: ignore[union-attr]
     taken = clerk.post(f"/merchant/applications/{declined.id}/suggestion", follow_redirects=False,
                        data={"suggestion": key, "csrf_token": csrf_of(view)})
@@ -88,6 +89,11 @@ def test_a_counter_offer_outside_the_limit_is_refused_and_within_it_reaches_cler
         "verdict": "counter", "note": "调整方案", "plan": "EI-12|12", "down_payment": "2000.00",
         "csrf_token": csrf_of(queue)})
     assert "不在该信用等级可选的方案内" in longer.text
+    # A down payment the plan does not take says which it does.
+    low = officer.post(f"/ops/reviews/{decision.id}", data={
+        "verdict": "counter", "note": "调整方案", "plan": "EI-12|6", "down_payment": "100.00",
+        "csrf_token": csrf_of(queue)})
+    assert "该方案的首付须在 ¥599.90 至 ¥5,399.10 之间" in low.text
     session.refresh(app)
     assert app.status == "referred" and app.down_payment_fen == 100_000  # nothing changed
     # Within the limit: ¥2,000 down on 6 months.
