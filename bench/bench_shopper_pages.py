@@ -28,10 +28,10 @@ from bench.bench_pricing import free_port
 from bench.machine import percentile
 
 GOAL_MS = 300.0
-# The shopper's pages: the shop, the calculator, sign-in and everything under /shop; not the JSON status poll,
-# the contract's page images or the short links of texts (a redirect).
-SHOPPER = re.compile(r"^/($|calculator$|me$|login|shop)")
-NOT_PAGES = re.compile(r"(/status$|\.png$)")
+# The shopper's pages: the shop, the calculator, sign-in, the terms, a payment's page and everything under
+# /shop; not the JSON status poll, the contract's page images and PDF, or the short links of texts (redirects).
+SHOPPER = re.compile(r"^/($|calculator$|me$|login|shop|legal/|payments/orders/)")
+NOT_PAGES = re.compile(r"(/status$|\.(png|pdf)$)")
 # Pages that need a query to show anything, filled like path parameters.
 QUERIES = {"/shop/apply": "?sku={code}&product={product}&term={term}"}
 
@@ -75,6 +75,8 @@ def demo_shopper() -> tuple[str, dict[str, str]]:
             "JOIN loan l ON l.id = a.loan_id WHERE l.status = 'overdue' AND a.shopper_user_id IS NOT NULL "
             "ORDER BY l.id LIMIT 1")).one()
         case = s.scalar(text("SELECT id FROM aftersales_case ORDER BY id LIMIT 1"))
+        order = s.scalar(text("SELECT out_trade_no FROM payment_order WHERE application_id = :a ORDER BY id LIMIT 1"),
+                         {"a": row[1]})
         user = s.get(User, int(row[0]))
         assert user is not None
         token = start_session(s, user)
@@ -82,6 +84,8 @@ def demo_shopper() -> tuple[str, dict[str, str]]:
            "term": str(row[5])}
     if case is not None:
         ids["case_id"] = str(case)
+    if order is not None:
+        ids["out_trade_no"] = str(order)
     return token, ids
 
 
