@@ -28,6 +28,7 @@ DOMAINS = (
     "partners",
     "analytics",
     "experiments",
+    "training",
     "web",
 )
 

@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, case, func, select
 from sqlalchemy.orm import Session
 
+from fenqi.catalog.reporting import training_merchants
 from fenqi.ledger.snapshot import account_history
 from fenqi.origination.models import Application
 from fenqi.pricing.models import Product
@@ -83,7 +84,8 @@ def _days(start: date, end: date) -> list[date]:
 
 
 def _merchant(column: Any, merchant_id: int | None) -> list[ColumnElement[bool]]:
-    return [] if merchant_id is None else [column == merchant_id]
+    """One merchant's rows; or every merchant's but the training merchants' practice (培训模式)."""
+    return [column.not_in(training_merchants())] if merchant_id is None else [column == merchant_id]
 
 
 def sales_per_day(session: Session, *, start: date, end: date, merchant_id: int | None = None) -> list[DaySales]:

@@ -51,3 +51,10 @@ class DeviceOtherMerchant(DomainError):
     status = 403
     zh = "设备 {detail} 不属于本商户的门店，不能在此销售"
     en = "Device {detail} is stocked by another merchant's store and cannot be sold here"
+
+
+class NotTrainingMerchant(DomainError):
+    code = "not_training_merchant"
+    status = 409
+    zh = "{detail} 不是培训门店：只有培训门店的练习数据可以重置"
+    en = "{detail} is not a training store: only a training store's practice can be reset"

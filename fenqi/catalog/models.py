@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import JSON, BigInteger, Boolean, ForeignKey, Integer, String
+from sqlalchemy import JSON, BigInteger, Boolean, ForeignKey, Integer, String, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from fenqi.kit.db import Base, BigId, ExactDecimal, Fen, Timestamped, UtcDateTime, utcnow
@@ -25,6 +25,10 @@ class Merchant(Timestamped, Base):
     # 100 the merchant (the shopper sees 免息).
     hb_fq_seller_percent: Mapped[int] = mapped_column(Integer, default=0)
     status: Mapped[str] = mapped_column(String(16), default="active")
+    # A training merchant (培训模式): its sales, loans and payments are practice, kept out of the real
+    # books and every report; `training_reset_at` is when its practice was last reset (one action).
+    training: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
+    training_reset_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
 
 
 class Store(Timestamped, Base):

@@ -1,11 +1,20 @@
-"""Read-only selectables for reporting (analytics): the stores' names."""
+"""Read-only selectables for reporting (analytics): the stores' names, and the training merchants whose
+practice (培训模式) every report leaves out."""
 
 from __future__ import annotations
 
-from sqlalchemy import Subquery, select
+from typing import Any
 
-from fenqi.catalog.models import Store
+from sqlalchemy import Select, Subquery, select
+
+from fenqi.catalog.models import Merchant, Store
 
 
 def stores() -> Subquery:
-    return select(Store.id.label("store_id"), Store.name, Store.merchant_id).subquery("rep_stores")
+    return (select(Store.id.label("store_id"), Store.name, Store.merchant_id)
+            .where(Store.merchant_id.not_in(training_merchants())).subquery("rep_stores"))
+
+
+def training_merchants() -> Select[Any]:
+    """The ids of the training merchants (培训模式)."""
+    return select(Merchant.id).where(Merchant.training.is_(True))

@@ -19,9 +19,11 @@ from fenqi.catalog.errors import (
     DeviceWrongSku,
     ImeiAlreadyRegistered,
     InvalidImei,
+    NotTrainingMerchant,
 )
 from fenqi.catalog.lifecycle import DeviceStatus, can_move
 from fenqi.catalog.models import Device, Merchant, PhoneModel, Sku, Store
+from fenqi.kit.db import utcnow
 from fenqi.kit.errors import Conflict, InvalidInput, NotFound
 from fenqi.kit.money import fmt_yuan, from_fen
 
@@ -41,12 +43,14 @@ def normalize_imei(raw: str) -> str:
 # --- merchants and stores ----------------------------------------------------------------------
 
 
-def create_merchant(session: Session, *, code: str, name: str, region: str, fee_rate: Decimal) -> Merchant:
+def create_merchant(session: Session, *, code: str, name: str, region: str, fee_rate: Decimal,
+                    training: bool = False) -> Merchant:
+    """`training`: a training merchant (培训模式), whose stores are for clerks' practice only."""
     if session.scalar(select(Merchant.id).where(Merchant.code == code)) is not None:
         raise Conflict(f"merchant {code} exists")
     if not Decimal(0) <= fee_rate < Decimal(1):
         raise InvalidInput("fee_rate")
-    merchant = Merchant(code=code, name=name, region=region, fee_rate=fee_rate)
+    merchant = Merchant(code=code, name=name, region=region, fee_rate=fee_rate, training=training)
     session.add(merchant)
     session.flush()
     return merchant
@@ -57,6 +61,37 @@ def get_merchant(session: Session, merchant_id: int) -> Merchant:
     if merchant is None:
         raise NotFound(f"merchant {merchant_id}")
     return merchant
+
+
+def is_training(session: Session, merchant_id: int | None) -> bool:
+    """A training merchant's (培训模式) practice: kept out of the real books, funders, channels and reports."""
+    return merchant_id is not None and bool(
+        session.scalar(select(Merchant.training).where(Merchant.id == merchant_id)))
+
+
+def _real_stores() -> Any:
+    return select(Store.id).join(Merchant, Merchant.id == Store.merchant_id).where(Merchant.training.is_(False))
+
+
+def first_training_merchant_id(session: Session) -> int | None:
+    found = session.scalar(select(Merchant.id).where(Merchant.training.is_(True)).order_by(Merchant.id).limit(1))
+    return None if found is None else int(found)
+
+
+def reset_training(session: Session, merchant_id: int) -> int:
+    """A training merchant's reset: every phone of its stores back on the shelf (free of its practice
+    applications and loans), and the time of the reset recorded. Returns the phones put back."""
+    merchant = get_merchant(session, merchant_id)
+    if not merchant.training:
+        raise NotTrainingMerchant(merchant.code)
+    result: Any = session.execute(
+        update(Device).where(Device.store_id.in_(select(Store.id).where(Store.merchant_id == merchant_id)),
+                             Device.status != DeviceStatus.IN_STOCK)
+        .values(status=DeviceStatus.IN_STOCK, application_id=None, loan_id=None)
+        .execution_options(synchronize_session=False))
+    merchant.training_reset_at = utcnow()
+    session.flush()
+    return int(result.rowcount or 0)
 
 
 def hb_seller_percent(session: Session, merchant_id: int | None) -> int:
@@ -230,16 +265,20 @@ class SkuView:
         }
 
 
-def _stock_counts(session: Session, sku_ids: list[int]) -> dict[int, int]:
+def _stock_counts(session: Session, sku_ids: list[int], merchant_id: int | None = None) -> dict[int, int]:
+    """Phones on the real shelves (never a training store's), or on one merchant's shelves."""
+    shelves = _real_stores() if merchant_id is None else select(Store.id).where(Store.merchant_id == merchant_id)
     rows = session.execute(
-        select(Device.sku_id, func.count()).where(Device.sku_id.in_(sku_ids), Device.status == DeviceStatus.IN_STOCK)
+        select(Device.sku_id, func.count()).where(Device.sku_id.in_(sku_ids), Device.status == DeviceStatus.IN_STOCK,
+                                                  Device.store_id.in_(shelves))
         .group_by(Device.sku_id)
     )
     return {sku_id: count for sku_id, count in rows}
 
 
-def _views(session: Session, rows: list[tuple[Sku, PhoneModel]], with_stock: bool = True) -> list[SkuView]:
-    stock = _stock_counts(session, [sku.id for sku, _ in rows]) if rows and with_stock else {}
+def _views(session: Session, rows: list[tuple[Sku, PhoneModel]], with_stock: bool = True,
+           merchant_id: int | None = None) -> list[SkuView]:
+    stock = _stock_counts(session, [sku.id for sku, _ in rows], merchant_id) if rows and with_stock else {}
     return [
         SkuView(sku.id, sku.code, model.brand, model.name, sku.storage_gb, sku.colour_zh, sku.colour_en,
                 sku.price_fen, stock.get(sku.id, 0))
@@ -257,12 +296,23 @@ def get_sku(session: Session, code: str, *, with_stock: bool = True) -> SkuView:
     return _views(session, [(row[0], row[1])], with_stock)[0]
 
 
-def list_skus(session: Session, brand: str | None = None) -> list[SkuView]:
+def list_skus(session: Session, brand: str | None = None, *, shelves_of: int | None = None) -> list[SkuView]:
+    """Active SKUs with their stock on the real shelves, or on the shelves of merchant `shelves_of`."""
     query = select(Sku, PhoneModel).join(PhoneModel, PhoneModel.id == Sku.model_id).where(Sku.active.is_(True))
     if brand:
         query = query.where(func.lower(PhoneModel.brand) == brand.lower())
     rows = [(sku, model) for sku, model in session.execute(query.order_by(PhoneModel.brand, Sku.price_fen, Sku.code))]
-    return _views(session, rows)
+    return _views(session, rows, merchant_id=shelves_of)
+
+
+def first_in_stock(session: Session, merchant_id: int) -> tuple[str, str, str] | None:
+    """(store code, SKU code, IMEI) of the first phone on one merchant's shelves (a training sample)."""
+    row = session.execute(
+        select(Store.code, Sku.code, Device.imei).join(Device, Device.store_id == Store.id)
+        .join(Sku, Sku.id == Device.sku_id)
+        .where(Store.merchant_id == merchant_id, Device.status == DeviceStatus.IN_STOCK, Sku.active.is_(True))
+        .order_by(Device.id).limit(1)).first()
+    return None if row is None else (str(row[0]), str(row[1]), str(row[2]))
 
 
 # --- devices -----------------------------------------------------------------------------------
@@ -297,7 +347,8 @@ def get_device(session: Session, imei: str) -> Device:
 def stores_with_stock(session: Session, sku_code: str) -> list[Store]:
     """The stores holding at least one phone of this SKU on the shelf (where an online shopper can pick up)."""
     sku = get_sku(session, sku_code)
-    held = select(Device.store_id).where(Device.sku_id == sku.id, Device.status == DeviceStatus.IN_STOCK)
+    held = select(Device.store_id).where(Device.sku_id == sku.id, Device.status == DeviceStatus.IN_STOCK,
+                                         Device.store_id.in_(_real_stores()))
     return list(session.scalars(select(Store).where(Store.id.in_(held)).order_by(Store.code)))
 
 

@@ -48,12 +48,13 @@ _SCHEDULE = text(
     f"SELECT l.id AS loan_id, l.customer_id, {_pre_due_kind()} AS kind, :t0 AS for_date, l.cur_due_date AS due_date, "
     f"{_UNPAID} AS amount_fen, l.dpd, 'scheduled' AS status, :now AS created_at "
     "FROM loan l JOIN installment i ON i.loan_id = l.id AND i.period = l.cur_period "
-    "WHERE l.id BETWEEN :lo AND :hi AND l.status IN ('active', 'overdue') "
+    "WHERE l.id BETWEEN :lo AND :hi AND l.status IN ('active', 'overdue') AND l.training = false "
     f"AND l.cur_due_date IN ({', '.join(f':t{n}' for n in PRE_DUE)}) AND i.status = 'pending' "
     "UNION ALL "
     # overdue: the loan's arrears, on dpd 1, 3, 7 and every 7 days after
     f"SELECT l.id, l.customer_id, {_overdue_kind()}, :t0, l.oldest_unpaid_due, {_ARREARS}, l.dpd, 'scheduled', :now "
     "FROM loan l WHERE l.id BETWEEN :lo AND :hi AND l.status = 'overdue' AND l.oldest_unpaid_due IS NOT NULL "
+    "AND l.training = false "
     f"AND (l.dpd IN ({', '.join(str(n) for n in OVERDUE_FIXED)}) OR (l.dpd > 7 AND l.dpd % 7 = 0))"
     ") AS due_notices WHERE amount_fen > 0 "
     "ON CONFLICT (loan_id, kind, for_date) DO NOTHING"
@@ -62,6 +63,7 @@ _SCHEDULE = text(
 _PAYOFF = text(
     f"INSERT INTO reminder ({_COLUMNS}) SELECT l.id, l.customer_id, '{PAYOFF}', :d, NULL, 0, 0, 'scheduled', :now "
     "FROM loan l WHERE l.status = 'paid_off' AND l.closed_on = :d AND l.customer_id IS NOT NULL "
+    "AND l.training = false "
     "ON CONFLICT (loan_id, kind, for_date) DO NOTHING"
 ).bindparams(bindparam("d", type_=Date))
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
-from sqlalchemy import JSON, BigInteger, Boolean, Date, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Boolean, Date, ForeignKey, Integer, String, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from fenqi.kit.db import Base, BigId, ExactDecimal, Fen, Timestamped
@@ -25,6 +25,9 @@ class Funder(Timestamped, Base):
     regions: Mapped[list[str]] = mapped_column(JSON, default=list)
     priority: Mapped[int] = mapped_column(Integer, default=100)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # A training funder (培训模式): funds only training merchants' practice sales; never routed to for a
+    # real sale, and a training sale is never routed to a real funder.
+    training: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
 
 
 class FunderProduct(Base):

@@ -26,7 +26,7 @@ def funder_costs(session: Session, start: date, end: date) -> dict[str, FunderCo
         select(Funder.code, func.count(Disbursement.id), func.sum(Disbursement.financed_fen),
                func.sum(Disbursement.merchant_fee_fen), func.sum(Disbursement.subsidy_fen))
         .join(Funder, Funder.id == Disbursement.funder_id)
-        .where(Disbursement.business_date >= start, Disbursement.business_date <= end)
+        .where(Disbursement.business_date >= start, Disbursement.business_date <= end, Funder.training.is_(False))
         .group_by(Funder.code)
     ).all()
     return {code: FunderCost(code, int(n), int(fin or 0), int(fee or 0), int(sub or 0))

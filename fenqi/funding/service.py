@@ -23,7 +23,7 @@ from fenqi.kit.errors import Conflict, InvalidInput, NotFound
 
 def create_funder(
     session: Session, *, code: str, name: str, kind: str, daily_quota_fen: int, monthly_quota_fen: int,
-    regions: Sequence[str] = (), priority: int = 100,
+    regions: Sequence[str] = (), priority: int = 100, training: bool = False,
 ) -> Funder:
     if session.scalar(select(Funder.id).where(Funder.code == code)) is not None:
         raise Conflict(f"funder {code} exists")
@@ -32,7 +32,7 @@ def create_funder(
     if not 0 < daily_quota_fen <= monthly_quota_fen:
         raise InvalidInput("quotas: 0 < daily ≤ monthly")
     funder = Funder(code=code, name=name, kind=kind, daily_quota_fen=daily_quota_fen,
-                    monthly_quota_fen=monthly_quota_fen, regions=list(regions), priority=priority)
+                    monthly_quota_fen=monthly_quota_fen, regions=list(regions), priority=priority, training=training)
     session.add(funder)
     session.flush()
     return funder
@@ -199,7 +199,8 @@ def vetoed(session: Session, codes: list[str], on: date) -> dict[str, str]:
 
 
 def _eligible(
-    session: Session, *, method: str, term: int, grade: str, region: str, amount_fen: int, on: date
+    session: Session, *, method: str, term: int, grade: str, region: str, amount_fen: int, on: date,
+    training: bool = False,
 ) -> Eligibility:
     """Partners that take this plan, grade and region: those with quota left, and those without.
 
@@ -217,7 +218,7 @@ def _eligible(
     rows = session.execute(
         select(Funder, FunderProduct, used_in(day), used_in(month), latest, latest_at)
         .join(FunderProduct, FunderProduct.funder_id == Funder.id)
-        .where(Funder.active.is_(True)).order_by(Funder.code, FunderProduct.annual_rate)
+        .where(Funder.active.is_(True), Funder.training.is_(training)).order_by(Funder.code, FunderProduct.annual_rate)
     )
     best: dict[str, tuple[Funder, FunderProduct, int, int]] = {}  # by code; the cheapest fitting product
     version: tuple[int, datetime] | None = None
@@ -227,7 +228,8 @@ def _eligible(
                 and (not funder.regions or region in funder.regions))
         if fits and funder.code not in best:  # ordered by rate: the first fitting product is the cheapest
             best[funder.code] = (funder, product, int(day_used), int(month_used))
-    refused = vetoed(session, list(best), on) if best else {}
+    # A training funder is no partner: the partners' vetoes (licence, contract) speak of real ones.
+    refused = vetoed(session, list(best), on) if best and not training else {}
     open_, blocked = [], []
     for funder, product, day_used, month_used in best.values():
         if funder.code in refused:
@@ -244,10 +246,12 @@ def _eligible(
 
 def route(
     session: Session, *, application_id: int, method: str, term: int, grade: str, region: str, amount_fen: int,
-    on: date,
+    on: date, training: bool = False,
 ) -> Route:
-    """The partner for an approved application under the policy in force (no quota is taken yet)."""
-    found = _eligible(session, method=method, term=term, grade=grade, region=region, amount_fen=amount_fen, on=on)
+    """The partner for an approved application under the policy in force (no quota is taken yet).
+    A training store's practice sale (`training`) goes to a training funder only, a real sale never does."""
+    found = _eligible(session, method=method, term=term, grade=grade, region=region, amount_fen=amount_fen, on=on,
+                      training=training)
     if not found.candidates:
         if found.blocked:
             raise QuotaExhausted(", ".join(found.blocked))

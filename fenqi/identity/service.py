@@ -82,10 +82,11 @@ def create_user(
     return user
 
 
-def staff_with_role(session: Session, role: str) -> dict[int, str]:
-    """Active staff of one role, id → display name (who may be assigned work, e.g. collection cases)."""
-    rows = session.execute(select(User.id, User.display_name).where(User.role == role, User.active.is_(True))
-                           .order_by(User.id))
+def staff_with_role(session: Session, role: str, merchant_id: int | None = None) -> dict[int, str]:
+    """Active staff of one role (of one merchant, if given), id → display name (who may be assigned
+    work, e.g. collection cases; a training store's clerks)."""
+    q = select(User.id, User.display_name).where(User.role == role, User.active.is_(True)).order_by(User.id)
+    rows = session.execute(q if merchant_id is None else q.where(User.merchant_id == merchant_id))
     return {int(uid): name for uid, name in rows}
 
 

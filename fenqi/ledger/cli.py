@@ -16,13 +16,16 @@ console = Console()
 
 
 @app.command("check")
-def check(as_json: Annotated[bool, typer.Option("--json", help="Print JSON")] = False) -> None:
+def check(
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON")] = False,
+    book: Annotated[str, typer.Option(help="real, or training (the training stores' practice)")] = "real",
+) -> None:
     """Every entry balances, the trial balance nets to zero, every loan equals its ledger. Exit 1 if not."""
     from fenqi.kit.db import session_scope
     from fenqi.servicing.check import check_books
 
     with session_scope() as session:
-        report = check_books(session)
+        report = check_books(session, book=book)
     if as_json:
         sys.stdout.write(json.dumps(report.to_json(), ensure_ascii=False, default=str) + "\n")
     else:

@@ -10,6 +10,9 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from fenqi.kit.db import Base, BigId, Fen, UtcDateTime, utcnow
 
+REAL = "real"
+TRAINING = "training"
+
 
 class JournalEntry(Base):
     __tablename__ = "journal_entry"
@@ -23,6 +26,9 @@ class JournalEntry(Base):
     payment_ref: Mapped[str | None] = mapped_column(String(80), index=True, nullable=True)
     reverses_id: Mapped[int | None] = mapped_column(ForeignKey("journal_entry.id"), nullable=True)
     memo: Mapped[str] = mapped_column(String(200), default="")
+    # The book: "real", or "training" for a training store's practice (see LoanBook); the trial balance,
+    # the snapshots and `fenqi ledger check` read the real book only.
+    book: Mapped[str] = mapped_column(String(16), default=REAL, server_default=REAL)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
 
 
@@ -42,6 +48,16 @@ class JournalLine(Base):
     loan_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
     debit_fen: Mapped[int] = mapped_column(Fen, default=0)
     credit_fen: Mapped[int] = mapped_column(Fen, default=0)
+    book: Mapped[str] = mapped_column(String(16), default=REAL, server_default=REAL)  # its entry's book
+
+
+class LoanBook(Base):
+    """Loans kept in a book other than the real one: every entry posted for such a loan goes there."""
+
+    __tablename__ = "ledger_loan_book"
+
+    loan_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    book: Mapped[str] = mapped_column(String(16))
 
 
 class AccountDayBalance(Base):

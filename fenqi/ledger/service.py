@@ -27,7 +27,7 @@ from fenqi.kit.clock import BusinessDate
 from fenqi.kit.db import utcnow
 from fenqi.ledger.accounts import CHART, Account, Reason
 from fenqi.ledger.errors import IdempotencyConflict, InvalidEntry, UnbalancedEntry, UnknownAccount
-from fenqi.ledger.models import JournalEntry, JournalLine
+from fenqi.ledger.models import REAL, JournalEntry, JournalLine, LoanBook
 
 _REASON = re.compile(r"^[a-z][a-z0-9_.]{1,39}$")
 
@@ -73,10 +73,12 @@ def validate_lines(lines: Sequence[Line]) -> None:
         raise UnbalancedEntry(f"debits {debits} ≠ credits {credits}")
 
 
-def _line_rows(entry_id: int, loan_id: int | None, lines: Sequence[Line]) -> list[dict[str, object]]:
+def _line_rows(entry_id: int, loan_id: int | None, lines: Sequence[Line], book: str = REAL
+               ) -> list[dict[str, object]]:
     return [
         {
             "entry_id": entry_id,
+            "book": book,
             "account": str(x.account),
             "loan_id": x.loan_id
             if x.loan_id is not None
@@ -119,6 +121,7 @@ def post_entry(
         "memo": memo[:200],
         "reverses_id": reverses_id,
         "created_at": utcnow(),
+        "book": book_of(session, loan_id),
     }
     if business_date is not None:
         values["business_date"] = business_date
@@ -133,8 +136,23 @@ def post_entry(
         _same_or_conflict(session, existing, loan_id, lines)
         return existing
     # The lines as one executemany (batched into multi-row INSERTs by SQLAlchemy), compiled once.
-    session.execute(insert(JournalLine), _line_rows(entry.id, loan_id, lines))
+    session.execute(insert(JournalLine), _line_rows(entry.id, loan_id, lines, entry.book))
     return entry
+
+
+def book_of(session: Session, loan_id: int | None) -> str:
+    """The book a loan's entries go to: "real" unless the loan was put in another (`keep_in_book`)."""
+    if loan_id is None:
+        return REAL
+    return session.scalar(select(LoanBook.book).where(LoanBook.loan_id == loan_id)) or REAL
+
+
+def keep_in_book(session: Session, loan_id: int, book: str) -> None:
+    """Keep every entry of `loan_id` in `book` (e.g. "training") instead of the real book: called when
+    the loan is booked, before its first entry."""
+    if book != REAL and session.get(LoanBook, loan_id) is None:
+        session.add(LoanBook(loan_id=loan_id, book=book))
+        session.flush()
 
 
 @lru_cache(maxsize=8)
@@ -221,8 +239,8 @@ def account_balance(
     q = select(func.coalesce(func.sum(JournalLine.debit_fen - JournalLine.credit_fen), 0)).where(
         JournalLine.account == str(account)
     )
-    if loan_id is not None:
-        q = q.where(JournalLine.loan_id == loan_id)
+    # One loan's balance in whatever book it is kept; the platform's accounts in the real book.
+    q = q.where(JournalLine.loan_id == loan_id) if loan_id is not None else q.where(JournalLine.book == REAL)
     if as_of is not None:
         q = q.join(JournalEntry, JournalEntry.id == JournalLine.entry_id).where(JournalEntry.business_date <= as_of)
     return int(session.scalar(q) or 0) * _signed(account)
@@ -251,17 +269,17 @@ class TrialBalanceRow:
         return (self.debit - self.credit) * _signed(self.account)
 
 
-def trial_balance(session: Session, as_of: date | None = None) -> list[TrialBalanceRow]:
-    """Totals of every account in the chart (zeros included); Σ debits = Σ credits when the ledger is sound."""
-    if as_of is not None:
+def trial_balance(session: Session, as_of: date | None = None, *, book: str = REAL) -> list[TrialBalanceRow]:
+    """Totals of every account in the chart (zeros included) in one book (the real one unless said);
+    Σ debits = Σ credits when the ledger is sound."""
+    if as_of is not None and book == REAL:
         from fenqi.ledger.snapshot import balances_on
 
         snap = balances_on(session, as_of)  # a closed day: one row per account instead of the journal
         if snap is not None:
             return [TrialBalanceRow(a, *snap[a]) for a in CHART]
-    q = select(JournalLine.account, func.sum(JournalLine.debit_fen), func.sum(JournalLine.credit_fen)).group_by(
-        JournalLine.account
-    )
+    q = (select(JournalLine.account, func.sum(JournalLine.debit_fen), func.sum(JournalLine.credit_fen))
+         .where(JournalLine.book == book).group_by(JournalLine.account))
     if as_of is not None:
         q = q.join(JournalEntry, JournalEntry.id == JournalLine.entry_id).where(JournalEntry.business_date <= as_of)
     totals = {a: (int(d or 0), int(c or 0)) for a, d, c in session.execute(q).all()}

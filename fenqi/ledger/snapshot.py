@@ -1,6 +1,7 @@
 """The daily account snapshot (`account_day_balance`), written when close-of-business finishes a day.
 
-Each account's cumulative debits and credits over every entry dated on or before the day: the
+Each account's cumulative debits and credits (the real book's; a training store's practice is left
+out) over every entry dated on or before the day: the
 previous snapshot plus the lines of the entries dated after it, so the step reads one day of the
 journal (the whole journal only the first time). Re-running it for a day replaces that day's rows.
 
@@ -19,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from fenqi.ledger.accounts import CHART, Account
 from fenqi.ledger.errors import UnknownAccount
-from fenqi.ledger.models import AccountDayBalance, JournalEntry, JournalLine
+from fenqi.ledger.models import REAL, AccountDayBalance, JournalEntry, JournalLine
 
 
 def snapshot_accounts(session: Session, day: date) -> None:
@@ -34,7 +35,8 @@ def snapshot_accounts(session: Session, day: date) -> None:
         "  SELECT account, debit_fen AS dr, credit_fen AS cr FROM account_day_balance WHERE business_date = :p"
         "  UNION ALL"
         "  SELECT l.account, l.debit_fen, l.credit_fen FROM journal_line l"
-        "  JOIN journal_entry e ON e.id = l.entry_id WHERE e.business_date > :p AND e.business_date <= :d"
+        "  JOIN journal_entry e ON e.id = l.entry_id"
+        "  WHERE e.business_date > :p AND e.business_date <= :d AND l.book = 'real'"
         ") t GROUP BY account"
     ), p)
 
@@ -57,7 +59,7 @@ def snapshot_differences(session: Session, day: date) -> dict[str, tuple[int, in
     rows = session.execute(
         select(JournalLine.account, func.sum(JournalLine.debit_fen - JournalLine.credit_fen))
         .join(JournalEntry, JournalEntry.id == JournalLine.entry_id)
-        .where(JournalEntry.business_date <= day).group_by(JournalLine.account)
+        .where(JournalEntry.business_date <= day, JournalLine.book == REAL).group_by(JournalLine.account)
     ).all()
     journal = {str(a): int(v or 0) for a, v in rows}
     out = {}
@@ -72,7 +74,8 @@ def _movements(session: Session, account: str, lo: date, hi: date) -> dict[date,
     rows = session.execute(
         select(JournalEntry.business_date, func.sum(JournalLine.debit_fen - JournalLine.credit_fen))
         .join(JournalEntry, JournalEntry.id == JournalLine.entry_id)
-        .where(JournalLine.account == account, JournalEntry.business_date >= lo, JournalEntry.business_date <= hi)
+        .where(JournalLine.account == account, JournalLine.book == REAL, JournalEntry.business_date >= lo,
+               JournalEntry.business_date <= hi)
         .group_by(JournalEntry.business_date)
     ).all()
     return {d: int(v or 0) for d, v in rows}
@@ -109,7 +112,8 @@ def account_history(session: Session, account: str, *, start: date, end: date) -
         balance = int(session.scalar(
             select(func.coalesce(func.sum(JournalLine.debit_fen - JournalLine.credit_fen), 0))
             .join(JournalEntry, JournalEntry.id == JournalLine.entry_id)
-            .where(JournalLine.account == account, JournalEntry.business_date < start)) or 0)
+            .where(JournalLine.account == account, JournalLine.book == REAL, JournalEntry.business_date < start))
+            or 0)
     series = []
     for d in days:
         balance = snaps[d] if d in snaps else balance + moves.get(d, 0)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from sqlalchemy import Subquery, select
 
+from fenqi.catalog.reporting import training_merchants
 from fenqi.origination.models import Application
 
 
@@ -21,4 +22,4 @@ def applications() -> Subquery:
         a.reasons[0]["zh"].as_string().label("reason_zh"), a.reasons[0]["en"].as_string().label("reason_en"),
         a.funder_rate, a.subsidy_fen, a.loan_id,
         a.down_payment_paid, a.signed_at,
-    ).subquery("rep_applications")
+    ).where(a.merchant_id.not_in(training_merchants())).subquery("rep_applications")  # no practice sales

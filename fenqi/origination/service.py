@@ -6,7 +6,7 @@ Signing (contract, loan, IMEI, disbursement, down payment) is in fenqi.originati
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -15,8 +15,10 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
+from fenqi.catalog.reporting import training_merchants
 from fenqi.catalog.service import (
     check_device_for_sale,
+    is_training,
     release_reservation,
     reserve_device,
     sale_context,
@@ -146,9 +148,39 @@ def _insert_open(session: Session, fields: dict[str, Any]) -> Application:
 def _open_loans(session: Session, id_hash: str) -> int:
     """Loans this person holds on the platform: signed applications (servicing closes them at payoff)."""
     return session.scalar(
-        select(func.count()).select_from(Application).where(Application.id_hash == id_hash,
-                                                            Application.status == "signed")
+        select(func.count()).select_from(Application).where(
+            Application.id_hash == id_hash, Application.status == "signed",
+            Application.merchant_id.not_in(training_merchants()))  # practice loans are nobody's
     ) or 0
+
+
+def clerk_activity(session: Session, merchant_id: int, since: datetime | None) -> list[ClerkSale]:
+    """One merchant's applications (since a time) by the staff member who made each: how far it went.
+    A training store's checklist reads it."""
+    a = Application
+    q = select(a.created_by_user_id, a.status, a.outcome, a.down_payment_paid).where(
+        a.merchant_id == merchant_id, a.created_by_user_id.is_not(None))
+    if since is not None:
+        q = q.where(a.created_at >= since)
+    return [ClerkSale(int(uid or 0), status, outcome, bool(paid)) for uid, status, outcome, paid in session.execute(q)]
+
+
+def cancel_open(session: Session, merchant_id: int) -> int:
+    """Cancel a merchant's open applications (their phones go back on the shelf): a training store's reset."""
+    apps = list(session.scalars(select(Application).where(Application.merchant_id == merchant_id,
+                                                         Application.status.in_(OPEN_STATUSES))))
+    for app in apps:
+        close(session, app, "cancelled")
+    session.flush()
+    return len(apps)
+
+
+@dataclass(frozen=True, slots=True)
+class ClerkSale:
+    user_id: int
+    status: str
+    outcome: str | None
+    down_payment_paid: bool
 
 
 def replayed(session: Session, principal: Principal, idempotency_key: str | None) -> Submitted | None:
@@ -276,7 +308,7 @@ def risk_input_of(session: Session, app: Application) -> RiskInput:
         open_loans=_open_loans(session, app.id_hash), price_fen=app.price_fen, financed_fen=app.financed_fen,
         installment_fen=app.installment_fen, term=app.term, product_code=app.product_code, id_hash=app.id_hash,
         phone_hash=app.phone_hash, device_imei=app.device_imei, application_id=app.id,
-        merchant_id=app.merchant_id, channel=app.channel,
+        merchant_id=app.merchant_id, channel=app.channel, training=is_training(session, app.merchant_id),
     )
 
 
@@ -315,8 +347,9 @@ def apply_decision(session: Session, result: Submitted, option: PlanOption, toda
 
 def route_application(session: Session, app: Application, option: PlanOption, today: date) -> None:
     """Place an approved application with a funding partner under the routing policy in force."""
+    training = is_training(session, app.merchant_id)
     chosen = route(session, application_id=app.id, method=app.method, term=app.term, grade=app.grade or "E",
-                   region=app.region, amount_fen=app.financed_fen, on=today)
+                   region=app.region, amount_fen=app.financed_fen, on=today, training=training)
     app.funder_code = chosen.funder_code
     app.funder_rate = chosen.annual_rate
     campaign_fen = to_fen(subsidy_for(option, chosen.annual_rate))
@@ -325,6 +358,8 @@ def route_application(session: Session, app: Application, option: PlanOption, to
     coupon_fen = 0 if coupon is None else to_fen(coupon_cost(
         current_option(session, app, today, without_coupon=True), option, chosen.annual_rate))
     app.subsidy_fen = campaign_fen + coupon_fen
+    if training:  # practice never spends a real campaign's budget
+        return
     # A campaign's plan: the merchant's subsidy comes out of the campaign's budget (given back on close).
     promotions.release(session, app.id)  # a changed plan gives back what the old one took
     promotions.charge(session, application_id=app.id, merchant_id=app.merchant_id, product_code=app.product_code,

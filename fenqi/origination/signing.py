@@ -17,6 +17,7 @@ from fenqi.catalog.service import (
     get_merchant,
     get_sku,
     get_store,
+    is_training,
     release_reservation,
     reserve_device,
 )
@@ -178,16 +179,17 @@ def sign(
                    document_sha256=contract.sha256)
     if not consume_quota(session, get_funder(session, contract.funder_code), app.financed_fen, today):
         raise QuotaExhausted(f"{contract.funder_code}; 请重新生成合同 / generate the contract again")
-    if app.shopper_user_id is None:
+    training = is_training(session, app.merchant_id)
+    if app.shopper_user_id is None and not training:  # practice opens no account for the phone number
         app.shopper_user_id = shopper_account(session, app)  # a till sale: the loan is the shopper's too
-    loan_id = _book_loan(session, app, contract)
+    loan_id = _book_loan(session, app, contract, training)
     bind_to_loan(session, imei=app.device_imei or "", application_id=app.id, loan_id=loan_id)
     paid = disburse(session, application_id=app.id, loan_id=loan_id, funder_code=contract.funder_code,
                     merchant_id=app.merchant_id, price_fen=app.price_fen, down_payment_fen=app.down_payment_fen,
                     subsidy_fen=app.subsidy_fen, on=today)
     if coupon is not None:
         coupons.record_cost(session, app.id, loan_id=loan_id, subsidy_fen=_coupon_fen(session, app, today))
-    order = _down_payment_order(session, app, loan_id, channel, return_url, hb_fq_num)
+    order = _down_payment_order(session, app, loan_id, channel, return_url, hb_fq_num, training)
     contract.signed = True
     app.loan_id = loan_id
     app.signed_at = utcnow()
@@ -195,7 +197,7 @@ def sign(
     close(session, app, "signed")
     audit(session, actor_user_id=principal.user_id or None, action="application.signed",
           subject=f"application:{app.id}", detail=f"loan:{loan_id} contract:{contract.sha256[:16]}")
-    if app.channel == "store" and app.shopper_user_id is not None:
+    if app.channel == "store" and app.shopper_user_id is not None and not training:
         _text_loan_link(session, app, loan_id)
     session.flush()
     return Signed(app, contract, loan_id, _disbursement_json(app, paid), order)
@@ -274,7 +276,7 @@ def _already_signed(session: Session, app: Application, contract_sha256: str) ->
     return Signed(app, contract, int(app.loan_id or 0), _disbursement_json(app, paid), payment)
 
 
-def _book_loan(session: Session, app: Application, contract: Contract) -> int:
+def _book_loan(session: Session, app: Application, contract: Contract, training: bool) -> int:
     """The loan at the plan's rates as signed (a coupon's, where the application has one)."""
     from fenqi.servicing.service import book_loan
 
@@ -284,7 +286,7 @@ def _book_loan(session: Session, app: Application, contract: Contract) -> int:
         session, external_ref=f"application:{app.id}", product_code=app.product_code,
         financed_fen=app.financed_fen, term=app.term, start_date=contract.start_date, price_fen=app.price_fen,
         down_payment_fen=app.down_payment_fen, merchant_id=app.merchant_id,
-        funder_id=get_funder(session, contract.funder_code).id, customer_id=app.shopper_user_id,
+        funder_id=get_funder(session, contract.funder_code).id, customer_id=app.shopper_user_id, training=training,
         annual_rate=option.product.annual_rate, fee_rate=option.product.fee_rate,
     )
     return int(loan.id)
@@ -292,7 +294,7 @@ def _book_loan(session: Session, app: Application, contract: Contract) -> int:
 
 def _down_payment_order(
     session: Session, app: Application, loan_id: int, channel: str, return_url: str = "",
-    hb_fq_num: int | None = None,
+    hb_fq_num: int | None = None, training: bool = False,
 ) -> dict[str, Any] | None:
     if app.down_payment_fen <= 0:
         return None
@@ -303,7 +305,7 @@ def _down_payment_order(
     percent = hb_seller_percent(session, app.merchant_id) if hb_fq_num is not None else 0
     order = create_order(session, purpose="down_payment", amount_fen=app.down_payment_fen, channel=channel,
                          subject=f"首付 {sku.name_zh}", loan_id=loan_id, application_id=app.id,
-                         return_url=return_url, hb_fq_num=hb_fq_num, hb_fq_seller_percent=percent)
+                         return_url=return_url, hb_fq_num=hb_fq_num, hb_fq_seller_percent=percent, training=training)
     return {"out_trade_no": order.out_trade_no, "status": order.status, "pay_url": order.pay_url,
             "amount": fmt_yuan(from_fen(app.down_payment_fen)), "channel": channel}
 

@@ -4,7 +4,19 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import JSON, BigInteger, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from fenqi.kit.db import Base, BigId, Fen, Timestamped, UtcDateTime, utcnow
@@ -50,6 +62,9 @@ class PaymentOrder(Timestamped, Base):
     hb_fq_num: Mapped[int | None] = mapped_column(Integer, nullable=True)
     hb_fq_seller_percent: Mapped[int] = mapped_column(Integer, default=0)
     hb_fee_fen: Mapped[int] = mapped_column(Fen, default=0)
+    # A training sale's order (培训模式): never sent to a channel; the clerk settles it with a practice
+    # payment, and it is left out of the channels' figures and reconciliation.
+    training: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow, onupdate=utcnow)
 
     @property

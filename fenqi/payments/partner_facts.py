@@ -59,7 +59,7 @@ def channel_facts(session: Session, channel: str, start: datetime, end: datetime
                   ) -> ChannelFacts:
     """`start`–`end`: the window (UTC, end exclusive); `days`: the same window as statement days."""
     in_window = (PaymentOrder.channel == channel, PaymentOrder.created_at >= start, PaymentOrder.created_at < end,
-                 PaymentOrder.status.in_(FINISHED))
+                 PaymentOrder.status.in_(FINISHED), PaymentOrder.training.is_(False))
     rows = session.execute(select(PaymentOrder.status, PaymentOrder.agreement_id).where(*in_window)).all()
     paid = [r for r in rows if r.status in PAID]
     delays = session.execute(
@@ -75,7 +75,7 @@ def channel_facts(session: Session, channel: str, start: datetime, end: datetime
     refunds = session.execute(
         select(PaymentRefund.created_at, PaymentRefund.succeeded_at)
         .join(PaymentOrder, PaymentOrder.id == PaymentRefund.order_id)
-        .where(PaymentOrder.channel == channel, PaymentRefund.status == "succeeded",
+        .where(PaymentOrder.channel == channel, PaymentRefund.status == "succeeded", PaymentOrder.training.is_(False),
                PaymentRefund.succeeded_at.is_not(None), PaymentRefund.created_at >= start,
                PaymentRefund.created_at < end)
     ).all()
@@ -111,7 +111,7 @@ def platform_installment_facts(session: Session, channel: str, start: datetime, 
     rows = session.execute(select(PaymentOrder.amount_fen, PaymentOrder.hb_fee_fen, PaymentOrder.hb_fq_seller_percent)
                            .where(PaymentOrder.channel == channel, PaymentOrder.hb_fq_num.is_not(None),
                                   PaymentOrder.status.in_(PAID), PaymentOrder.paid_at >= start,
-                                  PaymentOrder.paid_at < end)).all()
+                                  PaymentOrder.paid_at < end, PaymentOrder.training.is_(False))).all()
     merchant = sum(fee * percent // 100 for _, fee, percent in rows)
     return PlatformInstallmentFacts(len(rows), sum(a for a, _, _ in rows), sum(f for _, f, _ in rows) - merchant,
                                     merchant)

@@ -73,6 +73,7 @@ def orders_to_poll(session: Session, *, older_than: timedelta, now: datetime | N
     """Pending orders opened more than `older_than` ago (their notification is late or lost)."""
     cutoff = (now or utcnow()) - older_than
     q = (select(PaymentOrder.out_trade_no)
-         .where(PaymentOrder.status == "pending", PaymentOrder.created_at <= cutoff)
+         .where(PaymentOrder.status == "pending", PaymentOrder.created_at <= cutoff,
+                PaymentOrder.training.is_(False))  # a practice order is at no channel
          .order_by(PaymentOrder.id).limit(limit))
     return list(session.scalars(q))

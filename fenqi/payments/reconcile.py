@@ -101,7 +101,8 @@ def our_payments(session: Session, channel: str, day: date) -> dict[str, Any]:
         select(PaymentOrder.out_trade_no, func.coalesce(PaymentOrder.paid_amount_fen, PaymentOrder.amount_fen)
                .label("amount_fen"), PaymentOrder.status, (PaymentOrder.settlement_key != "").label("booked"),
                PaymentOrder.paid_at)
-        .where(PaymentOrder.channel == channel, PaymentOrder.paid_at >= start, PaymentOrder.paid_at < end)
+        .where(PaymentOrder.channel == channel, PaymentOrder.paid_at >= start, PaymentOrder.paid_at < end,
+               PaymentOrder.training.is_(False))  # practice orders are at no channel
     )
     return {r[0]: r for r in rows}
 
@@ -124,7 +125,8 @@ def _our_refunds(session: Session, channel: str, day: date) -> dict[str, tuple[s
         select(PaymentRefund.out_refund_no, PaymentOrder.out_trade_no, PaymentRefund.amount_fen, PaymentRefund.status,
                PaymentRefund.succeeded_at)
         .join(PaymentOrder, PaymentOrder.id == PaymentRefund.order_id)
-        .where(PaymentOrder.channel == channel, PaymentRefund.status.in_(("succeeded", "processing")))
+        .where(PaymentOrder.channel == channel, PaymentRefund.status.in_(("succeeded", "processing")),
+               PaymentOrder.training.is_(False))
         .where(((PaymentRefund.succeeded_at >= start) & (PaymentRefund.succeeded_at < end))
                | (PaymentRefund.status == "processing"))
     )
@@ -242,7 +244,8 @@ def _expected_fees(session: Session, numbers: list[str] | None, bounds: tuple[da
             PaymentOrder.hb_fee_fen)
     if numbers is None:
         batches = [select(*cols).where(PaymentOrder.channel == "alipay", PaymentOrder.hb_fq_num.is_not(None),
-                                       PaymentOrder.paid_at >= bounds[0], PaymentOrder.paid_at < bounds[1])]
+                                       PaymentOrder.paid_at >= bounds[0], PaymentOrder.paid_at < bounds[1],
+                                       PaymentOrder.training.is_(False))]
     else:
         batches = [select(*cols).where(PaymentOrder.out_trade_no.in_(numbers[i:i + 500]))
                    for i in range(0, len(numbers), 500)]

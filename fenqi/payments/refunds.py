@@ -20,6 +20,7 @@ from fenqi.kit.db import utcnow
 from fenqi.kit.log import log
 from fenqi.payments import servicing_port
 from fenqi.payments.channels import Notification, get_channel
+from fenqi.payments.channels.base import RefundInfo
 from fenqi.payments.errors import (
     InvalidPaymentAmount,
     OrderNotRefundable,
@@ -78,8 +79,11 @@ def refund(session: Session, *, out_trade_no: str, amount_fen: int, reason: str,
         if again is None:
             raise RefundRefReused(refund_ref) from None
         return again
-    result = get_channel(order.channel).refund(out_trade_no=order.out_trade_no, out_refund_no=item.out_refund_no,
-                                               amount_fen=amount_fen, total_fen=paid, reason=item.reason)
+    if order.training:  # a practice order was never at a channel: its refund is paid out here
+        result = RefundInfo(item.out_refund_no, "succeeded", f"TRAINING-{item.out_refund_no}"[:64], amount_fen)
+    else:
+        result = get_channel(order.channel).refund(out_trade_no=order.out_trade_no, out_refund_no=item.out_refund_no,
+                                                   amount_fen=amount_fen, total_fen=paid, reason=item.reason)
     if result.status == "failed":
         item.status = "failed"
         session.flush()

@@ -14,7 +14,7 @@ def down_payments() -> Subquery:
     return (
         select(o.application_id, func.min(case((o.paid_at.is_not(None), o.paid_at))).label("paid_at"),
                func.sum(expired).label("expired_orders"))
-        .where(o.purpose == "down_payment", o.application_id.is_not(None))
+        .where(o.purpose == "down_payment", o.application_id.is_not(None), o.training.is_(False))
         .group_by(o.application_id)
         .subquery("rep_down_payments")
     )

@@ -99,7 +99,7 @@ def windows(session: Session, *, window_minutes: int, now: datetime | None = Non
     rows = session.execute(
         select(PaymentOrder.channel, func.count(), func.coalesce(func.sum(paid), 0))
         .where(PaymentOrder.created_at >= since, PaymentOrder.created_at <= until, PaymentOrder.status.in_(_OUTCOMES),
-               PaymentOrder.agreement_id.is_(None))
+               PaymentOrder.agreement_id.is_(None), PaymentOrder.training.is_(False))
         .group_by(PaymentOrder.channel)
     ).all()
     return {str(channel): Window(int(count), int(ok)) for channel, count, ok in rows}

@@ -80,11 +80,15 @@ def create_order(
     scene: str = "page",
     hb_fq_num: int | None = None,
     hb_fq_seller_percent: int = 0,
+    training: bool = False,
 ) -> PaymentOrder:
     """Open a payment order and its trade on the channel; `pay_url` is where the shopper pays.
 
     `hb_fq_num` (3/6/12): the shopper pays a down payment with 花呗分期 on Alipay; who pays the
     platform's fee is `hb_fq_seller_percent` (0 the shopper, 100 the merchant — the merchant's setting).
+
+    `training`: a training store's practice order (培训模式). It opens no trade on any channel; its page
+    offers the clerk a practice payment instead (`pay_training_order`).
 
     The channel is asked only after the order row exists, and a refusal raises (ChannelError), so
     the caller's transaction rolls back: no order without a trade, no trade we have no record of
@@ -106,10 +110,14 @@ def create_order(
         agreement_id=agreement_id, attempt=attempt, due_date=due_date, business_date=business_date(session),
         expires_at=utcnow() + timedelta(minutes=settings.payment_order_ttl_minutes), status="pending",
         hb_fq_num=hb_fq_num, hb_fq_seller_percent=hb_fq_seller_percent if hb_fq_num else 0, hb_fee_fen=hb_fee,
+        training=training,
     )
     session.add(order)
     session.flush()
-    if agreement_id is None:
+    if training:
+        order.pay_url = order_page_url(order.out_trade_no)
+        session.flush()
+    elif agreement_id is None:
         order.pay_url = get_channel(channel).create_payment(
             out_trade_no=order.out_trade_no, amount_fen=amount_fen, subject=order.subject,
             expire_at=order.expires_at, return_url=return_url or order_page_url(order.out_trade_no), scene=scene,
@@ -205,6 +213,18 @@ def mark_paid(session: Session, order: PaymentOrder, *, trade_no: str, paid_at: 
         return False
     settle(session, claimed)
     return True
+
+
+def pay_training_order(session: Session, out_trade_no: str) -> PaymentOrder:
+    """The practice payment of a training store's order (培训模式): settled here as if the shopper had
+    paid, with no channel involved. Any other order is refused."""
+    order = find_order(session, out_trade_no)
+    if order is None or not order.training:
+        raise PayeeNotFound(f"training order {out_trade_no}")
+    if order.status == "pending":
+        mark_paid(session, order, trade_no=f"TRAINING-{order.out_trade_no}"[:64], paid_at=utcnow(),
+                  amount_fen=order.amount_fen)
+    return order
 
 
 def settle(session: Session, order: PaymentOrder) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Boolean, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Boolean, Index, Integer, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from fenqi.kit.db import Base, BigId, Fen, Timestamped, UtcDateTime, utcnow
@@ -54,6 +54,9 @@ class RiskDecision(Base):
     decided_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
     application_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True, index=True)
     merchant_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    # A training store's practice decision (培训模式): the emulated bureau only, never in the review queue,
+    # left out of monitoring, velocity and reports.
+    training: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
     id_hash: Mapped[str] = mapped_column(String(128))
     phone_hash: Mapped[str] = mapped_column(String(128))
     device_imei: Mapped[str | None] = mapped_column(String(20), nullable=True)

@@ -202,13 +202,13 @@ def monitor(session: Session, *, since: date, until: date, calibration_since: da
             RiskDecision.probability_of_default, RiskDecision.decided_at)
     recent = session.execute(
         select(*cols).where(RiskDecision.model_version == card.version, RiskDecision.decided_at >= lo,
-                            RiskDecision.decided_at < hi)
+                            RiskDecision.decided_at < hi, RiskDecision.training.is_(False))
     ).all()
     score, features = _drifts(card, list(recent))
     c_lo, _ = _window(calibration_since or until - timedelta(days=365), until)
     older = session.execute(
         select(*cols).where(RiskDecision.model_version == card.version, RiskDecision.decided_at >= c_lo,
-                            RiskDecision.decided_at < hi)
+                            RiskDecision.decided_at < hi, RiskDecision.training.is_(False))
     ).all()
     return Report(card.version, since, until, len(recent), score, features, _calibration(session, list(older)))
 

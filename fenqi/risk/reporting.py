@@ -13,4 +13,4 @@ def decisions() -> Subquery:
     final = case((d.review_status.in_(("approved", "declined")), d.reviewed_at), (d.outcome != "refer", d.decided_at),
                  else_=None)
     return select(d.id.label("decision_id"), d.application_id, d.outcome, d.review_status,
-                  final.label("decided_at")).subquery("rep_decisions")
+                  final.label("decided_at")).where(d.training.is_(False)).subquery("rep_decisions")

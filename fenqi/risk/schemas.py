@@ -69,6 +69,9 @@ class RiskInput(BaseModel):
     application_id: int | None = None
     merchant_id: int | None = None
     channel: str = "store"
+    # A training store's practice application (培训模式): decided the same way, but by the emulated bureau
+    # only, with no manual review, and kept out of monitoring and reports.
+    training: bool = False
 
 
 class Reason(BaseModel):

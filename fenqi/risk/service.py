@@ -22,7 +22,7 @@ from fenqi.kit.errors import Conflict, DomainError, InvalidInput, NotFound
 from fenqi.kit.log import log
 from fenqi.risk import policy as policies
 from fenqi.risk import scorecard
-from fenqi.risk.bureau import BureauProvider, BureauReport, get_provider
+from fenqi.risk.bureau import BureauProvider, BureauReport, EmulatedBureau, get_provider
 from fenqi.risk.engine import Evaluation, evaluate
 from fenqi.risk.models import RiskDecision, RiskListEntry
 from fenqi.risk.rules import DEFAULT_POLICY, Facts, Policy
@@ -62,13 +62,14 @@ def bureau_report(id_hash: str, provider: BureauProvider | None = None) -> Burea
 
 # Written once as SQL (portable between SQLite and PostgreSQL): building the same query from
 # expressions on every decision cost more CPU than running it. Each count is an index range scan.
+# A training store's practice decisions (培训模式) count for nobody's velocity.
 _VELOCITY_SQL = """
   (SELECT count(*) FROM risk_decision WHERE id_hash = :id_hash AND decided_at >= :since
-     AND (application_id IS NULL OR application_id <> :application_id)),
+     AND (application_id IS NULL OR application_id <> :application_id) AND training = false),
   (SELECT count(*) FROM risk_decision WHERE phone_hash = :phone_hash AND decided_at >= :since
-     AND (application_id IS NULL OR application_id <> :application_id)),
+     AND (application_id IS NULL OR application_id <> :application_id) AND training = false),
   (SELECT count(*) FROM risk_decision WHERE device_imei = :device AND decided_at >= :since
-     AND (application_id IS NULL OR application_id <> :application_id))
+     AND (application_id IS NULL OR application_id <> :application_id) AND training = false)
 """
 _FACTS = text("""SELECT
   (SELECT config FROM risk_policy WHERE active = :yes LIMIT 1),
@@ -110,7 +111,9 @@ def gather(
         since = now - timedelta(minutes=policy.velocity_window_minutes)
         velocity_counts = session.connection().execute(_VELOCITY, _params(inp, since)).one()
     facts = Facts(
-        bureau=bureau_report(inp.id_hash) if bureau is _ASK else bureau,
+        # Practice asks the local emulated bureau, never a real one.
+        bureau=(bureau_report(inp.id_hash, EmulatedBureau() if inp.training else None) if bureau is _ASK
+                else bureau),
         blacklist=[kind for kind, n in zip(LIST_KINDS, listed_counts, strict=True) if n],
         velocity={key: int(n) for key, n in zip(LIST_KINDS, velocity_counts, strict=True)},
     )
@@ -151,9 +154,10 @@ def _decide(session: Session, inp: RiskInput, now: datetime, idempotency_key: st
     policy, facts = gather(session, inp, now)
     card = scorecard.load()
     result = evaluate(inp, facts, policy, card)
-    review_status = "pending" if result.outcome == "refer" else "none"
+    review_status = "pending" if result.outcome == "refer" and not inp.training else "none"
     decision_id = session.connection().execute(_INSERT, {
         "decided_at": now, "application_id": inp.application_id, "merchant_id": inp.merchant_id,
+        "training": inp.training,
         "id_hash": inp.id_hash, "phone_hash": inp.phone_hash, "device_imei": inp.device_imei,
         "outcome": result.outcome, "score": result.score,
         "probability_of_default": str(result.probability_of_default),
@@ -405,7 +409,7 @@ __all__ = ["Decision", "DomainError", "RiskInput", "decide", "explain", "get_dec
 def stats(session: Session, *, since: datetime, limit_rows: int = 20_000) -> dict[str, Any]:
     """Approval monitoring since a time: outcomes, grades, mean score, the queue, the rules that fire."""
     d = RiskDecision
-    window = d.decided_at >= since
+    window = (d.decided_at >= since) & d.training.is_(False)
     by_outcome = select(d.outcome, func.count()).where(window).group_by(d.outcome)
     outcomes = {str(k): int(n) for k, n in session.execute(by_outcome)}
     by_grade = select(d.grade, func.count()).where(window, d.grade.is_not(None)).group_by(d.grade)

@@ -12,7 +12,7 @@ from fenqi.kit.clock import business_date
 from fenqi.kit.errors import Conflict, InvalidInput
 from fenqi.kit.money import fmt_percent, from_fen, rate_as_disclosed, to_fen
 from fenqi.kit.settings import get_settings
-from fenqi.ledger import Account, Line, Reason, post_entry
+from fenqi.ledger import TRAINING, Account, Line, Reason, keep_in_book, post_entry
 from fenqi.pricing.apr import apr as compute_apr
 from fenqi.pricing.errors import AprAboveCap
 from fenqi.pricing.schedule import Method, build_schedule
@@ -36,6 +36,7 @@ def book_loan(
     merchant_id: int | None = None,
     funder_id: int | None = None,
     customer_id: int | None = None,
+    training: bool = False,
 ) -> Loan:
     """Book a loan from a product and its pricing schedule; idempotent by `external_ref`.
 
@@ -43,6 +44,7 @@ def book_loan(
     the merchant, the down payment and any subsidy are posted by funding and payments against
     merchant_payable). `annual_rate`/`fee_rate` override the product's (risk-based pricing); the plan's
     APR must be within settings.apr_cap. `start_date` defaults to, and may not be before, the business date.
+    `training`: a training store's practice loan, kept in the ledger's training book.
     """
     if not external_ref or len(external_ref) > 80:
         raise InvalidInput("external_ref must be 1-80 characters")
@@ -88,6 +90,7 @@ def book_loan(
         merchant_id=merchant_id,
         funder_id=funder_id,
         customer_id=customer_id,
+        training=training,
         status=LoanStatus.ACTIVE,
         principal_outstanding_fen=financed_fen,
         cob_date=today - timedelta(days=1),
@@ -103,6 +106,8 @@ def book_loan(
     )
     session.add(loan)
     session.flush()
+    if training:
+        keep_in_book(session, loan.id, TRAINING)
     session.add_all(
         Installment(
             loan_id=loan.id,

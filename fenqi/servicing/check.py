@@ -13,6 +13,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from fenqi.kit.settings import get_settings
+from fenqi.ledger import REAL
 from fenqi.ledger.accounts import CHART, Account
 from fenqi.servicing.rules import bucket_for, days_past_due
 
@@ -77,27 +78,33 @@ def _ledger_pivot() -> str:
     for column, account in LOAN_FIGURES:
         sign = "debit_fen - credit_fen" if CHART[account].debit_normal else "credit_fen - debit_fen"
         cols.append(f"SUM(CASE WHEN account = '{account}' THEN {sign} ELSE 0 END) AS {column}")
-    return f"SELECT loan_id, {', '.join(cols)} FROM journal_line WHERE loan_id IS NOT NULL GROUP BY loan_id"
+    return (f"SELECT loan_id, {', '.join(cols)} FROM journal_line WHERE loan_id IS NOT NULL AND book = :book "
+            "GROUP BY loan_id")
 
 
-def check_books(session: Session, loan_ids: tuple[int, int] | None = None) -> CheckReport:
+def check_books(session: Session, loan_ids: tuple[int, int] | None = None, *, book: str = REAL) -> CheckReport:
     """Every entry balanced, the trial balance nets to zero, every loan equal to its ledger and schedule.
 
+    One book: the real one, or "training" (a training store's practice loans and their entries).
     `loan_ids` (lo, hi) limits the loan comparisons to a range of ids (the journal checks are global).
     """
     r = CheckReport()
-    r.entries = int(session.scalar(text("SELECT COUNT(*) FROM journal_entry")) or 0)
+    b = {"book": book}
+    r.entries = int(session.scalar(text("SELECT COUNT(*) FROM journal_entry WHERE book = :book"), b) or 0)
     r.lines, r.total_debits, r.total_credits = (
         int(x or 0)
-        for x in session.execute(text("SELECT COUNT(*), SUM(debit_fen), SUM(credit_fen) FROM journal_line")).one()
+        for x in session.execute(text(
+            "SELECT COUNT(*), SUM(debit_fen), SUM(credit_fen) FROM journal_line WHERE book = :book"), b).one()
     )
     r.unbalanced_entries = list(
         session.scalars(
             text(
-                "SELECT e.id FROM journal_entry e LEFT JOIN journal_line x ON x.entry_id = e.id GROUP BY e.id "
+                "SELECT e.id FROM journal_entry e LEFT JOIN journal_line x ON x.entry_id = e.id "
+                "WHERE e.book = :book GROUP BY e.id "
                 "HAVING COUNT(x.id) < 2 OR COALESCE(SUM(x.debit_fen), 0) <> COALESCE(SUM(x.credit_fen), 0) "
+                "OR MIN(x.book) <> :book OR MAX(x.book) <> :book "
                 f"ORDER BY e.id LIMIT {MAX_LISTED}"
-            )
+            ), b
         )
     )
     orphans = session.scalars(
@@ -107,8 +114,9 @@ def check_books(session: Session, loan_ids: tuple[int, int] | None = None) -> Ch
         )
     ).all()
     r.orphan_lines_of = [int(e) for e in orphans]
-    where = "WHERE l.id BETWEEN :lo AND :hi" if loan_ids else ""
-    params = {"lo": loan_ids[0], "hi": loan_ids[1]} if loan_ids else {}
+    where = "WHERE l.training = :training" + (" AND l.id BETWEEN :lo AND :hi" if loan_ids else "")
+    params: dict[str, Any] = {"training": book != REAL, "book": book}
+    params.update({"lo": loan_ids[0], "hi": loan_ids[1]} if loan_ids else {})
     r.loans = int(session.scalar(text(f"SELECT COUNT(*) FROM loan l {where}"), params) or 0)
 
     differs = " OR ".join(f"COALESCE(b.{c}, 0) <> l.{c}" for c, _ in LOAN_FIGURES)

@@ -98,7 +98,8 @@ class _Chunk:
 
     @property
     def cond(self) -> str:
-        return f"l.id BETWEEN :lo AND :hi AND l.status IN {OPEN} AND l.cob_date < :d"
+        # A training store's practice loans are never closed: no accrual, no ageing, out of every report.
+        return f"l.id BETWEEN :lo AND :hi AND l.status IN {OPEN} AND l.cob_date < :d AND l.training = false"
 
     def params(self, **extra: Any) -> dict[str, Any]:
         return {"lo": self.lo, "hi": self.hi, "d": self.day, "cid": self.chunk_id, **extra}

@@ -86,7 +86,8 @@ def prepare_run(session: Session, day: date, chunk_size: int) -> CobRun:
     if run is not None:
         return run
     lo, hi = session.execute(
-        select(func.min(Loan.id), func.max(Loan.id)).where(Loan.status.in_(LoanStatus.OPEN), Loan.cob_date < day)
+        select(func.min(Loan.id), func.max(Loan.id)).where(Loan.status.in_(LoanStatus.OPEN), Loan.cob_date < day,
+                                                  Loan.training.is_(False))
     ).one()
     starts = range(lo, hi + 1, chunk_size) if lo is not None else range(0)
     run = CobRun(

@@ -12,7 +12,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import BigInteger, Boolean, Date, ForeignKey, Index, Integer, String, UniqueConstraint
+from sqlalchemy import BigInteger, Boolean, Date, ForeignKey, Index, Integer, String, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from fenqi.kit.db import Base, BigId, ExactDecimal, Fen, Timestamped, UtcDateTime, utcnow
@@ -49,6 +49,9 @@ class Loan(Timestamped, Base):
     merchant_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
     funder_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
     customer_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True, index=True)
+    # A training store's practice loan (培训模式): booked in the ledger's training book, skipped by
+    # close-of-business, left out of every report.
+    training: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
     status: Mapped[str] = mapped_column(String(16), default=LoanStatus.ACTIVE)
     closed_on: Mapped[date | None] = mapped_column(Date, nullable=True, index=True)
 

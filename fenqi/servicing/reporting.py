@@ -1,9 +1,12 @@
 """Read-only selectables for reporting (analytics): the loans' terms and the daily snapshot, with stable
-column names, so that reports aggregate in SQL without importing servicing's tables."""
+column names, so that reports aggregate in SQL without importing servicing's tables. A training store's
+practice loans (培训模式) are left out of every one."""
 
 from __future__ import annotations
 
-from sqlalchemy import Subquery, select
+from typing import Any
+
+from sqlalchemy import Select, Subquery, select
 
 from fenqi.servicing.models import Loan, LoanDayBalance, LoanStatus, Repayment
 
@@ -17,7 +20,7 @@ def loans(name: str = "rep_loans") -> Subquery:
         Loan.id.label("loan_id"), Loan.product_id, Loan.method, Loan.term, Loan.booked_on, Loan.price_fen,
         Loan.financed_fen, Loan.apr, Loan.annual_rate, Loan.merchant_id, Loan.funder_id, Loan.status,
         Loan.closed_on, Loan.dpd, Loan.written_off_fen,
-    ).subquery(name)
+    ).where(Loan.training.is_(False)).subquery(name)
 
 
 def day_balances(name: str = "rep_day_balances") -> Subquery:
@@ -32,4 +35,9 @@ def day_balances(name: str = "rep_day_balances") -> Subquery:
 def recoveries() -> Subquery:
     """Money received on written-off loans, by business date."""
     return select(Repayment.loan_id, Repayment.business_date, Repayment.recovery_fen).where(
-        Repayment.recovery_fen > 0).subquery("rep_recoveries")
+        Repayment.recovery_fen > 0, Repayment.loan_id.not_in(training_loans())).subquery("rep_recoveries")
+
+
+def training_loans() -> Select[Any]:
+    """The ids of the training stores' practice loans (close-of-business writes no snapshot of them)."""
+    return select(Loan.id).where(Loan.training.is_(True))

@@ -27,7 +27,7 @@ _VALUES = (
     "l.interest_receivable_fen, l.fee_accrued_fen, l.fee_receivable_fen, l.penalty_receivable_fen, "
     "l.credit_balance_fen, l.written_off_fen"
 )
-_KEPT = f"(l.status IN {OPEN} OR l.closed_on = :d)"
+_KEPT = f"(l.status IN {OPEN} OR l.closed_on = :d) AND l.training = false"  # practice loans: none
 
 
 def snapshot_chunk(session: Session, day: date, lo_id: int, hi_id: int) -> int:
@@ -48,7 +48,7 @@ def snapshot_rest(session: Session, day: date) -> None:
     )
     session.execute(text(
         f"INSERT INTO loan_day_balance ({_COLUMNS}) SELECT {_VALUES} FROM loan l "
-        f"WHERE (l.closed_on = :d OR (l.id > :hi AND l.status IN {OPEN})) "
+        f"WHERE (l.closed_on = :d OR (l.id > :hi AND l.status IN {OPEN})) AND l.training = false "
         "AND NOT EXISTS (SELECT 1 FROM loan_day_balance s WHERE s.business_date = :d AND s.loan_id = l.id)"
     ), {"d": day, "hi": -1 if hi is None else hi})
 

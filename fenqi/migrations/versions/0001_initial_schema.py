@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-12-01 10:44:24.885042
+Create Date: 2026-12-01 10:54:11.717872
 """
 from collections.abc import Sequence
 
@@ -335,6 +335,7 @@ def upgrade() -> None:
     sa.Column('regions', sa.JSON(), nullable=False),
     sa.Column('priority', sa.Integer(), nullable=False),
     sa.Column('active', sa.Boolean(), nullable=False),
+    sa.Column('training', sa.Boolean(), server_default=sa.text('(false)'), nullable=False),
     sa.Column('created_at', fenqi.kit.db.UtcDateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_funder')),
     sa.UniqueConstraint('code', name=op.f('uq_funder_code'))
@@ -361,6 +362,7 @@ def upgrade() -> None:
     sa.Column('payment_ref', sa.String(length=80), nullable=True),
     sa.Column('reverses_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
     sa.Column('memo', sa.String(length=200), nullable=False),
+    sa.Column('book', sa.String(length=16), server_default='real', nullable=False),
     sa.Column('created_at', fenqi.kit.db.UtcDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['reverses_id'], ['journal_entry.id'], name=op.f('fk_journal_entry_reverses_id_journal_entry')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_journal_entry')),
@@ -378,6 +380,7 @@ def upgrade() -> None:
     sa.Column('loan_id', sa.BigInteger(), nullable=True),
     sa.Column('debit_fen', sa.BigInteger(), nullable=False),
     sa.Column('credit_fen', sa.BigInteger(), nullable=False),
+    sa.Column('book', sa.String(length=16), server_default='real', nullable=False),
     sa.CheckConstraint('debit_fen >= 0 AND credit_fen >= 0 AND (debit_fen = 0) <> (credit_fen = 0)', name=op.f('ck_journal_line_one_side')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_journal_line'))
     )
@@ -385,6 +388,11 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_journal_line_entry_id'), ['entry_id'], unique=False)
         batch_op.create_index('ix_journal_line_loan_account', ['loan_id', 'account'], unique=False)
 
+    op.create_table('ledger_loan_book',
+    sa.Column('loan_id', sa.BigInteger(), autoincrement=False, nullable=False),
+    sa.Column('book', sa.String(length=16), nullable=False),
+    sa.PrimaryKeyConstraint('loan_id', name=op.f('pk_ledger_loan_book'))
+    )
     op.create_table('loan_day_balance',
     sa.Column('business_date', sa.Date(), nullable=False),
     sa.Column('loan_id', sa.BigInteger(), nullable=False),
@@ -429,6 +437,8 @@ def upgrade() -> None:
     sa.Column('fee_rate', fenqi.kit.db.ExactDecimal(length=32), nullable=False),
     sa.Column('hb_fq_seller_percent', sa.Integer(), nullable=False),
     sa.Column('status', sa.String(length=16), nullable=False),
+    sa.Column('training', sa.Boolean(), server_default=sa.text('(false)'), nullable=False),
+    sa.Column('training_reset_at', fenqi.kit.db.UtcDateTime(timezone=True), nullable=True),
     sa.Column('created_at', fenqi.kit.db.UtcDateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_merchant')),
     sa.UniqueConstraint('code', name=op.f('uq_merchant_code'))
@@ -698,6 +708,7 @@ def upgrade() -> None:
     sa.Column('decided_at', fenqi.kit.db.UtcDateTime(timezone=True), nullable=False),
     sa.Column('application_id', sa.BigInteger(), nullable=True),
     sa.Column('merchant_id', sa.BigInteger(), nullable=True),
+    sa.Column('training', sa.Boolean(), server_default=sa.text('(false)'), nullable=False),
     sa.Column('id_hash', sa.String(length=128), nullable=False),
     sa.Column('phone_hash', sa.String(length=128), nullable=False),
     sa.Column('device_imei', sa.String(length=20), nullable=True),
@@ -952,6 +963,7 @@ def upgrade() -> None:
     sa.Column('merchant_id', sa.BigInteger(), nullable=True),
     sa.Column('funder_id', sa.BigInteger(), nullable=True),
     sa.Column('customer_id', sa.BigInteger(), nullable=True),
+    sa.Column('training', sa.Boolean(), server_default=sa.text('(false)'), nullable=False),
     sa.Column('status', sa.String(length=16), nullable=False),
     sa.Column('closed_on', sa.Date(), nullable=True),
     sa.Column('principal_outstanding_fen', sa.BigInteger(), nullable=False),
@@ -1078,6 +1090,7 @@ def upgrade() -> None:
     sa.Column('hb_fq_num', sa.Integer(), nullable=True),
     sa.Column('hb_fq_seller_percent', sa.Integer(), nullable=False),
     sa.Column('hb_fee_fen', sa.BigInteger(), nullable=False),
+    sa.Column('training', sa.Boolean(), server_default=sa.text('(false)'), nullable=False),
     sa.Column('updated_at', fenqi.kit.db.UtcDateTime(timezone=True), nullable=False),
     sa.Column('created_at', fenqi.kit.db.UtcDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['agreement_id'], ['payment_agreement.id'], name=op.f('fk_payment_order_agreement_id_payment_agreement')),
@@ -1659,6 +1672,7 @@ def downgrade() -> None:
         batch_op.drop_index('ix_loan_day_balance_loan')
 
     op.drop_table('loan_day_balance')
+    op.drop_table('ledger_loan_book')
     with op.batch_alter_table('journal_line', schema=None) as batch_op:
         batch_op.drop_index('ix_journal_line_loan_account')
         batch_op.drop_index(batch_op.f('ix_journal_line_entry_id'))

@@ -65,8 +65,9 @@ def _loans_with_applications() -> Any:
 
 def search_loans(session: Session, *, q: str = "", status: str = "", bucket: str = "", limit: int = 100
                  ) -> list[LoanRow]:
-    """By loan or application number, full mobile or ID number (blind index; never by partial personal data)."""
-    query = _loans_with_applications()
+    """By loan or application number, full mobile or ID number (blind index; never by partial personal data).
+    A training store's practice loans are not listed."""
+    query = _loans_with_applications().where(Loan.training.is_(False))
     q = q.strip().lstrip("#")
     if q:
         if _RIC.match(q):

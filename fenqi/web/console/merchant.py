@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from fenqi.analytics import service as analytics
 from fenqi.catalog.models import Store
-from fenqi.catalog.service import get_merchant, list_skus, set_hb_seller_percent
+from fenqi.catalog.service import get_merchant, is_training, list_skus, set_hb_seller_percent
 from fenqi.funding.disbursement import settlement_statement
 from fenqi.identity.deps import Principal, require_roles
 from fenqi.kit.bounds import BOUNDARY_ERRORS, AmountText, EntityId
@@ -29,6 +29,7 @@ from fenqi.origination.consents import CURRENT, TEXTS, ConsentKind
 from fenqi.origination.models import Application
 from fenqi.origination.schemas import ApplicationIn
 from fenqi.payments.settings import get_payment_settings
+from fenqi.training import service as training
 from fenqi.web import decisions
 from fenqi.web.console import echarts as ec
 from fenqi.web.console.common import merchant_in_scope, parse_day, yuan
@@ -195,7 +196,8 @@ def _application_view(request: Request, session: Session, app: Application, who:
 
             cashier = order_page_url(found.out_trade_no)
             order = {"no": found.out_trade_no, "status": found.status, "amount_fen": found.amount_fen,
-                     "channel": found.channel, "cashier": cashier, "qr": _qr_svg(found.pay_url or cashier)}
+                     "channel": found.channel, "cashier": cashier, "qr": _qr_svg(found.pay_url or cashier),
+                     "training": found.training}
     text = TEXTS[(ConsentKind.E_CONTRACT, CURRENT[ConsentKind.E_CONTRACT])]
     lang = request_language(request)
     return render(request, "merchant/application.html", {
@@ -303,21 +305,28 @@ def _till_context(session: Session, who: Principal, values: dict[str, Any], erro
     stores = list(session.scalars(select(Store).where(Store.merchant_id == merchant_id).order_by(Store.id)))
     consents = [TEXTS[(k, CURRENT[k])] for k in AT_SUBMIT]
     phone, plans, found_error = till_phone_and_plans(session, values, merchant_id, lang)
-    return {"stores": stores, "skus": [s for s in list_skus(session) if s.stock > 0], "plans": plans,
-            "phone": phone, "choices": PROFILE_CHOICES, "consents": consents, "v": values,
-            "error": error or found_error, "who": who, "merchant_id": merchant_id}
+    shelves = merchant_id if is_training(session, merchant_id) else None  # practice sells from its own shelf
+    return {"stores": stores, "skus": [s for s in list_skus(session, shelves_of=shelves) if s.stock > 0],
+            "plans": plans, "phone": phone, "choices": PROFILE_CHOICES, "consents": consents, "v": values,
+            "error": error or found_error, "who": who, "merchant_id": merchant_id, "training": shelves is not None}
 
 
 @router.get("/till", response_class=HTMLResponse)
 def till_page(
     request: Request, imei: str = Query("", max_length=40), sku: str = Query("", max_length=60),
-    down_payment: AmountText = "", who: Principal = Depends(sellers), *, session: SessionDep,
+    down_payment: AmountText = "", sample: str = Query("", max_length=20), who: Principal = Depends(sellers),
+    *, session: SessionDep,
 ) -> HTMLResponse:
     """Step one scans the phone (or picks the model); the page then lists only that phone's plans, each with
-    its monthly payment and APR, above the shopper's form."""
+    its monthly payment and APR, above the shopper's form. `sample` (a training store only): the phone and
+    the form filled for one of the training scenarios' sample shoppers."""
     from fenqi.analytics.funnel import record_plan_view
 
-    values = {"imei": imei.strip(), "sku": sku.strip(), "down_payment": down_payment.strip()}
+    values: dict[str, Any] = {"imei": imei.strip(), "sku": sku.strip(), "down_payment": down_payment.strip()}
+    merchant_id = merchant_in_scope(session, who)
+    if sample in training.SAMPLES and is_training(session, merchant_id):
+        consents = {f"consent_{k.value}": CURRENT[k] for k in AT_SUBMIT}
+        values = training.sample_form(session, merchant_id, sample, consents)
     context = _till_context(session, who, values, "", request_language(request))
     if context["phone"] is not None:
         values["sku"] = context["phone"].code

@@ -260,7 +260,8 @@ def funders_page(request: Request, error: str = NoMessage, who: Principal = Depe
     from fenqi.funding.service import funder_json
 
     today = business_date(session)
-    funders = [funder_json(session, f, today) for f in session.scalars(select(Funder).order_by(Funder.priority))]
+    funders = [funder_json(session, f, today) for f in session.scalars(
+        select(Funder).where(Funder.training.is_(False)).order_by(Funder.priority))]
     policies = list(session.scalars(select(RoutingPolicy).order_by(RoutingPolicy.id.desc()).limit(10)))
     return render(request, "ops/funders.html", {"funders": funders, "policies": policies, "error": error,
                                                 "who": who}, status_code=400 if error else 200)
