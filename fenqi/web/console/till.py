@@ -124,17 +124,22 @@ def till_phone_and_plans(
         options = menu_for_price(session, from_fen(phone.price_fen), down)
     except DomainError as exc:
         return phone, [], page_message(exc.code, exc.status, exc.message(lang), exc.detail, lang)
-    plans = []
-    for option in options:
+    # Each term's plans by what the shopper really pays (down payment + every installment), least first.
+    ranked = sorted(options, key=lambda o: (o.quote.request.term, o.quote.request.down_payment
+                                            + o.quote.total_repayment, o.quote.apr))
+    plans, terms_seen = [], set()
+    for option in ranked:
         q = option.quote
-        first, most = q.installments[0].total, max(i.total for i in q.installments)
+        first, last = q.installments[0].total, q.installments[-1].total
         plans.append({
             "key": f"{option.product.code}|{q.request.term}", "term": q.request.term,
             "name": option.product.name_zh if lang == "zh" else option.product.name_en,
-            "monthly": f"{first:,.2f}", "varies": most != first, "apr": fmt_percent(q.apr),
+            "monthly": f"{first:,.2f}", "last": f"{last:,.2f}" if abs(last - first) >= 1 else "",
+            "apr": fmt_percent(q.apr),
             "down_payment": f"{q.request.down_payment:,.2f}", "total_cost": f"{q.total_cost:,.2f}",
-            "total_repayment": f"{q.total_repayment:,.2f}",
+            "paid": f"{q.request.down_payment + q.total_repayment:,.2f}", "least": q.request.term not in terms_seen,
         })
+        terms_seen.add(q.request.term)
     return phone, plans, problem or ("" if plans else _NO_PLAN[lang])
 
 
