@@ -25,7 +25,7 @@ class Partner(Timestamped, Base):
     role: Mapped[str] = mapped_column(String(24))  # funder | payment_platform | installment_platform
     status: Mapped[str] = mapped_column(String(12), default="candidate")  # candidate | contracted | ended
     funder_code: Mapped[str | None] = mapped_column(String(40), nullable=True, unique=True)
-    # A payment platform's channel code in payments ("alipay", "wechat"): its measured indicators.
+    # A payment platform's channel code in payments ("alipay", "wechatpay"): its measured indicators.
     channel: Mapped[str | None] = mapped_column(String(16), nullable=True)
     contacts: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
     note: Mapped[str] = mapped_column(Text, default="")

@@ -29,9 +29,15 @@ maintains = require_roles("admin")
 reads = require_roles("admin", "finance", "risk_officer")
 
 
-def _funders(session: Session) -> list[Partner]:
-    return list(session.scalars(select(Partner).where(Partner.role == "funder", Partner.funder_code.is_not(None))
-                                .order_by(Partner.code)))
+def _candidates(session: Session) -> list[Partner]:
+    """Funders with a routing code and payment platforms with a channel: what a pilot can name."""
+    funders = (Partner.role == "funder") & Partner.funder_code.is_not(None)
+    channels = (Partner.role == "payment_platform") & Partner.channel.is_not(None)
+    return list(session.scalars(select(Partner).where(funders | channels).order_by(Partner.role, Partner.code)))
+
+
+def _kinds(session: Session) -> dict[int, str]:
+    return {p.id: pilots.kind_of(p) for p in session.scalars(select(Partner))}
 
 
 def _names(session: Session) -> dict[int, str]:
@@ -67,8 +73,9 @@ def _list_page(request: Request, session: Session, who: Principal, error: str | 
     from fenqi.kit.clock import business_date
 
     return render(request, "ops/partner_pilots.html", {
-        "who": who, "pilots": pilots.list_pilots(session), "names": _names(session), "funders": _funders(session),
-        "metrics": pilots.METRICS, "decisions": pilots.DECISIONS, "error": error,
+        "who": who, "pilots": pilots.list_pilots(session), "names": _names(session),
+        "candidates": _candidates(session), "kinds": _kinds(session), "metrics": pilots.METRICS,
+        "channel_metrics": pilots.CHANNEL_METRICS, "decisions": pilots.DECISIONS, "error": error,
         "today": business_date(session).isoformat(),
     }, status_code=400 if error else 200)
 
@@ -109,7 +116,8 @@ def _pilot_page(request: Request, session: Session, who: Principal, pilot_id: in
                 ) -> HTMLResponse:
     r = pilots.result(session, pilots.get_pilot(session, pilot_id))
     return render(request, "ops/partner_pilot.html", {
-        "who": who, "r": r, "metrics": pilots.METRICS, "decisions": pilots.DECISIONS,
+        "who": who, "r": r, "metrics": pilots.ALL_METRICS, "rate_metrics": pilots.RATE_METRICS,
+        "decisions": pilots.DECISIONS,
         "error": error, "observed": None if r.routed == 0 else Decimal(r.to_candidate * 100) / r.routed,
     }, status_code=400 if error else 200)
 

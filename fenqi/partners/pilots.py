@@ -1,5 +1,14 @@
-"""Pilots: a candidate funder gets a share of eligible applications for a period, then candidate and incumbent
-are compared with confidence intervals and someone decides — adopt, extend or stop (audited).
+"""Pilots: a candidate funder gets a share of eligible applications (or a candidate payment channel a share of
+cashier sessions) for a period, then candidate and incumbent are compared with confidence intervals and
+someone decides — adopt, extend or stop (audited).
+
+A channel pilot (the candidate a payment platform with its channel): while it runs within its period,
+payments' cashier routing asks `active_channel_pilot` and shows the candidate channel first to the pilot's
+share of shoppers (a stable hash of the shopper, fenqi.payments.routing.with_pilot), second to the others.
+Its comparison, over the cashier orders created in the period: payment success rate (paid / finished) with
+Wilson intervals and Newcombe's difference, and callback delay (median seconds from the channel's payment
+time to our receipt of its callback) with bootstrap intervals. One funder pilot and one channel pilot may
+run at the same time.
 
 Routing: while a pilot runs within its period, funding's routing policy carries it (`pilot_funder`,
 `pilot_share`): an application goes to the candidate when a hash of its id falls below the share (so an
@@ -15,8 +24,9 @@ is stable). A difference is significant when its interval excludes zero.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -38,6 +48,7 @@ from fenqi.partners.stats import (
     significant,
     wilson,
 )
+from fenqi.payments.partner_facts import CashierOrder, cashier_orders
 from fenqi.risk.partner_facts import decision_times
 
 METRICS: dict[str, tuple[str, str]] = {
@@ -45,6 +56,12 @@ METRICS: dict[str, tuple[str, str]] = {
     "decision_time": ("审批用时中位数（秒）", "Decision time, median (s)"),
     "average_limit": ("平均授信额度（元）", "Average credit limit (¥)"),
 }
+CHANNEL_METRICS: dict[str, tuple[str, str]] = {
+    "payment_success_rate": ("支付成功率", "Payment success rate"),
+    "callback_delay": ("回调延迟中位数（秒）", "Callback delay, median (s)"),
+}
+ALL_METRICS = METRICS | CHANNEL_METRICS
+RATE_METRICS = ("approval_rate", "payment_success_rate")
 DECISIONS: dict[str, tuple[str, str]] = {"adopt": ("采用", "Adopt"), "extend": ("延长", "Extend"),
                                          "stop": ("停止", "Stop")}
 MAX_SHARE = Decimal("0.5")
@@ -54,44 +71,81 @@ def _bad(zh: str, en: str) -> InvalidPartner:
     return InvalidPartner(zh=f"试点：{zh}", en=f"Pilot: {en}")
 
 
-def _funder(session: Session, code: str) -> Partner:
+def kind_of(partner: Partner) -> str:
+    """"channel" for a payment platform's pilot (cashier channel order), "funder" for a funder's."""
+    return "channel" if partner.role == "payment_platform" else "funder"
+
+
+def _target(session: Session, code: str) -> Partner:
     row = session.scalar(select(Partner).where(Partner.code == code))
     if row is None:
         raise PartnerNotFound(code)
-    if row.role != "funder" or not row.funder_code:
-        raise _bad(f"{row.name} 不是已关联路由的资金方", f"{code} is not a funder with a routing code")
+    if not ((row.role == "funder" and row.funder_code) or (row.role == "payment_platform" and row.channel)):
+        raise _bad(f"{row.name} 不是已关联路由的资金方或支付渠道",
+                   f"{code} is neither a funder with a routing code nor a payment platform with a channel")
     return row
 
 
-def running(session: Session) -> Pilot | None:
-    return session.scalar(select(Pilot).where(Pilot.status == "running").order_by(Pilot.id.desc()).limit(1))
+def running(session: Session, kind: str = "funder") -> Pilot | None:
+    """The running pilot of that kind (funder or channel)."""
+    q = select(Pilot).join(Partner, Partner.id == Pilot.candidate_id).where(Pilot.status == "running")
+    channel = Partner.role == "payment_platform"
+    q = q.where(channel if kind == "channel" else ~channel)
+    return session.scalar(q.order_by(Pilot.id.desc()).limit(1))
+
+
+def _metrics(kind: str, metrics: list[str]) -> list[str]:
+    """The chosen metrics that apply to the pilot's kind (a form may send both kinds' ticked boxes)."""
+    if any(m not in ALL_METRICS for m in metrics):
+        raise _bad("未知的成功指标", "unknown success metric")
+    allowed = CHANNEL_METRICS if kind == "channel" else METRICS
+    chosen = list(dict.fromkeys(m for m in metrics if m in allowed))
+    if not chosen:
+        raise _bad("请选择成功指标", "choose the success metrics")
+    return chosen
 
 
 def create_pilot(session: Session, *, name: str, candidate: str, incumbent: str | None, share: Decimal,
                  starts_on: date, ends_on: date, metrics: list[str], user_id: int | None) -> Pilot:
-    cand = _funder(session, candidate)
-    inc = _funder(session, incumbent) if incumbent else None
+    cand = _target(session, candidate)
+    inc = _target(session, incumbent) if incumbent else None
+    kind = kind_of(cand)
     if inc is not None and inc.id == cand.id:
         raise _bad("候选方与对照方不能相同", "the candidate and the incumbent must differ")
+    if inc is not None and kind_of(inc) != kind:
+        raise _bad("候选方与对照方须同为资金方或同为支付渠道", "the candidate and the incumbent must be of one kind")
     if not name.strip():
         raise _bad("请填写试点名称", "a name is required")
     if not share.is_finite() or not Decimal(0) < share <= MAX_SHARE:
         raise _bad("试点比例须大于 0 且不超过 50%", "the share must be above 0 and at most 50%")
     if ends_on < starts_on:
         raise _bad("结束日早于开始日", "the pilot ends before it starts")
-    if not metrics or any(m not in METRICS for m in metrics):
-        raise _bad("请选择成功指标", "choose the success metrics")
-    if running(session) is not None:
-        raise _bad("已有进行中的试点，请先作出决定", "a pilot is running: decide it first")
+    chosen = _metrics(kind, metrics)
+    if running(session, kind) is not None:
+        raise _bad("已有同类进行中的试点，请先作出决定", "a pilot of this kind is running: decide it first")
     pilot = Pilot(name=name.strip()[:120], candidate_id=cand.id, incumbent_id=inc.id if inc else None, share=share,
-                  starts_on=starts_on, ends_on=ends_on, metrics=list(dict.fromkeys(metrics)), status="running",
-                  created_by=user_id)
+                  starts_on=starts_on, ends_on=ends_on, metrics=chosen, status="running", created_by=user_id)
     session.add(pilot)
     session.flush()
     audit(session, actor_user_id=user_id, action="partners.pilot.create", subject=f"pilot:{pilot.id}",
           detail=f"候选方 {candidate}，比例 {share * 100:.1f}%，{starts_on} 至 {ends_on}")
     sync_routing(session, business_date(session))
     return pilot
+
+
+def active_channel_pilot(session: Session) -> tuple[str, Decimal] | None:
+    """For payments' cashier routing: the running channel pilot's candidate channel and share, within its
+    period, while the candidate holds a licence and contract in force."""
+    from fenqi.partners.service import standing
+
+    pilot = running(session, "channel")
+    if pilot is None:
+        return None
+    day = business_date(session)
+    cand = session.get(Partner, pilot.candidate_id)
+    if not pilot.starts_on <= day <= pilot.ends_on or cand is None or not cand.channel or standing(session, cand, day):
+        return None
+    return cand.channel, pilot.share
 
 
 def sync_routing(session: Session, day: date) -> None:
@@ -186,11 +240,40 @@ def _times(apps: list[RoutedApplication], decided: dict[int, datetime]) -> list[
             for a in apps if a.decision_id is not None and a.decision_id in decided]
 
 
+def _channel_result(session: Session, pilot: Pilot, cand: Partner, inc: Partner | None, end: date, rounds: int
+                    ) -> Result:
+    zone = ZoneInfo("Asia/Shanghai")
+    orders = cashier_orders(session, datetime.combine(pilot.starts_on, time(), zone),
+                            datetime.combine(end + timedelta(days=1), time(), zone))
+    a = [o for o in orders if o.channel == cand.channel]
+    b = [o for o in orders if o.channel != cand.channel and (inc is None or o.channel == inc.channel)]
+    out: list[Comparison] = []
+    for metric in pilot.metrics:
+        if metric == "payment_success_rate":
+            ia, ib = wilson(sum(o.paid for o in a), len(a)), wilson(sum(o.paid for o in b), len(b))
+            diff = rate_difference(ia, ib)
+            out.append(Comparison(metric, ia, ib, diff, significant(diff), True))
+        elif metric == "callback_delay":
+            da, db = _delays(a), _delays(b)
+            diff = bootstrap_difference(da, db, median, rounds=rounds)
+            out.append(Comparison(metric, bootstrap(da, median, rounds=rounds), bootstrap(db, median, rounds=rounds),
+                                  diff, significant(diff), False))
+    routed = len(a) + len(b)
+    return Result(pilot, cand.name, inc.name if inc else "其他支付渠道", pilot.starts_on, end, routed, len(a), out)
+
+
+def _delays(orders: list[CashierOrder]) -> list[float]:
+    return [o.callback_delay_s for o in orders if o.callback_delay_s is not None]
+
+
 def result(session: Session, pilot: Pilot, *, rounds: int = 1000) -> Result:
     cand = session.get(Partner, pilot.candidate_id)
     inc = session.get(Partner, pilot.incumbent_id) if pilot.incumbent_id else None
-    assert cand is not None and cand.funder_code is not None
+    assert cand is not None
     end = min(pilot.ends_on, business_date(session))
+    if kind_of(cand) == "channel":
+        return _channel_result(session, pilot, cand, inc, end, rounds)
+    assert cand.funder_code is not None
     apps = routed_applications(session, pilot.starts_on, end)
     a = [x for x in apps if x.funder_code == cand.funder_code]
     b = [x for x in apps if x.funder_code != cand.funder_code

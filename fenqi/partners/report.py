@@ -14,7 +14,8 @@ from fenqi.kit.db import utcnow
 from fenqi.kit.localtime import csv_time, report_time
 from fenqi.origination.contract_pdf import SC_INDEX, font_path
 from fenqi.partners.indicators import CRITERIA, INDICATORS, ROLE_LABELS, fmt_value
-from fenqi.partners.pilots import METRICS, Result
+from fenqi.partners.pilots import ALL_METRICS as METRICS
+from fenqi.partners.pilots import Result
 from fenqi.partners.scorecard import Card, Row
 
 BOM = "\ufeff"

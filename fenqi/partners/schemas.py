@@ -19,7 +19,7 @@ class PartnerIn(BaseModel):
     status: Literal["candidate", "contracted", "ended"] = "candidate"
     funder_code: str | None = Field(None, min_length=1, max_length=40, description="The funder's routing code")
     channel: str | None = Field(None, min_length=1, max_length=16, pattern=r"^[a-z0-9_]+$",
-                                description="A payment platform's channel code in payments (alipay, wechat)")
+                                description="A payment platform's channel code in payments (alipay, wechatpay)")
     note: str = Field("", max_length=2000)
 
 

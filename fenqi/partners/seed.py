@@ -41,7 +41,7 @@ PARTNERS = (
          {"market_share": "0.8"}),
     Spec("P-ALIPAY", "支付宝", "payment_platform", "alipay", PAY_TERMS,
          {"market_share": "54.6", "downtime_minutes": "12"}),
-    Spec("P-WECHAT", "微信支付", "payment_platform", "wechat", PAY_TERMS,
+    Spec("P-WECHAT", "微信支付", "payment_platform", "wechatpay", PAY_TERMS,
          {"market_share": "38.8", "downtime_minutes": "20"}),
 )
 SOURCE = "演示数据：行业研究报告（示例）"

@@ -84,7 +84,7 @@ def set_status(session: Session, code: str, status: str) -> PartnerOut:
     return partner_out(session, partner, None)
 
 
-def _standing(session: Session, partner: Partner, on: date) -> list[tuple[str, str]]:
+def standing(session: Session, partner: Partner, on: date) -> list[tuple[str, str]]:
     """Why the partner may not be routed to on `on` (empty: it may)."""
     reasons: list[tuple[str, str]] = []
     if partner.status != "contracted":
@@ -105,7 +105,7 @@ def funder_veto(session: Session, codes: list[str], on: date) -> dict[str, str]:
     rows = session.scalars(select(Partner).where(Partner.funder_code.in_(codes))).all()
     refused = {}
     for partner in rows:
-        reasons = _standing(session, partner, on)
+        reasons = standing(session, partner, on)
         if reasons and partner.funder_code is not None:
             refused[partner.funder_code] = "；".join(zh for zh, _ in reasons)
     return refused
@@ -115,7 +115,7 @@ def partner_out(session: Session, p: Partner, on: date | None) -> PartnerOut:
     from fenqi.kit.clock import business_date
 
     on = on or business_date(session)
-    reasons = _standing(session, p, on)
+    reasons = standing(session, p, on)
     licences = session.scalars(select(Licence).where(Licence.partner_id == p.id).order_by(Licence.expires_on)).all()
     contracts = session.scalars(
         select(PartnerContract).where(PartnerContract.partner_id == p.id).order_by(PartnerContract.ends_on)).all()

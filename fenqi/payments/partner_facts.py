@@ -115,3 +115,32 @@ def platform_installment_facts(session: Session, channel: str, start: datetime, 
     merchant = sum(fee * percent // 100 for _, fee, percent in rows)
     return PlatformInstallmentFacts(len(rows), sum(a for a, _, _ in rows), sum(f for _, f, _ in rows) - merchant,
                                     merchant)
+
+
+@dataclass(frozen=True, slots=True)
+class CashierOrder:
+    """One cashier payment order (not an auto-debit) for a channel pilot's comparison."""
+
+    channel: str
+    paid: bool
+    callback_delay_s: float | None  # from the channel's payment time to our receipt of its callback
+
+
+def cashier_orders(session: Session, start: datetime, end: datetime) -> list[CashierOrder]:
+    """Finished cashier orders created in [start, end) on every channel, with their callback delays."""
+    where = (PaymentOrder.created_at >= start, PaymentOrder.created_at < end, PaymentOrder.status.in_(FINISHED),
+             PaymentOrder.agreement_id.is_(None))
+    rows = session.execute(select(PaymentOrder.out_trade_no, PaymentOrder.channel, PaymentOrder.status,
+                                  PaymentOrder.paid_at).where(*where)).all()
+    received = {no: at for no, at in session.execute(
+        select(CallbackInbox.out_trade_no, func.min(CallbackInbox.received_at))
+        .join(PaymentOrder, PaymentOrder.out_trade_no == CallbackInbox.out_trade_no)
+        .where(*where, CallbackInbox.source == "callback", CallbackInbox.kind == "payment",
+               CallbackInbox.status == "processed")
+        .group_by(CallbackInbox.out_trade_no))}
+    out = []
+    for no, channel, status, paid_at in rows:
+        got = received.get(no)
+        delay = None if got is None or paid_at is None else max((_aware(got) - _aware(paid_at)).total_seconds(), 0.0)
+        out.append(CashierOrder(channel, status in PAID, delay))
+    return out

@@ -13,13 +13,18 @@ cashier on every visit) is shown every channel with the least successful first: 
 receiving some orders, so their window goes on being measured and a recovered channel comes back.
 
 Off by default (FENQI_CASHIER_ROUTING): the cashier then shows the channels in their usual order.
+
+A channel pilot (registered by the partners domain, `register_channel_pilot`) applies on top, routing on
+or off: a shopper whose pilot bucket (another stable hash) falls below the pilot's share sees the candidate
+channel first; every other shopper sees it second, after the best other channel. A channel left out by
+measured routing is never put back by a pilot.
 """
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from decimal import Decimal
 
@@ -62,6 +67,42 @@ class Routing:
     explored: bool = False
     rates: Mapping[str, Decimal] = field(default_factory=dict)  # measured channels only
     window_minutes: int = 60
+    pilot_arm: str | None = None  # "candidate" | "incumbent" while a channel pilot runs
+
+
+ChannelPilot = tuple[str, Decimal]  # the candidate channel, the share of cashier sessions it gets first
+_pilot_sources: list[Callable[[Session], ChannelPilot | None]] = []
+
+
+def register_channel_pilot(source: Callable[[Session], ChannelPilot | None]) -> None:
+    """Register where the running channel pilot comes from (the partners domain, at start-up)."""
+    if source not in _pilot_sources:
+        _pilot_sources.append(source)
+
+
+def channel_pilot(session: Session) -> ChannelPilot | None:
+    for source in _pilot_sources:
+        found = source(session)
+        if found is not None:
+            return found
+    return None
+
+
+def pilot_bucket(shopper_key: str) -> Decimal:
+    """A stable number in [0, 1) for a shopper, independent of the exploration bucket."""
+    digest = hashlib.sha256(f"cashier-pilot:{shopper_key}".encode()).digest()
+    return Decimal(int.from_bytes(digest[:8], "big")) / Decimal(2**64)
+
+
+def with_pilot(routing: Routing, pilot: ChannelPilot, shopper_key: str) -> Routing:
+    """Pure: the candidate first for the pilot's share of shoppers, second for the others."""
+    candidate, share = pilot
+    others = [c for c in routing.channels if c != candidate]
+    if candidate not in routing.channels or not others:
+        return routing
+    if pilot_bucket(shopper_key) < share:
+        return replace(routing, channels=(candidate, *others), pilot_arm="candidate")
+    return replace(routing, channels=(others[0], candidate, *others[1:]), pilot_arm="incumbent")
 
 
 def shopper_bucket(shopper_key: str) -> Decimal:
@@ -122,8 +163,11 @@ def cashier_routing(session: Session, shopper_key: str, default_order: Sequence[
     """The cashier's channels for this shopper: measured when routing is on, the usual order otherwise."""
     rule = settings_rule()
     if rule is None:
-        return Routing(tuple(default_order))
-    return route(windows(session, window_minutes=rule.window_minutes), rule, shopper_key, default_order)
+        routing = Routing(tuple(default_order))
+    else:
+        routing = route(windows(session, window_minutes=rule.window_minutes), rule, shopper_key, default_order)
+    pilot = channel_pilot(session)
+    return routing if pilot is None else with_pilot(routing, pilot, shopper_key)
 
 
 def window_text(minutes: int) -> str:
