@@ -110,12 +110,12 @@ def offer(session: Session, case: AftersalesCase, *, new_imei: str, difference_f
     case.steps = {**case.steps, "reprice_status": "offered", "reprice_contract": str(contract.id),
                   "reprice_imei": device.imei, "reprice_term": str(plan.term), "reprice_digest": _digest(plan)}
     event(session, f"case:{case.id}", "reprice_offered",
-          f"差价{from_fen(difference_fen)}元改为重新分期：新本金{from_fen(plan.principal_fen)}元，"
+          f"差价{from_fen(difference_fen):,.2f}元改为重新分期：新本金{from_fen(plan.principal_fen):,.2f}元，"
           f"{plan.term}期，年化利率{fmt_percent(plan.apr)}，待顾客签署新合同",
           f"The {from_fen(difference_fen)} yuan difference re-priced as a new plan: {from_fen(plan.principal_fen)} "
           f"yuan over {plan.term} periods, APR {fmt_percent(plan.apr)}; waiting for the shopper to sign", actor)
     notify_shopper(session, case.application_id, "aftersales.reprice",
-                   f"【分期】换货差价{from_fen(difference_fen)}元可重新分期，年化利率{fmt_percent(plan.apr)}，"
+                   f"【分期】换货差价{from_fen(difference_fen):,.2f}元可重新分期，年化利率{fmt_percent(plan.apr)}，"
                    "请在售后单中查看并签署新合同")
 
 
@@ -154,7 +154,7 @@ def sign(session: Session, principal: Principal, case_id: int, contract_sha256: 
     case.steps = {**case.steps, "reprice_status": "signed"}
     audit(session, actor_user_id=principal.user_id, action="aftersales.reprice.signed", subject=f"case:{case.id}",
           detail=f"loan:{loan.id} +{case.difference_fen} fen contract:{contract.sha256[:16]}")
-    complete(session, case, f"新合同已签署，差价{from_fen(case.difference_fen)}元已重新分期，换货完成"
+    complete(session, case, f"新合同已签署，差价{from_fen(case.difference_fen):,.2f}元已重新分期，换货完成"
                             f"（年化利率{fmt_percent(done.apr)}）",
              f"New contract signed: the {from_fen(case.difference_fen)} yuan difference is financed, exchange "
              f"completed (APR {fmt_percent(done.apr)})")

@@ -22,7 +22,7 @@ REASONS: Names = {  # journal entries' business reasons
     "subsidy": ("商户贴息", "Merchant subsidy"), "settlement": ("结算", "Settlement"),
     "hardship": ("困难协商", "Hardship"), "hardship_settlement": ("协商结清", "Hardship settlement"),
     "platform_installment_fee": ("花呗分期手续费", "Huabei installment fee"), "reversal": ("冲正", "Reversal"),
-    "adjustment": ("调整", "Adjustment"),
+    "adjustment": ("调整", "Adjustment"), "aftersales.reprice": ("换货重新定价", "Exchange re-priced"),
 }
 METHODS: Names = {
     "equal-installment": ("等额本息", "Equal installments"), "equal-principal": ("等额本金", "Equal principal"),
@@ -125,6 +125,7 @@ ACTIONS: Names = {
     "risk.review.declined": ("人工审核拒绝", "Review declined"),
     "aftersales.case.opened": ("售后申请", "After-sales opened"),
     "aftersales.case.decided": ("售后处理", "After-sales decided"),
+    "aftersales.reprice.signed": ("换货新合同签署", "Exchange re-price signed"),
     "aftersales.policy.set": ("售后政策设置", "After-sales policy set"),
     "complaint.assigned": ("投诉分派", "Complaint assigned"), "complaint.resolved": ("投诉办结", "Complaint resolved"),
     "device.enrolled": ("设备登记", "Device enrolled"), "device.policy": ("锁机策略", "Lock policy"),
@@ -138,11 +139,15 @@ ACTIONS: Names = {
     "experiment.start": ("开始方案实验", "Experiment started"),
     "experiment.stop": ("停止方案实验", "Experiment stopped"),
 }
+REPRICE: Names = {  # a pricier exchange's difference financed as a new plan
+    "offered": ("待顾客签署新合同", "Waiting for the shopper to sign"), "signed": ("新合同已签署", "Signed"),
+    "abandoned": ("未签署，已放弃", "Not signed, dropped"),
+}
 KINDS: dict[str, Names] = {
     "reason": REASONS, "method": METHODS, "payer": PAYERS, "funder_kind": FUNDER_KINDS, "strategy": STRATEGIES,
     "channel": CHANNELS, "purpose": PURPOSES, "template": TEMPLATES, "send_status": SEND_STATUSES,
     "outcome": OUTCOMES, "severity": SEVERITIES, "employment": EMPLOYMENT, "bureau": BUREAUS, "subject": SUBJECTS,
-    "action": ACTIONS, "param": PARAMS, "question": QUESTIONS,
+    "action": ACTIONS, "param": PARAMS, "question": QUESTIONS, "reprice": REPRICE,
 }
 
 

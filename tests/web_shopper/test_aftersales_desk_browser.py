@@ -1,5 +1,6 @@
 """In a browser, as the clerk at the store desk and the shopper on their phone would do it: an exchange for a
-cheaper phone (the shopper sees the re-amortized schedule with its APR), a repair that takes longer than the
+cheaper phone (the shopper sees the re-amortized schedule with its APR) and then for a pricier one financed as
+a new plan (the shopper signs the new contract on their phone), a repair that takes longer than the
 loaner days (the desk is asked to lend one, the shopper is told), and a complaint filed by the shopper and
 answered and resolved by operations. Every page is in Chinese: no English codes, no UTC times, no raw JSON;
 the screenshots are in test-artifacts/."""
@@ -109,6 +110,27 @@ def test_exchange_for_a_cheaper_phone_at_the_desk(page_as: Callable[..., Any], b
     assert "不收提前还款手续费" in schedule
     assert_zh(shopper)
     screenshot(shopper, "aftersales-shopper-exchange-schedule")
+    assert ledger_check()["ok"] is True
+
+    # Then a pricier one, the difference financed as a new plan: the shopper reads and signs the new contract.
+    pricier = shelf_phone(sale, 7_999_00)
+    second = _open_at_desk(desk, cheaper, "exchange", "听筒无声")
+    desk.fill("form:has(#decide-exchange) input[name=new_imei]", pricier)
+    desk.select_option("#settle", "new_plan")
+    desk.click("#decide-exchange")
+    desk.wait_for_selector("#desk-reprice")
+    assert desk.inner_text("#reprice-status") == "待顾客签署新合同"
+    assert_zh(desk)
+    shopper.goto(f"/shop/aftersales/{second}")
+    assert "%" in shopper.inner_text("#reprice-apr") and "签署新合同" in shopper.inner_text("#reprice")
+    assert_zh(shopper)
+    screenshot(shopper, "aftersales-shopper-reprice-offer")
+    shopper.check("#reprice-agree")
+    shopper.click("#reprice-sign")
+    shopper.wait_for_selector("#new-schedule")
+    assert shopper.inner_text("#case-status") == "已完成"
+    assert "新合同" in shopper.inner_text("#new-schedule") and "%" in shopper.inner_text("#schedule-apr")
+    assert_zh(shopper)
     assert ledger_check()["ok"] is True
     retire(sale)
 

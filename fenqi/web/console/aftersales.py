@@ -13,7 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from fenqi.aftersales import feedback as fb
-from fenqi.aftersales import repairs, returns
+from fenqi.aftersales import repairs, reprice, returns
 from fenqi.aftersales import service as aftersales
 from fenqi.aftersales.models import AftersalesCase, RepairTicket
 from fenqi.aftersales.policies import policy_of_case
@@ -21,7 +21,7 @@ from fenqi.aftersales.policy import OUTCOME_NAMES
 from fenqi.identity.deps import Principal, require_roles
 from fenqi.kit.bounds import EntityId
 from fenqi.kit.clock import business_date
-from fenqi.kit.errors import DomainError
+from fenqi.kit.errors import DomainError, InvalidInput
 from fenqi.kit.web import SessionDep, request_language
 from fenqi.web.errors import NoMessage, page_error_text
 from fenqi.web.render import render
@@ -107,9 +107,20 @@ def desk_inspect(case_id: EntityId, request: Request, form: dict[str, str] = Fie
 @router.post("/merchant/aftersales/{case_id}/decide")
 def desk_decide(case_id: EntityId, request: Request, form: dict[str, str] = Fields,
                 *, session: SessionDep, who: Principal = Depends(desk)) -> Response:
+    term = form.get("term", "").strip()
+    if term and not (term.isdigit() and 0 < int(term) <= 60):
+        return desk_case(case_id, request, page_error_text(request, InvalidInput("term: 1..60")), session=session,
+                         who=who)
     return _act(request, session, case_id, lambda: aftersales.decide(
         session, who, case_id, form.get("outcome", ""), note=form.get("note", ""),
-        new_imei=form.get("new_imei", "").strip() or None))
+        new_imei=form.get("new_imei", "").strip() or None, settle=form.get("settle") or None,
+        term=int(term) if term else None))
+
+
+@router.post("/merchant/aftersales/{case_id}/reprice/abandon")
+def desk_reprice_abandon(case_id: EntityId, request: Request, session: SessionDep,
+                         who: Principal = Depends(desk)) -> Response:
+    return _act(request, session, case_id, lambda: reprice.abandon(session, who, case_id))
 
 
 @router.post("/merchant/aftersales/{case_id}/resume")

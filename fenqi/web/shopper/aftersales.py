@@ -10,6 +10,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from fenqi.aftersales import feedback as fb
+from fenqi.aftersales import reprice
 from fenqi.aftersales import service as aftersales
 from fenqi.aftersales.exchanges import difference_order_json
 from fenqi.aftersales.photos import MAX_PHOTOS, check_photo, store_photos
@@ -18,7 +19,7 @@ from fenqi.aftersales.repairs import NAMES, ticket_for_case, ticket_json
 from fenqi.identity.deps import Principal
 from fenqi.kit.bounds import EntityId, parse_id
 from fenqi.kit.clock import business_date
-from fenqi.kit.errors import DomainError
+from fenqi.kit.errors import DomainError, InvalidInput
 from fenqi.kit.web import SessionDep, request_language
 from fenqi.web.render import render
 from fenqi.web.shopper.common import CHANNELS, Shopper, attempt, error_page, own_loan
@@ -107,6 +108,32 @@ def case_cancel(case_id: EntityId, request: Request, session: SessionDep,
     except DomainError as exc:
         return error_page(request, exc, f"/shop/aftersales/{case_id}", exc.status)
     return RedirectResponse(f"/shop/aftersales/{case_id}", status_code=303)
+
+
+@router.post("/shop/aftersales/{case_id}/reprice/sign")
+def case_reprice_sign(case_id: EntityId, request: Request, form: dict[str, Any] = Depends(_form),
+                      *, session: SessionDep, who: Principal = Shopper) -> Response:
+    back = f"/shop/aftersales/{case_id}"
+    try:
+        with attempt(session):
+            if form.get("agree") != "on":
+                raise InvalidInput("agree: 请勾选同意新合同 / tick the box to agree to the new contract")
+            reprice.sign(session, who, case_id, str(form.get("contract_sha256", "")))
+    except DomainError as exc:
+        return error_page(request, exc, back, exc.status)
+    return RedirectResponse(back, status_code=303)
+
+
+@router.post("/shop/aftersales/{case_id}/reprice/abandon")
+def case_reprice_abandon(case_id: EntityId, request: Request, session: SessionDep,
+                         who: Principal = Shopper) -> Response:
+    back = f"/shop/aftersales/{case_id}"
+    try:
+        with attempt(session):
+            reprice.abandon(session, who, case_id)
+    except DomainError as exc:
+        return error_page(request, exc, back, exc.status)
+    return RedirectResponse(back, status_code=303)
 
 
 @router.post("/shop/aftersales/{case_id}/rate")
