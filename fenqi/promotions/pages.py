@@ -14,9 +14,10 @@ from sqlalchemy.orm import Session
 
 from fenqi.catalog.service import get_merchant_by_code
 from fenqi.identity.deps import Principal, require_roles
-from fenqi.kit.bounds import EntityId
+from fenqi.kit.bounds import AmountText, EntityId
 from fenqi.kit.clock import business_date
 from fenqi.kit.errors import DomainError
+from fenqi.kit.money import parse_yuan
 from fenqi.kit.web import SessionDep, request_language
 from fenqi.pricing.service import active_products
 from fenqi.promotions import coupons, service, share_links
@@ -164,11 +165,11 @@ def coupons_page(request: Request, who: Principal = Depends(issuers), *, session
 @ops_coupons.post("", response_model=None)
 def issue_coupons(
     request: Request, batch: Annotated[str, Form(max_length=40)], name_zh: Annotated[str, Form(max_length=80)],
-    kind: Annotated[str, Form(max_length=16)], merchant: Annotated[str, Form(max_length=40)],
+    kind: Annotated[str, Form(max_length=16)], merchant_code: Annotated[str, Form(max_length=40)],
     valid_from: Annotated[date, Form()], valid_to: Annotated[date, Form()],
     phones: Annotated[str, Form(max_length=20_000)], rate_cut: Annotated[str, Form(max_length=10)] = "",
     products: Annotated[list[str] | None, Form()] = None, terms: Annotated[list[int] | None, Form()] = None,
-    min_price: Annotated[str, Form(max_length=20)] = "", who: Principal = Depends(issuers), *, session: SessionDep,
+    min_price: Annotated[AmountText, Form()] = "", who: Principal = Depends(issuers), *, session: SessionDep,
 ) -> Response:
     lang = request_language(request)
     numbers = [p for p in phones.replace("，", ",").replace(",", "\n").split() if p.strip()]
@@ -177,9 +178,10 @@ def issue_coupons(
         data = CouponIssueIn(
             batch=batch.strip(), kind=kind, rate_cut=cut if kind == "rate_cut" else Decimal(0),
             name_zh=name_zh.strip(), name_en=name_zh.strip(),
-            merchant_id=get_merchant_by_code(session, merchant.strip()).id, valid_from=valid_from,
+            merchant_id=get_merchant_by_code(session, merchant_code.strip()).id, valid_from=valid_from,
             valid_to=valid_to, product_codes=products or [], terms=terms or [],
-            min_price=Decimal(min_price.replace(",", "").strip() or "0"), phones=numbers)
+            min_price=parse_yuan(min_price, field="min_price") if min_price.strip() else Decimal(0),
+            phones=numbers)
         made = coupons.issue(session, data, actor_user_id=who.user_id)
     except (ValidationError, InvalidOperation):
         zh = ("请检查批次编号（字母、数字、-、_）、名称、减息幅度（如 5 表示 5 个百分点）、"

@@ -283,7 +283,7 @@ def test_operations_issue_coupons_to_a_list_on_the_console_page(
     ops = {**auth_headers("finance"), "Accept": "text/html"}
     page = client.get("/ops/coupons", headers=ops)
     assert page.status_code == 200 and "还没有发过优惠券" in page.text
-    form = {"name_zh": "双十二减息券", "batch": "D12", "kind": "rate_cut", "rate_cut": "5", "merchant": "TM1",
+    form = {"name_zh": "双十二减息券", "batch": "D12", "kind": "rate_cut", "rate_cut": "5", "merchant_code": "TM1",
             "products": ["EI-12"], "terms": ["12"], "valid_from": TODAY.isoformat(),
             "valid_to": (TODAY + timedelta(days=14)).isoformat(), "phones": "13812345678\n13900001111，13900002222"}
     made = client.post("/ops/coupons", data=form, headers=ops)
