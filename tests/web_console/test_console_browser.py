@@ -159,7 +159,7 @@ def test_risk_officer_approves_a_referred_application(
     assert "张**" in case.inner_text() and "张三丰" not in case.inner_text()  # the name masked
     case.get_by_label("审核意见（必填）").fill("收入证明已核实，同意")
     screenshot(page, "console-review-queue")
-    case.get_by_role("button", name="批准").click()
+    case.get_by_role("button", name="批准", exact=True).click()
     page.wait_for_load_state()
     assert page.locator(f"#case-{decision_id}").count() == 0
     with session_scope() as s:
