@@ -135,3 +135,51 @@ def test_a_re_price_beyond_the_limit_is_refused_and_an_unsigned_one_abandoned(li
     assert cashier.status_code == 200 and cashier.json()["difference_payment"]["amount"] == "500.00"
     assert ledger_check()["ok"] is True
     retire(sale)
+
+
+def test_a_re_priced_exchange_returned_unwinds_the_whole_loan(live_server: str) -> None:
+    """A return after a re-price: the funder is owed nothing for the loan (the difference it paid included),
+    the merchant is as before the sale, the shopper gets back what they paid, the books check clean."""
+    from fenqi.aftersales.returns import resume_all
+    from fenqi.servicing.service import get_loan
+    from tests.aftersales.support import loan_account_balances, loan_entry_totals
+    from tests.aftersales.test_exchange_repair import checklist
+    from tests.payments.payments_loopback import settle_notifications, wait_for
+
+    sale = make_sale()
+    pricier = shelf_phone(sale, 6_999_00)
+    set_day(3)
+    case_id = opened(live_server, sale, "exchange")
+    offer = call(live_server, "POST", f"/api/v1/aftersales/cases/{case_id}/decision", sale.clerk,
+                 {"outcome": "exchange", "new_imei": pricier, "settle": "new_plan"}).json()["reprice"]
+    signed = call(live_server, "POST", f"/api/v1/aftersales/cases/{case_id}/reprice/sign", sale.shopper,
+                  {"contract_sha256": offer["contract_sha256"]})
+    assert signed.status_code == 200 and signed.json()["status"] == "completed", signed.text
+    assert loan_entry_totals(sale.loan_id).get("funder_payable") == -(_disbursed(sale))
+
+    set_day(5)
+    r = call(live_server, "POST", "/api/v1/aftersales/cases", sale.shopper,
+             {"loan_id": sale.loan_id, "requested": "return", "reason": "no_reason"})
+    assert r.status_code == 201 and r.json()["imei"] == pricier, r.text
+    back = r.json()["id"]
+    assert call(live_server, "POST", f"/api/v1/aftersales/cases/{back}/inspection", sale.clerk,
+                {"results": checklist(live_server, sale)}).status_code == 200
+    assert call(live_server, "POST", f"/api/v1/aftersales/cases/{back}/decision", sale.clerk,
+                {"outcome": "return"}).status_code == 200
+    settle_notifications("alipay")
+
+    def completed() -> bool:
+        resume_all()
+        return bool(call(live_server, "GET", f"/api/v1/aftersales/cases/{back}", sale.shopper
+                         ).json()["status"] == "completed")
+
+    assert wait_for(completed, timeout=20)
+    assert call(live_server, "GET", f"/api/v1/aftersales/cases/{back}", sale.shopper
+                ).json()["refund_total"] == "1000.00"  # the down payment: nothing else was paid
+    with committed() as s:
+        assert get_loan(s, sale.loan_id).status == "cancelled"
+    assert all(v == 0 for v in loan_account_balances(sale.loan_id).values())
+    after = loan_entry_totals(sale.loan_id)
+    assert after.get("funder_payable", 0) == 0 and after.get("merchant_payable", 0) == 0
+    assert device(pricier)[0] == "in_stock"
+    assert ledger_check()["ok"] is True
