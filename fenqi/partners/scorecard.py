@@ -23,11 +23,12 @@ from fenqi.aftersales.partner_facts import complaints
 from fenqi.funding.partner_facts import funder_costs
 from fenqi.kit.clock import business_date
 from fenqi.origination.partner_facts import RoutedApplication, loan_funders, routed_applications
+from fenqi.partners.channel_measures import COMPLAINT_CATEGORIES, complaints_by_channel, downtime_windows, minutes
 from fenqi.partners.errors import InvalidPartner
 from fenqi.partners.indicators import BY_KEY, CRITERIA, INDICATORS
 from fenqi.partners.models import Partner, PartnerContract, RecordedIndicator, ScoreWeights
 from fenqi.partners.stats import median, percentile
-from fenqi.payments.partner_facts import channel_facts, platform_installment_facts
+from fenqi.payments.partner_facts import channel_facts, loan_payment_channels, platform_installment_facts
 from fenqi.risk.partner_facts import decision_times
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -162,8 +163,13 @@ def _contract_values(contract: PartnerContract | None, role: str) -> list[Value]
     return out
 
 
-def _payment_values(session: Session, channel: str, start: date, end: date, window: str) -> list[Value]:
+def _payment_values(session: Session, channel: str, start: date, end: date, window: str,
+                    complaints_filed: Mapping[str, int]) -> list[Value]:
     f = channel_facts(session, channel, *_bounds(start, end), (start, end))
+    outages = downtime_windows(f.cashier_outcomes)
+    down = Decimal(str(minutes(outages))).quantize(TENTH, ROUND_HALF_UP) if f.cashier_outcomes else None
+    filed = complaints_filed.get(channel, 0)
+    per_1000 = None if not f.paid else (Decimal(filed) * 1000 / f.paid).quantize(TENTH, ROUND_HALF_UP)
     callbacks = len(f.callback_delays_s) + f.signature_failures
     recon = None if f.reconciled_lines == 0 else (Decimal(f.discrepancies) * 1000 / f.reconciled_lines).quantize(
         TENTH, ROUND_HALF_UP)
@@ -176,7 +182,17 @@ def _payment_values(session: Session, channel: str, start: date, end: date, wind
         Value("autodebit_success_rate", _rate(f.autodebit_paid, f.autodebit_orders), f.autodebit_orders, window),
         Value("refund_p50_s", _dec(median(f.refund_times_s)), len(f.refund_times_s), window),
         Value("recon_diff_per_1000", recon, f.reconciled_lines, window),
+        Value("downtime_measured_minutes", down, len(f.cashier_outcomes), window),
+        Value("payment_complaints_per_1000", per_1000, f.paid, window),
     ]
+
+
+def payment_complaints(session: Session, start: date, end: date) -> dict[str, int]:
+    """Payment and fee complaints filed in the window, by the channel the loan's money was paid through."""
+    filed = [(c.loan_id, _aware(c.filed_at)) for c in complaints(session, *_bounds(start, end))
+             if c.loan_id is not None and c.category in COMPLAINT_CATEGORIES]
+    history = loan_payment_channels(session, sorted({loan for loan, _ in filed}))
+    return complaints_by_channel(filed, history)
 
 
 def _platform_installment_values(session: Session, channel: str, start: date, end: date, window: str
@@ -258,12 +274,15 @@ def measure(session: Session, *, start: date, end: date) -> list[Row]:
     data = funder_data(session, start, end)
     costs = funder_costs(session, start, end)
     rows = []
+    pay_complaints: dict[str, int] | None = None
     for p in partners:
         values: list[Value] = []
         if p.role == "funder" and p.funder_code:
             values += _funder_values(session, p.funder_code, data, costs, window)
         elif p.role != "funder" and p.channel:
-            values += _payment_values(session, p.channel, start, end, window)
+            if pay_complaints is None:
+                pay_complaints = payment_complaints(session, start, end)
+            values += _payment_values(session, p.channel, start, end, window, pay_complaints)
             if p.role == "installment_platform":
                 values += _platform_installment_values(session, p.channel, start, end, window)
         values += _contract_values(_contract_in_force(session, p.id, end), p.role)

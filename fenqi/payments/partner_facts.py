@@ -40,6 +40,8 @@ class ChannelFacts:
     reconciled_days: int
     reconciled_lines: int
     discrepancies: int
+    # cashier orders (not auto-debits) in order of creation: (created at, paid), for downtime windows
+    cashier_outcomes: tuple[tuple[datetime, bool], ...] = ()
 
 
 def _aware(moment: datetime) -> datetime:
@@ -60,7 +62,8 @@ def channel_facts(session: Session, channel: str, start: datetime, end: datetime
     """`start`–`end`: the window (UTC, end exclusive); `days`: the same window as statement days."""
     in_window = (PaymentOrder.channel == channel, PaymentOrder.created_at >= start, PaymentOrder.created_at < end,
                  PaymentOrder.status.in_(FINISHED), PaymentOrder.training.is_(False))
-    rows = session.execute(select(PaymentOrder.status, PaymentOrder.agreement_id).where(*in_window)).all()
+    rows = session.execute(select(PaymentOrder.status, PaymentOrder.agreement_id, PaymentOrder.created_at)
+                           .where(*in_window).order_by(PaymentOrder.created_at, PaymentOrder.id)).all()
     paid = [r for r in rows if r.status in PAID]
     delays = session.execute(
         select(CallbackInbox.received_at, PaymentOrder.paid_at)
@@ -92,7 +95,21 @@ def channel_facts(session: Session, channel: str, start: datetime, end: datetime
         autodebit_paid=sum(1 for r in paid if r.agreement_id is not None),
         reconciled_days=len(runs), reconciled_lines=sum(r.lines for r in runs),
         discrepancies=sum(r.discrepancies for r in runs),
+        cashier_outcomes=tuple((_aware(r.created_at), r.status in PAID) for r in rows if r.agreement_id is None),
     )
+
+
+def loan_payment_channels(session: Session, loan_ids: list[int]) -> dict[int, list[tuple[datetime, str]]]:
+    """The channels each loan's money was paid through: loan → [(paid at, channel)] in time order."""
+    out: dict[int, list[tuple[datetime, str]]] = {}
+    for i in range(0, len(loan_ids), 500):
+        rows = session.execute(select(PaymentOrder.loan_id, PaymentOrder.paid_at, PaymentOrder.channel).where(
+            PaymentOrder.loan_id.in_(loan_ids[i:i + 500]), PaymentOrder.status.in_(PAID),
+            PaymentOrder.paid_at.is_not(None)).order_by(PaymentOrder.paid_at, PaymentOrder.id))
+        for loan_id, paid_at, channel in rows:
+            if loan_id is not None and paid_at is not None:
+                out.setdefault(int(loan_id), []).append((_aware(paid_at), str(channel)))
+    return out
 
 
 @dataclass(frozen=True, slots=True)

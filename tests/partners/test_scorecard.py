@@ -61,11 +61,14 @@ def test_every_measured_indicator_from_known_data(session: Session) -> None:
         "pay_success_rate": (D("80.0"), 10), "callback_p50_s": (D("4.0"), 8), "callback_p99_s": (D("100.0"), 8),
         "signature_failures": (D(2), 10), "autodebit_success_rate": (D("66.7"), 3), "refund_p50_s": (D("120.0"), 3),
         "recon_diff_per_1000": (D("3.0"), 1000), "fee_per_100": (D("0.60"), None),
+        # 7 cashier orders, the 2 unpaid ones at one moment: no outage; no payment complaint in 8 payments
+        "downtime_measured_minutes": (D("0.0"), 7), "payment_complaints_per_1000": (D("0.0"), 8),
     }
     assert values(card, "payment_platform", "P-WX") == {
         "pay_success_rate": (D("100.0"), 4), "callback_p50_s": (None, 0), "callback_p99_s": (None, 0),
         "signature_failures": (None, 0), "autodebit_success_rate": (None, 0), "refund_p50_s": (None, 0),
         "recon_diff_per_1000": (None, 0), "fee_per_100": (D("0.38"), None),
+        "downtime_measured_minutes": (D("0.0"), 4), "payment_complaints_per_1000": (D("0.0"), 4),
     }
     assert values(card, "funder", "P-FA") == {
         "approval_rate": (D("75.0"), 4), "average_limit": (D("25000.00"), 4), "decision_p50_s": (D("20.0"), 4),
