@@ -41,7 +41,7 @@ from fenqi.identity.deps import Principal
 from fenqi.identity.roles import SHOPPER
 from fenqi.identity.service import audit
 from fenqi.kit.clock import business_date
-from fenqi.kit.errors import Forbidden, InvalidInput
+from fenqi.kit.errors import DomainError, Forbidden, InvalidInput
 from fenqi.kit.money import fmt_percent, fmt_rate, fmt_yuan, from_fen
 from fenqi.origination.addendum import AddendumRow, draw_up, get_addendum, sign_addendum
 from fenqi.origination.service import get_application
@@ -190,7 +190,7 @@ def reprice_json(session: Session, case: AftersalesCase) -> dict[str, Any] | Non
     if status == "offered":
         try:
             plan = preview(session, loan.id, extra_fen=case.difference_fen, term=body["term"])
-        except Exception:  # the loan moved on: the offer can only be abandoned
+        except DomainError:  # the loan moved on (paid off, cancelled): the offer can only be abandoned
             return body
         rows = plan.rows
         body["apr"], body["principal"] = fmt_rate(plan.apr), fmt_yuan(from_fen(plan.principal_fen))
