@@ -31,7 +31,7 @@ from fenqi.kit.money import fmt_rate, fmt_yuan, from_fen
 from fenqi.payments.refunds import refund
 from fenqi.payments.service import create_order, find_order, loan_orders
 from fenqi.servicing.merchant_adjustments import reduce_principal_from_merchant
-from fenqi.servicing.service import get_loan, installments
+from fenqi.servicing.service import get_loan, installments, record_goods_price
 
 SETTLE = ("cashier", "new_plan")  # how a pricier exchange is paid
 
@@ -44,6 +44,7 @@ def start_exchange(session: Session, case: AftersalesCase, *, new_imei: str | No
         raise InvalidInput(f"settle: {' | '.join(SETTLE)}")
     difference = difference_for(session, case, new_imei)
     swap_phone(session, case, new_imei, actor)
+    record_goods_price(session, case.loan_id, int(sku_of_device(session, new_imei).price_fen))
     case.difference_fen = difference
     ref = f"aftersales:{case.id}:exchange"
     if difference > 0:

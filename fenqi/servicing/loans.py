@@ -44,6 +44,12 @@ def get_loan(session: Session, loan_id: int, *, lock: bool = False) -> Loan:
     return loan
 
 
+def record_goods_price(session: Session, loan_id: int, price_fen: int) -> None:
+    """An exchange put a phone of another price on the loan: the price a later exchange's difference is
+    reckoned from (what the shopper's phone is worth to them now, not what the first one cost)."""
+    get_loan(session, loan_id, lock=True).price_fen = price_fen
+
+
 def loan_standing() -> Subquery:
     """Each loan's id, status and days past due, as a read-only subquery another domain joins to in its
     own statement (the device check-in reads its device and the loan's standing in one round trip)."""

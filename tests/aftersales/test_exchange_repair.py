@@ -116,6 +116,7 @@ def test_exchange_for_a_cheaper_phone_gives_the_difference_back_per_policy(live_
     with committed() as s:
         loan = get_loan(s, sale.loan_id)
         assert (loan.credit_balance_fen, loan.principal_outstanding_fen) == (0, 499_900 - principal)
+        assert loan.price_fen == 1_999_00  # a later exchange's difference is reckoned from the phone now held
         apr = fmt_rate(loan.apr)
     schedule = body["schedule"]
     assert schedule["principal_outstanding"] == f"{(499_900 - principal) / 100:.2f}"
