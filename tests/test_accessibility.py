@@ -2,8 +2,9 @@
 violation: missing labels, too little contrast, buttons without a name, tables without headers, a page
 without a language. The pages are read from the app's routes (as tests/test_page_errors.py does), so a page
 added later is checked too; each is opened in Debian's Chromium by the kind of user who uses it, over a
-small shop with one sold loan (pages that need a record the shop does not have are left out). axe-core's
-script ships inside the `axe-playwright-python` package: nothing is fetched at run time."""
+small shop with one sold loan, its after-sales case and an approved application (pages that need a record the
+shop does not have are left out). axe-core's script ships inside the `axe-playwright-python` package:
+nothing is fetched at run time."""
 
 from __future__ import annotations
 
@@ -35,8 +36,6 @@ OWNERS: tuple[tuple[str, str], ...] = (
 # Pages that need a query to show anything: filled from the shop's records like path parameters.
 QUERIES = {"/shop/apply": "?sku={code}&product=EI-12&term=12"}
 USERS = ("anonymous", "shopper", "clerk", "risk_officer", "collector", "collection_lead", "finance", "admin")
-
-
 # Pages whose {case_id} is a collection case (close-of-business opens those; the shop has none).
 NO_RECORD = {"/ops/cases/{case_id}"}
 # The error page, as people meet it: a phone that is not sold, a console page that does not exist.
@@ -157,7 +156,9 @@ def test_every_page_has_no_serious_accessibility_violation(
         for url in urls:
             response = page.goto(url)
             expected = 404 if "no-such" in url else 200
-            assert response is not None and response.status == expected, (who, url, response and response.status)
+            assert response is not None and response.status == expected, (
+                f"{who} {url}: {response and response.status} (a new page that needs a query or a record: "
+                "add it to QUERIES or to the shop)")
             opened.append(url)
             results = axe.run(page, options={"resultTypes": ["violations"]})
             serious = [v for v in results.response["violations"] if v["impact"] in SERIOUS]
