@@ -18,7 +18,7 @@ from datetime import date
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import bindparam, func, insert, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -121,7 +121,7 @@ def post_entry(
         "memo": memo[:200],
         "reverses_id": reverses_id,
         "created_at": utcnow(),
-        "book": book_of(session, loan_id),
+        "book_loan": loan_id,  # the entry's book is its loan's (`keep_in_book`), looked up in the INSERT
     }
     if business_date is not None:
         values["business_date"] = business_date
@@ -158,7 +158,8 @@ def keep_in_book(session: Session, loan_id: int, book: str) -> None:
 @lru_cache(maxsize=8)
 def _insert_entry(dialect: str, today: bool) -> Any:
     ins = pg_insert if dialect == "postgresql" else sqlite_insert
-    stmt = ins(JournalEntry)
+    kept = select(LoanBook.book).where(LoanBook.loan_id == bindparam("book_loan")).scalar_subquery()
+    stmt = ins(JournalEntry).values(book=func.coalesce(kept, REAL))
     if today:  # the current business date (the calendar date on a database that has none yet)
         current = select(BusinessDate.current).where(BusinessDate.id == 1).scalar_subquery()
         stmt = stmt.values(business_date=func.coalesce(current, func.current_date()))
