@@ -105,7 +105,8 @@ def loan_payment_channels(session: Session, loan_ids: list[int]) -> dict[int, li
     for i in range(0, len(loan_ids), 500):
         rows = session.execute(select(PaymentOrder.loan_id, PaymentOrder.paid_at, PaymentOrder.channel).where(
             PaymentOrder.loan_id.in_(loan_ids[i:i + 500]), PaymentOrder.status.in_(PAID),
-            PaymentOrder.paid_at.is_not(None)).order_by(PaymentOrder.paid_at, PaymentOrder.id))
+            PaymentOrder.paid_at.is_not(None), PaymentOrder.training.is_(False))
+            .order_by(PaymentOrder.paid_at, PaymentOrder.id))
         for loan_id, paid_at, channel in rows:
             if loan_id is not None and paid_at is not None:
                 out.setdefault(int(loan_id), []).append((_aware(paid_at), str(channel)))
@@ -124,14 +125,23 @@ class PlatformInstallmentFacts:
 
 def platform_installment_facts(session: Session, channel: str, start: datetime, end: datetime
                                ) -> PlatformInstallmentFacts:
-    """Orders paid with 花呗分期 (`hb_fq_num` set) whose payment time falls in [start, end)."""
-    rows = session.execute(select(PaymentOrder.amount_fen, PaymentOrder.hb_fee_fen, PaymentOrder.hb_fq_seller_percent)
+    """Orders paid with 花呗分期 (`hb_fq_num` set) whose payment time falls in [start, end), net of their
+    refunds: the amount kept, and each part of the fee less its share of what was refunded (the merchant's
+    part is what Alipay gives back, fenqi.payments.platform_fees; the shopper's counted the same way)."""
+    from fenqi.pricing.platform import returned_fee_fen
+
+    rows = session.execute(select(PaymentOrder.amount_fen, PaymentOrder.hb_fee_fen, PaymentOrder.hb_fq_seller_percent,
+                                  PaymentOrder.refunded_fen)
                            .where(PaymentOrder.channel == channel, PaymentOrder.hb_fq_num.is_not(None),
                                   PaymentOrder.status.in_(PAID), PaymentOrder.paid_at >= start,
                                   PaymentOrder.paid_at < end, PaymentOrder.training.is_(False))).all()
-    merchant = sum(fee * percent // 100 for _, fee, percent in rows)
-    return PlatformInstallmentFacts(len(rows), sum(a for a, _, _ in rows), sum(f for _, f, _ in rows) - merchant,
-                                    merchant)
+    amount = merchant = shopper = 0
+    for paid, fee, percent, refunded in rows:
+        own = fee * percent // 100
+        amount += paid - refunded
+        merchant += own - returned_fee_fen(own, paid, 0, refunded)
+        shopper += fee - own - returned_fee_fen(fee - own, paid, 0, refunded)
+    return PlatformInstallmentFacts(len(rows), amount, shopper, merchant)
 
 
 @dataclass(frozen=True, slots=True)
@@ -146,7 +156,7 @@ class CashierOrder:
 def cashier_orders(session: Session, start: datetime, end: datetime) -> list[CashierOrder]:
     """Finished cashier orders created in [start, end) on every channel, with their callback delays."""
     where = (PaymentOrder.created_at >= start, PaymentOrder.created_at < end, PaymentOrder.status.in_(FINISHED),
-             PaymentOrder.agreement_id.is_(None))
+             PaymentOrder.agreement_id.is_(None), PaymentOrder.training.is_(False))
     rows = session.execute(select(PaymentOrder.out_trade_no, PaymentOrder.channel, PaymentOrder.status,
                                   PaymentOrder.paid_at).where(*where)).all()
     received = {no: at for no, at in session.execute(

@@ -27,3 +27,22 @@ def test_cost_per_100_of_huabei(session: Session) -> None:
     values = next(r for r in card.groups["installment_platform"] if r.code == "P-HB").values
     assert (values["shopper_cost_per_100"].value, values["shopper_cost_per_100"].n) == (Decimal("0.58"), 2)
     assert values["merchant_cost_per_100"].value == Decimal("5.63")  # 225 / 4,000 × 100 = 5.625
+
+
+def test_a_refunded_sale_costs_only_what_was_kept(session: Session) -> None:
+    """Half of a merchant-paid ¥3,000.00 12-period sale refunded: Alipay gave back half its ¥225.00 fee, so
+    the merchant's cost is ¥112.50 on the ¥1,500.00 kept — ¥7.50 per ¥100, as before the refund."""
+    build_world(session)
+    register(session, "P-HB", "花呗分期", "installment_platform", channel="alipay")
+    row = order(session, "alipay", "paid")
+    row.purpose, row.amount_fen, row.paid_amount_fen, row.refunded_fen = "down_payment", 300_000, 300_000, 150_000
+    row.hb_fq_num, row.hb_fee_fen, row.hb_fq_seller_percent = 12, 22_500, 100
+    gone = order(session, "alipay", "refunded")  # refunded in full: nothing kept, no fee
+    gone.purpose, gone.amount_fen, gone.paid_amount_fen, gone.refunded_fen = "down_payment", 100_000, 100_000, 100_000
+    gone.hb_fq_num, gone.hb_fee_fen, gone.hb_fq_seller_percent = 3, 2_300, 100
+    session.flush()
+
+    card = scorecard.scorecard(session, end=TODAY)
+    values = next(r for r in card.groups["installment_platform"] if r.code == "P-HB").values
+    assert (values["merchant_cost_per_100"].value, values["merchant_cost_per_100"].n) == (Decimal("7.50"), 2)
+    assert values["shopper_cost_per_100"].value == Decimal("0.00")
