@@ -14,10 +14,16 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from hypothesis import HealthCheck, settings
 from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session
 
 _TMP = tempfile.mkdtemp(prefix="fenqi-test-")
+# Every property of the suite: no per-example deadline and no "too slow" health check. On a loaded CI machine
+# a pure example can take longer than hypothesis's 200 ms; speed is measured in bench/, not in tests.
+settings.register_profile("suite", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile("suite")
+
 TEST_URL = os.environ.get("FENQI_TEST_DATABASE_URL") or f"sqlite:///{_TMP}/test.db"
 # Everything that reads settings (the app, the CLI in-process) sees the test database.
 os.environ["FENQI_DATABASE_URL"] = TEST_URL
