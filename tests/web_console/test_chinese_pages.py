@@ -58,18 +58,26 @@ def test_the_main_chinese_pages_show_no_codes_utc_times_or_unseparated_amounts(
                                    id_number=clean_id_number(date_of(1985)), phone="13912345678"))
     app = session.get(Application, int(referred.headers["location"].rsplit("/", 1)[1]))
     assert app is not None
+    refused = post_form(clerk, "/merchant/till", "/merchant/till",
+                        till_form(world, monthly_income="700.00", imei=world.devices[2],
+                                  id_number=clean_id_number(date_of(1988)), phone="13912345679"))
+    declined = session.get(Application, int(refused.headers["location"].rsplit("/", 1)[1]))
+    assert declined is not None and declined.status == "declined"
     problems: dict[str, list[str]] = {}
 
-    def scan(who: TestClient, path: str) -> None:
+    def scan(who: TestClient, path: str, catalog_codes: tuple[str, ...] = ()) -> None:
         response = who.get(path, params={"lang": "zh"})
         assert response.status_code == 200, (path, response.status_code)
         found = offenders(response.text)
+        text = visible_text(response.text)
+        found += [f"catalog code {code!r}" for code in catalog_codes if code in text]
         if found:
             problems[path] = found
 
-    for path in ("/merchant", "/merchant/sales", f"/merchant/applications/{app.id}",
-                 f"/merchant/applications/{sale.id}", "/merchant/till", "/merchant/share-links"):
-        scan(clerk, path)
+    for path in ("/merchant", "/merchant/applications", "/merchant/sales", f"/merchant/applications/{app.id}",
+                 f"/merchant/applications/{sale.id}", f"/merchant/applications/{declined.id}", "/merchant/till",
+                 "/merchant/share-links", "/merchant/aftersales"):
+        scan(clerk, path, (world.sku, "EI-12"))  # phones and plans by their names, not their codes
     admin = sign_in("admin")
     from fenqi.experiments import service as experiments
 
@@ -77,10 +85,15 @@ def test_the_main_chinese_pages_show_no_codes_utc_times_or_unseparated_amounts(
         {"code": "A", "weight": 1, "order": "term_asc", "highlight": "recommended"},
         {"code": "B", "weight": 1, "order": "recommended_first", "highlight": "term_12"}])
     experiments.start(session, "MENU-1", actor_user_id=None)
+    from fenqi.collections.hardship_requests import request_hardship
+    from fenqi.training import seed as training_seed
+
+    training_seed.seed(session)
+    request_hardship(session, loan_id=sale.loan_id, user_id=sale.shopper_user_id, kind="holiday", reason="失业了")
     for path in ("/ops", "/ops/experiments", "/ops/reviews", f"/ops/risk/decisions/{app.decision_id}", "/ops/loans",
                  f"/ops/loans/{sale.loan_id}", "/ops/products", "/ops/funders", "/ops/notifications",
                  "/ops/aftersales", "/ops/overdue", "/ops/audit", "/ops/dashboard", "/ops/reconciliation",
-                 "/ops/coupons"):
+                 "/ops/coupons", "/ops/hardship", "/merchant/training"):
         scan(admin, path)
     shopper = session.get(Application, sale.id)
     assert shopper is not None and shopper.shopper_user_id
@@ -89,7 +102,8 @@ def test_the_main_chinese_pages_show_no_codes_utc_times_or_unseparated_amounts(
     user = session.get(User, shopper.shopper_user_id)
     client.cookies.set(SESSION_COOKIE, start_session(session, user))
     for path in ("/", "/shop", f"/shop/phones/{world.sku}", "/shop/loans", f"/shop/loans/{sale.loan_id}",
-                 f"/shop/applications/{sale.id}/done", "/shop/aftersales", "/shop/coupons"):
+                 f"/shop/applications/{sale.id}/done", "/shop/aftersales", "/shop/coupons", "/calculator",
+                 f"/shop/loans/{sale.loan_id}/aftersales"):
         scan(client, path)
     assert not problems, "\n".join(f"{path}: {found}" for path, found in problems.items())
 

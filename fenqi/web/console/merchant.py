@@ -3,6 +3,7 @@ sales and settlement statements. Clerks and owners see only their own merchant's
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import timedelta
 from typing import Any
 
@@ -80,7 +81,7 @@ def home(
     return render(request, "merchant/home.html", {
         "merchant": get_merchant(session, merchant_id), "today": today, "today_sales": sales[-1],
         "month_loans": sum(d.loans for d in sales), "month_amount": sum(d.price_fen for d in sales),
-        "recent": [_row(a) for a in recent], "sales_chart": sales_chart, "who": who,
+        "recent": _rows(session, recent, lang), "sales_chart": sales_chart, "who": who,
         "hb_rates": sorted(get_payment_settings().hb_fee_rates().items()),
     })
 
@@ -152,6 +153,33 @@ def _row(app: Application) -> dict[str, Any]:
             "loan_id": app.loan_id, "paid": app.down_payment_paid}
 
 
+def _plan_name(session: Session, code: str, lang: str) -> str:
+    from fenqi.pricing.service import get_product
+
+    try:
+        product = get_product(session, code)
+    except DomainError:
+        return code
+    return product.name_zh if lang == "zh" else product.name_en
+
+
+def _rows(session: Session, apps: Iterable[Application], lang: str) -> list[dict[str, Any]]:
+    """The applications as a table lists them: the phone and the plan by their names, not their codes
+    (each looked up once however many rows share it)."""
+    phones: dict[str, str] = {}
+    plans: dict[str, str] = {}
+    rows = []
+    for app in apps:
+        row = _row(app)
+        if app.sku_code not in phones:
+            phones[app.sku_code] = _phone_text(session, app.sku_code, lang)
+        if app.product_code not in plans:
+            plans[app.product_code] = _plan_name(session, app.product_code, lang)
+        row.update(phone=phones[app.sku_code], plan=plans[app.product_code])
+        rows.append(row)
+    return rows
+
+
 @router.get("/applications", response_class=HTMLResponse)
 def applications_page(
     request: Request, status: str = "", who: Principal = Depends(staff), *, session: SessionDep,
@@ -162,7 +190,7 @@ def applications_page(
         query = query.where(Application.status == status)
     apps = session.scalars(query.order_by(Application.id.desc()).limit(100))
     return render(request, "merchant/applications.html",
-                  {"rows": [_row(a) for a in apps], "status": status, "who": who})
+                  {"rows": _rows(session, apps, request_language(request)), "status": status, "who": who})
 
 
 @router.get("/applications/{application_id}", response_class=HTMLResponse)
