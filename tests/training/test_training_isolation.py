@@ -1,11 +1,12 @@
-"""Training mode: a day of a training store's practice (a sale with its down payment, a decline, the
-close of the day) leaves the real books and every report exactly as they are without it; the practice
-itself is complete, in the ledger's training book, at the training funder, and at no payment channel.
-Then the store manager's reset."""
+"""Training mode: a day of a training store's practice (a sale with its down payment, a decline, the sale's
+return, the close of the day) leaves the real books and every report exactly as they are without it; the
+practice itself is complete, in the ledger's training book, at the training funder, and at no payment
+channel. Then the clerks' checklist and the store manager's reset."""
 
 from __future__ import annotations
 
 import json
+import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -62,8 +63,26 @@ def reports(client: TestClient, session: Session, finance: dict[str, str]) -> di
     return json.loads(json.dumps(out, default=repr))
 
 
-def practice_day(client: TestClient, session: Session, trainee: dict[str, str]) -> dict[str, Any]:
-    """A training clerk's sale (approved, signed, down payment by the practice payment) and a decline."""
+def _return(client: TestClient, clerk: dict[str, str], imei: str, merchant_id: int) -> None:
+    """The shopper brings the phone back the same day: the desk inspects it and takes the return."""
+    def post(url: str, body: dict[str, Any]) -> Any:
+        got = client.post(url, json=body, headers={**clerk, "Idempotency-Key": uuid.uuid4().hex})
+        assert got.status_code in (200, 201), (url, got.text)
+        return got.json()
+
+    case = post("/api/v1/aftersales/cases", {"imei": imei, "requested": "return", "reason": "fault",
+                                               "description": "开不了机"})
+    policy = client.get(f"/api/v1/aftersales/policy?merchant_id={merchant_id}", headers=clerk).json()
+    post(f"/api/v1/aftersales/cases/{case['id']}/inspection",
+         {"results": {i["code"]: True for i in policy["rules"]["checklist"]}})
+    done = post(f"/api/v1/aftersales/cases/{case['id']}/decision", {"outcome": "return"})
+    assert done["status"] == "completed", done
+
+
+def practice_day(client: TestClient, session: Session, trainee: dict[str, str], with_return: bool = False
+                 ) -> dict[str, Any]:
+    """A training clerk's sale (approved, signed, down payment by the practice payment), a decline and,
+    if asked, the sale's return (refunded without a channel, the funder's disbursement unwound)."""
     merchant = get_merchant_by_code(session, training_seed.MERCHANT[0])
     consents = {"consent_credit_inquiry": "credit-inquiry-2026.1", "consent_personal_info": "personal-info-2026.1"}
     form = training.sample_form(session, merchant.id, "sale", consents)
@@ -86,6 +105,8 @@ def practice_day(client: TestClient, session: Session, trainee: dict[str, str]) 
                    phone="13900000002", profile=dict(body["profile"], employment="student"))
     declined = client.post("/api/v1/applications", json=student, headers=trainee)
     assert declined.status_code == 422 and declined.json()["application"]["status"] == "declined", declined.text
+    if with_return:
+        _return(client, trainee, form["imei"], merchant.id)
     return {"loan_id": signed.json()["loan_id"], "order": order_no, "imei": form["imei"],
             "merchant_id": merchant.id}
 
@@ -104,7 +125,7 @@ def test_a_day_of_practice_leaves_the_real_books_and_every_report_untouched(
     assert sign(client, real, clerk, contract(client, real, clerk)["sha256"], world.devices[0]).status_code == 200
 
     practice = session.begin_nested()
-    done = practice_day(client, session, trainee)
+    done = practice_day(client, session, trainee, with_return=True)
     from fenqi.funding.service import get_funder
     from fenqi.ledger.models import JournalEntry
     from fenqi.risk.models import RiskDecision
@@ -112,15 +133,18 @@ def test_a_day_of_practice_leaves_the_real_books_and_every_report_untouched(
 
     loan = get_loan(session, done["loan_id"])
     assert loan.training and loan.funder_id == get_funder(session, training_seed.FUNDER).id
+    assert loan.status == "cancelled"  # returned: every step unwound in the training book
     order = find_order(session, done["order"])
-    assert order is not None and order.training and order.status == "paid"
+    assert order is not None and order.training and order.status == "refunded" and order.refunded_fen > 0
     assert order.pay_url.endswith(f"/payments/orders/{order.out_trade_no}")  # our own page, no channel's cashier
     assert order.trade_no.startswith("TRAINING-")
     books = {e.book for e in session.scalars(select(JournalEntry).where(JournalEntry.loan_id == loan.id))}
     assert books == {"training"}
     decisions = session.scalars(select(RiskDecision).where(RiskDecision.merchant_id == merchant.id)).all()
     assert len(decisions) == 2 and all(d.training for d in decisions)
-    assert get_device(session, done["imei"]).status == "sold"
+    assert get_device(session, done["imei"]).status != "sold"
+    mine = next(c for c in training.checklist(session, merchant.id) if c.name == "测试 clerk")
+    assert {"sale.paid", "decline.declined", "return.returned"} <= mine.done
     run_cob(session.connection(), TODAY)
     practice_books = check_books(session, book="training")
     assert practice_books.ok and practice_books.entries >= 3 and practice_books.loans == 1, practice_books.to_json()
