@@ -9,12 +9,13 @@ from fastapi.responses import HTMLResponse
 from fenqi.kit.bounds import AmountText
 from fenqi.kit.errors import DomainError
 from fenqi.kit.money import parse_yuan
-from fenqi.kit.web import SessionDep
+from fenqi.kit.web import SessionDep, request_language
 from fenqi.pricing.errors import InvalidPrice
 from fenqi.pricing.service import menu_for_price
 from fenqi.web import console, legal, shopper
 from fenqi.web.errors import page_error_text
 from fenqi.web.render import render
+from fenqi.web.shopper.catalog import by_term, plan_view
 
 router = APIRouter(include_in_schema=False)
 # The shopper's mobile pages and the staff consoles (merchant, operations) live in their own modules.
@@ -25,12 +26,15 @@ router.include_router(legal.router)  # the terms and the privacy policy agreed t
 
 @router.get("/calculator", response_class=HTMLResponse)
 def calculator(request: Request, price: AmountText = "5999.00", *, session: SessionDep) -> HTMLResponse:
-    error, plans = "", []
+    """Every plan for a price, ranked and labelled as the plan chooser ranks them: by term, the least the
+    shopper really pays in all (down payment + every installment, interest and fees) first."""
+    error, terms = "", []
+    lang = request_language(request)
     try:
         price_d = parse_yuan(price, field="price")
         if price_d <= 0:
             raise InvalidPrice()
-        plans = [o.to_json() for o in menu_for_price(session, price_d)]
+        terms = by_term([plan_view(o, lang) for o in menu_for_price(session, price_d)])
     except DomainError as exc:
         error = page_error_text(request, exc)
-    return render(request, "shopper/calculator.html", {"price": price, "plans": plans, "error": error})
+    return render(request, "shopper/calculator.html", {"price": price, "terms": terms, "error": error})

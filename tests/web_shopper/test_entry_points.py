@@ -53,10 +53,34 @@ def test_the_home_page_is_the_shop_and_the_calculator_has_its_own_page(
     calculator = client.get("/calculator", params={"price": "4999"})
     assert calculator.status_code == 200 and "分期计算器" in calculator.text
     plans = len(menu_for_price(session, Decimal("4999")))
-    assert plans > 0 and calculator.text.count('class="card plan-card"') == plans
+    assert plans > 0 and calculator.text.count('class="card plan plan-card"') == plans
     assert "年化利率" in calculator.text and 'href="/"' in calculator.text
     refused = client.get("/calculator", params={"price": "-5", "lang": "en"})
     assert refused.status_code == 200 and 'role="alert"' in refused.text and "plan-card" not in refused.text
+
+
+PLAN = re.compile(r'data-product="([^"]+)" data-term="(\d+)"')
+
+
+def _ranked(page: str) -> dict[str, list[str]]:
+    """Each term's plans in the order the page lists them."""
+    ranked: dict[str, list[str]] = {}
+    for product, term in PLAN.findall(page):
+        ranked.setdefault(term, []).append(product)
+    return ranked
+
+
+def test_the_calculator_ranks_and_labels_plans_as_the_plan_chooser_does(client: TestClient, world: World) -> None:
+    chooser = client.get(f"/shop/phones/{world.sku}").text
+    price = re.search(r'<div class="price">¥([\d,.]+)', client.get("/shop").text.split(f'data-sku="{world.sku}"')[1])
+    assert price is not None
+    calculator = client.get("/calculator", params={"price": price.group(1).replace(",", "")}).text
+    ranked = _ranked(calculator)
+    assert ranked == _ranked(chooser) and any(len(products) > 1 for products in ranked.values())
+    for section in calculator.split('<section class="term"')[1:]:  # the least paid in all first, and marked
+        paid = [Decimal(x.replace(",", "")) for x in re.findall(r"实付总额</span><strong>¥([\d,.]+)", section)]
+        assert paid == sorted(paid) and section.count("本期数最省") >= 1
+        assert section.count("比最省方案多付") == sum(p > paid[0] for p in paid)
 
 
 def _login_form(client: TestClient, **data: str) -> Any:

@@ -143,7 +143,7 @@ def plans_page(
     rec_term = advice.recommended.quote.request.term if advice.recommended is not None else None
     response = render(request, "shopper/plans.html", {
         "sku": sku, "name": _name(sku, lang), "price": f"{from_fen(sku.price_fen):,.2f}",
-        "terms": personal.order_terms(_by_term(plans), shown.order, rec_term), "down_payment": down_payment,
+        "terms": personal.order_terms(by_term(plans), shown.order, rec_term), "down_payment": down_payment,
         "income": income, "error": error, "advice": personal.explanation(advice, fit, lang),
         "recommended": next((p for p in plans if p["recommended"]), None), "variant": shown,
     })
@@ -162,7 +162,7 @@ def total_paid(option: PlanOption) -> Decimal:
     return option.quote.request.down_payment + option.quote.total_repayment
 
 
-def _by_term(plans: list[dict[str, Any]]) -> list[tuple[int, list[dict[str, Any]]]]:
+def by_term(plans: list[dict[str, Any]]) -> list[tuple[int, list[dict[str, Any]]]]:
     """Plans grouped by term, each group side by side, the least really paid first (then the lower APR);
     the cheapest of each term is marked, the others say how much more they cost."""
     groups: dict[int, list[dict[str, Any]]] = {}
