@@ -39,9 +39,11 @@ SETTLE = ("cashier", "new_plan")  # how a pricier exchange is paid
 def start_exchange(session: Session, case: AftersalesCase, *, new_imei: str | None, settle: str | None,
                    actor: int | None, channel: str = "alipay") -> AftersalesCase:
     if not new_imei:
-        raise InvalidInput("new_imei: scan the phone handed out instead")
+        raise InvalidInput("new_imei", zh="请扫描换给顾客的新手机的 IMEI",
+                           en="Scan the IMEI of the phone handed out instead")
     if (settle or "cashier") not in SETTLE:
-        raise InvalidInput(f"settle: {' | '.join(SETTLE)}")
+        raise InvalidInput(f"settle: {' | '.join(SETTLE)}", zh="请选择差价的支付方式：收银台付清或办理新分期",
+                           en="Choose how the difference is paid: at the cashier or as a new plan")
     difference = difference_for(session, case, new_imei)
     swap_phone(session, case, new_imei, actor)
     record_goods_price(session, case.loan_id, int(sku_of_device(session, new_imei).price_fen))

@@ -38,9 +38,10 @@ def rate(session: Session, principal: Principal, *, about: str, subject_id: int,
     if principal.role != SHOPPER:
         raise Forbidden()
     if about not in ABOUT:
-        raise InvalidInput(f"about: {' | '.join(ABOUT)}")
+        raise InvalidInput(f"about: {' | '.join(ABOUT)}", zh="请选择要评价的是购买还是售后服务",
+                           en="Choose whether you rate the purchase or the after-sales service")
     if isinstance(score, bool) or not isinstance(score, int) or not 0 <= score <= 10:
-        raise InvalidInput("score: a whole number from 0 to 10")
+        raise InvalidInput("score", zh="请选择 0 到 10 分的评分", en="Choose a score from 0 to 10")
     if about == "purchase":
         app = application_for_loan(session, subject_id)
         if app is None or app.shopper_user_id != principal.user_id:
@@ -53,13 +54,16 @@ def rate(session: Session, principal: Principal, *, about: str, subject_id: int,
         if case.shopper_user_id != principal.user_id:
             raise Forbidden()
         if case.outcome != about or case.status != "completed":
-            raise InvalidInput(f"case {subject_id} is not a completed {about}")
+            raise InvalidInput(f"case {subject_id} is not a completed {about}",
+                               zh="这个售后服务还没有完成，完成后才能评价",
+                               en="This after-sales case is not completed yet; rate it once it is")
         merchant_id = case.merchant_id
     existing = session.scalar(select(Feedback).where(Feedback.shopper_user_id == principal.user_id,
                                                      Feedback.about == about, Feedback.subject_id == subject_id))
     if existing is not None:
         if (existing.score, existing.comment) != (score, comment[:500]):
-            raise Conflict("already rated")
+            raise Conflict("already rated", zh="您已经评价过了，感谢您的反馈",
+                           en="You have already rated this; thank you")
         return existing
     row = Feedback(shopper_user_id=principal.user_id, about=about, subject_id=subject_id, merchant_id=merchant_id,
                    score=score, comment=comment[:500])
@@ -70,7 +74,8 @@ def rate(session: Session, principal: Principal, *, about: str, subject_id: int,
         nested.commit()
     except IntegrityError:
         nested.rollback()
-        raise Conflict("already rated") from None
+        raise Conflict("already rated", zh="您已经评价过了，感谢您的反馈",
+                           en="You have already rated this; thank you") from None
     return row
 
 
@@ -95,9 +100,10 @@ def file_complaint(session: Session, principal: Principal, *, category: str, tex
     if principal.role != SHOPPER:
         raise Forbidden()
     if category not in CATEGORIES:
-        raise InvalidInput(f"category: {' | '.join(CATEGORIES)}")
+        raise InvalidInput(f"category: {' | '.join(CATEGORIES)}", zh="请选择投诉类型",
+                           en="Choose what the complaint is about")
     if not text.strip():
-        raise InvalidInput("text")
+        raise InvalidInput("text", zh="请写下您遇到的问题", en="Describe what went wrong")
     key = f"{principal.user_id}:{idempotency_key}"[:160] if idempotency_key else None
     if key:
         again = session.scalar(select(Complaint).where(Complaint.idempotency_key == key))

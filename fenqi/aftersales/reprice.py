@@ -81,7 +81,8 @@ def start_reprice(session: Session, case: AftersalesCase, *, new_imei: str | Non
     """An exchange decided with settle="new_plan": offered as a new plan when the new phone costs more,
     otherwise processed like any exchange (nothing to finance)."""
     if not new_imei:
-        raise InvalidInput("new_imei: scan the phone handed out instead")
+        raise InvalidInput("new_imei", zh="请扫描换给顾客的新手机的 IMEI",
+                           en="Scan the IMEI of the phone handed out instead")
     difference = difference_for(session, case, new_imei)
     if difference <= 0:
         start_exchange(session, case, new_imei=new_imei, settle="cashier", actor=actor)

@@ -171,11 +171,12 @@ def open_case(
     """Open a case for a phone sold on installments: a shopper names one of their loans, the store desk
     scans the IMEI (it must be a phone this merchant sold). One open case per loan at a time."""
     if requested not in OUTCOMES:
-        raise InvalidInput(f"requested: {' | '.join(OUTCOMES)}")
+        raise InvalidInput(f"requested: {' | '.join(OUTCOMES)}", zh="请选择退货、换货或维修",
+                           en="Choose a return, an exchange or a repair")
     if reason not in REASONS:
-        raise InvalidInput(f"reason: {' | '.join(REASONS)}")
+        raise InvalidInput(f"reason: {' | '.join(REASONS)}", zh="请选择申请原因", en="Choose the reason")
     if part not in PARTS:
-        raise InvalidInput(f"part: {' | '.join(PARTS)}")
+        raise InvalidInput(f"part: {' | '.join(PARTS)}", zh="请选择有问题的部件", en="Choose the part at fault")
     key = _scoped(principal, idempotency_key)
     if key:
         again = session.scalar(select(AftersalesCase).where(AftersalesCase.idempotency_key == key))
@@ -183,19 +184,20 @@ def open_case(
             return again
     if principal.role == SHOPPER:
         if loan_id is None:
-            raise InvalidInput("loan_id")
+            raise InvalidInput("loan_id", zh="请选择这台手机的分期", en="Choose the phone's installment plan")
         app = application_for_loan(session, loan_id)
         if app is None or app.shopper_user_id != principal.user_id:
             raise Forbidden()
     elif principal.role in (*DESK_ROLES, "admin"):
         if not imei:
-            raise InvalidInput("imei: scan the phone")
+            raise InvalidInput("imei", zh="请扫描手机的 IMEI", en="Scan the phone's IMEI")
         device = get_device(session, imei)
         app = application_for_loan(session, device.loan_id) if device.loan_id else None
         if app is None or (principal.role != "admin" and app.merchant_id != principal.merchant_id):
             raise NotSoldByMerchant(device.imei)
         if loan_id is not None and loan_id != app.loan_id:
-            raise InvalidInput("loan_id does not match the IMEI")
+            raise InvalidInput("loan_id does not match the IMEI", zh="扫描的手机不是这笔分期买的手机",
+                               en="The phone scanned is not the one bought on this plan")
     else:
         raise Forbidden()
     assert app.loan_id is not None
@@ -293,7 +295,8 @@ def decide(session: Session, principal: Principal, case_id: int, outcome: str, *
     if case.status != CaseStatus.INSPECTED:
         raise CaseState(case.status)
     if outcome not in OUTCOMES:
-        raise InvalidInput(f"outcome: {' | '.join(OUTCOMES)}")
+        raise InvalidInput(f"outcome: {' | '.join(OUTCOMES)}", zh="请选择处理结果：退货、换货或维修",
+                           en="Choose the outcome: a return, an exchange or a repair")
     proposal = proposal_for(session, case)
     if outcome not in proposal.allowed:
         zh, en = OUTCOME_NAMES[outcome]

@@ -149,7 +149,8 @@ def queue(session: Session, scope: Scope, *, bucket: str = "", assignee: int | N
         q = q.where(CollectionCase.assigned_user_id == assignee)
     if bucket:
         if bucket not in BUCKET_ORDER:
-            raise InvalidInput("bucket: 逾期分组应为 M1、M2、M3 或 M4+ / bucket must be M1, M2, M3 or M4+")
+            raise InvalidInput("bucket", zh="逾期分组应为 M1、M2、M3 或 M4+",
+                               en="The overdue bucket must be M1, M2, M3 or M4+")
         q = q.where(CollectionCase.bucket == bucket)
     return list(session.scalars(q.order_by(*queue_order()).limit(min(max(limit, 1), 1000))))
 
@@ -178,9 +179,9 @@ def assign(session: Session, case_id: int, collector_id: int | None, collectors:
     """Manual assignment by a lead (None: back to the pool). `collectors`: the active collectors by id."""
     row = get_case(session, case_id, Scope(0, True), lock=True)
     if row.status != CaseStatus.OPEN:
-        raise InvalidInput("case: 案件已结案 / the case is closed")
+        raise InvalidInput("case", zh="案件已结案", en="The case is closed")
     if collector_id is not None and collector_id not in collectors:
-        raise InvalidInput("collector: 请选择一名催收专员 / choose a collector")
+        raise InvalidInput("collector", zh="请选择一名催收专员", en="Choose a collector")
     row.assigned_user_id = collector_id
     row.assigned_at = utcnow() if collector_id is not None else None
     session.flush()

@@ -46,16 +46,17 @@ def log_contact(session: Session, who: Principal, loan_id: int, *, kind: str, ou
     """One entry of the contact log. A call is counted by the reminders' `record_call_attempt` before it is
     written: refused in quiet hours and past the day's cap on call attempts."""
     if kind not in ContactKind.ALL:
-        raise InvalidInput("kind: 联系方式应为电话、短信、上门或备注 / kind must be call, sms, visit or note")
+        raise InvalidInput("kind", zh="请选择联系方式：电话、短信、上门或备注",
+                           en="Choose a call, a text message, a visit or a note")
     if kind == ContactKind.CALL and outcome not in CALL_OUTCOMES:
-        raise InvalidInput("outcome: 请选择通话结果 / choose the call's outcome")
+        raise InvalidInput("outcome", zh="请选择通话结果", en="Choose the call's outcome")
     if kind == ContactKind.VISIT and outcome not in VISIT_OUTCOMES:
-        raise InvalidInput("outcome: 请选择上门结果 / choose the visit's outcome")
+        raise InvalidInput("outcome", zh="请选择上门结果", en="Choose the visit's outcome")
     if kind in (ContactKind.NOTE, ContactKind.SMS):
         outcome = ""
     text = body.strip()
     if kind == ContactKind.NOTE and not text:
-        raise InvalidInput("body: 请填写备注内容 / write the note")
+        raise InvalidInput("body", zh="请填写备注内容", en="Write the note")
     if kind == ContactKind.CALL:
         record_call_attempt(session, loan_id, now=now)
     row = LoanNote(loan_id=loan_id, case_id=case.id if case else None, kind=kind, outcome=outcome or None,
@@ -87,7 +88,7 @@ def reveal_phone(session: Session, who: Principal, case: CollectionCase, reason:
     """The shopper's full mobile number, for this response only; the access goes to the audit log."""
     reason = reason.strip()
     if not reason:
-        raise InvalidInput("reason: 请填写查看原因 / give a reason")
+        raise InvalidInput("reason", zh="请填写查看原因", en="Give a reason")
     phone = _phone_of_loan(session, case.loan_id)
     audit(session, actor_user_id=who.user_id, action="phone.revealed", subject=f"loan:{case.loan_id}",
           detail=f"case:{case.id} {reason[:180]}")
@@ -101,7 +102,7 @@ def send_pay_link(session: Session, who: Principal, case: CollectionCase, *, lin
     message cap, when the borrower opted out or has no verified number), logged as an SMS contact.
     Returns the contact and whether the message waits for the end of quiet hours."""
     if amount_fen <= 0:
-        raise InvalidInput("amount: 目前没有需要支付的金额 / nothing is owed today")
+        raise InvalidInput("amount", zh="目前没有需要支付的金额", en="Nothing is owed today")
     notice = queue_notice(session, case.loan_id, PAY_LINK, {"pay_link": link}, at_once=True, now=now)
     amount = f"{from_fen(amount_fen):,.2f}"
     held = notice.status != "queued"

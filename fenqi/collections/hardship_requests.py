@@ -43,10 +43,10 @@ PLAN_LABELS = {"holiday": ("延期还款", "Payment holiday"), "reage": ("再账
 
 def request_hardship(session: Session, *, loan_id: int, user_id: int, kind: str, reason: str) -> HardshipRequest:
     if kind not in HARDSHIP_KINDS:
-        raise InvalidInput("kind: 请选择申请类型 / choose what you ask for")
+        raise InvalidInput("kind", zh="请选择申请类型", en="Choose what you ask for")
     text = reason.strip()
     if not 2 <= len(text) <= 1000:
-        raise InvalidInput("reason: 请简要说明原因（2–1000 字）/ say why (2–1000 characters)")
+        raise InvalidInput("reason", zh="请简要说明原因（2–1000 字）", en="Say why (2–1000 characters)")
     row = HardshipRequest(loan_id=loan_id, user_id=user_id, kind=kind, reason=text)
     session.add(row)
     session.flush()
@@ -74,8 +74,8 @@ def follow_arrangement(session: Session, arr: HardshipArrangement) -> None:
     of another loan, or one already being reviewed or approved, is refused."""
     req = session.get(HardshipRequest, arr.request_id, with_for_update=True)
     if req is None or req.loan_id != arr.loan_id:
-        raise InvalidInput(f"request_id: 第 {arr.request_id} 号纾困申请不属于该贷款 / "
-                           f"hardship request {arr.request_id} is not this loan's")
+        raise InvalidInput("request_id", zh=f"第 {arr.request_id} 号纾困申请不属于该贷款",
+                           en=f"Hardship request {arr.request_id} is not this loan's")
     if arr.status == "proposed" and req.status not in OPEN:
         raise Conflict(f"hardship request {req.id} is {req.status}",
                        zh=f"第 {req.id} 号纾困申请已在审批中或已获批准", en=f"Hardship request {req.id} is already "

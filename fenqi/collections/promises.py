@@ -56,13 +56,13 @@ def record_promise(session: Session, case: CollectionCase, *, amount: str, due_o
                    user_id: int) -> PromiseToPay:
     """A promise of `amount` yuan by `due_on` (today … today + 30 days) on an open case."""
     if case.status != CaseStatus.OPEN:
-        raise InvalidInput("case: 案件已结案 / the case is closed")
+        raise InvalidInput("case", zh="案件已结案", en="The case is closed")
     fen = to_fen(parse_yuan(amount, field="amount"))
     if fen <= 0:
-        raise InvalidInput("amount: 承诺金额须大于零 / the amount must be positive")
+        raise InvalidInput("amount", zh="承诺金额须大于零", en="The amount must be positive")
     if not today <= due_on <= date.fromordinal(today.toordinal() + MAX_PROMISE_DAYS):
-        raise InvalidInput(f"due_on: 承诺日期须在今天起 {MAX_PROMISE_DAYS} 天内 / "
-                           f"the date must be within {MAX_PROMISE_DAYS} days from today")
+        raise InvalidInput("due_on", zh=f"承诺日期须在今天起 {MAX_PROMISE_DAYS} 天内",
+                           en=f"The date must be within {MAX_PROMISE_DAYS} days from today")
     row = PromiseToPay(case_id=case.id, loan_id=case.loan_id, amount_fen=fen, made_on=today, due_on=due_on,
                        user_id=user_id)
     session.add(row)

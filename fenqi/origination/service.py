@@ -281,7 +281,8 @@ def _profile(body: ApplicationIn) -> dict[str, Any]:
     """The scorecard's form fields, the income in fen."""
     income = parse_yuan(body.profile.monthly_income, field="monthly_income")
     if income < 0:
-        raise InvalidInput("monthly_income")
+        raise InvalidInput("monthly_income", zh="请填写大于 0 的月收入（元）",
+                           en="Enter your monthly income above 0 (yuan)")
     profile = body.profile.model_dump(exclude={"monthly_income"})
     profile["monthly_income_fen"] = to_fen(income)
     return profile

@@ -170,9 +170,12 @@ def sign(
     if consent_version != CURRENT[ConsentKind.E_CONTRACT]:
         raise ConsentOutdated(consent_version, current=CURRENT[ConsentKind.E_CONTRACT])
     if channel not in ("alipay", "wechatpay"):
-        raise InvalidInput(f"channel {channel} (alipay | wechatpay)")
+        raise InvalidInput(f"channel {channel} (alipay | wechatpay)", zh="请选择支付宝或微信支付",
+                           en="Choose Alipay or WeChat Pay")
     if hb_fq_num is not None and (channel != "alipay" or hb_fq_num not in HB_TERMS):
-        raise InvalidInput(f"花呗分期 {channel} {hb_fq_num} (alipay, 3 | 6 | 12)")
+        raise InvalidInput(f"花呗分期 {channel} {hb_fq_num} (alipay, 3 | 6 | 12)",
+                           zh="花呗分期只能通过支付宝，分 3、6 或 12 期",
+                           en="Huabei installments are paid with Alipay, over 3, 6 or 12 periods")
     coupon = coupons.redeem(session, app.id, on=today)  # once: a second sale with it stops here
     _hand_over(session, app, imei)
     record_consent(session, app, ConsentKind.E_CONTRACT, consent_version, origin, principal.user_id,
@@ -214,7 +217,8 @@ def _hand_over(session: Session, app: Application, imei: str | None) -> None:
     (the first goes back on the shelf)."""
     if not imei:
         if not app.device_imei:
-            raise InvalidInput("imei: the phone handed over must be scanned before signing")
+            raise InvalidInput("imei", zh="签约前请先扫描交给顾客的手机的 IMEI",
+                               en="Scan the IMEI of the phone handed over before signing")
         return
     scanned = get_device(session, imei).imei  # either IMEI of a dual-SIM phone names the device
     if scanned != app.device_imei:

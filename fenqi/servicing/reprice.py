@@ -79,14 +79,16 @@ def term_choices(session: Session, loan: Loan, product_terms: list[int]) -> list
 def _plan(session: Session, loan: Loan, extra_fen: int, term: int | None, today: date) -> tuple[Plan, int]:
     rows = installments(session, loan.id)
     if any(r.status == InstallmentStatus.DUE for r in rows):
-        raise InvalidInput("the loan has an installment due: pay it first / 贷款有应还未还的分期，请先还清")
+        raise InvalidInput("installment due", zh="贷款有应还未还的分期，请先还清",
+                           en="The loan has an installment due: pay it first")
     current = next((r for r in rows if r.period == loan.cur_period and r.status == InstallmentStatus.PENDING), None)
     if current is None or loan.cur_due_date is None:
         raise LoanNotOpen(str(loan.id))
     left = remaining_periods(loan, rows)
     n = left if term is None else term
     if n < left or n > MAX_TERM:
-        raise InvalidInput(f"term {n}: {left}..{MAX_TERM} periods from now / 期数须在{left}至{MAX_TERM}期之间")
+        raise InvalidInput(f"term {n}", zh=f"期数须在 {left} 至 {MAX_TERM} 期之间",
+                           en=f"The term must be {left} to {MAX_TERM} periods from now")
     if not isinstance(extra_fen, int) or extra_fen <= 0:
         raise InvalidInput(f"difference of {extra_fen} fen")
     plan = restructure_plan(loan, rows, n, today, extra_fen=extra_fen)
@@ -114,7 +116,7 @@ def reprice(session: Session, loan_id: int, *, extra_fen: int, term: int | None 
         return Repriced(loan.id, loan.principal_outstanding_fen - extra_fen, extra_fen, len(rows), rows, loan.apr)
     why = not_current(loan)
     if why is not None:
-        raise InvalidInput(f"{why[1]} / {why[0]}")
+        raise InvalidInput(why[1], zh=why[0], en=why[1])
     verify_against_ledger(session, loan)
     plan, n = _plan(session, loan, extra_fen, term, today)
     cap = get_settings().apr_cap

@@ -105,6 +105,17 @@ def test_the_main_chinese_pages_show_no_codes_utc_times_or_unseparated_amounts(
                  f"/shop/applications/{sale.id}/done", "/shop/aftersales", "/shop/coupons", "/calculator",
                  f"/shop/loans/{sale.loan_id}/aftersales"):
         scan(client, path)
+    # A form's refusal names what to do in Chinese, not the field's code (nor a generic "check the form").
+    form = "/shop/complaints/new"
+    said = {"请写下您遇到的问题": post_form(client, form, "/shop/complaints", {"category": "staff", "text": " "}),
+            "请简要说明原因（2–1000 字）": post_form(client, form, f"/shop/loans/{sale.loan_id}/hardship",
+                                                {"kind": "holiday", "reason": "x"})}
+    said["请扫描手机的 IMEI"] = post_form(sign_in("clerk", world.merchant_id), "/merchant/aftersales",
+                                      "/merchant/aftersales", {"imei": "", "requested": "repair"})
+    for words, response in said.items():
+        assert words in visible_text(response.text), (words, visible_text(response.text)[-400:])
+        if found := offenders(response.text):
+            problems[words] = found
     assert not problems, "\n".join(f"{path}: {found}" for path, found in problems.items())
 
 

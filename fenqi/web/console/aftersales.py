@@ -109,8 +109,9 @@ def desk_decide(case_id: EntityId, request: Request, form: dict[str, str] = Fiel
                 *, session: SessionDep, who: Principal = Depends(desk)) -> Response:
     term = form.get("term", "").strip()
     if term and not (term.isdigit() and 0 < int(term) <= 60):
-        return desk_case(case_id, request, page_error_text(request, InvalidInput("term: 1..60")), session=session,
-                         who=who)
+        return desk_case(case_id, request, page_error_text(request, InvalidInput(
+            "term: 1..60", zh="期数须为 1 到 60 之间的整数", en="The term is a whole number from 1 to 60")),
+            session=session, who=who)
     return _act(request, session, case_id, lambda: aftersales.decide(
         session, who, case_id, form.get("outcome", ""), note=form.get("note", ""),
         new_imei=form.get("new_imei", "").strip() or None, settle=form.get("settle") or None,

@@ -180,7 +180,7 @@ def add_promise(request: Request, case_id: EntityId, amount: Annotated[AmountTex
         try:
             day = date.fromisoformat(due_on)
         except ValueError:
-            raise InvalidInput("due_on: 请选择承诺日期 / choose the date") from None
+            raise InvalidInput("due_on", zh="请选择承诺日期", en="Choose the date") from None
         record_promise(session, case, amount=amount, due_on=day, today=business_date(session), user_id=who.user_id)
 
     return _attempt(request, session, who, case, act, "promise")

@@ -76,4 +76,5 @@ def parse_day(raw: str | None, default: date) -> date:
     try:
         return date.fromisoformat(raw)
     except ValueError:
-        raise InvalidInput(f"date {raw} (YYYY-MM-DD)") from None
+        raise InvalidInput(f"date {raw} (YYYY-MM-DD)", zh="日期格式应为 年-月-日，例如 2026-12-01",
+                           en="A date is written year-month-day, e.g. 2026-12-01") from None

@@ -65,7 +65,7 @@ Fields = Depends(_fields)
 def _int(form: dict[str, str], name: str, digits: int = 4) -> int:
     raw = form.get(name, "").strip() or "0"
     if not raw.isdigit() or len(raw) > digits:
-        raise InvalidInput(f"{name}: 请填写整数 / a whole number")
+        raise InvalidInput(name, zh="请填写整数", en="Enter a whole number")
     return int(raw)
 
 
@@ -76,7 +76,8 @@ def _propose(session: Session, loan_id: int, form: dict[str, str], who: Principa
     try:
         valid_until = date.fromisoformat(until) if until else None
     except ValueError:
-        raise InvalidInput("valid_until: 日期格式为 YYYY-MM-DD / YYYY-MM-DD") from None
+        raise InvalidInput("valid_until", zh="有效期应为日期，格式为 年-月-日，例如 2026-12-31",
+                           en="The end date is written year-month-day, e.g. 2026-12-31") from None
     return hardship.propose(
         session, loan_id=loan_id, kind=kind, requested_by=who.user_id, months=_int(form, "months"),
         new_term=_int(form, "new_term"),

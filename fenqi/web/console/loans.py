@@ -77,7 +77,8 @@ def search_loans(session: Session, *, q: str = "", status: str = "", bucket: str
         elif q.isdigit():
             query = query.where((Loan.id == int(q)) | (Application.id == int(q)))
         else:
-            raise InvalidInput("q: 贷款号、申请号、手机号或身份证号 / a loan or application no., a mobile or ID no.")
+            raise InvalidInput("q", zh="请输入贷款号、申请号、手机号或身份证号",
+                               en="Enter a loan or application no., a mobile or ID no.")
     if status:
         query = query.where(Loan.status == status)
     if bucket:
@@ -176,7 +177,7 @@ def reveal_id_number(
         raise NotFound(f"application of loan {loan_id}")
     reason = reason.strip()
     if not reason:
-        raise InvalidInput("reason: 请填写查看原因 / give a reason")
+        raise InvalidInput("reason", zh="请填写查看原因", en="Give a reason")
     audit(session, actor_user_id=who.user_id, action="id_number.revealed", subject=f"loan:{loan_id}",
           detail=reason[:200])
     return _detail(request, session, loan_id, who, revealed=decrypt(row.app.id_number_enc))

@@ -41,7 +41,7 @@ from fenqi.web.console.till import plan_names as _plan_names
 from fenqi.web.console.till import qr_svg as _qr_svg
 from fenqi.web.console.till import require_answers, till_phone_and_plans
 from fenqi.web.errors import NoMessage, page_error_text
-from fenqi.web.labels import ANSWERS
+from fenqi.web.labels import ANSWERS, QUESTIONS
 from fenqi.web.render import render
 
 router = APIRouter(prefix="/merchant", include_in_schema=False)
@@ -56,6 +56,10 @@ PROFILE_CHOICES: dict[str, list[tuple[str, str, str]]] = {
 NUMBERS = ("employment_years", "residence_years", "dependants", "existing_credits", "existing_loans")
 SHOPPER_FIELDS = ("name", "id_number", "phone", "bank_card")
 AT_SUBMIT = (ConsentKind.CREDIT_INQUIRY, ConsentKind.PERSONAL_INFO)
+_TILL_FIELDS = {"sku": ("手机", "phone"), "imei": ("手机 IMEI", "phone IMEI"), "product": ("分期方案", "plan"),
+                "term": ("期数", "term"), "down_payment": ("首付", "down payment"),
+                "consents": ("授权同意", "consents"), "dependants": ("供养人数", "dependants"),
+                "existing_credits": ("信用卡张数", "credit cards")}
 
 
 def _error_text(request: Request, exc: DomainError) -> str:
@@ -108,7 +112,8 @@ async def huabei_setting(
     merchant_id = merchant_in_scope(session, who, int(raw_merchant) if raw_merchant.isdigit() else None)
     raw = str(form.get("hb_fq_seller_percent", ""))
     if raw not in ("0", "100"):
-        raise InvalidInput("hb_fq_seller_percent: 0 | 100")
+        raise InvalidInput("hb_fq_seller_percent", zh="请选择由顾客还是商家承担花呗分期手续费",
+                           en="Choose whether the shopper or the merchant pays the Huabei fee")
     set_hb_seller_percent(session, merchant_id, int(raw))
     audit(session, actor_user_id=who.user_id, action="merchant.hb_fq_seller_percent", subject=f"merchant:{merchant_id}",
           detail=raw)
@@ -264,7 +269,7 @@ async def change_plan(
     product, _, term = str(form.get("plan", "")).partition("|")
     try:
         if not term.isdigit():
-            raise InvalidInput("plan")
+            raise InvalidInput("plan", zh="请选择一个方案", en="Choose a plan")
         with session.begin_nested():
             origination.change_plan(session, app, product=product, term=int(term),
                                     down_payment=str(form.get("down_payment", "")).strip() or None)
@@ -299,7 +304,8 @@ async def sign(
     app = origination.get_application(session, application_id, who)
     try:
         if form.get("agree") != "yes":
-            raise InvalidInput("e_contract: 请勾选顾客已阅读并同意合同 / the shopper must agree to the contract")
+            raise InvalidInput("e_contract", zh="请勾选顾客已阅读并同意合同",
+                               en="The shopper must agree to the contract")
         contract = signing.latest_contract(session, app.id)
         with session.begin_nested():
             signing.sign(session, app, contract_sha256=str(form.get("contract_sha256", "")) or (
@@ -387,7 +393,15 @@ def application_from_form(form: dict[str, str]) -> ApplicationIn:
         if bounded:  # an amount or id out of bounds: the same refusal as the API's
             raise BOUNDARY_ERRORS[bounded[0]["type"]](str(bounded[0]["loc"][-1])) from None
         fields = sorted({str(e["loc"][-1]) for e in exc.errors() if e.get("loc")})
-        raise InvalidInput(", ".join(fields)) from None
+        raise _fields_to_check(fields) from None
+
+
+def _fields_to_check(fields: list[str]) -> InvalidInput:
+    """The till's fields to check again, by their labels on the form (the codes stay the detail)."""
+    named = [QUESTIONS.get(f, _TILL_FIELDS.get(f, ("", ""))) for f in fields]
+    zh = "、".join(n[0] for n in named if n[0]) or "表单内容"
+    en = ", ".join(n[1] for n in named if n[1]) or "the form"
+    return InvalidInput(", ".join(fields), zh=f"请检查：{zh}", en=f"Please check: {en}")
 
 
 @router.post("/till")

@@ -56,7 +56,7 @@ def reset(request: Request, merchant: EntityId | None = None, who: Principal = D
           *, session: SessionDep) -> Response:
     merchant_id = training_merchant(session, who, merchant)
     if merchant_id is None:
-        raise InvalidInput("merchant: 不是培训门店 / not a training store")
+        raise InvalidInput("merchant", zh="这不是培训门店", en="This is not a training store")
     result = training.reset(session, merchant_id, actor_user_id=who.user_id or None)
     return RedirectResponse(f"/merchant/training?merchant={merchant_id}&done=reset-{result.applications_cancelled}"
                             f"-{result.phones_restocked}", 303)
@@ -69,6 +69,6 @@ def practice_payment(application_id: EntityId, who: Principal = Depends(sellers)
 
     app = origination.get_application(session, application_id, who)
     if not app.payment_order:
-        raise InvalidInput("application: 没有待付的首付 / no down payment to pay")
+        raise InvalidInput("application", zh="这笔申请没有待付的首付", en="This application has no down payment to pay")
     pay_training_order(session, app.payment_order)
     return RedirectResponse(f"/merchant/applications/{app.id}#payment", 303)

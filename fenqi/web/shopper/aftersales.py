@@ -117,7 +117,7 @@ def case_reprice_sign(case_id: EntityId, request: Request, form: dict[str, Any] 
     try:
         with attempt(session):
             if form.get("agree") != "on":
-                raise InvalidInput("agree: 请勾选同意新合同 / tick the box to agree to the new contract")
+                raise InvalidInput("agree", zh="请勾选同意新合同", en="Tick the box to agree to the new contract")
             reprice.sign(session, who, case_id, str(form.get("contract_sha256", "")))
     except DomainError as exc:
         return error_page(request, exc, back, exc.status)
