@@ -24,13 +24,16 @@ def install() -> None:
         from fenqi.aftersales import hooks as aftersales
         from fenqi.collections import hooks as collections
         from fenqi.devices import hooks as devices
+        from fenqi.ledger import check as ledger_check
         from fenqi.ledger import snapshot as ledger_snapshot
         from fenqi.origination import hooks as origination
         from fenqi.partners import hooks as partners
         from fenqi.payments import handlers as payment_handlers
         from fenqi.payments import install as payments
+        from fenqi.servicing import check as loan_check
         from fenqi.servicing import snapshot as loan_snapshot
 
+        ledger_check.register_subledger(loan_check.check_loans)  # the ledger check compares the loans too
         payments.install()
         origination.install()
         loan_snapshot.install()  # close-of-business steps: the daily loan and account snapshots

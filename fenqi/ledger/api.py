@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends, Query
 
 from fenqi.identity.deps import Principal, require_roles
 from fenqi.kit.web import SessionDep
+from fenqi.ledger.check import check_books
 from fenqi.ledger.schemas import TrialBalance
 from fenqi.ledger.views import trial_balance_json
 from fenqi.servicing.schemas import BooksCheck
@@ -34,6 +35,4 @@ def trial_balance(
     summary="The ledger check: balanced entries, zero net, loans equal to the ledger",
 )
 def check(session: SessionDep, _: Principal = Depends(finance)) -> dict[str, Any]:
-    from fenqi.servicing.check import check_books
-
-    return check_books(session).to_json()
+    return check_books(session)

@@ -22,15 +22,15 @@ def check(
 ) -> None:
     """Every entry balances, the trial balance nets to zero, every loan equals its ledger. Exit 1 if not."""
     from fenqi.kit.db import session_scope
-    from fenqi.servicing.check import check_books
+    from fenqi.ledger.check import check_books
 
     with session_scope() as session:
         report = check_books(session, book=book)
     if as_json:
-        sys.stdout.write(json.dumps(report.to_json(), ensure_ascii=False, default=str) + "\n")
+        sys.stdout.write(json.dumps(report, ensure_ascii=False, default=str) + "\n")
     else:
-        print_check(report.to_json())
-    if not report.ok:
+        print_check(report)
+    if not report["ok"]:
         raise typer.Exit(1)
 
 
@@ -43,6 +43,7 @@ def print_check(r: dict[str, object]) -> None:
     for key in (
         "unbalanced_entries",
         "orphan_lines_of",
+        "snapshot_differences",
         "loan_mismatches",
         "schedule_mismatches",
         "delinquency_mismatches",

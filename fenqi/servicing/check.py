@@ -1,4 +1,5 @@
-"""`fenqi ledger check`: the books balance and every loan's stored figures equal its ledger.
+"""Servicing's side of `fenqi ledger check`: every loan's stored figures equal its ledger, its schedule
+and its delinquency (the ledger checks the journal itself: fenqi.ledger.check).
 
 Set-based queries (one pass over the journal lines, one over the loans, one over the installments),
 so the check scales with the book like close-of-business does.
@@ -15,6 +16,7 @@ from sqlalchemy.orm import Session
 from fenqi.kit.settings import get_settings
 from fenqi.ledger import REAL
 from fenqi.ledger.accounts import CHART, Account
+from fenqi.ledger.check import JournalReport, SubledgerReport, check_journal
 from fenqi.servicing.rules import bucket_for, days_past_due
 
 # Stored loan column ↔ ledger account (normal-side balance).
@@ -42,35 +44,24 @@ class CheckReport:
     loan_mismatches: list[dict[str, Any]] = field(default_factory=list)
     schedule_mismatches: list[dict[str, Any]] = field(default_factory=list)
     delinquency_mismatches: list[dict[str, Any]] = field(default_factory=list)
+    journal: JournalReport = field(default_factory=JournalReport)
 
     @property
     def ok(self) -> bool:
         return (
-            self.total_debits == self.total_credits
-            and not self.unbalanced_entries
-            and not self.orphan_lines_of
+            self.journal.ok
             and not self.loan_mismatches
             and not self.schedule_mismatches
             and not self.delinquency_mismatches
         )
 
     def to_json(self) -> dict[str, Any]:
-        return {
-            "ok": self.ok,
-            "entries": self.entries,
-            "lines": self.lines,
-            "loans": self.loans,
-            "trial_balance": {
-                "debits": self.total_debits,
-                "credits": self.total_credits,
-                "net": self.total_debits - self.total_credits,
-            },
-            "unbalanced_entries": self.unbalanced_entries,
-            "orphan_lines_of": self.orphan_lines_of,
-            "loan_mismatches": self.loan_mismatches,
-            "schedule_mismatches": self.schedule_mismatches,
-            "delinquency_mismatches": self.delinquency_mismatches,
-        }
+        return {"ok": self.ok, **self.journal.to_json(), **self.findings().counts, **self.findings().findings}
+
+    def findings(self) -> SubledgerReport:
+        return SubledgerReport(counts={"loans": self.loans}, findings={
+            "loan_mismatches": self.loan_mismatches, "schedule_mismatches": self.schedule_mismatches,
+            "delinquency_mismatches": self.delinquency_mismatches})
 
 
 def _ledger_pivot() -> str:
@@ -83,37 +74,27 @@ def _ledger_pivot() -> str:
 
 
 def check_books(session: Session, loan_ids: tuple[int, int] | None = None, *, book: str = REAL) -> CheckReport:
-    """Every entry balanced, the trial balance nets to zero, every loan equal to its ledger and schedule.
+    """The ledger's own checks (`fenqi.ledger.check`) and every loan equal to its ledger and schedule.
 
     One book: the real one, or "training" (a training store's practice loans and their entries).
     `loan_ids` (lo, hi) limits the loan comparisons to a range of ids (the journal checks are global).
     """
+    journal = check_journal(session, book=book)
+    r = _check_loans(session, loan_ids, book)
+    r.journal = journal
+    r.entries, r.lines, r.total_debits, r.total_credits = (
+        journal.entries, journal.lines, journal.total_debits, journal.total_credits)
+    r.unbalanced_entries, r.orphan_lines_of = journal.unbalanced_entries, journal.orphan_lines_of
+    return r
+
+
+def check_loans(session: Session, book: str) -> SubledgerReport:
+    """Servicing's subledger check, registered with the ledger's (`fenqi.wiring`)."""
+    return _check_loans(session, None, book).findings()
+
+
+def _check_loans(session: Session, loan_ids: tuple[int, int] | None, book: str) -> CheckReport:
     r = CheckReport()
-    b = {"book": book}
-    r.entries = int(session.scalar(text("SELECT COUNT(*) FROM journal_entry WHERE book = :book"), b) or 0)
-    r.lines, r.total_debits, r.total_credits = (
-        int(x or 0)
-        for x in session.execute(text(
-            "SELECT COUNT(*), SUM(debit_fen), SUM(credit_fen) FROM journal_line WHERE book = :book"), b).one()
-    )
-    r.unbalanced_entries = list(
-        session.scalars(
-            text(
-                "SELECT e.id FROM journal_entry e LEFT JOIN journal_line x ON x.entry_id = e.id "
-                "WHERE e.book = :book GROUP BY e.id "
-                "HAVING COUNT(x.id) < 2 OR COALESCE(SUM(x.debit_fen), 0) <> COALESCE(SUM(x.credit_fen), 0) "
-                "OR MIN(x.book) <> :book OR MAX(x.book) <> :book "
-                f"ORDER BY e.id LIMIT {MAX_LISTED}"
-            ), b
-        )
-    )
-    orphans = session.scalars(
-        text(
-            "SELECT DISTINCT x.entry_id FROM journal_line x LEFT JOIN journal_entry e ON e.id = x.entry_id "
-            f"WHERE e.id IS NULL ORDER BY x.entry_id LIMIT {MAX_LISTED}"
-        )
-    ).all()
-    r.orphan_lines_of = [int(e) for e in orphans]
     where = "WHERE l.training = :training" + (" AND l.id BETWEEN :lo AND :hi" if loan_ids else "")
     params: dict[str, Any] = {"training": book != REAL, "book": book}
     params.update({"lo": loan_ids[0], "hi": loan_ids[1]} if loan_ids else {})

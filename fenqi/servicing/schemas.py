@@ -138,6 +138,13 @@ class TrialBalanceTotals(Out):
     net: int
 
 
+class SnapshotDifference(Out):
+    account: str
+    day: str
+    snapshot: int = Field(description="Net debits in the snapshot, in fen")
+    journal: int = Field(description="Net debits in the journal up to that day, in fen")
+
+
 class BooksCheck(Out):
     ok: bool
     entries: int
@@ -149,3 +156,5 @@ class BooksCheck(Out):
     loan_mismatches: list[LoanMismatch]
     schedule_mismatches: list[ScheduleMismatch]
     delinquency_mismatches: list[DelinquencyMismatch]
+    snapshot_differences: list[SnapshotDifference] = Field(
+        default_factory=list, description="Accounts whose last daily snapshot differs from the journal")

@@ -137,3 +137,22 @@ def test_a_rerun_replaces_the_days_rows_and_duplicates_are_refused(session: Sess
             "interest_accrued_fen, interest_receivable_fen, fee_accrued_fen, fee_receivable_fen, penalty_fen, "
             "credit_fen, written_off_fen) VALUES (:d, :id, 'active', 0, 'current', 0, 0, 0, 0, 0, 0, 0, 0)"
         ), {"d": day, "id": ids[0]})
+
+
+def test_the_ledger_check_finds_a_snapshot_that_differs_from_the_journal(session: Session) -> None:
+    """`fenqi ledger check` compares the last daily snapshot with the journal (an entry that committed into a
+    day after its close would leave them apart), besides the loans servicing registers."""
+    from fenqi.ledger.check import check_books
+
+    fresh_book(session)
+    book_loan(session, external_ref="snap-check", product_code="FEE-060", financed_fen=300_000, term=3)
+    _close(session, 2)
+    day = business_date(session) - timedelta(days=1)
+    before = check_books(session)
+    assert before["ok"] is True and before["snapshot_differences"] == [] and before["loans"] >= 1
+    session.execute(text("UPDATE account_day_balance SET debit_fen = debit_fen + 1 "
+                         "WHERE business_date = :d AND account = 'principal_receivable'"), {"d": day})
+    after = check_books(session)
+    assert after["ok"] is False
+    assert [(d["account"], d["day"], d["journal"] - d["snapshot"]) for d in after["snapshot_differences"]] == [
+        ("principal_receivable", str(day), -1)]
