@@ -20,11 +20,12 @@ from fenqi.identity.service import audit
 from fenqi.kit.bounds import EntityId
 from fenqi.kit.crypto import blind_index, decrypt, mask_card, mask_id_number, mask_name, mask_phone
 from fenqi.kit.errors import InvalidInput, NotFound
-from fenqi.kit.web import SessionDep
+from fenqi.kit.web import SessionDep, request_language
 from fenqi.ledger import loan_journal
 from fenqi.origination.models import Application
 from fenqi.servicing.models import Loan, LoanStatus, Repayment
 from fenqi.servicing.service import installments
+from fenqi.web.console.till import phone_text
 from fenqi.web.errors import page_error_text
 from fenqi.web.render import render
 
@@ -143,7 +144,9 @@ def _detail(request: Request, session: Session, loan_id: int, who: Principal, re
         review_note = get_decision(session, row.app.decision_id).review_note
     card = mask_card(decrypt(row.app.bank_card_enc)) if row.app else "—"
     return render(request, "ops/loan.html", {
-        "r": row, "loan": row.loan, "app": row.app, "schedule": installments(session, loan_id),
+        "r": row, "loan": row.loan, "app": row.app,
+        "phone": phone_text(session, row.app.sku_code, request_language(request)) if row.app else "",
+        "schedule": installments(session, loan_id),
         "entries": loan_journal(session, loan_id), "orders": list(orders), "repayments": list(repayments),
         "notes": list(notes), "review_note": review_note, "card": card, "revealed": revealed, "who": who,
         "may_reveal": who.role in (*REVEALERS, "admin"), "may_note": who.role in (*LOAN_VIEWERS, "admin"),

@@ -21,6 +21,7 @@ from fenqi.kit.errors import DomainError, InvalidInput
 from fenqi.kit.web import SessionDep, request_language
 from fenqi.origination.models import Application
 from fenqi.web.console.dashboard import dashboard_charts
+from fenqi.web.console.till import phone_text
 from fenqi.web.errors import NoMessage, page_error_text
 from fenqi.web.render import render
 
@@ -70,8 +71,11 @@ def reviews_page(request: Request, error: str = NoMessage, who: Principal = Depe
     queue = review_queue(session, limit=100)
     ids = [d.application_id for d in queue if d.application_id is not None]
     apps = {a.id: a for a in session.scalars(select(Application).where(Application.id.in_(ids)))} if ids else {}
-    names = _plan_names(session, {p.product_code for d in queue for p in d.allowed_plans}, request_language(request))
-    cases = [{"d": d, "app": apps.get(d.application_id or 0), "plan_names": names,
+    lang = request_language(request)
+    names = _plan_names(session, {p.product_code for d in queue for p in d.allowed_plans}
+                        | {a.product_code for a in apps.values()}, lang)
+    phones = {code: phone_text(session, code, lang) for code in {a.sku_code for a in apps.values()}}
+    cases = [{"d": d, "app": apps.get(d.application_id or 0), "plan_names": names, "phones": phones,
               "name": mask_name(decrypt(apps[d.application_id].name_enc)) if d.application_id in apps else "—"}
              for d in queue]
     done = review_queue(session, status="approved", limit=10) + review_queue(session, status="declined", limit=10)
