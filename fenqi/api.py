@@ -14,6 +14,7 @@ from fenqi.domains import domain_modules
 from fenqi.kit.bodylimit import BodyLimit
 from fenqi.kit.bounds import BOUNDARY_ERRORS
 from fenqi.kit.errors import DomainError
+from fenqi.kit.fastlane import FastLane, Handler, error_response
 from fenqi.kit.log import configure_logging, log
 from fenqi.kit.schemas import Health
 from fenqi.kit.web import request_language
@@ -78,7 +79,7 @@ def install_error_handlers(app: FastAPI) -> None:
                 return login_required_page(request, exc.status, exc.message(lang))
             message = page_message(exc.code, exc.status, exc.message(lang), exc.detail, lang)
             return error_page(request, exc.status, message)
-        return _error(exc.status, exc.code, exc.message(lang))
+        return error_response(exc, lang)  # as the fast lane answers (fenqi.kit.fastlane)
 
     @app.exception_handler(RequestValidationError)
     async def malformed(request: Request, exc: RequestValidationError) -> Response:
@@ -126,7 +127,9 @@ def install_error_handlers(app: FastAPI) -> None:
         return _error(500, "internal_error", _INTERNAL[lang])
 
 
-def create_app() -> FastAPI:
+def create_app(*, fast_lane: bool = True) -> FastAPI:
+    """The app; `fast_lane=False` leaves out the fast lane (every request through the routes: for tests
+    that compare the two)."""
     from fenqi.wiring import install
 
     configure_logging()
@@ -139,8 +142,11 @@ def create_app() -> FastAPI:
     install_error_handlers(app)
     # Request bodies are capped (1 MiB) before anything reads them: API calls, callbacks and forms alike.
     app.add_middleware(BodyLimit)
-    # Routes are matched in order: a domain's busiest routes (`hot_router`) come before every other route.
     modules = domain_modules("api")
+    if fast_lane:
+        # Outside the rest: the machine-to-machine endpoints' lanes (`fast_lane` of a domain's api).
+        app.add_middleware(FastLane, lanes=fast_lanes(modules), owner=app)
+    # Routes are matched in order: a domain's busiest routes (`hot_router`) come before every other route.
     for module in modules:
         if hasattr(module, "hot_router"):
             app.include_router(module.hot_router)
@@ -154,6 +160,14 @@ def create_app() -> FastAPI:
     _document_errors(app)
     _warm_pdf_fonts()
     return app
+
+
+def fast_lanes(modules: list[Any]) -> dict[tuple[str, str], Handler]:
+    """Every domain's lanes: (method, path) → handler, each path also declared as a route (OpenAPI)."""
+    lanes: dict[tuple[str, str], Handler] = {}
+    for module in modules:
+        lanes.update(getattr(module, "fast_lane", {}))
+    return lanes
 
 
 def _warm_pdf_fonts() -> None:
