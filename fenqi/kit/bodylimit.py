@@ -2,6 +2,10 @@
 may come in (PostgreSQL text cannot hold one, and no field of ours means one), in the path, the query string
 or the body.
 
+Photo uploads are the exception the routes in UPLOAD_ROUTES make: a multipart body there may be as large as
+their photos allow (16 MiB: three photos of at most 5 MB and the fields), and NUL bytes are looked for only
+in its fields, not inside the files (every JPEG and PNG holds some).
+
 A declared Content-Length above the cap is answered 413 before the body is read; a body without one
 (chunked) is read up to the cap and answered 413 as soon as it goes beyond, never buffered further.
 Bodies within the cap are read here, checked and handed on whole. Either way the answer is the usual
@@ -10,6 +14,7 @@ error body, `{"error": ..., "message": ...}`.
 
 from __future__ import annotations
 
+import re
 from urllib.parse import unquote_to_bytes
 
 from starlette.requests import Request
@@ -20,6 +25,8 @@ from fenqi.kit.errors import BodyTooLarge, DomainError, NulCharacter
 from fenqi.kit.web import request_language
 
 MAX_BODY_BYTES = 1024 * 1024
+MAX_UPLOAD_BYTES = 16 * 1024 * 1024
+UPLOAD_ROUTES = (re.compile(r"^/shop/loans/[0-9]{1,18}/aftersales$"),)  # POST, multipart/form-data
 # A NUL as sent: raw, percent-encoded (forms, query strings) or escaped in JSON.
 _NUL_FORMS = (b"\x00", b"%00", b"\\u0000")
 
@@ -36,10 +43,13 @@ class BodyLimit:
         if "\x00" in scope.get("path", "") or b"\x00" in unquote_to_bytes(scope.get("query_string", b"")):
             await self._refuse(scope, receive, send, NulCharacter())
             return
-        declared = dict(scope["headers"]).get(b"content-length")
+        headers = dict(scope["headers"])
+        boundary = _upload_boundary(scope, headers.get(b"content-type", b""))
+        cap = MAX_UPLOAD_BYTES if boundary else self.max_bytes
+        declared = headers.get(b"content-length")
         if declared is not None:
             text = declared.decode("latin-1").strip()
-            if not text.isdigit() or len(text) > 18 or int(text) > self.max_bytes:
+            if not text.isdigit() or len(text) > 18 or int(text) > cap:
                 await self._refuse(scope, receive, send, self._too_large())
                 return
             if text == "0":
@@ -57,14 +67,14 @@ class BodyLimit:
                 return
             chunk = message.get("body", b"")
             size += len(chunk)
-            if size > self.max_bytes:
+            if size > cap:
                 await self._refuse(scope, receive, send, self._too_large())
                 return
             chunks.append(chunk)
             if not message.get("more_body", False):
                 break
         body = b"".join(chunks)
-        if any(form in body for form in _NUL_FORMS):
+        if any(form in text for text in _texts(body, boundary) for form in _NUL_FORMS):
             await self._refuse(scope, receive, send, NulCharacter())
             return
         await self.app(scope, _replay(body, receive), send)
@@ -77,6 +87,27 @@ class BodyLimit:
         response = JSONResponse({"error": error.code, "message": error.message(lang)}, status_code=error.status,
                                 headers={"Connection": "close"} if error.status == 413 else None)
         await response(scope, receive, send)
+
+
+def _upload_boundary(scope: Scope, content_type: bytes) -> bytes | None:
+    """The multipart boundary of a POST to an upload route; None for any other request."""
+    if scope.get("method") != "POST" or not any(r.match(scope.get("path", "")) for r in UPLOAD_ROUTES):
+        return None
+    found = re.match(rb'\s*multipart/form-data\s*;.*boundary="?([0-9A-Za-z\'()+_,./:=?-]{1,70})"?', content_type)
+    return found.group(1) if found else None
+
+
+def _texts(body: bytes, boundary: bytes | None) -> list[bytes]:
+    """What must hold no NUL: the whole body, or a multipart body's parts except its files' contents."""
+    if boundary is None:
+        return [body]
+    texts = []
+    for part in body.split(b"--" + boundary):
+        head, _, content = part.partition(b"\r\n\r\n")
+        texts.append(head)
+        if b"filename=" not in head:
+            texts.append(content)
+    return texts
 
 
 def _replay(body: bytes, receive: Receive) -> Receive:

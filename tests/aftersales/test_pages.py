@@ -46,9 +46,16 @@ def test_shopper_asks_for_after_sales_from_a_loan_and_sees_the_case(client: Test
     assert "申请售后" in loan_page.text
     form = client.get(f"/shop/loans/{app.loan_id}/aftersales")
     assert form.status_code == 200 and "提交申请" in form.text
+    # A real photo: NUL bytes inside (every PNG's IHDR length has some) and larger than other requests' 1 MiB.
+    photo = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(range(256)) * (6 * 1024)
+    assert len(photo) > 1024 * 1024
+    nul_in_a_field = client.post(f"/shop/loans/{app.loan_id}/aftersales", data={
+        "csrf_token": csrf_of(form.text), "form_key": "k0", "requested": "return", "reason": "no_\x00reason"},
+        files={"photos": ("a.png", photo, "image/png")})
+    assert nul_in_a_field.status_code == 400  # the fields are still held to the rule, the files are not
     r = client.post(f"/shop/loans/{app.loan_id}/aftersales", follow_redirects=False, data={
         "csrf_token": csrf_of(form.text), "form_key": "k1", "requested": "return", "reason": "no_reason"},
-        files={"photos": ("a.png", b"\x89PNG\r\n\x1a\n" + b"0" * 100, "image/png")})
+        files={"photos": ("a.png", photo, "image/png")})
     assert r.status_code == 303, r.text
     page = client.get(r.headers["location"])
     assert "已提交，待门店验机" in page.text and "申请退货" in page.text
