@@ -52,9 +52,11 @@ def set_warning_sender(sender: WarningSender) -> None:
 def set_policy(session: Session, product_code: str, *, lock_after_dpd: int, warn_lead_hours: int = 24,
                enabled: bool = True) -> LockPolicy:
     if not 1 <= lock_after_dpd <= 365:
-        raise InvalidInput("lock_after_dpd: 1–365")
+        raise InvalidInput("lock_after_dpd: 1–365", zh="锁机前的逾期天数应在 1 到 365 之间",
+                           en="The days overdue before locking must be 1 to 365")
     if not 24 <= warn_lead_hours <= 24 * 30:
-        raise InvalidInput("warn_lead_hours: at least 24 (the warning comes a day before the lock)")
+        raise InvalidInput("warn_lead_hours: at least 24 (the warning comes a day before the lock)",
+                           zh="锁机提醒须至少提前 24 小时", en="The warning comes at least 24 hours before the lock")
     row = session.scalar(select(LockPolicy).where(LockPolicy.product_code == product_code))
     if row is None:
         row = LockPolicy(product_code=product_code)

@@ -173,7 +173,8 @@ _AMOUNTS = ("price", "down_payment", "financed", "subsidy", "merchant_fee", "amo
 def settlement_statement(session: Session, *, merchant_id: int, start: date, end: date) -> Statement:
     """What each funder paid the merchant between two business dates, with the deductions itemised."""
     if end < start:
-        raise InvalidInput("the statement ends before it starts")
+        raise InvalidInput("the statement ends before it starts", zh="结束日期不得早于开始日期",
+                           en="The statement ends before it starts")
     merchant = get_merchant(session, merchant_id)
     rows = session.execute(
         select(Disbursement, Funder.code)

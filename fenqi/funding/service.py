@@ -30,7 +30,8 @@ def create_funder(
     if kind not in ("bank", "consumer_finance"):
         raise InvalidInput(f"kind {kind} (bank | consumer_finance)")
     if not 0 < daily_quota_fen <= monthly_quota_fen:
-        raise InvalidInput("quotas: 0 < daily ≤ monthly")
+        raise InvalidInput("quotas: 0 < daily ≤ monthly", zh="日额度须大于 0 且不超过月额度",
+                           en="The daily quota must be above 0 and at most the monthly quota")
     funder = Funder(code=code, name=name, kind=kind, daily_quota_fen=daily_quota_fen,
                     monthly_quota_fen=monthly_quota_fen, regions=list(regions), priority=priority, training=training)
     session.add(funder)
@@ -53,7 +54,8 @@ def add_product(
     if min_grade not in GRADES:
         raise InvalidInput(f"min_grade {min_grade} (A-E)")
     if not methods or not terms or any(t <= 0 for t in terms) or not Decimal(0) <= annual_rate < Decimal(1):
-        raise InvalidInput("methods, terms and annual_rate")
+        raise InvalidInput("methods, terms and annual_rate", zh="请填写还款方式、期数和年利率",
+                           en="Give the repayment methods, the terms and the annual rate")
     product = FunderProduct(funder_id=funder.id, methods=list(methods), terms=sorted(set(terms)),
                             annual_rate=annual_rate, min_grade=min_grade)
     session.add(product)
@@ -70,7 +72,8 @@ def set_policy(
     for code in [*priority_list, *([pilot_funder] if pilot_funder else [])]:
         get_funder(session, code)
     if not Decimal(0) <= pilot_share <= Decimal(1):
-        raise InvalidInput("pilot_share must be between 0 and 1")
+        raise InvalidInput("pilot_share must be between 0 and 1", zh="试点比例应在 0 到 1 之间",
+                           en="The pilot share must be between 0 and 1")
     row = RoutingPolicy(strategy=strategy, priority_list=list(priority_list), pilot_funder=pilot_funder,
                         pilot_share=pilot_share, note=note)
     session.add(row)

@@ -60,7 +60,7 @@ def create_user(
     if role not in ROLES:
         raise UnknownRole(role)
     if not display_name.strip():
-        raise InvalidInput("display_name")
+        raise InvalidInput("display_name", zh="请填写姓名", en="Give the name")
     if username is not None:
         username = username.strip().lower()
         if not username:

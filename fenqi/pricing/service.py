@@ -140,14 +140,20 @@ def create_product(session: Session, data: ProductIn) -> Product:
     rates = {f: parse_rate(getattr(data, f), field=f) for f in RATE_FIELDS}
     amounts = {f: parse_yuan(getattr(data, f), field=f) for f in ("financed_min", "financed_max", "late_fee")}
     if not rates["down_payment_min_pct"] <= rates["down_payment_max_pct"] < 1:
-        raise InvalidInput("down_payment_min_pct ≤ down_payment_max_pct < 1")
+        raise InvalidInput("down_payment_min_pct ≤ down_payment_max_pct < 1",
+                           zh="最低首付比例不得高于最高首付比例，且须低于 100%",
+                           en="The minimum down payment share must be at most the maximum, and below 100%")
     if not ZERO < amounts["financed_min"] <= amounts["financed_max"]:
-        raise InvalidInput("0 < financed_min ≤ financed_max")
+        raise InvalidInput("0 < financed_min ≤ financed_max", zh="最低分期金额须大于 0 且不超过最高分期金额",
+                           en="The minimum financed amount must be above 0 and at most the maximum")
     if data.valid_from and data.valid_to and data.valid_to < data.valid_from:
-        raise InvalidInput("valid_from ≤ valid_to")
+        raise InvalidInput("valid_from ≤ valid_to", zh="有效期的结束日期不得早于开始日期",
+                           en="The end of the validity must not be before its start")
     check_rates_fit_method(method, rates["annual_rate"], rates["fee_rate"])
     if (method is Method.INTEREST_FREE) != (data.cost_bearer == "merchant"):
-        raise InvalidInput("cost_bearer is 'merchant' exactly for interest-free products")
+        raise InvalidInput("cost_bearer is 'merchant' exactly for interest-free products",
+                           zh="只有免息方案由商家承担费用，免息方案也必须由商家承担",
+                           en="The merchant bears the cost exactly for interest-free plans")
     # A term whose plans would breach the APR cap could never be offered: refuse the product now
     # rather than let the menu silently drop it.
     spec_terms = sorted(set(data.terms))

@@ -332,7 +332,7 @@ def review(session: Session, decision_id: int, *, approve: bool, note: str, revi
     """A risk officer's verdict on a referred decision; the note is required and kept with it."""
     note = note.strip()
     if not note:
-        raise InvalidInput("note")
+        raise InvalidInput("note", zh="请填写审批意见", en="Write a note on the decision")
     # Locked so that two officers cannot both decide the same case.
     row = session.scalar(select(RiskDecision).where(RiskDecision.id == decision_id).with_for_update())
     if row is None:

@@ -97,7 +97,8 @@ def queue_page(request: Request, bucket: str = "", view: str = "", who: Principa
 def assign_auto(bucket: str = Form(""), who: Principal = Depends(leads),
                 *, session: SessionDep) -> Response:
     if bucket and bucket not in BUCKET_ORDER:
-        raise InvalidInput("bucket")
+        raise InvalidInput("bucket", zh="逾期分组应为 M1、M2、M3 或 M4+",
+                           en="The overdue bucket must be M1, M2, M3 or M4+")
     n = cases_service.assign_round_robin(session, list(_collectors(session)), bucket=bucket)
     return RedirectResponse(f"/ops/cases?n={n}", 303)
 
@@ -107,7 +108,7 @@ def assign_one(case_id: EntityId, collector: str = Form(""), who: Principal = De
                *, session: SessionDep) -> Response:
     target = int(collector) if collector.isdigit() and len(collector) < 19 else None
     if collector and target is None:
-        raise InvalidInput("collector")
+        raise InvalidInput("collector", zh="请选择一名催收专员", en="Choose a collector")
     cases_service.assign(session, case_id, target, _collectors(session))
     return RedirectResponse(f"/ops/cases/{case_id}", 303)
 

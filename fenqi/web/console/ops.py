@@ -108,7 +108,8 @@ def review_case(
     from fenqi.risk.service import review
 
     if verdict not in ("approve", "decline", "counter"):
-        raise InvalidInput("verdict (approve | decline | counter)")
+        raise InvalidInput("verdict (approve | decline | counter)", zh="请选择批准、拒绝或按调整方案批准",
+                           en="Choose approve, decline or approve with a counter-offer")
     try:
         with session.begin_nested():
             if verdict == "counter":
@@ -166,7 +167,8 @@ def _day_or_none(raw: str) -> Any:
     try:
         return date.fromisoformat(raw)
     except ValueError:
-        raise InvalidInput(f"day {raw!r}: YYYY-MM-DD") from None
+        raise InvalidInput(f"day {raw!r}: YYYY-MM-DD", zh="日期格式应为 年-月-日，例如 2026-12-01",
+                           en="A date is written year-month-day, e.g. 2026-12-01") from None
 
 
 def _decide_all(request: Request, session: Session, who: Principal, ids: list[int], verdict: str, note: str,
@@ -174,9 +176,9 @@ def _decide_all(request: Request, session: Session, who: Principal, ids: list[in
     from fenqi.payments.reconcile import decide
 
     if verdict not in ("approve", "reject"):
-        raise InvalidInput("verdict (approve | reject)")
+        raise InvalidInput("verdict (approve | reject)", zh="请选择批准或驳回", en="Choose approve or reject")
     if not ids:
-        raise InvalidInput("item_ids")
+        raise InvalidInput("item_ids", zh="请至少勾选一笔差错", en="Tick at least one item")
     if verdict == "approve" and not confirmed:  # first show what approving will do
         return reconciliation_page(request, "", who, session=session, confirming=ids)
     errors = []
@@ -240,7 +242,8 @@ async def create_product(request: Request, who: Principal = Depends(admins), *, 
             terms = [int(t) for t in form.pop("terms", "").replace("，", ",").split(",") if t.strip()]
             data = ProductIn.model_validate({**form, "terms": terms})
         except (ValueError, ValidationError):
-            raise InvalidInput("code, names, method, terms, rates") from None
+            raise InvalidInput("code, names, method, terms, rates", zh="请检查方案编号、名称、还款方式、期数和费率",
+                                   en="Check the plan's code, names, method, terms and rates") from None
         with session.begin_nested():
             create(session, data)
     except DomainError as exc:
@@ -282,7 +285,8 @@ def set_routing_policy(
         try:
             share = Decimal(pilot_share or "0")
         except InvalidOperation:
-            raise InvalidInput("pilot_share") from None
+            raise InvalidInput("pilot_share", zh="试点比例应为 0 到 1 之间的小数，例如 0.1",
+                                   en="The pilot share is a fraction from 0 to 1, e.g. 0.1") from None
         with session.begin_nested():
             set_policy(session, strategy=strategy, pilot_funder=pilot_funder or None, pilot_share=share,
                        note=note[:200])
