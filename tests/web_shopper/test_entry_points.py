@@ -30,7 +30,7 @@ def test_the_shoppers_form_and_the_till_ask_the_same_questions_in_the_same_words
     form = shopper.get(apply_url(world)).text
     clerk = create_user(session, role="clerk", display_name="门店店员", merchant_id=world.merchant_id)
     shopper.cookies.set(SESSION_COOKIE, start_session(session, clerk))
-    till = shopper.get("/merchant/till").text
+    till = shopper.get("/merchant/till", params={"imei": world.devices[0]}).text  # the phone first, then the form
     for page in (form, till):
         for key, answers in ANSWERS.items():
             assert f">{QUESTIONS[key][0]}</label>" in page, key
