@@ -164,7 +164,7 @@ def respond(session: Session, principal: Principal, complaint_id: int, response:
     if row.status not in ("open", "escalated"):
         raise ComplaintState(row.status)
     if not response.strip():
-        raise InvalidInput("response")
+        raise InvalidInput("response", zh="请填写给顾客的答复", en="Write the answer to the shopper")
     row.response, row.status = response.strip()[:1000], "answered"
     row.responded_at = row.responded_at or utcnow()
     row.assignee_user_id = row.assignee_user_id or principal.user_id
@@ -193,7 +193,7 @@ def resolve(session: Session, principal: Principal, complaint_id: int, resolutio
     if row.status != "answered":
         raise ComplaintState(row.status)
     if not resolution.strip():
-        raise InvalidInput("resolution")
+        raise InvalidInput("resolution", zh="请填写处理结果", en="Write how the complaint was resolved")
     row.resolution, row.status, row.resolved_at = resolution.strip()[:1000], "resolved", utcnow()
     event(session, f"complaint:{row.id}", "resolved", "已解决：" + row.resolution[:200],
           "Resolved: " + row.resolution[:200], principal.user_id)

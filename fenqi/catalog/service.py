@@ -49,7 +49,8 @@ def create_merchant(session: Session, *, code: str, name: str, region: str, fee_
     if session.scalar(select(Merchant.id).where(Merchant.code == code)) is not None:
         raise Conflict(f"merchant {code} exists")
     if not Decimal(0) <= fee_rate < Decimal(1):
-        raise InvalidInput("fee_rate")
+        raise InvalidInput("fee_rate", zh="商户费率应在 0 到 1 之间，例如 0.02 表示 2%",
+                           en="The merchant fee rate is from 0 to 1, e.g. 0.02 for 2%")
     merchant = Merchant(code=code, name=name, region=region, fee_rate=fee_rate, training=training)
     session.add(merchant)
     session.flush()
@@ -104,7 +105,8 @@ def hb_seller_percent(session: Session, merchant_id: int | None) -> int:
 
 def set_hb_seller_percent(session: Session, merchant_id: int, percent: int) -> Merchant:
     if percent not in (0, 100):
-        raise InvalidInput(f"hb_fq_seller_percent {percent}: 0 or 100")
+        raise InvalidInput(f"hb_fq_seller_percent {percent}: 0 or 100", zh="请选择由顾客还是商家承担花呗分期手续费",
+                           en="Choose whether the shopper or the merchant pays the Huabei fee")
     merchant = get_merchant(session, merchant_id)
     merchant.hb_fq_seller_percent = percent
     session.flush()
@@ -197,7 +199,8 @@ def create_sku(
     if session.scalar(select(Sku.id).where(Sku.code == code)) is not None:
         raise Conflict(f"sku {code} exists")
     if price_fen <= 0 or storage_gb <= 0:
-        raise InvalidInput("price and storage must be positive")
+        raise InvalidInput("price and storage must be positive", zh="价格和存储容量须大于 0",
+                           en="The price and the storage must be above 0")
     sku = Sku(model_id=model.id, code=code, storage_gb=storage_gb, colour_zh=colour_zh, colour_en=colour_en,
               price_fen=price_fen)
     session.add(sku)

@@ -64,7 +64,7 @@ def create_user(
     if username is not None:
         username = username.strip().lower()
         if not username:
-            raise InvalidInput("username")
+            raise InvalidInput("username", zh="请填写登录名", en="Give the sign-in name")
         if session.scalar(select(User.id).where(User.username == username)) is not None:
             raise UsernameTaken(username)
     user = User(
