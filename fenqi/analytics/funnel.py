@@ -10,12 +10,13 @@ SQLite and PostgreSQL).
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import ColumnElement, Subquery, and_, case, func, literal, or_, select
+from sqlalchemy import ColumnElement, Date, Subquery, and_, case, cast, func, literal, or_, select, update
 from sqlalchemy.orm import Session
 
 from fenqi.analytics.models import PlanView
@@ -24,6 +25,7 @@ from fenqi.catalog import reporting as catalog_rep
 from fenqi.devices import reporting as devices_rep
 from fenqi.identity import reporting as identity_rep
 from fenqi.kit.clock import business_date
+from fenqi.kit.db import utcnow
 from fenqi.kit.errors import InvalidInput
 from fenqi.origination import reporting as origination_rep
 from fenqi.payments import reporting as payments_rep
@@ -41,6 +43,7 @@ DIMENSIONS: dict[str, tuple[str, str]] = {
     "share_link": ("分享链接", "Share link"), "referrer": ("分享店员", "Referring clerk"),
     "campaign": ("活动", "Campaign"),
 }
+VIEW_WINDOW_DAYS = 30  # an online shopper's plan views this long before applying count as their first look
 NO_LINK = ("未经分享链接", "Not through a share link")
 CHANNELS: dict[str, tuple[str, str]] = {"store": ("门店收银台", "Store till"), "online": ("线上", "Online")}
 # Upper bounds (fen, exclusive) of the price bands; the last band has none.
@@ -64,7 +67,7 @@ class FunnelRow:
     zh: str
     en: str
     counts: dict[str, int | None]  # per step; None where the step is not known for this grouping
-    median_seconds: dict[str, int | None]  # per step after "applied": median time from the previous step
+    median_seconds: dict[str, int | None]  # per step from "applied" on: median time from the previous step
     approved: int
 
     @property
@@ -137,6 +140,7 @@ def application_steps(session: Session, start: date, end: date) -> Subquery:
             case((decided, one), else_=0).label("decided"), case((approved, one), else_=0).label("approved"),
             case((signed, one), else_=0).label("signed"), case((paid, one), else_=0).label("paid"),
             case((handed, one), else_=0).label("handed_over"),
+            _seconds(session, first_view(session, a), a.c.created_at).label("s_applied"),
             _seconds(session, a.c.created_at, decided_at).label("s_decided"),
             _seconds(session, decided_at, a.c.signed_at).label("s_signed"),
             _seconds(session, a.c.signed_at, paid_at).label("s_paid"),
@@ -150,6 +154,26 @@ def application_steps(session: Session, start: date, end: date) -> Subquery:
         .where(a.c.business_date >= start, a.c.business_date <= end)
         .subquery("funnel_base")
     )
+
+
+def first_view(session: Session, a: Subquery) -> Any:
+    """When the application's shopper was first shown the plan menu: at the till, the first menu of that
+    phone model the clerk showed that day before the application; online, the shopper's own first view
+    (as a visitor too, once signed in) in the VIEW_WINDOW_DAYS before applying."""
+    v = PlanView
+    till = and_(a.c.channel == "store", v.channel == "store", v.clerk_user_id == a.c.clerk_user_id,
+                v.sku_code == a.c.sku_code, v.business_date == a.c.business_date)
+    online = and_(a.c.channel == "online", v.shopper_user_id == a.c.shopper_user_id,
+                  v.business_date >= _days_before(session, a.c.business_date, VIEW_WINDOW_DAYS),
+                  v.business_date <= a.c.business_date)
+    return (select(func.min(v.viewed_at)).where(v.viewed_at <= a.c.created_at, or_(till, online))
+            .correlate(a).scalar_subquery())
+
+
+def _days_before(session: Session, day: Any, days: int) -> ColumnElement[Any]:
+    if session.get_bind().dialect.name == "postgresql":
+        return cast(day - days, Date)
+    return func.date(day, f"-{days} days")
 
 
 def _key(dimension: str, base: Subquery) -> ColumnElement[Any]:
@@ -261,7 +285,7 @@ def funnel(session: Session, *, start: date, end: date, dimension: str = "all") 
         .group_by(key)
     ).all()
     views = _views(session, dimension, start, end)
-    medians = {s: _median(session, key, base.c[f"s_{s}"], base) for s in steps}
+    medians = {s: _median(session, key, base.c[f"s_{s}"], base) for s in ("applied", *steps)}
     rows_by_key: dict[str, tuple[int, int, list[int]]] = {
         str(r[0]): (int(r[1]), int(r[2] or 0), [int(v or 0) for v in r[3:]]) for r in counted}
     keys = sorted(set(rows_by_key) | set(views or {}), key=_order(dimension))
@@ -272,7 +296,7 @@ def funnel(session: Session, *, start: date, end: date, dimension: str = "all") 
         counts: dict[str, int | None] = {"viewed": None if views is None else views.get(k, 0), "applied": applied}
         counts.update(dict(zip(steps, later, strict=True)))
         zh, en = labels.get(k, (k, k))
-        rows.append(FunnelRow(k, zh, en, counts, {s: medians[s].get(k) for s in steps}, approved))
+        rows.append(FunnelRow(k, zh, en, counts, {s: m.get(k) for s, m in medians.items()}, approved))
     return Funnel(dimension, start, end, rows, _drop_offs(session, base))
 
 
@@ -328,8 +352,24 @@ def _drop_offs(session: Session, base: Subquery) -> list[DropOff]:
 
 def record_plan_view(session: Session, *, channel: str, price_fen: int, sku_code: str = "",
                      merchant_id: int | None = None, store_id: int | None = None,
-                     clerk_user_id: int | None = None, on: date | None = None) -> None:
-    """One row for a plan menu shown (the funnel's first step): where, by which clerk, which phone. No
-    personal data of the shopper."""
+                     clerk_user_id: int | None = None, on: date | None = None, shopper_user_id: int | None = None,
+                     visitor: str = "", at: datetime | None = None) -> None:
+    """One row for a plan menu shown (the funnel's first step): where, by which clerk, which phone, and to
+    which signed-in shopper (or anonymous visitor, by a hash of their cookie) — to time the view to their
+    application. No personal data of the shopper."""
     session.add(PlanView(business_date=on or business_date(session), channel=channel, merchant_id=merchant_id,
-                         store_id=store_id, clerk_user_id=clerk_user_id, sku_code=sku_code[:60], price_fen=price_fen))
+                         store_id=store_id, clerk_user_id=clerk_user_id, sku_code=sku_code[:60], price_fen=price_fen,
+                         shopper_user_id=shopper_user_id, visitor=_visitor_hash(visitor) if visitor else None,
+                         viewed_at=at or utcnow()))
+
+
+def _visitor_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()[:32]
+
+
+def link_visitor_views(session: Session, *, visitor: str, user_id: int) -> int:
+    """A visitor who signs in to apply: the plan menus they were shown as a visitor are now theirs."""
+    result: Any = session.execute(
+        update(PlanView).where(PlanView.visitor == _visitor_hash(visitor), PlanView.shopper_user_id.is_(None))
+        .values(shopper_user_id=user_id).execution_options(synchronize_session=False))
+    return int(result.rowcount or 0)

@@ -30,10 +30,12 @@ from stdnum import luhn
 from stdnum.cn import ric
 
 from fenqi.analytics.funnel import record_plan_view
+from fenqi.analytics.history_promotions import DemoPromotions
 from fenqi.catalog.models import Sku, Store
 from fenqi.catalog.service import register_device
 from fenqi.identity.principal import Principal
 from fenqi.kit.clock import business_date, set_business_date
+from fenqi.kit.db import utcnow
 from fenqi.kit.errors import DomainError
 from fenqi.kit.money import fmt_percent
 from fenqi.origination.consents import CURRENT, ConsentKind
@@ -138,6 +140,7 @@ class History:
         self.serial = IMEI_BASE
         self.people = 0
         self.actions: dict[date, list[tuple[int, str]]] = defaultdict(list)
+        self.promotions = DemoPromotions(session, seed=seed, clerks=clerks)
 
     # --- people ------------------------------------------------------------------------------------
 
@@ -184,16 +187,21 @@ class History:
         # 20-40% down, rounded up to 100 yuan: above every product's minimum.
         down = -(-sku.price_fen * self.rng.choice((20, 25, 30, 40)) // 100 // 10_000) * 100
         person = self._person(today)
+        promoted = self.promotions.extras(today, merchant_id=store.merchant_id, store_id=store.id,
+                                          sku_code=sku.code, product=product, phone=person["phone"])
         body = ApplicationIn(
             store=store.code, sku=sku.code, imei=imei, product=product, term=term, down_payment=f"{down}.00",
             consents=[ConsentIn(kind=k.value, version=CURRENT[k]) for k in AT_SUBMIT],
-            **person,
+            **person, **promoted,
         )
         clerk = self.clerks[store.merchant_id]
-        # The clerk showed the plan menu first; every other shopper had already looked once before.
-        for _ in range(1 + self.people % 2):
+        # The clerk showed the plan menu a few minutes before the application; every other shopper had
+        # already looked once before, earlier that day.
+        minutes = 3 + self.people * 7 % 20
+        for n in range(1 + self.people % 2):
             record_plan_view(self.session, channel="store", price_fen=sku.price_fen, sku_code=sku.code,
-                             merchant_id=store.merchant_id, store_id=store.id, clerk_user_id=clerk.user_id, on=today)
+                             merchant_id=store.merchant_id, store_id=store.id, clerk_user_id=clerk.user_id, on=today,
+                             at=utcnow() - timedelta(minutes=minutes * (1 + 6 * n)))
         try:
             with self.session.begin_nested():
                 result = service.submit(self.session, body, clerk, ORIGIN)
@@ -363,6 +371,7 @@ def build_history(session: Session, *, days: int = 200, per_day: float = 2.6, se
     clerks, reviewer = _principals(session)
     world = History(session, seed=seed, clerks=clerks, reviewer=reviewer)
     set_business_date(session, start)
+    world.promotions.campaigns(start, today)
     with archived_contracts(), quiet_logs():
         _live(session, world, report, start, today, per_day, pending_days)
     counts = session.execute(select(Loan.status, func.count()).group_by(Loan.status)).all()

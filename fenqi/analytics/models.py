@@ -1,4 +1,6 @@
-"""Analytics' own table: plan menus shown (the funnel's first step), one row per view, no personal data."""
+"""Analytics' own table: plan menus shown (the funnel's first step), one row per view, no personal data (a
+signed-in shopper's account id, or a hash of an anonymous visitor's cookie, to time the view to their
+application)."""
 
 from __future__ import annotations
 
@@ -25,3 +27,5 @@ class PlanView(Base):
     clerk_user_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
     sku_code: Mapped[str] = mapped_column(String(60), default="")
     price_fen: Mapped[int] = mapped_column(Fen, default=0)
+    shopper_user_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True, index=True)
+    visitor: Mapped[str | None] = mapped_column(String(32), nullable=True, index=True)  # sha256 of the cookie

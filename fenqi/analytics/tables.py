@@ -72,7 +72,6 @@ def funnel_table(f: fn.Funnel, lang: str) -> Table:
         cols.append(t(lang, zh, en))
         if i:
             cols.append(t(lang, f"{zh}转化率", f"{en} conversion"))
-        if i >= 2:
             cols.append(t(lang, f"{zh}用时中位数", f"{en} median time"))
     cols += [t(lang, "审批通过", "Approved"), t(lang, "整体转化率", "Overall conversion")]
     rows = []
@@ -84,7 +83,6 @@ def funnel_table(f: fn.Funnel, lang: str) -> Table:
             line.append("—" if n is None else str(n))
             if i:
                 line.append(pct(conv[step]))
-            if i >= 2:
                 line.append(duration(r.median_seconds.get(step), lang))
         line += [str(r.approved), pct(r.overall)]
         rows.append(line)

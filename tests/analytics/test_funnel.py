@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
 from decimal import Decimal
 
 import pytest
@@ -33,7 +33,8 @@ def test_funnel_counts_conversion_times_and_drop_offs(session: Session) -> None:
     assert row.overall == D("0.3333")
     # decided: 30 s, 60 s, 60 s, 180 s, 2 h → 60 s; signed: 600, 1200, 1800 → 1200; paid: 120, 600 → 360;
     # handed over: A1's lock record predates its payment (0 s), A2's came 10 minutes after → 300.
-    assert row.median_seconds == {"decided": 60, "signed": 1200, "paid": 360, "handed_over": 300}
+    # No plan view of the book is its application's (all shown on 10 March): plan view → applied is unknown.
+    assert row.median_seconds == {"applied": None, "decided": 60, "signed": 1200, "paid": 360, "handed_over": 300}
     assert [(d.kind, d.code, d.zh, d.count) for d in result.drop_offs] == [
         ("declined", "R_TEST", "审批拒绝：测试拒绝", 1), ("in_review", "", "人工审核中", 1),
         ("approved_unsigned", "", "批准后未签约", 1), ("payment_expired", "", "首付订单过期", 1)]
@@ -71,7 +72,50 @@ def test_plan_view_is_one_row_without_personal_data(session: Session) -> None:
     assert session.scalar(select(func.count()).select_from(PlanView)) == (before or 0) + 1
     assert set(PlanView.__table__.columns.keys()) == {
         "id", "viewed_at", "business_date", "channel", "merchant_id", "store_id", "clerk_user_id", "sku_code",
-        "price_fen"}
+        "price_fen", "shopper_user_id", "visitor"}
+
+
+def test_time_from_first_plan_view_to_application(session: Session) -> None:
+    from fenqi.analytics.tables import funnel_table
+    from fenqi.origination.models import Application
+    from tests.analytics.book import at
+
+    book = build(session, suffix="T")
+    till = {"channel": "store", "sku_code": "AN-SKU", "price_fen": 599_900}
+
+    def view(moment: datetime, **where: object) -> None:
+        session.add(PlanView(business_date=moment.date(), viewed_at=moment, **where))
+
+    # A1 (till, clerk 甲, 2 March 02:00): the clerk showed the phone's menu at 01:50 and 01:55 → 600 s. Not
+    # counted: the same menu after the application, another clerk's, another phone's, another day's.
+    view(at(2, 1, 50), clerk_user_id=book.c1, **till)
+    view(at(2, 1, 55), clerk_user_id=book.c1, **till)
+    view(at(2, 2, 5), clerk_user_id=book.c1, **till)
+    view(at(2, 1, 0), clerk_user_id=book.c2, **till)
+    view(at(2, 1, 0), clerk_user_id=book.c1, **{**till, "sku_code": "OTHER"})
+    view(datetime(2026, 3, 1, 23, tzinfo=UTC), clerk_user_id=book.c1, **till)
+    # A2 (till, clerk 甲, 3 March 03:00): shown at 02:58 → 120 s.
+    view(at(3, 2, 58), clerk_user_id=book.c1, **till)
+    # A5 (online, 6 March 06:00): the shopper looked on 1 March 06:00 → 5 days; a look 40 days before is too old.
+    a5, a6 = (session.get(Application, book.apps[n]) for n in (5, 6))
+    assert a5 is not None and a6 is not None
+    a5.shopper_user_id, a6.shopper_user_id = 990_001, 990_002
+    view(at(1, 6), channel="online", shopper_user_id=990_001, price_fen=899_900)
+    view(datetime(2026, 1, 25, 6, tzinfo=UTC), channel="online", shopper_user_id=990_001, price_fen=899_900)
+    # A6 (online, 7 March 07:00): looked as a visitor at 06:30, signed in to apply → 1,800 s.
+    fn.record_plan_view(session, channel="online", price_fen=399_900, visitor="visitor-token-0123456789",
+                        on=date(2026, 3, 7), at=at(7, 6, 30))
+    session.flush()
+    assert fn.link_visitor_views(session, visitor="visitor-token-0123456789", user_id=990_002) == 1
+    session.flush()
+
+    (row,) = fn.funnel(session, start=MARCH[0], end=MARCH[1]).rows
+    assert row.median_seconds["applied"] == (600 + 1800) // 2  # of 120, 600, 1,800 and 432,000
+    by = {r.key: r for r in fn.funnel(session, start=MARCH[0], end=MARCH[1], dimension="channel").rows}
+    assert by["store"].median_seconds["applied"] == 360 and by["online"].median_seconds["applied"] == 216_900
+    # The CSV (and the page, which shows the same table) carries it.
+    table = funnel_table(fn.funnel(session, start=MARCH[0], end=MARCH[1]), "zh")
+    assert table.rows[0][table.columns.index("提交申请用时中位数")] == "20分0秒"
 
 
 def test_bad_grouping_and_period_are_clear_errors(session: Session) -> None:
@@ -96,4 +140,4 @@ def test_a_step_recorded_before_the_one_it_follows_is_left_out_of_the_median(ses
     session.flush()
     (row,) = fn.funnel(session, start=date(2026, 4, 1), end=date(2026, 4, 30)).rows
     assert counts(row)[1:5] == (1, 1, 1, 1)
-    assert row.median_seconds == {"decided": 300, "signed": 3300, "paid": None, "handed_over": None}
+    assert row.median_seconds == {"applied": None, "decided": 300, "signed": 3300, "paid": None, "handed_over": None}

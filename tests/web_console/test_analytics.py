@@ -86,3 +86,25 @@ def test_demo_history_lives_through_the_real_services(session: Session) -> None:
     assert row.counts["viewed"] is not None and row.counts["viewed"] > row.counts["applied"] == report.applications
     assert row.counts["signed"] == loans and row.median_seconds["decided"] is not None
     assert sum(v.loans for v in portfolio.vintages(session)) == loans
+    assert row.median_seconds["applied"] is not None  # the clerk showed the menu minutes before applying
+    # Promotions lived through their services: coupons sent, some redeemed at signing (their cost withheld
+    # from the merchant's disbursement, and the books above still reconcile), share links opened and applied
+    # through.
+    from fenqi.promotions.models import Attribution, Coupon, ShareLink
+
+    coupons = session.scalars(select(Coupon)).all()
+    redeemed = [c for c in coupons if c.status == "redeemed"]
+    assert redeemed and len(redeemed) < len(coupons) and all(c.loan_id and c.subsidy_fen > 0 for c in redeemed)
+    attributed = session.scalar(select(func.count()).select_from(Attribution))
+    assert attributed and session.scalar(select(func.sum(ShareLink.visits))) > attributed
+    by_link = funnel.funnel(session, start=TODAY - timedelta(days=60), end=TODAY, dimension="share_link").rows
+    assert sum(r.counts["applied"] or 0 for r in by_link if r.key) == attributed
+    # The first merchant's interest-free plan sold inside its campaigns, each sale's subsidy from the budget.
+    from fenqi.promotions.models import Campaign, CampaignSpend
+
+    campaigns = {c.code: c for c in session.scalars(select(Campaign))}
+    assert campaigns["DEMO-SPRING-IF"].spent_fen <= campaigns["DEMO-SPRING-IF"].budget_fen
+    used = session.scalar(select(func.sum(CampaignSpend.subsidy_fen)).where(CampaignSpend.status == "used"))
+    assert used and sum(c.sales for c in campaigns.values()) > 0
+    by_campaign = funnel.funnel(session, start=TODAY - timedelta(days=60), end=TODAY, dimension="campaign").rows
+    assert {r.key for r in by_campaign} >= {"", "DEMO-SPRING-IF", "DEMO-IF-ALWAYS"}

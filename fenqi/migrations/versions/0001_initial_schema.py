@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-12-01 10:54:11.717872
+Create Date: 2026-12-01 11:15:22.953434
 """
 from collections.abc import Sequence
 
@@ -620,10 +620,14 @@ def upgrade() -> None:
     sa.Column('clerk_user_id', sa.BigInteger(), nullable=True),
     sa.Column('sku_code', sa.String(length=60), nullable=False),
     sa.Column('price_fen', sa.BigInteger(), nullable=False),
+    sa.Column('shopper_user_id', sa.BigInteger(), nullable=True),
+    sa.Column('visitor', sa.String(length=32), nullable=True),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_plan_view'))
     )
     with op.batch_alter_table('plan_view', schema=None) as batch_op:
         batch_op.create_index('ix_plan_view_business_date', ['business_date'], unique=False)
+        batch_op.create_index(batch_op.f('ix_plan_view_shopper_user_id'), ['shopper_user_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_plan_view_visitor'), ['visitor'], unique=False)
 
     op.create_table('product',
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
@@ -1631,6 +1635,8 @@ def downgrade() -> None:
     op.drop_table('promise_to_pay')
     op.drop_table('product')
     with op.batch_alter_table('plan_view', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_plan_view_visitor'))
+        batch_op.drop_index(batch_op.f('ix_plan_view_shopper_user_id'))
         batch_op.drop_index('ix_plan_view_business_date')
 
     op.drop_table('plan_view')

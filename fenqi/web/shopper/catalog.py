@@ -132,9 +132,11 @@ def plans_page(
     options = _menu(session, _specs(session), from_fen(sku.price_fen), down)
     if down is not None and not options and not error:
         error = "该首付金额下没有可用方案" if lang == "zh" else "No plan is available with this down payment"
-    if down is None and not error:  # the menu first shown (not each down payment tried): the funnel's first step
-        record_plan_view(session, channel="online", price_fen=sku.price_fen, sku_code=sku.code)
     token, new_visitor = personal.visitor_token(request)
+    if down is None and not error:  # the menu first shown (not each down payment tried): the funnel's first step
+        shopper = who.user_id if who is not None and who.role == "shopper" else None
+        record_plan_view(session, channel="online", price_fen=sku.price_fen, sku_code=sku.code,
+                         shopper_user_id=shopper, visitor="" if shopper else token)
     shown = personal.variant(session, who, token, sku.code)
     fit = personal.shopper_fit(session, who, monthly_income)
     advice = personal.advise(options, fit)

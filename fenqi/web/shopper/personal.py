@@ -14,6 +14,7 @@ from fastapi import Request
 from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
+from fenqi.analytics.funnel import link_visitor_views
 from fenqi.experiments import service as experiments
 from fenqi.experiments.arms import CONTROL
 from fenqi.identity.deps import Principal
@@ -78,6 +79,7 @@ def link_visitor(session: Session, request: Request, user_id: int) -> None:
     token = request.cookies.get(VISITOR_COOKIE, "")
     if token:
         experiments.link_visitor(session, subject=experiments.visitor_subject(token), user_id=user_id)
+        link_visitor_views(session, visitor=token, user_id=user_id)
 
 
 def advise(options: list[PlanOption], fit: ShopperFit) -> Advice:
