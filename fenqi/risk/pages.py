@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Form, Query, Request
+from fastapi import APIRouter, Depends, Form, Path, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 
@@ -14,6 +14,7 @@ from fenqi.kit.errors import DomainError
 from fenqi.kit.money import from_fen
 from fenqi.kit.web import SessionDep, request_language
 from fenqi.risk import monitoring, service
+from fenqi.risk import monitoring_csv as monitoring_csv_rows
 from fenqi.risk.models import RiskDecision
 from fenqi.risk.reasons import FEATURE_REASONS
 from fenqi.web.render import render
@@ -39,11 +40,26 @@ def monitoring_page(
     who: Principal = Depends(officer),
 ) -> HTMLResponse:
     report = monitoring.last_days(session, days)
-    names = {name: (zh, en) for name, (_, zh, en) in FEATURE_REASONS.items()} | {"score": ("评分", "Score")}
+    names = monitoring_csv_rows.names()
     return render(request, "risk/monitoring.html", {
         "r": report, "days": days, "names": names, "watch": monitoring.PSI_WATCH, "alert": monitoring.PSI_ALERT,
         "min_loans": monitoring.MIN_LOANS,
     })
+
+
+@router.get("/ops/risk/monitoring/{table}.csv", response_class=Response)
+def monitoring_csv(
+    request: Request, table: Annotated[str, Path(pattern=f"^({'|'.join(monitoring_csv_rows.TABLES)})$")],
+    days: int = Query(30, ge=1, le=366), *, session: SessionDep, who: Principal = Depends(officer),
+) -> Response:
+    """The page's PSI or calibration table as CSV (UTF-8 with BOM)."""
+    report = monitoring.last_days(session, days)
+    lang = request_language(request)
+    rows = (monitoring_csv_rows.psi_rows(report, lang) if table == "psi"
+            else monitoring_csv_rows.calibration_rows(report, lang, monitoring.MIN_LOANS))
+    name = f"model-{table}-{report.since:%Y%m%d}-{report.until:%Y%m%d}.csv"
+    return Response(monitoring_csv_rows.to_csv(rows), media_type="text/csv; charset=utf-8",
+                    headers={"Content-Disposition": f'attachment; filename="{name}"'})
 
 
 def _yuan(fen: int) -> str:

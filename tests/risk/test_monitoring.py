@@ -154,6 +154,37 @@ def test_api_and_page_for_risk_officers_only(
     assert client.get("/ops/risk/monitoring").status_code == 401
 
 
+def test_psi_and_calibration_csv_have_the_page_figures(
+    client: TestClient, session: Session, auth_headers: Headers, make_input: MakeInput, outcomes: dict[int, bool]
+) -> None:
+    import csv
+    import io
+
+    from tests.html_tables import table_cells
+
+    for i in range(12):
+        service.decide(session, shopper(make_input, "csv", i, application_id=92_000 + i))
+        outcomes[92_000 + i] = i % 3 == 0  # 12 loans, 4 bad
+    officer = auth_headers("risk_officer")
+    page = client.get("/ops/risk/monitoring?days=7", headers={**officer, "Accept": "text/html"}).text
+    assert 'href="/ops/risk/monitoring/psi.csv?days=7"' in page
+    for table in ("psi", "calibration"):
+        out = client.get(f"/ops/risk/monitoring/{table}.csv?days=7", headers=officer)
+        assert out.status_code == 200 and out.headers["content-type"].startswith("text/csv")
+        rows = list(csv.reader(io.StringIO(out.content.decode("utf-8-sig"))))
+        assert rows == table_cells(page, table_id=table) and len(rows) > 1
+    psi = list(csv.reader(io.StringIO(client.get("/ops/risk/monitoring/psi.csv?days=7", headers=officer)
+                                      .content.decode("utf-8-sig"))))
+    term = next(r for r in psi if r[0] == "分期期数")
+    assert term[1] == f"{next(d for d in monitoring.last_days(session, 7).features if d.name == 'term').psi:.3f}"
+    assert term[2] == "已偏移"
+    calibration = next(c for c in monitoring.last_days(session, 7).calibration)
+    assert calibration.loans == 12 and calibration.bad == 4
+    wrong = client.get("/ops/risk/monitoring/nonsense.csv", headers={**officer, "Accept": "text/html"})
+    assert wrong.status_code == 422 and wrong.headers["content-type"].startswith("text/html")
+    assert client.get("/ops/risk/monitoring/psi.csv", headers=auth_headers("clerk", 1)).status_code == 403
+
+
 def test_model_card_documents_the_monitoring_reference() -> None:
     text = (Path(__file__).resolve().parents[2] / "docs" / "model-card.md").read_text(encoding="utf-8")
     ref = load().raw["reference"]

@@ -4,6 +4,8 @@ the arm's figures; refusals are pages in the officer's language; finance may rea
 
 from __future__ import annotations
 
+import csv
+import io
 import re
 from collections.abc import Callable
 
@@ -72,3 +74,48 @@ def test_an_experiment_is_created_started_shown_to_a_shopper_and_stopped(
     seen = reader.get(PAGE)
     assert seen.status_code == 200 and 'id="exp-MENU-OTHER"' in seen.text and "开始实验" not in seen.text
     assert post_form(reader, PAGE, f"{PAGE}/MENU-OTHER/start", {}).status_code == 403
+
+
+def test_results_csv_has_the_page_figures(
+    session: Session, world: World, sign_in: Callable[..., TestClient],
+) -> None:
+    from datetime import date as day
+    from datetime import timedelta
+
+    from fenqi.experiments.models import Experiment
+    from tests.html_tables import table_cells
+    from tests.origination.world import clean_id_number
+    from tests.web_console.helpers import sell
+
+    # Two signed sales, each by a shopper shown the menu an hour before signing: one in each arm.
+    first = sell(session, world)
+    second = sell(session, world, imei=world.devices[1], id_number=clean_id_number(day(1985, 6, 1)),
+                  phone="13912345678")
+    first.shopper_user_id, second.shopper_user_id = 880_001, 880_002
+    e = Experiment(code="CSV-ARMS", name_zh="导出实验", name_en="Export", arms=FORM_ARMS, status="stopped",
+                   started_at=first.signed_at - timedelta(days=1), stopped_at=second.signed_at + timedelta(hours=1))
+    session.add(e)
+    session.flush()
+    seen = [("A", 880_001, first), ("A", None, first), ("A", None, first), ("B", 880_002, second), ("B", None, first)]
+    for n, (arm, user, app) in enumerate(seen):
+        session.add(Exposure(experiment_id=e.id, arm=arm, subject=f"v:csv-{n}" if user is None else f"u:{user}",
+                             user_id=user, first_seen_at=app.signed_at - timedelta(hours=1),
+                             business_date=app.business_date))
+    session.flush()
+
+    reader = sign_in("finance")
+    page = table_cells(reader.get(PAGE).text, table_class="results")
+    out = reader.get(f"{PAGE}/CSV-ARMS.csv")
+    assert out.status_code == 200 and out.headers["content-type"].startswith("text/csv")
+    assert 'filename="experiment-CSV-ARMS-' in out.headers["content-disposition"]
+    rows = list(csv.reader(io.StringIO(out.content.decode("utf-8-sig"))))
+    squeeze = [["".join(c.split()) for c in r] for r in rows]
+    assert squeeze == [["".join(c.split()) for c in r] for r in page]
+    # The figures themselves: 1 of 3 shoppers signed in A, 1 of 2 in B; one loan each, none delinquent.
+    assert [r[4:8] for r in rows[1:]] == [["3", "1", "1", "33.33%"], ["2", "1", "1", "50.00%"]]
+    assert rows[1][8] == "—" and rows[2][8] != "—" and rows[2][9:12] == ["1", "0", "0.00%"]
+    assert reader.get(f"{PAGE}/NO-SUCH.csv").status_code == 404
+
+
+FORM_ARMS = [{"code": "A", "weight": 50, "order": "term_asc", "highlight": "recommended"},
+             {"code": "B", "weight": 50, "order": "term_desc", "highlight": "term_12"}]
