@@ -50,6 +50,7 @@ def test_the_main_chinese_pages_show_no_codes_utc_times_or_unseparated_amounts(
     world: World, session: Session, client: TestClient
 ) -> None:
     sale = sell(session, world)
+    _coupon_and_share_link(session, world)
 
     def sign_in(role: str, merchant_id: int | None = None) -> TestClient:
         user = create_user(session, role=role, display_name="王店员" if merchant_id else "李运营",
@@ -111,6 +112,7 @@ def test_the_main_chinese_pages_show_no_codes_utc_times_or_unseparated_amounts(
                  f"/shop/applications/{sale.id}/done", "/shop/aftersales", "/shop/coupons", "/calculator",
                  f"/shop/loans/{sale.loan_id}/aftersales"):
         scan(client, path)
+    assert "冬季减息券" in client.get("/shop/coupons").text  # the scanned pages had something to show
     # A form's refusal names what to do in Chinese, not the field's code (nor a generic "check the form").
     form = "/shop/complaints/new"
     said = {"请写下您遇到的问题": post_form(client, form, "/shop/complaints", {"category": "staff", "text": " "}),
@@ -123,6 +125,22 @@ def test_the_main_chinese_pages_show_no_codes_utc_times_or_unseparated_amounts(
         if found := offenders(response.text):
             problems[words] = found
     assert not problems, "\n".join(f"{path}: {found}" for path, found in problems.items())
+
+
+def _coupon_and_share_link(session: Session, world: World) -> None:
+    """The promotions pages with something on them: a coupon for the shopper, a share link of the clerk's."""
+    from fenqi.catalog.service import get_store_by_code
+    from fenqi.promotions import coupons, share_links
+    from fenqi.promotions.schemas import CouponIssueIn, ShareLinkIn
+    from tests.origination.world import TODAY
+
+    coupons.issue(session, CouponIssueIn(
+        batch="WINTER", kind="rate_cut", rate_cut="0.05", name_zh="冬季减息券", name_en="Winter rate cut",
+        merchant_id=world.merchant_id, valid_from=TODAY, valid_to=TODAY, product_codes=["EI-12"], terms=[12],
+        min_price="1000.00", phones=["13812345678"]))
+    share_links.create(session, ShareLinkIn(sku=world.sku, product="EI-12", term=12,
+                                            store_id=get_store_by_code(session, world.store).id),
+                       merchant_id=world.merchant_id, clerk_user_id=None)
 
 
 def date_of(year: int) -> object:
