@@ -24,8 +24,13 @@ def _yuan(fen: int) -> str:
     return f"{from_fen(fen):,.2f}"
 
 
+# The decisions whose reasons are said: a decline's, and a referral's while it waits. An approval's stored
+# reasons are the score's heaviest factors, which read as objections; an approved shopper is not told them.
+_EXPLAINED = ("declined", "referred", "submitted")
+
+
 def reasons(app: Application, lang: str) -> list[str]:
-    return plain_reasons(app.reasons or [], lang)
+    return plain_reasons(app.reasons or [], lang) if app.status in _EXPLAINED else []
 
 
 def _phone(session: Session, sku_code: str, lang: str) -> str:

@@ -114,3 +114,26 @@ def test_before_the_handover_the_receipt_leads_to_the_application(
     app = sell(session, world)
     r = client.get(f"/merchant/applications/{app.id}/receipt", follow_redirects=False)
     assert r.status_code == 303 and r.headers["location"] == f"/merchant/applications/{app.id}"
+
+
+def test_an_approval_is_not_explained_with_a_declines_reasons(
+    sign_in: SignIn, world: World, session: Session
+) -> None:
+    from datetime import date
+
+    from tests.origination.world import clean_id_number
+
+    client = sign_in("clerk", world.merchant_id)
+    r = post_form(client, "/merchant/till", "/merchant/till", till_form(world))
+    approved = session.get(Application, int(r.headers["location"].rsplit("/", 1)[1]))
+    # The decision keeps the score's heaviest factors on record; the clerk's page does not read them out.
+    assert approved is not None and approved.status == "approved" and approved.reasons
+    page = client.get(f"/merchant/applications/{approved.id}").text
+    assert 'id="reasons"' not in page and "主要原因" not in page and "额度" not in page
+    r = post_form(client, "/merchant/till", "/merchant/till",
+                  till_form(world, monthly_income="700.00", imei=world.devices[2],
+                            id_number=clean_id_number(date(1988, 6, 1)), phone="13912345679"))
+    declined = session.get(Application, int(r.headers["location"].rsplit("/", 1)[1]))
+    assert declined is not None and declined.status == "declined"
+    page = client.get(f"/merchant/applications/{declined.id}").text
+    assert 'id="reasons"' in page and "主要原因" in page
