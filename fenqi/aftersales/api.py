@@ -248,6 +248,23 @@ def resume(case_id: EntityId, request: Request, key: str | None = KeyHeader, *, 
     return idempotent(session, request, who, key, act)
 
 
+class RefuseIn(BaseModel):
+    model_config = ConfigDict(extra="forbid",
+                              json_schema_extra={"example": {"reason": "门店购买的手机不适用无理由退货"}})
+    reason: str = Field(min_length=1, max_length=200, description="Why the case is refused (told to the shopper)")
+
+
+@router.post("/cases/{case_id}/refuse", response_model=CaseOut,
+             summary="The desk refuses a case not yet processed, with a reason (不予受理); the phone is free again")
+def refuse(case_id: EntityId, body: RefuseIn, request: Request, key: str | None = KeyHeader,
+           *, session: SessionDep, who: Principal = Depends(desk)) -> dict[str, Any]:
+    def act() -> dict[str, Any]:
+        service.refuse_case(session, who, case_id, body.reason)
+        return _case(session, case_id, request_language(request))
+
+    return idempotent(session, request, who, key, act)
+
+
 @router.post("/cases/{case_id}/cancel", response_model=CaseOut, summary="Withdraw a case not yet processed")
 def cancel(case_id: EntityId, request: Request, key: str | None = KeyHeader, *, session: SessionDep,
            who: Principal = Depends(current_principal)) -> dict[str, Any]:

@@ -95,7 +95,7 @@ class CaseRefund(Timestamped, Base):
     purpose: Mapped[str] = mapped_column(String(16))
     amount_fen: Mapped[int] = mapped_column(Fen)
     attempt: Mapped[int] = mapped_column(Integer, default=1)
-    status: Mapped[str] = mapped_column(String(12), default="pending")  # pending | processing | succeeded | failed
+    status: Mapped[str] = mapped_column(String(12), default="pending")  # pending|processing|succeeded|failed|manual
     out_refund_no: Mapped[str] = mapped_column(String(40), default="")
     last_error: Mapped[str] = mapped_column(String(200), default="")
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow, onupdate=utcnow)

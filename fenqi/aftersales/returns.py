@@ -14,11 +14,15 @@ recorded on the case (`case.steps`), so a return interrupted anywhere is finishe
    then from the loan's credit balance, which then goes to the merchant). What the merchant itself credited
    to the loan (a cheaper exchange) goes back to the merchant.
 5. refunds — each refund through payments' refund service; a refund the channel refuses is tried again
-   (`resume`), under the next attempt number, until it succeeds. The case completes when all have.
+   (`resume`), under the next attempt number — the job backs off after the third attempt — up to
+   MAX_ATTEMPTS; then, or at once when the channel's answer is final (the order unknown or closed there),
+   it is marked "manual" (需人工处理): no longer retried, shown on the case and in the operations queue.
+   The case completes when all have succeeded.
 """
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import select
@@ -31,9 +35,11 @@ from fenqi.aftersales.service import complete, event, notify_shopper, phone_back
 from fenqi.catalog.service import get_device, set_device_status
 from fenqi.funding.disbursement import unwind_disbursement
 from fenqi.kit.clock import business_date
+from fenqi.kit.db import utcnow
 from fenqi.kit.errors import DomainError
 from fenqi.kit.log import log
-from fenqi.kit.money import from_fen
+from fenqi.kit.money import fmt_fen as yuan
+from fenqi.payments.errors import RefundRefusedForGood
 from fenqi.payments.refunds import find_refund, poll_refund, refund
 from fenqi.payments.service import loan_orders
 from fenqi.promotions.coupons import reinstate as reinstate_coupon
@@ -41,6 +47,7 @@ from fenqi.servicing.merchant_adjustments import withhold_credit
 from fenqi.servicing.service import cancel_loan, get_loan
 
 PAID = ("paid", "refunded")
+MAX_ATTEMPTS = 10  # a refund refused this many times is handed to a person
 
 
 def _step(session: Session, case: AftersalesCase, name: str) -> bool:
@@ -51,8 +58,8 @@ def _step(session: Session, case: AftersalesCase, name: str) -> bool:
     return True
 
 
-def process_return(session: Session, case: AftersalesCase) -> AftersalesCase:
-    """Run (or resume) the return of a decided case."""
+def process_return(session: Session, case: AftersalesCase, *, job: bool = False) -> AftersalesCase:
+    """Run (or resume) the return of a decided case (`job`: the scheduled retry, which backs off)."""
     if case.outcome != "return" or case.status != CaseStatus.PROCESSING:
         return case
     ref = f"aftersales:{case.id}"
@@ -79,7 +86,7 @@ def process_return(session: Session, case: AftersalesCase) -> AftersalesCase:
               "The phone is back in stock" if clean else "The phone is back, awaiting inspection (not in stock)")
     if _step(session, case, "refunds_planned"):
         _plan_refunds(session, case, ref)
-    run_refunds(session, case)
+    run_refunds(session, case, job=job)
     return case
 
 
@@ -94,8 +101,8 @@ def _plan_refunds(session: Session, case: AftersalesCase, ref: str) -> None:
     if merchant:
         withhold_credit(session, case.loan_id, amount_fen=merchant, ref=f"{ref}:merchant_credit")
         event(session, f"case:{case.id}", "merchant_credit_returned",
-              f"换货时商户承担的差价{from_fen(merchant)}元退回商户",
-              f"The {from_fen(merchant)} yuan the merchant credited at the exchange goes back to the merchant")
+              f"换货时商户承担的差价{yuan(merchant)}元退回商户",
+              f"The {yuan(merchant)} yuan the merchant credited at the exchange goes back to the merchant")
     credit = get_loan(session, case.loan_id).credit_balance_fen
     down_total = sum(left[o.out_trade_no] for o in down)
     loan_total = min(credit, sum(left[o.out_trade_no] for o in on_loan))
@@ -120,11 +127,11 @@ def _plan_refunds(session: Session, case: AftersalesCase, ref: str) -> None:
         # Paid by bank transfer (no channel order to refund through): finance pays it back by hand.
         case.steps = {**case.steps, "manual_refund_fen": str(unrefunded)}
     session.flush()
-    zh_less = f"，扣减{from_fen(deduction)}元" if deduction else ""
-    en_less = f", {from_fen(deduction)} yuan deducted" if deduction else ""
+    zh_less = f"，扣减{yuan(deduction)}元" if deduction else ""
+    en_less = f", {yuan(deduction)} yuan deducted" if deduction else ""
     event(session, f"case:{case.id}", "refunds_planned",
-          f"应退{from_fen(case.refund_fen)}元（{len(items)}笔，原路退回）{zh_less}",
-          f"{from_fen(case.refund_fen)} yuan to refund ({len(items)} payment(s), to where they came from){en_less}")
+          f"应退{yuan(case.refund_fen)}元（{len(items)}笔，原路退回）{zh_less}",
+          f"{yuan(case.refund_fen)} yuan to refund ({len(items)} payment(s), to where they came from){en_less}")
 
 
 def refund_ref(item: CaseRefund) -> str:
@@ -141,6 +148,10 @@ def _attempt(session: Session, case: AftersalesCase, item: CaseRefund) -> None:
             done = refund(session, out_trade_no=item.out_trade_no, amount_fen=item.amount_fen,
                           reason=f"退货退款 售后单{case.id}", refund_ref=ref)
             savepoint.commit()
+        except RefundRefusedForGood as exc:
+            savepoint.rollback()  # nothing was refunded or booked
+            _to_manual(session, case, item, exc.detail)
+            return
         except DomainError as exc:
             # Not reached or not answered: the same refund number is asked again next time (the channel
             # is idempotent by it), so a refund the channel did make is never made twice.
@@ -152,32 +163,61 @@ def _attempt(session: Session, case: AftersalesCase, item: CaseRefund) -> None:
         poll_refund(session, done)
     item.out_refund_no = done.out_refund_no
     if done.status == "failed":
+        if item.attempt >= MAX_ATTEMPTS:
+            _to_manual(session, case, item, f"{item.attempt} attempts")
+            return
         channel = "支付宝" if item.channel == "alipay" else "微信支付"
         event(session, f"case:{case.id}", "refund_failed",
-              f"{channel}退款{from_fen(item.amount_fen)}元第{item.attempt}次失败，将自动重试",
-              f"Refund of {from_fen(item.amount_fen)} yuan via {item.channel} failed (attempt {item.attempt}); "
+              f"{channel}退款{yuan(item.amount_fen)}元第{item.attempt}次失败，将自动重试",
+              f"Refund of {yuan(item.amount_fen)} yuan via {item.channel} failed (attempt {item.attempt}); "
               "it will be retried")
         item.status, item.last_error = "failed", "渠道拒绝退款 / refused by the channel"
         item.attempt += 1  # the next try is a new refund at the channel
     elif done.status == "succeeded" and item.status != "succeeded":
         item.status, item.last_error = "succeeded", ""
         channel = "支付宝" if item.channel == "alipay" else "微信支付"
-        event(session, f"case:{case.id}", "refunded", f"已退回{from_fen(item.amount_fen)}元到{channel}",
-              f"{from_fen(item.amount_fen)} yuan refunded to {item.channel}")
+        event(session, f"case:{case.id}", "refunded", f"已退回{yuan(item.amount_fen)}元到{channel}",
+              f"{yuan(item.amount_fen)} yuan refunded to {item.channel}")
     elif done.status == "processing":
         item.status = "processing"
     session.flush()
 
 
-def run_refunds(session: Session, case: AftersalesCase) -> bool:
-    """Try every refund not yet succeeded; complete the case when all have. True when complete."""
+def _to_manual(session: Session, case: AftersalesCase, item: CaseRefund, why: str) -> None:
+    """Stop retrying a refund: a person (finance) has to pay it back some other way."""
+    item.status = "manual"
+    item.last_error = f"需人工处理：渠道拒绝退款（{why}） / needs handling by hand: refused ({why})"[:200]
+    channel = "支付宝" if item.channel == "alipay" else "微信支付"
+    event(session, f"case:{case.id}", "refund_manual",
+          f"{channel}退款{yuan(item.amount_fen)}元无法自动完成（{why}），已转人工处理",
+          f"Refund of {yuan(item.amount_fen)} yuan via {item.channel} cannot be completed automatically ({why}); "
+          "handed to staff")
+    notify_shopper(session, case.application_id, "aftersales.refund_manual",
+                   f"【分期】售后单{case.id}有一笔退款需人工处理，客服将尽快与您联系")
+    log.info("aftersales.refund.manual", case_id=case.id, why=why)
+    session.flush()
+
+
+def backoff(attempt: int) -> timedelta:
+    """How long the scheduled job waits before the given attempt: at once for the first three, then 5, 10,
+    20 … minutes (at most 6 hours)."""
+    return timedelta(minutes=0 if attempt <= 3 else min(5 * 2 ** (attempt - 4), 360))
+
+
+def _due(item: CaseRefund) -> bool:
+    return item.status != "failed" or item.updated_at + backoff(item.attempt) <= utcnow()
+
+
+def run_refunds(session: Session, case: AftersalesCase, *, job: bool = False) -> bool:
+    """Try every refund not yet succeeded (nor handed to a person); complete the case when all have
+    succeeded. True when complete. `job`: a refund that failed waits for its back-off."""
     items = list(session.scalars(select(CaseRefund).where(CaseRefund.case_id == case.id).order_by(CaseRefund.id)
                                  .with_for_update()))
     for item in items:
-        if item.status != "succeeded":
+        if item.status not in ("succeeded", "manual") and (not job or _due(item)):
             _attempt(session, case, item)
     if all(i.status == "succeeded" for i in items) and case.status == CaseStatus.PROCESSING:
-        total = from_fen(case.refund_fen)
+        total = yuan(case.refund_fen)
         complete(session, case, f"退货完成，共退款{total}元", f"Return completed: {total} yuan refunded")
         return True
     if any(i.status == "failed" for i in items):
@@ -202,9 +242,9 @@ def refund_paid(session: Session, paid: Any) -> None:
         run_refunds(session, case)
 
 
-def resume(session: Session, case: AftersalesCase) -> AftersalesCase:
+def resume(session: Session, case: AftersalesCase, *, job: bool = False) -> AftersalesCase:
     """Finish whatever a return still has to do (after a crash, or a refund the channel refused)."""
-    process_return(session, case)
+    process_return(session, case, job=job)
     return case
 
 
@@ -227,7 +267,7 @@ def resume_all(limit: int = 200) -> dict[str, int]:
                 case = session.get(AftersalesCase, case_id, with_for_update=True)
                 if case is None:
                     continue
-                resume(session, case)
+                resume(session, case, job=True)
                 counts["completed" if case.status == CaseStatus.COMPLETED else "open"] += 1
         except DomainError as exc:
             counts["error"] += 1

@@ -57,7 +57,8 @@ class CaseRefundOut(Out):
     channel: str
     purpose: str
     amount: Money
-    status: str = Field(description="pending | processing | succeeded | failed (retried)")
+    status: str = Field(description="pending | processing | succeeded | failed (retried) | manual (refused "
+                                    "for good or too many times: no longer retried, handled by staff)")
     attempt: int
     out_refund_no: str | None
     last_error: str | None
@@ -102,7 +103,7 @@ class RepriceOut(Out):
 
 class CaseSummary(Out):
     id: int
-    status: str = Field(description="requested | inspected | processing | completed | cancelled")
+    status: str = Field(description="requested | inspected | processing | completed | refused | cancelled")
     requested: str
     reason: str
     outcome: str | None
@@ -126,6 +127,7 @@ class CaseSummary(Out):
     refunds: list[CaseRefundOut]
     events: list[EventOut]
     closed_at: Timestamp | None
+    note: str = Field("", description="The desk's note; for a refused case, the reason given to the shopper")
     schedule: ScheduleOut | None = None
     reprice: RepriceOut | None = None
 

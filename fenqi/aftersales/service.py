@@ -341,6 +341,29 @@ def cancel_case(session: Session, principal: Principal, case_id: int) -> Aftersa
     return case
 
 
+def refuse_case(session: Session, principal: Principal, case_id: int, reason: str) -> AftersalesCase:
+    """The desk closes a case it will not process (nothing the policy allows fits, or the phone does not
+    qualify), with the reason the shopper is told (audited). The phone is free for a new case."""
+    case = get_case(session, case_id, lock=True)
+    require_desk(principal, case)
+    if case.status == CaseStatus.REFUSED:
+        return case  # a retried request
+    _open(case)
+    if case.status not in (CaseStatus.REQUESTED, CaseStatus.INSPECTED):
+        raise CaseState(case.status)
+    reason = " ".join(reason.split())[:200]
+    if not reason:
+        raise InvalidInput("reason is required", zh="请填写不予受理的原因", en="Give the reason for refusing")
+    case.status, case.closed_at = CaseStatus.REFUSED, utcnow()
+    case.note, case.decided_by, case.decided_at = reason, principal.user_id, utcnow()
+    audit(session, actor_user_id=principal.user_id, action="aftersales.case.refused", subject=f"case:{case.id}",
+          detail=reason)
+    event(session, f"case:{case.id}", "refused", f"不予受理：{reason}", f"Refused: {reason}", principal.user_id)
+    notify_shopper(session, case.application_id, "aftersales.refused",
+                   f"【分期】售后单{case.id}不予受理：{reason}。如有疑问请联系门店，或重新提交售后申请。")
+    return case
+
+
 def complete(session: Session, case: AftersalesCase, zh: str, en: str) -> None:
     case.status, case.closed_at = CaseStatus.COMPLETED, utcnow()
     event(session, f"case:{case.id}", "completed", zh, en)
@@ -370,7 +393,7 @@ def case_json(session: Session, case: AftersalesCase, lang: str = "zh") -> dict[
                     for r in refunds],
         "events": [{"at": e.created_at.isoformat(), "kind": e.kind, "text": e.zh if zh else e.en}
                    for e in events(session, f"case:{case.id}")],
-        "closed_at": case.closed_at.isoformat() if case.closed_at else None,
+        "closed_at": case.closed_at.isoformat() if case.closed_at else None, "note": case.note,
         "schedule": schedule_json(session, case),
         "reprice": reprice_json(session, case),
     }

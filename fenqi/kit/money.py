@@ -43,6 +43,11 @@ def fmt_yuan(yuan: Decimal) -> str:
     return str(round_fen(yuan))
 
 
+def fmt_fen(fen: int) -> str:
+    """An amount in fen as pages and messages show it, with thousands separators ("1,000.00")."""
+    return f"{from_fen(fen):,.2f}"
+
+
 def rate_as_disclosed(rate: Decimal) -> Decimal:
     """A rate as shown to people: four decimals of a fraction (two of a percentage), half up."""
     return rate.quantize(RATE_PLACES, rounding=ROUND_HALF_UP)

@@ -112,3 +112,12 @@ class InvalidPlatformInstallments(DomainError):
     zh = "花呗分期选择无效（{detail}）：仅支付宝首付可用，期数须为 3、6 或 12 期，手续费承担比例须为 0 或 100"
     en = ("Invalid Huabei installments ({detail}): Alipay down payments only, 3, 6 or 12 periods, "
           "seller percent 0 or 100")
+
+
+class RefundRefusedForGood(Conflict):
+    """The channel refused a refund for a reason retrying cannot change (the order is unknown or closed
+    there, the amount is wrong): nothing was refunded or booked; a person has to handle it."""
+
+    code = "refund_refused_for_good"
+    zh = "支付渠道拒绝退款且无法重试（{detail}），需人工处理"
+    en = "The channel refused the refund for good ({detail}): it needs handling by hand"

@@ -26,10 +26,27 @@ from fenqi.payments.errors import (
     OrderNotRefundable,
     RefundExceedsPaid,
     RefundRefReused,
+    RefundRefusedForGood,
     RetryLater,
 )
 from fenqi.payments.models import PaymentOrder, PaymentRefund
 from fenqi.payments.service import get_order
+
+# Channel answers that retrying the same refund cannot change (the others — a system error, the merchant
+# account short of funds, too many requests — may pass later).
+PERMANENT_REFUND_ERRORS = frozenset({
+    # Alipay (sub_code)
+    "ACQ.TRADE_NOT_EXIST", "ACQ.TRADE_HAS_CLOSE", "ACQ.TRADE_HAS_FINISHED", "ACQ.TRADE_STATUS_ERROR",
+    "ACQ.TRADE_NOT_ALLOW_REFUND", "ACQ.REFUND_AMT_NOT_EQUAL_TOTAL", "ACQ.REFUND_FEE_ERROR",
+    "ACQ.REASON_TRADE_REFUND_FEE_ERR", "ACQ.BUYER_ERROR", "ACQ.INVALID_PARAMETER",
+    # WeChat Pay (code)
+    "RESOURCE_NOT_EXISTS", "INVALID_REQUEST", "PARAM_ERROR", "USER_ACCOUNT_ABNORMAL", "MCH_NOT_EXISTS", "NO_AUTH",
+})
+
+
+def is_permanent_refund_error(code: str) -> bool:
+    return code in PERMANENT_REFUND_ERRORS
+
 
 RefundHandler = Callable[[Session, PaymentRefund], None]
 _refund_handlers: list[RefundHandler] = []
@@ -84,6 +101,10 @@ def refund(session: Session, *, out_trade_no: str, amount_fen: int, reason: str,
     else:
         result = get_channel(order.channel).refund(out_trade_no=order.out_trade_no, out_refund_no=item.out_refund_no,
                                                    amount_fen=amount_fen, total_fen=paid, reason=item.reason)
+    if result.status == "failed" and is_permanent_refund_error(result.error_code):
+        # Nothing was refunded: the refund row goes with the caller's rollback; asking again cannot help.
+        log.info("payments.refund.refused_for_good", out_refund_no=item.out_refund_no, code=result.error_code)
+        raise RefundRefusedForGood(result.error_code)
     if result.status == "failed":
         item.status = "failed"
         session.flush()

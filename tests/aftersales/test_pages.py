@@ -95,3 +95,24 @@ def test_the_desk_inspects_and_sees_the_proposal_and_ops_sees_the_queue(client: 
     _login(client, session, finance.id)
     queue = client.get("/ops/aftersales")
     assert queue.status_code == 200 and "未完成售后单" in queue.text and "投诉队列" in queue.text
+
+
+def test_the_desk_refuses_a_case_with_a_reason(client: TestClient, session: Session) -> None:
+    from fenqi.aftersales.service import open_case
+
+    world, app, who = _sold_online(session)
+    case = open_case(session, who, requested="return", reason="no_reason", loan_id=app.loan_id)
+    clerk = create_user(session, role="clerk", display_name="店员", merchant_id=world.merchant_id)
+    _login(client, session, clerk.id)
+    desk = client.get(f"/merchant/aftersales/{case.id}")
+    assert 'id="refuse-submit"' in desk.text
+    blank = client.post(f"/merchant/aftersales/{case.id}/refuse", data={"csrf_token": csrf_of(desk.text),
+                                                                        "reason": " "})
+    assert "请填写不予受理的原因" in blank.text and "未受理" not in blank.text
+    r = client.post(f"/merchant/aftersales/{case.id}/refuse", follow_redirects=True,
+                    data={"csrf_token": csrf_of(desk.text), "reason": "门店购买的手机不适用无理由退货"})
+    assert r.status_code == 200 and "未受理" in r.text and "门店购买的手机不适用无理由退货" in r.text
+    assert 'id="refuse-submit"' not in r.text
+    _login(client, session, who.user_id)
+    mine = client.get(f"/shop/aftersales/{case.id}")
+    assert "门店不予受理：门店购买的手机不适用无理由退货" in mine.text and 'id="withdraw"' not in mine.text

@@ -125,7 +125,8 @@ class AlipayChannel:
                                                "out_request_no": out_refund_no, "refund_reason": reason[:60]})
         if r.get("code") != "10000":
             log.info("payments.alipay.refund_refused", out_trade_no=out_trade_no, sub_code=r.get("sub_code"))
-            return RefundInfo(out_refund_no, "failed", amount_fen=amount_fen)
+            return RefundInfo(out_refund_no, "failed", amount_fen=amount_fen,
+                              error_code=str(r.get("sub_code") or r.get("code") or ""))
         # Alipay refunds synchronously; fund_change "N" on a repeated out_request_no means "already done".
         return RefundInfo(out_refund_no, "succeeded", str(r.get("trade_no", "")), amount_fen)
 

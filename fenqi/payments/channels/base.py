@@ -40,12 +40,14 @@ class TradeInfo:
 
 @dataclass(frozen=True)
 class RefundInfo:
-    """status: processing | succeeded | failed."""
+    """status: processing | succeeded | failed (then error_code: the channel's reason, e.g.
+    ACQ.TRADE_NOT_EXIST)."""
 
     out_refund_no: str
     status: str
     refund_no: str = ""
     amount_fen: int = 0
+    error_code: str = ""
 
 
 @dataclass(frozen=True)

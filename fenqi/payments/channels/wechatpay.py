@@ -140,7 +140,8 @@ class WechatPayChannel:
                                    reason=reason[:80], notify_url=self.notify_url)
         if code != 200:
             log.info("payments.wechatpay.refund_refused", out_trade_no=out_trade_no, code=code)
-            return RefundInfo(out_refund_no, "failed", amount_fen=amount_fen)
+            return RefundInfo(out_refund_no, "failed", amount_fen=amount_fen,
+                              error_code=str(body.get("code", "")) if isinstance(body, dict) else str(code))
         return RefundInfo(out_refund_no, REFUND_STATUS.get(str(body.get("status")), "processing"),
                           str(body.get("refund_id", "")), int((body.get("amount") or {}).get("refund", amount_fen)))
 

@@ -376,7 +376,7 @@ def refund(emu: AlipayEmulator, params: dict[str, str], biz: dict[str, Any], bas
     out_request_no = str(biz.get("out_request_no") or "")
     with emu.lock:
         trade = _find(emu, biz)
-        if trade is None:
+        if trade is None or emu.faults.take("lose_refunds"):
             return _not_exist(emu, method)
         if trade.status != "PAID":
             return emu.signed_response(method, {"code": "40004", "msg": "Business Failed",

@@ -98,6 +98,7 @@ class Faults:
     reorder: bool = False  # hold notifications and release them newest first on /_faults/flush
     fail_payments: int = 0  # the next N payments or debits fail (e.g. insufficient balance)
     fail_refunds: int = 0  # the next N refund requests are refused (e.g. the merchant account short of funds)
+    lose_refunds: int = 0  # the next N refund requests are answered "no such order" (refused for good)
     corrupt_signature: int = 0  # the next N notifications carry a broken signature
     statement_extra: int = 0  # add N lines for trades we never created (长款)
     statement_missing: int = 0  # leave out N paid trades (短款)

@@ -118,6 +118,13 @@ def desk_decide(case_id: EntityId, request: Request, form: dict[str, str] = Fiel
         term=int(term) if term else None))
 
 
+@router.post("/merchant/aftersales/{case_id}/refuse")
+def desk_refuse(case_id: EntityId, request: Request, form: dict[str, str] = Fields,
+                *, session: SessionDep, who: Principal = Depends(desk)) -> Response:
+    return _act(request, session, case_id,
+                lambda: aftersales.refuse_case(session, who, case_id, form.get("reason", "")))
+
+
 @router.post("/merchant/aftersales/{case_id}/reprice/abandon")
 def desk_reprice_abandon(case_id: EntityId, request: Request, session: SessionDep,
                          who: Principal = Depends(desk)) -> Response:

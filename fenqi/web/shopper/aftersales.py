@@ -29,7 +29,8 @@ STATUS = {"requested": ("已提交，待门店验机", "Submitted, waiting for t
           "inspected": ("已验机，待处理", "Inspected, to be decided"), "processing": ("处理中", "In progress"),
           "completed": ("已完成", "Completed"), "refused": ("未受理", "Refused"), "cancelled": ("已撤销", "Withdrawn")}
 REFUND_STATUS = {"pending": ("待退款", "To refund"), "processing": ("退款处理中", "Refund in progress"),
-                 "succeeded": ("退款成功", "Refunded"), "failed": ("退款失败，自动重试中", "Failed, retrying")}
+                 "succeeded": ("退款成功", "Refunded"), "failed": ("退款失败，自动重试中", "Failed, retrying"),
+                 "manual": ("需人工处理", "Needs manual handling")}
 KINDS = {"return": ("退货", "Return"), "exchange": ("换货", "Exchange"), "repair": ("维修", "Repair")}
 
 
