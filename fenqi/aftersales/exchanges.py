@@ -27,6 +27,7 @@ from fenqi.aftersales.policy import fit_for_stock
 from fenqi.aftersales.service import complete, event, notify_shopper, phone_back
 from fenqi.catalog.service import exchange_device, get_sku, set_device_status, sku_of_device
 from fenqi.kit.errors import InvalidInput
+from fenqi.kit.money import fmt_fen as yuan
 from fenqi.kit.money import fmt_rate, fmt_yuan, from_fen
 from fenqi.payments.refunds import refund
 from fenqi.payments.service import create_order, find_order, loan_orders
@@ -54,20 +55,20 @@ def start_exchange(session: Session, case: AftersalesCase, *, new_imei: str | No
                              subject=f"换货补差价 售后单{case.id}", loan_id=case.loan_id,
                              application_id=case.application_id)
         case.difference_order = order.out_trade_no
-        event(session, f"case:{case.id}", "difference_due", f"需补差价{from_fen(difference)}元（作为追加首付）",
-              f"{from_fen(difference)} yuan to pay as an extra down payment", actor)
+        event(session, f"case:{case.id}", "difference_due", f"需补差价{yuan(difference)}元（作为追加首付）",
+              f"{yuan(difference)} yuan to pay as an extra down payment", actor)
         notify_shopper(session, case.application_id, "aftersales.exchange",
-                       f"【分期】换货需补差价{from_fen(difference)}元，请在收银台支付")
+                       f"【分期】换货需补差价{yuan(difference)}元，请在收银台支付")
     elif difference < 0:
         back = -difference
         to_loan = _pay_back(session, case, back, ref)
-        zh, en = f"已退还{from_fen(back - to_loan)}元", f"{from_fen(back - to_loan)} yuan given back"
+        zh, en = f"已退还{yuan(back - to_loan)}元", f"{yuan(back - to_loan)} yuan given back"
         if to_loan:
-            zh = f"{zh}，{from_fen(to_loan)}元抵减贷款" if to_loan < back else f"{from_fen(to_loan)}元抵减贷款"
-            en = f"{en}, {from_fen(to_loan)} yuan paid off the loan" if to_loan < back \
-                else f"{from_fen(to_loan)} yuan paid off the loan"
-        complete(session, case, f"换货完成，差价{from_fen(back)}元：{zh}",
-                 f"Exchange completed: of the {from_fen(back)} yuan difference, {en}")
+            zh = f"{zh}，{yuan(to_loan)}元抵减贷款" if to_loan < back else f"{yuan(to_loan)}元抵减贷款"
+            en = f"{en}, {yuan(to_loan)} yuan paid off the loan" if to_loan < back \
+                else f"{yuan(to_loan)} yuan paid off the loan"
+        complete(session, case, f"换货完成，差价{yuan(back)}元：{zh}",
+                 f"Exchange completed: of the {yuan(back)} yuan difference, {en}")
     else:
         complete(session, case, "换货完成", "Exchange completed")
     return case
@@ -108,21 +109,21 @@ def _pay_back(session: Session, case: AftersalesCase, amount: int, ref: str) -> 
                               reason=f"换货差价退款 售后单{case.id}", refund_ref=f"{ref}:{order.out_trade_no}")
                 if item.status != "failed":
                     left -= part
-                    event(session, f"case:{case.id}", "refunded", f"差价{from_fen(part)}元已原路退回",
-                          f"{from_fen(part)} yuan of the difference refunded to {order.channel}")
+                    event(session, f"case:{case.id}", "refunded", f"差价{yuan(part)}元已原路退回",
+                          f"{yuan(part)} yuan of the difference refunded to {order.channel}")
     if left > 0:
         before = next_installment_fen(session, case.loan_id)
         paid = reduce_principal_from_merchant(session, case.loan_id, amount_fen=left, ref=ref).repayment
         after = next_installment_fen(session, case.loan_id)
         case.steps = {**case.steps, "principal_reduced": str(paid.principal_fen)}
-        zh_monthly = f"，月供由{from_fen(before)}元降为{from_fen(after)}元" if before and after != before else ""
-        en_monthly = f"; the installment goes from {from_fen(before)} to {from_fen(after)} yuan" \
+        zh_monthly = f"，月供由{yuan(before)}元降为{yuan(after)}元" if before and after != before else ""
+        en_monthly = f"; the installment goes from {yuan(before)} to {yuan(after)} yuan" \
             if before and after != before else ""
         event(session, f"case:{case.id}", "principal_reduced",
-              f"差价{from_fen(left)}元由商户用于提前还款（本金{from_fen(paid.principal_fen)}元、"
-              f"利息{from_fen(paid.interest_fen + paid.fee_fen)}元），不收提前还款手续费，剩余期数不变{zh_monthly}",
-              f"The merchant pays the {from_fen(left)} yuan difference off the loan ({from_fen(paid.principal_fen)} "
-              f"principal, {from_fen(paid.interest_fen + paid.fee_fen)} interest), no prepayment fee, same term"
+              f"差价{yuan(left)}元由商户用于提前还款（本金{yuan(paid.principal_fen)}元、"
+              f"利息{yuan(paid.interest_fen + paid.fee_fen)}元），不收提前还款手续费，剩余期数不变{zh_monthly}",
+              f"The merchant pays the {yuan(left)} yuan difference off the loan ({yuan(paid.principal_fen)} "
+              f"principal, {yuan(paid.interest_fen + paid.fee_fen)} interest), no prepayment fee, same term"
               f"{en_monthly}")
     case.refund_fen = amount
     return left
@@ -165,8 +166,8 @@ def difference_paid(session: Session, order: Any) -> None:
 
     case = session.scalar(select(AftersalesCase).where(AftersalesCase.difference_order == order.out_trade_no))
     if case is not None and case.status == CaseStatus.PROCESSING:
-        complete(session, case, f"差价{from_fen(case.difference_fen)}元已支付，换货完成",
-                 f"The difference of {from_fen(case.difference_fen)} yuan is paid: exchange completed")
+        complete(session, case, f"差价{yuan(case.difference_fen)}元已支付，换货完成",
+                 f"The difference of {yuan(case.difference_fen)} yuan is paid: exchange completed")
 
 
 def difference_order_json(session: Session, case: AftersalesCase) -> dict[str, Any] | None:

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, Literal
 
-from fenqi.kit.money import from_fen, parse_yuan, to_fen
+from fenqi.kit.money import fmt_fen, from_fen, parse_yuan, to_fen
 
 Outcome = Literal["return", "exchange", "repair"]
 OUTCOMES: tuple[str, ...] = ("return", "exchange", "repair")
@@ -121,7 +121,7 @@ def policy_from_json(data: dict[str, Any]) -> Policy:
 
 
 def policy_to_json(policy: Policy) -> dict[str, Any]:
-    from fenqi.kit.money import fmt_yuan, from_fen
+    from fenqi.kit.money import fmt_yuan
 
     return {
         "no_reason_return_days": policy.no_reason_return_days, "no_reason_in_store": policy.no_reason_in_store,
@@ -193,7 +193,7 @@ class Proposal:
             en for _, en in self.reasons)
 
     def to_json(self) -> dict[str, Any]:
-        from fenqi.kit.money import fmt_yuan, from_fen
+        from fenqi.kit.money import fmt_yuan
 
         return {"allowed": list(self.allowed), "recommended": self.recommended, "free_repair": self.free_repair,
                 "deductions": [{"code": d.code, "zh": d.zh, "en": d.en, "amount": fmt_yuan(from_fen(d.amount_fen))}
@@ -277,7 +277,7 @@ def propose(policy: Policy, facts: Facts) -> Proposal:
         reasons.append(("贷款已结清或已关闭，无法通过取消贷款退货",
                         "The loan is no longer open: it cannot be unwound by a return"))
     if deductions and any(o in allowed for o in ("return", "exchange")):
-        total = from_fen(sum(d.amount_fen for d in deductions))
+        total = fmt_fen(sum(d.amount_fen for d in deductions))
         reasons.append((f"扣减{total}元：" + "、".join(d.zh for d in deductions),
                         f"Deductions of {total} yuan: " + ", ".join(d.en for d in deductions)))
     recommended = allowed[0] if allowed else None

@@ -113,7 +113,8 @@ def offer(session: Session, case: AftersalesCase, *, new_imei: str, difference_f
     event(session, f"case:{case.id}", "reprice_offered",
           f"差价{from_fen(difference_fen):,.2f}元改为重新分期：新本金{from_fen(plan.principal_fen):,.2f}元，"
           f"{plan.term}期，年化利率{fmt_percent(plan.apr)}，待顾客签署新合同",
-          f"The {from_fen(difference_fen)} yuan difference re-priced as a new plan: {from_fen(plan.principal_fen)} "
+          f"The {from_fen(difference_fen):,.2f} yuan difference re-priced as a new plan: "
+          f"{from_fen(plan.principal_fen):,.2f} "
           f"yuan over {plan.term} periods, APR {fmt_percent(plan.apr)}; waiting for the shopper to sign", actor)
     notify_shopper(session, case.application_id, "aftersales.reprice",
                    f"【分期】换货差价{from_fen(difference_fen):,.2f}元可重新分期，年化利率{fmt_percent(plan.apr)}，"
@@ -157,7 +158,7 @@ def sign(session: Session, principal: Principal, case_id: int, contract_sha256: 
           detail=f"loan:{loan.id} +{case.difference_fen} fen contract:{contract.sha256[:16]}")
     complete(session, case, f"新合同已签署，差价{from_fen(case.difference_fen):,.2f}元已重新分期，换货完成"
                             f"（年化利率{fmt_percent(done.apr)}）",
-             f"New contract signed: the {from_fen(case.difference_fen)} yuan difference is financed, exchange "
+             f"New contract signed: the {from_fen(case.difference_fen):,.2f} yuan difference is financed, exchange "
              f"completed (APR {fmt_percent(done.apr)})")
     return case
 

@@ -124,7 +124,7 @@ def test_exchange_for_a_cheaper_phone_gives_the_difference_back_per_policy(live_
     monthly = {row["total"] for row in schedule["installments"][1:-1]}
     assert len(monthly) == 1 and float(monthly.pop()) < 499_900 / 12 / 100  # lower than before
     texts = [e["text"] for e in body["events"]]
-    assert any("3000.00元由商户用于提前还款" in t and "不收提前还款手续费" in t for t in texts)
+    assert any("3,000.00元由商户用于提前还款" in t and "不收提前还款手续费" in t for t in texts)
     assert device(cheaper) == ("sold", sale.loan_id)
     assert ledger_check()["ok"] is True
     retire(sale)

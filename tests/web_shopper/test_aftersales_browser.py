@@ -52,7 +52,7 @@ def test_shopper_returns_a_phone_on_day_5(page_as: Callable[..., Any], demo_shop
 
     page.reload()
     assert page.inner_text("#case-status") == "已完成"
-    assert page.inner_text("#refund-total") == "¥1000.00"
+    assert page.inner_text("#refund-total") == "¥1,000.00"
     refunds = page.inner_text("#refunds")
     assert "支付宝" in refunds and "退款成功" in refunds
     assert "分期贷款已取消" in page.inner_text("#progress")

@@ -238,12 +238,12 @@ def test_exchange_for_a_pricier_phone_paid_by_the_shopper(page_as: Callable[...,
     desk.fill("form:has(#decide-exchange) input[name=new_imei]", pricier)
     desk.click("#decide-exchange")
     desk.wait_for_selector("#desk-difference")
-    assert "¥1500.00" in desk.inner_text("#desk-difference") and desk.inner_text("#desk-status") == "处理中"
+    assert "¥1,500.00" in desk.inner_text("#desk-difference") and desk.inner_text("#desk-status") == "处理中"
     assert_zh(desk)
     screenshot(desk, "aftersales-desk-exchange-pricier")
 
     shopper.goto(f"/shop/aftersales/{case_id}")
-    assert "¥1500.00" in shopper.inner_text("#difference")
+    assert "¥1,500.00" in shopper.inner_text("#difference")
     assert_zh(shopper)
     screenshot(shopper, "aftersales-shopper-exchange-difference")
     shopper.click("#pay-difference")
