@@ -54,6 +54,17 @@ def _allowed_methods(request: Request) -> list[str]:
     return sorted(methods)
 
 
+def refusal_page(request: Request, error: DomainError) -> Response | None:
+    """A request refused before the routes (fenqi.kit.bodylimit) as a page, if it asked for one."""
+    from fenqi.web.errors import error_page, is_page_request, page_message
+
+    if not is_page_request(request):
+        return None
+    lang = request_language(request)
+    return error_page(request, error.status, page_message(error.code, error.status, error.message(lang),
+                                                          error.detail, lang))
+
+
 def install_error_handlers(app: FastAPI) -> None:
     """Errors of the JSON API are the error body; errors of pages are pages (fenqi.web.errors): in the
     page's language, with a way on, never JSON. A 401/403 on a page is the sign-in form."""
@@ -141,7 +152,7 @@ def create_app(*, fast_lane: bool = True) -> FastAPI:
     )
     install_error_handlers(app)
     # Request bodies are capped (1 MiB) before anything reads them: API calls, callbacks and forms alike.
-    app.add_middleware(BodyLimit)
+    app.add_middleware(BodyLimit, page=refusal_page)
     modules = domain_modules("api")
     if fast_lane:
         # Outside the rest: the machine-to-machine endpoints' lanes (`fast_lane` of a domain's api).

@@ -160,3 +160,17 @@ def test_signed_in_but_not_allowed_is_told_so_and_may_sign_in_as_someone_else(
     response = client.get("/ops/loans")
     assert response.status_code == 403 and "无权执行此操作" in response.text
     assert "以其他账号登录" in response.text and 'href="/ops"' in response.text
+
+
+def test_a_nul_in_a_pages_link_is_refused_with_a_page(client: TestClient, signed_in: Any) -> None:
+    """A NUL is refused before any route reads the request: a page route still answers with its error page."""
+    headers = signed_in("admin")
+    response = client.get("/ops/aftersales?model=%00", headers=headers)
+    assert response.status_code == 400
+    _assert_page(response, "/ops/aftersales?model=%00")
+    assert "空字符" in response.text and 'href="/ops"' in response.text
+    english = client.get("/shop?lang=en&q=%00", headers=headers)
+    assert english.status_code == 400
+    _assert_page(english, "/shop?lang=en&q=%00", lang="en")
+    api = client.get("/api/v1/loans?x=%00", headers={"Accept": "text/html"})
+    assert api.status_code == 400 and api.json()["error"] == "nul_character"

@@ -9,16 +9,18 @@ in its fields, not inside the files (every JPEG and PNG holds some).
 A declared Content-Length above the cap is answered 413 before the body is read; a body without one
 (chunked) is read up to the cap and answered 413 as soon as it goes beyond, never buffered further.
 Bodies within the cap are read here, checked and handed on whole. Either way the answer is the usual
-error body, `{"error": ..., "message": ...}`.
+error body, `{"error": ..., "message": ...}`, unless the app gives a `page` answer for the request (a page
+route's HTML error page in the user's language: fenqi.api).
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from urllib.parse import unquote_to_bytes
 
 from starlette.requests import Request
-from starlette.responses import JSONResponse
+from starlette.responses import JSONResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from fenqi.kit.errors import BodyTooLarge, DomainError, NulCharacter
@@ -29,12 +31,15 @@ MAX_UPLOAD_BYTES = 16 * 1024 * 1024
 UPLOAD_ROUTES = (re.compile(r"^/shop/loans/[0-9]{1,18}/aftersales$"),)  # POST, multipart/form-data
 # A NUL as sent: raw, percent-encoded (forms, query strings) or escaped in JSON.
 _NUL_FORMS = (b"\x00", b"%00", b"\\u0000")
+# The answer to a refused request when it asked for a page; None: the JSON error body.
+PageRefusal = Callable[[Request, DomainError], Response | None]
 
 
 class BodyLimit:
-    def __init__(self, app: ASGIApp, max_bytes: int = MAX_BODY_BYTES) -> None:
+    def __init__(self, app: ASGIApp, max_bytes: int = MAX_BODY_BYTES, page: PageRefusal | None = None) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        self.page = page
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -83,9 +88,12 @@ class BodyLimit:
         return BodyTooLarge(f"{self.max_bytes // (1024 * 1024)} MiB")
 
     async def _refuse(self, scope: Scope, receive: Receive, send: Send, error: DomainError) -> None:
-        lang = request_language(Request(scope))
-        response = JSONResponse({"error": error.code, "message": error.message(lang)}, status_code=error.status,
-                                headers={"Connection": "close"} if error.status == 413 else None)
+        request = Request(scope)
+        page = self.page(request, error) if self.page is not None else None
+        response = page or JSONResponse({"error": error.code, "message": error.message(request_language(request))},
+                                        status_code=error.status)
+        if error.status == 413:
+            response.headers["Connection"] = "close"
         await response(scope, receive, send)
 
 

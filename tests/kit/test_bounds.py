@@ -310,7 +310,12 @@ def test_every_id_and_amount_of_the_pages_uses_the_bounded_types(client: TestCli
     ("post", "/login/staff", {"data": {"username": "a\x00", "password": "x"}}),
 ])
 def test_a_nul_character_anywhere_is_refused(client: TestClient, method: str, path: str, kwargs: Any) -> None:
-    """PostgreSQL text cannot hold NUL: refused where it enters rather than failing in the database."""
+    """PostgreSQL text cannot hold NUL: refused where it enters rather than failing in the database; a page
+    (the sign-in form) is refused with its error page, the API with its error body."""
     response = getattr(client, method)(path, **kwargs)
     assert response.status_code == 400
-    assert response.json() == {"error": "nul_character", "message": "输入中含有不允许的空字符（NUL）"}
+    if path.startswith("/api/"):
+        assert response.json() == {"error": "nul_character", "message": "输入中含有不允许的空字符（NUL）"}
+    else:
+        assert response.headers["content-type"].startswith("text/html")
+        assert "输入中含有不允许的空字符（NUL）" in response.text
