@@ -162,13 +162,18 @@ def test_signed_in_but_not_allowed_is_told_so_and_may_sign_in_as_someone_else(
     assert "以其他账号登录" in response.text and 'href="/ops"' in response.text
 
 
-def test_a_nul_in_a_pages_link_is_refused_with_a_page(client: TestClient, signed_in: Any) -> None:
-    """A NUL is refused before any route reads the request: a page route still answers with its error page."""
+def test_a_nul_or_an_oversized_form_on_a_page_is_refused_with_a_page(client: TestClient, signed_in: Any) -> None:
+    """A NUL or a body over the cap is refused before any route reads the request: a page route still answers
+    with its error page."""
     headers = signed_in("admin")
     response = client.get("/ops/aftersales?model=%00", headers=headers)
     assert response.status_code == 400
     _assert_page(response, "/ops/aftersales?model=%00")
     assert "空字符" in response.text and 'href="/ops"' in response.text
+    too_large = client.post("/login/staff", content=b"username=" + b"a" * (1024 * 1024),
+                            headers={"Content-Type": "application/x-www-form-urlencoded"})
+    assert too_large.status_code == 413 and too_large.headers["connection"] == "close"
+    _assert_page(too_large, "POST /login/staff (over 1 MiB)")
     english = client.get("/shop?lang=en&q=%00", headers=headers)
     assert english.status_code == 400
     _assert_page(english, "/shop?lang=en&q=%00", lang="en")
