@@ -79,6 +79,12 @@ def rate(session: Session, principal: Principal, *, about: str, subject_id: int,
     return row
 
 
+def rating_of(session: Session, principal: Principal, *, about: str, subject_id: int) -> Feedback | None:
+    """The shopper's own rating of a purchase (subject: the loan) or a case, if given."""
+    return session.scalar(select(Feedback).where(Feedback.shopper_user_id == principal.user_id,
+                                                 Feedback.about == about, Feedback.subject_id == subject_id))
+
+
 def nps(session: Session, merchant_id: int | None = None) -> dict[str, Any]:
     """Net promoter score: % promoters (9–10) − % detractors (0–6), over every rating (or a merchant's)."""
     query = select(Feedback.score, func.count()).group_by(Feedback.score)

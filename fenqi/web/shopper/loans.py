@@ -9,11 +9,12 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 
+from fenqi.aftersales import feedback
 from fenqi.catalog.service import get_sku
 from fenqi.collections.status import days_overdue
 from fenqi.identity.deps import Principal
 from fenqi.kit.bounds import EntityId
-from fenqi.kit.errors import DomainError
+from fenqi.kit.errors import DomainError, InvalidInput
 from fenqi.kit.web import SessionDep, commit_early, request_language
 from fenqi.origination.models import Application
 from fenqi.payments import service as payments
@@ -131,7 +132,8 @@ def loan_page(
         latest = refresh_order(session, newest[0].out_trade_no) if newest else None
         loan = get_loan(session, loan.id)
     context = _loan_context(session, loan, app, lang)
-    return render(request, "shopper/loan.html", {**context, "order": latest,
+    rating = feedback.rating_of(session, who, about="purchase", subject_id=loan.id)
+    return render(request, "shopper/loan.html", {**context, "order": latest, "rating": rating,
                                                  "order_amount": yuan(latest.amount_fen) if latest else ""})
 
 
@@ -179,3 +181,23 @@ def pay_off(
     who: Principal = Shopper,
 ) -> Response:
     return _pay(request, form, session, who, loan_id, "payoff")
+
+
+@router.post("/shop/loans/{loan_id}/rate")
+def rate_purchase(
+    loan_id: EntityId, request: Request, form: dict[str, str] = Posted, *, session: SessionDep,
+    who: Principal = Shopper,
+) -> Response:
+    """为这次购买评分: the NPS question (0–10) and an optional comment, once per purchase."""
+    own_loan(session, loan_id, who)
+    back = f"/shop/loans/{loan_id}"
+    raw = str(form.get("score", "")).strip()
+    try:
+        with attempt(session):
+            if not raw.isdecimal() or len(raw) > 2:
+                raise InvalidInput("score", zh="请选择 0 到 10 分的评分", en="Choose a score from 0 to 10")
+            feedback.rate(session, who, about="purchase", subject_id=loan_id, score=int(raw),
+                          comment=str(form.get("comment", "")).strip())
+    except DomainError as exc:
+        return error_page(request, exc, back, exc.status)
+    return RedirectResponse(back + "#rate-purchase", status_code=303)
