@@ -49,3 +49,28 @@ def test_shopper_rates_a_purchase_once_from_the_loan_page(client: TestClient, se
     english = client.get(url, headers={"Accept-Language": "en"})
     assert "Rate this purchase" in english.text and "Your rating" in english.text
     assert "为这次购买评分" not in english.text
+
+
+def test_shopper_rates_a_completed_case_once_with_a_clear_error_for_a_bad_score(client: TestClient,
+                                                                               session: Session) -> None:
+    from fenqi.aftersales.service import open_case
+
+    _, app, who = _sold_online(session)
+    case = open_case(session, who, requested="repair", reason="fault", loan_id=app.loan_id)
+    case.outcome, case.status = "repair", "completed"  # the desk's part is tested elsewhere
+    session.flush()
+    _login(client, session, who.user_id)
+    url = f"/shop/aftersales/{case.id}"
+    page = client.get(url)
+    assert "评价本次服务" in page.text and 'for="score"' in page.text
+    token = csrf_of(page.text)
+    bad = client.post(url + "/rate", data={"csrf_token": token, "score": "abc"})
+    assert bad.status_code == 400 and "请选择 0 到 10 分的评分" in bad.text
+    en = client.post(url + "/rate", data={"csrf_token": token, "score": "11"}, headers={"Accept-Language": "en"})
+    assert en.status_code == 400 and "Choose a score from 0 to 10" in en.text
+    ok = client.post(url + "/rate", data={"csrf_token": token, "score": "7"}, follow_redirects=False)
+    assert ok.status_code == 303
+    rated = client.get(url)
+    assert 'id="case-rating"' in rated.text and "<strong>7</strong>" in rated.text
+    again = client.post(url + "/rate", data={"csrf_token": token, "score": "2"})
+    assert again.status_code == 409 and "您已经评价过了" in again.text

@@ -97,7 +97,8 @@ def case_page(case_id: EntityId, request: Request, session: SessionDep,
         "case": body, "status": STATUS, "refund_status": REFUND_STATUS, "channels": CHANNELS, "kinds": KINDS,
         "repair": ticket_json(ticket, business_date(session), policy_of_case(session, case.policy_id))
         if ticket else None, "repair_names": NAMES, "difference_payment": difference_order_json(session, case),
-        "form_key": secrets.token_hex(16)})
+        "form_key": secrets.token_hex(16),
+        "rating": fb.rating_of(session, who, about=case.outcome or "", subject_id=case.id)})
 
 
 @router.post("/shop/aftersales/{case_id}/cancel")
@@ -144,12 +145,13 @@ def case_rate(case_id: EntityId, request: Request, form: dict[str, Any] = Depend
     try:
         with attempt(session):
             case = aftersales.get_case(session, case_id, who)
-            score = int(str(form.get("score", "")).strip() or "-1")
-            fb.rate(session, who, about=case.outcome or "", subject_id=case.id, score=score,
-                    comment=str(form.get("comment", "")))
-    except (DomainError, ValueError) as exc:
-        message = exc.message(request_language(request)) if isinstance(exc, DomainError) else "0–10"
-        return error_page(request, message, back, 400)
+            raw = str(form.get("score", "")).strip()
+            if not raw.isdecimal() or len(raw) > 2:
+                raise InvalidInput("score", zh="请选择 0 到 10 分的评分", en="Choose a score from 0 to 10")
+            fb.rate(session, who, about=case.outcome or "", subject_id=case.id, score=int(raw),
+                    comment=str(form.get("comment", "")).strip())
+    except DomainError as exc:
+        return error_page(request, exc, back, exc.status)
     return RedirectResponse(back + "?rated=1", status_code=303)
 
 
