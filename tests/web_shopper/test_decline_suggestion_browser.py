@@ -1,6 +1,6 @@
 """A decline the shopper can act on, in Chromium on a phone-sized screen: the reasons in plain Chinese, the
 plans the rules would approve, one tap on one of them and the new application is approved. The decline
-page passes axe-core. Screenshots: test-artifacts/decline-*.png."""
+page passes axe-core, and reads the same in English. Screenshots: test-artifacts/decline-*.png."""
 
 from __future__ import annotations
 
@@ -70,6 +70,7 @@ def test_a_declined_shopper_takes_a_suggestion_and_is_approved(
         screenshot(page, "decline-01-reasons-and-suggestions")
 
         declined_url = page.url
+        _in_english(page, declined_url, screenshot)
         cards.first.get_by_role("button", name="按此方案重新申请").click()
         page.wait_for_url(re.compile(r".*/shop/applications/\d+$"))
         assert page.url != declined_url
@@ -79,3 +80,19 @@ def test_a_declined_shopper_takes_a_suggestion_and_is_approved(
         page.get_by_role("link", name="查看合同并签署").click()
         page.wait_for_url("**/offer")
         assert "年化利率" in page.inner_text("body")
+
+
+def _in_english(page: Any, url: str, screenshot: Any) -> None:
+    """The same decline in English: the reasons once, in plain words, and what would change the outcome."""
+    page.goto(f"{url}?lang=en")
+    assert "We are sorry" in page.inner_text("#decision")
+    reasons = page.locator("#reasons li").all_inner_texts()
+    assert reasons.count("The monthly payment is high compared with your income") == 1, reasons
+    first = page.locator("#suggestions form.suggestion").first.inner_text()
+    assert "APR" in first and "monthly ¥" in first and "年化" not in first
+    suggestion = r"Raise the down payment to ¥[\d,]+\.00|Spread it over \d+ months|A less expensive phone"
+    assert re.search(suggestion, first), first
+    assert_fits_the_phone(page)
+    screenshot(page, "decline-01-reasons-and-suggestions-en")
+    page.goto(f"{url}?lang=zh")  # back to Chinese (the choice is remembered in a cookie)
+    assert "很抱歉" in page.inner_text("#decision")
