@@ -140,8 +140,8 @@ def test_a_rerun_replaces_the_days_rows_and_duplicates_are_refused(session: Sess
 
 
 def test_the_ledger_check_finds_a_snapshot_that_differs_from_the_journal(session: Session) -> None:
-    """`fenqi ledger check` compares the last daily snapshot with the journal (an entry that committed into a
-    day after its close would leave them apart), besides the loans servicing registers."""
+    """`fenqi ledger check` lists the accounts whose last daily snapshot differs from the journal (an entry
+    that committed into a day after its close would leave them apart), besides checking the loans."""
     from fenqi.ledger.check import check_books
 
     fresh_book(session)
@@ -153,6 +153,6 @@ def test_the_ledger_check_finds_a_snapshot_that_differs_from_the_journal(session
     session.execute(text("UPDATE account_day_balance SET debit_fen = debit_fen + 1 "
                          "WHERE business_date = :d AND account = 'principal_receivable'"), {"d": day})
     after = check_books(session)
-    assert after["ok"] is False
+    assert after["ok"] is True  # the books are sound; the copy the analytics read is what differs
     assert [(d["account"], d["day"], d["journal"] - d["snapshot"]) for d in after["snapshot_differences"]] == [
         ("principal_receivable", str(day), -1)]
