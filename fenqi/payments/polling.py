@@ -65,7 +65,10 @@ def refresh_order(session: Session, out_trade_no: str | None) -> PaymentOrder | 
             poll_order(session, order)
     except DomainError as exc:
         log.info("payments.refresh.unreachable", out_trade_no=out_trade_no, error=exc.code)
-    return find_order(session, out_trade_no)
+    # Read it again: when the notification settled it in another transaction meanwhile, the poll above
+    # found its inbox row taken and changed nothing here, so the object in this session is stale.
+    session.refresh(order)
+    return order
 
 
 def orders_to_poll(session: Session, *, older_than: timedelta, now: datetime | None = None,

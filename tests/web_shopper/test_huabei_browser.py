@@ -61,7 +61,7 @@ def _pay_with_huabei(page: Any, term: int, choice_text: str, cashier_text: str) 
     assert cashier_text in page.inner_text("body") and "1000.00" in page.inner_text("body")
     page.get_by_role("button", name="确认付款").click()
     page.wait_for_url("**/shop/applications/*/done**")
-    page.wait_for_function("document.querySelector('#order-status')?.textContent.includes('已支付')")
+    page.locator("#order-status", has_text="已支付").wait_for()  # survives the page's own reloads
     assert f"花呗分期 {term} 期" in page.inner_text("body")
     return str(page.locator("#order-no").inner_text())
 

@@ -165,7 +165,9 @@ def _journey(page: Any, screenshot: Shot) -> None:
 
     page.get_by_role("button", name="确认付款").click()
     page.wait_for_url("**/shop/applications/*/done**")
-    page.wait_for_function("document.querySelector('#order-status')?.textContent.includes('已支付')")
+    # the page reloads itself until the payment is confirmed; the heading and the order status agree
+    page.locator("#confirmation h1.ok", has_text="首付已支付，分期已生效").wait_for()
+    assert "已支付" in page.locator("#order-status").inner_text()
     done = page.inner_text("body")
     assert "首付已支付，分期已生效" in done and "¥599.90" in done and "IMEI" in done
     imei = page.locator("#imei").inner_text()

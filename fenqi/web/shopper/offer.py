@@ -252,6 +252,12 @@ def confirmation_page(
         return RedirectResponse(f"/shop/applications/{app.id}", status_code=303)
     lang = request_language(request)
     order = refresh_order(session, app.payment_order)
+    # The notification may have settled the order and flagged the application in one transaction since
+    # the application was read: read it again, before the order (refreshed above), so that a paid
+    # application is never shown beside a pending order; the reverse lasts until the page's next reload.
+    session.refresh(app)
+    if order is not None:
+        session.refresh(order)
     loan = get_loan(session, app.loan_id)
     rows = installments(session, app.loan_id)
     first = next((r for r in rows if r.status in ("pending", "due")), None)
