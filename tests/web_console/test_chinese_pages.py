@@ -69,6 +69,7 @@ def test_the_main_chinese_pages_show_no_codes_utc_times_or_unseparated_amounts(
                                   id_number=clean_id_number(date_of(1988)), phone="13912345679"))
     declined = session.get(Application, int(refused.headers["location"].rsplit("/", 1)[1]))
     assert declined is not None and declined.status == "declined"
+    _campaign(session, world)
     problems: dict[str, list[str]] = {}
 
     def scan(who: TestClient, path: str, codes_kept: bool = False) -> str:
@@ -80,8 +81,10 @@ def test_the_main_chinese_pages_show_no_codes_utc_times_or_unseparated_amounts(
 
     for path in ("/merchant", "/merchant/applications", "/merchant/sales", f"/merchant/applications/{app.id}",
                  f"/merchant/applications/{sale.id}", f"/merchant/applications/{declined.id}", "/merchant/till",
-                 "/merchant/share-links", "/merchant/aftersales"):
-        scan(clerk, path)  # phones and plans by their names, not their codes
+                 "/merchant/share-links", "/merchant/aftersales", "/merchant/campaigns"):
+        page = scan(clerk, path)  # phones and plans by their names, not their codes
+        if path == "/merchant/campaigns":  # the budget is shown with its thousands separators
+            assert "¥50,000.00" in visible_text(page), visible_text(page)[:800]
     admin = sign_in("admin")
     from fenqi.experiments import service as experiments
 
@@ -141,6 +144,19 @@ def _coupon_and_share_link(session: Session, world: World) -> None:
     share_links.create(session, ShareLinkIn(sku=world.sku, product="EI-12", term=12,
                                             store_id=get_store_by_code(session, world.store).id),
                        merchant_id=world.merchant_id, clerk_user_id=None)
+
+
+def _campaign(session: Session, world: World) -> None:
+    """A campaign with a budget in the tens of thousands on the campaigns page (its code is the merchant's own)."""
+    from datetime import timedelta
+
+    from fenqi.promotions import service as promotions
+    from fenqi.promotions.schemas import CampaignIn
+    from tests.origination.world import TODAY
+
+    promotions.create_campaign(session, CampaignIn(
+        code="SPRING", name_zh="春季免息", name_en="Spring interest-free", product_code="IF-MERCHANT",
+        starts_on=TODAY, ends_on=TODAY + timedelta(days=30), budget="50000.00"), merchant_id=world.merchant_id)
 
 
 def date_of(year: int) -> object:
