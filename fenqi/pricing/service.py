@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -89,6 +90,16 @@ def get_product(session: Session, code: str) -> Product:
     if product is None:
         raise NotFound(f"product {code}")
     return product
+
+
+def product_names(session: Session, codes: Iterable[str]) -> dict[str, tuple[str, str]]:
+    """Each known product's names (zh, en) by code, for pages that name plans; unknown codes are left out
+    (the caller shows the code)."""
+    wanted = set(codes)
+    if not wanted:
+        return {}
+    rows = session.execute(select(Product.code, Product.name_zh, Product.name_en).where(Product.code.in_(wanted)))
+    return {code: (zh, en) for code, zh, en in rows}
 
 
 def menu_for_price(session: Session, price: Decimal, down_payment: Decimal | None = None) -> list[PlanOption]:

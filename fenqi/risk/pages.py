@@ -13,6 +13,7 @@ from fenqi.kit.bounds import EntityId
 from fenqi.kit.errors import DomainError
 from fenqi.kit.money import from_fen
 from fenqi.kit.web import SessionDep, request_language
+from fenqi.pricing.service import product_names
 from fenqi.risk import monitoring, service
 from fenqi.risk import monitoring_csv as monitoring_csv_rows
 from fenqi.risk.models import RiskDecision
@@ -73,8 +74,11 @@ def _detail(request: Request, session: Session, decision_id: int, error: str = "
     assert row is not None
     replay = service.replay(session, decision_id)
     features = [(name, FEATURE_REASONS[name], points) for name, points in row.points.items()]
+    # The plans allowed by their names, as the clerk and the shopper know them (pricing's names, not its codes).
+    plan_names = product_names(session, (p.product_code for p in decision.allowed_plans))
     return render(request, "risk/decision.html", {
         "d": decision, "row": row, "features": features, "replay": replay, "error": error, "yuan": _yuan,
+        "plan_names": plan_names,
     }, status_code=status)
 
 
