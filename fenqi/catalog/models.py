@@ -78,4 +78,7 @@ class Device(Timestamped, Base):
     status: Mapped[str] = mapped_column(String(16), default="in_stock", index=True)
     application_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
     loan_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    # A phone sold outright for its whole price (花呗分期 at the cashier: the platform carries the credit, no
+    # loan of ours): the sale that reserved or sold it (fenqi.origination.huabei_sales).
+    sale_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True, index=True)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow, onupdate=utcnow)

@@ -119,6 +119,7 @@ class Reason(StrEnum):
     LOAN_BOOKED = "loan_booked"  # Dr principal_receivable / Cr merchant_payable
     DISBURSEMENT = "disbursement"  # funding: merchant_payable → cash / funder_payable
     DOWN_PAYMENT = "down_payment"  # payments: cash → merchant_payable
+    SALE = "sale"  # payments: a whole price paid with 花呗分期 (no loan of ours): cash → merchant_payable
     REPAYMENT = "repayment"  # cash → receivables (+ customer_credit)
     PREPAYMENT = "prepayment"  # early repayment, partial or payoff
     INTEREST_ACCRUAL = "interest_accrual"  # COB: Dr interest_accrued / Cr interest_income

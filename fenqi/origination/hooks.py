@@ -10,6 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from fenqi.kit.log import log
+from fenqi.origination import huabei_sales
 from fenqi.origination.models import Application
 from fenqi.origination.service import apply_review
 from fenqi.origination.signing import mark_down_payment_paid
@@ -74,6 +75,8 @@ def loan_outcomes(session: Session, application_ids: Sequence[int]) -> dict[int,
 
 def install() -> None:
     payments.register_paid_handler("down_payment", down_payment_paid)
+    payments.register_paid_handler("sale", huabei_sales.sale_paid)
+    payments.register_closed_handler("sale", huabei_sales.sale_closed)
     payments.register_application_port(application_due, repoint_down_payment)
     risk.register_review_handler(decision_reviewed)
     risk_monitoring.register_outcomes(loan_outcomes)

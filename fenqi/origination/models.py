@@ -111,3 +111,40 @@ class Contract(Timestamped, Base):
     funder_code: Mapped[str] = mapped_column(String(40))
     start_date: Mapped[date] = mapped_column(Date)  # the schedule in the document starts on this business date
     signed: Mapped[bool] = mapped_column(default=False)
+
+
+class HuabeiSale(Timestamped, Base):
+    """A phone sold for its whole price with 花呗分期 at the cashier: Alipay carries the credit, there is no
+    loan of ours. The merchant is settled the price less its share of the platform's fee.
+
+    status: pending (the phone held, the order open at Alipay) → paid → handed_over → returned (a 7-day
+    return refunded through Alipay, the phone back in stock); pending → expired (the order closed unpaid,
+    the phone back on the shelf; a payment arriving later still completes the sale)."""
+
+    __tablename__ = "huabei_sale"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    status: Mapped[str] = mapped_column(String(16), index=True)
+    channel: Mapped[str] = mapped_column(String(8))  # online | store (the till)
+    # The caller's key for this sale (a double submit gets the first sale back), scoped to the user.
+    idempotency_key: Mapped[str | None] = mapped_column(String(160), unique=True, nullable=True)
+    merchant_id: Mapped[int] = mapped_column(BigId, ForeignKey("merchant.id"), index=True)
+    store_id: Mapped[int] = mapped_column(BigId, ForeignKey("store.id"))
+    shopper_user_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True, index=True)
+    clerk_user_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    sku_code: Mapped[str] = mapped_column(String(60))
+    imei: Mapped[str] = mapped_column(String(15))
+    price_fen: Mapped[int] = mapped_column(Fen)
+    hb_fq_num: Mapped[int] = mapped_column(Integer)
+    hb_fq_seller_percent: Mapped[int] = mapped_column(Integer)
+    hb_fee_fen: Mapped[int] = mapped_column(Fen)
+    out_trade_no: Mapped[str] = mapped_column(String(40), unique=True)
+    business_date: Mapped[date] = mapped_column(Date)
+    expires_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    paid_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
+    paid_on: Mapped[date | None] = mapped_column(Date, nullable=True)  # the business date: the return window's start
+    handed_over_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
+    handed_over_by: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    returned_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
+    refund_ref: Mapped[str | None] = mapped_column(String(120), nullable=True)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow, onupdate=utcnow)

@@ -19,7 +19,9 @@ from fenqi.payments.errors import UnknownPurpose
 if TYPE_CHECKING:
     from fenqi.payments.models import PaymentOrder
 
-PURPOSES = ("down_payment", "installment", "payoff")
+# "sale": a phone's whole price paid with 花呗分期 at the cashier, no loan of ours (the platform carries
+# the credit); origination owns the sale and reacts to its order.
+PURPOSES = ("down_payment", "installment", "payoff", "sale")
 
 Handler = Callable[[Session, "PaymentOrder"], None]
 
@@ -47,6 +49,7 @@ class WiringMissing(RuntimeError):
 
 
 _paid: dict[str, list[Handler]] = {}
+_closed: dict[str, list[Handler]] = {}
 _ports: dict[str, object] = {}
 _installed = False
 
@@ -57,6 +60,20 @@ def register_paid_handler(purpose: str, handler: Handler) -> None:
         raise UnknownPurpose(purpose)
     if handler not in _paid.setdefault(purpose, []):
         _paid[purpose].append(handler)
+
+
+def register_closed_handler(purpose: str, handler: Handler) -> None:
+    """`handler(session, order)` runs in the transaction that closes an unpaid order of `purpose` (its time
+    ran out at the channel): an outright sale gives its phone back to the shelf. A payment that still
+    arrives afterwards settles the order as usual and the paid handler sees it."""
+    if purpose not in PURPOSES:
+        raise UnknownPurpose(purpose)
+    if handler not in _closed.setdefault(purpose, []):
+        _closed[purpose].append(handler)
+
+
+def closed_handlers(purpose: str) -> list[Handler]:
+    return list(_closed.get(purpose, ()))
 
 
 def register_application_port(lookup: ApplicationPort, repoint: Repoint) -> None:

@@ -99,7 +99,7 @@ def open_order(session: Session, who: Principal, *, purpose: str, channel: str, 
     """Check who asks and for what, then open the order at the channel (nothing reaches the cashier
     for a loan or application that does not exist or is not the caller's). `hb_fq_num`: pay a down
     payment with 花呗分期 in that many periods; who pays the fee is the merchant's setting."""
-    if purpose not in PURPOSES:
+    if purpose not in PURPOSES or purpose == "sale":  # a sale's order is opened by the sale (origination)
         raise UnknownPurpose(purpose)
     if channel not in CHANNELS:
         raise UnknownChannel(channel)

@@ -143,7 +143,7 @@ def _same_refund(session: Session, order: PaymentOrder, refund_ref: str, amount_
 def _reserve(session: Session, order: PaymentOrder, item: PaymentRefund) -> None:
     from fenqi.ledger import Account, Line, Reason, post_entry
 
-    if order.purpose == "down_payment":
+    if order.purpose in ("down_payment", "sale"):  # the merchant's money, not a loan's
         post_entry(session, reason=Reason.REFUND, idempotency_key=f"payments.refund:{item.out_refund_no}",
                    loan_id=order.loan_id, payment_ref=item.out_refund_no, memo=f"refund of {order.out_trade_no}",
                    lines=[Line.dr(Account.MERCHANT_PAYABLE, item.amount_fen),

@@ -136,7 +136,7 @@ def _platform_fee(purpose: str, channel: str, amount_fen: int, agreement_id: int
         return 0
     from fenqi.pricing.platform import HB_TERMS, SELLER_PERCENTS, fee_fen
 
-    if channel != "alipay" or purpose != "down_payment" or agreement_id is not None:
+    if channel != "alipay" or purpose not in ("down_payment", "sale") or agreement_id is not None:
         raise InvalidPlatformInstallments(f"{channel} {purpose}")
     if term not in HB_TERMS or seller_percent not in SELLER_PERCENTS:
         raise InvalidPlatformInstallments(f"hb_fq_num={term} hb_fq_seller_percent={seller_percent}")
@@ -177,7 +177,7 @@ def _rowcount(result: Result[Any]) -> int:
 def _claim_statement() -> Any:
     """Built once: the hot path of every payment event (a cached, parameterised statement)."""
     t = cast(Table, PaymentOrder.__table__)
-    prefix = case((t.c.purpose == "down_payment", literal("payment:")), else_=literal("repayment:"))
+    prefix = case((t.c.purpose.in_(("down_payment", "sale")), literal("payment:")), else_=literal("repayment:"))
     return select(PaymentOrder).from_statement(
         update(t)
         .where(t.c.out_trade_no == bindparam("p_no"), t.c.channel == bindparam("p_channel"),
@@ -229,8 +229,8 @@ def pay_training_order(session: Session, out_trade_no: str) -> PaymentOrder:
 
 def settle(session: Session, order: PaymentOrder) -> None:
     """Put a just-claimed paid order's money where it belongs: the loan (servicing posts the entry) or,
-    for a down payment, Dr cash clearing / Cr merchant payable (under the order's settlement key);
-    then the registered handlers."""
+    for a down payment or an outright sale, Dr cash clearing / Cr merchant payable (under the order's
+    settlement key); then the registered handlers."""
     from fenqi.ledger import Account, Line, Reason, cash_account, post_entry
 
     amount = order.paid_amount_fen or order.amount_fen
@@ -240,7 +240,8 @@ def settle(session: Session, order: PaymentOrder) -> None:
                                        payment_ref=order.out_trade_no, channel=order.channel, purpose=order.purpose)
     else:
         post_entry(
-            session, reason=Reason.DOWN_PAYMENT, idempotency_key=order.settlement_key, loan_id=order.loan_id,
+            session, reason=Reason.SALE if order.purpose == "sale" else Reason.DOWN_PAYMENT,
+            idempotency_key=order.settlement_key, loan_id=order.loan_id,
             payment_ref=order.out_trade_no, memo=f"{order.channel} {order.trade_no}",
             lines=[Line.dr(cash_account(order.channel), amount), Line.cr(Account.MERCHANT_PAYABLE, amount)],
         )
@@ -258,7 +259,7 @@ def settle(session: Session, order: PaymentOrder) -> None:
 
 
 def mark_unpaid(session: Session, order: PaymentOrder, status: str, reason: str = "") -> bool:
-    """pending → closed | failed (a later payment can still settle it)."""
+    """pending → closed | failed (a later payment can still settle it); the purpose's closed handlers run."""
     changed = _rowcount(session.execute(
         update(PaymentOrder)
         .where(PaymentOrder.id == order.id, PaymentOrder.status.in_(OPEN))
@@ -266,6 +267,9 @@ def mark_unpaid(session: Session, order: PaymentOrder, status: str, reason: str 
         .execution_options(synchronize_session=False)
     ))
     session.refresh(order)
+    if changed:
+        for handler in handlers.closed_handlers(order.purpose):
+            handler(session, order)
     return bool(changed)
 
 

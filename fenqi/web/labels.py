@@ -14,6 +14,7 @@ Names = dict[str, tuple[str, str]]
 REASONS: Names = {  # journal entries' business reasons
     "loan_booked": ("放款入账", "Loan booked"), "disbursement": ("放款", "Disbursement"),
     "down_payment": ("首付", "Down payment"), "repayment": ("还款", "Repayment"),
+    "sale": ("花呗分期整单销售", "Whole-price sale (Huabei)"),
     "prepayment": ("提前还款", "Prepayment"), "interest_accrual": ("计提利息", "Interest accrual"),
     "fee_accrual": ("计提手续费", "Fee accrual"), "installment_due": ("账单到期", "Installment due"),
     "penalty": ("罚息", "Penalty interest"), "late_fee": ("逾期费", "Late fee"),
@@ -44,6 +45,7 @@ CHANNELS: Names = {
 PURPOSES: Names = {
     "down_payment": ("首付", "Down payment"), "installment": ("分期还款", "Installment"),
     "payoff": ("提前结清", "Payoff"), "prepayment": ("提前还款", "Prepayment"),
+    "sale": ("整单付款（花呗分期）", "Whole price (Huabei)"),
 }
 TEMPLATES: Names = {  # text messages
     "login_code": ("登录验证码", "Sign-in code"), "loan_signed": ("签约成功通知", "Loan signed"),
