@@ -46,7 +46,7 @@ from fenqi.pricing.menu import PlanOption
 from fenqi.promotions import coupons, share_links
 from fenqi.promotions import service as promotions
 from fenqi.promotions.coupons import CouponTerms
-from fenqi.promotions.errors import CampaignBudgetSpent, CampaignUnavailable
+from fenqi.promotions.errors import CampaignBudgetSpent, CampaignUnavailable, CouponNotForPractice
 from fenqi.risk.schemas import Decision, RiskInput
 from fenqi.risk.service import decide, get_decision
 
@@ -214,6 +214,9 @@ def submit(
     if principal.role != "shopper":
         ensure_merchant(principal, store.merchant_id)
     online = principal.role == "shopper"
+    if body.coupon and merchant.training:
+        # Every coupon sits in a real shopper's account: a practice sale must never redeem one.
+        raise CouponNotForPractice()
     coupon = _coupon(session, body, owner=principal.user_id if online else coupons.owner_of_phone(
         session, shopper.phone), merchant_id=merchant.id, price_fen=sku.price_fen, on=today)
     option = price_plan(session, price_fen=sku.price_fen, product_code=body.product, term=body.term,

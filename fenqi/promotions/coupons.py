@@ -60,7 +60,9 @@ def _new_code() -> str:
 
 def issue(session: Session, data: CouponIssueIn, *, actor_user_id: int | None = None) -> list[CouponOut]:
     """One coupon to each phone number's shopper (an account is opened for a number that has none)."""
-    get_merchant(session, data.merchant_id)
+    if get_merchant(session, data.merchant_id).training:
+        # A coupon lands in the real account of a phone number; a practice store cannot sponsor one.
+        raise InvalidCoupon("培训门店不能发放优惠券 / a training store cannot issue coupons")
     if data.valid_to < data.valid_from:
         raise InvalidCoupon("结束日期早于开始日期 / ends before it starts")
     if data.kind == "rate_cut" and not Decimal(0) < data.rate_cut <= Decimal("0.36"):

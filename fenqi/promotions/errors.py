@@ -60,6 +60,14 @@ class CouponUsed(DomainError):
     en = "Coupon {detail} has already been used (each coupon is used once); change the plan without it, then sign"
 
 
+class CouponNotForPractice(DomainError):
+    code = "coupon_not_for_practice"
+    status = 409
+    zh = "培训模式的练习销售不能使用优惠券（优惠券是顾客真实的权益，练习不得消耗）；请不用券继续练习"
+    en = "A practice sale in training mode cannot use a coupon (coupons are shoppers' real benefits and " \
+         "practice must not spend them); continue the practice without it"
+
+
 class InvalidCoupon(DomainError):
     code = "invalid_coupon"
     status = 400
