@@ -53,6 +53,7 @@ def show_cmd(case_id: int, as_json: Annotated[bool, typer.Option("--json", help=
     from fenqi.aftersales.service import case_json, get_case
     from fenqi.kit.cli import run_domain
     from fenqi.kit.db import session_scope
+    from fenqi.kit.localtime import shown_time
 
     def load() -> dict[str, Any]:
         with session_scope() as session:
@@ -71,7 +72,7 @@ def show_cmd(case_id: int, as_json: Annotated[bool, typer.Option("--json", help=
         console.print(f"  退款 {r['channel']} {r['out_trade_no']} ¥{r['amount']} {r['status']} "
                       f"(attempt {r['attempt']})")
     for e in body["events"]:
-        console.print(f"  {e['at'][:19]}  {e['text']}")
+        console.print(f"  {shown_time(e['at'], seconds=True)}  {e['text']}")  # Beijing time, as the pages show
 
 
 @app.command("resume")

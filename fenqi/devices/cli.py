@@ -34,13 +34,14 @@ def show(loan_id: Annotated[int, typer.Argument(help="Loan id")]) -> None:
     from fenqi.devices import service
     from fenqi.kit.cli import run_domain
     from fenqi.kit.db import session_scope
+    from fenqi.kit.localtime import shown_time
 
     def act() -> None:
         with session_scope() as session:
             for d in service.loan_devices(session, loan_id):
                 console.print(f"device {d.id}  imei {d.imei[:6]}*******{d.imei[-2:]}  state {d.state}")
                 for e in reversed(service.history(session, d.id)):
-                    console.print(f"  {e.at:%Y-%m-%d %H:%M:%S}Z  {e.kind:<18} {e.from_state or '-'} → "
+                    console.print(f"  {shown_time(e.at, seconds=True)}  {e.kind:<18} {e.from_state or '-'} → "
                                   f"{e.to_state or '-'}  ({e.reason}) {e.detail}")
 
     run_domain(act)

@@ -12,6 +12,7 @@ from markupsafe import Markup
 
 from fenqi.collections.status import bucket_label, installment_label
 from fenqi.identity.sessions import CSRF_FIELD, csrf_token, persist_csrf_anchor
+from fenqi.kit.localtime import shown_time
 from fenqi.kit.money import fmt_percent
 from fenqi.kit.settings import get_settings
 from fenqi.kit.web import request_language
@@ -26,15 +27,7 @@ TEMPLATES.env.filters["pct"] = fmt_percent
 def local_time(value: Any) -> str:
     """A stored UTC time — a datetime or its ISO text — as Beijing wall-clock time, "2026-03-31 16:05"
     (pages never show UTC). A naive value is taken as UTC."""
-    if not value:
-        return ""
-    from datetime import UTC, datetime
-    from zoneinfo import ZoneInfo
-
-    moment = value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return moment.astimezone(ZoneInfo("Asia/Shanghai")).strftime("%Y-%m-%d %H:%M")
+    return shown_time(value)
 
 
 TEMPLATES.env.filters["local_time"] = local_time
