@@ -82,6 +82,15 @@ def _finish(session: Session, inbox_id: int, status: str, note: str = "") -> str
     return status
 
 
+def _claim_and_settle(session: Session, channel: str, n: Notification) -> bool:
+    claimed = service.claim_paid(session, n.out_trade_no, channel, trade_no=n.trade_no, paid_at=n.paid_at,
+                                 amount_fen=n.amount_fen)
+    if claimed is None:
+        return False
+    service.settle(session, claimed)
+    return True
+
+
 def process(session: Session, channel: str, n: Notification, *, source: str = "callback") -> str:
     """Inbox the event and, if it is new, apply it. Returns one of OUTCOMES."""
     inbox_id = insert_once(session, channel, n, source)
@@ -92,12 +101,8 @@ def process(session: Session, channel: str, n: Notification, *, source: str = "c
         if not _refund_handler:
             raise WiringMissing("no refund handler: fenqi.wiring.install() was not called in this process")
         return _finish(session, inbox_id, *_refund_handler[0](session, n))
-    if n.kind == "payment":
-        claimed = service.claim_paid(session, n.out_trade_no, channel, trade_no=n.trade_no, paid_at=n.paid_at,
-                                     amount_fen=n.amount_fen)
-        if claimed is not None:
-            service.settle(session, claimed)
-            return "processed"
+    if n.kind == "payment" and _claim_and_settle(session, channel, n):
+        return "processed"
     order = service.find_order(session, n.out_trade_no)
     if order is None or order.channel != channel:
         log.warning("payments.inbox.unknown_order", channel=channel, out_trade_no=n.out_trade_no, source=source)
@@ -112,6 +117,10 @@ def process(session: Session, channel: str, n: Notification, *, source: str = "c
                         expected_fen=order.amount_fen, got_fen=n.amount_fen)
             return _finish(session, inbox_id, "rejected",
                            f"amount mismatch: order {order.amount_fen} fen, channel {n.amount_fen} fen")
+        if order.status in service.PAYABLE and _claim_and_settle(session, channel, n):
+            # The order's transaction committed between the claim above and this read (a channel that
+            # answers before the debit's transaction ends): it is claimable now, so claim it now.
+            return "processed"
         return _finish(session, inbox_id, "ignored", f"order already {order.status}")
     if n.kind == "payment_failed":
         status = "failed" if n.status == "failed" else "closed"

@@ -321,3 +321,50 @@ def test_wechatpay_notification_signed_outside_five_minutes_is_refused(live_serv
     assert [row.status for row in inbox_rows(order.out_trade_no)] == ["processed"]
     assert deliver(now - 3 * 86400).status_code == 401
     assert not fresh_timestamp("") and not fresh_timestamp("１７") and not fresh_timestamp("-5")
+
+
+def test_a_notification_that_overtakes_its_orders_commit_still_settles_it(
+    live_server: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """WeChat Pay accepts an auto-debit and notifies at once, sometimes before the debit's own transaction
+    has committed: the notification's claim finds no row, and the order becomes visible a moment later.
+    The notification must settle the order then (never answer "ignored" to a pending order: the channel
+    would not send it again). The interleaving is forced: the order's transaction commits right after the
+    notification's first claim."""
+    from fenqi.kit.db import get_engine, new_session
+    from fenqi.payments import inbox, service
+    from fenqi.payments.channels import Notification
+    from fenqi.payments.channels.base import payment_event_id
+
+    if get_engine().dialect.name == "sqlite":
+        pytest.skip("SQLite lets one writer in at a time: the notification waits for the order's commit")
+    debit = new_session()
+    order = create_order(debit, purpose="down_payment", amount_fen=54_321, channel="wechatpay", subject="首付 测试手机")
+    out_trade_no = order.out_trade_no
+    real_claim = service.claim_paid
+    claims: list[bool] = []
+
+    def claim_then_commit_the_order(*args: object, **kwargs: object) -> PaymentOrder | None:
+        claimed = real_claim(*args, **kwargs)  # type: ignore[arg-type]
+        claims.append(claimed is not None)
+        if debit.in_transaction():
+            debit.commit()  # the debit's transaction ends between the claim and the inbox's next read
+        return claimed
+
+    monkeypatch.setattr(service, "claim_paid", claim_then_commit_the_order)
+    event = Notification(kind="payment", event_id=payment_event_id(out_trade_no, "T-RACE-1"),
+                         out_trade_no=out_trade_no, trade_no="T-RACE-1", amount_fen=54_321, status="paid",
+                         paid_at=None, payload={})
+    try:
+        with committed() as s:
+            outcome = inbox.process(s, "wechatpay", event)
+    finally:
+        debit.close()
+    assert outcome == "processed", claims
+    assert get_order_status(out_trade_no) == "paid"
+    assert postings(out_trade_no)  # settled: the money is in the books
+
+
+def get_order_status(out_trade_no: str) -> str:
+    with committed() as s:
+        return get_order(s, out_trade_no).status
