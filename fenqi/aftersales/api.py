@@ -138,10 +138,11 @@ def open_case(body: CaseIn, request: Request, key: str | None = KeyHeader, *, se
             summary="After-sales cases (a shopper's own, a merchant's, or all for operations)")
 def list_cases(request: Request, status: str | None = Query(None, max_length=20),
                loan_id: EntityId | None = Query(None), limit: int = Query(100, ge=1, le=500),
+               training: bool = Query(False, description="Operations: a training store's practice instead"),
                *, session: SessionDep, who: Principal = Depends(current_principal)
                ) -> dict[str, Any]:
     lang = request_language(request)
-    rows = service.list_cases(session, who, status=status, loan_id=loan_id, limit=limit)
+    rows = service.list_cases(session, who, status=status, loan_id=loan_id, limit=limit, training=training)
     return {"cases": [service.case_json(session, c, lang) for c in rows]}
 
 
@@ -388,10 +389,12 @@ def post_complaint(body: ComplaintIn, request: Request, key: str | None = KeyHea
 @router.get("/complaints", response_model=ComplaintList,
             summary="Complaints (own, the merchant's, or all), soonest deadline first")
 def list_complaints(request: Request, status: str | None = Query(None, max_length=20),
+                    training: bool = Query(False, description="Operations: a training store's practice instead"),
                     *, session: SessionDep, who: Principal = Depends(current_principal)
                     ) -> dict[str, Any]:
     lang = request_language(request)
-    return {"complaints": [fb.complaint_json(c, lang) for c in fb.list_complaints(session, who, status=status)]}
+    return {"complaints": [fb.complaint_json(c, lang) for c in fb.list_complaints(session, who, status=status,
+                                                                                  training=training)]}
 
 
 @router.get("/complaints/{complaint_id}", response_model=ComplaintDetail, summary="A complaint with its history")

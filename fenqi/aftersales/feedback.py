@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from fenqi.aftersales.errors import CaseNotFound, ComplaintState
 from fenqi.aftersales.models import AftersalesCase, Complaint, Feedback
-from fenqi.aftersales.service import event
+from fenqi.aftersales.service import event, of_book
 from fenqi.identity.deps import Principal
 from fenqi.identity.roles import MERCHANT_ROLES, SHOPPER
 from fenqi.identity.service import audit
@@ -219,12 +219,15 @@ def breaches(row: Complaint, now: datetime | None = None) -> list[str]:
 
 
 def list_complaints(session: Session, principal: Principal, *, status: str | None = None,
-                    limit: int = 100) -> list[Complaint]:
+                    limit: int = 100, training: bool = False) -> list[Complaint]:
+    """Operations see the real complaints, a training store's practice only when `training` asks."""
     query = select(Complaint)
     if principal.role == SHOPPER:
         query = query.where(Complaint.shopper_user_id == principal.user_id)
     elif principal.role in MERCHANT_ROLES:
         query = query.where(Complaint.merchant_id == principal.merchant_id)
+    else:
+        query = query.where(of_book(Complaint.merchant_id, training))
     if status == "open":
         query = query.where(Complaint.status != "resolved")
     elif status:

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any, Literal
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, or_, select
 from sqlalchemy.orm import Session
 
 from fenqi.aftersales.errors import (
@@ -31,6 +31,7 @@ from fenqi.aftersales.errors import (
 from fenqi.aftersales.models import AftersalesCase, CaseEvent, CaseStatus
 from fenqi.aftersales.policies import policy_for, policy_of_case
 from fenqi.aftersales.policy import OUTCOME_NAMES, OUTCOMES, PARTS, REASONS, Facts, Proposal, propose
+from fenqi.catalog.reporting import training_merchants
 from fenqi.catalog.service import get_device, is_training
 from fenqi.identity.deps import Principal
 from fenqi.identity.roles import MERCHANT_ROLES, SHOPPER
@@ -141,13 +142,24 @@ def get_case(session: Session, case_id: int, principal: Principal | None = None,
     return case
 
 
+def of_book(merchant_id: Any, training: bool) -> ColumnElement[bool]:
+    """Rows of training merchants' practice (`training`) or of the real business (the default of every
+    operations list: practice is nobody's work). A NULL merchant is real business."""
+    practice = training_merchants()
+    return merchant_id.in_(practice) if training else or_(merchant_id.is_(None), merchant_id.not_in(practice))
+
+
 def list_cases(session: Session, principal: Principal, *, status: str | None = None, loan_id: int | None = None,
-               limit: int = 100) -> list[AftersalesCase]:
+               limit: int = 100, training: bool = False) -> list[AftersalesCase]:
+    """A shopper's own cases, a merchant's (a training store's staff see their practice), or for operations
+    the real cases — a training store's practice only when `training` asks for it."""
     query = select(AftersalesCase)
     if principal.role == SHOPPER:
         query = query.where(AftersalesCase.shopper_user_id == principal.user_id)
     elif principal.role in MERCHANT_ROLES:
         query = query.where(AftersalesCase.merchant_id == principal.merchant_id)
+    else:
+        query = query.where(of_book(AftersalesCase.merchant_id, training))
     if status == "open":
         query = query.where(AftersalesCase.status.not_in(CaseStatus.CLOSED))
     elif status:

@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -158,25 +158,29 @@ def desk_repair(case_id: EntityId, request: Request, form: dict[str, str] = Fiel
 
 
 @router.get("/ops/aftersales", response_class=HTMLResponse)
-def ops_queue(request: Request, error: str = NoMessage, *, session: SessionDep,
-              who: Principal = Depends(ops)) -> HTMLResponse:
+def ops_queue(request: Request, error: str = NoMessage, view: str = Query("", max_length=20), *,
+              session: SessionDep, who: Principal = Depends(ops)) -> HTMLResponse:
     lang = request_language(request)
     today = business_date(session)
+    training = view == "training"  # a training store's practice, only when asked for
     open_cases = [aftersales.case_json(session, c, lang)
-                  for c in aftersales.list_cases(session, who, status="open", limit=200)]
-    tickets = list(session.scalars(select(RepairTicket).where(
-        RepairTicket.status.in_(("received", "diagnosing", "repairing"))).order_by(RepairTicket.deadline)))
+                  for c in aftersales.list_cases(session, who, status="open", limit=200, training=training)]
+    tickets = list(session.scalars(select(RepairTicket).join(AftersalesCase, AftersalesCase.id == RepairTicket.case_id)
+                                   .where(RepairTicket.status.in_(("received", "diagnosing", "repairing")),
+                                          aftersales.of_book(AftersalesCase.merchant_id, training))
+                                   .order_by(RepairTicket.deadline)))
     late_repairs = [repairs.ticket_json(t, today) for t in tickets if repairs.is_breached(t, today)]
-    complaints = [fb.complaint_json(c, lang) for c in fb.list_complaints(session, who, status="open", limit=200)]
-    rates = _rates(session, request_language(request))
-    return render(request, "ops/aftersales.html", {
+    complaints = [fb.complaint_json(c, lang)
+                  for c in fb.list_complaints(session, who, status="open", limit=200, training=training)]
+    rates = _rates(session, request_language(request), training)
+    return render(request, "ops/aftersales.html", {"training": training,
         "who": who, "cases": open_cases, "late_repairs": late_repairs, "complaints": complaints, "rates": rates,
         "nps": fb.nps(session), "outcomes": OUTCOME_NAMES, "error": error, "status": STATUS,
         "refund_status": REFUND_STATUS, "channels": CHANNELS, "repair_names": repairs.NAMES,
         "complaint_status": COMPLAINT_STATUS})
 
 
-def _rates(session: Session, lang: str = "zh") -> list[dict[str, Any]]:
+def _rates(session: Session, lang: str = "zh", training: bool = False) -> list[dict[str, Any]]:
     """Returns and repairs by phone (named as people name it) and store, against the phones sold there."""
     from sqlalchemy import func
 
@@ -194,12 +198,13 @@ def _rates(session: Session, lang: str = "zh") -> list[dict[str, Any]]:
 
     sold = {(sku, store_id, name): int(n) for sku, store_id, name, n in session.execute(
         select(Application.sku_code, Application.store_id, Store.name, func.count())
-        .join(Store, Store.id == Application.store_id).where(Application.loan_id.is_not(None))
+        .join(Store, Store.id == Application.store_id)
+        .where(Application.loan_id.is_not(None), aftersales.of_book(Application.merchant_id, training))
         .group_by(Application.sku_code, Application.store_id, Store.name))}
     counts: Counter[tuple[str, int, str | None]] = Counter()
     for sku, store, outcome in session.execute(select(AftersalesCase.sku_code, AftersalesCase.store_id,
                                                       AftersalesCase.outcome).where(
-            AftersalesCase.outcome.is_not(None))):
+            AftersalesCase.outcome.is_not(None), aftersales.of_book(AftersalesCase.merchant_id, training))):
         counts[(sku, store, outcome)] += 1
     rows = []
     for (sku, store_id, store_name), n in sorted(sold.items()):
