@@ -236,7 +236,7 @@ def open_case(
     event(session, f"case:{case.id}", "opened", f"申请{name_zh}（售后单 {case.id}）",
           f"{name_en.capitalize()} requested (case {case.id})", principal.user_id)
     audit(session, actor_user_id=principal.user_id, action="aftersales.case.opened", subject=f"case:{case.id}",
-          detail=f"loan:{loan.id} {requested}/{reason}")
+          detail=f"loan:{loan.id}")  # the request and its reason are the case's own, named on its pages
     return case
 
 

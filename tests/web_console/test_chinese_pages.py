@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import html
 import re
+from typing import Any
 
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
@@ -70,6 +71,7 @@ def test_the_main_chinese_pages_show_no_codes_utc_times_or_unseparated_amounts(
     declined = session.get(Application, int(refused.headers["location"].rsplit("/", 1)[1]))
     assert declined is not None and declined.status == "declined"
     _campaign(session, world)
+    case = _aftersales_case(session, sale)
     problems: dict[str, list[str]] = {}
 
     def scan(who: TestClient, path: str, codes_kept: bool = False) -> str:
@@ -81,10 +83,14 @@ def test_the_main_chinese_pages_show_no_codes_utc_times_or_unseparated_amounts(
 
     for path in ("/merchant", "/merchant/applications", "/merchant/sales", f"/merchant/applications/{app.id}",
                  f"/merchant/applications/{sale.id}", f"/merchant/applications/{declined.id}", "/merchant/till",
-                 "/merchant/share-links", "/merchant/aftersales", "/merchant/campaigns"):
+                 "/merchant/share-links", "/merchant/aftersales", "/merchant/campaigns",
+                 f"/merchant/aftersales/{case.id}"):
         page = scan(clerk, path)  # phones and plans by their names, not their codes
         if path == "/merchant/campaigns":  # the budget is shown with its thousands separators
             assert "¥50,000.00" in visible_text(page), visible_text(page)[:800]
+        if path.startswith("/merchant/aftersales/"):  # the policy the case follows, in words (not "version 0")
+            assert "默认售后政策（三包规定）" in visible_text(page) and "版本 0" not in visible_text(page), \
+                visible_text(page)[:800]
     admin = sign_in("admin")
     from fenqi.experiments import service as experiments
 
@@ -160,6 +166,16 @@ def _campaign(session: Session, world: World) -> None:
     promotions.create_campaign(session, CampaignIn(
         code="SPRING", name_zh="春季免息", name_en="Spring interest-free", product_code="IF-MERCHANT",
         starts_on=TODAY, ends_on=TODAY + timedelta(days=30), budget="50000.00"), merchant_id=world.merchant_id)
+
+
+def _aftersales_case(session: Session, sale: Application) -> Any:
+    """A return asked for by the shopper of the sale, under the default policy (the merchant has none of its own)."""
+    from fenqi.aftersales.service import open_case
+    from fenqi.identity.principal import Principal
+
+    assert sale.shopper_user_id is not None
+    who = Principal(sale.shopper_user_id, "shopper", None, "顾客")
+    return open_case(session, who, requested="return", reason="no_reason", loan_id=sale.loan_id)
 
 
 def date_of(year: int) -> object:
