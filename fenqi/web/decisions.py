@@ -15,6 +15,8 @@ from fenqi.origination.counter_offer import adjusted
 from fenqi.origination.suggestions import Suggestion, suggestions
 from fenqi.pricing.service import get_product
 from fenqi.risk.reasons import plain_reasons
+from fenqi.risk.service import get_decision
+from fenqi.web.labels import label
 
 if TYPE_CHECKING:  # the application comes from origination's service; its table is not read here
     from fenqi.origination.models import Application
@@ -78,3 +80,21 @@ def adjusted_view(session: Session, app: Application, lang: str) -> dict[str, An
     return {"product": _product(session, asked.product_code, lang), "term": asked.term,
             "down_payment": _yuan(asked.down_payment_fen), "financed": _yuan(asked.financed_fen),
             "monthly": _yuan(asked.installment_fen)}
+
+
+def outcome_text(session: Session, app: Application, lang: str, *, adjusted_plan: bool) -> str:
+    """The decision as it stands: a referral reads as what the reviewer decided once they have, so that an
+    application approved on review (on the plan applied for or a counter-offer) does not still say 转人工."""
+    if not app.outcome:
+        return "—"
+    if app.outcome != "refer" or app.decision_id is None:
+        return label("outcome", app.outcome, lang)
+    review = get_decision(session, app.decision_id).review_status
+    zh = lang == "zh"
+    if review == "approved":
+        if adjusted_plan:
+            return "人工审核批准（调整方案）" if zh else "Approved on review, on an adjusted plan"
+        return "人工审核批准" if zh else "Approved on review"
+    if review == "declined":
+        return "人工审核拒绝" if zh else "Declined on review"
+    return "转人工审核中" if zh else "Referred to review, waiting"

@@ -20,6 +20,7 @@ from fenqi.origination.models import Application
 from fenqi.risk.models import RiskDecision
 from tests.origination.world import ALL_METHODS, World, imei
 from tests.web_console.conftest import csrf_of, post_form, till_form
+from tests.web_console.test_chinese_pages import visible_text
 from tests.web_shopper.conftest import sign_in as shopper_sign_in
 from tests.web_shopper.test_shopper_pages import submit, text_of
 
@@ -109,6 +110,13 @@ def test_a_counter_offer_outside_the_limit_is_refused_and_within_it_reaches_cler
     view = clerk.get(f"/merchant/applications/{app.id}").text
     assert 'id="counter-offer"' in view and "¥2,000.00" in view and "¥1,000.00" in view
     assert "6 期" in re.search(r'id="approved-plan">([^<]+)<', view).group(1)  # type: ignore[union-attr]
+    # Its status and decision agree: approved on the adjusted plan, not still "referred" (转人工).
+    assert "转人工" not in visible_text(view), visible_text(view)[:800]
+    assert "已批准" in re.search(r'id="app-status">([^<]+)<', view).group(1)  # type: ignore[union-attr]
+    decided = re.search(r'id="decision">([^<]+)<', view)
+    assert decided and decided.group(1).strip() == "人工审核批准（调整方案）", decided
+    assert "Approved on review, on an adjusted plan" in clerk.get(f"/merchant/applications/{app.id}?lang=en").text
+    clerk.get(f"/merchant/applications/{app.id}?lang=zh")  # back to Chinese (the choice is kept in a cookie)
     # The shopper sees it too, and accepting leads to the contract of the approved plan.
     client.cookies.set(SESSION_COOKIE, shopper_cookie or "")
     page = client.get(f"/shop/applications/{app.id}").text

@@ -233,9 +233,11 @@ def _application_view(request: Request, session: Session, app: Application, who:
                      "training": found.training}
     text = TEXTS[(ConsentKind.E_CONTRACT, CURRENT[ConsentKind.E_CONTRACT])]
     lang = request_language(request)
+    adjusted = decisions.adjusted_view(session, app, lang)
     return render(request, "merchant/application.html", {
         "reasons": decisions.reasons(app, lang), "suggestions": decisions.suggestion_views(session, app, lang),
-        "adjusted": decisions.adjusted_view(session, app, lang),
+        "adjusted": adjusted,
+        "outcome": decisions.outcome_text(session, app, lang, adjusted_plan=adjusted is not None),
         "phone": _phone_text(session, app.sku_code, request_language(request)),
         "plan_names": _plan_names(session, app, request_language(request)),
         "app": app, "row": _row(app), "offer": offer, "contract": contract, "order": order, "error": error,
