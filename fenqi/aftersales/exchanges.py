@@ -25,7 +25,8 @@ from fenqi.aftersales.models import AftersalesCase, CaseStatus
 from fenqi.aftersales.policies import policy_of_case
 from fenqi.aftersales.policy import fit_for_stock
 from fenqi.aftersales.service import complete, event, notify_shopper, phone_back
-from fenqi.catalog.service import exchange_device, get_sku, set_device_status, sku_of_device
+from fenqi.catalog.service import get_sku
+from fenqi.catalog.stock import exchange_device, set_device_status, sku_of_device
 from fenqi.kit.errors import InvalidInput
 from fenqi.kit.money import fmt_fen as yuan
 from fenqi.kit.money import fmt_rate, fmt_yuan, from_fen

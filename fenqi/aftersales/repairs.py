@@ -30,7 +30,7 @@ from fenqi.aftersales.service import (
     proposal_for,
     require_desk,
 )
-from fenqi.catalog.service import set_device_status
+from fenqi.catalog.stock import set_device_status
 from fenqi.identity.deps import Principal
 from fenqi.kit.clock import business_date
 

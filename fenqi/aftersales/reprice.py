@@ -35,7 +35,8 @@ from fenqi.aftersales.exchanges import difference_for, start_exchange, swap_phon
 from fenqi.aftersales.models import AftersalesCase, CaseStatus
 from fenqi.aftersales.service import check_access, complete, event, get_case, notify_shopper
 from fenqi.catalog.errors import DeviceNotAvailable
-from fenqi.catalog.service import get_device, get_sku, sku_of_device
+from fenqi.catalog.service import get_device, get_sku
+from fenqi.catalog.stock import sku_of_device
 from fenqi.funding.disbursement import disburse_difference
 from fenqi.identity.deps import Principal
 from fenqi.identity.roles import SHOPPER

@@ -25,14 +25,13 @@ from fenqi.catalog.service import (
     create_model,
     create_sku,
     create_store,
-    device_json,
     get_device,
     get_sku,
     get_store,
     list_skus,
     register_device,
-    set_device_status,
 )
+from fenqi.catalog.stock import device_json, set_device_status
 from fenqi.identity.deps import Principal, ensure_merchant, require_roles
 from fenqi.identity.roles import MERCHANT_ROLES
 from fenqi.kit.bounds import Amount, EntityId

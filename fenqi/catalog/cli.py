@@ -42,7 +42,8 @@ def skus_cmd(
 @app.command("device")
 def device_cmd(imei: Annotated[str, typer.Argument(help="Either IMEI of the phone")]) -> None:
     """Show a device and its status."""
-    from fenqi.catalog.service import device_json, get_device
+    from fenqi.catalog.service import get_device
+    from fenqi.catalog.stock import device_json
     from fenqi.kit.cli import run_domain
     from fenqi.kit.db import session_scope
 
@@ -80,7 +81,7 @@ def device_status_cmd(
     status: Annotated[str, typer.Argument(help="locked | sold (unlock) | returned | in_stock | released")],
 ) -> None:
     """Move a device in its lifecycle."""
-    from fenqi.catalog.service import set_device_status
+    from fenqi.catalog.stock import set_device_status
     from fenqi.kit.cli import run_domain
     from fenqi.kit.db import session_scope
 

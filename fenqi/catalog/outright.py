@@ -17,7 +17,8 @@ from sqlalchemy.orm import Session
 from fenqi.catalog.errors import DeviceNotAvailable, DeviceWrongSku
 from fenqi.catalog.lifecycle import DeviceStatus
 from fenqi.catalog.models import Device
-from fenqi.catalog.service import check_device_for_sale, get_device, get_sku
+from fenqi.catalog.service import get_device, get_sku
+from fenqi.catalog.stock import check_device_for_sale
 
 
 def reserve_for_sale(session: Session, *, imei: str, sku_code: str, sale_id: int, merchant_id: int) -> str:

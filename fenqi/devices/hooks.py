@@ -62,7 +62,7 @@ def phone_back(session: Session, back: Any) -> None:
 
 
 def install() -> None:
-    from fenqi.catalog.service import on_device_moved
+    from fenqi.catalog.stock import on_device_moved
     from fenqi.payments.handlers import register_paid_handler
     from fenqi.servicing.cob_steps import register_chunk_step
 

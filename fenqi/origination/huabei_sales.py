@@ -24,13 +24,12 @@ from sqlalchemy.orm import Session
 
 from fenqi.catalog.outright import release_sale, reserve_for_sale, restock_sale, sell_outright
 from fenqi.catalog.service import (
-    check_device_for_sale,
-    device_in_stock,
     get_sku,
     get_store,
     hb_seller_percent,
     is_training,
 )
+from fenqi.catalog.stock import check_device_for_sale, device_in_stock
 from fenqi.identity.deps import Principal, ensure_merchant
 from fenqi.kit.clock import business_date
 from fenqi.kit.db import utcnow

@@ -16,13 +16,8 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from fenqi.catalog.reporting import training_merchants
-from fenqi.catalog.service import (
-    check_device_for_sale,
-    is_training,
-    release_reservation,
-    reserve_device,
-    sale_context,
-)
+from fenqi.catalog.service import is_training, sale_context
+from fenqi.catalog.stock import check_device_for_sale, release_reservation, reserve_device
 from fenqi.funding.errors import NoFunderAvailable, QuotaExhausted
 from fenqi.funding.service import route
 from fenqi.identity.deps import Principal, ensure_merchant

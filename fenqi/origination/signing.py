@@ -10,17 +10,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from fenqi.catalog.service import (
-    bind_to_loan,
-    check_device_for_sale,
-    get_device,
-    get_merchant,
-    get_sku,
-    get_store,
-    is_training,
-    release_reservation,
-    reserve_device,
-)
+from fenqi.catalog.service import get_device, get_merchant, get_sku, get_store, is_training
+from fenqi.catalog.stock import bind_to_loan, check_device_for_sale, release_reservation, reserve_device
 from fenqi.funding.disbursement import Paid, disburse, disbursement_of, merchant_fee_fen
 from fenqi.funding.errors import QuotaExhausted
 from fenqi.funding.service import consume_quota, get_funder, quota_left

@@ -12,7 +12,8 @@ from decimal import ROUND_CEILING, Decimal
 
 from sqlalchemy.orm import Session
 
-from fenqi.catalog.service import SkuView, device_in_stock, get_store, list_skus, stores_with_stock
+from fenqi.catalog.service import SkuView, get_store, list_skus
+from fenqi.catalog.stock import device_in_stock, stores_with_stock
 from fenqi.identity.deps import Principal
 from fenqi.kit.clock import business_date
 from fenqi.kit.crypto import decrypt

@@ -12,17 +12,8 @@ from sqlalchemy.orm import Session
 from fenqi.catalog.errors import BadDeviceTransition, DeviceNotAvailable, ImeiAlreadyRegistered, InvalidImei
 from fenqi.catalog.lifecycle import ALLOWED, DeviceStatus
 from fenqi.catalog.seed import demo_imei
-from fenqi.catalog.service import (
-    bind_to_loan,
-    get_device,
-    get_sku,
-    get_store_by_code,
-    normalize_imei,
-    register_device,
-    release_reservation,
-    reserve_device,
-    set_device_status,
-)
+from fenqi.catalog.service import get_device, get_sku, get_store_by_code, normalize_imei, register_device
+from fenqi.catalog.stock import bind_to_loan, release_reservation, reserve_device, set_device_status
 from tests.origination.world import World, imei
 
 

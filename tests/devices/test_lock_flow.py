@@ -137,7 +137,7 @@ def test_release_can_be_cancelled_only_within_its_window(
 
 
 def test_returned_and_exchanged_phones_are_released(session: Session, world: World) -> None:
-    from fenqi.catalog.service import exchange_device, set_device_status
+    from fenqi.catalog.stock import exchange_device, set_device_status
     from fenqi.servicing.service import cancel_loan
 
     app = sold(session, world)

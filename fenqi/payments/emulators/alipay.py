@@ -30,20 +30,23 @@ from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse, Red
 from fenqi.kit.log import log
 from fenqi.payments.emulators import signing
 from fenqi.payments.emulators.core import (
+    ChannelPages,
     EmulatedAgreement,
     EmulatedRefund,
     EmulatedTrade,
     Faults,
     Notifier,
     apply_statement_faults,
-    cashier_html,
     cst_text,
     dispatch,
     install_fault_routes,
+    install_shopper_pages,
     now_cst,
     parse_yuan_fen,
+    pay_trade,
     public_base,
     run_alone,
+    sign_agreement,
     statement_day,
     yuan,
 )
@@ -149,22 +152,10 @@ class AlipayEmulator:
     # -- actions the shopper takes on the cashier page ----------------------------------------
 
     def pay(self, trade_no: str) -> EmulatedTrade | None:
-        with self.lock:
-            trade = next((t for t in self.trades.values() if t.trade_no == trade_no), None)
-            if trade is None or trade.status != "WAIT":
-                return trade
-            if self.faults.take("fail_payments"):
-                return trade
-            trade.status, trade.paid_at = "PAID", now_cst()
-        self.notify_paid(trade)
-        return trade
+        return pay_trade(self.lock, self.trades, self.faults, trade_no, self.notify_paid)
 
     def sign_agreement(self, agreement_no: str) -> EmulatedAgreement | None:
-        with self.lock:
-            agreement = next((a for a in self.agreements.values() if a.agreement_no == agreement_no), None)
-            if agreement is not None and agreement.status == "TEMP":
-                agreement.status, agreement.signed_at = "NORMAL", now_cst()
-        return agreement
+        return sign_agreement(self.lock, self.agreements, agreement_no)
 
     # -- statement -----------------------------------------------------------------------------
 
@@ -223,52 +214,8 @@ def create_app(settings: PaymentSettings | None = None, keys: ChannelKeys | None
         base = public_base(request)
         return handler(emu, params, _biz(params), base)
 
-    @app.get("/cashier/{trade_no}", response_class=HTMLResponse)
-    def cashier(trade_no: str) -> HTMLResponse:
-        trade = next((t for t in emu.trades.values() if t.trade_no == trade_no), None)
-        if trade is None:
-            return HTMLResponse("<h1>交易不存在</h1>", status_code=404)
-        hb = ""
-        if trade.hb_fq_num:
-            shopper_fee = trade.hb_fee_fen - trade.hb_merchant_fee_fen
-            hb = (f"花呗分期 {trade.hb_fq_num} 期 · "
-                  + ("免息" if not shopper_fee else f"手续费 ¥{yuan(shopper_fee)}") + " · ")
-        return HTMLResponse(cashier_html(
-            title="支付宝 · 收银台", subject=trade.subject, amount=yuan(trade.amount_fen),
-            note=f"{hb}订单号 {trade.out_trade_no} · {TRADE_STATUS[trade.status]}", action=f"{trade_no}/pay",
-            button="确认付款", brand="#1677ff", bg="#eef4ff", done=trade.status != "WAIT",
-        ))
-
-    @app.post("/cashier/{trade_no}/pay")
-    def cashier_pay(trade_no: str) -> Response:
-        trade = emu.pay(trade_no)
-        if trade is None:
-            return HTMLResponse("<h1>交易不存在</h1>", status_code=404)
-        if trade.status != "PAID":
-            return HTMLResponse("<h1>支付失败 · payment failed</h1>", status_code=402)
-        if trade.return_url:
-            return RedirectResponse(trade.return_url + _return_query(emu, trade), status_code=303)
-        return HTMLResponse("<h1>支付成功 · paid</h1>")
-
-    @app.get("/agreement/{agreement_no}", response_class=HTMLResponse)
-    def agreement_page(agreement_no: str) -> HTMLResponse:
-        agreement = next((a for a in emu.agreements.values() if a.agreement_no == agreement_no), None)
-        if agreement is None:
-            return HTMLResponse("<h1>协议不存在</h1>", status_code=404)
-        return HTMLResponse(cashier_html(
-            title="支付宝 · 开通免密代扣", subject="分期月供自动扣款", amount="—",
-            note=f"协议号 {agreement.external_no}", action=f"{agreement_no}/sign", button="同意并开通",
-            brand="#1677ff", bg="#eef4ff", done=agreement.status != "TEMP",
-        ))
-
-    @app.post("/agreement/{agreement_no}/sign")
-    def agreement_sign(agreement_no: str) -> Response:
-        agreement = emu.sign_agreement(agreement_no)
-        if agreement is None:
-            return HTMLResponse("<h1>协议不存在</h1>", status_code=404)
-        if agreement.return_url:
-            return RedirectResponse(agreement.return_url, status_code=303)
-        return HTMLResponse("<h1>已开通 · signed</h1>")
+    install_shopper_pages(app, PAGES, trades=lambda: emu.trades, agreements=lambda: emu.agreements,
+                          pay=emu.pay, sign=emu.sign_agreement)
 
     @app.get("/bill/{token}")
     def bill(token: str) -> Response:
@@ -281,9 +228,29 @@ def create_app(settings: PaymentSettings | None = None, keys: ChannelKeys | None
     return app
 
 
-def _return_query(emu: AlipayEmulator, trade: EmulatedTrade) -> str:
+def _return_to(trade: EmulatedTrade) -> str:
+    """Alipay sends the browser back with the trade's numbers on the return URL."""
+    if not trade.return_url:
+        return ""
     sep = "&" if "?" in trade.return_url else "?"
-    return f"{sep}out_trade_no={trade.out_trade_no}&trade_no={trade.trade_no}&total_amount={yuan(trade.amount_fen)}"
+    return (f"{trade.return_url}{sep}out_trade_no={trade.out_trade_no}&trade_no={trade.trade_no}"
+            f"&total_amount={yuan(trade.amount_fen)}")
+
+
+def _cashier_note(trade: EmulatedTrade) -> str:
+    hb = ""
+    if trade.hb_fq_num:
+        shopper_fee = trade.hb_fee_fen - trade.hb_merchant_fee_fen
+        fee = "免息" if not shopper_fee else f"手续费 ¥{yuan(shopper_fee)}"
+        hb = f"花呗分期 {trade.hb_fq_num} 期 · {fee} · "
+    return f"{hb}订单号 {trade.out_trade_no} · {TRADE_STATUS[trade.status]}"
+
+
+PAGES = ChannelPages(
+    cashier_title="支付宝 · 收银台", pay_button="确认付款", missing_trade="交易不存在",
+    agreement_title="支付宝 · 开通免密代扣", agreement_path="agreement", agreement_label="协议号",
+    brand="#1677ff", bg="#eef4ff", cashier_note=_cashier_note, return_to=_return_to,
+)
 
 
 # -- gateway methods ---------------------------------------------------------------------------

@@ -1,6 +1,7 @@
 """What both gateway emulators share: trades in memory, fault injection (the counters, the `/_faults`
-routes, the statement discrepancies), notification delivery with retries, and China Standard Time (both
-channels speak it in their messages and statements)."""
+routes, the statement discrepancies, a failed payment at the cashier), the shopper's cashier and
+agreement pages, notification delivery with retries, and China Standard Time (both channels speak it in
+their messages and statements)."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from typing import Any
 
 import httpx
 from fastapi import FastAPI
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.requests import Request
 
 from fenqi.kit.log import log
@@ -364,6 +366,103 @@ def install_fault_routes(app: FastAPI, faults: Faults, notifier: Notifier, trade
     def state() -> dict[str, Any]:
         return {"trades": len(trades()), "attempts": notifier.attempts, "delivered": len(notifier.delivered),
                 "idle": notifier.idle()}
+
+
+# -- the shopper at the channel: the cashier and the agreement pages ---------------------------
+
+
+def pay_trade(lock: threading.RLock, trades: dict[str, EmulatedTrade], faults: Faults, trade_no: str,
+              notify: Callable[[EmulatedTrade], None]) -> EmulatedTrade | None:
+    """The shopper pays at the cashier: a waiting trade is paid and notified, unless the `fail_payments`
+    fault refuses it (it stays waiting, as a real card refused at the till)."""
+    with lock:
+        trade = next((t for t in trades.values() if t.trade_no == trade_no), None)
+        if trade is None or trade.status != "WAIT":
+            return trade
+        if faults.take("fail_payments"):
+            return trade
+        trade.status, trade.paid_at = "PAID", now_cst()
+    notify(trade)
+    return trade
+
+
+def sign_agreement(lock: threading.RLock, agreements: dict[str, EmulatedAgreement],
+                   agreement_no: str) -> EmulatedAgreement | None:
+    """The shopper agrees to the debit agreement on the channel's page."""
+    with lock:
+        agreement = next((a for a in agreements.values() if a.agreement_no == agreement_no), None)
+        if agreement is not None and agreement.status == "TEMP":
+            agreement.status, agreement.signed_at = "NORMAL", now_cst()
+    return agreement
+
+
+@dataclass(frozen=True)
+class ChannelPages:
+    """How one channel's shopper pages look and where they send the shopper back."""
+
+    cashier_title: str
+    pay_button: str
+    missing_trade: str  # the page for an unknown trade number
+    agreement_title: str
+    agreement_path: str  # "agreement" (Alipay) or "contract" (WeChat Pay)
+    agreement_label: str  # the agreement's number as the channel names it
+    brand: str
+    bg: str
+    cashier_note: Callable[[EmulatedTrade], str]
+    return_to: Callable[[EmulatedTrade], str]  # where the browser goes after paying ("" = stay)
+    takes_redirect_url: bool = False  # WeChat H5: the cashier link carries the way back
+
+
+def install_shopper_pages(app: FastAPI, pages: ChannelPages, *, trades: Callable[[], dict[str, EmulatedTrade]],
+                          agreements: Callable[[], dict[str, EmulatedAgreement]],
+                          pay: Callable[[str], EmulatedTrade | None],
+                          sign: Callable[[str], EmulatedAgreement | None]) -> None:
+    """The cashier (pay a trade) and the agreement page (sign a debit agreement), the same for both channels
+    but for their look and their way back."""
+
+    @app.get("/cashier/{trade_no}", response_class=HTMLResponse)
+    def cashier(trade_no: str, redirect_url: str = "") -> HTMLResponse:
+        trade = next((t for t in trades().values() if t.trade_no == trade_no), None)
+        if trade is None:
+            return HTMLResponse(f"<h1>{pages.missing_trade}</h1>", status_code=404)
+        if redirect_url and pages.takes_redirect_url:
+            trade.return_url = redirect_url
+        return HTMLResponse(cashier_html(
+            title=pages.cashier_title, subject=trade.subject, amount=yuan(trade.amount_fen),
+            note=pages.cashier_note(trade), action=f"{trade_no}/pay", button=pages.pay_button,
+            brand=pages.brand, bg=pages.bg, done=trade.status != "WAIT",
+        ))
+
+    @app.post("/cashier/{trade_no}/pay")
+    def cashier_pay(trade_no: str) -> Response:
+        trade = pay(trade_no)
+        if trade is None:
+            return HTMLResponse(f"<h1>{pages.missing_trade}</h1>", status_code=404)
+        if trade.status != "PAID":
+            return HTMLResponse("<h1>支付失败 · payment failed</h1>", status_code=402)
+        if back := pages.return_to(trade):
+            return RedirectResponse(back, status_code=303)
+        return HTMLResponse("<h1>支付成功 · paid</h1>")
+
+    @app.get(f"/{pages.agreement_path}/{{agreement_no}}", response_class=HTMLResponse)
+    def agreement_page(agreement_no: str) -> HTMLResponse:
+        agreement = next((a for a in agreements().values() if a.agreement_no == agreement_no), None)
+        if agreement is None:
+            return HTMLResponse("<h1>协议不存在</h1>", status_code=404)
+        return HTMLResponse(cashier_html(
+            title=pages.agreement_title, subject="分期月供自动扣款", amount="—",
+            note=f"{pages.agreement_label} {agreement.external_no}", action=f"{agreement_no}/sign",
+            button="同意并开通", brand=pages.brand, bg=pages.bg, done=agreement.status != "TEMP",
+        ))
+
+    @app.post(f"/{pages.agreement_path}/{{agreement_no}}/sign")
+    def agreement_sign(agreement_no: str) -> Response:
+        agreement = sign(agreement_no)
+        if agreement is None:
+            return HTMLResponse("<h1>协议不存在</h1>", status_code=404)
+        if agreement.return_url:
+            return RedirectResponse(agreement.return_url, status_code=303)
+        return HTMLResponse("<h1>已开通 · signed</h1>")
 
 
 def run_alone(app: FastAPI, *, name: str, path: str, port: int, argv: list[str] | None) -> None:

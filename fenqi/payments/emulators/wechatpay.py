@@ -30,26 +30,28 @@ from typing import Any
 import httpx
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from fastapi import FastAPI, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import Response
 
 from fenqi.kit.log import log
 from fenqi.payments.emulators import signing
 from fenqi.payments.emulators.core import (
     CST,
+    ChannelPages,
     EmulatedAgreement,
     EmulatedRefund,
     EmulatedTrade,
     Faults,
     Notifier,
     apply_statement_faults,
-    cashier_html,
     dispatch,
     install_fault_routes,
+    install_shopper_pages,
     now_cst,
+    pay_trade,
     public_base,
     run_alone,
+    sign_agreement,
     statement_day,
-    yuan,
 )
 from fenqi.payments.emulators.statements import StatementLine, wechat_trade_bill, wechat_trade_bill_gzip
 from fenqi.payments.keys import ChannelKeys, channel_keys
@@ -192,15 +194,10 @@ class WechatPayEmulator:
     # -- shopper actions ----------------------------------------------------------------------
 
     def pay(self, transaction_id: str) -> EmulatedTrade | None:
-        with self.lock:
-            trade = next((t for t in self.trades.values() if t.trade_no == transaction_id), None)
-            if trade is None or trade.status != "WAIT":
-                return trade
-            if self.faults.take("fail_payments"):
-                return trade
-            trade.status, trade.paid_at = "PAID", now_cst()
-        self.notify_transaction(trade)
-        return trade
+        return pay_trade(self.lock, self.trades, self.faults, transaction_id, self.notify_transaction)
+
+    def sign_contract(self, contract_id: str) -> EmulatedAgreement | None:
+        return sign_agreement(self.lock, self.contracts, contract_id)
 
     def statement_lines(self, day: date) -> list[StatementLine]:
         lines: list[StatementLine] = []
@@ -408,55 +405,19 @@ def create_app(settings: PaymentSettings | None = None, keys: ChannelKeys | None
         emu.notify_transaction(trade)
         return emu.signed(204)
 
-    @app.get("/cashier/{transaction_id}", response_class=HTMLResponse)
-    def cashier(transaction_id: str, redirect_url: str = "") -> HTMLResponse:
-        trade = next((t for t in emu.trades.values() if t.trade_no == transaction_id), None)
-        if trade is None:
-            return HTMLResponse("<h1>订单不存在</h1>", status_code=404)
-        if redirect_url:  # H5: where the shopper's browser goes after paying
-            trade.return_url = redirect_url
-        return HTMLResponse(cashier_html(
-            title="微信支付", subject=trade.subject, amount=yuan(trade.amount_fen),
-            note=f"商户单号 {trade.out_trade_no} · {TRADE_STATE[trade.status]}", action=f"{transaction_id}/pay",
-            button="立即支付", brand="#07c160", bg="#ededed", done=trade.status != "WAIT",
-        ))
-
-    @app.post("/cashier/{transaction_id}/pay")
-    def cashier_pay(transaction_id: str) -> Response:
-        trade = emu.pay(transaction_id)
-        if trade is None:
-            return HTMLResponse("<h1>订单不存在</h1>", status_code=404)
-        if trade.status != "PAID":
-            return HTMLResponse("<h1>支付失败 · payment failed</h1>", status_code=402)
-        if trade.return_url:
-            return RedirectResponse(trade.return_url, status_code=303)
-        return HTMLResponse("<h1>支付成功 · paid</h1>")
-
-    @app.get("/contract/{contract_id}", response_class=HTMLResponse)
-    def contract_page(contract_id: str) -> HTMLResponse:
-        contract = next((c for c in emu.contracts.values() if c.agreement_no == contract_id), None)
-        if contract is None:
-            return HTMLResponse("<h1>协议不存在</h1>", status_code=404)
-        return HTMLResponse(cashier_html(
-            title="微信支付 · 开通自动扣费", subject="分期月供自动扣款", amount="—",
-            note=f"签约号 {contract.external_no}", action=f"{contract_id}/sign", button="同意并开通",
-            brand="#07c160", bg="#ededed", done=contract.status != "TEMP",
-        ))
-
-    @app.post("/contract/{contract_id}/sign")
-    def contract_sign(contract_id: str) -> Response:
-        with emu.lock:
-            contract = next((c for c in emu.contracts.values() if c.agreement_no == contract_id), None)
-            if contract is None:
-                return HTMLResponse("<h1>协议不存在</h1>", status_code=404)
-            if contract.status == "TEMP":
-                contract.status, contract.signed_at = "NORMAL", now_cst()
-        if contract.return_url:
-            return RedirectResponse(contract.return_url, status_code=303)
-        return HTMLResponse("<h1>已开通 · signed</h1>")
-
+    install_shopper_pages(app, PAGES, trades=lambda: emu.trades, agreements=lambda: emu.contracts,
+                          pay=emu.pay, sign=emu.sign_contract)
     install_fault_routes(app, emu.faults, emu.notifier, lambda: emu.trades)
     return app
+
+
+PAGES = ChannelPages(
+    cashier_title="微信支付", pay_button="立即支付", missing_trade="订单不存在",
+    agreement_title="微信支付 · 开通自动扣费", agreement_path="contract", agreement_label="签约号",
+    brand="#07c160", bg="#ededed", takes_redirect_url=True,
+    cashier_note=lambda trade: f"商户单号 {trade.out_trade_no} · {TRADE_STATE[trade.status]}",
+    return_to=lambda trade: trade.return_url,
+)
 
 
 def main(argv: list[str] | None = None) -> None:

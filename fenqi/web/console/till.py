@@ -15,7 +15,8 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from markupsafe import Markup
 from sqlalchemy.orm import Session
 
-from fenqi.catalog.service import SkuView, check_device_for_sale, get_merchant, get_sku, get_store, sku_of_device
+from fenqi.catalog.service import SkuView, get_merchant, get_sku, get_store
+from fenqi.catalog.stock import check_device_for_sale, sku_of_device
 from fenqi.identity.deps import Principal, require_roles
 from fenqi.kit.bounds import EntityId
 from fenqi.kit.errors import DomainError, InvalidInput

@@ -13,7 +13,8 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
-from fenqi.catalog.service import device_in_stock, get_sku, stores_with_stock
+from fenqi.catalog.service import get_sku
+from fenqi.catalog.stock import device_in_stock, stores_with_stock
 from fenqi.identity.deps import Principal
 from fenqi.identity.service import verified_phone
 from fenqi.kit.bounds import AmountText
