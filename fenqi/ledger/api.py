@@ -10,9 +10,8 @@ from fastapi import APIRouter, Depends, Query
 from fenqi.identity.deps import Principal, require_roles
 from fenqi.kit.web import SessionDep
 from fenqi.ledger.check import check_books
-from fenqi.ledger.schemas import TrialBalance
+from fenqi.ledger.schemas import BooksCheck, TrialBalance
 from fenqi.ledger.views import trial_balance_json
-from fenqi.servicing.schemas import BooksCheck
 
 router = APIRouter(prefix="/api/v1/ledger", tags=["ledger"])
 finance = require_roles("finance")
