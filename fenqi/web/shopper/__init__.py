@@ -13,11 +13,12 @@ from fenqi.web.shopper.apply import router as apply_router
 from fenqi.web.shopper.catalog import router as catalog_router
 from fenqi.web.shopper.contract import router as contract_router
 from fenqi.web.shopper.coupons import router as coupons_router
+from fenqi.web.shopper.huabei_sale import router as huabei_sale_router
 from fenqi.web.shopper.loans import router as loans_router
 from fenqi.web.shopper.offer import router as offer_router
 from fenqi.web.shopper.overdue import router as overdue_router
 
 router = APIRouter(include_in_schema=False)
 for _pages in (catalog_router, apply_router, offer_router, contract_router, loans_router, overdue_router,
-               aftersales_router, coupons_router):
+               aftersales_router, coupons_router, huabei_sale_router):
     router.include_router(_pages)

@@ -26,7 +26,7 @@ from fenqi.pricing.menu import PlanOption, ProductSpec, plan_menu
 from fenqi.pricing.service import active_products, to_spec
 from fenqi.web.errors import page_error_text
 from fenqi.web.render import render
-from fenqi.web.shopper import personal
+from fenqi.web.shopper import huabei_sale, personal
 from fenqi.web.shopper.common import yuan_text
 
 router = APIRouter()
@@ -143,9 +143,10 @@ def plans_page(
     plans = [plan_view(o, lang) for o in options]
     personal.mark(plans, options, advice, fit, shown.highlight, lang)
     rec_term = advice.recommended.quote.request.term if advice.recommended is not None else None
+    terms = personal.order_terms(by_term(plans), shown.order, rec_term)
     response = render(request, "shopper/plans.html", {
         "sku": sku, "name": _name(sku, lang), "price": f"{from_fen(sku.price_fen):,.2f}",
-        "terms": personal.order_terms(by_term(plans), shown.order, rec_term), "down_payment": down_payment,
+        "terms": terms, "huabei": huabei_sale.plan_context(session, sku, terms), "down_payment": down_payment,
         "income": income, "error": error, "advice": personal.explanation(advice, fit, lang),
         "recommended": next((p for p in plans if p["recommended"]), None), "variant": shown,
     })
