@@ -58,17 +58,55 @@ def rule_reason(code: str) -> tuple[str, str]:
 
 
 # How a shopper reads the reasons: plain sentences, one per matter — an installment too high for the
-# income is one matter whether a rule or the score raised it, so it is said once.
+# income is one matter whether a rule or the score raised it, so it is said once. Every reason code has its
+# sentence here (a test holds it to that): no code, and no lenders' words (bureau, inquiries, risk grade).
 _INCOME = ("每月还款额占您月收入的比例偏高", "The monthly payment is high compared with your income")
 _AMOUNT = ("分期金额超过了目前能为您提供的额度", "The amount to finance is more than we can lend you now")
+_SCORE = ("综合信用评分暂未达到要求", "Your overall credit score is not high enough yet")
+_REVIEW = ("您的申请需要工作人员进一步审核", "Your application needs a closer look by our staff")
 PLAIN: dict[str, tuple[str, str]] = {
-    "installment_to_income": _INCOME, "installment_to_income_review": _INCOME, "S11": _INCOME,
-    "amount_above_limit": _AMOUNT, "S04": _AMOUNT,
-    "S02": ("分期期数对评分不利", "The number of months counted against your score"),
-    "score_below_cutoff": ("综合信用评分暂未达到要求", "Your overall credit score is not high enough yet"),
+    # the scorecard's factors: what lowered the score
+    "S01": ("主要银行账户的余额和使用情况影响了评分",
+            "The balance and use of your main bank account lowered your score"),
+    "S02": ("所选的分期期数影响了评分", "The number of months you chose lowered your score"),
+    "S03": ("以往借款的还款记录影响了评分", "Your record of repaying past loans lowered your score"),
+    "S04": _AMOUNT,
+    "S05": ("年龄影响了评分", "Your age lowered your score"),
+    "S06": ("储蓄和存款情况影响了评分", "Your savings lowered your score"),
+    "S07": ("名下资产（如房产、汽车）情况影响了评分", "What you own (such as a home or a car) lowered your score"),
+    "S08": ("在现单位工作的时间影响了评分", "The time in your current job lowered your score"),
+    "S09": ("居住情况影响了评分", "Your housing situation lowered your score"),
+    "S10": ("您在其他机构还有分期或贷款，影响了评分",
+            "Installments or loans you have with other lenders lowered your score"),
+    "S11": _INCOME,
+    # the rules and the decision's steps
+    "age_out_of_range": ("您的年龄不在可以申请分期的范围内", "Your age is outside the range we can lend to"),
+    "full_time_student": ("我们不向全日制在校学生提供分期", "We do not offer installments to full-time students"),
+    "blacklisted": ("您的申请信息未通过我们的安全核验", "Your details did not pass our security checks"),
+    "too_many_open_loans": ("您目前正在还款的分期或借款较多",
+                            "You already have several loans or installment plans to repay"),
+    "velocity_id": ("同一身份证号短时间内提交了多次申请，请稍后再试",
+                    "Several applications were made with this ID number in a short time; please try again later"),
+    "velocity_phone": ("同一手机号短时间内提交了多次申请，请稍后再试",
+                       "Several applications were made with this phone number in a short time; please try again later"),
+    "velocity_device": ("同一台手机短时间内被提交了多次申请，请稍后再试",
+                        "Several applications were made for this phone in a short time; please try again later"),
+    "installment_to_income": _INCOME, "installment_to_income_review": _INCOME,
     "no_income": ("申请时未填写收入", "No income was given"),
+    "bureau_overdue": ("您的个人信用报告显示目前有逾期未还的款项",
+                       "Your credit report shows a payment that is overdue now"),
+    "bureau_recent_delinquency": ("您的个人信用报告显示近两年有严重的逾期还款",
+                                  "Your credit report shows payments made very late in the last two years"),
+    "bureau_inquiries": ("近期有较多机构查询过您的个人信用报告",
+                         "Many lenders have looked at your credit report recently"),
+    "bureau_unavailable": ("暂时查询不到您的个人信用报告，需要工作人员审核",
+                           "We could not get your credit report just now, so our staff will look at your application"),
+    "score_below_cutoff": _SCORE,
+    "score_review_band": _REVIEW,
+    "amount_above_limit": _AMOUNT,
+    "plan_not_allowed": ("您选择的分期方案暂时不能为您提供，请换一个方案",
+                         "The plan you chose is not available to you; please choose another one"),
 }
-_FEATURE_CODES = {code: (zh, en) for code, zh, en in FEATURE_REASONS.values()}
 
 
 def plain_reasons(reasons: list[dict[str, str]], lang: str) -> list[str]:
@@ -78,11 +116,10 @@ def plain_reasons(reasons: list[dict[str, str]], lang: str) -> list[str]:
         code = reason.get("code", "")
         if code in PLAIN:
             zh, en = PLAIN[code]
-        elif code in _FEATURE_CODES:
-            zh, en = _FEATURE_CODES[code]
-            zh, en = f"{zh}对评分不利", f"{en} counted against your score"
-        else:
-            zh, en = reason.get("zh", code), reason.get("en", code)
+        elif reason.get("zh", code) != code and reason.get("en", code) != code:
+            zh, en = reason["zh"], reason["en"]  # a rule added later, with its own words
+        else:  # never a bare code
+            zh, en = "申请暂未通过我们的综合评估", "Your application does not meet our lending criteria yet"
         text = zh if lang == "zh" else en
         if text not in out:
             out.append(text)

@@ -219,6 +219,36 @@ def test_declined_politely_with_reasons(shopper: TestClient, world: World, sessi
     assert "We are sorry" in english and "student" in english and "学生" not in english
 
 
+# Lenders' words and codes a shopper should not have to decode.
+JARGON = re.compile(r"bureau|inquir|risk (list|grade)|applicant|velocity|cutoff|review band|[a-z]+_[a-z]+|\bS\d\d\b",
+                    re.I)
+
+
+def test_every_decline_reason_is_said_in_plain_words(shopper: TestClient, world: World, session: Session) -> None:
+    """Whatever the rules and the scorecard gave as reasons, the decision page says each in plain Chinese and in
+    plain English: no codes, no lenders' words."""
+    from fenqi.risk.reasons import FEATURE_REASONS, RULE_REASONS
+
+    done = submit(shopper, world, is_full_time_student="1")
+    app = session.get(Application, int(done.headers["location"].rsplit("/", 1)[1]))
+    assert app is not None and app.status == "declined"
+    codes = [*RULE_REASONS, *(code for code, _, _ in FEATURE_REASONS.values())]
+    app.reasons = [{"code": c, "zh": RULE_REASONS.get(c, (c, c))[0], "en": RULE_REASONS.get(c, (c, c))[1]}
+                   for c in codes] + [{"code": "new_rule_x", "zh": "new_rule_x", "en": "new_rule_x"}]
+    session.flush()
+    for lang, script in (("zh", r"[\u4e00-\u9fff]"), ("en", r"[A-Za-z]")):
+        page = shopper.get(done.headers["location"], params={"lang": lang}).text
+        said = [text_of(li) for li in re.findall(r"<li>(.*?)</li>", page.split('id="reasons"', 1)[1].split("</ul>")[0])]
+        assert len(said) >= 20, said  # one sentence per matter: the income and the amount are each said once
+        for sentence in said:
+            assert re.search(script, sentence) and not JARGON.search(sentence), (lang, sentence)
+            if lang == "en":
+                assert not re.search(r"[\u4e00-\u9fff]", sentence), sentence
+            else:
+                assert not re.search(r"[A-Za-z]", sentence), sentence
+    shopper.get(done.headers["location"], params={"lang": "zh"})
+
+
 def test_referred_application_updates_after_the_review(
     shopper: TestClient, world: World, auth_headers: Callable[..., dict[str, str]]
 ) -> None:
