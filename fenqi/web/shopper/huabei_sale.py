@@ -14,7 +14,8 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 
-from fenqi.catalog.service import SkuView, get_merchant, get_store, hb_seller_percent, stores_with_stock
+from fenqi.catalog.service import SkuView, get_merchant, get_store, hb_seller_percent
+from fenqi.catalog.stock import stores_with_stock
 from fenqi.identity.deps import Principal
 from fenqi.kit.bounds import EntityId
 from fenqi.kit.errors import DomainError, InvalidInput
