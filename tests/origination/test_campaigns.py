@@ -194,7 +194,7 @@ def test_the_owner_starts_and_stops_a_campaign_on_the_console_page(
     made = client.post("/merchant/campaigns", data=form, headers=owner, follow_redirects=False)
     assert made.status_code == 303, made.text
     page = client.get("/merchant/campaigns", headers=owner)
-    assert "国庆免息" in page.text and "¥5000.00" in page.text and "进行中" in page.text
+    assert "国庆免息" in page.text and "¥5,000.00" in page.text and "进行中" in page.text
     assert "IF-MERCHANT" not in page.text.split('id="campaigns"')[1].split("</table>")[0]  # the plan's name
     again = client.post("/merchant/campaigns", data={**form, "budget": "五千"}, headers=owner)
     assert again.status_code == 400 and "预算须为金额" in again.text
