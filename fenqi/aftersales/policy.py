@@ -85,16 +85,31 @@ DEFAULT_POLICY = Policy(checklist=DEFAULT_CHECKLIST)
 # --- the policy as data (JSON) -------------------------------------------------------------------
 
 
+def _whole(raw: object, name: str) -> int:
+    """A count of days, months or repairs: a JSON integer or a string of ASCII digits, nothing else. `int()`
+    alone would take `true` as 1, full-width digits ("７") as 7, and fail with OverflowError (a 500) on the
+    infinity JSON's 1e400 parses to."""
+    if isinstance(raw, bool) or not isinstance(raw, int | str):
+        raise ValueError(f"{name} must be a whole number")
+    if isinstance(raw, str):
+        text = raw.strip()
+        if not (text.isascii() and text.isdigit() and len(text) <= 4):
+            raise ValueError(f"{name} must be a whole number between 0 and 3650")
+        return int(text)
+    return raw
+
+
 def policy_from_json(data: dict[str, Any]) -> Policy:
     """Parse and check a policy document; raises InvalidPolicy with what is wrong."""
     from fenqi.aftersales.errors import InvalidPolicy
     from fenqi.kit.errors import DomainError
 
     try:
-        days = {k: int(data.get(k, getattr(DEFAULT_POLICY, k))) for k in (
+        days = {k: _whole(data.get(k, getattr(DEFAULT_POLICY, k)), k) for k in (
             "no_reason_return_days", "fault_return_days", "fault_exchange_days", "repair_deadline_days",
             "loaner_after_days", "failed_repairs_for_exchange")}
-        months = {str(k): int(v) for k, v in dict(data.get("warranty_months", DEFAULT_POLICY.warranty_months)).items()}
+        months = {str(k): _whole(v, f"warranty_months.{k}")
+                  for k, v in dict(data.get("warranty_months", DEFAULT_POLICY.warranty_months)).items()}
         items = tuple(
             CheckItem(str(i["code"])[:40], str(i["zh"])[:80], str(i["en"])[:120],
                       to_fen(parse_yuan(i.get("deduction", "0.00"), field=f"checklist.{i['code']}.deduction")),
