@@ -271,7 +271,7 @@ def authenticate(session: Session, token: str, imei: str) -> LockDevice:
 
 def _token_device_id(token: str) -> int:
     parts = token.split(".")
-    ok = len(parts) == 3 and parts[0] == TOKEN_PREFIX and parts[1].isdigit() and len(parts[1]) < 19
+    ok = len(parts) == 3 and parts[0] == TOKEN_PREFIX and parts[1].isdecimal() and len(parts[1]) < 19
     return int(parts[1]) if ok else 0
 
 

@@ -129,7 +129,7 @@ def make_share_link(
     product, _, term = plan.partition(":")
     try:
         share_links.create(session, ShareLinkIn(sku=sku, product=product or None,
-                                                term=int(term) if term.isdigit() else None),
+                                                term=int(term) if term.isdecimal() else None),
                            merchant_id=int(who.merchant_id or 0), clerk_user_id=who.user_id)
     except DomainError as exc:
         return _links_page(request, session, who, exc.message(request_language(request)), exc.status)

@@ -4,9 +4,12 @@ state, and staff see only what their role and merchant allow."""
 
 from __future__ import annotations
 
+import asyncio
 import base64
+import json
 from collections.abc import Callable
 from datetime import UTC, datetime
+from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from fastapi.testclient import TestClient
@@ -127,3 +130,41 @@ def test_policy_decisions() -> None:
                   warned=True).state == "released"  # released is for good
     assert decide(**{**base, "state": "locked", "loan_status": "written_off"}, dpd=200, lock_allowed_at=now,
                   warned=True).state == "locked"
+
+
+
+def _raw_checkin(client: TestClient, token: bytes) -> tuple[int, dict[str, Any]]:
+    """A check-in whose token header carries bytes as sent (a header is Latin-1 on the wire; the test client
+    would re-encode them as UTF-8), straight into the app."""
+    body = json.dumps({"imei": "356938035643809", "counter": 5, "nonce": "abcdefgh"}).encode()
+    scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "POST", "scheme": "http",
+             "path": "/api/v1/devices/checkin", "raw_path": b"/api/v1/devices/checkin", "query_string": b"",
+             "root_path": "", "client": ("127.0.0.1", 1), "server": ("127.0.0.1", 80),
+             "headers": [(b"host", b"test"), (b"content-type", b"application/json"),
+                         (b"content-length", str(len(body)).encode()), (b"x-device-token", token)]}
+    sent: list[dict[str, Any]] = []
+
+    async def receive() -> dict[str, Any]:
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    async def run() -> None:
+        try:
+            await client.app(scope, receive, send)  # type: ignore[arg-type]
+        except Exception:  # what the server would answer as a 500
+            sent.append({"type": "http.response.start", "status": 500})
+
+    asyncio.run(run())
+    status = next(m["status"] for m in sent if m["type"] == "http.response.start")
+    data = b"".join(m.get("body", b"") for m in sent if m["type"] == "http.response.body")
+    return status, json.loads(data) if data else {}
+
+
+def test_a_token_whose_device_number_is_not_ascii_digits_is_refused(client: TestClient) -> None:
+    """"fq1.².x": "²" (0xB2 in Latin-1) passes str.isdigit() but not int(); the check-in answers 401 like any
+    forged token, not a 500."""
+    for token in (b"fq1.\xb2.abcdef", b"fq1.1\xb9.abcdef", b"fq1.\xb3\xb3.abcdef"):
+        status, body = _raw_checkin(client, token)
+        assert status == 401 and body["error"] == "device_token_invalid", (token, status, body)

@@ -43,3 +43,32 @@ def test_dashboard_days_out_of_range_is_refused(sign_in: SignIn) -> None:
     client = sign_in("admin")
     response = client.get("/ops/dashboard", params={"days": "9" * 40}, headers=PAGE)
     assert response.status_code == 422 and response.headers["content-type"].startswith("text/html")
+
+
+# Digits Python's str.isdigit() takes but int() refuses ("²", "①"), and numbers beyond any id: a form of the
+# consoles answers with a page that says what is wrong, never a 500.
+ODD_NUMBERS = ["²", "①", "9" * 40, str(2**64), "1" * 5000]
+
+
+@pytest.mark.parametrize("q", ODD_NUMBERS)
+def test_loan_search_by_an_odd_number_is_a_page(sign_in: SignIn, world: World, q: str) -> None:
+    client = sign_in("finance")
+    response = post_form(client, "/ops/loans", "/ops/loans", {"q": q})
+    assert response.status_code == 400, response.text[:300]
+    assert response.headers["content-type"].startswith("text/html") and "请输入贷款号" in response.text
+
+
+@pytest.mark.parametrize("merchant", ["-1", "²", "9" * 40, "1" * 5000])
+def test_huabei_setting_for_an_odd_merchant_number_is_refused(sign_in: SignIn, world: World, merchant: str) -> None:
+    client = sign_in("admin")
+    response = post_form(client, "/merchant", "/merchant/huabei", {"merchant": merchant, "hb_fq_seller_percent": "100"})
+    assert response.status_code == 400, response.text[:300]
+    assert response.headers["content-type"].startswith("text/html") and "编号无效" in response.text
+
+
+@pytest.mark.parametrize("term", ["²", "①"])
+def test_plan_terms_in_odd_digits_are_refused_with_a_page(sign_in: SignIn, world: World, term: str) -> None:
+    client = sign_in("risk_officer")
+    response = post_form(client, "/ops/reviews", "/ops/reviews/1", {"verdict": "counter", "plan": f"EI-12|{term}"})
+    assert response.status_code < 500, response.text[:300]
+    assert response.headers["content-type"].startswith("text/html")

@@ -49,3 +49,16 @@ def test_page_addresses_with_ids_out_of_range_are_error_pages(shopper: TestClien
         assert response.status_code == 400, path
         assert response.headers["content-type"].startswith("text/html")
         assert "编号无效" in response.text
+
+
+@pytest.mark.parametrize("value", ["²", "①"])
+def test_counts_and_terms_in_digits_int_cannot_read_are_refused_with_a_page(
+    shopper: TestClient, session: Session, world: World, value: str
+) -> None:
+    """"²" and "①" pass str.isdigit() but not int(): the form says what is wrong, never a 500."""
+    before = session.scalar(select(func.count()).select_from(Application))
+    response = submit(shopper, world, employment_years=value)
+    assert response.status_code == 400 and response.headers["content-type"].startswith("text/html")
+    response = submit(shopper, world, term=value)
+    assert response.status_code in (400, 404) and response.headers["content-type"].startswith("text/html")
+    assert session.scalar(select(func.count()).select_from(Application)) == before

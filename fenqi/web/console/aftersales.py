@@ -108,7 +108,7 @@ def desk_inspect(case_id: EntityId, request: Request, form: dict[str, str] = Fie
 def desk_decide(case_id: EntityId, request: Request, form: dict[str, str] = Fields,
                 *, session: SessionDep, who: Principal = Depends(desk)) -> Response:
     term = form.get("term", "").strip()
-    if term and not (term.isdigit() and 0 < int(term) <= 60):
+    if term and not (term.isdecimal() and 0 < int(term) <= 60):
         return desk_case(case_id, request, page_error_text(request, InvalidInput(
             "term: 1..60", zh="期数须为 1 到 60 之间的整数", en="The term is a whole number from 1 to 60")),
             session=session, who=who)

@@ -99,4 +99,4 @@ def vintage_chart(vintages: list[pf.Vintage], lang: str) -> Any:
 def _month_name(month: str, lang: str) -> str:
     """"2026-01" → 2026年1月 (zh) or Jan 2026."""
     year, _, number = month.partition("-")
-    return ec.month_label(int(year), int(number), lang) if year.isdigit() and number.isdigit() else month
+    return ec.month_label(int(year), int(number), lang) if year.isdecimal() and number.isdecimal() else month

@@ -106,7 +106,7 @@ def assign_auto(bucket: str = Form(""), who: Principal = Depends(leads),
 @router.post("/cases/{case_id}/assign")
 def assign_one(case_id: EntityId, collector: str = Form(""), who: Principal = Depends(leads),
                *, session: SessionDep) -> Response:
-    target = int(collector) if collector.isdigit() and len(collector) < 19 else None
+    target = int(collector) if collector.isdecimal() and len(collector) < 19 else None
     if collector and target is None:
         raise InvalidInput("collector", zh="请选择一名催收专员", en="Choose a collector")
     cases_service.assign(session, case_id, target, _collectors(session))

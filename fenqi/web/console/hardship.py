@@ -64,7 +64,7 @@ Fields = Depends(_fields)
 
 def _int(form: dict[str, str], name: str, digits: int = 4) -> int:
     raw = form.get(name, "").strip() or "0"
-    if not raw.isdigit() or len(raw) > digits:
+    if not raw.isdecimal() or len(raw) > digits:
         raise InvalidInput(name, zh="请填写整数", en="Enter a whole number")
     return int(raw)
 

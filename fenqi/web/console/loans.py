@@ -17,7 +17,7 @@ from fenqi.collections.contacts import contacts_of, log_contact
 from fenqi.collections.hardship_requests import open_requests
 from fenqi.identity.deps import Principal, require_roles
 from fenqi.identity.service import audit
-from fenqi.kit.bounds import EntityId
+from fenqi.kit.bounds import MAX_ID, EntityId
 from fenqi.kit.crypto import blind_index, decrypt, mask_card, mask_id_number, mask_name, mask_phone
 from fenqi.kit.errors import InvalidInput, NotFound
 from fenqi.kit.web import SessionDep, request_language
@@ -75,7 +75,8 @@ def search_loans(session: Session, *, q: str = "", status: str = "", bucket: str
             query = query.where(Application.id_hash == blind_index(q.upper()))
         elif _MOBILE.match(q):
             query = query.where(Application.phone_hash == blind_index(q))
-        elif q.isdigit():
+        elif q.isascii() and q.isdigit() and len(q) <= 19 and 1 <= int(q) <= MAX_ID:
+            # A number beyond any id matches nothing; the database would refuse it (SQLite: an overflow).
             query = query.where((Loan.id == int(q)) | (Application.id == int(q)))
         else:
             raise InvalidInput("q", zh="请输入贷款号、申请号、手机号或身份证号",

@@ -19,7 +19,7 @@ from fenqi.catalog.models import Store
 from fenqi.catalog.service import get_merchant, is_training, list_skus, set_hb_seller_percent
 from fenqi.funding.disbursement import settlement_statement
 from fenqi.identity.deps import Principal, require_roles
-from fenqi.kit.bounds import BOUNDARY_ERRORS, AmountText, EntityId
+from fenqi.kit.bounds import BOUNDARY_ERRORS, AmountText, EntityId, parse_id
 from fenqi.kit.clock import business_date
 from fenqi.kit.errors import DomainError, InvalidInput
 from fenqi.kit.web import SessionDep, request_language
@@ -109,7 +109,7 @@ async def huabei_setting(
 
     form = await request.form()
     raw_merchant = str(form.get("merchant", ""))
-    merchant_id = merchant_in_scope(session, who, int(raw_merchant) if raw_merchant.isdigit() else None)
+    merchant_id = merchant_in_scope(session, who, parse_id(raw_merchant, field="merchant") if raw_merchant else None)
     raw = str(form.get("hb_fq_seller_percent", ""))
     if raw not in ("0", "100"):
         raise InvalidInput("hb_fq_seller_percent", zh="请选择由顾客还是商家承担花呗分期手续费",
@@ -270,7 +270,7 @@ async def change_plan(
     app = origination.get_application(session, application_id, who)
     product, _, term = str(form.get("plan", "")).partition("|")
     try:
-        if not term.isdigit():
+        if not term.isdecimal():
             raise InvalidInput("plan", zh="请选择一个方案", en="Choose a plan")
         with session.begin_nested():
             origination.change_plan(session, app, product=product, term=int(term),

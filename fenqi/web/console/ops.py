@@ -114,7 +114,7 @@ def review_case(
         with session.begin_nested():
             if verdict == "counter":
                 product, _, term = plan.partition("|")
-                if not term.isdigit():
+                if not term.isdecimal():
                     raise InvalidInput(zh="请选择调整后的方案", en="Choose the plan to offer")
                 counter_offer(session, decision_id, product=product, term=int(term),
                               down_payment=down_payment.strip() or None, note=note, reviewer_id=who.user_id)

@@ -41,7 +41,7 @@ def training_page(request: Request, merchant: EntityId | None = None, done: str 
     merchant_id = training_merchant(session, who, merchant)
     parts = done.split("-")
     reset_counts = [int(x) for x in parts[1:3]] if len(parts) == 3 and parts[0] == "reset" and all(
-        x.isdigit() and len(x) < 10 for x in parts[1:3]) else None
+        x.isdecimal() and len(x) < 10 for x in parts[1:3]) else None
     context: dict[str, Any] = {"who": who, "merchant": None, "scenarios": training.SCENARIOS, "clerks": [],
                                "reset": reset_counts}
     if merchant_id is not None:

@@ -106,7 +106,7 @@ def check_form(values: dict[str, str], consents: dict[str, bool], today: date, s
         if values[name] not in options:
             err[name] = _msg("choice", lang)
     for name, top in COUNTS.items():
-        if not values[name].isdigit() or int(values[name]) > top:
+        if not values[name].isdecimal() or int(values[name]) > top:
             err[name] = _msg("count", lang)
     for kind in CONSENTS:
         if not consents[kind.value]:
@@ -166,7 +166,7 @@ def apply_submit(
     raw = {k: str(form.get(k, "")).strip() for k in ("sku", "product", "term", "down_payment")}
     lang = request_language(request)
     try:
-        plan = _plan_context(session, raw["sku"], raw["product"], int(raw["term"]) if raw["term"].isdigit() else 0,
+        plan = _plan_context(session, raw["sku"], raw["product"], int(raw["term"]) if raw["term"].isdecimal() else 0,
                              raw["down_payment"])
     except DomainError as exc:
         return error_page(request, exc, "/shop", exc.status)

@@ -21,7 +21,7 @@ def parse_choice(value: str) -> tuple[str, int | None]:
     """The cashier's choice: "alipay" / "wechatpay", or "alipay-hb-6" (花呗分期, 6 periods)."""
     if value.startswith(PREFIX):
         term = value[len(PREFIX):]
-        if term.isdigit() and int(term) in HB_TERMS:
+        if term.isdecimal() and int(term) in HB_TERMS:
             return "alipay", int(term)
         return value, None  # refused by signing as an unknown channel
     return value, None

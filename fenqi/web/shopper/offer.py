@@ -118,7 +118,7 @@ def choose_allowed_plan(
     term = str(form.get("term", ""))
     try:
         with attempt(session):
-            change_plan(session, app, product=str(form.get("product", "")), term=int(term) if term.isdigit() else 0,
+            change_plan(session, app, product=str(form.get("product", "")), term=int(term) if term.isdecimal() else 0,
                         down_payment=None)
             signing.generate_contract(session, app)
     except DomainError as exc:
