@@ -46,12 +46,14 @@ def idempotent(session: Session, request: Request, who: Principal, key: str | No
                action: Callable[[], dict[str, Any]]) -> dict[str, Any]:
     """Run a state change once per (user, Idempotency-Key); a repeat returns the first answer."""
     if not key or not key.strip():
-        raise InvalidInput("Idempotency-Key header is required for every change")
+        raise InvalidInput.saying("每次变更都须带 Idempotency-Key 请求头",
+                                  "the Idempotency-Key header is required for every change")
     scoped = f"{who.user_id}:{key.strip()}"
     done = session.scalar(select(IdempotentRequest).where(IdempotentRequest.key == scoped))
     if done is not None:
         if done.path != request.url.path:
-            raise InvalidInput("this Idempotency-Key was used for another request")
+            raise InvalidInput.saying("此 Idempotency-Key 已用于另一个请求",
+                                      "this Idempotency-Key was used for another request")
         return done.body
     body = action()
     session.add(IdempotentRequest(key=scoped, path=request.url.path[:200], body=body))

@@ -117,20 +117,25 @@ def policy_from_json(data: dict[str, Any]) -> Policy:
             for i in data.get("checklist", policy_to_json(DEFAULT_POLICY)["checklist"])
         )
     except DomainError as exc:
-        raise InvalidPolicy(exc.message("en")[:120]) from None
+        raise InvalidPolicy.saying(exc.message("zh")[:120], exc.message("en")[:120]) from None
     except (KeyError, TypeError, ValueError) as exc:
-        raise InvalidPolicy(str(exc)[:120]) from None
+        raise InvalidPolicy.saying(f"内容不完整或格式有误（{str(exc)[:100]}）",
+                                  f"incomplete or malformed ({str(exc)[:100]})") from None
     if any(v < 0 or v > 3650 for v in (*days.values(), *months.values())):
-        raise InvalidPolicy("days and months must be between 0 and 3650")
+        raise InvalidPolicy.saying("天数和月数须在 0 到 3650 之间", "days and months must be between 0 and 3650")
     if days["fault_return_days"] > days["fault_exchange_days"]:
-        raise InvalidPolicy("fault_return_days must not exceed fault_exchange_days")
+        raise InvalidPolicy.saying("故障退货天数不能超过故障换货天数",
+                                  "the days for a return on a fault must not exceed the days for an exchange")
     if set(months) - set(PARTS) or "handset" not in months:
-        raise InvalidPolicy(f"warranty_months: parts are {', '.join(PARTS)}; handset is required")
+        raise InvalidPolicy.saying(f"保修月数按部件（{'、'.join(PART_NAMES[p][0] for p in PARTS)}）填写，须包括主机",
+                                  f"warranty months are by part ({', '.join(PARTS)}) and must include the handset")
     if len({i.code for i in items}) != len(items) or any(i.deduction_fen < 0 for i in items):
-        raise InvalidPolicy("checklist codes must be unique and deductions not negative")
+        raise InvalidPolicy.saying("验机项目不能重复，扣费不能为负数",
+                                  "checklist items must be unique and deductions not negative")
     cheaper = str(data.get("cheaper_exchange", DEFAULT_POLICY.cheaper_exchange))
     if cheaper not in ("reduce_principal", "refund"):
-        raise InvalidPolicy("cheaper_exchange: reduce_principal | refund")
+        raise InvalidPolicy.saying("换到更便宜的手机时，差价须选择冲减本金（reduce_principal）或退款（refund）",
+                                  "for a cheaper exchange, choose reduce_principal or refund")
     return Policy(no_reason_in_store=bool(data.get("no_reason_in_store", False)), warranty_months=months,
                   checklist=items, cheaper_exchange=cheaper, **days)  # type: ignore[arg-type]
 

@@ -35,9 +35,10 @@ def create_user_cmd(
 
     def create() -> tuple[int, str]:
         if role == SHOPPER and not phone:
-            raise InvalidInput("--phone")
+            raise InvalidInput.saying("顾客账号须提供手机号（--phone）", "a shopper needs a phone number (--phone)")
         if role != SHOPPER and not username:
-            raise InvalidInput("--username")
+            raise InvalidInput.saying("员工账号须提供登录名（--username）",
+                                      "a staff user needs a sign-in name (--username)")
         with session_scope() as session:
             user = create_user(session, role=role, display_name=name, username=username, password=password,
                                phone=phone, merchant_id=merchant_id)

@@ -6,7 +6,7 @@ message on one line and exits with code 2.
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import ClassVar, Self
 
 
 class DomainError(Exception):
@@ -22,6 +22,12 @@ class DomainError(Exception):
         self.params = params
         self._texts = {"zh": zh, "en": en}
         super().__init__(self.message("en"))
+
+    @classmethod
+    def saying(cls, zh: str, en: str, **params: object) -> Self:
+        """The class's message with its detail in each language — for a detail that is words rather than a
+        value ("the budget must be above zero"), so that the Chinese message is Chinese throughout."""
+        return cls(en, zh=cls.zh.format(detail=zh, **params), en=cls.en.format(detail=en, **params), **params)
 
     def message(self, lang: str = "zh") -> str:
         key = "zh" if lang.startswith("zh") else "en"

@@ -52,7 +52,7 @@ def create_campaign(
 ) -> CampaignOut:
     merchant_id = body.merchant_id if who.role == "admin" else who.merchant_id
     if merchant_id is None:
-        raise InvalidCampaign("请指定承担贴息的商户 / name the merchant paying the subsidy")
+        raise InvalidCampaign.saying("请指定承担贴息的商户", "name the merchant paying the subsidy")
     ensure_merchant(who, merchant_id)
     return service.create_campaign(session, body, merchant_id=merchant_id, actor_user_id=who.user_id)
 

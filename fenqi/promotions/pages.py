@@ -54,7 +54,7 @@ def _budget(raw: str) -> Decimal:
     try:
         value = Decimal(raw.replace(",", "").replace("¥", "").strip())
     except InvalidOperation:
-        raise InvalidCampaign("预算须为金额，如 5000.00 / the budget must be an amount") from None
+        raise InvalidCampaign.saying("预算须为金额，如 5000.00", "the budget must be an amount, e.g. 5000.00") from None
     return value
 
 

@@ -31,21 +31,23 @@ def create_campaign(
 ) -> CampaignOut:
     product = get_product(session, data.product_code)
     if product.cost_bearer != "merchant":
-        raise InvalidCampaign(f"产品 {product.code} 不是商户贴息产品 / not a merchant-subsidised product")
+        raise InvalidCampaign.saying(f"{product.name_zh}不是由商户贴息的方案",
+                                     f"{product.name_en} is not a merchant-subsidised plan")
     get_merchant(session, merchant_id)
     foreign = sorted(i for i in set(data.store_ids) if _store_merchant(session, i) != merchant_id)
     if foreign:
-        raise InvalidCampaign(f"门店 {foreign} 不属于该商户 / stores not of this merchant")
+        raise InvalidCampaign.saying(f"门店 {foreign} 不属于该商户", f"stores {foreign} are not this merchant's")
     if data.ends_on < data.starts_on:
-        raise InvalidCampaign("结束日期早于开始日期 / ends before it starts")
+        raise InvalidCampaign.saying("结束日期早于开始日期", "it ends before it starts")
     budget = to_fen(data.budget)
     if budget <= 0:
-        raise InvalidCampaign("预算须大于 0 / the budget must be above zero")
+        raise InvalidCampaign.saying("预算须大于 0", "the budget must be above zero")
     wrong = sorted(set(data.terms) - set(product.terms))
     if wrong:
-        raise InvalidCampaign(f"期数 {wrong} 不在产品 {product.code} 的期数内 / terms not offered by the product")
+        raise InvalidCampaign.saying(f"{product.name_zh}没有 {'、'.join(map(str, wrong))} 期",
+                                     f"{product.name_en} does not offer {', '.join(map(str, wrong))} months")
     if session.scalar(select(Campaign.id).where(Campaign.code == data.code)) is not None:
-        raise InvalidCampaign(f"活动编号 {data.code} 已存在 / the code is taken")
+        raise InvalidCampaign.saying(f"活动编号 {data.code} 已存在", f"the code {data.code} is taken")
     row = Campaign(
         code=data.code, merchant_id=merchant_id, name_zh=data.name_zh, name_en=data.name_en, product_code=product.code,
         starts_on=data.starts_on, ends_on=data.ends_on, sku_codes=sorted(set(data.sku_codes)),

@@ -28,6 +28,7 @@ def train(
     """Train the WOE + logistic scorecard on the German Credit data (needs the `train` extra)."""
     from rich.progress import Progress, SpinnerColumn, TextColumn
 
+    from fenqi.kit.cli import err_console
     from fenqi.risk.card import model_card
     from fenqi.risk.dataset import DatasetMissing
     from fenqi.risk.training import train as run_training
@@ -38,7 +39,8 @@ def train(
             task = bar.add_task("training", total=None)
             artifact = run_training(data, progress=lambda step: bar.update(task, description=step))
     except (DatasetMissing, ImportError) as exc:
-        console.print(f"[red]cannot train:[/] {exc} (pip install -e '.[train]')", highlight=False)
+        err_console.print(f"错误：无法训练评分卡，请先安装训练依赖（pip install -e '.[train]'）：{exc} | "
+                          f"Error: cannot train: {exc} (pip install -e '.[train]')", highlight=False, soft_wrap=True)
         raise typer.Exit(2) from None
     path = write_artifact(artifact, out)
     card.parent.mkdir(parents=True, exist_ok=True)
@@ -59,9 +61,10 @@ def _read_input(source: str) -> Any:
         text = sys.stdin.read() if source == "-" else Path(source).read_text(encoding="utf-8")
         data = json.loads(text)
     except (OSError, ValueError) as exc:
-        raise InvalidInput(f"{source}: {type(exc).__name__}") from None
+        raise InvalidInput.saying(f"{source} 无法读取或不是 JSON（{type(exc).__name__}）",
+                                  f"{source} cannot be read or is not JSON ({type(exc).__name__})") from None
     if not isinstance(data, dict):
-        raise InvalidInput(f"{source}: expected a JSON object")
+        raise InvalidInput.saying(f"{source} 须为一个 JSON 对象", f"{source} must be a JSON object")
     return input_from_json(data)
 
 
@@ -179,9 +182,10 @@ def publish(
         try:
             config = json.loads(Path(source).read_text(encoding="utf-8"))
         except (OSError, ValueError) as exc:
-            raise InvalidInput(f"{source}: {type(exc).__name__}") from None
+            raise InvalidInput.saying(f"{source} 无法读取或不是 JSON（{type(exc).__name__}）",
+                                      f"{source} cannot be read or is not JSON ({type(exc).__name__})") from None
         if not isinstance(config, dict):
-            raise InvalidInput(f"{source}: expected a JSON object")
+            raise InvalidInput.saying(f"{source} 须为一个 JSON 对象", f"{source} must be a JSON object")
         with session_scope() as session:
             published = policies.publish(session, config, note=note)
             audit_action(session, None, "risk.rules.publish", f"risk_policy:{published.version}", "cli")
@@ -262,7 +266,8 @@ def review(
 
     def run() -> str:
         if verdict not in ("approve", "decline"):
-            raise InvalidInput("verdict: approve | decline")
+            raise InvalidInput.saying("审核结论须为 approve（批准）或 decline（拒绝）",
+                                      "the verdict is approve or decline")
         with session_scope() as session:
             return service.review(session, decision_id, approve=verdict == "approve", note=note,
                                   reviewer_id=None).final_outcome

@@ -96,7 +96,8 @@ def simulate_cmd(
         try:
             report = simulate(engine, loans=loans, days=days, seed=seed, progress=not as_json)
         except RuntimeError as exc:
-            err_console.print(f"错误：{exc} | Error: {exc}")
+            # the one refusal: a database that already has loans (the simulation books its own)
+            err_console.print(f"错误：模拟需要一个没有贷款的数据库 | Error: {exc}")
             raise typer.Exit(2) from None
         finally:
             engine.dispose()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date, timedelta
 
 import pytest
@@ -85,12 +86,17 @@ def test_a_closed_loan_cannot_be_returned() -> None:
 
 
 def test_policy_documents_are_checked() -> None:
-    with pytest.raises(InvalidPolicy):
-        policy_from_json({"fault_return_days": 20, "fault_exchange_days": 15})
-    with pytest.raises(InvalidPolicy):
-        policy_from_json({"warranty_months": {"screen": 3}})
-    with pytest.raises(InvalidPolicy):
-        policy_from_json({"checklist": [{"code": "x", "zh": "x", "en": "x", "deduction": "1.001"}]})
+    refusals = []
+    for document in ({"fault_return_days": 20, "fault_exchange_days": 15}, {"warranty_months": {"screen": 3}},
+                     {"checklist": [{"code": "x", "zh": "x", "en": "x", "deduction": "1.001"}]},
+                     {"cheaper_exchange": "gift"}, {"checklist": [{"code": "x"}]}):
+        with pytest.raises(InvalidPolicy) as refused:
+            policy_from_json(document)  # type: ignore[arg-type]
+        refusals.append(refused.value)
+    for exc in refusals:  # said in Chinese in the Chinese message (the fields and values named in brackets aside)
+        zh = re.sub(r"（[^）]*）", "", exc.message("zh"))
+        assert zh.startswith("售后政策有误：") and not re.search(r"[a-z]{3,}", zh), exc.message("zh")
+        assert not re.search(r"[\u4e00-\u9fff]", exc.message("en")), exc.message("en")
     assert policy_from_json(policy_to_json(DEFAULT_POLICY)) == DEFAULT_POLICY
 
 

@@ -5,6 +5,7 @@ can never both spend the last of it (50 at once on PostgreSQL)."""
 from __future__ import annotations
 
 import os
+import re
 import threading
 from collections.abc import Callable
 from datetime import date, timedelta
@@ -118,6 +119,11 @@ def test_campaigns_are_their_merchants_and_checked(
         answer = client.post("/api/v1/campaigns", json=body, headers=owner)
         assert answer.status_code == 400, why
         assert "活动设置有误" in answer.json()["message"], why
+        # the Chinese message says why in Chinese, the English one in English
+        assert not re.search(r"[a-z]{3,}", answer.json()["message"]), (why, answer.json()["message"])
+        english = client.post("/api/v1/campaigns", json=body, headers={**owner, "Accept-Language": "en"})
+        assert english.json()["message"].startswith("Invalid campaign: "), english.json()
+        assert not re.search(r"[\u4e00-\u9fff]", english.json()["message"]), (why, english.json()["message"])
     for budget in ("0.00", "-1", "abc", "1e400", "12345678901234567890.00", True):
         answer = client.post("/api/v1/campaigns", json=campaign(world, code="B5", budget=budget), headers=owner)
         assert answer.status_code in (400, 422), budget
