@@ -16,12 +16,14 @@ from fenqi.web.console.merchant import router as merchant_router
 from fenqi.web.console.messages import router as messages_router
 from fenqi.web.console.ops import router as ops_router
 from fenqi.web.console.till import router as till_router
+from fenqi.web.console.till_huabei import router as till_huabei_router
 from fenqi.web.console.training import router as training_router
 
 router = APIRouter(include_in_schema=False)
 router.include_router(assets_router)
 router.include_router(merchant_router)
 router.include_router(till_router)
+router.include_router(till_huabei_router)
 router.include_router(training_router)
 router.include_router(ops_router)
 router.include_router(loans_router)

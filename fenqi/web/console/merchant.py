@@ -3,6 +3,7 @@ sales and settlement statements. Clerks and owners see only their own merchant's
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Iterable
 from datetime import timedelta
 from typing import Any
@@ -40,6 +41,7 @@ from fenqi.web.console.till import phone_text as _phone_text
 from fenqi.web.console.till import plan_names as _plan_names
 from fenqi.web.console.till import qr_svg as _qr_svg
 from fenqi.web.console.till import require_answers, till_phone_and_plans
+from fenqi.web.console.till_huabei import till_options
 from fenqi.web.errors import NoMessage, page_error_text
 from fenqi.web.labels import ANSWERS, QUESTIONS
 from fenqi.web.render import render
@@ -342,7 +344,9 @@ def _till_context(session: Session, who: Principal, values: dict[str, Any], erro
     consents = [TEXTS[(k, CURRENT[k])] for k in AT_SUBMIT]
     phone, plans, found_error = till_phone_and_plans(session, values, merchant_id, lang)
     shelves = merchant_id if is_training(session, merchant_id) else None  # practice sells from its own shelf
+    hb = till_options(session, values["imei"], merchant_id) if phone and values.get("imei") and shelves is None else []
     return {"stores": stores, "skus": [s for s in list_skus(session, shelves_of=shelves) if s.stock > 0],
+            "huabei": hb, "hb_nonce": secrets.token_urlsafe(12),
             "plans": plans, "phone": phone, "choices": PROFILE_CHOICES, "consents": consents, "v": values,
             "error": error or found_error, "who": who, "merchant_id": merchant_id, "training": shelves is not None}
 
