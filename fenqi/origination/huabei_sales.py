@@ -54,7 +54,7 @@ class SaleNotPossible(Conflict):
 def check_term(hb_fq_num: object) -> int:
     """3, 6 or 12 periods, whatever the form sent."""
     text = str(hb_fq_num).strip()
-    if not text.isdigit() or int(text) not in HB_TERMS:
+    if not (text.isascii() and text.isdigit()) or int(text) not in HB_TERMS:  # "²".isdigit(), int("²") fails
         raise InvalidInput(f"hb_fq_num {text[:8]!r}", zh="花呗分期只能选择 3 期、6 期或 12 期",
                            en="Huabei installments come in 3, 6 or 12 periods only")
     return int(text)

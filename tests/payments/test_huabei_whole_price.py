@@ -184,7 +184,7 @@ def test_bad_input_is_refused_and_writes_nothing(live_server: str) -> None:
             return int(s.scalar(select(func.count()).select_from(HuabeiSale)
                                 .where(HuabeiSale.sku_code == shop["sku"])) or 0)
 
-    for term in (4, 24, "x", "", "6; drop"):
+    for term in (4, 24, "x", "", "6; drop", "²", "１２"):
         with pytest.raises(InvalidInput) as bad:
             _start(shop, term=term)
         assert bad.value.message("zh") == "花呗分期只能选择 3 期、6 期或 12 期"

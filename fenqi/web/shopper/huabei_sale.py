@@ -65,7 +65,7 @@ def buy(code: str, request: Request, form: dict[str, str] = Posted, *, session: 
     back = f"/shop/phones/{code}#huabei-buy"
     try:
         store_text = form.get("store_id", "").strip()
-        if not store_text.isdigit():
+        if not (store_text.isascii() and store_text.isdigit()) or len(store_text) > 18:
             raise InvalidInput("store_id", zh="请选择取货门店", en="Choose the store to collect the phone from")
         nonce = form.get("nonce", "").strip()[:40]
         with attempt(session):
