@@ -126,6 +126,30 @@ def latest_contract(session: Session, application_id: int) -> Contract | None:
     )
 
 
+def contract_to_sign(session: Session, app: Application) -> tuple[Contract, bool]:
+    """The contract the shopper reads and signs, and whether it was drawn up just now: one per business date
+    and funder (a contract of an earlier date has a schedule that no longer starts today, and `sign` refuses
+    it; a changed funder lends on other terms)."""
+    contract = latest_contract(session, app.id)
+    if contract is None or contract.start_date != business_date(session) or contract.funder_code != app.funder_code:
+        return generate_contract(session, app), True
+    return contract, False
+
+
+def down_payment_as_now(session: Session, app: Application) -> Any:
+    """The application's down-payment order as it stands now (None when there is none): a pending one is
+    asked of its channel (`payments.polling.refresh_order`). The notification may have settled the order and
+    flagged the application in one transaction since the application was read, so the application is read
+    again, then the order: a paid application is never shown beside a pending order."""
+    from fenqi.payments.polling import refresh_order
+
+    order = refresh_order(session, app.payment_order)
+    session.refresh(app)
+    if order is not None:
+        session.refresh(order)
+    return order
+
+
 @dataclass(frozen=True, slots=True)
 class Signed:
     application: Application

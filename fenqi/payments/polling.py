@@ -17,7 +17,7 @@ from fenqi.payments.channels import Notification, TradeInfo, get_channel
 from fenqi.payments.channels.base import payment_event_id
 from fenqi.payments.inbox import process
 from fenqi.payments.models import PaymentOrder
-from fenqi.payments.service import find_order, mark_unpaid
+from fenqi.payments.service import find_order, loan_orders, mark_unpaid
 
 
 def poll_order(session: Session, order: PaymentOrder, *, now: datetime | None = None) -> str:
@@ -69,6 +69,13 @@ def refresh_order(session: Session, out_trade_no: str | None) -> PaymentOrder | 
     # found its inbox row taken and changed nothing here, so the object in this session is stale.
     session.refresh(order)
     return order
+
+
+def refresh_latest_of_loan(session: Session, loan_id: int) -> PaymentOrder | None:
+    """A loan's newest payment order, refreshed as `refresh_order` does: the shopper is back from the
+    cashier on the loan's page, which does not know which order was just paid."""
+    newest = loan_orders(session, loan_id, limit=1)
+    return refresh_order(session, newest[0].out_trade_no) if newest else None
 
 
 def orders_to_poll(session: Session, *, older_than: timedelta, now: datetime | None = None,

@@ -275,6 +275,17 @@ def arrangements(
     return list(session.scalars(q))
 
 
+def in_force(session: Session, loan_id: int) -> HardshipArrangement | None:
+    """The arrangement that governs the loan as its shopper sees it: the newest approved or settled one."""
+    return next((a for a in arrangements(session, loan_id=loan_id)
+                 if a.status in (HardshipStatus.APPROVED, HardshipStatus.SETTLED)), None)
+
+
+def left_to_pay_fen(arr: HardshipArrangement) -> int:
+    """What the shopper still pays to reach a settlement offer's agreed amount (0 once reached)."""
+    return max(0, arr.settlement_fen - arr.paid_fen)
+
+
 def get_arrangement(session: Session, arrangement_id: int, *, lock: bool = False) -> HardshipArrangement:
     q = select(HardshipArrangement).where(HardshipArrangement.id == arrangement_id)
     arr = session.scalar(q.with_for_update() if lock else q)

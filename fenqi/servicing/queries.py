@@ -31,6 +31,11 @@ def amount_due(session: Session, loan_id: int, on: date | None = None) -> int:
     return max(0, owed - loan.credit_balance_fen)
 
 
+def scheduled(r: Installment) -> int:
+    """What an installment asks in all as scheduled: its principal, interest and fee (0 on a payment holiday)."""
+    return r.principal_fen + r.interest_fen + r.fee_fen
+
+
 def unpaid(r: Installment) -> int:
     """What an installment still asks: its principal, interest and fee not yet paid."""
     return (

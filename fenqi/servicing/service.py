@@ -44,7 +44,7 @@ from fenqi.servicing.loans import (
     verify_against_ledger,
 )
 from fenqi.servicing.prepayment import PayoffQuote, payoff_quote
-from fenqi.servicing.queries import Bill, amount_due, next_bill, unpaid
+from fenqi.servicing.queries import Bill, amount_due, next_bill, scheduled, unpaid
 from fenqi.servicing.repayment import (
     CHOICES,
     PURPOSES,
@@ -87,6 +87,7 @@ __all__ = [
     "refresh_delinquency",
     "refund_credit",
     "repayments",
+    "scheduled",
     "unpaid",
     "verify_against_ledger",
     "write_off",

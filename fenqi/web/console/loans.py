@@ -23,8 +23,9 @@ from fenqi.kit.errors import InvalidInput, NotFound
 from fenqi.kit.web import SessionDep, request_language
 from fenqi.ledger import loan_journal
 from fenqi.origination.models import Application
-from fenqi.servicing.models import Loan, LoanStatus, Repayment
-from fenqi.servicing.service import installments
+from fenqi.payments.service import loan_orders
+from fenqi.servicing.models import Loan, LoanStatus
+from fenqi.servicing.service import installments, repayments
 from fenqi.web.console.till import phone_text
 from fenqi.web.errors import page_error_text
 from fenqi.web.render import render
@@ -131,12 +132,9 @@ def search_page(
 
 
 def _detail(request: Request, session: Session, loan_id: int, who: Principal, revealed: str = "") -> HTMLResponse:
-    from fenqi.payments.models import PaymentOrder
-
     row = loan_row(session, loan_id)
-    orders = session.scalars(select(PaymentOrder).where(PaymentOrder.loan_id == loan_id)
-                             .order_by(PaymentOrder.id.desc()).limit(100))
-    repayments = session.scalars(select(Repayment).where(Repayment.loan_id == loan_id).order_by(Repayment.id))
+    orders = loan_orders(session, loan_id, limit=100)
+    paid = repayments(session, loan_id)
     notes = contacts_of(session, loan_id)
     review_note = ""
     if row.app is not None and row.app.decision_id:
@@ -148,7 +146,7 @@ def _detail(request: Request, session: Session, loan_id: int, who: Principal, re
         "r": row, "loan": row.loan, "app": row.app,
         "phone": phone_text(session, row.app.sku_code, request_language(request)) if row.app else "",
         "schedule": installments(session, loan_id),
-        "entries": loan_journal(session, loan_id), "orders": list(orders), "repayments": list(repayments),
+        "entries": loan_journal(session, loan_id), "orders": orders, "repayments": paid,
         "notes": list(notes), "review_note": review_note, "card": card, "revealed": revealed, "who": who,
         "may_reveal": who.role in (*REVEALERS, "admin"), "may_note": who.role in (*LOAN_VIEWERS, "admin"),
         "hardship": _hardship(request, session, loan_id), "hardship_requests": open_requests(session, loan_id),

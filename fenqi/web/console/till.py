@@ -156,12 +156,9 @@ def application_status(application_id: EntityId, who: Principal = Depends(staff)
                        ) -> dict[str, Any]:
     """Polled by the application page while it waits (a decision, the down payment): it reloads on a change.
     A pending down payment is asked of its channel, in case the channel's notice is late."""
-    from fenqi.payments.polling import refresh_order
-
     app = origination.get_application(session, application_id, who)
-    order = refresh_order(session, app.payment_order) if app.payment_order and not app.down_payment_paid else None
-    if order is not None and order.status == "paid":
-        session.refresh(app)
+    if app.payment_order and not app.down_payment_paid:
+        signing.down_payment_as_now(session, app)
     return {"status": app.status, "paid": app.down_payment_paid, "handed_over": app.handed_over_at is not None}
 
 
@@ -180,7 +177,7 @@ def receipt(request: Request, application_id: EntityId, who: Principal = Depends
 def _receipt_context(session: Session, app: Application, lang: str) -> dict[str, Any]:
     from fenqi.aftersales.service import policy_for
     from fenqi.kit.settings import get_settings
-    from fenqi.servicing.service import installments
+    from fenqi.servicing.service import installments, scheduled
 
     assert app.loan_id is not None and app.handed_over_on is not None
     policy, _ = policy_for(session, app.merchant_id)
@@ -197,7 +194,7 @@ def _receipt_context(session: Session, app: Application, lang: str) -> dict[str,
         "store": get_store(session, app.store_id), "plan": plan_names(session, app, lang).get(app.product_code, ""),
         "price": yuan(app.price_fen), "down": yuan(app.down_payment_fen), "financed": yuan(app.financed_fen),
         "first": rows[0] if rows else None, "installment": yuan(app.installment_fen), "windows": windows,
-        "first_total": yuan(rows[0].principal_fen + rows[0].interest_fen + rows[0].fee_fen) if rows else "",
+        "first_total": yuan(scheduled(rows[0])) if rows else "",
         "loan_url": loan_url, "loan_qr": qr_svg(loan_url),
     }
 

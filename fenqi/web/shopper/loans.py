@@ -18,9 +18,17 @@ from fenqi.kit.errors import DomainError, InvalidInput
 from fenqi.kit.web import SessionDep, commit_early, request_language
 from fenqi.origination.models import Application
 from fenqi.payments import service as payments
-from fenqi.payments.polling import refresh_order
+from fenqi.payments.polling import refresh_latest_of_loan
 from fenqi.servicing.models import Loan, LoanStatus
-from fenqi.servicing.service import get_loan, installments, next_bill, payoff_quote, repayments, unpaid
+from fenqi.servicing.service import (
+    get_loan,
+    installments,
+    next_bill,
+    payoff_quote,
+    repayments,
+    scheduled,
+    unpaid,
+)
 from fenqi.web.render import render
 from fenqi.web.shopper import cashier
 from fenqi.web.shopper.common import (
@@ -77,27 +85,27 @@ def _loan_context(session: Session, loan: Loan, app: Application, lang: str) -> 
         "pay_channels": cashier.offered(routing), "routing": cashier.note(routing),
         "rows": [{"period": r.period, "due_date": r.due_date.isoformat(), "status": r.status, "due_date_d": r.due_date,
                   "overdue_days": days_overdue(r.status, r.due_date, loan.cob_date),
-                  "total": yuan(r.principal_fen + r.interest_fen + r.fee_fen), "unpaid": yuan(unpaid(r)),
+                  "total": yuan(scheduled(r)), "unpaid": yuan(unpaid(r)),
                   "paid_on": r.paid_on.isoformat() if r.paid_on else "",
-                  "holiday": r.principal_fen + r.interest_fen + r.fee_fen == 0} for r in rows],
+                  "holiday": scheduled(r) == 0} for r in rows],
         "history": _history(session, loan.id),
         "hardship": _hardship(session, loan, lang),
     }
 
 
 def _hardship(session: Session, loan: Loan, lang: str) -> dict[str, Any] | None:
-    """The hardship arrangement in force on the loan (the newest approved or settled), as the shopper sees it."""
-    from fenqi.servicing.hardship import arrangements
+    """The hardship arrangement in force on the loan, as the shopper sees it."""
+    from fenqi.servicing.hardship import in_force, left_to_pay_fen
     from fenqi.web.console.hardship import KIND_LABELS, label
 
-    for a in arrangements(session, loan_id=loan.id):
-        if a.status in ("approved", "settled"):
-            return {"kind": a.kind, "name": label(KIND_LABELS, a.kind, lang), "apr": a.apr, "status": a.status,
-                    "decided_on": a.decided_on.isoformat() if a.decided_on else "",
-                    "to_pay": yuan(max(0, a.settlement_fen - a.paid_fen)), "agreed": yuan(a.settlement_fen),
-                    "valid_until": a.valid_until.isoformat() if a.valid_until else "",
-                    "discount": yuan(a.discount_fen)}
-    return None
+    a = in_force(session, loan.id)
+    if a is None:
+        return None
+    return {"kind": a.kind, "name": label(KIND_LABELS, a.kind, lang), "apr": a.apr, "status": a.status,
+            "decided_on": a.decided_on.isoformat() if a.decided_on else "",
+            "to_pay": yuan(left_to_pay_fen(a)), "agreed": yuan(a.settlement_fen),
+            "valid_until": a.valid_until.isoformat() if a.valid_until else "",
+            "discount": yuan(a.discount_fen)}
 
 
 def _history(session: Session, loan_id: int) -> list[dict[str, Any]]:
@@ -128,8 +136,7 @@ def loan_page(
     latest = None
     if back:
         # Back from the cashier: the newest order of this loan, asked of the channel if not yet heard of.
-        newest = payments.loan_orders(session, loan.id, limit=1)
-        latest = refresh_order(session, newest[0].out_trade_no) if newest else None
+        latest = refresh_latest_of_loan(session, loan.id)
         loan = get_loan(session, loan.id)
     context = _loan_context(session, loan, app, lang)
     rating = feedback.rating_of(session, who, about="purchase", subject_id=loan.id)

@@ -13,19 +13,17 @@ from sqlalchemy.orm import Session
 from fenqi.catalog.service import get_sku
 from fenqi.identity.deps import Principal
 from fenqi.kit.bounds import EntityId
-from fenqi.kit.clock import business_date
 from fenqi.kit.errors import DomainError, NotFound
 from fenqi.kit.money import from_fen
 from fenqi.kit.web import SessionDep, commit_early, request_language
 from fenqi.origination import signing
 from fenqi.origination import suggestions as suggested
 from fenqi.origination.consents import ConsentKind, current_text
-from fenqi.origination.models import Application, Contract
+from fenqi.origination.models import Application
 from fenqi.origination.service import Origin, change_plan, plan_allowed
-from fenqi.payments.polling import refresh_order
 from fenqi.pricing.service import get_product
 from fenqi.promotions import coupons
-from fenqi.servicing.service import get_loan, installments
+from fenqi.servicing.service import get_loan, installments, scheduled
 from fenqi.web import decisions
 from fenqi.web.errors import page_error_text
 from fenqi.web.render import render
@@ -128,21 +126,13 @@ def choose_allowed_plan(
     return RedirectResponse(f"/shop/applications/{app.id}/offer", status_code=303)
 
 
-def _fresh_contract(session: Session, app: Application) -> tuple[Contract, bool]:
-    """The contract to read and sign (drawn up once per business date and funder), and whether it is new."""
-    contract = signing.latest_contract(session, app.id)
-    if contract is None or contract.start_date != business_date(session) or contract.funder_code != app.funder_code:
-        return signing.generate_contract(session, app), True
-    return contract, False
-
-
 def _offer_page(request: Request, session: Session, app: Application, error: str = "", channel: str = "",
                 status: int = 200) -> HTMLResponse:
     lang = request_language(request)
     routing = cashier.routed(session, app.shopper_user_id, app.id)
     with attempt(session):
         offer = signing.offer(session, app)
-        contract, new = _fresh_contract(session, app)
+        contract, new = signing.contract_to_sign(session, app)
     if new:
         commit_early(session)  # the page's pictures of the contract are fetched as soon as it arrives
     text = current_text(ConsentKind.E_CONTRACT)
@@ -251,13 +241,7 @@ def confirmation_page(
     if app.status != "signed" or app.loan_id is None:
         return RedirectResponse(f"/shop/applications/{app.id}", status_code=303)
     lang = request_language(request)
-    order = refresh_order(session, app.payment_order)
-    # The notification may have settled the order and flagged the application in one transaction since
-    # the application was read: read it again, before the order (refreshed above), so that a paid
-    # application is never shown beside a pending order; the reverse lasts until the page's next reload.
-    session.refresh(app)
-    if order is not None:
-        session.refresh(order)
+    order = signing.down_payment_as_now(session, app)
     loan = get_loan(session, app.loan_id)
     rows = installments(session, app.loan_id)
     first = next((r for r in rows if r.status in ("pending", "due")), None)
@@ -265,7 +249,7 @@ def confirmation_page(
         "app": _headline(session, app, lang), "order": order, "loan": loan,
         "order_amount": yuan(order.amount_fen) if order else "", "channels": CHANNELS,
         "next_due": first.due_date.isoformat() if first else "",
-        "next_amount": yuan(first.principal_fen + first.interest_fen + first.fee_fen) if first else "",
+        "next_amount": yuan(scheduled(first)) if first else "",
         "imei": app.device_imei or "", "paid": app.down_payment_paid or app.down_payment_fen == 0,
         "store": pickup_store(session, app),
     })
