@@ -295,3 +295,17 @@ class RecordedConsent(Out):
 
 class RecordedConsents(Out):
     consents: list[RecordedConsent]
+
+
+class ApplicationStatus(Out):
+    """What the shopper's waiting page polls: it reloads when the status changes."""
+
+    status: str
+
+
+class ApplicationProgress(Out):
+    """What the store's application page polls while it waits for a decision, the down payment or the handover."""
+
+    status: str
+    paid: bool = Field(description="The down payment is paid (or there is none)")
+    handed_over: bool

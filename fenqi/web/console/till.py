@@ -24,6 +24,7 @@ from fenqi.kit.money import fmt_percent, from_fen, parse_yuan
 from fenqi.kit.web import SessionDep, request_language
 from fenqi.origination import service as origination
 from fenqi.origination import signing
+from fenqi.origination.schemas import ApplicationProgress
 from fenqi.pricing.service import menu_for_price
 from fenqi.web.console.common import yuan
 from fenqi.web.errors import page_message
@@ -151,7 +152,7 @@ _NO_PLAN = {"zh": "这款手机按此首付没有可选的分期方案，请调�
 # --- the down payment's status, the handover and the receipt ---------------------------------------------
 
 
-@router.get("/applications/{application_id}/status")
+@router.get("/applications/{application_id}/status", response_model=ApplicationProgress)
 def application_status(application_id: EntityId, who: Principal = Depends(staff), *, session: SessionDep,
                        ) -> dict[str, Any]:
     """Polled by the application page while it waits (a decision, the down payment): it reloads on a change.

@@ -20,6 +20,7 @@ from fenqi.origination import signing
 from fenqi.origination import suggestions as suggested
 from fenqi.origination.consents import ConsentKind, current_text
 from fenqi.origination.models import Application
+from fenqi.origination.schemas import ApplicationStatus
 from fenqi.origination.service import Origin, change_plan, plan_allowed
 from fenqi.pricing.service import get_product
 from fenqi.promotions import coupons
@@ -98,7 +99,7 @@ def take_suggestion(
     return RedirectResponse(f"/shop/applications/{result.application.id}", status_code=303)
 
 
-@router.get("/shop/applications/{application_id}/status")
+@router.get("/shop/applications/{application_id}/status", response_model=ApplicationStatus)
 def application_status(
     application_id: EntityId, session: SessionDep, who: Principal = Shopper,
 ) -> dict[str, str]:
