@@ -34,5 +34,5 @@ def seed(session: Session) -> list[str]:
             add_product(session, funder_code=str(spec["code"]), methods=methods, terms=terms,
                         annual_rate=Decimal(rate), min_grade=grade)
     set_policy(session, strategy="lowest_cost", pilot_funder="F-NEWBANK", pilot_share=Decimal("0.10"),
-               note="demo: lowest cost, 10% pilot to 南粤新锐银行")
+               note="演示：成本最低优先，10% 试点分流至南粤新锐银行")
     return [f"funding: {len(FUNDERS)} partners, lowest-cost routing with a 10% pilot"]

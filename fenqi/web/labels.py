@@ -176,9 +176,16 @@ def subject_label(subject: str, lang: str = "zh") -> str:
     return " ".join(parts)
 
 
+# How a sign-in was made, as the audit trail records it.
+SIGN_IN_METHODS: Names = {"password": ("密码登录", "password"), "sms_code": ("短信验证码登录", "SMS code")}
+
+
 def audit_detail(detail: str, lang: str = "zh") -> str:
-    """An audit entry's detail: the records it names ("loan:1 contract:ab12") with their names; free text as
-    written."""
+    """An audit entry's detail: the records it names ("loan:1 contract:ab12") with their names, a sign-in's
+    method by its name; free text as written."""
+    if detail in SIGN_IN_METHODS:
+        zh, en = SIGN_IN_METHODS[detail]
+        return zh if lang == "zh" else en
     tokens = detail.split()
     if tokens and all(t.partition(":")[0] in SUBJECTS and ":" in t for t in tokens):
         return subject_label(detail, lang)

@@ -92,6 +92,10 @@ def test_the_main_chinese_pages_show_no_codes_utc_times_or_unseparated_amounts(
             assert "默认售后政策（三包规定）" in visible_text(page) and "版本 0" not in visible_text(page), \
                 visible_text(page)[:800]
     admin = sign_in("admin")
+    from fenqi.identity.service import audit
+
+    for how in ("password", "sms_code"):  # the audit trail names how people signed in
+        audit(session, actor_user_id=None, action="login", subject="user:1", detail=how)
     from fenqi.experiments import service as experiments
 
     experiments.create(session, code="MENU-1", name_zh="期数排序", name_en="Order", actor_user_id=None, arms=[
