@@ -16,6 +16,7 @@ from fenqi.kit.bounds import BOUNDARY_ERRORS
 from fenqi.kit.errors import DomainError
 from fenqi.kit.fastlane import FastLane, Handler, error_response
 from fenqi.kit.log import configure_logging, log
+from fenqi.kit.routeindex import RouteIndex
 from fenqi.kit.schemas import Health
 from fenqi.kit.web import request_language
 
@@ -138,9 +139,9 @@ def install_error_handlers(app: FastAPI) -> None:
         return _error(500, "internal_error", _INTERNAL[lang])
 
 
-def create_app(*, fast_lane: bool = True) -> FastAPI:
-    """The app; `fast_lane=False` leaves out the fast lane (every request through the routes: for tests
-    that compare the two)."""
+def create_app(*, fast_lane: bool = True, route_index: bool = True) -> FastAPI:
+    """The app; `fast_lane=False` leaves out the fast lane (every request through the routes) and
+    `route_index=False` the route index (every route tried in order): for tests that compare the two."""
     from fenqi.wiring import install
 
     configure_logging()
@@ -151,6 +152,9 @@ def create_app(*, fast_lane: bool = True) -> FastAPI:
         description="Phone sales on installments: plans with APR, applications, servicing, payments.",
     )
     install_error_handlers(app)
+    if route_index:
+        # A request is matched against the routes its path can match, not the whole table in order.
+        RouteIndex.install(app.router)
     # Request bodies are capped (1 MiB) before anything reads them: API calls, callbacks and forms alike.
     app.add_middleware(BodyLimit, page=refusal_page)
     modules = domain_modules("api")
