@@ -62,8 +62,13 @@ def get_merchant(session: Session, merchant_id: int) -> Merchant:
 
 def is_training(session: Session, merchant_id: int | None) -> bool:
     """A training merchant's (培训模式) practice: kept out of the real books, funders, channels and reports."""
-    return merchant_id is not None and bool(
-        session.scalar(select(Merchant.training).where(Merchant.id == merchant_id)))
+    if merchant_id is None:
+        return False
+    # The merchant is usually loaded already in this session (the sale's store and merchant): no query.
+    loaded = session.identity_map.get(session.identity_key(Merchant, merchant_id))
+    if loaded is not None and "training" in loaded.__dict__:
+        return bool(loaded.training)
+    return bool(session.scalar(select(Merchant.training).where(Merchant.id == merchant_id)))
 
 
 def _real_stores() -> Any:

@@ -112,11 +112,13 @@ def _fits(c: Campaign, *, sku_code: str, store_id: int, term: int, on: date) -> 
 
 def charge(
     session: Session, *, application_id: int, merchant_id: int, product_code: str, sku_code: str, store_id: int,
-    term: int, on: date, subsidy_fen: int,
+    term: int, on: date, subsidy_fen: int, holds_nothing: bool = False,
 ) -> str | None:
     """Reserve a sale's subsidy from the campaign it falls in; the campaign's code, or None when the
-    product has no campaigns. Raises CampaignUnavailable (no campaign fits) or CampaignBudgetSpent."""
-    held = session.scalar(select(CampaignSpend).where(CampaignSpend.application_id == application_id))
+    product has no campaigns. Raises CampaignUnavailable (no campaign fits) or CampaignBudgetSpent.
+    `holds_nothing`: the application was created in this transaction, so it holds no reservation yet."""
+    held = None if holds_nothing else session.scalar(
+        select(CampaignSpend).where(CampaignSpend.application_id == application_id))
     if held is not None and held.status != "released":
         return session.scalar(select(Campaign.code).where(Campaign.id == held.campaign_id))
     campaigns = list(session.scalars(
