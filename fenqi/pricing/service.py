@@ -78,6 +78,11 @@ def active_product_terms(session: Session) -> list[tuple[str, tuple[int, ...]]]:
     return [(p.code, tuple(p.terms)) for p in rows]
 
 
+def all_products(session: Session) -> list[Product]:
+    """Every product, the active ones first, then by code (the operations' product list)."""
+    return list(session.scalars(select(Product).order_by(Product.active.desc(), Product.code)))
+
+
 def active_products(session: Session, on: date) -> list[Product]:
     rows = session.scalars(select(Product).where(Product.active.is_(True)).order_by(Product.code))
     return [

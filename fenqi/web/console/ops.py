@@ -218,10 +218,9 @@ def decide_items(
 def products_page(request: Request, error: str = NoMessage, who: Principal = Depends(config_viewers),
                   *, session: SessionDep) -> HTMLResponse:
     from fenqi.pricing.menu import apr_range
-    from fenqi.pricing.models import Product
-    from fenqi.pricing.service import to_spec
+    from fenqi.pricing.service import all_products, to_spec
 
-    products = list(session.scalars(select(Product).order_by(Product.active.desc(), Product.code)))
+    products = all_products(session)
     today = business_date(session)
     aprs = {p.code: apr_range(to_spec(p), today) for p in products}
     return render(request, "ops/products.html", {"products": products, "aprs": aprs, "error": error, "who": who},
