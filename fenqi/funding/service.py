@@ -88,6 +88,16 @@ def current_policy(session: Session) -> Policy:
     return Policy(Strategy(row.strategy), tuple(row.priority_list), row.pilot_funder, row.pilot_share)
 
 
+def real_funders(session: Session) -> list[Funder]:
+    """The funders of the real business (a training store's funder aside), in routing priority order."""
+    return list(session.scalars(select(Funder).where(Funder.training.is_(False)).order_by(Funder.priority)))
+
+
+def recent_policies(session: Session, limit: int = 10) -> list[RoutingPolicy]:
+    """The routing policies set most recently, newest first (the current one is the first)."""
+    return list(session.scalars(select(RoutingPolicy).order_by(RoutingPolicy.id.desc()).limit(limit)))
+
+
 # --- quotas ------------------------------------------------------------------------------------
 
 

@@ -262,13 +262,11 @@ def set_active(request: Request, code: str, active: str = Form(""), who: Princip
 @router.get("/funders", response_class=HTMLResponse)
 def funders_page(request: Request, error: str = NoMessage, who: Principal = Depends(config_viewers),
                  *, session: SessionDep) -> HTMLResponse:
-    from fenqi.funding.models import Funder, RoutingPolicy
-    from fenqi.funding.service import funder_json
+    from fenqi.funding.service import funder_json, real_funders, recent_policies
 
     today = business_date(session)
-    funders = [funder_json(session, f, today) for f in session.scalars(
-        select(Funder).where(Funder.training.is_(False)).order_by(Funder.priority))]
-    policies = list(session.scalars(select(RoutingPolicy).order_by(RoutingPolicy.id.desc()).limit(10)))
+    funders = [funder_json(session, f, today) for f in real_funders(session)]
+    policies = recent_policies(session)
     return render(request, "ops/funders.html", {"funders": funders, "policies": policies, "error": error,
                                                 "who": who}, status_code=400 if error else 200)
 
