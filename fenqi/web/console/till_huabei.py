@@ -9,6 +9,7 @@ from typing import Any
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
 from fenqi.catalog.service import get_device, get_merchant, get_store
@@ -101,14 +102,21 @@ def sale_page(request: Request, sale_id: EntityId, who: Principal = Depends(staf
     return render(request, "merchant/huabei_sale.html", _context(session, sale, order, who, request_language(request)))
 
 
-@router.get("/huabei/{sale_id}/status")
-def sale_status(sale_id: EntityId, who: Principal = Depends(staff), *, session: SessionDep) -> dict[str, Any]:
+class SaleStatus(BaseModel):
+    """What the sale's page polls for while the shopper pays."""
+
+    status: str = Field(description="pending | paid | handed_over | returned | expired | no_phone")
+    settled: bool = Field(description="true once the sale is no longer waiting for the payment")
+
+
+@router.get("/huabei/{sale_id}/status", response_model=SaleStatus)
+def sale_status(sale_id: EntityId, who: Principal = Depends(staff), *, session: SessionDep) -> SaleStatus:
     """Polled by the sale's page while the shopper pays: it reloads once the status changes."""
     sale = huabei_sales.get_sale(session, sale_id, who)
     if sale.status == "pending":
         refresh_order(session, sale.out_trade_no)
         session.refresh(sale)
-    return {"status": sale.status, "settled": sale.status != "pending"}
+    return SaleStatus(status=sale.status, settled=sale.status != "pending")
 
 
 @router.post("/huabei/{sale_id}/handover")
