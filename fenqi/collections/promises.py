@@ -21,7 +21,7 @@ from fenqi.collections.cases import close_settled_or_ended
 from fenqi.collections.loanview import loan, repayment
 from fenqi.collections.models_cases import CaseStatus, CollectionCase, PromiseStatus, PromiseToPay
 from fenqi.kit.errors import InvalidInput
-from fenqi.kit.money import parse_yuan, to_fen
+from fenqi.kit.money import fmt_fen, parse_yuan, to_fen
 
 MAX_PROMISE_DAYS = 30  # a promise further out is a plan, not a promise: hardship handles those
 
@@ -63,6 +63,18 @@ def record_promise(session: Session, case: CollectionCase, *, amount: str, due_o
     if not today <= due_on <= date.fromordinal(today.toordinal() + MAX_PROMISE_DAYS):
         raise InvalidInput("due_on", zh=f"承诺日期须在今天起 {MAX_PROMISE_DAYS} 天内",
                            en=f"The date must be within {MAX_PROMISE_DAYS} days from today")
+    # One pending promise per case: a second one (a double-click, two collectors at once) would count twice
+    # in the collector's figures and, broken, twice against the case. The case row is locked first so that
+    # concurrent requests check one after the other.
+    session.execute(select(CollectionCase.id).where(CollectionCase.id == case.id).with_for_update())
+    pending = session.scalar(select(PromiseToPay).where(PromiseToPay.case_id == case.id,
+                                                        PromiseToPay.status == PromiseStatus.PENDING).limit(1))
+    if pending is not None:
+        amount_text, day = fmt_fen(pending.amount_fen), pending.due_on.isoformat()
+        raise InvalidInput("case", zh=f"本案已有一笔待兑现的承诺还款（¥{amount_text}，{day} 前），"
+                                      "到期判定后再记录新的承诺",
+                           en=f"The case already has a pending promise (¥{amount_text} by {day}); record a new one "
+                              "once it is decided")
     row = PromiseToPay(case_id=case.id, loan_id=case.loan_id, amount_fen=fen, made_on=today, due_on=due_on,
                        user_id=user_id)
     session.add(row)

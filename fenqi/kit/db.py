@@ -63,7 +63,12 @@ class Timestamped:
 
 def make_engine(url: str) -> Engine:
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+        # A write transaction takes SQLite's write lock when it begins (BEGIN IMMEDIATE, waiting up to the
+        # timeout for another writer), not at its first write: a deferred transaction that has read and then
+        # writes after another connection committed fails at once with "database is locked" (WAL's
+        # SQLITE_BUSY_SNAPSHOT, which no timeout waits out), so concurrent requests answered 500.
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30,
+                                                  "isolation_level": "IMMEDIATE"})
 
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_conn, _record):  # type: ignore[no-untyped-def]
@@ -72,6 +77,14 @@ def make_engine(url: str) -> Engine:
             cur.execute("PRAGMA journal_mode=WAL")
             cur.execute("PRAGMA synchronous=NORMAL")
             cur.close()
+
+        @event.listens_for(engine, "savepoint")
+        def _savepoint_begins_immediate(conn, _name):  # type: ignore[no-untyped-def]
+            # sqlite3 opens a transaction by itself only before INSERT/UPDATE/DELETE; a SAVEPOINT outside one
+            # would open a deferred transaction, so it is opened here first, as immediate.
+            dbapi_conn = conn.connection.dbapi_connection
+            if dbapi_conn is not None and not dbapi_conn.in_transaction:
+                dbapi_conn.execute("BEGIN IMMEDIATE")
 
         return engine
     # No pre-ping (it costs a round trip on every checkout); connections are recycled instead, and a

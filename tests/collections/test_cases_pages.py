@@ -82,6 +82,10 @@ def test_a_collector_works_a_case(client: TestClient, session: Session, world: W
     bad = _post(client, f"/ops/cases/{case_id}", f"/ops/cases/{case_id}/promises",
                 {"amount": "abc", "due_on": today.isoformat()})
     assert bad.status_code == 400 and "金额" in bad.text  # type: ignore[attr-defined]
+    again = _post(client, f"/ops/cases/{case_id}", f"/ops/cases/{case_id}/promises",
+                  {"amount": "300.00", "due_on": (today + timedelta(days=2)).isoformat()})  # a double submit
+    assert again.status_code == 400 and "已有一笔待兑现的承诺还款（¥300.00" in again.text  # type: ignore[attr-defined]
+    assert len(session.scalars(select(PromiseToPay).where(PromiseToPay.case_id == case_id)).all()) == 1
 
     sent = _post(client, f"/ops/cases/{case_id}", f"/ops/cases/{case_id}/pay-link", {})
     assert sent.status_code == 303, re.findall(r"id=\"error\">([^<]*)", sent.text)  # type: ignore[attr-defined]
