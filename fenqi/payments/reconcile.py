@@ -370,6 +370,24 @@ def store(session: Session, report: Report, *, user_id: int | None = None) -> No
     session.flush()
 
 
+def runs_and_items(session: Session, *, channel: str = "", day: date | None = None, any_day: bool = True,
+                   category: str = "", status: str = "") -> tuple[list[ReconciliationRun], list[ReconciliationItem]]:
+    """The 30 latest runs (of a channel, of a day unless `any_day`) and their discrepancies of a category and
+    action status, newest first (at most 500): what finance reviews and acts on."""
+    runs_q = select(ReconciliationRun).order_by(ReconciliationRun.day.desc(), ReconciliationRun.id.desc())
+    if channel:
+        runs_q = runs_q.where(ReconciliationRun.channel == channel)
+    if not any_day:
+        runs_q = runs_q.where(ReconciliationRun.day == day)
+    runs = list(session.scalars(runs_q.limit(30)))
+    items_q = select(ReconciliationItem).where(ReconciliationItem.run_id.in_([r.id for r in runs] or [0]))
+    if category:
+        items_q = items_q.where(ReconciliationItem.category == category)
+    if status:
+        items_q = items_q.where(ReconciliationItem.action_status == status)
+    return runs, list(session.scalars(items_q.order_by(ReconciliationItem.id.desc()).limit(500)))
+
+
 def describe(item: ReconciliationItem, lang: str = "zh") -> str:
     """What approving the item will do, for the confirmation step."""
     text = ACTIONS.get(item.action, (item.action, item.action))[0 if lang == "zh" else 1]

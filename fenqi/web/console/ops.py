@@ -137,21 +137,10 @@ def reconciliation_page(request: Request, error: str = NoMessage, who: Principal
                         channel: str = "", day: str = "", confirming: list[int] | None = None) -> HTMLResponse:
     """Runs and their discrepancies, filtered; approving asks for a confirmation first (`confirming`:
     the items awaiting it) and is done by someone other than who ran the reconciliation."""
-    from fenqi.payments.models import ReconciliationItem, ReconciliationRun
-    from fenqi.payments.reconcile import ACTIONS, describe
+    from fenqi.payments.reconcile import ACTIONS, describe, runs_and_items
 
-    runs_q = select(ReconciliationRun).order_by(ReconciliationRun.day.desc(), ReconciliationRun.id.desc())
-    if channel:
-        runs_q = runs_q.where(ReconciliationRun.channel == channel)
-    if day:
-        runs_q = runs_q.where(ReconciliationRun.day == _day_or_none(day))
-    runs = list(session.scalars(runs_q.limit(30)))
-    items_q = select(ReconciliationItem).where(ReconciliationItem.run_id.in_([r.id for r in runs] or [0]))
-    if category:
-        items_q = items_q.where(ReconciliationItem.category == category)
-    if status:
-        items_q = items_q.where(ReconciliationItem.action_status == status)
-    items = list(session.scalars(items_q.order_by(ReconciliationItem.id.desc()).limit(500)))
+    runs, items = runs_and_items(session, channel=channel, day=_day_or_none(day) if day else None, any_day=not day,
+                                 category=category, status=status)
     lang = request_language(request)
     pending = [i for i in items if i.id in set(confirming or ())]
     return render(request, "ops/reconciliation.html", {
