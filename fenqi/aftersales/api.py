@@ -6,19 +6,18 @@ and changes nothing. Shoppers act on their own loans only; clerks and owners on 
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any, Literal
 
-from fastapi import APIRouter, Depends, Header, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import select
 
 from fenqi.aftersales import feedback as fb
 from fenqi.aftersales import repairs, returns, service
-from fenqi.aftersales.models import IdempotentRequest
+from fenqi.aftersales.idempotency import KeyHeader, idempotent
 from fenqi.aftersales.policies import policy_for, policy_of_case, set_policy
 from fenqi.aftersales.policy import policy_to_json
+from fenqi.aftersales.refunds_api import router as manual_refunds_router
 from fenqi.aftersales.schemas import (
     CaseList,
     CaseOut,
@@ -39,26 +38,6 @@ from fenqi.kit.web import SessionDep, request_language
 router = APIRouter(prefix="/api/v1/aftersales", tags=["aftersales"])
 desk = require_roles("clerk", "merchant_owner")
 staff = require_roles("clerk", "merchant_owner", "finance", "risk_officer", "collector")
-KeyHeader = Header(None, alias="Idempotency-Key", max_length=100, description="Required: retry safely")
-
-
-def idempotent(session: Session, request: Request, who: Principal, key: str | None,
-               action: Callable[[], dict[str, Any]]) -> dict[str, Any]:
-    """Run a state change once per (user, Idempotency-Key); a repeat returns the first answer."""
-    if not key or not key.strip():
-        raise InvalidInput.saying("每次变更都须带 Idempotency-Key 请求头",
-                                  "the Idempotency-Key header is required for every change")
-    scoped = f"{who.user_id}:{key.strip()}"
-    done = session.scalar(select(IdempotentRequest).where(IdempotentRequest.key == scoped))
-    if done is not None:
-        if done.path != request.url.path:
-            raise InvalidInput.saying("此 Idempotency-Key 已用于另一个请求",
-                                      "this Idempotency-Key was used for another request")
-        return done.body
-    body = action()
-    session.add(IdempotentRequest(key=scoped, path=request.url.path[:200], body=body))
-    session.flush()
-    return body
 
 
 def _case(session: Session, case_id: int, lang: str) -> dict[str, Any]:
@@ -433,3 +412,7 @@ def complaint_step(complaint_id: EntityId, body: ComplaintStepIn, request: Reque
         return fb.complaint_json(row, request_language(request))
 
     return idempotent(session, request, who, key, act)
+
+
+# Finance's handling of a return's refunds waiting for a person (需人工处理).
+router.include_router(manual_refunds_router)

@@ -87,3 +87,17 @@ class RepriceNotAllowed(DomainError):
     status = 409
     zh = "不能将差价重新分期：{why_zh}。可改为在收银台支付差价"
     en = "The difference cannot be financed as a new plan: {why_en}. It can be paid at the cashier instead"
+
+
+class RefundNotManual(DomainError):
+    code = "aftersales_refund_not_manual"
+    status = 409
+    zh = "这笔退款当前状态为“{detail}”，不在人工处理队列中，不能再处理；请刷新页面查看最新状态"
+    en = "This refund is '{detail}', not waiting for manual handling, so it cannot be handled again; reload to see it"
+
+
+class RefundNotFound(DomainError):
+    code = "aftersales_refund_not_found"
+    status = 404
+    zh = "未找到售后退款：{detail}"
+    en = "After-sales refund not found: {detail}"

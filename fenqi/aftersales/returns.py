@@ -48,6 +48,8 @@ from fenqi.servicing.merchant_adjustments import withhold_credit
 from fenqi.servicing.service import cancel_loan, get_loan
 
 PAID = ("paid", "refunded")
+DONE = ("succeeded", "settled", "cancelled")  # settled: by finance outside the channel; cancelled: not made
+LEFT_ALONE = (*DONE, "manual")  # never tried again by the job (manual: waits for finance)
 MAX_ATTEMPTS = 10  # a refund refused this many times is handed to a person
 
 
@@ -215,9 +217,9 @@ def run_refunds(session: Session, case: AftersalesCase, *, job: bool = False) ->
     items = list(session.scalars(select(CaseRefund).where(CaseRefund.case_id == case.id).order_by(CaseRefund.id)
                                  .with_for_update()))
     for item in items:
-        if item.status not in ("succeeded", "manual") and (not job or _due(item)):
+        if item.status not in LEFT_ALONE and (not job or _due(item)):
             _attempt(session, case, item)
-    if all(i.status == "succeeded" for i in items) and case.status == CaseStatus.PROCESSING:
+    if all(i.status in DONE for i in items) and case.status == CaseStatus.PROCESSING:
         total = yuan(case.refund_fen)
         complete(session, case, f"退货完成，共退款{total}元", f"Return completed: {total} yuan refunded")
         return True
@@ -233,7 +235,7 @@ def refund_paid(session: Session, paid: Any) -> None:
     if not paid.refund_ref.startswith("aftersales:"):
         return
     item = session.scalar(select(CaseRefund).where(CaseRefund.out_refund_no == paid.out_refund_no))
-    if item is None or item.status == "succeeded":
+    if item is None or item.status in DONE:
         return
     # The case first, as every other step locks it; if a request is working on the case right now, leave
     # it to that request (or to the resume job) rather than wait: the notification must not deadlock it.

@@ -53,12 +53,14 @@ class ProposalOut(Out):
 
 
 class CaseRefundOut(Out):
+    id: int = Field(description="The refund's id (finance settles, retries or cancels a manual one by it)")
     out_trade_no: str
     channel: str
     purpose: str
     amount: Money
     status: str = Field(description="pending | processing | succeeded | failed (retried) | manual (refused "
-                                    "for good or too many times: no longer retried, handled by staff)")
+                                    "for good or too many times: no longer retried, handled by staff) | "
+                                    "settled (paid back by finance outside the channel) | cancelled (by finance)")
     attempt: int
     out_refund_no: str | None
     last_error: str | None

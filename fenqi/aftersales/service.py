@@ -399,7 +399,7 @@ def case_json(session: Session, case: AftersalesCase, lang: str = "zh") -> dict[
         "deductions": fmt_yuan(from_fen(case.deduction_fen)), "refund_total": fmt_yuan(from_fen(case.refund_fen)),
         "steps": case.steps, "new_imei": case.new_imei, "difference": fmt_yuan(from_fen(case.difference_fen)),
         "difference_order": case.difference_order,
-        "refunds": [{"out_trade_no": r.out_trade_no, "channel": r.channel, "purpose": r.purpose,
+        "refunds": [{"id": r.id, "out_trade_no": r.out_trade_no, "channel": r.channel, "purpose": r.purpose,
                      "amount": fmt_yuan(from_fen(r.amount_fen)), "status": r.status, "attempt": r.attempt,
                      "out_refund_no": r.out_refund_no or None, "last_error": r.last_error or None}
                     for r in refunds],

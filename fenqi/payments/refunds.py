@@ -120,6 +120,53 @@ def refund(session: Session, *, out_trade_no: str, amount_fen: int, reason: str,
     return item
 
 
+SETTLED_OUTSIDE = "settled_bank"  # paid back outside the channel (bank transfer): never at the channel's statement
+
+
+def settle_outside(session: Session, *, out_trade_no: str, amount_fen: int, refund_ref: str, reference: str,
+                   reason: str) -> PaymentRefund:
+    """Record a refund that finance paid back outside the channel (a bank transfer, `reference` its number)
+    after the channel would not: the same two halves a channel refund posts — into refunds payable, then out
+    of the bank account instead of the channel's clearing account — and the order's refunded total, so that
+    no later refund through the channel can pay the same money twice. The same refund_ref returns the first."""
+    if not refund_ref or len(refund_ref) > 120:
+        raise InvalidPaymentAmount("refund_ref must be 1-120 characters")
+    order = _locked(session, out_trade_no)
+    existing = _same_refund(session, order, refund_ref, amount_fen)
+    if existing is not None:
+        return existing
+    if not isinstance(amount_fen, int) or isinstance(amount_fen, bool) or amount_fen <= 0:
+        raise InvalidPaymentAmount(f"{amount_fen!r} fen")
+    if order.status not in ("paid", "refunded"):
+        raise OrderNotRefundable(f"{out_trade_no} is {order.status}")
+    paid = order.paid_amount_fen or order.amount_fen
+    taken = session.scalar(select(func.coalesce(func.sum(PaymentRefund.amount_fen), 0)).where(
+        PaymentRefund.order_id == order.id, PaymentRefund.status != "failed")) or 0
+    if taken + amount_fen > paid:
+        raise RefundExceedsPaid(f"paid {paid} fen, refunded {taken} fen, asked {amount_fen} fen")
+    item = PaymentRefund(refund_ref=refund_ref, out_refund_no=out_refund_no_for(refund_ref), order_id=order.id,
+                         amount_fen=amount_fen, reason=reason[:120] or "refund", status=SETTLED_OUTSIDE,
+                         refund_no=reference[:64], succeeded_at=utcnow())
+    try:
+        with session.begin_nested():
+            session.add(item)
+            session.flush()
+    except IntegrityError:
+        raise RefundRefReused(refund_ref) from None
+    _reserve(session, order, item)
+    from fenqi.ledger import Account, Line, Reason, post_entry
+
+    post_entry(session, reason=Reason.REFUND, idempotency_key=f"payments.refund_paid:{item.out_refund_no}",
+               loan_id=order.loan_id, payment_ref=item.out_refund_no, memo=f"bank {reference}"[:200],
+               lines=[Line.dr(Account.REFUNDS_PAYABLE, amount_fen), Line.cr(Account.CASH_BANK, amount_fen)])
+    order.refunded_fen = taken + amount_fen
+    if order.refunded_fen >= paid:
+        order.status = "refunded"
+    session.flush()
+    log.info("payments.refund.settled_outside", out_refund_no=item.out_refund_no, amount_fen=amount_fen)
+    return item
+
+
 def _locked(session: Session, out_trade_no: str) -> PaymentOrder:
     """The order, locked for this transaction: a row lock on PostgreSQL; on SQLite (no FOR UPDATE) a
     write to the row, which takes the database's write lock before anything is read."""

@@ -15,6 +15,7 @@ from fenqi.web.console.loans import router as loans_router
 from fenqi.web.console.merchant import router as merchant_router
 from fenqi.web.console.messages import router as messages_router
 from fenqi.web.console.ops import router as ops_router
+from fenqi.web.console.refunds import router as refunds_router
 from fenqi.web.console.till import router as till_router
 from fenqi.web.console.till_huabei import router as till_huabei_router
 from fenqi.web.console.training import router as training_router
@@ -29,6 +30,7 @@ router.include_router(ops_router)
 router.include_router(loans_router)
 router.include_router(messages_router)
 router.include_router(aftersales_router)
+router.include_router(refunds_router)
 router.include_router(hardship_router)
 router.include_router(cases_router)
 router.include_router(analytics_router)

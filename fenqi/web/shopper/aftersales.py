@@ -30,7 +30,9 @@ STATUS = {"requested": ("已提交，待门店验机", "Submitted, waiting for t
           "completed": ("已完成", "Completed"), "refused": ("未受理", "Refused"), "cancelled": ("已撤销", "Withdrawn")}
 REFUND_STATUS = {"pending": ("待退款", "To refund"), "processing": ("退款处理中", "Refund in progress"),
                  "succeeded": ("退款成功", "Refunded"), "failed": ("退款失败，自动重试中", "Failed, retrying"),
-                 "manual": ("需人工处理", "Needs manual handling")}
+                 "manual": ("需人工处理", "Needs manual handling"),
+                 "settled": ("已通过银行转账退回", "Paid back by bank transfer"),
+                 "cancelled": ("退款已取消", "Refund cancelled")}
 KINDS = {"return": ("退货", "Return"), "exchange": ("换货", "Exchange"), "repair": ("维修", "Repair")}
 
 
