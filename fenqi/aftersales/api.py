@@ -33,9 +33,11 @@ from fenqi.kit.bounds import EntityId
 from fenqi.kit.clock import business_date
 from fenqi.kit.db import Session
 from fenqi.kit.errors import Forbidden, InvalidInput
+from fenqi.kit.idempotency import remember_body
 from fenqi.kit.web import SessionDep, request_language
 
-router = APIRouter(prefix="/api/v1/aftersales", tags=["aftersales"])
+# Every change's body is fingerprinted for its Idempotency-Key (fenqi.kit.idempotency).
+router = APIRouter(prefix="/api/v1/aftersales", tags=["aftersales"], dependencies=[Depends(remember_body)])
 desk = require_roles("clerk", "merchant_owner")
 staff = require_roles("clerk", "merchant_owner", "finance", "risk_officer", "collector")
 

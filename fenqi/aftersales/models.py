@@ -182,6 +182,7 @@ class IdempotentRequest(Timestamped, Base):
     __tablename__ = "aftersales_request"
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
-    key: Mapped[str] = mapped_column(String(200), unique=True)
+    key: Mapped[str] = mapped_column(String(200), unique=True)  # fenqi.kit.idempotency.scope
     path: Mapped[str] = mapped_column(String(200))
+    fingerprint: Mapped[str] = mapped_column(String(64), default="", server_default="")  # method, path, body
     body: Mapped[dict[str, Any]] = mapped_column(JSON)

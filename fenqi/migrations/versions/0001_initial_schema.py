@@ -117,6 +117,7 @@ def upgrade() -> None:
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
     sa.Column('key', sa.String(length=200), nullable=False),
     sa.Column('path', sa.String(length=200), nullable=False),
+    sa.Column('fingerprint', sa.String(length=64), server_default='', nullable=False),
     sa.Column('body', sa.JSON(), nullable=False),
     sa.Column('created_at', fenqi.kit.db.UtcDateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_aftersales_request')),
