@@ -43,16 +43,15 @@ def _bucket_rank(col: Any) -> Any:
     return case({b: i for i, b in enumerate(BUCKET_ORDER)}, value=col, else_=len(BUCKET_ORDER))
 
 
-def _overdue_of(loan_id_col: Any) -> Any:
-    """Past-due amount of a loan: unpaid installments in status `due` plus penalty receivable — the same
-    figure as servicing's `next_bill(...).overdue_fen` (tests hold the two together)."""
+def _due_unpaid(loan_id_col: Any) -> Any:
+    """What is unpaid of a loan's installments in status `due`: with the loan's penalty receivable, its
+    past-due amount — the same figure as servicing's `next_bill(...).overdue_fen` (tests hold the two
+    together)."""
     unpaid = (installment.c.principal_fen - installment.c.paid_principal_fen
               + installment.c.interest_fen - installment.c.paid_interest_fen
               + installment.c.fee_fen - installment.c.paid_fee_fen)
-    due_sum = (select(func.coalesce(func.sum(unpaid), 0))
-               .where(installment.c.loan_id == loan_id_col, installment.c.status == "due").scalar_subquery())
-    penalty = select(loan.c.penalty_receivable_fen).where(loan.c.id == loan_id_col).scalar_subquery()
-    return due_sum + penalty
+    return (select(func.coalesce(func.sum(unpaid), 0))
+            .where(installment.c.loan_id == loan_id_col, installment.c.status == "due").scalar_subquery())
 
 
 def _score(dpd: Any, broken: Any, loan_id_col: Any) -> Any:
@@ -65,7 +64,10 @@ def _score(dpd: Any, broken: Any, loan_id_col: Any) -> Any:
 def cob_cases(session: Session, day: date, lo_id: int, hi_id: int) -> int:
     """Chunk step: open a case for each past-due loan without one; refresh every open case of the chunk."""
     in_chunk = loan.c.id.between(lo_id, hi_id)
-    has_open = exists().where(CollectionCase.loan_id == loan.c.id, CollectionCase.status == CaseStatus.OPEN)
+    # The chunk's range on the case too: the planner then reads only the chunk's open cases, not every
+    # open case of the book for each chunk (an anti-join over all of them when its estimate is low).
+    has_open = exists().where(CollectionCase.loan_id == loan.c.id, CollectionCase.status == CaseStatus.OPEN,
+                              CollectionCase.loan_id.between(lo_id, hi_id))
     new = (select(loan.c.id, literal(CaseStatus.OPEN), literal(day), literal(utcnow(), CollectionCase.opened_at.type),
                   loan.c.dpd, loan.c.bucket, loan.c.bucket, literal(0), loan.c.principal_outstanding_fen,
                   literal(50), literal(0))
@@ -74,18 +76,17 @@ def cob_cases(session: Session, day: date, lo_id: int, hi_id: int) -> int:
         ["loan_id", "status", "opened_on", "opened_at", "dpd", "bucket", "worst_bucket", "overdue_fen",
          "outstanding_fen", "score", "broken_promises"], new)))
     c = CollectionCase.__table__.c
-    of_loan = select(loan.c.dpd).where(loan.c.id == c.loan_id).scalar_subquery()
-    bucket_now = select(loan.c.bucket).where(loan.c.id == c.loan_id).scalar_subquery()
+    # UPDATE ... FROM loan: the case's loan row is found once, not once per column that reads it.
     session.execute(
         update(CollectionCase)
-        .where(c.status == CaseStatus.OPEN, c.loan_id.between(lo_id, hi_id))
+        .where(c.status == CaseStatus.OPEN, c.loan_id.between(lo_id, hi_id), loan.c.id == c.loan_id)
         .values(
-            dpd=of_loan, bucket=case((of_loan >= 1, bucket_now), else_=c.bucket),
-            worst_bucket=case((_bucket_rank(bucket_now) > _bucket_rank(c.worst_bucket), bucket_now),
+            dpd=loan.c.dpd, bucket=case((loan.c.dpd >= 1, loan.c.bucket), else_=c.bucket),
+            worst_bucket=case((_bucket_rank(loan.c.bucket) > _bucket_rank(c.worst_bucket), loan.c.bucket),
                               else_=c.worst_bucket),
-            overdue_fen=_overdue_of(c.loan_id),
-            outstanding_fen=select(loan.c.principal_outstanding_fen).where(loan.c.id == c.loan_id).scalar_subquery(),
-            score=_score(of_loan, c.broken_promises, c.loan_id),
+            overdue_fen=_due_unpaid(c.loan_id) + loan.c.penalty_receivable_fen,
+            outstanding_fen=loan.c.principal_outstanding_fen,
+            score=_score(loan.c.dpd, c.broken_promises, c.loan_id),
         ).execution_options(synchronize_session=False)
     )
     return opened
