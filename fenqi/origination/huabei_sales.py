@@ -139,6 +139,23 @@ def get_sale(session: Session, sale_id: int, principal: Principal | None = None)
     return sale
 
 
+LISTED = 200  # a list page shows the newest sales; older ones stay reachable by their page's address
+
+
+def sales_of_merchant(session: Session, merchant_id: int, limit: int = LISTED) -> list[HuabeiSale]:
+    """The merchant's sales, newest first: the till's way back to a sale (a return days later)."""
+    query = (select(HuabeiSale).where(HuabeiSale.merchant_id == merchant_id)
+             .order_by(HuabeiSale.created_at.desc(), HuabeiSale.id.desc()).limit(limit))
+    return list(session.scalars(query))
+
+
+def sales_of_shopper(session: Session, user_id: int, limit: int = LISTED) -> list[HuabeiSale]:
+    """The shopper's own purchases, newest first."""
+    query = (select(HuabeiSale).where(HuabeiSale.shopper_user_id == user_id)
+             .order_by(HuabeiSale.created_at.desc(), HuabeiSale.id.desc()).limit(limit))
+    return list(session.scalars(query))
+
+
 def sale_of_order(session: Session, out_trade_no: str) -> HuabeiSale | None:
     return session.scalar(select(HuabeiSale).where(HuabeiSale.out_trade_no == out_trade_no))
 

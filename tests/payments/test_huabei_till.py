@@ -60,6 +60,9 @@ def test_the_till_sells_hands_over_and_takes_back(live_server: str) -> None:
         assert _sale(sale_id)[:2] == ("handed_over", "sold")
         shown = till.get(f"/merchant/huabei/{sale_id}").text
         assert "已交付" in shown and "退货退款" in shown
+        # Days later, the sale is found again from the console's list of 花呗 sales, without its address.
+        listed = till.get("/merchant/huabei").text
+        assert f'href="/merchant/huabei/{sale_id}"' in listed and imei in listed and "已交付" in listed
         assert till.post(f"/merchant/huabei/{sale_id}/return", data={"csrf_token": csrf}).status_code == 303
     assert _sale(sale_id)[:2] == ("returned", "in_stock")
     with committed() as s:

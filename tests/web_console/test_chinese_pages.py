@@ -81,7 +81,8 @@ def test_the_main_chinese_pages_show_no_codes_utc_times_or_unseparated_amounts(
             problems[path] = found
         return response.text
 
-    for path in ("/merchant", "/merchant/applications", "/merchant/sales", f"/merchant/applications/{app.id}",
+    for path in ("/merchant", "/merchant/applications", "/merchant/sales", "/merchant/huabei",
+                 f"/merchant/applications/{app.id}",
                  f"/merchant/applications/{sale.id}", f"/merchant/applications/{declined.id}", "/merchant/till",
                  "/merchant/share-links", "/merchant/aftersales", "/merchant/campaigns",
                  f"/merchant/aftersales/{case.id}"):

@@ -22,7 +22,7 @@ from fenqi.origination import huabei_sales
 from fenqi.payments.polling import refresh_order
 from fenqi.payments.settings import get_payment_settings
 from fenqi.pricing.platform import platform_plans
-from fenqi.web.console.common import yuan
+from fenqi.web.console.common import merchant_in_scope, yuan
 from fenqi.web.console.till import phone_text, qr_svg
 from fenqi.web.errors import page_message
 from fenqi.web.render import render
@@ -91,6 +91,18 @@ def sell(request: Request, form: dict[str, str] = Depends(_posted), who: Princip
                       status_code=exc.status)
     commit_early(session)
     return RedirectResponse(f"/merchant/huabei/{sale.id}", 303)
+
+
+@router.get("/huabei", response_class=HTMLResponse)
+def sales_list(request: Request, who: Principal = Depends(staff), *, session: SessionDep) -> Response:
+    """The merchant's 花呗 sales, newest first, each linking to its page: how the till finds a sale again
+    (a 7-day return after the clerk has left its page)."""
+    lang = request_language(request)
+    merchant_id = merchant_in_scope(session, who)
+    rows = [{"sale": sale, "phone": phone_text(session, sale.sku_code, lang), "price": yuan(sale.price_fen),
+             "status_text": STATUS.get(sale.status, (sale.status, sale.status))[0 if lang == "zh" else 1]}
+            for sale in huabei_sales.sales_of_merchant(session, merchant_id)]
+    return render(request, "merchant/huabei_sales.html", {"who": who, "rows": rows, "limit": huabei_sales.LISTED})
 
 
 @router.get("/huabei/{sale_id}", response_class=HTMLResponse)

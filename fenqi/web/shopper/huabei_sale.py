@@ -131,3 +131,30 @@ def sale_context(session: Session, sale: Any, lang: str, order: Any = None) -> d
         "pay_url": getattr(order, "pay_url", "") if sale.status == "pending" else "",
         "return_until": deadline.isoformat() if deadline else "", "zero": Decimal(0),
     }
+
+
+def purchases(session: Session, who: Principal, lang: str) -> list[dict[str, Any]]:
+    """The shopper's own 花呗分期购机 for "My loans": phone, amount, term, status, pick-up store and the
+    last day of the 7-day return (once paid)."""
+    rows = []
+    for sale in huabei_sales.sales_of_shopper(session, who.user_id):
+        store = get_store(session, sale.store_id)
+        zh, en = STATUS.get(sale.status, (sale.status, sale.status))
+        deadline = huabei_sales.return_deadline(sale) if sale.status in ("paid", "handed_over") else None
+        rows.append({"sale": sale, "phone": _phone(session, sale.sku_code, lang), "price": yuan(sale.price_fen),
+                     "status_text": zh if lang == "zh" else en, "store": f"{store.city} · {store.name}",
+                     "return_until": deadline.isoformat() if deadline else ""})
+    return rows
+
+
+def _phone(session: Session, sku_code: str, lang: str) -> str:
+    """The phone by its name, "Apple iPhone 16 128GB 黑色" (its code only if the SKU is gone)."""
+    from fenqi.catalog.service import get_sku
+    from fenqi.web.labels import phone_name
+
+    try:
+        sku = get_sku(session, sku_code, with_stock=False)
+    except DomainError:
+        return sku_code
+    colour = sku.colour_zh if lang == "zh" else sku.colour_en
+    return f"{phone_name(sku.brand, sku.model, lang)} {sku.storage_gb}GB {colour}"

@@ -30,7 +30,7 @@ from fenqi.servicing.service import (
     unpaid,
 )
 from fenqi.web.render import render
-from fenqi.web.shopper import cashier
+from fenqi.web.shopper import cashier, huabei_sale
 from fenqi.web.shopper.common import (
     CHANNELS,
     Posted,
@@ -61,7 +61,8 @@ def my_loans(request: Request, session: SessionDep, who: Principal = Shopper) ->
         items.append({"loan": loan, "phone": _phone(session, app, lang), "bill": bill,
                       "to_pay": yuan(bill.to_pay_fen), "outstanding": yuan(loan.principal_outstanding_fen),
                       "financed": yuan(loan.financed_fen)})
-    return render(request, "shopper/loans.html", {"items": items})
+    huabei = huabei_sale.purchases(session, who, lang)
+    return render(request, "shopper/loans.html", {"items": items, "huabei": huabei})
 
 
 def _loan_context(session: Session, loan: Loan, app: Application, lang: str) -> dict[str, Any]:
