@@ -498,9 +498,9 @@ def run(argv: list[str]) -> None:
 def simulate_bench(loans: int, days: int) -> None:
     import tempfile
 
+    from fenqi.demo.simulate import simulate
     from fenqi.kit.db import make_engine
     from fenqi.kit.migrate import upgrade
-    from fenqi.servicing.simulate import simulate
 
     with tempfile.TemporaryDirectory() as tmp:
         url = f"sqlite:///{tmp}/sim.db"

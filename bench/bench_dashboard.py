@@ -40,9 +40,9 @@ def run(argv: list[str]) -> None:
     from sqlalchemy.orm import Session
 
     from fenqi.analytics import service as analytics
+    from fenqi.demo.simulate import simulate
     from fenqi.kit.db import get_engine
     from fenqi.kit.migrate import upgrade
-    from fenqi.servicing.simulate import simulate
     from fenqi.web.console.dashboard import dashboard_charts
 
     upgrade(url)

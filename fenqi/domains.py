@@ -27,6 +27,7 @@ DOMAINS = (
     "aftersales",
     "partners",
     "analytics",
+    "demo",
     "experiments",
     "training",
     "web",

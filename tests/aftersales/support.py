@@ -48,7 +48,7 @@ def _phone() -> str:
 def make_sale(*, down_payment: str = "1000.00", product: str = "EI-12", term: int = 12, channel: str = "alipay",
               sku: str | None = None, on: date = TODAY, shopper_user_id: int | None = None) -> Sale:
     """Sold online on `on` (the shopper's own application), the down payment paid at the cashier."""
-    from fenqi.analytics.history import archived_contracts
+    from fenqi.demo.history import archived_contracts
     from fenqi.identity.principal import Principal
     from fenqi.kit.clock import set_business_date
     from fenqi.origination import service, signing

@@ -16,7 +16,7 @@ from tests.web_shopper.conftest import csrf_of
 
 
 def _sold_online(session: Session) -> tuple[Any, Any, Principal]:
-    from fenqi.analytics.history import archived_contracts
+    from fenqi.demo.history import archived_contracts
     from fenqi.origination import service, signing
     from fenqi.origination.schemas import ApplicationIn
 

@@ -11,7 +11,7 @@ from tests.origination.world import World
 
 def pay(session: Session, out_trade_no: str) -> None:
     """The shopper pays the order at the cashier (the payment service's own settlement path)."""
-    from fenqi.analytics.history import pay_order
+    from fenqi.demo.history import pay_order
 
     pay_order(session, out_trade_no)
 
@@ -35,7 +35,7 @@ def sell(session: Session, world: World, *, imei: str | None = None, pay_down: b
     result = service.submit(session, body, clerk, service.Origin(ip="127.0.0.1", device="test"))
     app = result.application
     assert app.status == "approved", (app.status, app.reasons)
-    from fenqi.analytics.history import archived_contracts
+    from fenqi.demo.history import archived_contracts
 
     with archived_contracts():  # the real PDF (seconds, CJK fonts) is origination's to test
         contract = signing.generate_contract(session, app)

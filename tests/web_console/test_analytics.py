@@ -50,7 +50,7 @@ def test_figures_of_two_sales_and_a_decline(session: Session, world: World) -> N
 
 
 def test_demo_history_lives_through_the_real_services(session: Session) -> None:
-    from fenqi.analytics.history import build_history
+    from fenqi.demo.history import build_history
     from fenqi.servicing.check import check_books
 
     build_world(session, suffix="H")

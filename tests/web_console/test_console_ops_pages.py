@@ -98,7 +98,7 @@ def test_overdue_buckets_and_dashboard_after_close_of_business(
     day = date(2026, 11, 28)
     while day < date(2027, 1, 8):  # past the first due date (28 Dec) and the grace days
         if day == date(2026, 12, 28):
-            from fenqi.analytics.history import pay_order  # noqa: F401  (the paying shopper pays on time)
+            from fenqi.demo.history import pay_order  # noqa: F401  (the paying shopper pays on time)
             from fenqi.servicing.service import apply_repayment, installments
 
             first = installments(session, paying.loan_id)[0]

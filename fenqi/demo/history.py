@@ -3,9 +3,10 @@
 Every historical sale goes the way a live one does: the clerk's application (origination: KYC,
 consents, risk decision, funder routing), manual review of referred cases by the risk officer, the
 e-contract and signature (loan booked, IMEI bound, merchant paid), the down payment through the
-payment service, then installments paid (or not) by each shopper's behaviour, and close-of-business
-every night (due amounts, penalties, buckets, write-offs after `write_off_days`). The result is a
-book with loans in every state: active, overdue in several buckets, paid off and written off.
+payment service, then installments paid (or not) by each shopper's behaviour (`fenqi.demo.behaviour`,
+the model `fenqi simulate` draws its shoppers from too), and close-of-business every night (due
+amounts, penalties, buckets, write-offs after `write_off_days`). The result is a book with loans in
+every state: active, overdue in several buckets, paid off, returned and written off.
 
 Deterministic for a seed (`random.Random(seed)`, drawn in a fixed order). Runs in the caller's
 transaction: close-of-business is given the session's connection, so it works in savepoints.
@@ -21,7 +22,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from datetime import time as dtime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
@@ -30,27 +31,28 @@ from stdnum import luhn
 from stdnum.cn import ric
 
 from fenqi.analytics.funnel import record_plan_view
-from fenqi.analytics.history_promotions import DemoPromotions
 from fenqi.catalog.models import Sku, Store
 from fenqi.catalog.service import register_device
+from fenqi.demo import behaviour
+from fenqi.demo.promotions import DemoPromotions
 from fenqi.identity.principal import Principal
 from fenqi.kit.clock import business_date, set_business_date
 from fenqi.kit.db import utcnow
 from fenqi.kit.errors import DomainError
 from fenqi.kit.money import fmt_percent
 from fenqi.origination.consents import CURRENT, ConsentKind
-from fenqi.origination.models import Application
 from fenqi.origination.schemas import ApplicationIn, ConsentIn
 from fenqi.origination.service import Origin
-from fenqi.servicing.models import Loan, LoanStatus
+from fenqi.servicing import reporting as servicing_rep
+
+if TYPE_CHECKING:
+    from fenqi.origination.models import Application
 
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈"
 GIVEN = ["伟", "芳", "娜", "敏", "静", "丽", "强", "磊", "军", "洋", "勇", "艳", "杰", "娟", "涛", "明", "超", "秀英",
          "霞", "平", "刚", "桂英", "晓东", "子涵", "一鸣", "欣怡", "浩然", "思远", "雨桐", "嘉怡", "建国", "志强"]
 REGIONS = ["310104", "310110", "310101", "440304", "440305", "320102", "330106", "110105", "510107", "420106"]
 PHONE_PREFIXES = ("138", "139", "136", "135", "150", "151", "158", "186", "187", "177", "199")
-# (behaviour, share): how each shopper pays once the phone is theirs.
-BEHAVIOURS = (("on_time", 0.55), ("late", 0.16), ("payoff", 0.08), ("return", 0.03), ("default", 0.18))
 WRITE_OFF_AFTER_DAYS = 100  # collections gives a defaulted loan up before COB's automatic write-off
 ORIGIN = Origin(ip="10.0.0.8", device="门店收银台 / store till")
 AT_SUBMIT = (ConsentKind.CREDIT_INQUIRY, ConsentKind.PERSONAL_INFO)
@@ -74,14 +76,6 @@ class HistoryReport:
         states = ", ".join(f"{k} {v}" for k, v in sorted(self.loan_status.items()))
         return (f"history: {self.applications} applications and {self.loans} loans over {self.days} business "
                 f"days ({states}); {self.referred_pending} waiting in the review queue; {self.seconds:.1f} s")
-
-
-@dataclass
-class _Shopper:
-    behaviour: str
-    delay: int = 0
-    stop_after: int = 99
-    payoff_after: int = 0
 
 
 def _archived_contract(terms: Any) -> bytes:
@@ -139,7 +133,8 @@ class History:
         self.skus = list(session.scalars(select(Sku).order_by(Sku.id)))
         self.serial = IMEI_BASE
         self.people = 0
-        self.actions: dict[date, list[tuple[int, str]]] = defaultdict(list)
+        self.actions: dict[date, list[tuple[int, behaviour.Action]]] = defaultdict(list)
+        self.shoppers: dict[int, behaviour.Shopper] = {}
         self.promotions = DemoPromotions(session, seed=seed, clerks=clerks)
 
     # --- people ------------------------------------------------------------------------------------
@@ -268,60 +263,20 @@ class History:
     def _plan_payments(self, loan_id: int, today: date) -> None:
         from fenqi.servicing.service import installments
 
-        rng = self.rng
-        roll, acc, behaviour = rng.random(), 0.0, BEHAVIOURS[-1][0]
-        for name, share in BEHAVIOURS:
-            acc += share
-            if roll < acc:
-                behaviour = name
-                break
-        shopper = _Shopper(behaviour)
-        if behaviour == "late":
-            shopper.delay = rng.choice((4, 8, 15, 25, 40, 70))
-        elif behaviour == "default":
-            shopper.stop_after = rng.randint(0, 3)
-        elif behaviour == "return":
-            shopper.stop_after = 0
-            self.actions[today + timedelta(days=rng.randint(1, 6))].append((loan_id, "return"))
-        elif behaviour == "payoff":
-            shopper.payoff_after = rng.randint(30, 150)
-            self.actions[today + timedelta(days=shopper.payoff_after)].append((loan_id, "payoff"))
-        for row in installments(self.session, loan_id):
-            if row.period > shopper.stop_after:
-                if behaviour == "default":
-                    self.actions[row.due_date + timedelta(days=WRITE_OFF_AFTER_DAYS)].append((loan_id, "write_off"))
-                break
-            self.actions[row.due_date + timedelta(days=shopper.delay)].append((loan_id, "pay"))
+        shopper = self.shoppers[loan_id] = behaviour.draw(self.rng)
+        dues = [row.due_date for row in installments(self.session, loan_id)]
+        for when, what in behaviour.schedule(shopper, today, dues):
+            self.actions[when].append((loan_id, what))
+        stopped = behaviour.stops_paying(shopper, dues)
+        if stopped is not None:
+            self.actions[stopped + timedelta(days=WRITE_OFF_AFTER_DAYS)].append((loan_id, "write_off"))
 
     # --- the shoppers pay --------------------------------------------------------------------------
 
     def pay_due(self, today: date) -> None:
-        from fenqi.payments.servicing_port import amount_due
-        from fenqi.servicing import service as servicing
-        from fenqi.servicing.service import apply_repayment, get_loan, payoff_quote
-
         for loan_id, what in self.actions.pop(today, []):
-            loan = get_loan(self.session, loan_id)
-            if loan.status not in LoanStatus.OPEN:
-                continue
-            if what == "write_off":
-                servicing.write_off(self.session, loan_id, today=today)
-                continue
-            if what == "return":
-                # The 7-day no-reason return unwinds the loan (what the shopper paid becomes refundable credit).
-                servicing.cancel_loan(self.session, loan_id, return_ref=f"demo-return-{loan_id}")
-                continue
-            ref = f"demo-{what}-{loan_id}-{today.isoformat()}"
-            channel = self.rng.choice(("alipay", "wechatpay"))
-            if what == "payoff":
-                amount = payoff_quote(self.session, loan_id).total
-                purpose = "payoff"
-            else:
-                due = amount_due(self.session, loan_id, today)
-                amount, purpose = (due[1] if due else 0), "installment"
-            if amount > 0:
-                apply_repayment(self.session, loan_id=loan_id, amount_fen=amount, payment_ref=ref, channel=channel,
-                                purpose=purpose)
+            behaviour.act(self.session, loan_id, what, self.shoppers[loan_id], today,
+                          ref=f"demo-{what}-{loan_id}-{today.isoformat()}", rng=self.rng)
 
 
 def pay_order(session: Session, out_trade_no: str, *, paid_at: datetime | None = None) -> None:
@@ -374,7 +329,8 @@ def build_history(session: Session, *, days: int = 200, per_day: float = 2.6, se
     world.promotions.campaigns(start, today)
     with archived_contracts(), quiet_logs():
         _live(session, world, report, start, today, per_day, pending_days)
-    counts = session.execute(select(Loan.status, func.count()).group_by(Loan.status)).all()
+    loans = servicing_rep.loans()
+    counts = session.execute(select(loans.c.status, func.count()).group_by(loans.c.status)).all()
     report.loan_status = {str(status): int(n) for status, n in counts}
     report.seconds = time.perf_counter() - started
     return report

@@ -7,12 +7,12 @@ import os
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from fenqi.analytics.history import build_history
-from fenqi.origination.models import Application
+from fenqi.demo.history import build_history
+from fenqi.origination import reporting as origination_rep
 
 
 def seed(session: Session) -> list[str]:
-    if session.scalar(select(Application.id).limit(1)) is not None:
+    if session.scalar(select(origination_rep.applications().c.application_id).limit(1)) is not None:
         return ["history: applications already present"]
     days = int(os.environ.get("FENQI_DEMO_HISTORY_DAYS", "180"))
     if days <= 0:
