@@ -58,6 +58,11 @@ def test_the_whole_price_paid_with_huabei(browser: Any, demo_shop: str, screensh
         assert "¥5,999.00" in page.inner_text("#confirmation")
         no = page.inner_text("#order-no").strip()
         screenshot(page, "shopper-huabei-whole-price-paid")
+        sale_id = page.url.rstrip("/").rsplit("/", 1)[1].split("?")[0]
+        page.goto("/shop/loans")  # "My loans" lists the purchase under 花呗分期购机, with its store and return date
+        card = page.inner_text(f"#huabei-{sale_id}")
+        assert "¥5,999.00" in card and "6 期" in card and "已付款" in card and store.split("（")[0] in card, card
+        assert "7 天无理由退货至" in card, card
     except BaseException:
         page.screenshot(path=str(artifacts_dir / "FAILED-huabei-whole-price.png"), full_page=True)
         raise
