@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from fastapi import Depends, Request
 from fastapi.responses import HTMLResponse
@@ -16,12 +17,14 @@ from fenqi.identity.deps import Principal, require_roles
 from fenqi.kit.errors import DomainError, Forbidden
 from fenqi.kit.money import from_fen
 from fenqi.kit.web import request_language
-from fenqi.origination.models import Application
 from fenqi.origination.service import get_application, list_applications
-from fenqi.servicing.models import Loan
 from fenqi.servicing.service import get_loan
 from fenqi.web.errors import page_message
 from fenqi.web.render import render
+
+if TYPE_CHECKING:  # applications and loans come from origination's and servicing's services; no table is read here
+    from fenqi.origination.models import Application
+    from fenqi.servicing.models import Loan
 
 shopper_only = require_roles("shopper")
 Shopper = Depends(shopper_only)

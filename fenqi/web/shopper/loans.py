@@ -3,7 +3,7 @@ the early payoff quote and its payment, and the payment history."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -16,13 +16,12 @@ from fenqi.identity.deps import Principal
 from fenqi.kit.bounds import EntityId
 from fenqi.kit.errors import DomainError, InvalidInput
 from fenqi.kit.web import SessionDep, commit_early, request_language
-from fenqi.origination.models import Application
 from fenqi.payments import service as payments
 from fenqi.payments.polling import refresh_latest_of_loan
-from fenqi.servicing.models import Loan, LoanStatus
 from fenqi.servicing.service import (
     get_loan,
     installments,
+    is_open,
     next_bill,
     payoff_quote,
     repayments,
@@ -42,6 +41,10 @@ from fenqi.web.shopper.common import (
     site_url,
     yuan,
 )
+
+if TYPE_CHECKING:  # applications and loans come from origination's and servicing's services; no table is read here
+    from fenqi.origination.models import Application
+    from fenqi.servicing.models import Loan
 
 router = APIRouter()
 
@@ -70,7 +73,7 @@ def _loan_context(session: Session, loan: Loan, app: Application, lang: str) -> 
     bill = next_bill(loan, rows)
     routing = cashier.routed(session, app.shopper_user_id, app.id)
     quote = None
-    if loan.status in LoanStatus.OPEN:
+    if is_open(loan):
         q = payoff_quote(session, loan.id)
         quote = {"total": yuan(q.total), "principal": yuan(q.principal), "interest": yuan(q.interest),
                  "fee": yuan(q.fee), "penalty": yuan(q.penalty), "prepayment_fee": yuan(q.prepayment_fee),

@@ -4,7 +4,7 @@ and signing, and the confirmation page the payment channel's cashier sends the s
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 from fastapi import APIRouter, Path, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -19,7 +19,6 @@ from fenqi.kit.web import SessionDep, commit_early, request_language
 from fenqi.origination import signing
 from fenqi.origination import suggestions as suggested
 from fenqi.origination.consents import ConsentKind, current_text
-from fenqi.origination.models import Application
 from fenqi.origination.schemas import ApplicationStatus
 from fenqi.origination.service import Origin, change_plan, plan_allowed
 from fenqi.pricing.service import get_product
@@ -40,6 +39,9 @@ from fenqi.web.shopper.common import (
     site_url,
     yuan,
 )
+
+if TYPE_CHECKING:  # the application comes from origination's service; its table is not read here
+    from fenqi.origination.models import Application
 
 router = APIRouter()
 
