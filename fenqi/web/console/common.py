@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from fenqi.identity.deps import Principal
@@ -54,17 +53,16 @@ TEMPLATES.env.globals["status_label"] = status_label
 def merchant_in_scope(session: Session, who: Principal, requested: int | None = None) -> int:
     """The merchant a merchant-console page is about: the clerk's or owner's own; an admin may pick one
     (default: the first)."""
-    from fenqi.catalog.models import Merchant
+    from fenqi.catalog.service import first_merchant_id, get_merchant
 
     if who.role in MERCHANT_ROLES:
         if who.merchant_id is None:
             raise Forbidden()
         return who.merchant_id
     if requested is not None:
-        if session.get(Merchant, requested) is None:
-            raise NotFound(f"merchant {requested}")
+        get_merchant(session, requested)  # NotFound when there is no such merchant
         return requested
-    first = session.scalar(select(Merchant.id).order_by(Merchant.id).limit(1))
+    first = first_merchant_id(session)
     if first is None:
         raise NotFound("merchant")
     return int(first)
