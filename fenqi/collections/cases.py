@@ -168,6 +168,14 @@ def get_case(session: Session, case_id: int, scope: Scope, *, lock: bool = False
     return row
 
 
+def loan_assigned_to(session: Session, loan_id: int, user_id: int) -> bool:
+    """Whether the loan's latest case (open, or closed by the payoff that released its phone) is assigned
+    to this collector: the only loans whose phones a collector may act on."""
+    assignee = session.scalar(select(CollectionCase.assigned_user_id).where(CollectionCase.loan_id == loan_id)
+                              .order_by(CollectionCase.id.desc()).limit(1))
+    return assignee is not None and assignee == user_id
+
+
 def open_case_of_loan(session: Session, loan_id: int) -> CollectionCase | None:
     return session.scalar(select(CollectionCase).where(CollectionCase.loan_id == loan_id,
                                                        CollectionCase.status == CaseStatus.OPEN))

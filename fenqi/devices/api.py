@@ -12,7 +12,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
 from fenqi.devices import service
-from fenqi.devices.errors import BadDeviceToken
+from fenqi.devices.errors import BadDeviceToken, DeviceNotFound
 from fenqi.devices.models import LockDevice
 from fenqi.devices.pages import router as pages_router
 from fenqi.devices.schemas import (
@@ -27,6 +27,7 @@ from fenqi.devices.schemas import (
     SignedCheckin,
 )
 from fenqi.identity.deps import Principal, ensure_merchant, require_roles
+from fenqi.identity.roles import COLLECTOR
 from fenqi.identity.service import audit
 from fenqi.kit.bounds import EntityId
 from fenqi.kit.db import Session, utcnow
@@ -91,10 +92,16 @@ def public_key() -> dict[str, str]:
 
 
 def _device_for(session: Session, device_id: int, who: Principal) -> LockDevice:
+    """The device a staff member may change: a merchant's staff only their merchant's, a collector only
+    the phones of loans whose collection case is assigned to them (another's answers 404, like a device
+    that does not exist and like another collector's case) — checked before anything changes or is audited."""
+    from fenqi.collections.service import loan_assigned_to
     from fenqi.servicing.service import get_loan
 
     device = service.get_device(session, device_id)
     ensure_merchant(who, get_loan(session, device.loan_id).merchant_id)
+    if who.role == COLLECTOR and not loan_assigned_to(session, device.loan_id, who.user_id):
+        raise DeviceNotFound(str(device_id))
     return device
 
 
@@ -142,6 +149,7 @@ def loan_devices(loan_id: EntityId, session: SessionDep,
              summary="Cancel a payoff's release within its window")
 def cancel_release(device_id: DeviceId, body: ReleaseCancelIn, session: SessionDep,
                    who: Principal = Depends(ops)) -> dict[str, Any]:
+    _device_for(session, device_id, who)
     device = service.cancel_release(session, device_id, actor_user_id=who.user_id or None, note=body.note)
     audit(session, actor_user_id=who.user_id or None, action="device.release_cancelled",
           subject=f"device:{device.id}", detail=body.note[:100])
@@ -153,6 +161,7 @@ def cancel_release(device_id: DeviceId, body: ReleaseCancelIn, session: SessionD
              summary="Release a phone for good by hand (final at once)")
 def release(device_id: DeviceId, body: ReleaseCancelIn, session: SessionDep,
             who: Principal = Depends(ops)) -> dict[str, Any]:
+    _device_for(session, device_id, who)
     device = service.release_by_staff(session, device_id, actor_user_id=who.user_id or None)
     audit(session, actor_user_id=who.user_id or None, action="device.released", subject=f"device:{device.id}",
           detail=body.note[:100])

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fenqi.kit.errors import Conflict, DomainError, Unauthorized
+from fenqi.kit.errors import Conflict, DomainError, NotFound, Unauthorized
 
 
 class BadDeviceToken(Unauthorized):
@@ -25,3 +25,12 @@ class ReleaseFinal(DomainError):
     status = 409
     zh = "设备释放已生效，不能撤销：{detail}"
     en = "The device release is final and cannot be cancelled: {detail}"
+
+
+class DeviceNotFound(NotFound):
+    """A device that does not exist, or one a collector may not act on (its loan's case is someone
+    else's): one answer for both, as for another collector's case, so nobody learns which devices exist."""
+
+    code = "not_found"
+    zh = "未找到设备 {detail}，或该设备不属于您负责的催收案件"
+    en = "Device {detail} not found, or not in one of your collection cases"

@@ -22,13 +22,13 @@ from sqlalchemy import Executable, bindparam, select, update
 from sqlalchemy.orm import Session
 
 from fenqi.devices import signing
-from fenqi.devices.errors import BadDeviceToken, ReleaseFinal, ReplayedCheckin
+from fenqi.devices.errors import BadDeviceToken, DeviceNotFound, ReleaseFinal, ReplayedCheckin
 from fenqi.devices.models import LockDevice, LockEvent, LockPolicy, LockState
 from fenqi.devices.policy import Decision, decide, lock_allowed_from
 from fenqi.devices.settings import device_settings
 from fenqi.kit.clock import business_date
 from fenqi.kit.db import utcnow
-from fenqi.kit.errors import InvalidInput, NotFound
+from fenqi.kit.errors import InvalidInput
 from fenqi.kit.log import log
 from fenqi.kit.money import fmt_yuan, from_fen
 from fenqi.kit.settings import get_settings
@@ -112,7 +112,7 @@ def enrol(session: Session, device_id: int, *, actor_user_id: int | None) -> tup
 def get_device(session: Session, device_id: int) -> LockDevice:
     device = session.get(LockDevice, device_id)
     if device is None:
-        raise NotFound(f"device {device_id}")
+        raise DeviceNotFound(str(device_id))
     return device
 
 
