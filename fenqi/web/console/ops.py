@@ -9,7 +9,6 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from fenqi.analytics import service as analytics
@@ -19,7 +18,7 @@ from fenqi.kit.clock import business_date
 from fenqi.kit.crypto import decrypt, mask_name
 from fenqi.kit.errors import DomainError, InvalidInput
 from fenqi.kit.web import SessionDep, request_language
-from fenqi.origination.models import Application
+from fenqi.origination.lookups import applications_by_id
 from fenqi.web.console.dashboard import dashboard_charts
 from fenqi.web.console.till import phone_text
 from fenqi.web.errors import NoMessage, page_error_text
@@ -70,7 +69,7 @@ def reviews_page(request: Request, error: str = NoMessage, who: Principal = Depe
 
     queue = review_queue(session, limit=100)
     ids = [d.application_id for d in queue if d.application_id is not None]
-    apps = {a.id: a for a in session.scalars(select(Application).where(Application.id.in_(ids)))} if ids else {}
+    apps = applications_by_id(session, ids)
     lang = request_language(request)
     names = _plan_names(session, {p.product_code for d in queue for p in d.allowed_plans}
                         | {a.product_code for a in apps.values()}, lang)
