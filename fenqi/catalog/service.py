@@ -137,6 +137,11 @@ def create_store(session: Session, *, merchant_id: int, code: str, name: str, ci
     return store
 
 
+def stores_of_merchant(session: Session, merchant_id: int) -> list[Store]:
+    """A merchant's stores, oldest first (the till's store picker)."""
+    return list(session.scalars(select(Store).where(Store.merchant_id == merchant_id).order_by(Store.id)))
+
+
 def get_store(session: Session, store_id: int) -> Store:
     store = session.get(Store, store_id)
     if store is None:

@@ -6,18 +6,16 @@ from __future__ import annotations
 import secrets
 from collections.abc import Iterable
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from markupsafe import Markup
 from pydantic import ValidationError
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from fenqi.analytics import service as analytics
-from fenqi.catalog.models import Store
-from fenqi.catalog.service import get_merchant, is_training, list_skus, set_hb_seller_percent
+from fenqi.catalog.service import get_merchant, is_training, list_skus, set_hb_seller_percent, stores_of_merchant
 from fenqi.funding.disbursement import settlement_statement
 from fenqi.identity.deps import Principal, require_roles
 from fenqi.kit.bounds import BOUNDARY_ERRORS, AmountText, EntityId, parse_id
@@ -28,7 +26,7 @@ from fenqi.origination import service as origination
 from fenqi.origination import signing
 from fenqi.origination import suggestions as suggested
 from fenqi.origination.consents import CURRENT, TEXTS, ConsentKind
-from fenqi.origination.models import Application
+from fenqi.origination.lookups import merchant_applications
 from fenqi.origination.schemas import ApplicationIn
 from fenqi.payments.settings import get_payment_settings
 from fenqi.training import service as training
@@ -45,6 +43,9 @@ from fenqi.web.console.till_huabei import till_options
 from fenqi.web.errors import NoMessage, page_error_text
 from fenqi.web.labels import ANSWERS, QUESTIONS
 from fenqi.web.render import render
+
+if TYPE_CHECKING:  # applications come from origination's services; its table is not read here
+    from fenqi.origination.models import Application
 
 router = APIRouter(prefix="/merchant", include_in_schema=False)
 staff = require_roles("clerk", "merchant_owner")
@@ -79,9 +80,8 @@ def home(
     merchant_id = merchant_in_scope(session, who, merchant)
     today = business_date(session)
     sales = analytics.sales_per_day(session, start=today - timedelta(days=29), end=today, merchant_id=merchant_id)
-    recent = origination.list_applications(session, who, None, 8) if who.role != "admin" else list(
-        session.scalars(select(Application).where(Application.merchant_id == merchant_id)
-                        .order_by(Application.id.desc()).limit(8)))
+    recent = origination.list_applications(session, who, None, 8) if who.role != "admin" else (
+        merchant_applications(session, merchant_id, limit=8))
     lang = request_language(request)
     sales_chart = _sales_chart(sales, lang)
     return render(request, "merchant/home.html", {
@@ -192,10 +192,7 @@ def applications_page(
     request: Request, status: str = "", who: Principal = Depends(staff), *, session: SessionDep,
 ) -> HTMLResponse:
     merchant_id = merchant_in_scope(session, who)
-    query = select(Application).where(Application.merchant_id == merchant_id)
-    if status:
-        query = query.where(Application.status == status)
-    apps = session.scalars(query.order_by(Application.id.desc()).limit(100))
+    apps = merchant_applications(session, merchant_id, status, limit=100)
     return render(request, "merchant/applications.html",
                   {"rows": _rows(session, apps, request_language(request)), "status": status, "who": who})
 
@@ -340,7 +337,7 @@ def handover(request: Request, application_id: EntityId, who: Principal = Depend
 def _till_context(session: Session, who: Principal, values: dict[str, Any], error: str, lang: str = "zh",
                   ) -> dict[str, Any]:
     merchant_id = merchant_in_scope(session, who)
-    stores = list(session.scalars(select(Store).where(Store.merchant_id == merchant_id).order_by(Store.id)))
+    stores = stores_of_merchant(session, merchant_id)
     consents = [TEXTS[(k, CURRENT[k])] for k in AT_SUBMIT]
     phone, plans, found_error = till_phone_and_plans(session, values, merchant_id, lang)
     shelves = merchant_id if is_training(session, merchant_id) else None  # practice sells from its own shelf
