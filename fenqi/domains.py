@@ -46,6 +46,7 @@ def domain_modules(part: str) -> list[ModuleType]:
 def load_models() -> None:
     """Import every table so that Base.metadata is complete (migrations, tests, create_all)."""
     importlib.import_module("fenqi.kit.clock")
+    importlib.import_module("fenqi.kit.idempotency")
     domain_modules("models")
 
 

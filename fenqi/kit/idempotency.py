@@ -3,15 +3,26 @@ the user who sent it), the method and path, and the body. A retry of the same re
 again; the same key with another body is refused (409) — never answered with another request's answer.
 
 `remember_body` is a router dependency: it reads the raw body once (Starlette keeps it for the endpoint's
-own parsing) and leaves its fingerprint on the request for the synchronous helpers of the domains."""
+own parsing) and leaves its fingerprint on the request for the synchronous helpers of the domains.
+
+`bind` serves endpoints whose domain keeps its own answer under a reference of its own (an application, a
+risk decision, a repayment's payment_ref, a refund's refund_ref): it records which body a scoped key was
+first used with, refuses another body, and gives back a short `reference` of the scoped key for the domain
+to replay by — so another caller with the same key is another request, and the domain's own unique
+reference still guards the money."""
 
 from __future__ import annotations
 
 import hashlib
 import json
+from datetime import datetime
 
 from fastapi import Request
+from sqlalchemy import String, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Mapped, Session, mapped_column
 
+from fenqi.kit.db import Base, BigId, UtcDateTime, utcnow
 from fenqi.kit.errors import Conflict
 
 
@@ -58,3 +69,41 @@ def fingerprint_of(request: Request) -> str:
     """The fingerprint `remember_body` left (or, where it did not run, one of method and path alone)."""
     found = getattr(request.state, "idempotency_fingerprint", None)
     return str(found) if found else fingerprint(request.method, request.url.path, b"")
+
+
+class IdempotencyKey(Base):
+    """Which request (by fingerprint) a scoped Idempotency-Key was first used for."""
+
+    __tablename__ = "idempotency_key"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    key: Mapped[str] = mapped_column(String(200), unique=True)  # scope(...)
+    fingerprint: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
+
+
+def reference(scoped: str) -> str:
+    """A short, stable stand-in for a scoped key (40 hex characters), to fit a domain's reference column."""
+    return hashlib.sha256(scoped.encode()).hexdigest()[:40]
+
+
+def bind(session: Session, request: Request, user_id: int, key: str | None) -> str | None:
+    """Bind the caller's Idempotency-Key to this request's body; the `reference` the domain keeps its answer
+    under, or None without a key. The same key with another body raises IdempotencyKeyReused. Run it before
+    the domain's work: the binding is rolled back with a request that fails."""
+    if not key or not key.strip():
+        return None
+    scoped = scope(user_id, request.method, request.url.path, key)
+    mark = fingerprint_of(request)
+    found = session.scalar(select(IdempotencyKey).where(IdempotencyKey.key == scoped))
+    if found is not None:
+        if found.fingerprint != mark:
+            raise IdempotencyKeyReused()
+        return reference(scoped)
+    try:
+        with session.begin_nested():  # a concurrent twin under the same key waits here, then is refused
+            session.add(IdempotencyKey(key=scoped, fingerprint=mark))
+            session.flush()
+    except IntegrityError:
+        raise IdempotencyKeyBusy() from None
+    return reference(scoped)

@@ -17,6 +17,7 @@ from fenqi.identity.deps import Principal, require_roles
 from fenqi.identity.service import audit
 from fenqi.kit.bounds import Amount, EntityId
 from fenqi.kit.errors import NotFound
+from fenqi.kit.idempotency import bind, remember_body
 from fenqi.kit.money import fmt_rate, fmt_yuan, from_fen
 from fenqi.kit.responses import ErrorBody
 from fenqi.kit.web import SessionDep, request_language
@@ -89,19 +90,22 @@ def _submitted_response(request: Request, result: Submitted) -> JSONResponse:
 
 @router.post(
     "/applications", summary="Submit an application: KYC, consents, decision and routing in one step",
-    response_model=SubmittedOut, status_code=201,
+    response_model=SubmittedOut, status_code=201, dependencies=[Depends(remember_body)],
     responses={201: {"description": "approved"},
                202: {"description": "referred to manual review", "model": SubmittedOut},
                422: {"model": ErrorBody, "description": "declined, with reasons (and the application and decision); "
                      "or a malformed request"},
-               409: {"model": ErrorBody, "description": "open already / no quota"}},
+               409: {"model": ErrorBody, "description": "open already / no quota; or the Idempotency-Key was "
+                     "used for another body"}},
 )
 def submit(
     body: ApplicationIn, request: Request, session: SessionDep,
     who: Principal = Depends(require_roles(*SHOPPER_SIDE)),
     idempotency_key: str | None = Header(None, max_length=100, description="Retry safely: same key, same answer"),
 ) -> JSONResponse:
-    result = service.submit(session, body, who, origin(request, body.device), idempotency_key)
+    # The key is the caller's for this path and bound to this body (fenqi.kit.idempotency).
+    ref = bind(session, request, who.user_id, idempotency_key)
+    result = service.submit(session, body, who, origin(request, body.device), ref)
     return _submitted_response(request, result)
 
 

@@ -123,6 +123,14 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id', name=op.f('pk_aftersales_request')),
     sa.UniqueConstraint('key', name=op.f('uq_aftersales_request_key'))
     )
+    op.create_table('idempotency_key',
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
+    sa.Column('key', sa.String(length=200), nullable=False),
+    sa.Column('fingerprint', sa.String(length=64), nullable=False),
+    sa.Column('created_at', fenqi.kit.db.UtcDateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_idempotency_key')),
+    sa.UniqueConstraint('key', name=op.f('uq_idempotency_key_key'))
+    )
     op.create_table('app_user',
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
     sa.Column('role', sa.String(length=24), nullable=False),
@@ -1787,6 +1795,7 @@ def downgrade() -> None:
 
     op.drop_table('app_user')
     op.drop_table('aftersales_request')
+    op.drop_table('idempotency_key')
     op.drop_table('aftersales_policy')
     with op.batch_alter_table('aftersales_feedback', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_aftersales_feedback_merchant_id'))
