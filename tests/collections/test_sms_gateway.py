@@ -6,8 +6,9 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterator
-from datetime import timedelta
+from datetime import datetime, time, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from fastapi.testclient import TestClient
@@ -20,6 +21,7 @@ from fenqi.identity.outbox import deliver_one, notify, poll_receipts
 from tests.collections.reminders_support import borrower, loan_for, local
 
 PHONE = "13912345678"
+BEIJING = ZoneInfo("Asia/Shanghai")
 
 
 @pytest.fixture()
@@ -120,10 +122,13 @@ def test_a_loans_messages_page_shows_each_notice_and_its_delivery(
     set_preferences(session, get_loan(session, loan_id).customer_id or 0, marketing_opt_out=True)
     dispatch(session, now=local(2026, 3, 1, 10, 0))
     assert sent.notification_id and throttled.notification_id and offer.status == "suppressed"
-    deliver_one(session, sent.notification_id)
-    poll_receipts(session)
+    # Sent in the shopper's daytime (a notice has quiet hours, 22:00–08:00 Beijing) on the provider's
+    # today, which is the day its receipts are asked for: the test passes at any hour it runs.
+    daytime = datetime.combine(datetime.now(BEIJING).date(), time(10, 0), BEIJING)
+    assert deliver_one(session, sent.notification_id, now=daytime) == "sent"
+    assert poll_receipts(session) == 1
     gateway.inject("throttle")
-    deliver_one(session, throttled.notification_id)
+    deliver_one(session, throttled.notification_id, now=daytime)
     page = client.get(f"/ops/loans/{loan_id}/messages", headers=auth_headers("collector"))
     assert page.status_code == 200, page.text
     text = page.text
