@@ -1,4 +1,5 @@
-"""Applications as the staff consoles list them: by id for a review queue, and a merchant's newest.
+"""Applications as the staff consoles list them: by id for a review queue, a merchant's newest, those of
+loans (the loan console), and the loans of a shopper found by their ID or mobile number.
 Pages read applications here rather than querying origination's table themselves."""
 
 from __future__ import annotations
@@ -25,3 +26,29 @@ def merchant_applications(session: Session, merchant_id: int, status: str = "", 
     if status:
         query = query.where(Application.status == status)
     return list(session.scalars(query.order_by(Application.id.desc()).limit(limit)))
+
+
+def applications_of_loans(session: Session, loan_ids: Iterable[int]) -> dict[int, Application]:
+    """The application each of these loans came from, by loan id (a loan without one is left out)."""
+    wanted = set(loan_ids)
+    if not wanted:
+        return {}
+    rows = session.scalars(select(Application).where(Application.loan_id.in_(wanted)).order_by(Application.id))
+    found: dict[int, Application] = {}
+    for app in rows:
+        if app.loan_id is not None:
+            found.setdefault(app.loan_id, app)
+    return found
+
+
+def loan_ids_where(session: Session, *, id_hash: str | None = None, phone_hash: str | None = None,
+                   application_id: int | None = None) -> set[int]:
+    """The loans of the applications with this ID number's or mobile's blind index, or of this application."""
+    query = select(Application.loan_id).where(Application.loan_id.is_not(None))
+    if id_hash is not None:
+        query = query.where(Application.id_hash == id_hash)
+    if phone_hash is not None:
+        query = query.where(Application.phone_hash == phone_hash)
+    if application_id is not None:
+        query = query.where(Application.id == application_id)
+    return {int(i) for i in session.scalars(query) if i is not None}

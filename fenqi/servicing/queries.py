@@ -3,7 +3,7 @@ its due date — the one formula pages, auto-debit and the demo use."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import date
 
@@ -92,3 +92,17 @@ def went_bad(session: Session, loan_ids: Sequence[int], *, dpd: int = 30) -> dic
         ).all()
         result.update({i: d >= dpd or s == LoanStatus.WRITTEN_OFF for i, d, s in rows})
     return result
+
+
+def search_loans(session: Session, *, ids: Collection[int] | None = None, status: str = "", bucket: str = "",
+                 limit: int = 100) -> list[Loan]:
+    """The newest loans (at most `limit`, 1 to 500) among `ids` when given, of a status and a delinquency
+    bucket when given; a training store's practice loans are never listed (the loan console's search)."""
+    query = select(Loan).where(Loan.training.is_(False))
+    if ids is not None:
+        query = query.where(Loan.id.in_(list(ids)))
+    if status:
+        query = query.where(Loan.status == status)
+    if bucket:
+        query = query.where(Loan.bucket == bucket)
+    return list(session.scalars(query.order_by(Loan.id.desc()).limit(min(max(limit, 1), 500))))

@@ -43,8 +43,9 @@ from fenqi.servicing.loans import (
     repayments,
     verify_against_ledger,
 )
+from fenqi.servicing.models import LoanStatus
 from fenqi.servicing.prepayment import PayoffQuote, payoff_quote
-from fenqi.servicing.queries import Bill, amount_due, next_bill, scheduled, unpaid
+from fenqi.servicing.queries import Bill, amount_due, next_bill, scheduled, search_loans, unpaid
 from fenqi.servicing.repayment import (
     CHOICES,
     PURPOSES,
@@ -63,6 +64,7 @@ __all__ = [
     "InvariantViolation",
     "LedgerMismatch",
     "LoanNotOpen",
+    "LoanStatus",
     "PayoffQuote",
     "PrepaymentChoice",
     "Purpose",
@@ -88,6 +90,7 @@ __all__ = [
     "refund_credit",
     "repayments",
     "scheduled",
+    "search_loans",
     "unpaid",
     "verify_against_ledger",
     "write_off",

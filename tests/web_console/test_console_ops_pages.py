@@ -64,6 +64,7 @@ def test_loan_search_detail_notes_and_audited_reveal(sign_in: SignIn, world: Wor
     assert "13812345678" not in search("13812345678").text
     assert f'href="/ops/loans/{app.loan_id}"' not in search("13812345679").text
     assert f'href="/ops/loans/{app.loan_id}"' in search(str(app.loan_id)).text
+    assert f'href="/ops/loans/{app.loan_id}"' in search(f"#{app.id}").text  # by the application's number
     assert search("张三").status_code == 400  # no search by partial personal data
     detail = officer.get(f"/ops/loans/{app.loan_id}").text
     assert number not in detail and number[:4] + "*" in detail
