@@ -95,15 +95,23 @@ def bind(session: Session, request: Request, user_id: int, key: str | None) -> s
         return None
     scoped = scope(user_id, request.method, request.url.path, key)
     mark = fingerprint_of(request)
-    found = session.scalar(select(IdempotencyKey).where(IdempotencyKey.key == scoped))
-    if found is not None:
-        if found.fingerprint != mark:
-            raise IdempotencyKeyReused()
-        return reference(scoped)
-    try:
-        with session.begin_nested():  # a concurrent twin under the same key waits here, then is refused
-            session.add(IdempotencyKey(key=scoped, fingerprint=mark))
-            session.flush()
-    except IntegrityError:
-        raise IdempotencyKeyBusy() from None
+    found = _bound(session, scoped)
+    if found is None:
+        try:
+            with session.begin_nested():  # a concurrent twin under the same key waits here for the first
+                session.add(IdempotencyKey(key=scoped, fingerprint=mark))
+                session.flush()
+            return reference(scoped)
+        except IntegrityError:
+            # The twin committed first: with the same body, the domain replays its answer by the reference.
+            found = _bound(session, scoped)
+            if found is None:
+                raise IdempotencyKeyBusy() from None
+    if found != mark:
+        raise IdempotencyKeyReused()
     return reference(scoped)
+
+
+def _bound(session: Session, scoped: str) -> str | None:
+    """The fingerprint a scoped key is bound to, if any."""
+    return session.scalar(select(IdempotencyKey.fingerprint).where(IdempotencyKey.key == scoped))

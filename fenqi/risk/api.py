@@ -6,12 +6,13 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any, Literal
 
-from fastapi import APIRouter, Depends, Header, Query
+from fastapi import APIRouter, Depends, Header, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
 
 from fenqi.identity.deps import Principal, require_roles
 from fenqi.kit.bounds import Amount, EntityId
 from fenqi.kit.db import utcnow
+from fenqi.kit.idempotency import bind, remember_body
 from fenqi.kit.web import SessionDep
 from fenqi.risk import monitoring, scorecard, service
 from fenqi.risk import policy as policies
@@ -59,12 +60,15 @@ def _parse(body: RiskInputIn) -> Any:
     return input_from_json(body.model_dump())
 
 
-@api.post("/decisions", response_model=DecisionOut, summary="Decide an application and store the decision")
+@api.post("/decisions", response_model=DecisionOut, summary="Decide an application and store the decision",
+          dependencies=[Depends(remember_body)])
 def create_decision(
-    body: RiskInputIn, session: SessionDep, who: Principal = Depends(officer),
+    body: RiskInputIn, request: Request, session: SessionDep, who: Principal = Depends(officer),
     idempotency_key: str | None = Header(None, max_length=100, description="A retry returns the same decision"),
 ) -> dict[str, Any]:
-    key = f"{who.user_id}:{idempotency_key.strip()}" if idempotency_key and idempotency_key.strip() else None
+    # The key is the officer's for this path and bound to this body (fenqi.kit.idempotency): the same inputs
+    # again get the stored decision, other inputs under the key a 409.
+    key = bind(session, request, who.user_id, idempotency_key)
     return service.decide(session, _parse(body), idempotency_key=key).to_json()
 
 

@@ -180,3 +180,21 @@ def test_idempotency_key_returns_the_same_decision(
     someone = client.post("/api/v1/risk/decisions", json=body,
                           headers={**auth_headers("risk_officer"), "Idempotency-Key": "retry-1"}).json()
     assert someone["id"] != first["id"]
+
+
+def test_an_idempotency_key_is_bound_to_the_inputs(
+    client: TestClient, session: Session, auth_headers: Headers, make_input: MakeInput
+) -> None:
+    officer = {**auth_headers("risk_officer"), "Idempotency-Key": "bound-1"}
+    body = input_to_json(make_input())
+    first = client.post("/api/v1/risk/decisions", json=body, headers=officer)
+    assert first.status_code == 200, first.text
+    # Other inputs under the same key: refused, not answered with the first decision.
+    changed = client.post("/api/v1/risk/decisions", json=input_to_json(make_input(age=17)), headers=officer)
+    assert changed.status_code == 409 and changed.json()["error"] == "idempotency_key_reused", changed.text
+    assert "内容不同" in changed.json()["message"] and str(first.json()["id"]) not in changed.text
+    english = client.post("/api/v1/risk/decisions", json=input_to_json(make_input(age=17)),
+                          headers={**officer, "Accept-Language": "en"})
+    assert english.status_code == 409 and "different body" in english.json()["message"]
+    # The first request again still gets its decision.
+    assert client.post("/api/v1/risk/decisions", json=body, headers=officer).json() == first.json()
