@@ -5,12 +5,13 @@ from __future__ import annotations
 from datetime import date
 from typing import Any, Literal
 
-from fastapi import APIRouter, Depends, Header, Query, Response
+from fastapi import APIRouter, Depends, Header, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from fenqi.identity.deps import Principal, require_roles
 from fenqi.kit.bounds import Amount, EntityId
 from fenqi.kit.errors import InvalidInput
+from fenqi.kit.idempotency import bind, remember_body
 from fenqi.kit.money import to_fen
 from fenqi.kit.web import SessionDep
 from fenqi.ledger import loan_journal
@@ -67,7 +68,7 @@ class RepaymentIn(BaseModel):
 
 
 @router.post(
-    "/{loan_id}/repayments", response_model=RepaymentOut,
+    "/{loan_id}/repayments", response_model=RepaymentOut, dependencies=[Depends(remember_body)],
     summary="Apply a repayment (idempotent by Idempotency-Key / payment_ref)",
     responses={200: {"description": "A retry: the repayment already applied under this reference"},
                201: {"description": "Applied", "model": RepaymentOut}},
@@ -75,12 +76,16 @@ class RepaymentIn(BaseModel):
 def repay(
     loan_id: EntityId,
     body: RepaymentIn,
+    request: Request,
     response: Response,
     idempotency_key: str | None = Header(None, alias="Idempotency-Key", max_length=72),
     *, session: SessionDep,
-    _: Principal = Depends(finance),
+    who: Principal = Depends(finance),
 ) -> dict[str, Any]:
-    ref = body.payment_ref or (f"api:{idempotency_key}" if idempotency_key else None)
+    # The key is the caller's for this loan's path and bound to this body (fenqi.kit.idempotency); the
+    # repayment is kept under its reference, whose uniqueness keeps a payment from being applied twice.
+    keyed = bind(session, request, who.user_id, idempotency_key)
+    ref = body.payment_ref or (f"api:{keyed}" if keyed else None)
     if ref is None:
         raise InvalidInput("send an Idempotency-Key header or a payment_ref")
     amount = body.amount

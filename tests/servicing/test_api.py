@@ -46,7 +46,13 @@ def test_repayment_is_idempotent_by_key(session: Session, client: TestClient, au
     assert again.status_code == 200 and again.json()["replayed"]
     assert again.json()["loan"]["credit_balance"] == "100.50"
     other = client.post(f"/api/v1/loans/{loan_id}/repayments", json={"amount": "1.00"}, headers=headers)
-    assert other.status_code == 409
+    assert other.status_code == 409 and other.json()["error"] == "idempotency_key_reused", other.text
+    assert "内容不同" in other.json()["message"]
+    # Another finance user with the same key and body: their own repayment, not a replay of the first.
+    theirs = client.post(f"/api/v1/loans/{loan_id}/repayments", json={"amount": "100.50", "channel": "bank"},
+                         headers={**auth_headers("finance"), "Idempotency-Key": "k-123"})
+    assert theirs.status_code == 201 and not theirs.json()["replayed"], theirs.text
+    assert theirs.json()["loan"]["credit_balance"] == "201.00"
 
 
 def test_repayment_refuses_bad_input(session: Session, client: TestClient, auth_headers: Headers) -> None:
