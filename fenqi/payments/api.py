@@ -20,6 +20,7 @@ from fenqi.kit.bounds import Amount, AmountText, EntityId, IdText, parse_id
 from fenqi.kit.db import Session
 from fenqi.kit.errors import DomainError, InvalidInput, NotFound
 from fenqi.kit.fastlane import Handler, LaneRequest
+from fenqi.kit.idempotency import bind, remember_body
 from fenqi.kit.log import log
 from fenqi.kit.money import parse_yuan, to_fen
 from fenqi.kit.web import SessionDep, get_session
@@ -241,12 +242,15 @@ class RefundIn(BaseModel):
 
 @router.post(
     "/api/v1/payments/refunds", response_model=RefundOut, status_code=201,
-    summary="Refund (part of) a paid order, idempotently",
+    summary="Refund (part of) a paid order, idempotently", dependencies=[Depends(remember_body)],
 )
-def create_refund(body: RefundIn, session: SessionDep,
+def create_refund(body: RefundIn, request: Request, session: SessionDep,
                   who: Principal = Depends(require_roles(*STAFF)),
-                  idempotency_key: str | None = Header(None)) -> dict[str, Any]:
-    ref = body.refund_ref or idempotency_key
+                  idempotency_key: str | None = Header(None, max_length=100)) -> dict[str, Any]:
+    # The key is the caller's and bound to this body (fenqi.kit.idempotency): two staff with the same key are
+    # two requests. The refund is kept under its refund_ref, unique, so one request is never paid twice.
+    keyed = bind(session, request, who.user_id, idempotency_key)
+    ref = body.refund_ref or (f"api:{keyed}" if keyed else None)
     if not ref:
         raise InvalidInput("refund_ref or an Idempotency-Key header is required")
     item = refunds.refund(session, out_trade_no=body.out_trade_no, amount_fen=_fen(body.amount, "amount"),

@@ -150,12 +150,13 @@ def test_a_payment_notified_after_we_closed_the_order_is_still_applied(live_serv
     assert postings(order.out_trade_no)[0] == ("down_payment", "cash_alipay", 45_600, 0)
 
 
-@pytest.mark.parametrize("same_ref", [True, False], ids=["same-key", "different-keys"])
+@pytest.mark.parametrize("same_ref", [True, False], ids=["same-ref", "different-keys"])
 def test_concurrent_refund_requests_end_in_one_refund(live_server: str, same_ref: bool) -> None:
     """Four finance requests to refund one order at the same moment, over real HTTP connections to the
-    server (each its own database transaction): one refund reaches the channel; the same key (a
-    partial refund, repeated) answers the same refund (201), other keys for the whole amount are
-    refused (409 refund_exceeds_paid); never a 500."""
+    server (each its own database transaction): one refund reaches the channel; the same refund_ref (a
+    partial refund, repeated) answers the same refund (201), other Idempotency-Keys for the whole amount
+    are refused (409 refund_exceeds_paid); never a 500. (One Idempotency-Key of four people is four
+    requests: tests/payments/test_refund_idempotency_keys.py.)"""
     import threading
 
     import httpx
@@ -171,11 +172,13 @@ def test_concurrent_refund_requests_end_in_one_refund(live_server: str, same_ref
     answers: list[httpx.Response] = []
 
     def ask(i: int) -> None:
-        ref = key if same_ref else f"{key}-{i}"
+        body = {"out_trade_no": no, "amount": amount, "reason": "退货"}
+        headers = {**finance[i], "Idempotency-Key": f"{key}-{i}"}
+        if same_ref:
+            body["refund_ref"] = key  # the payment's own reference, the same whoever sends it
         start.wait()
-        answers.append(httpx.post(f"{live_server}/api/v1/payments/refunds", timeout=60,
-                                  headers={**finance[i], "Idempotency-Key": ref},
-                                  json={"out_trade_no": no, "amount": amount, "reason": "退货"}))
+        answers.append(httpx.post(f"{live_server}/api/v1/payments/refunds", timeout=60, headers=headers,
+                                  json=body))
 
     threads = [threading.Thread(target=ask, args=(i,)) for i in range(4)]
     for t in threads:
