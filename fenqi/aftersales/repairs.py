@@ -27,6 +27,7 @@ from fenqi.aftersales.service import (
     events,
     get_case,
     notify_shopper,
+    of_book,
     proposal_for,
     require_desk,
 )
@@ -222,6 +223,15 @@ def day_step(session: Session, day: date) -> None:
     tomorrow = day + timedelta(days=1)
     flag_breaches(session, tomorrow)
     offer_loaners(session, tomorrow)
+
+
+def open_tickets(session: Session, training: bool = False) -> list[RepairTicket]:
+    """Tickets still in the workshop (received, diagnosing, repairing), the nearest deadline first: of the
+    training merchants' practice (`training`) or of the real business."""
+    return list(session.scalars(select(RepairTicket).join(AftersalesCase, AftersalesCase.id == RepairTicket.case_id)
+                                .where(RepairTicket.status.in_(("received", "diagnosing", "repairing")),
+                                       of_book(AftersalesCase.merchant_id, training))
+                                .order_by(RepairTicket.deadline)))
 
 
 def is_breached(ticket: RepairTicket, today: Any) -> bool:

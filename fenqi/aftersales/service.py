@@ -11,6 +11,7 @@ Other domains are used only through their services. Services never commit.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
@@ -147,6 +148,17 @@ def of_book(merchant_id: Any, training: bool) -> ColumnElement[bool]:
     operations list: practice is nobody's work). A NULL merchant is real business."""
     practice = training_merchants()
     return merchant_id.in_(practice) if training else or_(merchant_id.is_(None), merchant_id.not_in(practice))
+
+
+def outcome_counts(session: Session, training: bool = False) -> Counter[tuple[str, int, str | None]]:
+    """Cases with an outcome, counted per (SKU code, store id, outcome): of the training merchants'
+    practice (`training`) or of the real business."""
+    counts: Counter[tuple[str, int, str | None]] = Counter()
+    for sku, store, outcome in session.execute(select(AftersalesCase.sku_code, AftersalesCase.store_id,
+                                                      AftersalesCase.outcome).where(
+            AftersalesCase.outcome.is_not(None), of_book(AftersalesCase.merchant_id, training))):
+        counts[(sku, store, outcome)] += 1
+    return counts
 
 
 def list_cases(session: Session, principal: Principal, *, status: str | None = None, loan_id: int | None = None,

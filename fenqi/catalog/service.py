@@ -3,6 +3,7 @@ from the shelf to a loan and back is `catalog.stock`)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -140,6 +141,14 @@ def create_store(session: Session, *, merchant_id: int, code: str, name: str, ci
 def stores_of_merchant(session: Session, merchant_id: int) -> list[Store]:
     """A merchant's stores, oldest first (the till's store picker)."""
     return list(session.scalars(select(Store).where(Store.merchant_id == merchant_id).order_by(Store.id)))
+
+
+def store_names(session: Session, store_ids: Iterable[int]) -> dict[int, str]:
+    """The names of these stores, by id, in one query."""
+    wanted = set(store_ids)
+    if not wanted:
+        return {}
+    return {i: name for i, name in session.execute(select(Store.id, Store.name).where(Store.id.in_(wanted)))}
 
 
 def get_store(session: Session, store_id: int) -> Store:

@@ -1,14 +1,16 @@
 """Applications as the staff consoles list them: by id for a review queue, a merchant's newest, those of
-loans (the loan console), and the loans of a shopper found by their ID or mobile number.
+loans (the loan console), the loans of a shopper found by their ID or mobile number, and the phones sold
+per store (after-sales' return rates).
 Pages read applications here rather than querying origination's table themselves."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 
-from sqlalchemy import select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
+from fenqi.catalog.reporting import training_merchants
 from fenqi.origination.models import Application
 
 
@@ -52,3 +54,15 @@ def loan_ids_where(session: Session, *, id_hash: str | None = None, phone_hash: 
     if application_id is not None:
         query = query.where(Application.id == application_id)
     return {int(i) for i in session.scalars(query) if i is not None}
+
+
+def sold_per_sku_and_store(session: Session, training: bool = False) -> dict[tuple[str, int], int]:
+    """Phones sold on a loan, per (SKU code, store id): of the training merchants' practice (`training`) or
+    of the real business (the default)."""
+    practice = training_merchants()
+    merchant = Application.merchant_id
+    of_book = merchant.in_(practice) if training else or_(merchant.is_(None), merchant.not_in(practice))
+    rows = session.execute(select(Application.sku_code, Application.store_id, func.count())
+                           .where(Application.loan_id.is_not(None), of_book)
+                           .group_by(Application.sku_code, Application.store_id))
+    return {(sku, store_id): int(n) for sku, store_id, n in rows}

@@ -95,6 +95,12 @@ def test_the_desk_inspects_and_sees_the_proposal_and_ops_sees_the_queue(client: 
     _login(client, session, finance.id)
     queue = client.get("/ops/aftersales")
     assert queue.status_code == 200 and "未完成售后单" in queue.text and "投诉队列" in queue.text
+    # Return rates: the one phone sold at the store, returned (the outcome as the desk would record it).
+    assert "100.0%" not in queue.text
+    case.outcome = "return"
+    session.commit()
+    rates = client.get("/ops/aftersales").text.split("退货", 1)[1]
+    assert "<td>1</td><td>1</td><td>0</td><td>0</td><td>100.0%</td>" in rates
 
 
 def test_the_desk_refuses_a_case_with_a_reason(client: TestClient, session: Session) -> None:

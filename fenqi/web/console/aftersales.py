@@ -4,18 +4,15 @@ checklist, see the proposed outcome and why, process; repair tickets) and the op
 
 from __future__ import annotations
 
-from collections import Counter
 from typing import Any
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from fenqi.aftersales import feedback as fb
 from fenqi.aftersales import repairs, reprice, returns
 from fenqi.aftersales import service as aftersales
-from fenqi.aftersales.models import AftersalesCase, RepairTicket
 from fenqi.aftersales.policies import policy_of_case
 from fenqi.aftersales.policy import OUTCOME_NAMES
 from fenqi.identity.deps import Principal, require_roles
@@ -165,10 +162,7 @@ def ops_queue(request: Request, error: str = NoMessage, view: str = Query("", ma
     training = view == "training"  # a training store's practice, only when asked for
     open_cases = [aftersales.case_json(session, c, lang)
                   for c in aftersales.list_cases(session, who, status="open", limit=200, training=training)]
-    tickets = list(session.scalars(select(RepairTicket).join(AftersalesCase, AftersalesCase.id == RepairTicket.case_id)
-                                   .where(RepairTicket.status.in_(("received", "diagnosing", "repairing")),
-                                          aftersales.of_book(AftersalesCase.merchant_id, training))
-                                   .order_by(RepairTicket.deadline)))
+    tickets = repairs.open_tickets(session, training)
     late_repairs = [repairs.ticket_json(t, today) for t in tickets if repairs.is_breached(t, today)]
     complaints = [fb.complaint_json(c, lang)
                   for c in fb.list_complaints(session, who, status="open", limit=200, training=training)]
@@ -182,9 +176,8 @@ def ops_queue(request: Request, error: str = NoMessage, view: str = Query("", ma
 
 def _rates(session: Session, lang: str = "zh", training: bool = False) -> list[dict[str, Any]]:
     """Returns and repairs by phone (named as people name it) and store, against the phones sold there."""
-    from sqlalchemy import func
-
-    from fenqi.catalog.service import get_sku
+    from fenqi.catalog.service import get_sku, store_names
+    from fenqi.origination.lookups import sold_per_sku_and_store
 
     def phone(code: str) -> str:
         try:
@@ -193,19 +186,10 @@ def _rates(session: Session, lang: str = "zh", training: bool = False) -> list[d
             return code
         return sku.name_zh if lang == "zh" else sku.name_en
 
-    from fenqi.catalog.models import Store
-    from fenqi.origination.models import Application
-
-    sold = {(sku, store_id, name): int(n) for sku, store_id, name, n in session.execute(
-        select(Application.sku_code, Application.store_id, Store.name, func.count())
-        .join(Store, Store.id == Application.store_id)
-        .where(Application.loan_id.is_not(None), aftersales.of_book(Application.merchant_id, training))
-        .group_by(Application.sku_code, Application.store_id, Store.name))}
-    counts: Counter[tuple[str, int, str | None]] = Counter()
-    for sku, store, outcome in session.execute(select(AftersalesCase.sku_code, AftersalesCase.store_id,
-                                                      AftersalesCase.outcome).where(
-            AftersalesCase.outcome.is_not(None), aftersales.of_book(AftersalesCase.merchant_id, training))):
-        counts[(sku, store, outcome)] += 1
+    per_sku_store = sold_per_sku_and_store(session, training)
+    names = store_names(session, {store_id for _, store_id in per_sku_store})
+    sold = {(sku, store_id, names[store_id]): n for (sku, store_id), n in per_sku_store.items() if store_id in names}
+    counts = aftersales.outcome_counts(session, training)
     rows = []
     for (sku, store_id, store_name), n in sorted(sold.items()):
         returned, repaired = counts[(sku, store_id, "return")], counts[(sku, store_id, "repair")]
