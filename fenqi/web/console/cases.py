@@ -8,7 +8,7 @@ and assign them. A case another collector holds answers 404, like one that does 
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -17,6 +17,8 @@ from sqlalchemy.orm import Session
 from fenqi.collections import cases as cases_service
 from fenqi.collections.cases import BUCKET_ORDER, Scope
 from fenqi.collections.contacts import (
+    CALL_OUTCOMES,
+    VISIT_OUTCOMES,
     calls_per_day,
     contacts_of,
     log_contact,
@@ -26,7 +28,6 @@ from fenqi.collections.contacts import (
     send_pay_link,
 )
 from fenqi.collections.hardship_requests import outcomes
-from fenqi.collections.models_cases import CALL_OUTCOMES, VISIT_OUTCOMES, CollectionCase
 from fenqi.collections.performance import collector_figures, supervisor_view
 from fenqi.collections.promises import promises_of, record_promise
 from fenqi.identity.deps import Principal, require_roles
@@ -38,6 +39,9 @@ from fenqi.kit.web import SessionDep
 from fenqi.servicing.service import amount_due, get_loan, installments, next_bill, repayments
 from fenqi.web.errors import page_error_text
 from fenqi.web.render import TEMPLATES, render
+
+if TYPE_CHECKING:  # the case comes from collections' services; its table is not read here
+    from fenqi.collections.models_cases import CollectionCase
 
 router = APIRouter(prefix="/ops", include_in_schema=False)
 CASE_STAFF = ("collector", "collection_lead")
