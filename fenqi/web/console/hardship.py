@@ -4,7 +4,7 @@ second person on /ops/hardship. The service enforces maker-checker; the page say
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -18,9 +18,11 @@ from fenqi.kit.money import parse_yuan, to_fen
 from fenqi.kit.web import SessionDep, request_language
 from fenqi.servicing import hardship
 from fenqi.servicing.hardship_api import schedule_rows
-from fenqi.servicing.models import HardshipArrangement, HardshipStatus
 from fenqi.web.render import render
 from fenqi.web.shopper.common import attempt, error_page
+
+if TYPE_CHECKING:  # arrangements come from servicing.hardship; its table is not read here
+    from fenqi.servicing.models import HardshipArrangement
 
 router = APIRouter(include_in_schema=False)
 proposers = require_roles("collector", "risk_officer", "finance")
@@ -101,10 +103,10 @@ def propose_page(loan_id: EntityId, request: Request, form: dict[str, str] = Fie
 def queue_page(request: Request, session: SessionDep,
                who: Principal = Depends(proposers)) -> HTMLResponse:
     lang = request_language(request)
-    proposed = hardship.arrangements(session, status=HardshipStatus.PROPOSED)
+    proposed = hardship.arrangements(session, status=hardship.HardshipStatus.PROPOSED)
     waiting = [arrangement_view(session, a, lang) for a in proposed]
     recent = [arrangement_view(session, a, lang) for a in hardship.arrangements(session)[:50]
-              if a.status != HardshipStatus.PROPOSED]
+              if a.status != hardship.HardshipStatus.PROPOSED]
     asked = {a.id: r for a in proposed if a.request_id is not None
              for r in requests_of.hardship_requests(session, a.loan_id) if r.id == a.request_id}
     return render(request, "ops/hardship.html", {
