@@ -145,11 +145,17 @@ REPRICE: Names = {  # a pricier exchange's difference financed as a new plan
     "offered": ("待顾客签署新合同", "Waiting for the shopper to sign"), "signed": ("新合同已签署", "Signed"),
     "abandoned": ("未签署，已放弃", "Not signed, dropped"),
 }
+HARDSHIP: Names = {  # the kinds of hardship arrangement (servicing.hardship)
+    "holiday": ("延期还款", "Payment holiday"),
+    "reage": ("再账龄", "Re-ageing"),
+    "restructure": ("重组", "Restructure"),
+    "settlement": ("和解结清", "Settlement"),
+}
 KINDS: dict[str, Names] = {
     "reason": REASONS, "method": METHODS, "payer": PAYERS, "funder_kind": FUNDER_KINDS, "strategy": STRATEGIES,
     "channel": CHANNELS, "purpose": PURPOSES, "template": TEMPLATES, "send_status": SEND_STATUSES,
     "outcome": OUTCOMES, "severity": SEVERITIES, "employment": EMPLOYMENT, "bureau": BUREAUS, "subject": SUBJECTS,
-    "action": ACTIONS, "param": PARAMS, "question": QUESTIONS, "reprice": REPRICE,
+    "action": ACTIONS, "param": PARAMS, "question": QUESTIONS, "reprice": REPRICE, "hardship": HARDSHIP,
 }
 
 

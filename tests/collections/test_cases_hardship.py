@@ -118,6 +118,7 @@ def test_the_request_shows_its_outcome_to_the_shopper_and_the_collector(
     mine = _requests_shown(client.get(f"/shop/loans/{app.loan_id}/overdue").text)
     assert "已批准" in mine and "重组（延长期限）" in mine and fmt_percent(second.apr) in mine
     assert f'href="/shop/loans/{app.loan_id}#hardship"' in mine
+    assert "纾困方案：重组</h2>" in client.get(f"/shop/loans/{app.loan_id}").text  # the arrangement in force
     _sign_in(client, session, collector)
     work = _requests_shown(client.get(f"/ops/cases/{case.id}").text)
     assert "已批准" in work and "重组（延长期限）" in work and fmt_percent(second.apr) in work

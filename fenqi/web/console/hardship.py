@@ -18,6 +18,7 @@ from fenqi.kit.money import parse_yuan, to_fen
 from fenqi.kit.web import SessionDep, request_language
 from fenqi.servicing import hardship
 from fenqi.servicing.hardship_api import schedule_rows
+from fenqi.web.labels import HARDSHIP
 from fenqi.web.render import render
 from fenqi.web.shopper.common import attempt, error_page
 
@@ -28,12 +29,7 @@ router = APIRouter(include_in_schema=False)
 proposers = require_roles("collector", "risk_officer", "finance")
 approvers = require_roles("risk_officer", "finance")
 
-KIND_LABELS: dict[str, tuple[str, str]] = {
-    "holiday": ("延期还款", "Payment holiday"),
-    "reage": ("再账龄", "Re-ageing"),
-    "restructure": ("重组", "Restructure"),
-    "settlement": ("和解结清", "Settlement"),
-}
+KIND_LABELS: dict[str, tuple[str, str]] = HARDSHIP
 STATUS_LABELS: dict[str, tuple[str, str]] = {
     "proposed": ("待审批", "Waiting for approval"),
     "approved": ("已生效", "In force"),

@@ -100,12 +100,12 @@ def _loan_context(session: Session, loan: Loan, app: Application, lang: str) -> 
 def _hardship(session: Session, loan: Loan, lang: str) -> dict[str, Any] | None:
     """The hardship arrangement in force on the loan, as the shopper sees it."""
     from fenqi.servicing.hardship import in_force, left_to_pay_fen
-    from fenqi.web.console.hardship import KIND_LABELS, label
+    from fenqi.web.labels import label
 
     a = in_force(session, loan.id)
     if a is None:
         return None
-    return {"kind": a.kind, "name": label(KIND_LABELS, a.kind, lang), "apr": a.apr, "status": a.status,
+    return {"kind": a.kind, "name": label("hardship", a.kind, lang), "apr": a.apr, "status": a.status,
             "decided_on": a.decided_on.isoformat() if a.decided_on else "",
             "to_pay": yuan(left_to_pay_fen(a)), "agreed": yuan(a.settlement_fen),
             "valid_until": a.valid_until.isoformat() if a.valid_until else "",
