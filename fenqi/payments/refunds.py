@@ -68,22 +68,10 @@ def out_refund_no_for(refund_ref: str) -> str:
 
 def refund(session: Session, *, out_trade_no: str, amount_fen: int, reason: str, refund_ref: str) -> PaymentRefund:
     """Refund (part of) a paid order. The same refund_ref returns the first refund."""
-    if not refund_ref or len(refund_ref) > 120:
-        raise InvalidPaymentAmount("refund_ref must be 1-120 characters")
-    # Two requests for the same order queue here; everything below is read after the other one's commit.
-    order = _locked(session, out_trade_no)
-    existing = _same_refund(session, order, refund_ref, amount_fen)
-    if existing is not None:
-        return existing
-    if not isinstance(amount_fen, int) or isinstance(amount_fen, bool) or amount_fen <= 0:
-        raise InvalidPaymentAmount(f"{amount_fen!r} fen")
-    if order.status not in ("paid", "refunded"):
-        raise OrderNotRefundable(f"{out_trade_no} is {order.status}")
-    paid = order.paid_amount_fen or order.amount_fen
-    taken = session.scalar(select(func.coalesce(func.sum(PaymentRefund.amount_fen), 0)).where(
-        PaymentRefund.order_id == order.id, PaymentRefund.status != "failed")) or 0
-    if taken + amount_fen > paid:
-        raise RefundExceedsPaid(f"paid {paid} fen, refunded {taken} fen, asked {amount_fen} fen")
+    opened = _open(session, out_trade_no, amount_fen, refund_ref)
+    if isinstance(opened, PaymentRefund):
+        return opened
+    order, paid, taken = opened
     item = PaymentRefund(refund_ref=refund_ref, out_refund_no=out_refund_no_for(refund_ref), order_id=order.id,
                          amount_fen=amount_fen, reason=reason[:120] or "refund", status="processing")
     try:
@@ -129,21 +117,10 @@ def settle_outside(session: Session, *, out_trade_no: str, amount_fen: int, refu
     after the channel would not: the same two halves a channel refund posts — into refunds payable, then out
     of the bank account instead of the channel's clearing account — and the order's refunded total, so that
     no later refund through the channel can pay the same money twice. The same refund_ref returns the first."""
-    if not refund_ref or len(refund_ref) > 120:
-        raise InvalidPaymentAmount("refund_ref must be 1-120 characters")
-    order = _locked(session, out_trade_no)
-    existing = _same_refund(session, order, refund_ref, amount_fen)
-    if existing is not None:
-        return existing
-    if not isinstance(amount_fen, int) or isinstance(amount_fen, bool) or amount_fen <= 0:
-        raise InvalidPaymentAmount(f"{amount_fen!r} fen")
-    if order.status not in ("paid", "refunded"):
-        raise OrderNotRefundable(f"{out_trade_no} is {order.status}")
-    paid = order.paid_amount_fen or order.amount_fen
-    taken = session.scalar(select(func.coalesce(func.sum(PaymentRefund.amount_fen), 0)).where(
-        PaymentRefund.order_id == order.id, PaymentRefund.status != "failed")) or 0
-    if taken + amount_fen > paid:
-        raise RefundExceedsPaid(f"paid {paid} fen, refunded {taken} fen, asked {amount_fen} fen")
+    opened = _open(session, out_trade_no, amount_fen, refund_ref)
+    if isinstance(opened, PaymentRefund):
+        return opened
+    order, paid, taken = opened
     item = PaymentRefund(refund_ref=refund_ref, out_refund_no=out_refund_no_for(refund_ref), order_id=order.id,
                          amount_fen=amount_fen, reason=reason[:120] or "refund", status=SETTLED_OUTSIDE,
                          refund_no=reference[:64], succeeded_at=utcnow())
@@ -165,6 +142,29 @@ def settle_outside(session: Session, *, out_trade_no: str, amount_fen: int, refu
     session.flush()
     log.info("payments.refund.settled_outside", out_refund_no=item.out_refund_no, amount_fen=amount_fen)
     return item
+
+
+def _open(session: Session, out_trade_no: str, amount_fen: int,
+          refund_ref: str) -> PaymentRefund | tuple[PaymentOrder, int, int]:
+    """What every refund checks first, with the order locked: the refund this refund_ref already made (the
+    same request again), or the order with what it was paid and what is already refunded (or on its way)."""
+    if not refund_ref or len(refund_ref) > 120:
+        raise InvalidPaymentAmount("refund_ref must be 1-120 characters")
+    # Two requests for the same order queue here; everything below is read after the other one's commit.
+    order = _locked(session, out_trade_no)
+    existing = _same_refund(session, order, refund_ref, amount_fen)
+    if existing is not None:
+        return existing
+    if not isinstance(amount_fen, int) or isinstance(amount_fen, bool) or amount_fen <= 0:
+        raise InvalidPaymentAmount(f"{amount_fen!r} fen")
+    if order.status not in ("paid", "refunded"):
+        raise OrderNotRefundable(f"{out_trade_no} is {order.status}")
+    paid = order.paid_amount_fen or order.amount_fen
+    taken = session.scalar(select(func.coalesce(func.sum(PaymentRefund.amount_fen), 0)).where(
+        PaymentRefund.order_id == order.id, PaymentRefund.status != "failed")) or 0
+    if taken + amount_fen > paid:
+        raise RefundExceedsPaid(f"paid {paid} fen, refunded {taken} fen, asked {amount_fen} fen")
+    return order, paid, taken
 
 
 def _locked(session: Session, out_trade_no: str) -> PaymentOrder:
