@@ -82,7 +82,7 @@ class BodyLimit:
         if any(form in text for text in _texts(body, boundary) for form in _NUL_FORMS):
             await self._refuse(scope, receive, send, NulCharacter())
             return
-        await self.app(scope, _replay(body, receive), send)
+        await self.app(scope, replay_body(body, receive), send)
 
     def _too_large(self) -> BodyTooLarge:
         return BodyTooLarge(f"{self.max_bytes // (1024 * 1024)} MiB")
@@ -118,7 +118,8 @@ def _texts(body: bytes, boundary: bytes | None) -> list[bytes]:
     return texts
 
 
-def _replay(body: bytes, receive: Receive) -> Receive:
+def replay_body(body: bytes, receive: Receive) -> Receive:
+    """A `receive` that gives the app the body already read, whole, then the client's own messages."""
     sent = False
 
     async def replay() -> Message:

@@ -24,9 +24,9 @@ from typing import Any, TypeVar
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
 
-from fenqi.kit.bodylimit import BodyLimit
+from fenqi.kit.bodylimit import BodyLimit, replay_body
 from fenqi.kit.db import Session
 from fenqi.kit.errors import DomainError
 from fenqi.kit.web import request_language
@@ -94,7 +94,7 @@ class FastLane:
         except DomainError as exc:
             response = error_response(exc, request_language(request))
         if response is None:
-            await self.app(scope, _replay(body, receive), send)
+            await self.app(scope, replay_body(body, receive), send)
             return
         await response(scope, receive, send)
 
@@ -108,16 +108,3 @@ async def _read(receive: Receive) -> bytes | None:
         chunks.append(message.get("body", b""))
         if not message.get("more_body", False):
             return b"".join(chunks)
-
-
-def _replay(body: bytes, receive: Receive) -> Receive:
-    sent = False
-
-    async def replay() -> Message:
-        nonlocal sent
-        if not sent:
-            sent = True
-            return {"type": "http.request", "body": body, "more_body": False}
-        return await receive()
-
-    return replay
