@@ -21,7 +21,7 @@ from fenqi.catalog.errors import (
 from fenqi.catalog.lifecycle import DeviceStatus
 from fenqi.catalog.models import Device, Merchant, PhoneModel, Sku, Store
 from fenqi.kit.db import utcnow
-from fenqi.kit.errors import Conflict, InvalidInput, NotFound
+from fenqi.kit.errors import Conflict, DomainError, InvalidInput, NotFound
 from fenqi.kit.money import fmt_yuan, from_fen
 
 
@@ -302,6 +302,15 @@ def _views(session: Session, rows: list[tuple[Sku, PhoneModel]], with_stock: boo
                 sku.price_fen, stock.get(sku.id, 0))
         for sku, model in rows
     ]
+
+
+def sku_name(session: Session, code: str, lang: str) -> str:
+    """The phone as a person names it: "小米 15 256GB 黑色" (the SKU code only if the SKU is gone)."""
+    try:
+        sku = get_sku(session, code, with_stock=False)
+    except DomainError:
+        return code
+    return sku.name_zh if lang == "zh" else sku.name_en
 
 
 def get_sku(session: Session, code: str, *, with_stock: bool = True) -> SkuView:

@@ -12,6 +12,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 
 from fenqi.analytics.service import BUCKETS
+from fenqi.catalog.service import sku_name
 from fenqi.collections.contacts import contacts_of, log_contact
 from fenqi.collections.hardship_requests import open_requests
 from fenqi.identity.deps import Principal, require_roles
@@ -25,7 +26,6 @@ from fenqi.origination.lookups import applications_of_loans, loan_ids_where
 from fenqi.payments.service import loan_orders
 from fenqi.servicing.service import LoanStatus, find_loan, installments, repayments
 from fenqi.servicing.service import search_loans as find_loans
-from fenqi.web.console.till import phone_text
 from fenqi.web.errors import page_error_text
 from fenqi.web.render import render
 
@@ -140,7 +140,7 @@ def _detail(request: Request, session: Session, loan_id: int, who: Principal, re
     card = mask_card(decrypt(row.app.bank_card_enc)) if row.app else "—"
     return render(request, "ops/loan.html", {
         "r": row, "loan": row.loan, "app": row.app,
-        "phone": phone_text(session, row.app.sku_code, request_language(request)) if row.app else "",
+        "phone": sku_name(session, row.app.sku_code, request_language(request)) if row.app else "",
         "schedule": installments(session, loan_id),
         "entries": loan_journal(session, loan_id), "orders": orders, "repayments": paid,
         "notes": list(notes), "review_note": review_note, "card": card, "revealed": revealed, "who": who,

@@ -15,7 +15,14 @@ from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
 from fenqi.analytics import service as analytics
-from fenqi.catalog.service import get_merchant, is_training, list_skus, set_hb_seller_percent, stores_of_merchant
+from fenqi.catalog.service import (
+    get_merchant,
+    is_training,
+    list_skus,
+    set_hb_seller_percent,
+    sku_name,
+    stores_of_merchant,
+)
 from fenqi.funding.disbursement import settlement_statement
 from fenqi.identity.deps import Principal, require_roles
 from fenqi.kit.bounds import BOUNDARY_ERRORS, AmountText, EntityId, parse_id
@@ -35,7 +42,6 @@ from fenqi.web.console import echarts as ec
 from fenqi.web.console.common import merchant_in_scope, parse_day, yuan
 from fenqi.web.console.till import device_of as _device
 from fenqi.web.console.till import ip_of as _ip
-from fenqi.web.console.till import phone_text as _phone_text
 from fenqi.web.console.till import plan_names as _plan_names
 from fenqi.web.console.till import qr_svg as _qr_svg
 from fenqi.web.console.till import require_answers, till_phone_and_plans
@@ -179,7 +185,7 @@ def _rows(session: Session, apps: Iterable[Application], lang: str) -> list[dict
     for app in apps:
         row = _row(app)
         if app.sku_code not in phones:
-            phones[app.sku_code] = _phone_text(session, app.sku_code, lang)
+            phones[app.sku_code] = sku_name(session, app.sku_code, lang)
         if app.product_code not in plans:
             plans[app.product_code] = _plan_name(session, app.product_code, lang)
         row.update(phone=phones[app.sku_code], plan=plans[app.product_code])
@@ -237,7 +243,7 @@ def _application_view(request: Request, session: Session, app: Application, who:
         "reasons": decisions.reasons(app, lang), "suggestions": decisions.suggestion_views(session, app, lang),
         "adjusted": adjusted,
         "outcome": decisions.outcome_text(session, app, lang, adjusted_plan=adjusted is not None),
-        "phone": _phone_text(session, app.sku_code, request_language(request)),
+        "phone": sku_name(session, app.sku_code, request_language(request)),
         "plan_names": _plan_names(session, app, request_language(request)),
         "app": app, "row": _row(app), "offer": offer, "contract": contract, "order": order, "error": error,
         "econtract": text, "who": who, "can_sell": who.role in ("clerk", "admin"),

@@ -12,6 +12,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 
 from fenqi.analytics import service as analytics
+from fenqi.catalog.service import sku_name
 from fenqi.identity.deps import Principal, require_roles
 from fenqi.kit.bounds import AmountText, EntityId
 from fenqi.kit.clock import business_date
@@ -20,7 +21,6 @@ from fenqi.kit.errors import DomainError, InvalidInput
 from fenqi.kit.web import SessionDep, request_language
 from fenqi.origination.lookups import applications_by_id
 from fenqi.web.console.dashboard import dashboard_charts
-from fenqi.web.console.till import phone_text
 from fenqi.web.errors import NoMessage, page_error_text
 from fenqi.web.render import render
 
@@ -73,7 +73,7 @@ def reviews_page(request: Request, error: str = NoMessage, who: Principal = Depe
     lang = request_language(request)
     names = _plan_names(session, {p.product_code for d in queue for p in d.allowed_plans}
                         | {a.product_code for a in apps.values()}, lang)
-    phones = {code: phone_text(session, code, lang) for code in {a.sku_code for a in apps.values()}}
+    phones = {code: sku_name(session, code, lang) for code in {a.sku_code for a in apps.values()}}
     cases = [{"d": d, "app": apps.get(d.application_id or 0), "plan_names": names, "phones": phones,
               "name": mask_name(decrypt(apps[d.application_id].name_enc)) if d.application_id in apps else "—"}
              for d in queue]

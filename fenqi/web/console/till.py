@@ -15,7 +15,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from markupsafe import Markup
 from sqlalchemy.orm import Session
 
-from fenqi.catalog.service import SkuView, get_merchant, get_sku, get_store
+from fenqi.catalog.service import SkuView, get_merchant, get_sku, get_store, sku_name
 from fenqi.catalog.stock import check_device_for_sale, sku_of_device
 from fenqi.identity.deps import Principal, require_roles
 from fenqi.kit.bounds import EntityId
@@ -68,18 +68,6 @@ def device_of(request: Request) -> str:
 
 def qr_svg(url: str) -> Markup:
     return Markup(segno.make(url, error="m").svg_inline(scale=4, title="QR"))
-
-
-def phone_text(session: Session, sku_code: str, lang: str) -> str:
-    """The phone as a person names it: "小米 15 256GB 黑色" (the SKU code only if the SKU is gone)."""
-    from fenqi.web.labels import phone_name
-
-    try:
-        sku = get_sku(session, sku_code, with_stock=False)
-    except DomainError:
-        return sku_code
-    colour = sku.colour_zh if lang == "zh" else sku.colour_en
-    return f"{phone_name(sku.brand, sku.model, lang)} {sku.storage_gb}GB {colour}"
 
 
 def plan_names(session: Session, app: Application, lang: str) -> dict[str, str]:
@@ -191,7 +179,7 @@ def _receipt_context(session: Session, app: Application, lang: str) -> dict[str,
         windows.insert(0, ("无理由退货至", "No-reason return until", on + timedelta(days=policy.no_reason_return_days)))
     return {
         "app": app, "contract_no": signing.contract_no(app), "name": origination.masked_name(app),
-        "phone": phone_text(session, app.sku_code, lang), "merchant": get_merchant(session, app.merchant_id),
+        "phone": sku_name(session, app.sku_code, lang), "merchant": get_merchant(session, app.merchant_id),
         "store": get_store(session, app.store_id), "plan": plan_names(session, app, lang).get(app.product_code, ""),
         "price": yuan(app.price_fen), "down": yuan(app.down_payment_fen), "financed": yuan(app.financed_fen),
         "first": rows[0] if rows else None, "installment": yuan(app.installment_fen), "windows": windows,

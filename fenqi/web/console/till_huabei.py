@@ -12,7 +12,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
-from fenqi.catalog.service import get_device, get_merchant, get_store
+from fenqi.catalog.service import get_device, get_merchant, get_store, sku_name
 from fenqi.catalog.stock import sku_of_device
 from fenqi.identity.deps import Principal, require_roles
 from fenqi.kit.bounds import EntityId
@@ -23,7 +23,7 @@ from fenqi.payments.polling import refresh_order
 from fenqi.payments.settings import get_payment_settings
 from fenqi.pricing.platform import platform_plans
 from fenqi.web.console.common import merchant_in_scope, yuan
-from fenqi.web.console.till import phone_text, qr_svg
+from fenqi.web.console.till import qr_svg
 from fenqi.web.errors import page_message
 from fenqi.web.render import render
 
@@ -99,7 +99,7 @@ def sales_list(request: Request, who: Principal = Depends(staff), *, session: Se
     (a 7-day return after the clerk has left its page)."""
     lang = request_language(request)
     merchant_id = merchant_in_scope(session, who)
-    rows = [{"sale": sale, "phone": phone_text(session, sale.sku_code, lang), "price": yuan(sale.price_fen),
+    rows = [{"sale": sale, "phone": sku_name(session, sale.sku_code, lang), "price": yuan(sale.price_fen),
              "status_text": STATUS.get(sale.status, (sale.status, sale.status))[0 if lang == "zh" else 1]}
             for sale in huabei_sales.sales_of_merchant(session, merchant_id)]
     return render(request, "merchant/huabei_sales.html", {"who": who, "rows": rows, "limit": huabei_sales.LISTED})
@@ -165,7 +165,7 @@ def _context(session: Session, sale: Any, order: Any, who: Principal, lang: str)
     pay_url = getattr(order, "pay_url", "") if sale.status == "pending" and order is not None else ""
     return {
         "who": who, "sale": sale, "status_text": zh if lang == "zh" else en,
-        "phone": phone_text(session, sale.sku_code, lang), "price": yuan(sale.price_fen),
+        "phone": sku_name(session, sale.sku_code, lang), "price": yuan(sale.price_fen),
         "fee": yuan(sale.hb_fee_fen), "merchant_fee": yuan(sale.hb_fee_fen * sale.hb_fq_seller_percent // 100),
         "store": store.name, "merchant": get_merchant(session, store.merchant_id).name,
         "pay_url": pay_url, "qr": qr_svg(pay_url) if pay_url else "",

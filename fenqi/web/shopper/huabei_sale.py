@@ -14,7 +14,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 
-from fenqi.catalog.service import SkuView, get_merchant, get_store, hb_seller_percent
+from fenqi.catalog.service import SkuView, get_merchant, get_store, hb_seller_percent, sku_name
 from fenqi.catalog.stock import stores_with_stock
 from fenqi.identity.deps import Principal
 from fenqi.kit.bounds import EntityId
@@ -141,20 +141,7 @@ def purchases(session: Session, who: Principal, lang: str) -> list[dict[str, Any
         store = get_store(session, sale.store_id)
         zh, en = STATUS.get(sale.status, (sale.status, sale.status))
         deadline = huabei_sales.return_deadline(sale) if sale.status in ("paid", "handed_over") else None
-        rows.append({"sale": sale, "phone": _phone(session, sale.sku_code, lang), "price": yuan(sale.price_fen),
+        rows.append({"sale": sale, "phone": sku_name(session, sale.sku_code, lang), "price": yuan(sale.price_fen),
                      "status_text": zh if lang == "zh" else en, "store": f"{store.city} · {store.name}",
                      "return_until": deadline.isoformat() if deadline else ""})
     return rows
-
-
-def _phone(session: Session, sku_code: str, lang: str) -> str:
-    """The phone by its name, "Apple iPhone 16 128GB 黑色" (its code only if the SKU is gone)."""
-    from fenqi.catalog.service import get_sku
-    from fenqi.web.labels import phone_name
-
-    try:
-        sku = get_sku(session, sku_code, with_stock=False)
-    except DomainError:
-        return sku_code
-    colour = sku.colour_zh if lang == "zh" else sku.colour_en
-    return f"{phone_name(sku.brand, sku.model, lang)} {sku.storage_gb}GB {colour}"
