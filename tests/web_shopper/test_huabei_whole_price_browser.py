@@ -63,6 +63,7 @@ def test_the_whole_price_paid_with_huabei(browser: Any, demo_shop: str, screensh
         card = page.inner_text(f"#huabei-{sale_id}")
         assert "¥5,999.00" in card and "6 期" in card and "已付款" in card and store.split("（")[0] in card, card
         assert "7 天无理由退货至" in card, card
+        assert "您还没有分期" not in page.inner_text("body")  # a 花呗 purchase is something the shopper has
     except BaseException:
         page.screenshot(path=str(artifacts_dir / "FAILED-huabei-whole-price.png"), full_page=True)
         raise
