@@ -1,4 +1,5 @@
-"""Demo data: two merchants, three stores, about twenty phone models of real brands with SKUs and devices."""
+"""Demo data: two merchants, three stores, about twenty phone models of real brands with SKUs and devices;
+then identity's demo users, the clerk and the owner working for the first merchant."""
 
 from __future__ import annotations
 
@@ -9,7 +10,15 @@ from sqlalchemy.orm import Session
 from stdnum import luhn
 
 from fenqi.catalog.models import Merchant
-from fenqi.catalog.service import create_merchant, create_model, create_sku, create_store, register_device
+from fenqi.catalog.service import (
+    create_merchant,
+    create_model,
+    create_sku,
+    create_store,
+    first_merchant_id,
+    register_device,
+)
+from fenqi.identity.demo_users import seed_demo_users
 
 MERCHANTS = [
     ("M-SHUMA", "数码港手机连锁", "31", Decimal("0.020")),
@@ -56,6 +65,14 @@ def demo_imei(serial: int) -> str:
 
 
 def seed(session: Session) -> list[str]:
+    # Identity's demo users come right after the merchants: identity knows no merchants, so the merchant
+    # its clerk and owner work for is passed in from here.
+    lines = seed_catalog(session)
+    return lines + seed_demo_users(session, merchant_id=first_merchant_id(session))
+
+
+def seed_catalog(session: Session) -> list[str]:
+    """The shop alone: merchants, stores, phones and devices, without the demo users."""
     if session.scalar(select(Merchant.id).where(Merchant.code == MERCHANTS[0][0])) is not None:
         return ["catalog: demo data already present"]
     merchant_ids = {

@@ -10,8 +10,8 @@ from sqlalchemy.orm import Session
 from fenqi.catalog.seed import demo_imei
 from fenqi.catalog.service import create_merchant, create_store, get_merchant_by_code, list_skus, register_device
 from fenqi.funding.service import add_product, create_funder
+from fenqi.identity.demo_users import DEMO_PASSWORD
 from fenqi.identity.roles import CLERK, MERCHANT_OWNER
-from fenqi.identity.seed import DEMO_PASSWORD
 from fenqi.identity.service import create_user
 from fenqi.kit.errors import NotFound
 

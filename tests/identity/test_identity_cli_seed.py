@@ -9,10 +9,11 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
+from fenqi.catalog.service import first_merchant_id
 from fenqi.cli import app
+from fenqi.identity.demo_users import DEMO_PASSWORD, seed_demo_users
 from fenqi.identity.models import ApiKey, AuditEntry, User
 from fenqi.identity.roles import ROLES
-from fenqi.identity.seed import DEMO_PASSWORD, seed
 from fenqi.identity.service import authenticate_password, principal_for_api_key
 from fenqi.identity.tokens import sha256_hex
 from fenqi.kit.db import session_scope
@@ -75,8 +76,9 @@ def test_unknown_user_for_api_key(engine: object) -> None:
 
 
 def test_demo_seed_has_every_role_and_is_repeatable(session: Session) -> None:
-    lines = seed(session)
-    again = seed(session)
+    merchant_id = first_merchant_id(session)
+    lines = seed_demo_users(session, merchant_id=merchant_id)
+    again = seed_demo_users(session, merchant_id=merchant_id)
     assert lines == again
     roles = set(session.scalars(select(User.role)).all())
     assert roles == set(ROLES)

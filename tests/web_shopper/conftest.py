@@ -85,7 +85,7 @@ def live_server(live_server: str) -> Iterator[str]:
 def demo_shop(live_server: str) -> str:
     """The demo's products, phones in three stores, funding partners and risk rules, committed so the
     live server sees them (each seed is idempotent: other browser tests may have run it first)."""
-    from fenqi.catalog.seed import seed as seed_catalog
+    from fenqi.catalog.seed import seed_catalog
     from fenqi.funding.seed import seed as seed_funding
     from fenqi.kit.db import session_scope
     from fenqi.pricing.seed import seed as seed_pricing

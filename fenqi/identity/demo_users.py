@@ -1,4 +1,6 @@
-"""Demo users: one for every role, with the sign-in lines `fenqi demo` prints."""
+"""Demo users: one for every role, with the sign-in lines `fenqi demo` prints. The catalog's demo seed
+creates them right after the demo merchants, and passes in the merchant the clerk and the owner work for
+(identity knows no merchants)."""
 
 from __future__ import annotations
 
@@ -23,15 +25,9 @@ DEMO_STAFF = (
 )
 
 
-def _first_merchant_id(session: Session) -> int | None:
-    """The demo merchant the clerk and the owner work for (the catalog seeds merchants before identity)."""
-    from fenqi.catalog.service import first_merchant_id
-
-    return first_merchant_id(session)
-
-
-def seed(session: Session) -> list[str]:
-    merchant_id = _first_merchant_id(session)
+def seed_demo_users(session: Session, *, merchant_id: int | None) -> list[str]:
+    """Create the demo users that are missing (`merchant_id`: the clerk's and the owner's merchant) and
+    return the sign-in lines."""
     lines = [f"sign in: staff at /login/staff (password {DEMO_PASSWORD}), shoppers at /login"]
     for role, username, name in DEMO_STAFF:
         if session.scalar(select(User.id).where(User.username == username)) is None:
