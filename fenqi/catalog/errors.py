@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from fenqi.catalog.lifecycle import status_name
 from fenqi.kit.errors import DomainError
 
 
@@ -21,8 +22,12 @@ class ImeiAlreadyRegistered(DomainError):
 class DeviceNotAvailable(DomainError):
     code = "imei_not_available"
     status = 409
-    zh = "设备 {detail} 不可销售（当前状态：{status}），可能已售出"
-    en = "Device {detail} cannot be sold (status: {status}); it may already be sold"
+    zh = "设备 {detail} 不可销售（当前状态：{status_zh}）"
+    en = "Device {detail} cannot be sold (it is {status_en})"
+
+    def __init__(self, detail: str = "", *, status: str = "") -> None:
+        super().__init__(detail, status=status, status_zh=status_name(status, "zh"),
+                         status_en=status_name(status, "en"))
 
 
 class DeviceWrongSku(DomainError):
@@ -35,8 +40,13 @@ class DeviceWrongSku(DomainError):
 class BadDeviceTransition(DomainError):
     code = "device_bad_transition"
     status = 409
-    zh = "设备状态不能从 {current} 变为 {target}"
-    en = "A device cannot go from {current} to {target}"
+    zh = "设备状态不能从“{current_zh}”变为“{target_zh}”"
+    en = "A device cannot go from {current_en} to {target_en}"
+
+    def __init__(self, detail: str = "", *, current: str = "", target: str = "") -> None:
+        super().__init__(detail, current=current, target=target, current_zh=status_name(current, "zh"),
+                         target_zh=status_name(target, "zh"), current_en=status_name(current, "en"),
+                         target_en=status_name(target, "en"))
 
 
 class OutOfStock(DomainError):

@@ -24,6 +24,23 @@ class DeviceStatus(StrEnum):
     LOANED = "loaned"  # lent to a shopper while their phone is repaired (after-sales)
 
 
+# How a status reads to a clerk or a shopper (zh-CN, English): errors name it, never the code.
+STATUS_NAMES: dict[str, tuple[str, str]] = {
+    DeviceStatus.IN_STOCK: ("在库", "in stock"),
+    DeviceStatus.RESERVED: ("已为其他申请预留", "held for another application"),
+    DeviceStatus.SOLD: ("已售出", "sold"),
+    DeviceStatus.RETURNED: ("已退回待检", "returned, awaiting inspection"),
+    DeviceStatus.LOCKED: ("已锁定", "locked"),
+    DeviceStatus.RELEASED: ("已售出并解除锁定", "sold and released"),
+    DeviceStatus.LOANED: ("作为备用机借出", "lent as a loaner"),
+}
+
+
+def status_name(status: str, lang: str = "zh") -> str:
+    zh, en = STATUS_NAMES.get(status, (status, status))
+    return zh if lang.startswith("zh") else en
+
+
 ALLOWED: dict[DeviceStatus, frozenset[DeviceStatus]] = {
     DeviceStatus.IN_STOCK: frozenset({DeviceStatus.RESERVED, DeviceStatus.LOANED}),
     DeviceStatus.LOANED: frozenset({DeviceStatus.IN_STOCK}),
