@@ -115,6 +115,19 @@ def set_hb_seller_percent(session: Session, merchant_id: int, percent: int) -> M
     return merchant
 
 
+@dataclass(frozen=True, slots=True)
+class MerchantRef:
+    id: int
+    code: str
+    name: str
+
+
+def list_merchants(session: Session) -> list[MerchantRef]:
+    """Every merchant, oldest first (a fixed order: the demo history seeds its draws on it)."""
+    rows = session.execute(select(Merchant.id, Merchant.code, Merchant.name).order_by(Merchant.id))
+    return [MerchantRef(int(i), code, name) for i, code, name in rows]
+
+
 def first_merchant_id(session: Session) -> int | None:
     """The oldest merchant (the demo's staff work for it), None before any is created."""
     merchant_id: int | None = session.scalar(select(Merchant.id).order_by(Merchant.id).limit(1))
@@ -141,6 +154,19 @@ def create_store(session: Session, *, merchant_id: int, code: str, name: str, ci
 def stores_of_merchant(session: Session, merchant_id: int) -> list[Store]:
     """A merchant's stores, oldest first (the till's store picker)."""
     return list(session.scalars(select(Store).where(Store.merchant_id == merchant_id).order_by(Store.id)))
+
+
+@dataclass(frozen=True, slots=True)
+class StoreRef:
+    id: int
+    code: str
+    merchant_id: int
+
+
+def list_stores(session: Session) -> list[StoreRef]:
+    """Every store of every merchant, oldest first (a fixed order: the demo history seeds its draws on it)."""
+    rows = session.execute(select(Store.id, Store.code, Store.merchant_id).order_by(Store.id))
+    return [StoreRef(int(i), code, int(merchant_id)) for i, code, merchant_id in rows]
 
 
 def store_names(session: Session, store_ids: Iterable[int]) -> dict[int, str]:
@@ -330,6 +356,14 @@ def list_skus(session: Session, brand: str | None = None, *, shelves_of: int | N
         query = query.where(func.lower(PhoneModel.brand) == brand.lower())
     rows = [(sku, model) for sku, model in session.execute(query.order_by(PhoneModel.brand, Sku.price_fen, Sku.code))]
     return _views(session, rows, merchant_id=shelves_of)
+
+
+def skus_oldest_first(session: Session) -> list[SkuView]:
+    """Active SKUs in the order they were created, stock not counted (a fixed order: the demo history seeds
+    its draws on it)."""
+    query = (select(Sku, PhoneModel).join(PhoneModel, PhoneModel.id == Sku.model_id).where(Sku.active.is_(True))
+             .order_by(Sku.id))
+    return _views(session, [(sku, model) for sku, model in session.execute(query)], with_stock=False)
 
 
 def first_in_stock(session: Session, merchant_id: int) -> tuple[str, str, str] | None:

@@ -31,8 +31,7 @@ from stdnum import luhn
 from stdnum.cn import ric
 
 from fenqi.analytics.funnel import record_plan_view
-from fenqi.catalog.models import Sku, Store
-from fenqi.catalog.service import register_device
+from fenqi.catalog.service import list_stores, register_device, skus_oldest_first
 from fenqi.demo import behaviour
 from fenqi.demo.promotions import DemoPromotions
 from fenqi.identity.principal import Principal
@@ -129,8 +128,8 @@ class History:
         self.rng = random.Random(seed)
         self.clerks = clerks
         self.reviewer = reviewer
-        self.stores = list(session.scalars(select(Store).order_by(Store.id)))
-        self.skus = list(session.scalars(select(Sku).order_by(Sku.id)))
+        self.stores = list_stores(session)
+        self.skus = skus_oldest_first(session)
         self.serial = IMEI_BASE
         self.people = 0
         self.actions: dict[date, list[tuple[int, behaviour.Action]]] = defaultdict(list)
@@ -298,22 +297,22 @@ def pay_order(session: Session, out_trade_no: str, *, paid_at: datetime | None =
 
 def _principals(session: Session) -> tuple[dict[int, Principal], Principal]:
     """A clerk for every demo merchant (created when the merchant has none) and the risk officer."""
-    from fenqi.catalog.models import Merchant
-    from fenqi.identity.models import User
-    from fenqi.identity.service import create_user
+    from fenqi.catalog.service import list_merchants
+    from fenqi.identity.service import create_user, first_with_role, principal_of
 
     clerks: dict[int, Principal] = {}
-    for merchant in session.scalars(select(Merchant).order_by(Merchant.id)):
-        user = session.scalar(select(User).where(User.role == "clerk", User.merchant_id == merchant.id).limit(1))
-        if user is None:
+    for merchant in list_merchants(session):
+        clerk = first_with_role(session, "clerk", merchant.id)
+        if clerk is None:
             # No password: the history's clerk never signs in (and argon2 costs a second per hash).
-            user = create_user(session, role="clerk", display_name=f"{merchant.name} 店员",
-                               username=f"clerk.{merchant.code.lower()}", merchant_id=merchant.id)
-        clerks[merchant.id] = Principal(user.id, "clerk", merchant.id, user.display_name)
-    officer = session.scalar(select(User).where(User.role == "risk_officer").limit(1))
+            clerk = principal_of(create_user(session, role="clerk", display_name=f"{merchant.name} 店员",
+                                             username=f"clerk.{merchant.code.lower()}", merchant_id=merchant.id))
+        clerks[merchant.id] = clerk
+    officer = first_with_role(session, "risk_officer")
     if officer is None:
-        officer = create_user(session, role="risk_officer", display_name="风控", username="risk.history")
-    return clerks, Principal(officer.id, "risk_officer", None, officer.display_name)
+        officer = principal_of(create_user(session, role="risk_officer", display_name="风控",
+                                           username="risk.history"))
+    return clerks, officer
 
 
 def build_history(session: Session, *, days: int = 200, per_day: float = 2.6, seed: int = 6,

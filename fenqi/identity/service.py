@@ -90,6 +90,16 @@ def staff_with_role(session: Session, role: str, merchant_id: int | None = None)
     return {int(uid): name for uid, name in rows}
 
 
+def first_with_role(session: Session, role: str, merchant_id: int | None = None) -> Principal | None:
+    """The oldest user of a role (of one merchant, if given), active or not: who a script acts as (the demo
+    history's clerks and risk officer). None when there is none."""
+    q = select(User).where(User.role == role)
+    if merchant_id is not None:
+        q = q.where(User.merchant_id == merchant_id)
+    user = session.scalar(q.order_by(User.id).limit(1))
+    return None if user is None else principal_of(user)
+
+
 def user_by_phone(session: Session, phone: str) -> User | None:
     return session.scalar(select(User).where(User.phone_index == blind_index(normalize_mobile(phone))))
 
