@@ -32,12 +32,14 @@ def install() -> None:
         from fenqi.payments import install as payments
         from fenqi.servicing import check as loan_check
         from fenqi.servicing import snapshot as loan_snapshot
+        from fenqi.servicing.cob_steps import register_day_step
 
         ledger_check.register_subledger(loan_check.check_loans)  # the ledger check compares the loans too
         payments.install()
         origination.install()
         loan_snapshot.install()  # close-of-business steps: the daily loan and account snapshots
-        ledger_snapshot.install()
+        # The ledger sits below servicing, so its day step is registered here rather than by the ledger.
+        register_day_step("account_snapshot", ledger_snapshot.snapshot_accounts, order=20)
         aftersales.install()
         collections.install()
         devices.install()

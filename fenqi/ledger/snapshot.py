@@ -1,4 +1,5 @@
-"""The daily account snapshot (`account_day_balance`), written when close-of-business finishes a day.
+"""The daily account snapshot (`account_day_balance`), written when close-of-business finishes a day
+(`fenqi.wiring.install()` adds `snapshot_accounts` to servicing's day steps: the ledger imports no servicing).
 
 Each account's cumulative debits and credits (the real book's; a training store's practice is left
 out) over every entry dated on or before the day: the
@@ -119,9 +120,3 @@ def account_history(session: Session, account: str, *, start: date, end: date) -
         balance = snaps[d] if d in snaps else balance + moves.get(d, 0)
         series.append((d, balance))
     return series
-
-
-def install() -> None:
-    from fenqi.servicing.cob_steps import register_day_step
-
-    register_day_step("account_snapshot", snapshot_accounts, order=20)

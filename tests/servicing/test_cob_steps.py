@@ -65,3 +65,13 @@ def test_a_failing_step_rolls_back_its_chunk(session: Session, clean_registry: N
     with pytest.raises(RuntimeError, match="step failed"):
         close_day(session.connection(), START, chunk_size=10)
     assert all(c.status == "pending" for c in session.query(CobChunk).all())
+
+
+def test_the_day_steps_start_with_the_loan_then_the_account_snapshot(engine: object) -> None:
+    """The wiring registers the ledger's account snapshot (the ledger imports no servicing module); it runs
+    right after the loan snapshot, before the other domains' day steps."""
+    from fenqi.ledger.snapshot import snapshot_accounts
+
+    in_order = sorted(cob_steps._day_steps.items(), key=lambda kv: (kv[1][0], kv[0]))
+    assert [name for name, _ in in_order][:2] == ["loan_snapshot", "account_snapshot"]
+    assert cob_steps._day_steps["account_snapshot"][1] is snapshot_accounts
