@@ -1,8 +1,10 @@
 """The figures behind the dashboards and the merchant console's sales pages.
 
-Analytics only reads. It aggregates other domains' tables in SQL (one query per figure, grouped in the
-database) rather than loading rows through their services: reporting over hundreds of thousands of
-loans must not pull them into Python. Money stays integer fen; rates are Decimal.
+Analytics only reads. Each figure is one query grouped in the database, asked of the domain that owns the
+rows (`servicing.reporting`, `origination.reporting`: plain rows back), rather than rows loaded through their
+services: reporting over hundreds of thousands of loans must not pull them into Python. Analytics fills in
+the empty days and orders; the plan mix names its products in one more query (`pricing.reporting`). Money
+stays integer fen; rates are Decimal.
 
 Every figure can be restricted to one merchant (the merchant console shows only its own business).
 """
@@ -12,20 +14,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Any
 
-from sqlalchemy import ColumnElement, case, func, select
 from sqlalchemy.orm import Session
 
-from fenqi.catalog.reporting import training_merchants
 from fenqi.ledger.snapshot import account_history
-from fenqi.origination.models import Application
-from fenqi.pricing.models import Product
-from fenqi.servicing.models import Loan, LoanStatus
+from fenqi.origination import reporting as origination_rep
+from fenqi.pricing import reporting as pricing_rep
+from fenqi.servicing import reporting as servicing_rep
 from fenqi.servicing.rules import DEFAULT_BUCKETS
 
 BUCKETS: tuple[str, ...] = tuple(name for _, name in DEFAULT_BUCKETS)
-APPROVED_STATUSES = ("approved", "signed")
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,36 +81,18 @@ def _days(start: date, end: date) -> list[date]:
     return [start + timedelta(days=i) for i in range((end - start).days + 1)]
 
 
-def _merchant(column: Any, merchant_id: int | None) -> list[ColumnElement[bool]]:
-    """One merchant's rows; or every merchant's but the training merchants' practice (培训模式)."""
-    return [column.not_in(training_merchants())] if merchant_id is None else [column == merchant_id]
-
-
 def sales_per_day(session: Session, *, start: date, end: date, merchant_id: int | None = None) -> list[DaySales]:
     """Loans booked per business date (every day in the range, zero when nothing was sold)."""
-    rows = session.execute(
-        select(Loan.booked_on, func.count(), func.coalesce(func.sum(Loan.price_fen), 0),
-               func.coalesce(func.sum(Loan.financed_fen), 0))
-        .where(Loan.booked_on >= start, Loan.booked_on <= end, *_merchant(Loan.merchant_id, merchant_id))
-        .group_by(Loan.booked_on)
-    ).all()
-    by_day = {r[0]: DaySales(r[0], int(r[1]), int(r[2]), int(r[3])) for r in rows}
+    rows = servicing_rep.loans_booked_per_day(session, start=start, end=end, merchant_id=merchant_id)
+    by_day = {r.day: DaySales(r.day, r.loans, r.price_fen, r.financed_fen) for r in rows}
     return [by_day.get(d, DaySales(d, 0, 0, 0)) for d in _days(start, end)]
 
 
 def approval_per_day(session: Session, *, start: date, end: date, merchant_id: int | None = None
                      ) -> list[DayApproval]:
     """Applications per business date of submission and how they were decided (after manual review)."""
-    approved = case((Application.outcome == "approve", 1), (Application.status.in_(APPROVED_STATUSES), 1), else_=0)
-    rows = session.execute(
-        select(Application.business_date, func.count(), func.sum(approved),
-               func.sum(case((Application.status == "declined", 1), else_=0)),
-               func.sum(case((Application.status == "referred", 1), else_=0)))
-        .where(Application.business_date >= start, Application.business_date <= end,
-               *_merchant(Application.merchant_id, merchant_id))
-        .group_by(Application.business_date)
-    ).all()
-    by_day = {r[0]: DayApproval(r[0], int(r[1]), int(r[2] or 0), int(r[3] or 0), int(r[4] or 0)) for r in rows}
+    rows = origination_rep.applications_per_day(session, start=start, end=end, merchant_id=merchant_id)
+    by_day = {r.day: DayApproval(r.day, r.applications, r.approved, r.declined, r.referred) for r in rows}
     return [by_day.get(d, DayApproval(d, 0, 0, 0, 0)) for d in _days(start, end)]
 
 
@@ -123,40 +103,26 @@ def approval_rate(days: list[DayApproval]) -> Decimal | None:
 
 
 def plan_mix(session: Session, *, merchant_id: int | None = None, since: date | None = None) -> list[PlanShare]:
-    """Loans by product and term, most sold first."""
-    query = (
-        select(Product.code, Product.name_zh, Product.name_en, Loan.method, Loan.term, func.count(),
-               func.coalesce(func.sum(Loan.financed_fen), 0))
-        .join(Product, Product.id == Loan.product_id)
-        .where(*_merchant(Loan.merchant_id, merchant_id))
-        .group_by(Product.code, Product.name_zh, Product.name_en, Loan.method, Loan.term)
-    )
-    if since is not None:
-        query = query.where(Loan.booked_on >= since)
-    rows = session.execute(query).all()
-    shares = [PlanShare(r[0], r[1], r[2], r[3], int(r[4]), int(r[5]), int(r[6])) for r in rows]
+    """Loans by product and term, most sold first. Servicing groups the loans by product id (a product's
+    code is unique, so that is grouping by product), pricing names the products in one query."""
+    rows = servicing_rep.loans_by_plan(session, merchant_id=merchant_id, since=since)
+    names = pricing_rep.product_names_by_id(session, {r.product_id for r in rows})
+    shares = [PlanShare(name.code, name.name_zh, name.name_en, r.method, r.term, r.loans, r.financed_fen)
+              for r in rows if (name := names.get(r.product_id)) is not None]  # a join: unnamed ids left out
     return sorted(shares, key=lambda s: (-s.loans, s.product_code, s.term))
 
 
 def delinquency_buckets(session: Session, *, merchant_id: int | None = None) -> list[BucketFigure]:
     """Open loans (active and overdue) by delinquency bucket: count and principal outstanding."""
-    rows = session.execute(
-        select(Loan.bucket, func.count(), func.coalesce(func.sum(Loan.principal_outstanding_fen), 0))
-        .where(Loan.status.in_(LoanStatus.OPEN), *_merchant(Loan.merchant_id, merchant_id))
-        .group_by(Loan.bucket)
-    ).all()
-    found = {r[0]: BucketFigure(r[0], int(r[1]), int(r[2])) for r in rows}
+    rows = servicing_rep.open_loans_by_bucket(session, merchant_id=merchant_id)
+    found = {r.bucket: BucketFigure(r.bucket, r.loans, r.principal_fen) for r in rows}
     order = list(BUCKETS) + sorted(b for b in found if b not in BUCKETS)
     return [found.get(b, BucketFigure(b, 0, 0)) for b in order]
 
 
 def loans_by_status(session: Session, *, merchant_id: int | None = None) -> dict[str, int]:
-    rows = session.execute(
-        select(Loan.status, func.count()).where(*_merchant(Loan.merchant_id, merchant_id)).group_by(Loan.status)
-    ).all()
-    found = {str(r[0]): int(r[1]) for r in rows}
-    states = (LoanStatus.ACTIVE, LoanStatus.OVERDUE, LoanStatus.PAID_OFF, LoanStatus.CANCELLED, LoanStatus.WRITTEN_OFF)
-    return {s: found.get(s, 0) for s in states}
+    found = servicing_rep.loans_per_status(session, merchant_id=merchant_id)
+    return {s: found.get(s, 0) for s in servicing_rep.LOAN_STATUSES}
 
 
 def outstanding_per_day(session: Session, *, start: date, end: date) -> list[tuple[date, int]]:
@@ -168,11 +134,7 @@ def outstanding_per_day(session: Session, *, start: date, end: date) -> list[tup
 
 def outstanding_now(session: Session, *, merchant_id: int | None = None) -> tuple[int, int]:
     """(open loans, principal outstanding fen)."""
-    row = session.execute(
-        select(func.count(), func.coalesce(func.sum(Loan.principal_outstanding_fen), 0))
-        .where(Loan.status.in_(LoanStatus.OPEN), *_merchant(Loan.merchant_id, merchant_id))
-    ).one()
-    return int(row[0]), int(row[1])
+    return servicing_rep.open_loans_outstanding(session, merchant_id=merchant_id)
 
 
 FUNNEL = (
@@ -185,17 +147,5 @@ FUNNEL = (
 
 def funnel(session: Session, *, start: date, end: date, merchant_id: int | None = None) -> list[FunnelStep]:
     """From application to paid down payment, for applications submitted in the period."""
-    row = session.execute(
-        select(
-            func.count(),
-            func.sum(case((Application.outcome == "approve", 1), (Application.status.in_(APPROVED_STATUSES), 1),
-                          else_=0)),
-            func.sum(case((Application.status == "signed", 1), else_=0)),
-            func.sum(case((Application.status == "signed", case((Application.down_payment_paid.is_(True), 1),
-                                                                 (Application.down_payment_fen == 0, 1), else_=0)),
-                          else_=0)),
-        ).where(Application.business_date >= start, Application.business_date <= end,
-                *_merchant(Application.merchant_id, merchant_id))
-    ).one()
-    counts = [int(v or 0) for v in row]
+    counts = origination_rep.application_funnel(session, start=start, end=end, merchant_id=merchant_id)
     return [FunnelStep(key, zh, en, n) for (key, zh, en), n in zip(FUNNEL, counts, strict=True)]
