@@ -1,4 +1,6 @@
-"""HTTP: the catalog (public for browsing SKUs), merchants and stores (staff), devices by IMEI."""
+"""HTTP: the catalog (public for browsing SKUs), merchants and stores (staff), devices by IMEI; and the plan
+menu (`GET /api/v1/plans`, public), served here because asked by SKU it answers with a catalog phone
+(pricing, below catalog, imports none)."""
 
 from __future__ import annotations
 
@@ -15,6 +17,7 @@ from fenqi.catalog.schemas import (
     MerchantCreated,
     MerchantList,
     PhoneModelOut,
+    PlanMenu,
     SkuList,
     SkuOut,
     StoreCreated,
@@ -35,10 +38,15 @@ from fenqi.catalog.stock import device_json, set_device_status
 from fenqi.identity.deps import Principal, ensure_merchant, require_roles
 from fenqi.identity.roles import MERCHANT_ROLES
 from fenqi.kit.bounds import Amount, EntityId
-from fenqi.kit.money import fmt_rate, parse_rate, to_fen
+from fenqi.kit.money import fmt_rate, fmt_yuan, from_fen, parse_rate, to_fen
 from fenqi.kit.web import SessionDep
+from fenqi.pricing.errors import InvalidPrice
+from fenqi.pricing.service import menu_for_price
 
-router = APIRouter(prefix="/api/v1/catalog", tags=["catalog"])
+catalog_router = APIRouter(prefix="/api/v1/catalog", tags=["catalog"])
+# The plan menu answers outside the catalog's prefix, and /docs lists it with pricing's operations (the menu is
+# pricing's; only its SKU is catalog's).
+plans_router = APIRouter(prefix="/api/v1", tags=["pricing"])
 
 
 class MerchantIn(BaseModel):
@@ -82,17 +90,19 @@ class StatusIn(BaseModel):
     status: str = Field(description="in_stock | reserved | sold | returned | locked | released")
 
 
-@router.get("/skus", response_model=SkuList, summary="Phones on sale: brand, model, storage, colour, price, stock")
+@catalog_router.get("/skus", response_model=SkuList,
+                    summary="Phones on sale: brand, model, storage, colour, price, stock")
 def skus(brand: str | None = Query(None), *, session: SessionDep) -> dict[str, Any]:
     return {"skus": [s.to_json() for s in list_skus(session, brand)]}
 
 
-@router.get("/skus/{code}", response_model=SkuOut, summary="One SKU")
+@catalog_router.get("/skus/{code}", response_model=SkuOut, summary="One SKU")
 def sku(code: str, session: SessionDep) -> dict[str, Any]:
     return get_sku(session, code).to_json()
 
 
-@router.get("/merchants", response_model=MerchantList, summary="Merchants (a merchant's own staff see only theirs)")
+@catalog_router.get("/merchants", response_model=MerchantList,
+                    summary="Merchants (a merchant's own staff see only theirs)")
 def merchants(
     session: SessionDep,
     who: Principal = Depends(require_roles("merchant_owner", "clerk", "finance", "risk_officer")),
@@ -105,7 +115,7 @@ def merchants(
     ]}
 
 
-@router.get("/stores", response_model=StoreList, summary="Stores, optionally of one merchant")
+@catalog_router.get("/stores", response_model=StoreList, summary="Stores, optionally of one merchant")
 def stores(
     merchant_id: EntityId | None = Query(None), *, session: SessionDep,
     _: Principal = Depends(require_roles("shopper", "clerk", "merchant_owner", "finance", "risk_officer")),
@@ -120,7 +130,7 @@ def stores(
     ]}
 
 
-@router.post("/merchants", response_model=MerchantCreated, status_code=201, summary="Add a merchant")
+@catalog_router.post("/merchants", response_model=MerchantCreated, status_code=201, summary="Add a merchant")
 def add_merchant(
     body: MerchantIn, session: SessionDep, _: Principal = Depends(require_roles("admin"))
 ) -> dict[str, Any]:
@@ -129,7 +139,7 @@ def add_merchant(
     return {"id": m.id, "code": m.code, "name": m.name, "region": m.region, "fee_rate": fmt_rate(m.fee_rate)}
 
 
-@router.post("/stores", response_model=StoreCreated, status_code=201, summary="Add a store")
+@catalog_router.post("/stores", response_model=StoreCreated, status_code=201, summary="Add a store")
 def add_store(
     body: StoreIn, session: SessionDep,
     who: Principal = Depends(require_roles("merchant_owner")),
@@ -140,7 +150,7 @@ def add_store(
     return {"id": s.id, "code": s.code, "merchant_id": s.merchant_id, "name": s.name, "city": s.city}
 
 
-@router.post("/models", response_model=PhoneModelOut, status_code=201, summary="Add a phone model")
+@catalog_router.post("/models", response_model=PhoneModelOut, status_code=201, summary="Add a phone model")
 def add_model(
     body: ModelIn, session: SessionDep, _: Principal = Depends(require_roles("admin"))
 ) -> dict[str, Any]:
@@ -148,21 +158,19 @@ def add_model(
     return {"id": m.id, "code": m.code, "brand": m.brand, "name": m.name}
 
 
-@router.post("/skus", response_model=SkuOut, status_code=201, summary="Add a SKU")
+@catalog_router.post("/skus", response_model=SkuOut, status_code=201, summary="Add a SKU")
 def add_sku(
     body: SkuIn, session: SessionDep, _: Principal = Depends(require_roles("admin"))
 ) -> dict[str, Any]:
     price = body.price
     if price <= Decimal(0):
-        from fenqi.pricing.errors import InvalidPrice
-
         raise InvalidPrice()
     create_sku(session, model_code=body.model, code=body.code, storage_gb=body.storage_gb, colour_zh=body.colour_zh,
                colour_en=body.colour_en, price_fen=to_fen(price))
     return get_sku(session, body.code).to_json()
 
 
-@router.post(
+@catalog_router.post(
     "/devices", response_model=DeviceOut, status_code=201,
     summary="Register a phone by IMEI (Luhn-checked; second IMEI optional)",
 )
@@ -175,7 +183,7 @@ def add_device(
     return device_json(session, device)
 
 
-@router.get("/devices/{imei}", response_model=DeviceOut, summary="A device by either of its IMEIs")
+@catalog_router.get("/devices/{imei}", response_model=DeviceOut, summary="A device by either of its IMEIs")
 def device(
     imei: str, session: SessionDep,
     who: Principal = Depends(require_roles("clerk", "merchant_owner", "collector", "risk_officer")),
@@ -185,7 +193,7 @@ def device(
     return device_json(session, found)
 
 
-@router.post(
+@catalog_router.post(
     "/devices/{imei}/status", response_model=DeviceOut,
     summary="Move a device in its lifecycle (lock, unlock, return, restock)",
 )
@@ -196,3 +204,31 @@ def device_status(
     found = get_device(session, imei)
     ensure_merchant(who, get_store(session, found.store_id).merchant_id)
     return device_json(session, set_device_status(session, imei=imei, status=body.status))
+
+
+@plans_router.get(
+    "/plans", response_model=PlanMenu, response_model_exclude_unset=True,
+    summary="The plan menu for a price: every product × term with APR",
+)
+def list_plans(
+    price: Amount | None = Query(None, description="Price in yuan, e.g. 5999.00 (or give sku)"),
+    down_payment: Amount | None = Query(None, description="Optional down payment in yuan"),
+    sku: str | None = Query(None, description="A catalog SKU code: its price is used"),
+    *, session: SessionDep,
+) -> dict[str, Any]:
+    item = None if sku is None else get_sku(session, sku)
+    if item is not None:
+        price = from_fen(item.price_fen)
+    if price is None or price <= 0:
+        raise InvalidPrice()
+    options = menu_for_price(session, price, down_payment)
+    body: dict[str, Any] = {"price": fmt_yuan(price), "plans": [o.to_json() for o in options]}
+    if item is not None:
+        body["sku"] = item.to_json()
+    return body
+
+
+# What the app factory includes: the plan menu first (so it follows pricing's routes), then the catalog's.
+router = APIRouter()
+router.include_router(plans_router)
+router.include_router(catalog_router)

@@ -1,32 +1,25 @@
-"""HTTP: quotes and the plan menu (deliberately public: a shopper compares plans before signing in)."""
+"""HTTP: quotes and products (deliberately public: a shopper compares plans before signing in). The plan
+menu, `GET /api/v1/plans`, is served by `fenqi.catalog.api`: asked by SKU it answers with a catalog phone."""
 
 from __future__ import annotations
 
 from decimal import Decimal
 from typing import Any
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict
 from sqlalchemy import select
 from starlette.concurrency import run_in_threadpool
 
-from fenqi.catalog.schemas import PlanMenu
 from fenqi.identity.deps import Principal, require_roles
 from fenqi.identity.service import audit
 from fenqi.kit.bounds import Amount
 from fenqi.kit.clock import business_date
-from fenqi.kit.money import fmt_yuan, from_fen
 from fenqi.kit.web import LazySessionDep, SessionDep
-from fenqi.pricing.errors import InvalidPrice
 from fenqi.pricing.models import Product
 from fenqi.pricing.schemas import ProductIn, ProductList, ProductOut, QuoteOut, product_json
-from fenqi.pricing.service import (
-    create_product,
-    menu_for_price,
-    quote_from_input,
-    set_product_active,
-)
+from fenqi.pricing.service import create_product, quote_from_input, set_product_active
 
 router = APIRouter(prefix="/api/v1", tags=["pricing"])
 
@@ -66,31 +59,6 @@ async def create_quote(body: QuoteIn, session: LazySessionDep) -> JSONResponse:
     today = None if fields["start"] else await run_in_threadpool(business_date, session)
     # The result is already JSON-ready (strings and ints): returned as is, not re-encoded field by field.
     return JSONResponse(quote_from_input(None, today=today, **fields).to_json())
-
-
-@router.get(
-    "/plans", response_model=PlanMenu, response_model_exclude_unset=True,
-    summary="The plan menu for a price: every product × term with APR",
-)
-def list_plans(
-    price: Amount | None = Query(None, description="Price in yuan, e.g. 5999.00 (or give sku)"),
-    down_payment: Amount | None = Query(None, description="Optional down payment in yuan"),
-    sku: str | None = Query(None, description="A catalog SKU code: its price is used"),
-    *, session: SessionDep,
-) -> dict[str, Any]:
-    if sku is not None:
-        from fenqi.catalog.service import get_sku
-
-        item = get_sku(session, sku)
-        price = from_fen(item.price_fen)
-    if price is None or price <= 0:
-        raise InvalidPrice()
-    price_d = price
-    options = menu_for_price(session, price_d, down_payment)
-    body: dict[str, Any] = {"price": fmt_yuan(price_d), "plans": [o.to_json() for o in options]}
-    if sku is not None:
-        body["sku"] = item.to_json()
-    return body
 
 
 @router.get(
