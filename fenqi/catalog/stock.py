@@ -120,7 +120,7 @@ def set_device_status(session: Session, *, imei: str, status: str) -> Device:
     """Moves used by collections (lock/unlock), servicing (released) and after-sales (returned, restock)."""
     device = get_device(session, imei)
     if status not in DeviceStatus._value2member_map_:
-        raise InvalidInput(f"status {status}")
+        raise InvalidInput.saying(f"未知的设备状态 {status}", f"unknown device status {status}")
     if device.status == status:
         return device
     # Reserving and selling go through an application (reserve_device, bind_to_loan), never a bare status

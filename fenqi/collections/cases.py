@@ -164,7 +164,7 @@ def get_case(session: Session, case_id: int, scope: Scope, *, lock: bool = False
         q = q.with_for_update()
     row = session.scalar(q)
     if row is None or not (scope.sees_all or row.assigned_user_id == scope.user_id):
-        raise NotFound(f"case {case_id}")
+        raise NotFound.saying(f"催收案件 {case_id}", f"case {case_id}")
     return row
 
 

@@ -75,7 +75,7 @@ def contacts_of(session: Session, loan_id: int, limit: int = 200) -> list[LoanNo
 def _phone_of_loan(session: Session, loan_id: int) -> str:
     app = application_for_loan(session, loan_id)
     if app is None:
-        raise NotFound(f"application of loan {loan_id}")
+        raise NotFound.saying(f"贷款 {loan_id} 的申请", f"application of loan {loan_id}")
     return decrypt(app.phone_enc)
 
 

@@ -120,5 +120,5 @@ def statement(
     try:
         start_d, end_d = date.fromisoformat(start), date.fromisoformat(end)
     except ValueError:
-        raise InvalidInput("from/to must be YYYY-MM-DD") from None
+        raise InvalidInput.saying("起止日期须为 YYYY-MM-DD", "from/to must be YYYY-MM-DD") from None
     return settlement_statement(session, merchant_id=merchant_id, start=start_d, end=end_d).to_json()

@@ -81,7 +81,7 @@ def statement_cmd(
         try:
             start_d, end_d = date.fromisoformat(start), date.fromisoformat(end)
         except ValueError:
-            raise InvalidInput("--from/--to must be YYYY-MM-DD") from None
+            raise InvalidInput.saying("--from/--to 须为 YYYY-MM-DD", "--from/--to must be YYYY-MM-DD") from None
         merchant_id = get_merchant_by_code(session, merchant).id
         return settlement_statement(session, merchant_id=merchant_id, start=start_d, end=end_d).to_json()
 

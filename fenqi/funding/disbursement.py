@@ -74,7 +74,8 @@ def disburse(
     fee = merchant_fee_fen(financed, merchant.fee_rate)
     amount = financed - subsidy_fen - fee
     if financed <= 0 or subsidy_fen < 0 or amount <= 0:
-        raise InvalidInput(f"disbursement amounts for application {application_id}")
+        raise InvalidInput.saying(f"申请 {application_id} 的放款金额无效",
+                                  f"disbursement amounts for application {application_id}")
     key = f"disbursement:application:{application_id}"
     lines = [Line.dr("merchant_payable", financed), Line.cr("funder_payable", amount)]
     if subsidy_fen:
@@ -135,7 +136,8 @@ def disburse_difference(session: Session, *, loan_id: int, amount_fen: int, ref:
     if entry_posted(session, key):
         return Paid.of(row)
     if not isinstance(amount_fen, int) or amount_fen <= 0 or row.unwound_on is not None:
-        raise InvalidInput(f"a further disbursement of {amount_fen} fen on loan {loan_id}")
+        raise InvalidInput.saying(f"贷款 {loan_id} 不能再放款 {amount_fen} 分",
+                                  f"a further disbursement of {amount_fen} fen on loan {loan_id}")
     funder = session.get(Funder, row.funder_id)
     if funder is None or not consume_quota(session, funder, amount_fen, on):
         raise QuotaExhausted(funder.code if funder else str(row.funder_id))

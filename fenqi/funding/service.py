@@ -26,9 +26,10 @@ def create_funder(
     regions: Sequence[str] = (), priority: int = 100, training: bool = False,
 ) -> Funder:
     if session.scalar(select(Funder.id).where(Funder.code == code)) is not None:
-        raise Conflict(f"funder {code} exists")
+        raise Conflict.saying(f"资金方 {code} 已存在", f"funder {code} exists")
     if kind not in ("bank", "consumer_finance"):
-        raise InvalidInput(f"kind {kind} (bank | consumer_finance)")
+        raise InvalidInput.saying(f"资金方类型 {kind} 无效（bank 银行 | consumer_finance 消费金融公司）",
+                                  f"kind {kind} (bank | consumer_finance)")
     if not 0 < daily_quota_fen <= monthly_quota_fen:
         raise InvalidInput("quotas: 0 < daily ≤ monthly", zh="日额度须大于 0 且不超过月额度",
                            en="The daily quota must be above 0 and at most the monthly quota")
@@ -42,7 +43,7 @@ def create_funder(
 def get_funder(session: Session, code: str) -> Funder:
     funder = session.scalar(select(Funder).where(Funder.code == code))
     if funder is None:
-        raise NotFound(f"funder {code}")
+        raise NotFound.saying(f"资金方 {code}", f"funder {code}")
     return funder
 
 
@@ -52,7 +53,7 @@ def add_product(
 ) -> FunderProduct:
     funder = get_funder(session, funder_code)
     if min_grade not in GRADES:
-        raise InvalidInput(f"min_grade {min_grade} (A-E)")
+        raise InvalidInput.saying(f"最低评级 {min_grade} 无效（A-E）", f"min_grade {min_grade} (A-E)")
     if not methods or not terms or any(t <= 0 for t in terms) or not Decimal(0) <= annual_rate < Decimal(1):
         raise InvalidInput("methods, terms and annual_rate", zh="请填写还款方式、期数和年利率",
                            en="Give the repayment methods, the terms and the annual rate")

@@ -49,7 +49,7 @@ def new_key(
 ) -> dict[str, Any]:
     user = session.get(User, who.user_id)
     if user is None:
-        raise NotFound(f"user {who.user_id}")
+        raise NotFound.saying(f"用户 {who.user_id}", f"user {who.user_id}")
     row, key = create_api_key(session, user, body.name)
     audit(session, actor_user_id=who.user_id, action="api_key.created", subject=f"api_key:{row.id}", detail=row.name)
     return {**_key_json(row), "key": key}

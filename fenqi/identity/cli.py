@@ -65,7 +65,7 @@ def create_api_key_cmd(
         with session_scope() as session:
             user = session.scalar(select(User).where(User.username == username.strip().lower()))
             if user is None:
-                raise NotFound(f"user {username}")
+                raise NotFound.saying(f"用户 {username}", f"user {username}")
             row, key = create_api_key(session, user, name)
             audit(session, actor_user_id=None, action="api_key.created", subject=f"api_key:{row.id}", detail=name)
             return key
@@ -95,7 +95,7 @@ def set_password_cmd(
         with session_scope() as session:
             user = session.scalar(select(User).where(User.username == username.strip().lower()))
             if user is None:
-                raise NotFound(f"user {username}")
+                raise NotFound.saying(f"用户 {username}", f"user {username}")
             set_password(session, user, new_password)
             audit(session, actor_user_id=None, action="password.set", subject=f"user:{user.id}")
 

@@ -58,7 +58,7 @@ def notify(
     held outside 08:00–22:00 there. In the demo there is no SMS gateway: the message stays in the outbox
     (shown on the operations page) and is printed on the console."""
     if channel not in CHANNELS:
-        raise InvalidInput(f"channel {channel}")
+        raise InvalidInput.saying(f"未知的发送渠道 {channel}", f"unknown channel {channel}")
     if (secret is None) != (SECRET_SLOT not in body) or (secret is not None and secret_ttl is None):
         raise ValueError("a secret needs a {secret} slot in the body and a lifetime")
     number = normalize_mobile(to) if channel == "sms" else to

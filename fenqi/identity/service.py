@@ -209,7 +209,7 @@ def revoke_api_key(session: Session, key_id: int, *, owner_user_id: int | None =
 
     row = session.get(ApiKey, key_id)
     if row is None or (owner_user_id is not None and row.user_id != owner_user_id):
-        raise NotFound(f"api key {key_id}")
+        raise NotFound.saying(f"API 密钥 {key_id}", f"api key {key_id}")
     if row.revoked_at is None:
         row.revoked_at = utcnow()
         session.flush()

@@ -182,7 +182,7 @@ def contract_pdf(
     app = get_application(session, application_id, who)
     doc = signing.latest_contract(session, app.id)
     if doc is None:
-        raise NotFound(f"contract of application {application_id}")
+        raise NotFound.saying(f"申请 {application_id} 的合同", f"contract of application {application_id}")
     return Response(doc.pdf, media_type="application/pdf",
                     headers={"Content-Disposition": f'inline; filename="{signing.contract_no(app)}.pdf"',
                              "X-Content-SHA256": doc.sha256})

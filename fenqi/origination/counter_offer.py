@@ -32,7 +32,7 @@ def counter_offer(
     """Approve a referred decision on the given plan instead of the one applied for. Does not commit."""
     app = session.scalar(select(Application).where(Application.decision_id == decision_id))
     if app is None:
-        raise NotFound(f"application of decision {decision_id}")
+        raise NotFound.saying(f"决策 {decision_id} 对应的申请", f"application of decision {decision_id}")
     if app.status != "referred":
         raise ApplicationState(app.status)
     decision = get_decision(session, decision_id)

@@ -69,7 +69,8 @@ def start_sale(
     percent. Everything is checked before anything is written; a refusal by the channel raises, so the
     caller's rollback leaves no half-written sale. The same `idempotency_key` returns the first sale."""
     if channel not in CHANNELS:
-        raise InvalidInput(f"channel {channel}")
+        raise InvalidInput.saying(f"花呗分期只能通过支付宝支付，不支持 {channel}",
+                                  f"Huabei is paid through Alipay, not {channel}")
     if idempotency_key:
         existing = session.scalar(select(HuabeiSale).where(HuabeiSale.idempotency_key == idempotency_key))
         if existing is not None:
@@ -129,7 +130,7 @@ def get_sale(session: Session, sale_id: int, principal: Principal | None = None)
     """Shoppers see their own sales; clerks and owners their merchant's; risk, finance, admin all."""
     sale = session.get(HuabeiSale, sale_id)
     if sale is None:
-        raise NotFound(f"huabei sale {sale_id}")
+        raise NotFound.saying(f"花呗订单 {sale_id}", f"Huabei sale {sale_id}")
     if principal is not None and principal.role not in STAFF_SEEING_ALL:
         if principal.role == "shopper":
             if sale.shopper_user_id != principal.user_id:

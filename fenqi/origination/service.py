@@ -74,7 +74,7 @@ class Submitted:
 def get_application(session: Session, application_id: int, principal: Principal | None = None) -> Application:
     app = session.get(Application, application_id)
     if app is None:
-        raise NotFound(f"application {application_id}")
+        raise NotFound.saying(f"申请 {application_id}", f"application {application_id}")
     if principal is not None:
         check_access(principal, app)
     return app

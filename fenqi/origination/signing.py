@@ -370,7 +370,7 @@ def contract_copy(session: Session, app: Application, reader: Principal) -> tupl
     their own name in full, everyone else the masked name the signed PDF carries."""
     contract = latest_contract(session, app.id)
     if contract is None:
-        raise NotFound(f"contract of application {app.id}")
+        raise NotFound.saying(f"申请 {app.id} 的合同", f"contract of application {app.id}")
     if not contract.document:
         raise ContractTextMissing()
     own = reader.role == "shopper" and reader.user_id is not None and reader.user_id == app.shopper_user_id

@@ -51,7 +51,7 @@ def get_agreement(session: Session, external_no: str) -> PaymentAgreement:
 
     agreement = session.scalar(select(PaymentAgreement).where(PaymentAgreement.external_no == external_no))
     if agreement is None:
-        raise NotFound(f"agreement {external_no}")
+        raise NotFound.saying(f"代扣协议 {external_no}", f"agreement {external_no}")
     return agreement
 
 

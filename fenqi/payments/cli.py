@@ -43,7 +43,7 @@ def reconcile(
         try:
             day = date.fromisoformat(date_)
         except ValueError:
-            raise InvalidInput(f"date {date_!r}: YYYY-MM-DD") from None
+            raise InvalidInput.saying(f"日期 {date_!r} 无效（YYYY-MM-DD）", f"date {date_!r}: YYYY-MM-DD") from None
         spinner = console.status(f"fetching the {channel} statement for {day}…") if not as_json else nullcontext()
         with spinner, session_scope() as session:
             return rec.report_json(rec.reconcile(session, channel, day))

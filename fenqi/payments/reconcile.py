@@ -401,7 +401,7 @@ def decide(session: Session, item_id: int, *, approve: bool, user_id: int | None
     confirmation (`confirm=True`, after being shown what it will do)."""
     item = session.get(ReconciliationItem, item_id, with_for_update=True)
     if item is None:
-        raise NotFound(f"reconciliation item {item_id}")
+        raise NotFound.saying(f"对账差异 {item_id}", f"reconciliation item {item_id}")
     if item.action_status != "proposed":
         raise ReconciliationItemDecided(str(item_id))
     if approve:

@@ -96,7 +96,8 @@ def create_order(
     """
     _validate(purpose, channel, amount_fen, loan_id)
     if scene not in SCENES:
-        raise InvalidInput(f"scene {scene!r}: {' | '.join(SCENES)}")
+        raise InvalidInput.saying(f"支付场景 {scene!r} 无效（{' | '.join(SCENES)}）",
+                                  f"scene {scene!r}: {' | '.join(SCENES)}")
     hb_fee = _platform_fee(purpose, channel, amount_fen, agreement_id, hb_fq_num, hb_fq_seller_percent)
     # Never a trade at the cashier for something that does not exist.
     if loan_id is not None and not servicing_port.loan_exists(session, loan_id):

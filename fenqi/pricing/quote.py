@@ -118,7 +118,7 @@ def parse_start(raw: object, default: date) -> date:
     try:
         return date.fromisoformat(str(raw).strip())
     except ValueError:
-        raise InvalidInput(f"start={raw} (YYYY-MM-DD)") from None
+        raise InvalidInput.saying(f"起始日期 {raw} 无效（YYYY-MM-DD）", f"start={raw} (YYYY-MM-DD)") from None
 
 
 def make_request(

@@ -56,7 +56,7 @@ class ServicingTerms:
 def servicing_terms(session: Session, product_id: int) -> ServicingTerms:
     product = session.get(Product, product_id)
     if product is None:  # the loan's foreign key makes this impossible; say so rather than assert
-        raise NotFound(f"product {product_id}")
+        raise NotFound.saying(f"分期方案 {product_id}", f"product {product_id}")
     return ServicingTerms(id=product.id, code=product.code, allocation_order=tuple(product.allocation_order),
                           prepayment_interest_rule=product.prepayment_interest_rule,
                           prepayment_fee_rate=product.prepayment_fee_rate)
@@ -93,7 +93,7 @@ def active_products(session: Session, on: date) -> list[Product]:
 def get_product(session: Session, code: str) -> Product:
     product = session.scalar(select(Product).where(Product.code == code))
     if product is None:
-        raise NotFound(f"product {code}")
+        raise NotFound.saying(f"分期方案 {code}", f"product {code}")
     return product
 
 
@@ -149,7 +149,7 @@ DEMO_PRODUCTS: list[dict[str, object]] = [
 def create_product(session: Session, data: ProductIn) -> Product:
     """Validate a product as the pricing engine will use it, then store it."""
     if session.scalar(select(Product.id).where(Product.code == data.code)) is not None:
-        raise Conflict(f"product {data.code}")
+        raise Conflict.saying(f"分期方案 {data.code} 已存在", f"product {data.code} exists")
     method = parse_method(data.method)
     if any(not 1 <= t <= MAX_TERM for t in data.terms):
         raise InvalidTerm()

@@ -68,7 +68,8 @@ def publish(session: Session, config: dict[str, Any], *, note: str = "", actor_u
     policy = validate_config(config)
     exists = session.scalar(select(RiskPolicy.id).where(RiskPolicy.version == policy.version))
     if exists is not None or (policy.version == DEFAULT_POLICY.version and policy != DEFAULT_POLICY):
-        raise Conflict(f"risk rules version {policy.version} already exists")
+        raise Conflict.saying(f"风控规则版本 {policy.version} 已存在",
+                              f"risk rules version {policy.version} already exists")
     session.execute(update(RiskPolicy).where(RiskPolicy.active.is_(True)).values(active=False))
     session.add(RiskPolicy(
         version=policy.version, config=policy.model_dump(mode="json"), active=True, note=note,

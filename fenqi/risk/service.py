@@ -319,7 +319,8 @@ def register_review_handler(handler: ReviewHandler) -> None:
 
 def review_queue(session: Session, *, status: str = "pending", limit: int = 50, offset: int = 0) -> list[Decision]:
     if status not in ("pending", "approved", "declined"):
-        raise InvalidInput(f"status {status}")
+        raise InvalidInput.saying(f"未知的审核状态 {status}（pending | approved | declined）",
+                                  f"unknown review status {status} (pending | approved | declined)")
     order = RiskDecision.decided_at.asc() if status == "pending" else RiskDecision.reviewed_at.desc()
     rows = session.scalars(
         select(RiskDecision).where(RiskDecision.review_status == status).order_by(order, RiskDecision.id)
@@ -366,11 +367,12 @@ def add_to_list(session: Session, *, kind: str, value: str, reason: str = "", ac
                 ) -> RiskListEntry:
     """List an identifier: kind `id` or `phone` take the blind-index hash, `device` the IMEI."""
     if kind not in LIST_KINDS:
-        raise InvalidInput(f"kind {kind}")
+        raise InvalidInput.saying(f"未知的名单类型 {kind}", f"unknown list kind {kind}")
     value = value.strip()
     valid = value.isdigit() and 14 <= len(value) <= 20 if kind == "device" else 8 <= len(value) <= 128
     if not valid:
-        raise InvalidInput("value")
+        raise InvalidInput.saying("名单值无效（设备为 14-20 位数字，其他为 8-128 个字符）",
+                                  "the value is invalid (a device: 14-20 digits; otherwise 8-128 characters)")
     existing = session.scalar(select(RiskListEntry).where(RiskListEntry.kind == kind, RiskListEntry.value == value))
     if existing is not None:
         return existing
@@ -384,7 +386,7 @@ def add_to_list(session: Session, *, kind: str, value: str, reason: str = "", ac
 def remove_from_list(session: Session, entry_id: int, *, actor_user_id: int | None = None) -> None:
     entry = session.get(RiskListEntry, entry_id)
     if entry is None:
-        raise NotFound(f"risk list entry {entry_id}")
+        raise NotFound.saying(f"名单条目 {entry_id}", f"risk list entry {entry_id}")
     session.delete(entry)
     session.flush()
     audit_action(session, actor_user_id, "risk.list.remove", f"risk_list_entry:{entry_id}", entry.kind)

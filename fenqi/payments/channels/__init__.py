@@ -32,7 +32,8 @@ def get_channel(name: str) -> Channel:
         from fenqi.payments.channels.wechatpay import WechatPayChannel
 
         return WechatPayChannel.from_settings()
-    raise InvalidInput(f"channel {name!r}: alipay | wechatpay")
+    raise InvalidInput.saying(f"支付渠道 {name!r} 无效（alipay 支付宝 | wechatpay 微信支付）",
+                              f"channel {name!r}: alipay | wechatpay")
 
 
 def reset_channels() -> None:

@@ -40,5 +40,5 @@ def _serve(folder: Path, name: str) -> Response:
     path = folder / name
     # Only our own files by name: no subdirectories, no "..".
     if "/" in name or name.startswith(".") or path.suffix not in TYPES or not path.is_file():
-        raise NotFound(f"static file {name}")
+        raise NotFound.saying(f"静态文件 {name}", f"static file {name}")
     return Response(_read(path), media_type=TYPES[path.suffix], headers=CACHE)

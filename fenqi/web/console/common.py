@@ -64,7 +64,7 @@ def merchant_in_scope(session: Session, who: Principal, requested: int | None = 
         return requested
     first = first_merchant_id(session)
     if first is None:
-        raise NotFound("merchant")
+        raise NotFound.saying("商户", "merchant")
     return int(first)
 
 

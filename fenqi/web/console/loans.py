@@ -89,7 +89,7 @@ def search_loans(session: Session, *, q: str = "", status: str = "", bucket: str
 def loan_row(session: Session, loan_id: int) -> LoanRow:
     loan = find_loan(session, loan_id)
     if loan is None:
-        raise NotFound(f"loan {loan_id}")
+        raise NotFound.saying(f"贷款 {loan_id}", f"loan {loan_id}")
     return LoanRow(loan, applications_of_loans(session, [loan_id]).get(loan_id))
 
 
@@ -172,7 +172,7 @@ def reveal_id_number(
     """Show the full ID number once, on this response only; the access is written to the audit log."""
     row = loan_row(session, loan_id)
     if row.app is None:
-        raise NotFound(f"application of loan {loan_id}")
+        raise NotFound.saying(f"贷款 {loan_id} 的申请", f"application of loan {loan_id}")
     reason = reason.strip()
     if not reason:
         raise InvalidInput("reason", zh="请填写查看原因", en="Give a reason")

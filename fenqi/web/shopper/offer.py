@@ -183,7 +183,7 @@ def contract_page(
     contract = signing.latest_contract(session, own_application(session, application_id, who).id)
     png = pdfpages.page_png(contract.pdf, page) if contract is not None else None
     if png is None:
-        raise NotFound(f"contract page {page}")
+        raise NotFound.saying(f"合同第 {page} 页", f"contract page {page}")
     return Response(png, media_type="image/png", headers={"Cache-Control": "private, max-age=300"})
 
 
