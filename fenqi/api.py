@@ -86,7 +86,7 @@ def install_error_handlers(app: FastAPI) -> None:
             if exc.status == 401 or (exc.status == 403 and not signed_in):
                 # A person in a browser gets the sign-in form (same status) instead of JSON; one signed in
                 # but not allowed gets the error page, which offers to sign in as someone else.
-                from fenqi.identity.pages import login_required_page
+                from fenqi.web.signin import login_required_page
 
                 return login_required_page(request, exc.status, exc.message(lang))
             message = page_message(exc.code, exc.status, exc.message(lang), exc.detail, lang)

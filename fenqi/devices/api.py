@@ -1,6 +1,6 @@
 """HTTP of the device lock: the lock agent's check-in (authenticated by its device token, not a user),
 the public key it verifies answers with, enrolment at handover, and staff views and actions.
-Pages (the lock screen, the operations view of a loan's device) are in fenqi.devices.pages."""
+Pages (the lock screen, the operations view of a loan's device) are the web's: fenqi.web.devices."""
 
 from __future__ import annotations
 
@@ -14,7 +14,6 @@ from starlette.responses import Response
 from fenqi.devices import service
 from fenqi.devices.errors import BadDeviceToken, DeviceNotFound
 from fenqi.devices.models import LockDevice
-from fenqi.devices.pages import router as pages_router
 from fenqi.devices.schemas import (
     CheckinIn,
     DeviceId,
@@ -185,6 +184,5 @@ def put_policy(body: PolicyIn, product_code: str = Path(pattern=r"^[A-Za-z0-9_-]
 
 router = APIRouter()
 router.include_router(api)
-router.include_router(pages_router)
 
 __all__ = ["BadDeviceToken", "router"]

@@ -12,15 +12,8 @@ from datetime import date, datetime
 from sqlalchemy import BigInteger, Boolean, Date, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
+from fenqi.devices.policy import LockState
 from fenqi.kit.db import Base, BigId, Timestamped, UtcDateTime, utcnow
-
-
-class LockState:
-    NORMAL = "normal"
-    REMINDER = "reminder"
-    LOCKED = "locked"
-    RELEASED = "released"
-    ALL = (NORMAL, REMINDER, LOCKED, RELEASED)
 
 
 class LockPolicy(Timestamped, Base):

@@ -17,7 +17,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from fenqi.devices.models import LockState
+
+class LockState:
+    """The states of a financed phone's lock (stored in `device_lock.state`)."""
+
+    NORMAL = "normal"
+    REMINDER = "reminder"
+    LOCKED = "locked"
+    RELEASED = "released"
+    ALL = (NORMAL, REMINDER, LOCKED, RELEASED)
 
 
 @dataclass(frozen=True, slots=True)

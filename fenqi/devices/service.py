@@ -23,8 +23,8 @@ from sqlalchemy.orm import Session
 
 from fenqi.devices import signing
 from fenqi.devices.errors import BadDeviceToken, DeviceNotFound, ReleaseFinal, ReplayedCheckin
-from fenqi.devices.models import LockDevice, LockEvent, LockPolicy, LockState
-from fenqi.devices.policy import Decision, decide, lock_allowed_from
+from fenqi.devices.models import LockDevice, LockEvent, LockPolicy
+from fenqi.devices.policy import Decision, LockState, decide, lock_allowed_from
 from fenqi.devices.settings import device_settings
 from fenqi.kit.clock import business_date
 from fenqi.kit.db import utcnow

@@ -1,4 +1,4 @@
-"""HTTP: who am I, API keys, the audit log (JSON); the sign-in pages are in fenqi.identity.pages."""
+"""HTTP: who am I, API keys, the audit log (JSON); the sign-in pages are the web's (fenqi.web.signin)."""
 
 from __future__ import annotations
 
@@ -10,11 +10,10 @@ from pydantic import BaseModel, Field
 from sqlalchemy import select
 
 from fenqi.identity.deps import Principal, current_principal, require_roles
-from fenqi.identity.models import ApiKey, AuditEntry, User
-from fenqi.identity.pages import router as pages_router
+from fenqi.identity.models import ApiKey, User
 from fenqi.identity.roles import ADMIN, MERCHANT_OWNER
 from fenqi.identity.schemas import ApiKeyCreated, ApiKeyList, ApiKeyOut, AuditLog, Me
-from fenqi.identity.service import audit, create_api_key, revoke_api_key
+from fenqi.identity.service import audit, create_api_key, latest_audit, revoke_api_key
 from fenqi.kit.bounds import EntityId
 from fenqi.kit.errors import NotFound
 from fenqi.kit.web import SessionDep
@@ -82,7 +81,7 @@ def audit_log(
     _: Principal = Depends(require_roles(ADMIN)),
     *, session: SessionDep,
 ) -> dict[str, Any]:
-    rows = session.scalars(select(AuditEntry).order_by(AuditEntry.id.desc()).limit(max(1, min(limit, 500)))).all()
+    rows = latest_audit(session, limit=max(1, min(limit, 500)))
     return {"entries": [
         {"id": r.id, "at": r.created_at.isoformat(), "actor_user_id": r.actor_user_id, "action": r.action,
          "subject": r.subject, "detail": r.detail} for r in rows
@@ -90,7 +89,6 @@ def audit_log(
 
 
 router.include_router(api)
-router.include_router(pages_router)
 
 
 # -- the SMS gateway emulator (outside production, unless a gateway is configured) -------------------

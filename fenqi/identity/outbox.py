@@ -254,6 +254,11 @@ def deliver_pending(session: Session, send: Sender, *, limit: int = 100) -> int:
     return sent
 
 
+def latest_notifications(session: Session, *, limit: int) -> list[Notification]:
+    """The newest messages of the outbox, newest first (the operations page shows them through shown_body)."""
+    return list(session.scalars(select(Notification).order_by(Notification.id.desc()).limit(limit)))
+
+
 def latest_notification(session: Session, *, to: str, template: str | None = None) -> Notification | None:
     """The newest message queued for a recipient (the demo's code page reads it)."""
     number = normalize_mobile(to)

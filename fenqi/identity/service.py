@@ -228,6 +228,11 @@ def audit(session: Session, *, actor_user_id: int | None, action: str, subject: 
     return entry
 
 
+def latest_audit(session: Session, *, limit: int) -> list[AuditEntry]:
+    """The newest entries of the audit log, newest first."""
+    return list(session.scalars(select(AuditEntry).order_by(AuditEntry.id.desc()).limit(limit)))
+
+
 # --- ports for collections: the borrower's own number, and what became of a message ---------------------
 
 

@@ -1,28 +1,26 @@
 """HTTP: channel callbacks (public, signature-verified), orders, refunds, auto-debit agreements,
-reconciliation (staff), the demo cashier pages, and — outside production — the gateway emulators
-mounted at /_emulator/alipay and /_emulator/wechatpay of the same server."""
+reconciliation (staff), and — outside production — the gateway emulators mounted at /_emulator/alipay
+and /_emulator/wechatpay of the same server. The cashier and demo pages are the web's (fenqi.web.payments)."""
 
 from __future__ import annotations
 
 from datetime import date
-from decimal import Decimal
 from functools import lru_cache
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Depends, Form, Header, Request
-from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse, RedirectResponse, Response
+from fastapi import APIRouter, Depends, Header, Request
+from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from fenqi.identity.deps import Principal, require_roles
-from fenqi.kit.bounds import Amount, AmountText, EntityId, IdText, parse_id
+from fenqi.kit.bounds import Amount, EntityId
 from fenqi.kit.db import Session
 from fenqi.kit.errors import DomainError, InvalidInput, NotFound
 from fenqi.kit.fastlane import Handler, LaneRequest
 from fenqi.kit.idempotency import bind, remember_body
 from fenqi.kit.log import log
-from fenqi.kit.money import parse_yuan, to_fen
 from fenqi.kit.web import SessionDep, get_session
 from fenqi.payments import autodebit, payables, polling, reconcile, refunds, service
 from fenqi.payments.channels import ForgedCallback, get_channel
@@ -30,6 +28,7 @@ from fenqi.payments.errors import RetryLater
 from fenqi.payments.inbox import process
 from fenqi.payments.models import ReconciliationItem
 from fenqi.payments.partner_facts import record_signature_failure
+from fenqi.payments.payables import PAYERS, positive_fen
 from fenqi.payments.schemas import (
     AgreementOut,
     AutoDebitBatch,
@@ -42,12 +41,10 @@ from fenqi.payments.schemas import (
     RefundOut,
 )
 from fenqi.payments.settings import get_payment_settings
-from fenqi.web.render import render
 
 router = APIRouter(tags=["payments"])
 ERROR_BODY = {"$ref": "#/components/schemas/ErrorBody"}  # kit.responses.ErrorBody, documented by every route
 STAFF = ("finance",)
-PAYERS = ("shopper", "clerk", "merchant_owner", "finance")
 
 
 # -- emulators ---------------------------------------------------------------------------------
@@ -189,13 +186,6 @@ class OrderIn(BaseModel):
         "the merchant's setting); anything else is refused with 400 invalid_platform_installments"))
 
 
-def _fen(raw: object, field: str) -> int:
-    value = raw if isinstance(raw, Decimal) else parse_yuan(raw, field=field)
-    if value <= 0:
-        raise InvalidInput(f"{field} must be positive")
-    return to_fen(value)
-
-
 @router.post("/api/v1/payments/orders", response_model=OrderOut, status_code=201,
              summary="Open a payment order; pay at pay_url",
              description="For a loan (installment: the next bill; payoff: today's payoff quote) or a signed "
@@ -204,7 +194,7 @@ def _fen(raw: object, field: str) -> int:
                          "else's, 409 `nothing_to_pay` / `payment_amount_mismatch`.")
 def create_order(body: OrderIn, session: SessionDep,
                  who: Principal = Depends(require_roles(*PAYERS))) -> dict[str, Any]:
-    amount = _fen(body.amount, "amount") if body.amount is not None else None
+    amount = positive_fen(body.amount, "amount") if body.amount is not None else None
     order = payables.open_order(session, who, purpose=body.purpose, channel=body.channel, amount_fen=amount,
                                 loan_id=body.loan_id, application_id=body.application_id, subject=body.subject,
                                 scene=body.scene, hb_fq_num=body.hb_fq_num)
@@ -253,7 +243,7 @@ def create_refund(body: RefundIn, request: Request, session: SessionDep,
     ref = body.refund_ref or (f"api:{keyed}" if keyed else None)
     if not ref:
         raise InvalidInput("refund_ref or an Idempotency-Key header is required")
-    item = refunds.refund(session, out_trade_no=body.out_trade_no, amount_fen=_fen(body.amount, "amount"),
+    item = refunds.refund(session, out_trade_no=body.out_trade_no, amount_fen=positive_fen(body.amount, "amount"),
                           reason=body.reason, refund_ref=ref)
     from fenqi.identity.service import audit
 
@@ -372,51 +362,3 @@ def decide(item_id: EntityId, body: DecisionIn, session: SessionDep,
     audit(session, actor_user_id=who.user_id, action=f"payments.reconciliation.{body.decision}",
           subject=f"item {item_id}", detail=item.action)
     return reconcile.item_json(item)
-
-
-# -- pages -------------------------------------------------------------------------------------
-
-
-@router.get("/payments/orders/{out_trade_no}", response_class=HTMLResponse, include_in_schema=False)
-def order_page(out_trade_no: str, request: Request, session: SessionDep) -> HTMLResponse:
-    """The shopper's cashier page: what to pay, where, and whether it arrived (no personal data;
-    the order number is unguessable)."""
-    order = service.find_order(session, out_trade_no)
-    if order is None:
-        raise NotFound(out_trade_no)
-    return render(request, "payments/order.html", {"order": service.order_json(order)})
-
-
-@router.get("/payments/demo", response_class=HTMLResponse, include_in_schema=False)
-def demo_page(request: Request, who: Principal = Depends(require_roles(*PAYERS))) -> HTMLResponse:
-    _demo_only()
-    return render(request, "payments/demo.html", {"error": ""})
-
-
-@router.post("/payments/demo", include_in_schema=False)
-def demo_pay(request: Request, purpose: Annotated[str, Form()] = "", channel: Annotated[str, Form()] = "",
-             amount: Annotated[AmountText, Form()] = "", loan_id: Annotated[IdText, Form()] = "",
-             application_id: Annotated[IdText, Form()] = "",
-             subject: Annotated[str, Form()] = "", *, session: SessionDep,
-             who: Principal = Depends(require_roles(*PAYERS))) -> Response:
-    """Demo only: open an order from a form and go to the channel's cashier. A plain (threadpool)
-    endpoint: the channel may be the emulator on this very server, which must stay free to answer."""
-    from fenqi.kit.web import request_language
-
-    _demo_only()
-    try:
-        order = payables.open_order(
-            session, who, purpose=purpose, channel=channel,
-            amount_fen=_fen(amount, "amount") if amount.strip() else None, subject=subject or "分期付款演示",
-            loan_id=parse_id(loan_id, field="loan_id") if loan_id.strip() else None,
-            application_id=parse_id(application_id, field="application_id") if application_id.strip() else None,
-        )
-    except DomainError as exc:
-        return render(request, "payments/demo.html", {"error": exc.message(request_language(request))}, 400)
-    session.commit()
-    return RedirectResponse(order.pay_url, status_code=303)
-
-
-def _demo_only() -> None:
-    if get_payment_settings().env == "production":
-        raise NotFound("page")

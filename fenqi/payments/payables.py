@@ -12,14 +12,15 @@ returns it; once it closed unpaid, a new one is opened and the application point
 from __future__ import annotations
 
 from dataclasses import dataclass
+from decimal import Decimal
 
 from sqlalchemy.orm import Session
 
 from fenqi.catalog.service import hb_seller_percent
 from fenqi.identity.principal import Principal
 from fenqi.identity.roles import ADMIN, FINANCE, MERCHANT_ROLES, SHOPPER
-from fenqi.kit.errors import Forbidden
-from fenqi.kit.money import fmt_yuan, from_fen
+from fenqi.kit.errors import Forbidden, InvalidInput
+from fenqi.kit.money import fmt_yuan, from_fen, parse_yuan, to_fen
 from fenqi.payments import handlers, servicing_port
 from fenqi.payments.channels import CHANNELS
 from fenqi.payments.errors import (
@@ -34,6 +35,17 @@ from fenqi.payments.errors import (
 )
 from fenqi.payments.models import PaymentOrder
 from fenqi.payments.service import PURPOSES, create_order, find_order
+
+# Who may open an order (the API and the demo page); may_pay_for says for which loan or application.
+PAYERS = ("shopper", "clerk", "merchant_owner", "finance")
+
+
+def positive_fen(raw: object, field: str) -> int:
+    """An amount in yuan (sent in a body or typed on a page) as fen; zero or less is refused."""
+    value = raw if isinstance(raw, Decimal) else parse_yuan(raw, field=field)
+    if value <= 0:
+        raise InvalidInput(f"{field} must be positive")
+    return to_fen(value)
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,9 +11,6 @@ from fenqi.kit.db import Session
 from fenqi.kit.web import SessionDep
 from fenqi.promotions import coupons, service, share_links
 from fenqi.promotions.errors import InvalidCampaign
-from fenqi.promotions.pages import links as share_pages_router
-from fenqi.promotions.pages import ops_coupons as coupon_pages_router
-from fenqi.promotions.pages import router as pages_router
 from fenqi.promotions.schemas import (
     CampaignIn,
     CampaignOut,
@@ -117,11 +114,8 @@ def list_share_links(session: SessionDep, who: Principal = Depends(sharers)) -> 
                                                     clerk_user_id=mine))
 
 
-# The domain's router: the JSON API and the console's and shopper's pages.
+# The domain's router: the JSON API (its console pages are the web's: fenqi.web.console.promotions).
 router = APIRouter()
 router.include_router(api)
 router.include_router(coupon_api)
 router.include_router(link_api)
-router.include_router(pages_router)
-router.include_router(share_pages_router)
-router.include_router(coupon_pages_router)

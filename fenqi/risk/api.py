@@ -16,7 +16,6 @@ from fenqi.kit.idempotency import bind, remember_body
 from fenqi.kit.web import SessionDep
 from fenqi.risk import monitoring, scorecard, service
 from fenqi.risk import policy as policies
-from fenqi.risk.pages import router as pages_router
 from fenqi.risk.responses import ExplainedDecision, MonitoringOut, RulesOut
 from fenqi.risk.rules import Policy
 from fenqi.risk.schemas import (
@@ -223,7 +222,6 @@ def read_monitoring(
     return monitoring.to_json(monitoring.last_days(session, days))
 
 
-# The domain's router: the JSON API and the risk officers' pages.
+# The domain's router: the JSON API (the risk officers' pages are the web's: fenqi.web.console.risk).
 router = APIRouter()
 router.include_router(api)
-router.include_router(pages_router)

@@ -207,6 +207,11 @@ def get_decision(session: Session, decision_id: int) -> Decision:
     return to_decision(_row(session, decision_id))
 
 
+def decision_points(session: Session, decision_id: int) -> dict[str, Any]:
+    """The scorecard's points of a decision by feature, as recorded (the review page shows its working)."""
+    return _row(session, decision_id).points
+
+
 def latest_for_application(session: Session, application_id: int) -> Decision | None:
     row = session.scalar(
         select(RiskDecision).where(RiskDecision.application_id == application_id).order_by(RiskDecision.id.desc())

@@ -12,12 +12,15 @@ from fenqi.kit.money import parse_yuan
 from fenqi.kit.web import SessionDep, request_language
 from fenqi.pricing.errors import InvalidPrice
 from fenqi.pricing.service import menu_for_price
-from fenqi.web import console, legal, shopper
+from fenqi.web import console, devices, legal, payments, shopper, signin
 from fenqi.web.errors import page_error_text
 from fenqi.web.render import render
 from fenqi.web.shopper.catalog import by_term, plan_view
 
 router = APIRouter(include_in_schema=False)
+router.include_router(signin.router)  # shoppers' and staff's sign-in, logout, "my account"
+router.include_router(payments.router)  # the cashier page of an order, the demo payment form
+router.include_router(devices.router)  # the lock screen, the operations view of a loan's phones
 # The shopper's mobile pages and the staff consoles (merchant, operations) live in their own modules.
 router.include_router(shopper.router)
 router.include_router(console.router)

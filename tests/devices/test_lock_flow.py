@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from fenqi.collections.models_reminders import Reminder
 from fenqi.devices import service
-from fenqi.devices.models import LockState
+from fenqi.devices.policy import LockState
 from fenqi.kit.db import utcnow
 from fenqi.servicing.service import amount_due, get_loan, payoff_quote
 from tests.collections.support import FIRST_DUE, close_through, sold

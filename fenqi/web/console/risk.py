@@ -1,4 +1,5 @@
-"""Operations pages for risk officers: the manual review queue and one decision with its working."""
+"""Operations console for risk officers: the manual review queue, one decision with its working, and model
+monitoring (PSI and calibration, with their CSV tables)."""
 
 from __future__ import annotations
 
@@ -16,7 +17,6 @@ from fenqi.kit.web import SessionDep, request_language
 from fenqi.pricing.service import product_names
 from fenqi.risk import monitoring, service
 from fenqi.risk import monitoring_csv as monitoring_csv_rows
-from fenqi.risk.models import RiskDecision
 from fenqi.risk.reasons import FEATURE_REASONS
 from fenqi.web.render import render
 
@@ -70,14 +70,13 @@ def _yuan(fen: int) -> str:
 
 def _detail(request: Request, session: Session, decision_id: int, error: str = "", status: int = 200) -> HTMLResponse:
     decision = service.get_decision(session, decision_id)
-    row = session.get(RiskDecision, decision_id)
-    assert row is not None
     replay = service.replay(session, decision_id)
-    features = [(name, FEATURE_REASONS[name], points) for name, points in row.points.items()]
+    points = service.decision_points(session, decision_id)
+    features = [(name, FEATURE_REASONS[name], p) for name, p in points.items()]
     # The plans allowed by their names, as the clerk and the shopper know them (pricing's names, not its codes).
     plan_names = product_names(session, (p.product_code for p in decision.allowed_plans))
     return render(request, "risk/decision.html", {
-        "d": decision, "row": row, "features": features, "replay": replay, "error": error, "yuan": _yuan,
+        "d": decision, "features": features, "replay": replay, "error": error, "yuan": _yuan,
         "plan_names": plan_names,
     }, status_code=status)
 

@@ -12,7 +12,7 @@ from fastapi.responses import HTMLResponse
 
 from fenqi.devices import service
 from fenqi.devices.errors import BadDeviceToken
-from fenqi.devices.models import LockState
+from fenqi.devices.policy import LockState
 from fenqi.identity.deps import Principal, require_roles
 from fenqi.kit.bounds import EntityId
 from fenqi.kit.db import utcnow

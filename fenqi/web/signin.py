@@ -1,24 +1,22 @@
 """Sign-in pages: shoppers by mobile number and one-time code, staff by username and password; logout;
-"my account"; and the operations pages of the notification outbox and the audit log."""
+"my account"; and the sign-in form a browser gets instead of a 401/403 (fenqi.api's error handler).
+The operations pages of the notification outbox and the audit log are in fenqi.web.console.identity."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 from urllib.parse import quote
-from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.routing import iter_route_contexts
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from fenqi.identity.deps import Principal, current_principal, require_roles
+from fenqi.identity.deps import Principal, current_principal
 from fenqi.identity.errors import AgreementRequired
-from fenqi.identity.models import AuditEntry, Notification, User
 from fenqi.identity.otp import TEMPLATE, challenge_by_ref, send_login_code, verify_login_code
-from fenqi.identity.outbox import latest_notification, shown_body, text_to_send
-from fenqi.identity.roles import ADMIN, COLLECTOR, FINANCE, HOME, LABELS, RISK_OFFICER, SHOPPER
+from fenqi.identity.outbox import latest_notification, text_to_send
+from fenqi.identity.roles import HOME, LABELS, SHOPPER
 from fenqi.identity.service import audit, authenticate_password, begin_password_attempt
 from fenqi.identity.sessions import (
     SESSION_COOKIE,
@@ -34,9 +32,11 @@ from fenqi.kit.settings import get_settings
 from fenqi.kit.web import SessionDep, commit_early, request_language
 from fenqi.web.render import render
 
+if TYPE_CHECKING:
+    from fenqi.identity.models import User
+
 router = APIRouter(include_in_schema=False)
 OptStr = Annotated[str, Form()]
-SHANGHAI = ZoneInfo("Asia/Shanghai")  # pages show times in Beijing time
 
 
 def safe_next(value: str | None) -> str:
@@ -189,28 +189,6 @@ def logout(
 @router.get("/me", response_class=HTMLResponse)
 def my_account(request: Request, who: Principal = Depends(current_principal)) -> HTMLResponse:
     return render(request, "identity/me.html", {"who": who, "role_label": LABELS[who.role]})
-
-
-@router.get("/ops/notifications", response_class=HTMLResponse)
-def outbox_page(
-    request: Request,
-    _: Principal = Depends(require_roles(RISK_OFFICER, COLLECTOR, FINANCE)),
-    *, session: SessionDep,
-) -> HTMLResponse:
-    rows = session.scalars(select(Notification).order_by(Notification.id.desc()).limit(100)).all()
-    # Bodies as shown_body gives them: no login code and no personal number outside the demo.
-    return render(request, "identity/outbox.html", {"rows": [
-        (n, n.created_at.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M:%S"), shown_body(n)) for n in rows]})
-
-
-@router.get("/ops/audit", response_class=HTMLResponse)
-def audit_page(
-    request: Request,
-    _: Principal = Depends(require_roles(ADMIN)),
-    *, session: SessionDep,
-) -> HTMLResponse:
-    rows = session.scalars(select(AuditEntry).order_by(AuditEntry.id.desc()).limit(200)).all()
-    return render(request, "identity/audit.html", {"rows": rows})
 
 
 def login_required_page(request: Request, status: int, message: str) -> HTMLResponse:

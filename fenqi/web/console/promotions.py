@@ -1,5 +1,6 @@
-"""The merchant console's campaigns page (/merchant/campaigns): each campaign's budget, what its sales
-have taken and what is left; owners start and stop their own."""
+"""Promotions in the consoles: the merchant's campaigns (/merchant/campaigns: each campaign's budget, what
+its sales have taken and what is left; owners start and stop their own), the clerks' share links
+(/merchant/share-links) and the coupons operations issue (/ops/coupons)."""
 
 from __future__ import annotations
 
