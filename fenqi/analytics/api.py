@@ -57,7 +57,7 @@ def period(session: Session, start: date | None, end: date | None) -> tuple[date
     end = end or business_date(session)
     start = start or end - timedelta(days=29)
     if (end - start).days > 3660:
-        raise InvalidInput("期间最长十年 / the period is at most ten years")
+        raise InvalidInput.saying("期间最长十年", "the period is at most ten years")
     return start, end
 
 
@@ -206,4 +206,4 @@ def build_table(session: Session, table: str, *, start: date | None, end: date |
         if table == "products":
             return tables.product_table(rows, lang)
         return tables.store_table(stores, lang) if table == "stores" else tables.suggestion_table(found, lang)
-    raise InvalidInput(f"未知的报表 / unknown table: {table[:20]}")
+    raise InvalidInput.saying(f"未知的报表：{table[:20]}", f"unknown table: {table[:20]}")

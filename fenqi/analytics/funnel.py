@@ -274,9 +274,9 @@ def _promotion_labels(session: Session, dimension: str, keys: list[str]) -> dict
 def funnel(session: Session, *, start: date, end: date, dimension: str = "all") -> Funnel:
     """Applications submitted in [start, end] (business dates) and plan views of the same days."""
     if dimension not in DIMENSIONS:
-        raise InvalidInput(f"未知的分组 / unknown grouping: {dimension[:20]}")
+        raise InvalidInput.saying(f"未知的分组：{dimension[:20]}", f"unknown grouping: {dimension[:20]}")
     if end < start:
-        raise InvalidInput("结束日期早于开始日期 / the end is before the start")
+        raise InvalidInput.saying("结束日期早于开始日期", "the end is before the start")
     base = application_steps(session, start, end)
     key = _key(dimension, base)
     steps = ("decided", "signed", "paid", "handed_over")

@@ -44,7 +44,7 @@ def create_merchant(session: Session, *, code: str, name: str, region: str, fee_
                     training: bool = False) -> Merchant:
     """`training`: a training merchant (培训模式), whose stores are for clerks' practice only."""
     if session.scalar(select(Merchant.id).where(Merchant.code == code)) is not None:
-        raise Conflict(f"merchant {code} exists")
+        raise Conflict.saying(f"商户 {code} 已存在", f"merchant {code} exists")
     if not Decimal(0) <= fee_rate < Decimal(1):
         raise InvalidInput("fee_rate", zh="商户费率应在 0 到 1 之间，例如 0.02 表示 2%",
                            en="The merchant fee rate is from 0 to 1, e.g. 0.02 for 2%")
@@ -57,7 +57,7 @@ def create_merchant(session: Session, *, code: str, name: str, region: str, fee_
 def get_merchant(session: Session, merchant_id: int) -> Merchant:
     merchant = session.get(Merchant, merchant_id)
     if merchant is None:
-        raise NotFound(f"merchant {merchant_id}")
+        raise NotFound.saying(f"商户 {merchant_id}", f"merchant {merchant_id}")
     return merchant
 
 
@@ -137,14 +137,14 @@ def first_merchant_id(session: Session) -> int | None:
 def get_merchant_by_code(session: Session, code: str) -> Merchant:
     merchant = session.scalar(select(Merchant).where(Merchant.code == code))
     if merchant is None:
-        raise NotFound(f"merchant {code}")
+        raise NotFound.saying(f"商户 {code}", f"merchant {code}")
     return merchant
 
 
 def create_store(session: Session, *, merchant_id: int, code: str, name: str, city: str, address: str = "") -> Store:
     get_merchant(session, merchant_id)
     if session.scalar(select(Store.id).where(Store.code == code)) is not None:
-        raise Conflict(f"store {code} exists")
+        raise Conflict.saying(f"门店 {code} 已存在", f"store {code} exists")
     store = Store(merchant_id=merchant_id, code=code, name=name, city=city, address=address)
     session.add(store)
     session.flush()
@@ -180,7 +180,7 @@ def store_names(session: Session, store_ids: Iterable[int]) -> dict[int, str]:
 def get_store(session: Session, store_id: int) -> Store:
     store = session.get(Store, store_id)
     if store is None:
-        raise NotFound(f"store {store_id}")
+        raise NotFound.saying(f"门店 {store_id}", f"store {store_id}")
     return store
 
 
@@ -190,7 +190,7 @@ def store_and_merchant(session: Session, store_code: str) -> tuple[Store, Mercha
         select(Store, Merchant).join(Merchant, Merchant.id == Store.merchant_id).where(Store.code == store_code)
     ).first()
     if row is None:
-        raise NotFound(f"store {store_code}")
+        raise NotFound.saying(f"门店 {store_code}", f"store {store_code}")
     return row[0], row[1]
 
 
@@ -205,7 +205,7 @@ def sale_context(session: Session, store_code: str, sku_code: str) -> tuple[Stor
     ).first()
     if row is None:  # say which one is missing
         store_and_merchant(session, store_code)
-        raise NotFound(f"sku {sku_code}")
+        raise NotFound.saying(f"商品 {sku_code}", f"SKU {sku_code}")
     store, merchant, sku, model = row
     return store, merchant, _views(session, [(sku, model)], with_stock=False)[0]
 
@@ -213,7 +213,7 @@ def sale_context(session: Session, store_code: str, sku_code: str) -> tuple[Stor
 def get_store_by_code(session: Session, code: str) -> Store:
     store = session.scalar(select(Store).where(Store.code == code))
     if store is None:
-        raise NotFound(f"store {code}")
+        raise NotFound.saying(f"门店 {code}", f"store {code}")
     return store
 
 
@@ -224,7 +224,7 @@ def create_model(
     session: Session, *, code: str, brand: str, name: str, specs: dict[str, str] | None = None
 ) -> PhoneModel:
     if session.scalar(select(PhoneModel.id).where(PhoneModel.code == code)) is not None:
-        raise Conflict(f"model {code} exists")
+        raise Conflict.saying(f"机型 {code} 已存在", f"model {code} exists")
     model = PhoneModel(code=code, brand=brand, name=name, specs=specs or {})
     session.add(model)
     session.flush()
@@ -236,9 +236,9 @@ def create_sku(
 ) -> Sku:
     model = session.scalar(select(PhoneModel).where(PhoneModel.code == model_code))
     if model is None:
-        raise NotFound(f"model {model_code}")
+        raise NotFound.saying(f"机型 {model_code}", f"model {model_code}")
     if session.scalar(select(Sku.id).where(Sku.code == code)) is not None:
-        raise Conflict(f"sku {code} exists")
+        raise Conflict.saying(f"商品 {code} 已存在", f"SKU {code} exists")
     if price_fen <= 0 or storage_gb <= 0:
         raise InvalidInput("price and storage must be positive", zh="价格和存储容量须大于 0",
                            en="The price and the storage must be above 0")
@@ -345,7 +345,7 @@ def get_sku(session: Session, code: str, *, with_stock: bool = True) -> SkuView:
         select(Sku, PhoneModel).join(PhoneModel, PhoneModel.id == Sku.model_id).where(Sku.code == code)
     ).first()
     if row is None or not row[0].active:
-        raise NotFound(f"sku {code}")
+        raise NotFound.saying(f"商品 {code}", f"SKU {code}")
     return _views(session, [(row[0], row[1])], with_stock)[0]
 
 
@@ -401,5 +401,5 @@ def get_device(session: Session, imei: str) -> Device:
     number = normalize_imei(imei)
     device = session.scalar(select(Device).where((Device.imei == number) | (Device.imei2 == number)))
     if device is None:
-        raise NotFound(f"IMEI {number}")
+        raise NotFound.saying(f"IMEI 为 {number} 的设备", f"device with IMEI {number}")
     return device
