@@ -42,6 +42,15 @@ def test_the_cycle_check_covers_every_domain() -> None:
     assert acyclic["ancestors"] == ["fenqi"] and acyclic["skip_descendants"] == ["fenqi.migrations"]
 
 
+def test_no_domain_reaches_up_into_the_web_layer() -> None:
+    """Every package of fenqi but the web layer itself (and the migrations) is a source of the contract that
+    forbids importing fenqi.web: a new domain renders no page of its own."""
+    [forbidden] = [c for c in contracts() if c["id"] == "pages-in-web"]
+    packages = {f"fenqi.{p.parent.name}" for p in (ROOT / "fenqi").glob("*/__init__.py")}
+    assert set(forbidden["source_modules"]) == packages - {"fenqi.web", "fenqi.migrations"}  # type: ignore[arg-type]
+    assert forbidden["forbidden_modules"] == ["fenqi.web"]
+
+
 # The one module allowed past the size limit: the generated first migration (a schema dump, not written by hand).
 LONG_ON_PURPOSE = {"fenqi/migrations/versions/0001_initial_schema.py"}
 MAX_LINES = 500

@@ -1,24 +1,33 @@
-"""HTTP and the operations page for the partner registry (administrators maintain it; finance and
-risk officers read it)."""
+"""The partners' JSON API: the registry (administrators maintain it; finance and risk officers read it), the
+scorecard and a pilot's comparison. Their pages are the operations console's (fenqi.web.console.partners,
+fenqi.web.console.pilots)."""
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
-from fastapi import APIRouter, Depends, Path, Request
-from fastapi.responses import HTMLResponse
+from fastapi import APIRouter, Depends, Path, Query, Request
 from pydantic import BaseModel, ConfigDict
 
 from fenqi.identity.deps import Principal, require_roles
-from fenqi.kit.web import SessionDep
-from fenqi.partners import pages as partner_pages
-from fenqi.partners import pilot_pages, service
-from fenqi.partners.indicators import ROLE_LABELS, STATUS_LABELS
-from fenqi.partners.schemas import ContractIn, LicenceIn, PartnerIn, PartnerList, PartnerOut
-from fenqi.web.render import render
+from fenqi.kit.bounds import EntityId
+from fenqi.kit.web import SessionDep, request_language
+from fenqi.partners import pilots, service
+from fenqi.partners import scorecard as sc
+from fenqi.partners.indicators import BY_KEY, fmt_value
+from fenqi.partners.schemas import (
+    ContractIn,
+    LicenceIn,
+    PartnerIn,
+    PartnerList,
+    PartnerOut,
+    PilotResultOut,
+    ScorecardOut,
+)
+from fenqi.partners.stats import Interval
 
 api = APIRouter(prefix="/api/v1/partners", tags=["partners"])
-pages = APIRouter(include_in_schema=False)
+reports = APIRouter(prefix="/api/v1", tags=["partners"])
 maintains = require_roles("admin")
 reads = require_roles("admin", "finance", "risk_officer")
 Code = Path(min_length=1, max_length=40, pattern=r"^[A-Za-z0-9_-]+$")
@@ -65,17 +74,57 @@ def set_status(body: StatusIn, code: str = Code, *, session: SessionDep,
     return service.set_status(session, code, body.status)
 
 
-@pages.get("/ops/partners", response_class=HTMLResponse)
-def partners_page(request: Request, session: SessionDep,
-                  who: Principal = Depends(reads)) -> HTMLResponse:
-    return render(request, "ops/partners.html", {
-        "partners": service.list_partners(session), "roles": ROLE_LABELS, "statuses": STATUS_LABELS,
-        "licences": service.LICENCE_NAMES,
-    })
+def card_json(card: sc.Card, lang: str = "zh") -> dict[str, Any]:
+    return {
+        "business": card.business, "start": card.start.isoformat(), "end": card.end.isoformat(),
+        "weights": {c: str(w) for c, w in card.weights.items()},
+        "groups": {role: [{
+            "code": r.code, "name": r.name, "rank": r.rank, "total": None if r.total is None else str(r.total),
+            "criteria": {c: None if s is None else str(s) for c, s in r.criteria.items()},
+            "indicators": {k: {"value": None if v.value is None else str(v.value),
+                               "shown": fmt_value(k, v.value, lang), "n": v.n, "basis": v.basis,
+                               "recorded": BY_KEY[k].recorded, "score": None if k not in r.scores else str(r.scores[k])}
+                           for k, v in r.values.items()},
+        } for r in rows] for role, rows in card.groups.items()},
+        "sensitivity": {role: [{"criterion": s.criterion, "ranks": {k: list(v) for k, v in s.ranks.items()}}
+                               for s in sens] for role, sens in card.sensitivity.items()},
+    }
+
+
+@reports.get("/partner-scorecard", response_model=ScorecardOut,
+             summary="The partner scorecard: ranking, indicators with window and sample size, ±10% weight ranks")
+def scorecard_api(request: Request, business: str = Query("default", max_length=40),
+                  days: int = Query(sc.DEFAULT_DAYS, ge=7, le=730), *, session: SessionDep,
+                  who: Principal = Depends(reads)) -> dict[str, Any]:
+    card = sc.card_for(session, business, days, sc.weight_overrides(request.query_params))
+    return card_json(card, request_language(request))
+
+
+def _interval(i: Interval) -> dict[str, Any]:
+    return {"estimate": i.estimate, "low": i.low, "high": i.high, "n": i.n}
+
+
+def result_json(r: pilots.Result) -> dict[str, Any]:
+    p = r.pilot
+    return {
+        "id": p.id, "name": p.name, "candidate": r.candidate_name, "incumbent": r.incumbent_name,
+        "share": str(p.share), "starts_on": p.starts_on.isoformat(), "ends_on": p.ends_on.isoformat(),
+        "status": p.status, "decision": p.decision, "decided_by": p.decided_by, "decided_by_name": p.decided_by_name,
+        "decided_at": p.decided_at.isoformat() if p.decided_at else None, "routed": r.routed,
+        "to_candidate": r.to_candidate,
+        "comparisons": [{"metric": c.metric, "candidate": _interval(c.candidate), "incumbent": _interval(c.incumbent),
+                         "difference": _interval(c.difference), "significant": c.significant,
+                         "candidate_better": c.better} for c in r.comparisons],
+    }
+
+
+@reports.get("/partner-pilots/{pilot_id}", response_model=PilotResultOut,
+             summary="A pilot's comparison: candidate and incumbent with 95% intervals and significance")
+def pilot_api(pilot_id: EntityId, session: SessionDep,
+              who: Principal = Depends(reads)) -> dict[str, Any]:
+    return result_json(pilots.result(session, pilots.get_pilot(session, pilot_id)))
 
 
 router = APIRouter()
 router.include_router(api)
-router.include_router(pages)
-router.include_router(partner_pages.router)
-router.include_router(pilot_pages.router)
+router.include_router(reports)

@@ -187,6 +187,19 @@ def decide(session: Session, pilot_id: int, *, decision: str, note: str, user_id
     return pilot
 
 
+def pilot_candidates(session: Session) -> list[Partner]:
+    """Funders with a routing code and payment platforms with a channel: what a pilot can name."""
+    funders = (Partner.role == "funder") & Partner.funder_code.is_not(None)
+    channels = (Partner.role == "payment_platform") & Partner.channel.is_not(None)
+    return list(session.scalars(select(Partner).where(funders | channels).order_by(Partner.role, Partner.code)))
+
+
+def partner_kinds_and_names(session: Session) -> tuple[dict[int, str], dict[int, str]]:
+    """Each partner's pilot kind (funder or channel) and name, by id: the pilots page names both sides."""
+    partners = list(session.scalars(select(Partner)))
+    return {p.id: kind_of(p) for p in partners}, {p.id: p.name for p in partners}
+
+
 def get_pilot(session: Session, pilot_id: int) -> Pilot:
     pilot = session.get(Pilot, pilot_id)
     if pilot is None:

@@ -9,6 +9,7 @@ criteria that have a score, with the business's weights. Partners without any sc
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
@@ -376,3 +377,26 @@ def record_indicator(session: Session, *, code: str, indicator: str, value: Deci
     session.add(RecordedIndicator(partner_id=partner.id, indicator=indicator, value=value, source=source.strip(),
                                   as_of=as_of, recorded_by=user_id))
     session.flush()
+
+
+BUSINESS = re.compile(r"^[a-z0-9_-]{1,40}$")
+
+
+def checked_business(raw: str) -> str:
+    """A line of business's name as weights are saved under it: lower-case letters, digits, - and _."""
+    if not BUSINESS.fullmatch(raw):
+        raise InvalidPartner(zh="业务名称只能用小写字母、数字、- 和 _（最多 40 个）",
+                             en="A business name is lower-case letters, digits, - and _ (at most 40)")
+    return raw
+
+
+def weight_overrides(params: Mapping[str, str]) -> dict[str, str] | None:
+    """What-if weights from a query (`w_<criterion>`), or None when the query names none."""
+    raw = {c: params[f"w_{c}"] for c in CRITERIA if f"w_{c}" in params}
+    return raw or None
+
+
+def card_for(session: Session, business: str, days: int, overrides: Mapping[str, str] | None) -> Card:
+    """The scorecard of a business over `days`, with what-if weights when given (the page, API and reports)."""
+    weights = parse_weights(overrides) if overrides is not None else None
+    return scorecard(session, business=checked_business(business), weights=weights, days=days)

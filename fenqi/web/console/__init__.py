@@ -16,6 +16,8 @@ from fenqi.web.console.loans import router as loans_router
 from fenqi.web.console.merchant import router as merchant_router
 from fenqi.web.console.messages import router as messages_router
 from fenqi.web.console.ops import router as ops_router
+from fenqi.web.console.partners import router as partners_router
+from fenqi.web.console.pilots import router as pilots_router
 from fenqi.web.console.promotions import links as share_links_router
 from fenqi.web.console.promotions import ops_coupons as coupons_router
 from fenqi.web.console.promotions import router as campaigns_router
@@ -45,3 +47,5 @@ router.include_router(hardship_router)
 router.include_router(cases_router)
 router.include_router(analytics_router)
 router.include_router(experiments_router)
+router.include_router(partners_router)
+router.include_router(pilots_router)

@@ -1,13 +1,11 @@
-"""The scorecard's page and API: the ranking per role, every indicator with its window (or source) and sample
+"""The scorecard's pages: the ranking per role, every indicator with its window (or source) and sample
 size, how the ranking moves when a weight moves ±10%, a what-if weight form, per-business weights and
 recorded indicators (administrators enter them; finance and risk officers read)."""
 
 from __future__ import annotations
 
-import re
 from datetime import date
 from decimal import Decimal, InvalidOperation
-from typing import Any
 
 from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -17,66 +15,40 @@ from fenqi.kit.db import Session
 from fenqi.kit.errors import DomainError
 from fenqi.kit.web import SessionDep, request_language
 from fenqi.partners import scorecard as sc
+from fenqi.partners import service
 from fenqi.partners.errors import InvalidPartner
-from fenqi.partners.indicators import BY_KEY, CRITERIA, INDICATORS, RECORDED, ROLE_LABELS, fmt_value
+from fenqi.partners.indicators import (
+    BY_KEY,
+    CRITERIA,
+    INDICATORS,
+    RECORDED,
+    ROLE_LABELS,
+    STATUS_LABELS,
+    fmt_value,
+)
 from fenqi.partners.report import comparison_csv, comparison_pdf
-from fenqi.partners.schemas import ScorecardOut
 from fenqi.web.render import render
 
 router = APIRouter()
 maintains = require_roles("admin")
 reads = require_roles("admin", "finance", "risk_officer")
-BUSINESS = re.compile(r"^[a-z0-9_-]{1,40}$")
 
 
-def _business(raw: str) -> str:
-    if not BUSINESS.fullmatch(raw):
-        raise InvalidPartner(zh="业务名称只能用小写字母、数字、- 和 _（最多 40 个）",
-                             en="A business name is lower-case letters, digits, - and _ (at most 40)")
-    return raw
-
-
-def _overrides(request: Request) -> dict[str, str] | None:
-    raw = {c: request.query_params[f"w_{c}"] for c in CRITERIA if f"w_{c}" in request.query_params}
-    return raw or None
-
-
-def card_json(card: sc.Card, lang: str = "zh") -> dict[str, Any]:
-    return {
-        "business": card.business, "start": card.start.isoformat(), "end": card.end.isoformat(),
-        "weights": {c: str(w) for c, w in card.weights.items()},
-        "groups": {role: [{
-            "code": r.code, "name": r.name, "rank": r.rank, "total": None if r.total is None else str(r.total),
-            "criteria": {c: None if s is None else str(s) for c, s in r.criteria.items()},
-            "indicators": {k: {"value": None if v.value is None else str(v.value),
-                               "shown": fmt_value(k, v.value, lang), "n": v.n, "basis": v.basis,
-                               "recorded": BY_KEY[k].recorded, "score": None if k not in r.scores else str(r.scores[k])}
-                           for k, v in r.values.items()},
-        } for r in rows] for role, rows in card.groups.items()},
-        "sensitivity": {role: [{"criterion": s.criterion, "ranks": {k: list(v) for k, v in s.ranks.items()}}
-                               for s in sens] for role, sens in card.sensitivity.items()},
-    }
-
-
-def build_card(session: Session, business: str, days: int, overrides: dict[str, str] | None) -> sc.Card:
-    weights = sc.parse_weights(overrides) if overrides is not None else None
-    return sc.scorecard(session, business=_business(business), weights=weights, days=days)
-
-
-@router.get("/api/v1/partner-scorecard", tags=["partners"], response_model=ScorecardOut,
-            summary="The partner scorecard: ranking, indicators with window and sample size, ±10% weight ranks")
-def scorecard_api(request: Request, business: str = Query("default", max_length=40),
-                  days: int = Query(sc.DEFAULT_DAYS, ge=7, le=730), *, session: SessionDep,
-                  who: Principal = Depends(reads)) -> dict[str, Any]:
-    return card_json(build_card(session, business, days, _overrides(request)), request_language(request))
+@router.get("/ops/partners", response_class=HTMLResponse, include_in_schema=False)
+def partners_page(request: Request, session: SessionDep,
+                  who: Principal = Depends(reads)) -> HTMLResponse:
+    return render(request, "ops/partners.html", {
+        "partners": service.list_partners(session), "roles": ROLE_LABELS, "statuses": STATUS_LABELS,
+        "licences": service.LICENCE_NAMES,
+    })
 
 
 def _page(request: Request, session: Session, who: Principal, business: str, days: int,
           error: str | None = None, status: int = 200) -> HTMLResponse:
     lang = request_language(request)
     try:
-        card = build_card(session, business, days, _overrides(request))
-        what_if = _overrides(request) is not None
+        card = sc.card_for(session, business, days, sc.weight_overrides(request.query_params))
+        what_if = sc.weight_overrides(request.query_params) is not None
     except DomainError as exc:
         error, status = exc.message(lang), 400
         card, what_if = sc.scorecard(session, business="default", days=sc.DEFAULT_DAYS), False
@@ -106,7 +78,7 @@ def save_weights(request: Request, business: str = Form("default"), w_stability:
     try:
         weights = sc.parse_weights(raw)
         with session.begin_nested():
-            sc.save_weights(session, _business(business), weights, who.user_id)
+            sc.save_weights(session, sc.checked_business(business), weights, who.user_id)
     except DomainError as exc:
         return _page(request, session, who, "default", sc.DEFAULT_DAYS, exc.message(request_language(request)), 400)
     return RedirectResponse(f"/ops/partners/scorecard?business={business}", 303)
@@ -137,7 +109,7 @@ def report(request: Request, fmt: str, business: str = Query("default", max_leng
     """The comparison as CSV (UTF-8 with a BOM) or as a PDF report with charts."""
     if fmt not in ("csv", "pdf"):
         raise InvalidPartner(zh="报告格式只有 CSV 和 PDF", en="The report is CSV or PDF")
-    card = build_card(session, business, days, _overrides(request))
+    card = sc.card_for(session, business, days, sc.weight_overrides(request.query_params))
     name = f"partners-{card.business}-{card.end.isoformat()}.{fmt}"
     if fmt == "csv":
         return Response(comparison_csv(card), media_type="text/csv; charset=utf-8",

@@ -1,27 +1,23 @@
-"""Pilot pages and API: define a pilot, see candidate against incumbent with confidence intervals, record the
+"""Pilot pages: define a pilot, see candidate against incumbent with confidence intervals, record the
 decision (administrators define and decide; finance and risk officers read)."""
 
 from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal, InvalidOperation
-from typing import Any
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from sqlalchemy import select
 
 from fenqi.identity.deps import Principal, require_roles
 from fenqi.kit.bounds import EntityId
+from fenqi.kit.clock import business_date
 from fenqi.kit.db import Session
 from fenqi.kit.errors import DomainError
 from fenqi.kit.web import SessionDep, request_language
 from fenqi.partners import pilots
 from fenqi.partners.errors import InvalidPartner
-from fenqi.partners.models import Partner
 from fenqi.partners.report import pilot_csv
-from fenqi.partners.schemas import PilotResultOut
-from fenqi.partners.stats import Interval
 from fenqi.web.render import render
 
 router = APIRouter()
@@ -29,52 +25,11 @@ maintains = require_roles("admin")
 reads = require_roles("admin", "finance", "risk_officer")
 
 
-def _candidates(session: Session) -> list[Partner]:
-    """Funders with a routing code and payment platforms with a channel: what a pilot can name."""
-    funders = (Partner.role == "funder") & Partner.funder_code.is_not(None)
-    channels = (Partner.role == "payment_platform") & Partner.channel.is_not(None)
-    return list(session.scalars(select(Partner).where(funders | channels).order_by(Partner.role, Partner.code)))
-
-
-def _kinds(session: Session) -> dict[int, str]:
-    return {p.id: pilots.kind_of(p) for p in session.scalars(select(Partner))}
-
-
-def _names(session: Session) -> dict[int, str]:
-    return {p.id: p.name for p in session.scalars(select(Partner))}
-
-
-def _interval(i: Interval) -> dict[str, Any]:
-    return {"estimate": i.estimate, "low": i.low, "high": i.high, "n": i.n}
-
-
-def result_json(r: pilots.Result) -> dict[str, Any]:
-    p = r.pilot
-    return {
-        "id": p.id, "name": p.name, "candidate": r.candidate_name, "incumbent": r.incumbent_name,
-        "share": str(p.share), "starts_on": p.starts_on.isoformat(), "ends_on": p.ends_on.isoformat(),
-        "status": p.status, "decision": p.decision, "decided_by": p.decided_by, "decided_by_name": p.decided_by_name,
-        "decided_at": p.decided_at.isoformat() if p.decided_at else None, "routed": r.routed,
-        "to_candidate": r.to_candidate,
-        "comparisons": [{"metric": c.metric, "candidate": _interval(c.candidate), "incumbent": _interval(c.incumbent),
-                         "difference": _interval(c.difference), "significant": c.significant,
-                         "candidate_better": c.better} for c in r.comparisons],
-    }
-
-
-@router.get("/api/v1/partner-pilots/{pilot_id}", tags=["partners"], response_model=PilotResultOut,
-            summary="A pilot's comparison: candidate and incumbent with 95% intervals and significance")
-def pilot_api(pilot_id: EntityId, session: SessionDep,
-              who: Principal = Depends(reads)) -> dict[str, Any]:
-    return result_json(pilots.result(session, pilots.get_pilot(session, pilot_id)))
-
-
 def _list_page(request: Request, session: Session, who: Principal, error: str | None = None) -> HTMLResponse:
-    from fenqi.kit.clock import business_date
-
+    kinds, names = pilots.partner_kinds_and_names(session)
     return render(request, "ops/partner_pilots.html", {
-        "who": who, "pilots": pilots.list_pilots(session), "names": _names(session),
-        "candidates": _candidates(session), "kinds": _kinds(session), "metrics": pilots.METRICS,
+        "who": who, "pilots": pilots.list_pilots(session), "names": names,
+        "candidates": pilots.pilot_candidates(session), "kinds": kinds, "metrics": pilots.METRICS,
         "channel_metrics": pilots.CHANNEL_METRICS, "decisions": pilots.DECISIONS, "error": error,
         "today": business_date(session).isoformat(),
     }, status_code=400 if error else 200)
