@@ -15,8 +15,17 @@ from sqlalchemy.orm import Session
 from fenqi.kit.clock import business_date
 from fenqi.kit.errors import Conflict, InvalidInput
 from fenqi.kit.settings import get_settings
-from fenqi.ledger import Account, Line, Reason, post_entry
-from fenqi.ledger.models import JournalEntry, JournalLine
+from fenqi.ledger import (
+    Account,
+    Line,
+    Reason,
+    entry_by_key,
+    entry_debits,
+    loan_account_totals,
+    loan_entry_id,
+    own_entries_net_debit,
+    post_entry,
+)
 from fenqi.servicing.errors import InvariantViolation, LoanNotOpen
 from fenqi.servicing.loans import get_loan, installments, merge_lines, repayments, verify_against_ledger
 from fenqi.servicing.models import Installment, InstallmentStatus, Loan, LoanStatus, Repayment
@@ -56,16 +65,9 @@ def refund_credit(session: Session, loan_id: int, *, amount_fen: int | None = No
     """
     loan = get_loan(session, loan_id, lock=True)
     key = f"refund:{refund_ref}"
-    done = session.scalar(select(JournalEntry).where(JournalEntry.idempotency_key == key))
+    done = entry_by_key(session, key)
     if done is not None:
-        moved = int(
-            session.scalar(
-                select(func.coalesce(func.sum(JournalLine.debit_fen), 0)).where(
-                    JournalLine.entry_id == done.id, JournalLine.account == Account.CUSTOMER_CREDIT
-                )
-            )
-            or 0
-        )
+        moved = entry_debits(session, done.id, Account.CUSTOMER_CREDIT)
         if done.loan_id != loan_id or (amount_fen is not None and amount_fen != moved):
             raise Conflict(f"refund {refund_ref} was already made for another loan or amount")
         return moved
@@ -246,20 +248,13 @@ def cancel_loan(session: Session, loan_id: int, *, return_ref: str) -> Cancellat
 
 def _cancellation(session: Session, loan: Loan) -> Cancellation:
     """What a cancelled loan's return refunds, from its payments and its ledger up to the cancellation."""
-    cancelled = session.scalar(
-        select(JournalEntry.id).where(JournalEntry.loan_id == loan.id, JournalEntry.reason == Reason.CANCELLATION)
-    )
+    cancelled = loan_entry_id(session, loan.id, Reason.CANCELLATION)
     if cancelled is None:
         raise InvariantViolation(f"loan {loan.id} is cancelled without a cancellation entry")
 
     def credit_lines(reason: str) -> dict[str, int]:
-        rows = session.execute(
-            select(JournalLine.account, func.sum(JournalLine.credit_fen), func.sum(JournalLine.debit_fen))
-            .join(JournalEntry, JournalEntry.id == JournalLine.entry_id)
-            .where(JournalLine.loan_id == loan.id, JournalEntry.reason == reason, JournalEntry.id < cancelled)
-            .group_by(JournalLine.account)
-        ).all()
-        return {str(a): int(c or 0) - int(d or 0) for a, c, d in rows}
+        totals = loan_account_totals(session, loan.id, reasons=[reason], before_entry_id=cancelled)
+        return {str(a): t.credit - t.debit for a, t in totals.items()}
 
     every = [r for r in repayments(session, loan.id) if r.entry_id is None or r.entry_id < cancelled]
     reps = [r for r in every if r.channel != MERCHANT_CHANNEL]
@@ -267,11 +262,8 @@ def _cancellation(session: Session, loan: Loan) -> Cancellation:
     refunded = -credit_lines(Reason.REFUND).get(Account.CUSTOMER_CREDIT, 0)
     applied = -from_credit.get(Account.CUSTOMER_CREDIT, 0)
     # What the merchant paid of the loan (a cheaper exchange): credited, or repaid under its own channel.
-    merchant_credited = int(session.scalar(
-        select(func.coalesce(func.sum(JournalLine.debit_fen - JournalLine.credit_fen), 0))
-        .join(JournalEntry, JournalEntry.id == JournalLine.entry_id)
-        .where(JournalEntry.loan_id == loan.id, JournalEntry.reason == MERCHANT_CREDIT_REASON,
-               JournalLine.account == Account.MERCHANT_PAYABLE, JournalEntry.id < cancelled)) or 0)
+    merchant_credited = own_entries_net_debit(session, loan.id, reason=MERCHANT_CREDIT_REASON,
+                                              account=Account.MERCHANT_PAYABLE, before_entry_id=cancelled)
     merchant = merchant_credited + sum(r.amount_fen for r in every if r.channel == MERCHANT_CHANNEL)
     # Each payment, newest first, less what was refunded before the return.
     left_to_skip, items = refunded, []
@@ -303,28 +295,21 @@ def _earned(session: Session, loan_id: int) -> dict[Account, int]:
     """Interest, fee and penalty income a loan has recognised, by income account: the debits of its own
     accrual accounts (interest and fee accrue into *_accrued, penalties straight into
     penalty_receivable) and the prepayment fees (credited straight to fee income)."""
-    accrued = dict(
-        session.execute(
-            select(JournalLine.account, func.sum(JournalLine.debit_fen))
-            .join(JournalEntry, JournalEntry.id == JournalLine.entry_id)
-            .where(
-                JournalLine.loan_id == loan_id,
-                JournalLine.account.in_([Account.INTEREST_ACCRUED, Account.FEE_ACCRUED, Account.PENALTY_RECEIVABLE]),
-                JournalEntry.reason.in_(
-                    [
-                        Reason.INTEREST_ACCRUAL,
-                        Reason.FEE_ACCRUAL,
-                        Reason.INSTALLMENT_DUE,
-                        Reason.PREPAYMENT,
-                        Reason.REPAYMENT,
-                        Reason.PENALTY,
-                        Reason.LATE_FEE,
-                    ]
-                ),
-            )
-            .group_by(JournalLine.account)
-        ).all()
+    totals = loan_account_totals(
+        session,
+        loan_id,
+        accounts=[Account.INTEREST_ACCRUED, Account.FEE_ACCRUED, Account.PENALTY_RECEIVABLE],
+        reasons=[
+            Reason.INTEREST_ACCRUAL,
+            Reason.FEE_ACCRUAL,
+            Reason.INSTALLMENT_DUE,
+            Reason.PREPAYMENT,
+            Reason.REPAYMENT,
+            Reason.PENALTY,
+            Reason.LATE_FEE,
+        ],
     )
+    accrued = {account: t.debit for account, t in totals.items()}
     prepayment_fees = session.scalar(
         select(func.coalesce(func.sum(Repayment.prepayment_fee_fen), 0)).where(Repayment.loan_id == loan_id)
     )

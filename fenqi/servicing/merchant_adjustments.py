@@ -9,12 +9,10 @@ paid off the loan by the merchant (`reduce_principal_from_merchant`) or, on a cl
 
 from __future__ import annotations
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from fenqi.kit.errors import Conflict, InvalidInput
-from fenqi.ledger import Account, Line, post_entry
-from fenqi.ledger.models import JournalEntry
+from fenqi.ledger import Account, Line, entry_by_key, entry_posted, post_entry
 from fenqi.servicing.repayment import RepaymentResult, apply_repayment
 from fenqi.servicing.service import get_loan
 
@@ -23,7 +21,7 @@ def withhold_credit(session: Session, loan_id: int, *, amount_fen: int, ref: str
     """Move `amount_fen` of the loan's credit balance to the merchant; returns the amount moved."""
     loan = get_loan(session, loan_id, lock=True)
     key = f"withhold:{ref}"
-    done = session.scalar(select(JournalEntry).where(JournalEntry.idempotency_key == key))
+    done = entry_by_key(session, key)
     if done is not None:
         if done.loan_id != loan_id:
             raise Conflict(f"deduction {ref} was taken from another loan")
@@ -43,7 +41,7 @@ def credit_from_merchant(session: Session, loan_id: int, *, amount_fen: int, ref
     refundable). Dr merchant_payable / Cr customer_credit. Idempotent by `ref`."""
     loan = get_loan(session, loan_id, lock=True)
     key = f"merchant_credit:{ref}"
-    if session.scalar(select(JournalEntry.id).where(JournalEntry.idempotency_key == key)) is not None:
+    if entry_posted(session, key):
         return amount_fen
     if not isinstance(amount_fen, int) or amount_fen <= 0:
         raise InvalidInput(f"credit of {amount_fen} fen")
