@@ -204,7 +204,7 @@ def reverse_entry(
     if original is None:
         from fenqi.kit.errors import NotFound
 
-        raise NotFound(f"journal entry {entry_id}")
+        raise NotFound.saying(f"记账凭证 {entry_id}", f"journal entry {entry_id}")
     lines = [
         Line(x.account, debit=x.credit_fen, credit=x.debit_fen, loan_id=x.loan_id)
         for x in entry_lines(session, entry_id)

@@ -242,7 +242,8 @@ def create_refund(body: RefundIn, request: Request, session: SessionDep,
     keyed = bind(session, request, who.user_id, idempotency_key)
     ref = body.refund_ref or (f"api:{keyed}" if keyed else None)
     if not ref:
-        raise InvalidInput("refund_ref or an Idempotency-Key header is required")
+        raise InvalidInput.saying("请提供退款单号 refund_ref 或 Idempotency-Key 请求头",
+                                  "refund_ref or an Idempotency-Key header is required")
     item = refunds.refund(session, out_trade_no=body.out_trade_no, amount_fen=positive_fen(body.amount, "amount"),
                           reason=body.reason, refund_ref=ref)
     from fenqi.identity.service import audit
@@ -281,7 +282,7 @@ def get_agreement(external_no: str, session: SessionDep,
     try:
         payables.ensure_may_pay_loan(session, who, agreement.loan_id)
     except DomainError:
-        raise NotFound(f"agreement {external_no}") from None
+        raise NotFound.saying(f"代扣协议 {external_no}", f"agreement {external_no}") from None
     return _agreement_json(autodebit.refresh_agreement(session, agreement))
 
 
@@ -315,7 +316,7 @@ def _date(raw: str) -> date:
     try:
         return date.fromisoformat(raw)
     except ValueError:
-        raise InvalidInput(f"date {raw!r}: YYYY-MM-DD") from None
+        raise InvalidInput.saying(f"日期 {raw!r} 无效（YYYY-MM-DD）", f"date {raw!r}: YYYY-MM-DD") from None
 
 
 @router.post(
@@ -354,7 +355,7 @@ class DecisionIn(BaseModel):
 def decide(item_id: EntityId, body: DecisionIn, session: SessionDep,
            who: Principal = Depends(require_roles(*STAFF))) -> dict[str, Any]:
     if body.decision not in ("approve", "reject"):
-        raise InvalidInput("decision: approve | reject")
+        raise InvalidInput.saying("处理决定须为 approve（批准）或 reject（驳回）", "decision: approve | reject")
     item = reconcile.decide(session, item_id, approve=body.decision == "approve", user_id=who.user_id, note=body.note,
                             confirm=body.confirm)
     from fenqi.identity.service import audit

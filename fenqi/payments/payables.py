@@ -44,7 +44,7 @@ def positive_fen(raw: object, field: str) -> int:
     """An amount in yuan (sent in a body or typed on a page) as fen; zero or less is refused."""
     value = raw if isinstance(raw, Decimal) else parse_yuan(raw, field=field)
     if value <= 0:
-        raise InvalidInput(f"{field} must be positive")
+        raise InvalidInput.saying(f"{field} 须为正数", f"{field} must be positive")
     return to_fen(value)
 
 

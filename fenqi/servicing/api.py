@@ -87,10 +87,11 @@ def repay(
     keyed = bind(session, request, who.user_id, idempotency_key)
     ref = body.payment_ref or (f"api:{keyed}" if keyed else None)
     if ref is None:
-        raise InvalidInput("send an Idempotency-Key header or a payment_ref")
+        raise InvalidInput.saying("请提供 Idempotency-Key 请求头或付款单号 payment_ref",
+                                  "send an Idempotency-Key header or a payment_ref")
     amount = body.amount
     if amount <= 0:
-        raise InvalidInput("amount must be positive")
+        raise InvalidInput.saying("金额须为正数", "amount must be positive")
     result = service.apply_repayment(
         session,
         loan_id=loan_id,

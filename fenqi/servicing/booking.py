@@ -47,23 +47,27 @@ def book_loan(
     `training`: a training store's practice loan, kept in the ledger's training book.
     """
     if not external_ref or len(external_ref) > 80:
-        raise InvalidInput("external_ref must be 1-80 characters")
+        raise InvalidInput.saying("外部编号 external_ref 须为 1-80 个字符", "external_ref must be 1-80 characters")
     existing = session.scalar(select(Loan).where(Loan.external_ref == external_ref))
     if existing is not None:
         if (existing.financed_fen, existing.term) != (financed_fen, term):
-            raise Conflict(f"loan {external_ref} already booked with other terms")
+            raise Conflict.saying(f"贷款 {external_ref} 已按其他条件入账",
+                                  f"loan {external_ref} already booked with other terms")
         return existing
     if not isinstance(financed_fen, int) or financed_fen <= 0:
-        raise InvalidInput("financed_fen must be a positive integer number of fen")
+        raise InvalidInput.saying("融资金额 financed_fen 须为正整数（分）",
+                                  "financed_fen must be a positive integer number of fen")
     if down_payment_fen < 0:
-        raise InvalidInput("down_payment_fen must not be negative")
+        raise InvalidInput.saying("首付 down_payment_fen 不能为负数", "down_payment_fen must not be negative")
     product = get_product(session, product_code)
     if term not in product.terms:
-        raise InvalidInput(f"term {term} is not offered by product {product_code} ({product.terms})")
+        raise InvalidInput.saying(f"分期方案 {product_code} 不提供 {term} 期（可选：{product.terms}）",
+                                  f"term {term} is not offered by product {product_code} ({product.terms})")
     today = business_date(session)
     start = start_date or today
     if start < today:
-        raise InvalidInput(f"start date {start} is before the business date {today}")
+        raise InvalidInput.saying(f"起始日期 {start} 早于营业日 {today}",
+                                  f"start date {start} is before the business date {today}")
     method = Method(product.method)
     rate = product.annual_rate if annual_rate is None else Decimal(annual_rate)
     fees = product.fee_rate if fee_rate is None else Decimal(fee_rate)

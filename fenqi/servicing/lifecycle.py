@@ -69,12 +69,14 @@ def refund_credit(session: Session, loan_id: int, *, amount_fen: int | None = No
     if done is not None:
         moved = entry_debits(session, done.id, Account.CUSTOMER_CREDIT)
         if done.loan_id != loan_id or (amount_fen is not None and amount_fen != moved):
-            raise Conflict(f"refund {refund_ref} was already made for another loan or amount")
+            raise Conflict.saying(f"退款 {refund_ref} 已用于另一笔贷款或另一金额",
+                                  f"refund {refund_ref} was already made for another loan or amount")
         return moved
     verify_against_ledger(session, loan)
     amount = loan.credit_balance_fen if amount_fen is None else amount_fen
     if amount <= 0 or amount > loan.credit_balance_fen:
-        raise InvalidInput(f"refund of {amount} fen; credit balance is {loan.credit_balance_fen} fen")
+        raise InvalidInput.saying(f"退款 {amount} 分超过溢缴款余额 {loan.credit_balance_fen} 分",
+                                  f"refund of {amount} fen; credit balance is {loan.credit_balance_fen} fen")
     post_entry(
         session,
         reason=Reason.REFUND,

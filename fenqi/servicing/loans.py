@@ -40,7 +40,7 @@ def get_loan(session: Session, loan_id: int, *, lock: bool = False) -> Loan:
         q = q.with_for_update()
     loan = session.scalar(q)
     if loan is None:
-        raise NotFound(f"loan {loan_id}")
+        raise NotFound.saying(f"贷款 {loan_id}", f"loan {loan_id}")
     return loan
 
 

@@ -24,10 +24,11 @@ def withhold_credit(session: Session, loan_id: int, *, amount_fen: int, ref: str
     done = entry_by_key(session, key)
     if done is not None:
         if done.loan_id != loan_id:
-            raise Conflict(f"deduction {ref} was taken from another loan")
+            raise Conflict.saying(f"扣款 {ref} 已用于另一笔贷款", f"deduction {ref} was taken from another loan")
         return amount_fen
     if not isinstance(amount_fen, int) or amount_fen <= 0 or amount_fen > loan.credit_balance_fen:
-        raise InvalidInput(f"deduction of {amount_fen} fen; credit balance is {loan.credit_balance_fen} fen")
+        raise InvalidInput.saying(f"扣款 {amount_fen} 分超过溢缴款余额 {loan.credit_balance_fen} 分",
+                                  f"deduction of {amount_fen} fen; credit balance is {loan.credit_balance_fen} fen")
     post_entry(session, reason="aftersales.deduction", idempotency_key=key, loan_id=loan.id, payment_ref=ref[:80],
                lines=[Line.dr(Account.CUSTOMER_CREDIT, amount_fen), Line.cr(Account.MERCHANT_PAYABLE, amount_fen)])
     loan.credit_balance_fen -= amount_fen
@@ -44,7 +45,7 @@ def credit_from_merchant(session: Session, loan_id: int, *, amount_fen: int, ref
     if entry_posted(session, key):
         return amount_fen
     if not isinstance(amount_fen, int) or amount_fen <= 0:
-        raise InvalidInput(f"credit of {amount_fen} fen")
+        raise InvalidInput.saying(f"入账金额 {amount_fen} 分无效", f"credit of {amount_fen} fen")
     post_entry(session, reason="aftersales.exchange_credit", idempotency_key=key, loan_id=loan.id,
                payment_ref=ref[:80],
                lines=[Line.dr(Account.MERCHANT_PAYABLE, amount_fen), Line.cr(Account.CUSTOMER_CREDIT, amount_fen)])

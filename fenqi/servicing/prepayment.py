@@ -199,7 +199,8 @@ def payoff_quote(session: Session, loan_id: int, on: date | None = None) -> Payo
     today = business_date(session)
     on = on or today
     if on < today:
-        raise InvalidInput(f"a payoff quote is for today ({today}) or later, not {on}")
+        raise InvalidInput.saying(f"结清报价只能是今天（{today}）或以后的日期，不能是 {on}",
+                                  f"a payoff quote is for today ({today}) or later, not {on}")
     if loan.status not in LoanStatus.OPEN:
         raise LoanNotOpen(str(loan_id))
     product = product_of(session, loan)

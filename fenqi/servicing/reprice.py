@@ -90,7 +90,7 @@ def _plan(session: Session, loan: Loan, extra_fen: int, term: int | None, today:
         raise InvalidInput(f"term {n}", zh=f"期数须在 {left} 至 {MAX_TERM} 期之间",
                            en=f"The term must be {left} to {MAX_TERM} periods from now")
     if not isinstance(extra_fen, int) or extra_fen <= 0:
-        raise InvalidInput(f"difference of {extra_fen} fen")
+        raise InvalidInput.saying(f"差价 {extra_fen} 分无效", f"difference of {extra_fen} fen")
     plan = restructure_plan(loan, rows, n, today, extra_fen=extra_fen)
     return dataclasses.replace(plan, kind="reprice", reverse_receivable=False, settle_due=False), n
 

@@ -60,4 +60,4 @@ def demo_pay(request: Request, purpose: Annotated[str, Form()] = "", channel: An
 
 def _demo_only() -> None:
     if get_payment_settings().env == "production":
-        raise NotFound("page")
+        raise NotFound.saying("页面", "page")
