@@ -19,7 +19,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from fenqi.kit.clock import business_date
-from fenqi.kit.errors import DomainError
+from fenqi.kit.db import session_scope
+from fenqi.kit.errors import DomainError, NotFound
 from fenqi.kit.ids import new_id
 from fenqi.kit.log import log
 from fenqi.payments import servicing_port
@@ -47,8 +48,6 @@ def start_agreement(session: Session, *, loan_id: int, channel: str, return_url:
 
 
 def get_agreement(session: Session, external_no: str) -> PaymentAgreement:
-    from fenqi.kit.errors import NotFound
-
     agreement = session.scalar(select(PaymentAgreement).where(PaymentAgreement.external_no == external_no))
     if agreement is None:
         raise NotFound.saying(f"代扣协议 {external_no}", f"agreement {external_no}")
@@ -124,8 +123,6 @@ class BatchResult:
 
 def debit_one(agreement_id: int, on: date) -> PaymentOrder | None:
     """One agreement's debit for `on`, in its own transaction (the per-agreement job)."""
-    from fenqi.kit.db import session_scope
-
     with session_scope() as session:
         agreement = session.get(PaymentAgreement, agreement_id)
         if agreement is None or agreement.status != "active":
@@ -141,8 +138,6 @@ def active_agreement_ids(session: Session) -> list[int]:
 def run_batch(on: date | None = None) -> BatchResult:
     """The whole batch in this process: one transaction per agreement, so one loan's trouble never stops
     the others. (On PostgreSQL the nightly job instead enqueues one job per agreement.)"""
-    from fenqi.kit.db import session_scope
-
     with session_scope() as session:
         on = on or business_date(session)
         ids = active_agreement_ids(session)

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from fenqi.kit.db import utcnow
 from fenqi.payments.models import CallbackInbox, PaymentOrder, PaymentRefund, ReconciliationRun
+from fenqi.pricing.platform import returned_fee_fen
 
 FINISHED = ("paid", "refunded", "failed", "closed")
 PAID = ("paid", "refunded")
@@ -128,8 +129,6 @@ def platform_installment_facts(session: Session, channel: str, start: datetime, 
     """Orders paid with 花呗分期 (`hb_fq_num` set) whose payment time falls in [start, end), net of their
     refunds: the amount kept, and each part of the fee less its share of what was refunded (the merchant's
     part is what Alipay gives back, fenqi.payments.platform_fees; the shopper's counted the same way)."""
-    from fenqi.pricing.platform import returned_fee_fen
-
     rows = session.execute(select(PaymentOrder.amount_fen, PaymentOrder.hb_fee_fen, PaymentOrder.hb_fq_seller_percent,
                                   PaymentOrder.refunded_fen)
                            .where(PaymentOrder.channel == channel, PaymentOrder.hb_fq_num.is_not(None),

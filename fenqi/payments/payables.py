@@ -22,19 +22,20 @@ from fenqi.identity.roles import ADMIN, FINANCE, MERCHANT_ROLES, SHOPPER
 from fenqi.kit.errors import Forbidden, InvalidInput
 from fenqi.kit.money import fmt_yuan, from_fen, parse_yuan, to_fen
 from fenqi.payments import handlers, servicing_port
-from fenqi.payments.channels import CHANNELS
+from fenqi.payments.channels import CHANNELS, get_channel
 from fenqi.payments.errors import (
     ApplicationRequired,
     InvalidPlatformInstallments,
     LoanRequired,
     NothingToPay,
+    OrderNotFound,
     PayeeNotFound,
     PaymentAmountMismatch,
     UnknownChannel,
     UnknownPurpose,
 )
 from fenqi.payments.models import PaymentOrder
-from fenqi.payments.service import PURPOSES, create_order, find_order
+from fenqi.payments.service import PURPOSES, create_order, find_order, mark_unpaid
 
 # Who may open an order (the API and the demo page); may_pay_for says for which loan or application.
 PAYERS = ("shopper", "clerk", "merchant_owner", "finance")
@@ -72,8 +73,6 @@ def ensure_may_see(who: Principal, order: PaymentOrder, session: Session) -> Non
     if owner is None and who.role in (ADMIN, FINANCE):
         return
     if owner is None or not may_pay_for(who, owner):
-        from fenqi.payments.errors import OrderNotFound
-
         raise OrderNotFound(order.out_trade_no)
 
 
@@ -171,9 +170,6 @@ def _down_payment(session: Session, who: Principal, *, channel: str, amount_fen:
 def _close_at_channel(session: Session, order: PaymentOrder) -> bool:
     """The shopper switches channels: the open order is closed first, so one down payment cannot be
     paid twice (False if the channel says it was paid meanwhile)."""
-    from fenqi.payments.channels import get_channel
-    from fenqi.payments.service import mark_unpaid
-
     if not get_channel(order.channel).close(order.out_trade_no):
         return False
     mark_unpaid(session, order, "closed", "replaced by an order on another channel")

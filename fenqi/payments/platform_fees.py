@@ -15,7 +15,9 @@ from __future__ import annotations
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from fenqi.ledger import Account, Line, Reason, cash_account, post_entry
 from fenqi.payments.models import PaymentOrder, PaymentRefund
+from fenqi.payments.statement_parsers import fen
 from fenqi.pricing.platform import returned_fee_fen
 
 
@@ -31,8 +33,6 @@ def returned_fee(session: Session, order: PaymentOrder, item: PaymentRefund) -> 
 
 def book_returned_fee(session: Session, order: PaymentOrder, item: PaymentRefund) -> int:
     """Post the fee the refund gives back (once: the entry's key is the refund's number); the amount."""
-    from fenqi.ledger import Account, Line, Reason, cash_account, post_entry
-
     back = returned_fee(session, order, item)
     if back:
         post_entry(session, reason=Reason.PLATFORM_INSTALLMENT_FEE,
@@ -59,7 +59,5 @@ def expected_returns(session: Session, out_refund_nos: list[str]) -> dict[str, i
 
 def stated_return(note: str) -> int:
     """The fee a refund line's 备注 says was given back ("花呗分期手续费退回45.00"), 0 if none."""
-    from fenqi.payments.statement_parsers import fen
-
     prefix = "花呗分期手续费退回"
     return fen(note[len(prefix):]) if note.startswith(prefix) else 0

@@ -34,7 +34,11 @@ from fenqi.payments.channels import CHANNELS, get_channel
 from fenqi.payments.emulators.core import CST
 from fenqi.payments.errors import ConfirmationRequired, ReconciliationItemDecided, SameApprover, UnknownChannel
 from fenqi.payments.models import PaymentOrder, PaymentRefund, ReconciliationItem, ReconciliationRun
-from fenqi.payments.statement_parsers import PARSERS, Entry, bulk, fen
+from fenqi.payments.platform_fees import expected_returns, stated_return
+from fenqi.payments.polling import poll_order
+from fenqi.payments.refunds import poll_refund
+from fenqi.payments.service import find_order
+from fenqi.payments.statement_parsers import PARSERS, Entry, alipay_period, bulk, fen
 
 ACTIONS = {
     "settle_order": ("入账：按渠道结果确认订单已支付并入账", "Settle the order as paid and post it"),
@@ -288,8 +292,6 @@ def check_platform_fees(session: Session, day: date, entries: list[Entry], repor
 def _check_returned_fees(session: Session, entries: list[Entry], report: Report) -> None:
     """Refunds: the 花呗分期 fee each refund line says was given back against what our rule expects
     (fenqi.payments.platform_fees); a difference is an amount mismatch of kind "fee" (with the refund's number)."""
-    from fenqi.payments.platform_fees import expected_returns, stated_return
-
     refunds = [e for e in entries if e.kind == "refund"]
     expected = expected_returns(session, sorted({e.out_refund_no for e in refunds}))
     for e in refunds:
@@ -305,8 +307,6 @@ def statement_period(channel: str, raw: bytes, day: date) -> tuple[datetime, dat
     account opened that day); None for the whole day. WeChat Pay's bill does not state it: whole days."""
     if channel != "alipay":
         return None
-    from fenqi.payments.statement_parsers import alipay_period
-
     period = alipay_period(raw)
     start, end = day_bounds(day)
     if period is None or (period[0] <= start and period[1] >= end):
@@ -419,10 +419,6 @@ def decide(session: Session, item_id: int, *, approve: bool, user_id: int | None
 
 
 def _carry_out(session: Session, item: ReconciliationItem) -> None:
-    from fenqi.payments.polling import poll_order
-    from fenqi.payments.refunds import poll_refund
-    from fenqi.payments.service import find_order
-
     if item.action == "settle_order":
         order = find_order(session, item.out_trade_no)
         if order is not None:
@@ -435,8 +431,6 @@ def _carry_out(session: Session, item: ReconciliationItem) -> None:
 
 
 def report_json(report: Report) -> dict[str, object]:
-    from fenqi.kit.money import from_fen
-
     def y(fen: int | None) -> str | None:
         return None if fen is None else str(from_fen(fen))
 
@@ -455,8 +449,6 @@ def report_json(report: Report) -> dict[str, object]:
 
 
 def item_json(item: ReconciliationItem) -> dict[str, object]:
-    from fenqi.kit.money import from_fen
-
     return {"id": item.id, "run_id": item.run_id, "category": item.category, "kind": item.kind,
             "out_trade_no": item.out_trade_no, "out_refund_no": item.out_refund_no or None,
             "channel_amount": None if item.channel_amount_fen is None else str(from_fen(item.channel_amount_fen)),

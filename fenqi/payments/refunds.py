@@ -18,6 +18,8 @@ from sqlalchemy.orm import Session
 
 from fenqi.kit.db import utcnow
 from fenqi.kit.log import log
+from fenqi.kit.money import from_fen
+from fenqi.ledger import Account, Line, Reason, cash_account, post_entry
 from fenqi.payments import servicing_port
 from fenqi.payments.channels import Notification, get_channel
 from fenqi.payments.channels.base import RefundInfo
@@ -30,6 +32,7 @@ from fenqi.payments.errors import (
     RetryLater,
 )
 from fenqi.payments.models import PaymentOrder, PaymentRefund
+from fenqi.payments.platform_fees import book_returned_fee
 from fenqi.payments.service import get_order
 
 # Channel answers that retrying the same refund cannot change (the others — a system error, the merchant
@@ -131,8 +134,6 @@ def settle_outside(session: Session, *, out_trade_no: str, amount_fen: int, refu
     except IntegrityError:
         raise RefundRefReused(refund_ref) from None
     _reserve(session, order, item)
-    from fenqi.ledger import Account, Line, Reason, post_entry
-
     post_entry(session, reason=Reason.REFUND, idempotency_key=f"payments.refund_paid:{item.out_refund_no}",
                loan_id=order.loan_id, payment_ref=item.out_refund_no, memo=f"bank {reference}"[:200],
                lines=[Line.dr(Account.REFUNDS_PAYABLE, amount_fen), Line.cr(Account.CASH_BANK, amount_fen)])
@@ -188,8 +189,6 @@ def _same_refund(session: Session, order: PaymentOrder, refund_ref: str, amount_
 
 
 def _reserve(session: Session, order: PaymentOrder, item: PaymentRefund) -> None:
-    from fenqi.ledger import Account, Line, Reason, post_entry
-
     if order.purpose in ("down_payment", "sale"):  # the merchant's money, not a loan's
         post_entry(session, reason=Reason.REFUND, idempotency_key=f"payments.refund:{item.out_refund_no}",
                    loan_id=order.loan_id, payment_ref=item.out_refund_no, memo=f"refund of {order.out_trade_no}",
@@ -202,15 +201,11 @@ def _reserve(session: Session, order: PaymentOrder, item: PaymentRefund) -> None
 
 
 def _paid_out(session: Session, order: PaymentOrder, item: PaymentRefund, refund_no: str) -> None:
-    from fenqi.ledger import Account, Line, Reason, cash_account, post_entry
-
     post_entry(session, reason=Reason.REFUND, idempotency_key=f"payments.refund_paid:{item.out_refund_no}",
                loan_id=order.loan_id, payment_ref=item.out_refund_no, memo=f"{order.channel} {refund_no}",
                lines=[Line.dr(Account.REFUNDS_PAYABLE, item.amount_fen),
                       Line.cr(cash_account(order.channel), item.amount_fen)])
     if order.hb_fq_num:  # Alipay gives back the merchant's 花呗分期 fee pro rata (fenqi.payments.platform_fees)
-        from fenqi.payments.platform_fees import book_returned_fee
-
         book_returned_fee(session, order, item)
     item.status, item.refund_no, item.succeeded_at = "succeeded", refund_no or item.refund_no, utcnow()
     log.info("payments.refund.succeeded", out_refund_no=item.out_refund_no, amount_fen=item.amount_fen)
@@ -253,8 +248,6 @@ def find_refund(session: Session, refund_ref: str) -> PaymentRefund | None:
 
 
 def refund_json(item: PaymentRefund, out_trade_no: str) -> dict[str, object]:
-    from fenqi.kit.money import from_fen
-
     return {"refund_ref": item.refund_ref, "out_refund_no": item.out_refund_no, "out_trade_no": out_trade_no,
             "amount": str(from_fen(item.amount_fen)), "reason": item.reason, "status": item.status,
             "refund_no": item.refund_no or None,

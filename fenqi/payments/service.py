@@ -26,6 +26,8 @@ from fenqi.kit.db import UtcDateTime, utcnow
 from fenqi.kit.errors import InvalidInput
 from fenqi.kit.ids import new_id
 from fenqi.kit.log import log
+from fenqi.kit.money import from_fen
+from fenqi.ledger import Account, Line, Reason, cash_account, post_entry
 from fenqi.payments import handlers, servicing_port
 from fenqi.payments.channels import CHANNELS, get_channel
 from fenqi.payments.errors import (
@@ -39,6 +41,7 @@ from fenqi.payments.errors import (
 )
 from fenqi.payments.models import PaymentOrder
 from fenqi.payments.settings import get_payment_settings
+from fenqi.pricing.platform import HB_TERMS, SELLER_PERCENTS, fee_fen
 
 PURPOSES = handlers.PURPOSES
 SCENES = ("page", "h5", "qr")  # desktop page, mobile browser, QR code
@@ -135,8 +138,6 @@ def _platform_fee(purpose: str, channel: str, amount_fen: int, agreement_id: int
     """The 花呗分期 fee our fee table expects (0 for a plain payment); refuses what Alipay would."""
     if term is None:
         return 0
-    from fenqi.pricing.platform import HB_TERMS, SELLER_PERCENTS, fee_fen
-
     if channel != "alipay" or purpose not in ("down_payment", "sale") or agreement_id is not None:
         raise InvalidPlatformInstallments(f"{channel} {purpose}")
     if term not in HB_TERMS or seller_percent not in SELLER_PERCENTS:
@@ -232,8 +233,6 @@ def settle(session: Session, order: PaymentOrder) -> None:
     """Put a just-claimed paid order's money where it belongs: the loan (servicing posts the entry) or,
     for a down payment or an outright sale, Dr cash clearing / Cr merchant payable (under the order's
     settlement key); then the registered handlers."""
-    from fenqi.ledger import Account, Line, Reason, cash_account, post_entry
-
     amount = order.paid_amount_fen or order.amount_fen
     if order.purpose in ("installment", "payoff"):
         assert order.loan_id is not None
@@ -275,8 +274,6 @@ def mark_unpaid(session: Session, order: PaymentOrder, status: str, reason: str 
 
 
 def order_json(order: PaymentOrder) -> dict[str, object]:
-    from fenqi.kit.money import from_fen
-
     return {
         "out_trade_no": order.out_trade_no, "channel": order.channel, "purpose": order.purpose,
         "amount": str(from_fen(order.amount_fen)), "subject": order.subject, "status": order.status,

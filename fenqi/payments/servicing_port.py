@@ -12,27 +12,25 @@ from datetime import date
 
 from sqlalchemy.orm import Session
 
+from fenqi.servicing.service import amount_due as servicing_amount_due
+from fenqi.servicing.service import apply_repayment as servicing_apply
+from fenqi.servicing.service import find_loan, installments, is_open, next_bill, payoff_quote
+from fenqi.servicing.service import refund_credit as servicing_refund
+
 
 def apply_repayment(session: Session, *, loan_id: int, amount_fen: int, payment_ref: str, channel: str,
                     purpose: str) -> None:
-    from fenqi.servicing.service import apply_repayment as servicing_apply
-
     servicing_apply(session, loan_id=loan_id, amount_fen=amount_fen, payment_ref=payment_ref, channel=channel,
                     purpose="payoff" if purpose == "payoff" else "installment")
 
 
 def refund_credit(session: Session, *, loan_id: int, amount_fen: int, refund_ref: str) -> None:
-    from fenqi.servicing.service import refund_credit as servicing_refund
-
     servicing_refund(session, loan_id, amount_fen=amount_fen, refund_ref=refund_ref)
 
 
 def amount_due(session: Session, loan_id: int, on: date) -> tuple[date, int] | None:
     """The oldest unpaid due date and what brings the loan up to date on `on` (servicing's figure:
     installments due, penalties, less the credit balance), or None when nothing is due."""
-    from fenqi.servicing.service import amount_due as servicing_amount_due
-    from fenqi.servicing.service import installments
-
     total = servicing_amount_due(session, loan_id, on)
     if total <= 0:
         return None
@@ -61,8 +59,6 @@ class LoanDue:
 
 def loan_due(session: Session, loan_id: int) -> LoanDue | None:
     """None when there is no such loan."""
-    from fenqi.servicing.service import find_loan, installments, is_open, next_bill, payoff_quote
-
     loan = find_loan(session, loan_id)
     if loan is None:
         return None
@@ -74,6 +70,4 @@ def loan_due(session: Session, loan_id: int) -> LoanDue | None:
 
 
 def loan_exists(session: Session, loan_id: int) -> bool:
-    from fenqi.servicing.service import find_loan
-
     return find_loan(session, loan_id) is not None

@@ -16,8 +16,11 @@ from fenqi.kit.db import session_scope
 from fenqi.kit.errors import DomainError
 from fenqi.kit.jobs import defer, job, utc_cron_for_local_time
 from fenqi.kit.log import log
+from fenqi.payments.autodebit import active_agreement_ids, debit_one
+from fenqi.payments.channels import CHANNELS
 from fenqi.payments.models import PaymentRefund
 from fenqi.payments.polling import orders_to_poll, poll_order
+from fenqi.payments.reconcile import reconcile, report_json
 from fenqi.payments.refunds import poll_refund
 from fenqi.payments.service import get_order
 
@@ -68,8 +71,6 @@ def poll_refunds(limit: int = 200) -> int:
      cron=utc_cron_for_local_time("09:00"))
 def autodebit_batch(on: str | None = None) -> int:
     """Each morning: one debit job per active agreement, all enqueued in one transaction."""
-    from fenqi.payments.autodebit import active_agreement_ids
-
     with session_scope() as session:
         day = date.fromisoformat(on) if on else business_date(session)
         ids = active_agreement_ids(session)
@@ -82,8 +83,6 @@ def autodebit_batch(on: str | None = None) -> int:
 @job("payments.autodebit_agreement", queue="payments")
 def autodebit_agreement(agreement_id: int, on: str) -> str | None:
     """Debit one agreement's loan (never two at once for one agreement: the job's lock)."""
-    from fenqi.payments.autodebit import debit_one
-
     order = debit_one(agreement_id, date.fromisoformat(on))
     return order.status if order is not None else None
 
@@ -92,8 +91,6 @@ def autodebit_agreement(agreement_id: int, on: str) -> str | None:
      cron=utc_cron_for_local_time("10:00"))
 def reconcile_all(day: str | None = None) -> int:
     """Each morning: yesterday's (China time) statement of every channel, one job per channel."""
-    from fenqi.payments.channels import CHANNELS
-
     statement_day = date.fromisoformat(day) if day else (
         datetime.now(UTC).astimezone(ZoneInfo("Asia/Shanghai")).date() - timedelta(days=1))
     with session_scope() as session:
@@ -107,8 +104,6 @@ def reconcile_all(day: str | None = None) -> int:
 def reconcile_channel(channel: str, day: str) -> dict[str, Any]:
     """Import one channel's statement of one day and match it with our books (retried while the
     channel has not published it yet)."""
-    from fenqi.payments.reconcile import reconcile, report_json
-
     with session_scope() as session:
         report = report_json(reconcile(session, channel, date.fromisoformat(day)))
     return {"run_id": report["run_id"], "counts": report["counts"]}

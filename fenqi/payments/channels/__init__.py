@@ -5,6 +5,7 @@ from __future__ import annotations
 from functools import lru_cache
 
 from fenqi.kit.errors import InvalidInput
+from fenqi.payments.channels.alipay import AlipayChannel
 from fenqi.payments.channels.base import (
     AgreementInfo,
     Channel,
@@ -14,6 +15,7 @@ from fenqi.payments.channels.base import (
     RefundInfo,
     TradeInfo,
 )
+from fenqi.payments.channels.wechatpay import WechatPayChannel
 
 CHANNELS = ("alipay", "wechatpay")
 
@@ -25,12 +27,8 @@ __all__ = ["CHANNELS", "AgreementInfo", "Channel", "ChannelError", "ForgedCallba
 def get_channel(name: str) -> Channel:
     """The adapter for a channel, built from settings once per process."""
     if name == "alipay":
-        from fenqi.payments.channels.alipay import AlipayChannel
-
         return AlipayChannel.from_settings()
     if name == "wechatpay":
-        from fenqi.payments.channels.wechatpay import WechatPayChannel
-
         return WechatPayChannel.from_settings()
     raise InvalidInput.saying(f"支付渠道 {name!r} 无效（alipay 支付宝 | wechatpay 微信支付）",
                               f"channel {name!r}: alipay | wechatpay")

@@ -28,7 +28,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse, RedirectResponse, Response
 
 from fenqi.kit.log import log
-from fenqi.payments.emulators import signing
+from fenqi.payments.emulators import signing, state
 from fenqi.payments.emulators.core import (
     ChannelPages,
     EmulatedAgreement,
@@ -191,8 +191,6 @@ def create_app(settings: PaymentSettings | None = None, keys: ChannelKeys | None
     emu = AlipayEmulator(settings, keys or channel_keys())
     app = FastAPI(title="Alipay gateway emulator", docs_url=None, redoc_url=None, openapi_url=None)
     app.state.emulator = emu
-    from fenqi.payments.emulators import state
-
     if state.enabled():
         maps: dict[str, dict[str, Any]] = {"trade": emu.trades, "agreement": emu.agreements}
         state.keep_in_database(app, state.EmulatorStore("alipay", maps, emu.lock))

@@ -24,6 +24,7 @@ from starlette.requests import Request
 
 from fenqi.kit.log import log
 from fenqi.payments.emulators.statements import StatementLine
+from fenqi.payments.settings import get_payment_settings
 
 CST = timezone(timedelta(hours=8), "CST")
 
@@ -470,8 +471,6 @@ def run_alone(app: FastAPI, *, name: str, path: str, port: int, argv: list[str] 
     import argparse
 
     import uvicorn
-
-    from fenqi.payments.settings import get_payment_settings
 
     parser = argparse.ArgumentParser(description=f"{name} gateway emulator (local, for demos and tests)")
     parser.add_argument("--host", default="127.0.0.1")

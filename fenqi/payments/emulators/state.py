@@ -21,6 +21,7 @@ from starlette.concurrency import run_in_threadpool
 from fenqi.kit.db import session_scope, utcnow
 from fenqi.payments.emulators.core import EmulatedAgreement, EmulatedRefund, EmulatedTrade
 from fenqi.payments.models import EmulatorRecord
+from fenqi.payments.settings import get_payment_settings
 
 _DATES = {"created_at", "paid_at", "signed_at"}
 
@@ -83,8 +84,6 @@ class EmulatorStore:
 
 
 def enabled() -> bool:
-    from fenqi.payments.settings import get_payment_settings
-
     settings = get_payment_settings()
     mode = settings.emulator_state or ("db" if settings.env == "demo" else "memory")
     return mode == "db"

@@ -34,6 +34,7 @@ from fastapi.responses import Response
 
 from fenqi.kit.log import log
 from fenqi.payments.emulators import signing
+from fenqi.payments.emulators import state as emulator_state
 from fenqi.payments.emulators.core import (
     CST,
     ChannelPages,
@@ -230,11 +231,9 @@ def create_app(settings: PaymentSettings | None = None, keys: ChannelKeys | None
     emu = WechatPayEmulator(settings, keys or channel_keys())
     app = FastAPI(title="WeChat Pay v3 gateway emulator", docs_url=None, redoc_url=None, openapi_url=None)
     app.state.emulator = emu
-    from fenqi.payments.emulators import state
-
-    if state.enabled():
+    if emulator_state.enabled():
         maps: dict[str, dict[str, Any]] = {"trade": emu.trades, "agreement": emu.contracts}
-        state.keep_in_database(app, state.EmulatorStore("wechatpay", maps, emu.lock))
+        emulator_state.keep_in_database(app, emulator_state.EmulatorStore("wechatpay", maps, emu.lock))
 
     @app.middleware("http")
     async def authenticate(request: Request, call_next: Any) -> Response:
