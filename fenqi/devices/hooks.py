@@ -19,10 +19,15 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from fenqi.catalog.stock import on_device_moved
+from fenqi.collections.service import queue_notice
 from fenqi.devices import service
 from fenqi.devices.cob import lock_step
 from fenqi.kit.errors import NotFound
 from fenqi.kit.log import log
+from fenqi.payments.handlers import register_paid_handler
+from fenqi.servicing.cob_steps import register_chunk_step
+from fenqi.servicing.service import get_loan
 
 
 def device_moved(session: Session, imei: str, loan_id: int | None, status: str) -> None:
@@ -32,8 +37,6 @@ def device_moved(session: Session, imei: str, loan_id: int | None, status: str) 
         except NotFound:  # a phone bound to a loan servicing does not know (catalog's own tests): nothing to lock
             log.warning("devices.register.no_loan", loan_id=loan_id)
     elif status == "returned":
-        from fenqi.servicing.service import get_loan
-
         try:
             cancelled = loan_id is not None and get_loan(session, loan_id).status == "cancelled"
         except NotFound:
@@ -50,8 +53,6 @@ def repayment_paid(session: Session, order: Any) -> None:
 def warning_notice(session: Session, loan_id: int, lock_on: date, text: str) -> None:
     """The lock warning as collections' `lock_warning` notice (its template has the wording; `text` is
     what the history and logs keep)."""
-    from fenqi.collections.service import queue_notice
-
     queue_notice(session, loan_id, "lock_warning", {"lock_date": f"{lock_on.month}月{lock_on.day}日"})
 
 
@@ -62,10 +63,6 @@ def phone_back(session: Session, back: Any) -> None:
 
 
 def install() -> None:
-    from fenqi.catalog.stock import on_device_moved
-    from fenqi.payments.handlers import register_paid_handler
-    from fenqi.servicing.cob_steps import register_chunk_step
-
     on_device_moved(device_moved)
     register_paid_handler("installment", repayment_paid)
     register_paid_handler("payoff", repayment_paid)

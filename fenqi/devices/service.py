@@ -29,9 +29,11 @@ from fenqi.devices.settings import device_settings
 from fenqi.kit.clock import business_date
 from fenqi.kit.db import utcnow
 from fenqi.kit.errors import InvalidInput
+from fenqi.kit.jobs import defer
 from fenqi.kit.log import log
 from fenqi.kit.money import fmt_yuan, from_fen
 from fenqi.kit.settings import get_settings
+from fenqi.servicing.service import amount_due, get_loan, loan_standing, product_of
 
 TOKEN_PREFIX = "fq1"
 _DUMMY_HASH = "0" * 64
@@ -78,8 +80,6 @@ def policy_for(session: Session, product_code: str) -> tuple[bool, int, int]:
 def register_device(session: Session, *, loan_id: int, imei: str, reason: str = "handover") -> LockDevice:
     """The phone handed over on a loan gets its lock record (idempotent per loan and IMEI), with the
     product's policy copied as the contract had it."""
-    from fenqi.servicing.service import get_loan, product_of
-
     found = session.scalar(select(LockDevice).where(LockDevice.loan_id == loan_id, LockDevice.imei == imei))
     if found is not None:
         return found
@@ -144,8 +144,6 @@ def lock_date(session: Session, device: LockDevice, dpd: int) -> date:
 
 
 def _warn(session: Session, device: LockDevice, now: datetime) -> None:
-    from fenqi.servicing.service import get_loan
-
     device.warned_at, device.warned_on = now, business_date(session)
     device.lock_allowed_at = lock_allowed_from(now, device.warn_lead_hours)
     on = lock_date(session, device, get_loan(session, device.loan_id).dpd)
@@ -187,8 +185,6 @@ def apply(session: Session, device: LockDevice, decision: Decision, reason: str,
 
 def push_unlock(session: Session, device: LockDevice, reason: str) -> None:
     """Tell the phone to check in now (it unlocks at that check-in): a job in this very transaction."""
-    from fenqi.kit.jobs import defer
-
     defer(session, "devices.push_unlock", device_id=device.id)
     _event(session, device, "push_unlock", reason, detail="queued")
 
@@ -196,8 +192,6 @@ def push_unlock(session: Session, device: LockDevice, reason: str) -> None:
 def evaluate(session: Session, device: LockDevice, reason: str, *, now: datetime | None = None,
              actor: int | None = None) -> bool:
     """Apply the policy to one device from its loan's figures as servicing has them now."""
-    from fenqi.servicing.service import get_loan
-
     now = now or utcnow()
     loan = get_loan(session, device.loan_id)
     decision = decide(state=device.state, loan_status=loan.status, dpd=loan.dpd, lock_enabled=device.lock_enabled,
@@ -300,8 +294,6 @@ class CheckedIn:
 def _checkin_statements(dialect: str) -> tuple[Executable, Executable | None]:
     """Built once per dialect (parameters bound at each call): the counter move with the device read
     back, joined to its loan's standing on PostgreSQL (a data-modifying CTE), else the loan read apart."""
-    from fenqi.servicing.service import loan_standing
-
     moved = (update(LockDevice)
              .where(_D.id == bindparam("b_device_id"), _D.token_sha256 == bindparam("b_token_sha256"),
                     _D.imei == bindparam("b_imei"), _D.counter < bindparam("b_counter"))
@@ -407,8 +399,6 @@ def signed_answer(session: Session, device: LockDevice, *, counter: int, nonce: 
 
 def screen(session: Session, device: LockDevice) -> dict[str, str]:
     """What the phone shows in reminder and locked states: the message, the amount owed, the pay link."""
-    from fenqi.servicing.service import amount_due, get_loan
-
     base = get_settings().base_url.rstrip("/")
     owed = fmt_yuan(from_fen(amount_due(session, device.loan_id)))
     dpd = get_loan(session, device.loan_id).dpd

@@ -20,7 +20,11 @@ from typing import Any
 
 import httpx
 
+from fenqi.devices import service
 from fenqi.devices.signing import verify
+from fenqi.kit.db import session_scope
+from fenqi.pricing.service import first_product_code, has_products, seed_products
+from fenqi.servicing.service import book_loan
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,11 +74,6 @@ def fake_imei(i: int, salt: int = 0) -> str:
 
 def provision(n: int, *, prefix: str = "sim", product_code: str | None = None) -> list[SimDevice]:
     """Book `n` loans (reference `{prefix}-{i}`) with a phone under the lock each; enrol every phone."""
-    from fenqi.devices import service
-    from fenqi.kit.db import session_scope
-    from fenqi.pricing.service import first_product_code, has_products, seed_products
-    from fenqi.servicing.service import book_loan
-
     out: list[SimDevice] = []
     salt = sum(prefix.encode()) % 1000
     with session_scope() as session:

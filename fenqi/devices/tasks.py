@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from fenqi.kit.db import session_scope
+from fenqi.devices.models import LockDevice, LockEvent
+from fenqi.kit.clock import business_date
+from fenqi.kit.db import session_scope, utcnow
 from fenqi.kit.jobs import job
 
 
@@ -12,10 +14,6 @@ def push_unlock(device_id: int) -> None:
 
     There is no push gateway (FCM/HMS) in this system yet: the job records that the push was handed
     over, which is what the agent's next check-in is measured against."""
-    from fenqi.devices.models import LockDevice, LockEvent
-    from fenqi.kit.clock import business_date
-    from fenqi.kit.db import utcnow
-
     with session_scope() as session:
         device = session.get(LockDevice, device_id)
         if device is None:
