@@ -22,12 +22,14 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import case, select, update
 from sqlalchemy.orm import Session
 
+from fenqi.identity import sms
 from fenqi.identity.errors import InvalidInput
 from fenqi.identity.models import Notification
 from fenqi.identity.phones import normalize_mobile
 from fenqi.identity.sms import SmsRefused, get_sms_settings
 from fenqi.kit.crypto import blind_index, decrypt, encrypt, mask_phone
 from fenqi.kit.db import utcnow
+from fenqi.kit.jobs import defer
 from fenqi.kit.log import log
 from fenqi.kit.redact import redact_text
 from fenqi.kit.settings import get_settings
@@ -76,8 +78,6 @@ def notify(
         purge_expired_secrets(session, now)
     session.flush()
     # The sender job commits with the message or not at all (fenqi.identity.tasks).
-    from fenqi.kit.jobs import defer
-
     defer(session, "identity.send_notification", notification_id=row.id)
     if get_settings().env == "demo":
         # Demo only: there is no gateway, the console stands in for the phone.
@@ -138,15 +138,11 @@ def template_params(row: Notification) -> dict[str, str]:
 
 def _send_by_sdk(row: Notification) -> str:
     """SendSms through the provider's SDK; the provider's BizId."""
-    from fenqi.identity import sms
-
     return sms.send(decrypt(row.to_enc), row.sms_template or get_sms_settings().template_code(row.template),
                     template_params(row), out_id=f"n{row.id}")
 
 
 def _retry_later(session: Session, row: Notification, at: datetime) -> None:
-    from fenqi.kit.jobs import defer
-
     row.next_attempt_at = at
     delay = max(timedelta(0), at - utcnow())
     defer(session, "identity.send_notification", notification_id=row.id, schedule_in=delay)
@@ -209,8 +205,6 @@ def record_receipt(session: Session, row: Notification, status: str, code: str, 
 def poll_receipts(session: Session, *, limit: int = 200) -> int:
     """Ask the provider (QuerySendDetails) for the receipts of messages sent in the last two days that
     have none yet; returns how many were recorded."""
-    from fenqi.identity import sms
-
     since = utcnow() - timedelta(days=2)
     rows = session.scalars(
         select(Notification).where(Notification.status == "sent", Notification.delivery.is_(None),

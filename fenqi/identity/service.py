@@ -31,6 +31,7 @@ from fenqi.identity.roles import MERCHANT_ROLES, ROLES, SHOPPER
 from fenqi.identity.tokens import API_KEY_PREFIX, new_api_key, sha256_hex
 from fenqi.kit.crypto import blind_index, decrypt, encrypt, mask_phone
 from fenqi.kit.db import utcnow
+from fenqi.kit.errors import NotFound
 
 MAX_FAILED_LOGINS = 5
 LOCK_MINUTES = 15
@@ -205,8 +206,6 @@ def principal_for_api_key(session: Session, key: str) -> Principal:
 
 def revoke_api_key(session: Session, key_id: int, *, owner_user_id: int | None = None) -> ApiKey:
     """Revoke a key; with owner_user_id, only that user's own key (a merchant owner revoking theirs)."""
-    from fenqi.kit.errors import NotFound
-
     row = session.get(ApiKey, key_id)
     if row is None or (owner_user_id is not None and row.user_id != owner_user_id):
         raise NotFound.saying(f"API 密钥 {key_id}", f"api key {key_id}")
