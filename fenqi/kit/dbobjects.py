@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from sqlalchemy import Connection
 
+from fenqi.kit.jobs import install_schema
+
 
 def install(connection: Connection) -> None:
     if connection.dialect.name == "postgresql":
-        from fenqi.kit.jobs import install_schema
-
         install_schema(connection)

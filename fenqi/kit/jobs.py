@@ -33,7 +33,9 @@ from typing import Any
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
+from fenqi.domains import domain_modules
 from fenqi.kit.log import log
+from fenqi.kit.settings import get_settings
 
 _SESSION_KEY = "fenqi.jobs"
 
@@ -75,8 +77,6 @@ def job(
 
 def load_kinds() -> dict[str, JobKind]:
     """Import every domain's `tasks` module so that every kind is registered."""
-    from fenqi.domains import domain_modules
-
     domain_modules("tasks")
     return KINDS
 
@@ -145,8 +145,6 @@ def get_app() -> Any:
     """The procrastinate app on FENQI_DATABASE_URL with every job kind registered."""
     import procrastinate
 
-    from fenqi.kit.settings import get_settings
-
     settings = get_settings()
     app = procrastinate.App(
         connector=procrastinate.PsycopgConnector(
@@ -180,8 +178,6 @@ def _job_manager() -> Any:
     runs on the caller's own connection (inside a worker too, whose own connector is asynchronous)."""
     import procrastinate
     from procrastinate.manager import JobManager
-
-    from fenqi.kit.settings import get_settings
 
     return JobManager(procrastinate.SyncPsycopgConnector(conninfo=libpq_url(get_settings().database_url)))
 
