@@ -11,6 +11,20 @@ from __future__ import annotations
 
 import threading
 
+from fenqi.aftersales import hooks as aftersales
+from fenqi.aftersales.service import on_phone_back
+from fenqi.collections import hooks as collections
+from fenqi.devices import hooks as devices
+from fenqi.ledger import check as ledger_check
+from fenqi.ledger import snapshot as ledger_snapshot
+from fenqi.origination import hooks as origination
+from fenqi.partners import hooks as partners
+from fenqi.payments import handlers as payment_handlers
+from fenqi.payments import install as payments
+from fenqi.servicing import check as loan_check
+from fenqi.servicing import snapshot as loan_snapshot
+from fenqi.servicing.cob_steps import register_day_step
+
 _lock = threading.Lock()
 _done = False
 
@@ -21,19 +35,6 @@ def install() -> None:
     with _lock:
         if _done:
             return
-        from fenqi.aftersales import hooks as aftersales
-        from fenqi.collections import hooks as collections
-        from fenqi.devices import hooks as devices
-        from fenqi.ledger import check as ledger_check
-        from fenqi.ledger import snapshot as ledger_snapshot
-        from fenqi.origination import hooks as origination
-        from fenqi.partners import hooks as partners
-        from fenqi.payments import handlers as payment_handlers
-        from fenqi.payments import install as payments
-        from fenqi.servicing import check as loan_check
-        from fenqi.servicing import snapshot as loan_snapshot
-        from fenqi.servicing.cob_steps import register_day_step
-
         ledger_check.register_subledger(loan_check.check_loans)  # the ledger check compares the loans too
         payments.install()
         origination.install()
@@ -45,8 +46,6 @@ def install() -> None:
         devices.install()
         partners.install()  # routing checks licences and contracts; expiry reminders at the close
         # After-sales sits above the device lock: its phone-back port is wired here, not by devices.
-        from fenqi.aftersales.service import on_phone_back
-
         on_phone_back(devices.phone_back)
         payment_handlers.mark_installed()  # last: settling finds every handler registered
         _done = True
