@@ -15,6 +15,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from fenqi.kit.money import fmt_percent
+from fenqi.kit.settings import get_settings
 from fenqi.pricing.schedule import METHOD_NAMES_ZH
 
 if TYPE_CHECKING:
@@ -95,8 +96,6 @@ def _schedule(q: Quote) -> Block:
 
 def complaint_channel() -> str:
     """Where to complain, with the customer-service number from the settings."""
-    from fenqi.kit.settings import get_settings
-
     return (f"客服热线{get_settings().service_phone}（9:00-21:00），邮箱complaints@fenqi.example，"
             "或向当地金融监管部门反映")
 

@@ -37,6 +37,7 @@ from fenqi.kit.errors import Conflict, DomainError, Forbidden, InvalidInput, Not
 from fenqi.kit.ids import new_id
 from fenqi.kit.log import log
 from fenqi.origination.models import HuabeiSale
+from fenqi.payments.refunds import refund
 from fenqi.payments.service import create_order, find_order
 from fenqi.pricing.platform import HB_TERMS
 
@@ -221,8 +222,6 @@ def return_sale(session: Session, sale_id: int, actor: Principal, reason: str = 
     花呗分期 fee back — payments books it), the phone back in stock. Idempotent: the refund's reference is
     the sale's, and a returned sale is returned as it is. A paid sale whose phone was gone (no_phone) is
     refunded the same way at any time."""
-    from fenqi.payments.refunds import refund
-
     sale = get_sale(session, sale_id, actor)
     if sale.status == "returned":
         return sale

@@ -10,18 +10,19 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from fenqi.catalog.service import get_device, get_merchant, get_sku, get_store, is_training
+from fenqi.catalog.service import get_device, get_merchant, get_sku, get_store, hb_seller_percent, is_training
 from fenqi.catalog.stock import bind_to_loan, check_device_for_sale, release_reservation, reserve_device
 from fenqi.funding.disbursement import Paid, disburse, disbursement_of, merchant_fee_fen
 from fenqi.funding.errors import QuotaExhausted
 from fenqi.funding.service import consume_quota, get_funder, quota_left
 from fenqi.identity.deps import Principal
-from fenqi.identity.service import audit
+from fenqi.identity.service import SHOPPER, audit, notify, shopper_for_phone, user_by_phone
 from fenqi.kit.clock import business_date
 from fenqi.kit.crypto import decrypt, mask_id_number
 from fenqi.kit.db import utcnow
 from fenqi.kit.errors import InvalidInput, NotFound
 from fenqi.kit.money import fmt_percent, fmt_rate, fmt_yuan, from_fen, to_fen
+from fenqi.kit.settings import get_settings
 from fenqi.origination.consents import CURRENT, ConsentKind
 from fenqi.origination.contract_pdf import TEMPLATE_VERSION, ContractTerms, render_contract, render_document
 from fenqi.origination.contract_text import Block, contract_blocks, with_borrower_name
@@ -44,10 +45,13 @@ from fenqi.origination.service import (
     record_consent,
     route_application,
 )
+from fenqi.payments.polling import refresh_order
+from fenqi.payments.service import create_order, find_order
 from fenqi.pricing.menu import PlanOption
 from fenqi.pricing.platform import HB_TERMS
 from fenqi.pricing.service import get_product
 from fenqi.promotions import coupons
+from fenqi.servicing.service import book_loan
 
 
 def _require_signable(app: Application) -> None:
@@ -141,8 +145,6 @@ def down_payment_as_now(session: Session, app: Application) -> Any:
     asked of its channel (`payments.polling.refresh_order`). The notification may have settled the order and
     flagged the application in one transaction since the application was read, so the application is read
     again, then the order: a paid application is never shown beside a pending order."""
-    from fenqi.payments.polling import refresh_order
-
     order = refresh_order(session, app.payment_order)
     session.refresh(app)
     if order is not None:
@@ -250,8 +252,6 @@ def shopper_account(session: Session, app: Application) -> int | None:
     number (created now if the shopper has none yet; only a sign-in code sent to that phone opens it, so the
     number is verified when it is used). Not linked when that account already holds loans of another
     ID number (a number passed on to someone else): the loan stays with the store until sorted out."""
-    from fenqi.identity.service import SHOPPER, shopper_for_phone, user_by_phone
-
     phone = decrypt(app.phone_enc)
     existing = user_by_phone(session, phone)
     if existing is not None and existing.role != SHOPPER:
@@ -266,9 +266,6 @@ def shopper_account(session: Session, app: Application) -> int | None:
 
 def _text_loan_link(session: Session, app: Application, loan_id: int) -> None:
     """A text to the shopper after signing at the till: where to see the bills and repay."""
-    from fenqi.identity.service import notify
-    from fenqi.kit.settings import get_settings
-
     sku = get_sku(session, app.sku_code)
     url = f"{get_settings().base_url.rstrip('/')}/shop/loans/{loan_id}"
     body = (f"【分期】您已签约分期购买{sku.name_zh}，共{app.term}期。用本手机号登录即可查看账单、还款：{url}")
@@ -282,8 +279,6 @@ def _disbursement_json(app: Application, paid: Paid) -> dict[str, str]:
 
 
 def _already_signed(session: Session, app: Application, contract_sha256: str) -> Signed:
-    from fenqi.payments.service import find_order
-
     contract = latest_contract(session, app.id)
     paid = disbursement_of(session, app.id)
     if contract is None or not contract.signed or contract.sha256 != contract_sha256.lower() or paid is None:
@@ -297,8 +292,6 @@ def _already_signed(session: Session, app: Application, contract_sha256: str) ->
 
 def _book_loan(session: Session, app: Application, contract: Contract, training: bool) -> int:
     """The loan at the plan's rates as signed (a coupon's, where the application has one)."""
-    from fenqi.servicing.service import book_loan
-
     option = current_option(session, app, contract.start_date)
 
     loan = book_loan(
@@ -317,9 +310,6 @@ def _down_payment_order(
 ) -> dict[str, Any] | None:
     if app.down_payment_fen <= 0:
         return None
-    from fenqi.catalog.service import hb_seller_percent
-    from fenqi.payments.service import create_order
-
     sku = get_sku(session, app.sku_code)
     percent = hb_seller_percent(session, app.merchant_id) if hb_fq_num is not None else 0
     order = create_order(session, purpose="down_payment", amount_fen=app.down_payment_fen, channel=channel,
