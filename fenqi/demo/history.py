@@ -31,18 +31,25 @@ from stdnum import luhn
 from stdnum.cn import ric
 
 from fenqi.analytics.funnel import record_plan_view
-from fenqi.catalog.service import list_stores, register_device, skus_oldest_first
+from fenqi.catalog.service import list_merchants, list_stores, register_device, skus_oldest_first
 from fenqi.demo import behaviour
 from fenqi.demo.promotions import DemoPromotions
 from fenqi.identity.principal import Principal
+from fenqi.identity.service import create_user, first_with_role, principal_of
 from fenqi.kit.clock import business_date, set_business_date
 from fenqi.kit.db import utcnow
 from fenqi.kit.errors import DomainError
 from fenqi.kit.money import fmt_percent
+from fenqi.origination import service as origination
+from fenqi.origination import signing
 from fenqi.origination.consents import CURRENT, ConsentKind
 from fenqi.origination.schemas import ApplicationIn, ConsentIn
 from fenqi.origination.service import Origin
+from fenqi.payments import service as payments
+from fenqi.risk.service import review
 from fenqi.servicing import reporting as servicing_rep
+from fenqi.servicing.cob_runs import close_day
+from fenqi.servicing.service import installments
 
 if TYPE_CHECKING:
     from fenqi.origination.models import Application
@@ -112,8 +119,6 @@ def quiet_logs() -> Iterator[None]:
 
 @contextmanager
 def archived_contracts() -> Iterator[None]:
-    from fenqi.origination import signing
-
     real = signing.render_contract
     signing.render_contract = _archived_contract
     try:
@@ -172,8 +177,6 @@ class History:
     # --- one sale ----------------------------------------------------------------------------------
 
     def sale(self, today: date, report: HistoryReport, *, keep_referred: bool) -> None:
-        from fenqi.origination import service
-
         store = self.rng.choice(self.stores)
         sku = self.rng.choice(self.skus)
         product, term = self.rng.choice(PLANS)
@@ -198,7 +201,7 @@ class History:
                              at=utcnow() - timedelta(minutes=minutes * (1 + 6 * n)))
         try:
             with self.session.begin_nested():
-                result = service.submit(self.session, body, clerk, ORIGIN)
+                result = origination.submit(self.session, body, clerk, ORIGIN)
         except DomainError:
             return  # a plan the product does not offer for this price, and the like: the shopper walks away
         report.applications += 1
@@ -212,20 +215,16 @@ class History:
         if app.status != "approved":
             return
         if self.rng.random() < 0.07:  # a few approved shoppers change their minds at the till
-            service.cancel(self.session, app)
+            origination.cancel(self.session, app)
             return
         self._sign(app, today, clerk, report)
 
     def _review(self, app: Application, *, approve: bool) -> None:
-        from fenqi.risk.service import review
-
         note = "收入证明核实，通过" if approve else "负债偏高，拒绝"
         review(self.session, int(app.decision_id or 0), approve=approve, note=note, reviewer_id=self.reviewer.user_id)
 
     def _sign(self, app: Application, today: date, clerk: Principal, report: HistoryReport) -> None:
-        from fenqi.origination import service, signing
-
-        if not service.plan_allowed(app):
+        if not origination.plan_allowed(app):
             self._allowed_plan(app)  # the clerk offers what the decision allows (a shorter term, say)
         try:
             with self.session.begin_nested():
@@ -236,7 +235,7 @@ class History:
         except DomainError:
             # Over the credit limit whatever the plan, a funder out of quota: the shopper leaves without the phone.
             if app.status == "approved":
-                service.cancel(self.session, app)
+                origination.cancel(self.session, app)
             return
         report.loans += 1
         if signed.payment is not None:
@@ -246,22 +245,18 @@ class History:
         self._plan_payments(signed.loan_id, today)
 
     def _allowed_plan(self, app: Application) -> None:
-        from fenqi.origination import service
-
         for plan in app.allowed_plans:
             for term in sorted(plan["terms"], reverse=True):
                 try:
                     with self.session.begin_nested():
-                        service.change_plan(self.session, app, product=plan["product_code"], term=term,
+                        origination.change_plan(self.session, app, product=plan["product_code"], term=term,
                                             down_payment=None)
                 except DomainError:
                     continue
-                if service.plan_allowed(app):
+                if origination.plan_allowed(app):
                     return
 
     def _plan_payments(self, loan_id: int, today: date) -> None:
-        from fenqi.servicing.service import installments
-
         shopper = self.shoppers[loan_id] = behaviour.draw(self.rng)
         dues = [row.due_date for row in installments(self.session, loan_id)]
         for when, what in behaviour.schedule(shopper, today, dues):
@@ -281,8 +276,6 @@ class History:
 def pay_order(session: Session, out_trade_no: str, *, paid_at: datetime | None = None) -> None:
     """The shopper paid at the cashier (at `paid_at`, default now): the order is claimed paid and settled
     as a channel notice would."""
-    from fenqi.payments import service as payments
-
     order = payments.get_order(session, out_trade_no)
     trade_no = f"DEMO{order.id:010d}"
     claim = getattr(payments, "claim_paid", None)
@@ -297,9 +290,6 @@ def pay_order(session: Session, out_trade_no: str, *, paid_at: datetime | None =
 
 def _principals(session: Session) -> tuple[dict[int, Principal], Principal]:
     """A clerk for every demo merchant (created when the merchant has none) and the risk officer."""
-    from fenqi.catalog.service import list_merchants
-    from fenqi.identity.service import create_user, first_with_role, principal_of
-
     clerks: dict[int, Principal] = {}
     for merchant in list_merchants(session):
         clerk = first_with_role(session, "clerk", merchant.id)
@@ -337,8 +327,6 @@ def build_history(session: Session, *, days: int = 200, per_day: float = 2.6, se
 
 def _live(session: Session, world: History, report: HistoryReport, start: date, today: date, per_day: float,
           pending_days: int) -> None:
-    from fenqi.servicing.cob_runs import close_day
-
     days = (today - start).days
     day = start
     while day <= today:
