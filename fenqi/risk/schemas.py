@@ -15,7 +15,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from fenqi.kit.money import fmt_yuan, from_fen
+from fenqi.kit.errors import InvalidInput
+from fenqi.kit.money import fmt_yuan, from_fen, parse_yuan, to_fen
 
 Outcome = Literal["approve", "refer", "decline"]
 Employment = Literal["employed", "self_employed", "civil_servant", "retired", "unemployed", "student"]
@@ -157,9 +158,6 @@ MONEY_FIELDS = {"monthly_income": "monthly_income_fen", "price": "price_fen", "f
 def input_from_json(data: dict[str, Any]) -> RiskInput:
     """A RiskInput from its JSON form (amounts in yuan, "8000.00"); bad input raises InvalidInput."""
     from pydantic import ValidationError
-
-    from fenqi.kit.errors import InvalidInput
-    from fenqi.kit.money import parse_yuan, to_fen
 
     values = dict(data)
     for yuan_key, fen_key in MONEY_FIELDS.items():

@@ -17,6 +17,7 @@ from sqlalchemy import Boolean, Table, bindparam, func, insert, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from fenqi.identity.service import audit
 from fenqi.kit.db import UtcDateTime, utcnow
 from fenqi.kit.errors import Conflict, DomainError, InvalidInput, NotFound
 from fenqi.kit.log import log
@@ -360,8 +361,6 @@ def review(session: Session, decision_id: int, *, approve: bool, note: str, revi
 
 
 def audit_action(session: Session, actor: int | None, action: str, subject: str, detail: str = "") -> None:
-    from fenqi.identity.service import audit
-
     audit(session, actor_user_id=actor, action=action, subject=subject, detail=detail)
 
 
