@@ -38,6 +38,7 @@ from fenqi.kit.db import utcnow
 from fenqi.origination.partner_facts import RoutedApplication, routed_applications
 from fenqi.partners.errors import InvalidPartner, PartnerNotFound
 from fenqi.partners.models import Partner, Pilot
+from fenqi.partners.service import standing
 from fenqi.partners.stats import (
     Interval,
     bootstrap,
@@ -136,8 +137,6 @@ def create_pilot(session: Session, *, name: str, candidate: str, incumbent: str 
 def active_channel_pilot(session: Session) -> tuple[str, Decimal] | None:
     """For payments' cashier routing: the running channel pilot's candidate channel and share, within its
     period, while the candidate holds a licence and contract in force."""
-    from fenqi.partners.service import standing
-
     pilot = running(session, "channel")
     if pilot is None:
         return None

@@ -14,6 +14,7 @@ from datetime import date
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from fenqi.kit.clock import business_date
 from fenqi.partners.errors import InvalidPartner, PartnerNotFound
 from fenqi.partners.models import ExpiryReminder, Licence, Partner, PartnerContract
 from fenqi.partners.schemas import (
@@ -112,8 +113,6 @@ def funder_veto(session: Session, codes: list[str], on: date) -> dict[str, str]:
 
 
 def partner_out(session: Session, p: Partner, on: date | None) -> PartnerOut:
-    from fenqi.kit.clock import business_date
-
     on = on or business_date(session)
     reasons = standing(session, p, on)
     licences = session.scalars(select(Licence).where(Licence.partner_id == p.id).order_by(Licence.expires_on)).all()
