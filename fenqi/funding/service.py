@@ -17,6 +17,7 @@ from fenqi.funding.errors import NoFunderAvailable, QuotaExhausted
 from fenqi.funding.models import Funder, FunderProduct, QuotaUsage, RoutingPolicy
 from fenqi.funding.routing import GRADES, Candidate, Policy, Strategy, choose, grade_allows, parse_strategy
 from fenqi.kit.errors import Conflict, InvalidInput, NotFound
+from fenqi.kit.money import fmt_rate, fmt_yuan, from_fen
 
 # --- partners and products ---------------------------------------------------------------------
 
@@ -276,8 +277,6 @@ def route(
 
 
 def funder_json(session: Session, funder: Funder, on: date) -> dict[str, object]:
-    from fenqi.kit.money import fmt_rate, fmt_yuan, from_fen
-
     day_left, month_left = quota_left(session, funder, on)
     products = session.scalars(select(FunderProduct).where(FunderProduct.funder_id == funder.id))
     return {
