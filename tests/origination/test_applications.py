@@ -259,7 +259,9 @@ def test_unknown_store_or_sku_is_named(client: TestClient, world: World, clerk: 
     store = client.post("/api/v1/applications", json=world.body(store="NOPE"), headers=en)
     assert (store.status_code, store.json()["message"]) == (404, "Not found: store NOPE")
     sku = client.post("/api/v1/applications", json=world.body(sku="NOPE"), headers=en)
-    assert (sku.status_code, sku.json()["message"]) == (404, "Not found: sku NOPE")
+    assert (sku.status_code, sku.json()["message"]) == (404, "Not found: SKU NOPE")
+    zh = client.post("/api/v1/applications", json=world.body(sku="NOPE"), headers=clerk)
+    assert (zh.status_code, zh.json()["message"]) == (404, "未找到：商品 NOPE")  # no English inside the Chinese
 
 
 def test_an_approved_application_takes_few_round_trips(
