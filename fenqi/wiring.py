@@ -12,7 +12,7 @@ from __future__ import annotations
 import threading
 
 from fenqi.aftersales import hooks as aftersales
-from fenqi.aftersales.service import on_phone_back
+from fenqi.aftersales.cases import on_phone_back
 from fenqi.collections import hooks as collections
 from fenqi.devices import hooks as devices
 from fenqi.ledger import check as ledger_check

@@ -21,10 +21,10 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from fenqi.aftersales.cases import complete, event, notify_shopper, phone_back
 from fenqi.aftersales.models import AftersalesCase, CaseStatus
 from fenqi.aftersales.policies import policy_of_case
 from fenqi.aftersales.policy import fit_for_stock
-from fenqi.aftersales.service import complete, event, notify_shopper, phone_back
 from fenqi.catalog.service import get_sku
 from fenqi.catalog.stock import exchange_device, set_device_status, sku_of_device
 from fenqi.kit.errors import InvalidInput

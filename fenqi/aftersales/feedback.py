@@ -14,9 +14,9 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from fenqi.aftersales.cases import event, of_book
 from fenqi.aftersales.errors import CaseNotFound, ComplaintState
 from fenqi.aftersales.models import AftersalesCase, Complaint, Feedback
-from fenqi.aftersales.service import event, of_book
 from fenqi.identity.deps import Principal
 from fenqi.identity.roles import MERCHANT_ROLES, SHOPPER
 from fenqi.identity.service import audit

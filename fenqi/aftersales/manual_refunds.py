@@ -20,10 +20,10 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from fenqi.aftersales.cases import event, get_case, notify_shopper, of_book
 from fenqi.aftersales.errors import RefundNotFound, RefundNotManual
 from fenqi.aftersales.models import AftersalesCase, CaseRefund
 from fenqi.aftersales.returns import run_refunds
-from fenqi.aftersales.service import event, get_case, notify_shopper, of_book
 from fenqi.identity.service import audit
 from fenqi.kit.errors import InvalidInput
 from fenqi.kit.money import fmt_fen as yuan

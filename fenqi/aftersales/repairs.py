@@ -14,23 +14,24 @@ from __future__ import annotations
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from fenqi.aftersales.errors import BadTransition, CaseNotFound
-from fenqi.aftersales.models import AftersalesCase, CaseStatus, RepairTicket
-from fenqi.aftersales.policies import policy_of_case
-from fenqi.aftersales.policy import Policy
-from fenqi.aftersales.service import (
+from fenqi.aftersales.cases import (
     complete,
     event,
     events,
+    failed_repairs,
     get_case,
     notify_shopper,
     of_book,
     proposal_for,
     require_desk,
 )
+from fenqi.aftersales.errors import BadTransition, CaseNotFound
+from fenqi.aftersales.models import AftersalesCase, CaseStatus, RepairTicket
+from fenqi.aftersales.policies import policy_of_case
+from fenqi.aftersales.policy import Policy
 from fenqi.catalog.stock import set_device_status
 from fenqi.identity.deps import Principal
 from fenqi.kit.clock import business_date
@@ -49,14 +50,6 @@ NAMES = {"received": ("已接收", "received"), "diagnosing": ("检测中", "dia
          "repairing": ("维修中", "repairing"), "ready": ("已修好，待取机", "ready for collection"),
          "collected": ("已取机", "collected"), "escalated": ("转为换货", "turned into an exchange"),
          "failed": ("未修好，重新维修", "not fixed, repaired again")}
-
-
-def failed_repairs(session: Session, loan_id: int) -> int:
-    """Repairs of this loan's phone that did not fix the fault (the 三包 count toward an exchange)."""
-    return int(session.scalar(
-        select(func.coalesce(func.sum(RepairTicket.failed_repairs), 0))
-        .join(AftersalesCase, AftersalesCase.id == RepairTicket.case_id)
-        .where(AftersalesCase.loan_id == loan_id)) or 0)
 
 
 def open_ticket(session: Session, case: AftersalesCase, *, free: bool, actor: int | None) -> RepairTicket:

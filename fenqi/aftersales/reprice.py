@@ -30,10 +30,10 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from fenqi.aftersales.cases import check_access, complete, event, get_case, notify_shopper
 from fenqi.aftersales.errors import CaseState, RepriceNotAllowed
 from fenqi.aftersales.exchanges import difference_for, start_exchange, swap_phone
 from fenqi.aftersales.models import AftersalesCase, CaseStatus
-from fenqi.aftersales.service import check_access, complete, event, get_case, notify_shopper
 from fenqi.catalog.errors import DeviceNotAvailable
 from fenqi.catalog.service import get_device, get_sku
 from fenqi.catalog.stock import sku_of_device

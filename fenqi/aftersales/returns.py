@@ -28,10 +28,10 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from fenqi.aftersales.cases import complete, event, notify_shopper, phone_back
 from fenqi.aftersales.models import AftersalesCase, CaseRefund, CaseStatus
 from fenqi.aftersales.policies import policy_of_case
 from fenqi.aftersales.policy import fit_for_stock
-from fenqi.aftersales.service import complete, event, notify_shopper, phone_back
 from fenqi.catalog.service import get_device
 from fenqi.catalog.stock import set_device_status
 from fenqi.funding.disbursement import unwind_disbursement

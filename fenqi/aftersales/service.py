@@ -1,6 +1,7 @@
 """After-sales cases: opened by the shopper (from a loan) or at the store desk (by scanning the IMEI),
 inspected with the policy's checklist, decided among the outcomes the policy allows, then processed
-(fenqi.aftersales.returns, .exchanges, .repairs).
+(fenqi.aftersales.returns, .exchanges, .reprice, .repairs). What the service and those steps both use (loading
+a case, its events, the shopper's messages, the proposal) is in fenqi.aftersales.cases.
 
     case = open_case(session, who, loan_id=42, requested="return", reason="no_reason")
     inspect(session, who, case.id, {"seal": True, "charger": False, ...})
@@ -12,142 +13,48 @@ Other domains are used only through their services. Services never commit.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable
-from dataclasses import dataclass
-from datetime import date
-from typing import Any, Literal
+from typing import Any
 
-from sqlalchemy import ColumnElement, or_, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from fenqi.aftersales.cases import (
+    DESK_ROLES,
+    event,
+    events,
+    get_case,
+    notify_shopper,
+    of_book,
+    proposal_for,
+    require_desk,
+)
 from fenqi.aftersales.errors import (
     CaseClosed,
-    CaseNotFound,
     CaseState,
     InspectionIncomplete,
     NotSoldByMerchant,
     OpenCaseExists,
     OutcomeNotAllowed,
 )
-from fenqi.aftersales.models import AftersalesCase, CaseEvent, CaseStatus
+from fenqi.aftersales.exchanges import schedule_json, start_exchange
+from fenqi.aftersales.models import AftersalesCase, CaseRefund, CaseStatus
 from fenqi.aftersales.policies import policy_for, policy_of_case
-from fenqi.aftersales.policy import OUTCOME_NAMES, OUTCOMES, PARTS, REASONS, Facts, Proposal, propose
-from fenqi.catalog.reporting import training_merchants
-from fenqi.catalog.service import get_device, is_training
+from fenqi.aftersales.policy import OUTCOME_NAMES, OUTCOMES, PARTS, REASONS
+from fenqi.aftersales.repairs import open_ticket
+from fenqi.aftersales.reprice import reprice_json, start_reprice
+from fenqi.aftersales.returns import process_return
+from fenqi.catalog.service import get_device
 from fenqi.identity.deps import Principal
 from fenqi.identity.roles import MERCHANT_ROLES, SHOPPER
 from fenqi.identity.service import audit
 from fenqi.kit.clock import business_date
 from fenqi.kit.db import utcnow
 from fenqi.kit.errors import Forbidden, InvalidInput
-from fenqi.kit.log import log
+from fenqi.kit.money import fmt_yuan, from_fen
 from fenqi.origination.service import application_for_loan
 from fenqi.servicing.service import get_loan
 
-DESK_ROLES = ("clerk", "merchant_owner")
 OPS_ROLES = ("finance", "risk_officer", "collector")
-OPEN_LOAN = ("active", "overdue")  # servicing's open statuses
-
-
-# --- the "phone back" port -------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class PhoneBack:
-    """A phone came back from a shopper: `returned` (the loan is cancelled) or `exchanged` for `new_imei`
-    (now bound to the same loan). `in_stock` says whether it went straight back on the shelf."""
-
-    kind: Literal["returned", "exchanged"]
-    case_id: int
-    loan_id: int
-    merchant_id: int
-    imei: str
-    new_imei: str | None
-    in_stock: bool
-
-
-PhoneBackListener = Callable[[Session, PhoneBack], None]
-_phone_back_listeners: list[PhoneBackListener] = []
-
-
-def on_phone_back(listener: PhoneBackListener) -> PhoneBackListener:
-    """Register `listener(session, event)`, run in the same transaction when a returned or exchanged phone
-    is back (devices release it from the loan's lock policy). Registered from `fenqi.wiring.install()`."""
-    if listener not in _phone_back_listeners:
-        _phone_back_listeners.append(listener)
-    return listener
-
-
-def phone_back(session: Session, case: AftersalesCase, kind: Literal["returned", "exchanged"], *,
-               in_stock: bool) -> None:
-    back = PhoneBack(kind=kind, case_id=case.id, loan_id=case.loan_id, merchant_id=case.merchant_id,
-                     imei=case.imei, new_imei=case.new_imei, in_stock=in_stock)
-    for listener in list(_phone_back_listeners):
-        listener(session, back)
-
-
-# --- events and notifications ---------------------------------------------------------------------
-
-
-def event(session: Session, subject: str, kind: str, zh: str, en: str, actor: int | None = None) -> None:
-    session.add(CaseEvent(subject=subject, kind=kind, actor_user_id=actor, zh=zh[:300], en=en[:300]))
-    session.flush()
-
-
-def events(session: Session, subject: str) -> list[CaseEvent]:
-    return list(session.scalars(select(CaseEvent).where(CaseEvent.subject == subject).order_by(CaseEvent.id)))
-
-
-def notify_shopper(session: Session, application_id: int, template: str, body: str) -> None:
-    """A message to the shopper through the outbox (SMS), to the phone number of the application."""
-    from fenqi.identity.service import notify
-    from fenqi.kit.crypto import decrypt
-    from fenqi.origination.service import get_application
-
-    try:
-        app = get_application(session, application_id)
-        if is_training(session, app.merchant_id):  # a training store's practice texts nobody
-            return
-        notify(session, channel="sms", to=decrypt(app.phone_enc), template=template, body=body[:300])
-    except Exception as exc:  # a message that cannot be queued must not undo the after-sales step
-        log.info("aftersales.notify.failed", template=template, error=type(exc).__name__)
-
-
-# --- access ---------------------------------------------------------------------------------------
-
-
-def check_access(principal: Principal, case: AftersalesCase) -> None:
-    """Shoppers see their own cases; clerks and owners their merchant's; operations and admin all."""
-    if principal.role == SHOPPER:
-        if case.shopper_user_id != principal.user_id:
-            raise Forbidden()
-    elif principal.role in MERCHANT_ROLES and principal.merchant_id != case.merchant_id:
-        raise Forbidden()
-
-
-def require_desk(principal: Principal, case: AftersalesCase) -> None:
-    """Inspecting and deciding happen at the merchant's desk (or by an administrator)."""
-    if principal.role not in (*DESK_ROLES, "admin"):
-        raise Forbidden()
-    check_access(principal, case)
-
-
-def get_case(session: Session, case_id: int, principal: Principal | None = None, *, lock: bool = False
-             ) -> AftersalesCase:
-    query = select(AftersalesCase).where(AftersalesCase.id == case_id).execution_options(populate_existing=True)
-    case = session.scalar(query.with_for_update() if lock else query)
-    if case is None:
-        raise CaseNotFound(str(case_id))
-    if principal is not None:
-        check_access(principal, case)
-    return case
-
-
-def of_book(merchant_id: Any, training: bool) -> ColumnElement[bool]:
-    """Rows of training merchants' practice (`training`) or of the real business (the default of every
-    operations list: practice is nobody's work). A NULL merchant is real business."""
-    practice = training_merchants()
-    return merchant_id.in_(practice) if training else or_(merchant_id.is_(None), merchant_id.not_in(practice))
 
 
 def outcome_counts(session: Session, training: bool = False) -> Counter[tuple[str, int, str | None]]:
@@ -263,21 +170,6 @@ def _current_imei(session: Session, loan_id: int, sold: str) -> str:
 # --- the proposal -------------------------------------------------------------------------------------
 
 
-def facts_of(session: Session, case: AftersalesCase, today: date | None = None) -> Facts:
-    from fenqi.aftersales.repairs import failed_repairs
-
-    loan = get_loan(session, case.loan_id)
-    return Facts(reason=case.reason, sale_date=case.sale_date, today=today or case.opened_on, online=case.online,
-                 part=case.part, inspection=case.inspection, failed_repairs=failed_repairs(session, case.loan_id),
-                 loan_open=loan.status in OPEN_LOAN)
-
-
-def proposal_for(session: Session, case: AftersalesCase) -> Proposal:
-    """What the policy version of the case allows for its facts. The window is counted to the day the case
-    was opened (a shopper who asked on day 6 keeps the 7-day return while the phone travels to the desk)."""
-    return propose(policy_of_case(session, case.policy_id), facts_of(session, case))
-
-
 def _open(case: AftersalesCase) -> None:
     if case.status in CaseStatus.CLOSED:
         raise CaseClosed(case.status)
@@ -335,21 +227,13 @@ def decide(session: Session, principal: Principal, case_id: int, outcome: str, *
     zh, en = OUTCOME_NAMES[outcome]
     event(session, f"case:{case.id}", "decided", f"处理方式：{zh}", f"Outcome: {en}", principal.user_id)
     if outcome == "return":
-        from fenqi.aftersales.returns import process_return
-
         process_return(session, case)
     elif outcome == "exchange":
-        from fenqi.aftersales.exchanges import start_exchange
-
         if settle == "new_plan":
-            from fenqi.aftersales.reprice import start_reprice
-
             start_reprice(session, case, new_imei=new_imei, term=term, actor=principal.user_id)
         else:
             start_exchange(session, case, new_imei=new_imei, settle=settle, actor=principal.user_id)
     else:
-        from fenqi.aftersales.repairs import open_ticket
-
         open_ticket(session, case, free=proposal.free_repair, actor=principal.user_id)
     return case
 
@@ -388,18 +272,7 @@ def refuse_case(session: Session, principal: Principal, case_id: int, reason: st
     return case
 
 
-def complete(session: Session, case: AftersalesCase, zh: str, en: str) -> None:
-    case.status, case.closed_at = CaseStatus.COMPLETED, utcnow()
-    event(session, f"case:{case.id}", "completed", zh, en)
-    notify_shopper(session, case.application_id, "aftersales.completed", f"【分期】售后单{case.id}已完成：{zh}")
-
-
 def case_json(session: Session, case: AftersalesCase, lang: str = "zh") -> dict[str, Any]:
-    from fenqi.aftersales.exchanges import schedule_json
-    from fenqi.aftersales.models import CaseRefund
-    from fenqi.aftersales.reprice import reprice_json
-    from fenqi.kit.money import fmt_yuan, from_fen
-
     refunds = session.scalars(select(CaseRefund).where(CaseRefund.case_id == case.id).order_by(CaseRefund.id))
     zh = lang.startswith("zh")
     return {

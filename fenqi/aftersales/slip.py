@@ -7,9 +7,9 @@ from zoneinfo import ZoneInfo
 from fpdf.enums import XPos, YPos
 from sqlalchemy.orm import Session
 
+from fenqi.aftersales.cases import get_case
 from fenqi.aftersales.models import RepairTicket
 from fenqi.aftersales.policy import PART_NAMES
-from fenqi.aftersales.service import get_case
 from fenqi.catalog.service import get_sku, get_store
 from fenqi.kit.cjk_pdf import CjkPDF, render
 from fenqi.kit.settings import get_settings

@@ -66,7 +66,7 @@ def test_the_close_of_business_flags_late_repairs_and_offers_a_loaner(live_serve
 
 
 def test_a_returned_or_exchanged_phone_is_announced_on_the_port(live_server: str) -> None:
-    from fenqi.aftersales.service import PhoneBack, _phone_back_listeners, on_phone_back
+    from fenqi.aftersales.cases import PhoneBack, _phone_back_listeners, on_phone_back
 
     heard: list[PhoneBack] = []
 
