@@ -37,6 +37,7 @@ from fenqi.servicing.hardship_plans import (
     remaining_periods,
     restructure_plan,
 )
+from fenqi.servicing.lifecycle import close_if_settled
 from fenqi.servicing.loans import get_loan, installments, merge_lines, refresh_delinquency, verify_against_ledger
 from fenqi.servicing.models import (
     HardshipArrangement,
@@ -448,8 +449,6 @@ def settle(
     usual payment, counted towards the offer). Reaching it: the lines that clear every receivable with
     the cash and the discount (Dr hardship_waiver), anything paid beyond what is owed to the credit
     balance; the loan closes paid off, the offer settled."""
-    from fenqi.servicing.repayment import close_if_settled
-
     amount = rep.amount_fen
     if arr.paid_fen + amount < arr.settlement_fen:
         arr.paid_fen += amount

@@ -1,6 +1,6 @@
 """The end of a loan's life other than being paid: write-off (核销), return (退货: the loan cancelled and
 everything the shopper paid made refundable) and refunds of the credit balance; and the one helper that
-closes a loan, whichever way it ends."""
+closes a loan, whichever way it ends (with close_if_settled, which pays off a loan that owes nothing)."""
 
 from __future__ import annotations
 
@@ -53,6 +53,21 @@ def close_loan(loan: Loan, rows: Sequence[Installment], status: str, today: date
             if status == LoanStatus.PAID_OFF:
                 r.principal_fen, r.interest_fen, r.fee_fen = r.paid_principal_fen, r.paid_interest_fen, r.paid_fee_fen
             r.status = InstallmentStatus.CANCELLED
+
+
+def close_if_settled(loan: Loan, rows: Sequence[Installment], today: date) -> None:
+    """Paid off when an open loan owes nothing any more (after a payment, the credit balance applied, or
+    a hardship settlement: here, below both, so that hardship need not import repayment back)."""
+    owes = (
+        loan.principal_outstanding_fen
+        + loan.interest_receivable_fen
+        + loan.interest_accrued_fen
+        + loan.fee_receivable_fen
+        + loan.fee_accrued_fen
+        + loan.penalty_receivable_fen
+    )
+    if loan.status in LoanStatus.OPEN and owes == 0:
+        close_loan(loan, rows, LoanStatus.PAID_OFF, today)
 
 
 # --- the credit balance ----------------------------------------------------------------------------

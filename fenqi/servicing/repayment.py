@@ -3,7 +3,7 @@ repayment hands over to fenqi.servicing.prepayment; the credit balance applied b
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from typing import Literal
@@ -16,7 +16,7 @@ from fenqi.kit.errors import Conflict, InvalidInput
 from fenqi.ledger import Account, Line, Reason, cash_account, post_entry
 from fenqi.servicing.allocation import allocate
 from fenqi.servicing.hardship import open_settlement, settle
-from fenqi.servicing.lifecycle import MERCHANT_CHANNEL, close_loan
+from fenqi.servicing.lifecycle import MERCHANT_CHANNEL, close_if_settled
 from fenqi.servicing.loans import (
     apply_allocation,
     get_loan,
@@ -243,17 +243,3 @@ def apply_credit(session: Session, loan: Loan, rows: list[Installment], today: d
     close_if_settled(loan, rows, today)
     verify_against_ledger(session, loan)
     return alloc.applied
-
-
-def close_if_settled(loan: Loan, rows: Sequence[Installment], today: date) -> None:
-    """Paid off when an open loan owes nothing any more."""
-    owes = (
-        loan.principal_outstanding_fen
-        + loan.interest_receivable_fen
-        + loan.interest_accrued_fen
-        + loan.fee_receivable_fen
-        + loan.fee_accrued_fen
-        + loan.penalty_receivable_fen
-    )
-    if loan.status in LoanStatus.OPEN and owes == 0:
-        close_loan(loan, rows, LoanStatus.PAID_OFF, today)
