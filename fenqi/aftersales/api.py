@@ -63,7 +63,7 @@ def get_policy(merchant_id: EntityId | None = Query(None), *, session: SessionDe
                who: Principal = Depends(staff)) -> dict[str, Any]:
     merchant = merchant_id or who.merchant_id
     if merchant is None:
-        raise InvalidInput("merchant_id")
+        raise InvalidInput.saying("请指定商户 merchant_id", "merchant_id is required")
     if who.role in ("clerk", "merchant_owner") and merchant != who.merchant_id:
         raise Forbidden()
     policy, row = policy_for(session, merchant)

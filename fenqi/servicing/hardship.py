@@ -118,7 +118,8 @@ def propose(
 ) -> HardshipArrangement:
     """Record a proposal (one open arrangement per loan); refused now if it could not be approved today."""
     if kind not in HardshipKind.ALL:
-        raise InvalidInput(f"kind must be one of {', '.join(HardshipKind.ALL)}")
+        raise InvalidInput.saying(f"纾困方式须为 {' | '.join(HardshipKind.ALL)} 之一",
+                                  f"kind must be one of {', '.join(HardshipKind.ALL)}")
     loan = get_loan(session, loan_id, lock=True)
     today = business_date(session)
     if loan.status not in LoanStatus.OPEN:
@@ -156,7 +157,7 @@ def preview(session: Session, loan: Loan, arr: HardshipArrangement, today: date 
     rows = installments(session, loan.id)
     if arr.kind == HardshipKind.HOLIDAY:
         if not 1 <= arr.months <= MAX_HOLIDAY_MONTHS:
-            raise InvalidInput(f"months must be 1-{MAX_HOLIDAY_MONTHS}")
+            raise InvalidInput.saying(f"延期月数须为 1-{MAX_HOLIDAY_MONTHS}", f"months must be 1-{MAX_HOLIDAY_MONTHS}")
         if _in_arrears(loan, rows):
             raise _refuse(
                 "逾期贷款不能延期，请先还清逾期款项或申请重组", "a loan in arrears cannot take a payment holiday"
@@ -291,7 +292,7 @@ def get_arrangement(session: Session, arrangement_id: int, *, lock: bool = False
     q = select(HardshipArrangement).where(HardshipArrangement.id == arrangement_id)
     arr = session.scalar(q.with_for_update() if lock else q)
     if arr is None:
-        raise NotFound(f"hardship arrangement {arrangement_id}")
+        raise NotFound.saying(f"纾困方案 {arrangement_id}", f"hardship arrangement {arrangement_id}")
     return arr
 
 
@@ -301,7 +302,8 @@ def get_arrangement(session: Session, arrangement_id: int, *, lock: bool = False
 def _decide(session: Session, arrangement_id: int, user_id: int) -> HardshipArrangement:
     arr = get_arrangement(session, arrangement_id, lock=True)
     if arr.status != HardshipStatus.PROPOSED:
-        raise Conflict(f"hardship arrangement {arrangement_id} is {arr.status}, not proposed")
+        raise Conflict.saying(f"纾困方案 {arrangement_id} 已处理，不再等待审批",
+                              f"hardship arrangement {arrangement_id} is no longer awaiting approval ({arr.status})")
     if arr.requested_by == user_id:
         raise SameApprover()
     arr.decided_by, arr.decided_at, arr.decided_on = user_id, utcnow(), business_date(session)

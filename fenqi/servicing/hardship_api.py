@@ -128,7 +128,8 @@ def arrangement_json(session: Session, arr: HardshipArrangement) -> dict[str, An
 def _of_loan(session: Session, loan_id: int, arrangement_id: int) -> HardshipArrangement:
     arr = hardship.get_arrangement(session, arrangement_id)
     if arr.loan_id != loan_id:
-        raise NotFound(f"hardship arrangement {arrangement_id} of loan {loan_id}")
+        raise NotFound.saying(f"贷款 {loan_id} 的纾困方案 {arrangement_id}",
+                              f"hardship arrangement {arrangement_id} of loan {loan_id}")
     return arr
 
 

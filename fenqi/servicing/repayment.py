@@ -84,13 +84,15 @@ def apply_repayment(
     no prepayment fee, and the shopper's credit balance left alone. A return gives it back to the merchant.
     """
     if not isinstance(amount_fen, int) or isinstance(amount_fen, bool) or amount_fen <= 0:
-        raise InvalidInput("amount must be a positive number of fen")
+        raise InvalidInput.saying("金额须为正整数（分）", "amount must be a positive number of fen")
     if not payment_ref or len(payment_ref) > 80:
-        raise InvalidInput("payment_ref must be 1-80 characters")
+        raise InvalidInput.saying("付款单号 payment_ref 须为 1-80 个字符", "payment_ref must be 1-80 characters")
     if purpose not in PURPOSES:
-        raise InvalidInput(f"purpose must be one of {', '.join(PURPOSES)}")
+        raise InvalidInput.saying(f"还款用途须为 {' | '.join(PURPOSES)} 之一",
+                                  f"purpose must be one of {', '.join(PURPOSES)}")
     if prepayment_choice not in CHOICES:
-        raise InvalidInput(f"prepayment_choice must be one of {', '.join(CHOICES)}")
+        raise InvalidInput.saying(f"提前还款方式须为 {' | '.join(CHOICES)} 之一",
+                                  f"prepayment_choice must be one of {', '.join(CHOICES)}")
     if by_merchant:
         channel = MERCHANT_CHANNEL
     cash = Account.MERCHANT_PAYABLE if by_merchant else cash_account(channel)
@@ -98,7 +100,8 @@ def apply_repayment(
     done = session.scalar(select(Repayment).where(Repayment.payment_ref == payment_ref))
     if done is not None:
         if (done.loan_id, done.amount_fen) != (loan_id, amount_fen):
-            raise Conflict(f"payment {payment_ref} was already applied to another loan or amount")
+            raise Conflict.saying(f"付款 {payment_ref} 已用于另一笔贷款或另一金额",
+                                  f"payment {payment_ref} was already applied to another loan or amount")
         return RepaymentResult(done, loan, True)
     verify_against_ledger(session, loan)  # decide on figures that agree with the books
 
