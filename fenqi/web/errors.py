@@ -118,7 +118,7 @@ def page_message(code: str, status: int, message: str, detail: str, lang: str) -
     if lang != "zh" or not CODE_IN_TEXT.search(message):
         return message
     if code == "not_found":
-        noun = detail.rpartition(" ")[0]
+        noun = detail.rpartition(" ")[0].lower()
         if noun == "sku":
             return "没有这款手机，或它已下架：请回到首页挑选在售的手机"
         if noun in _RECORDS:
