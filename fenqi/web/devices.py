@@ -17,6 +17,7 @@ from fenqi.identity.deps import Principal, require_roles
 from fenqi.kit.bounds import EntityId
 from fenqi.kit.db import utcnow
 from fenqi.kit.web import SessionDep, request_language
+from fenqi.servicing.service import get_loan
 from fenqi.web.render import render
 
 router = APIRouter(include_in_schema=False)
@@ -71,8 +72,6 @@ def lock_screen(
 @router.get("/ops/loans/{loan_id}/device", response_class=HTMLResponse)
 def ops_device(request: Request, loan_id: EntityId, session: SessionDep,
                who: Principal = Depends(viewers)) -> HTMLResponse:
-    from fenqi.servicing.service import get_loan
-
     loan = get_loan(session, loan_id)
     lang = request_language(request)
     devices = [(d, service.history(session, d.id)) for d in service.loan_devices(session, loan_id)]

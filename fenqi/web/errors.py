@@ -17,6 +17,9 @@ from typing import Any
 from fastapi import Depends, Request
 from fastapi.responses import HTMLResponse
 
+from fenqi.kit.web import request_language
+from fenqi.web.render import render
+
 # Addresses that are not pages: the JSON APIs, the channels' emulators, assets, the API's documents.
 NOT_PAGES = ("/api/", "/_emulator/", "/static/", "/openapi.json", "/docs", "/redoc", "/healthz")
 
@@ -84,8 +87,6 @@ def invalid_request_message(errors: Sequence[Any], lang: str) -> str:
 def error_page(request: Request, status: int, message: str) -> HTMLResponse:
     """The error page: what is wrong, in the page's language, a way home and, on the shopper's side, the
     shop's navigation. Sign-in is offered in the header to anyone not signed in."""
-    from fenqi.web.render import render
-
     path = request.url.path
     home = section_home(path)
     template = "error.html" if home in ("/ops", "/merchant") else "shopper/error.html"
@@ -133,7 +134,5 @@ def page_message(code: str, status: int, message: str, detail: str, lang: str) -
 
 def page_error_text(request: Request, exc: Any) -> str:
     """A domain error's message as a page shows it (see page_message)."""
-    from fenqi.kit.web import request_language
-
     lang = request_language(request)
     return page_message(exc.code, exc.status, exc.message(lang), exc.detail, lang)

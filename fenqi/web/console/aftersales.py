@@ -15,11 +15,13 @@ from fenqi.aftersales import repairs, reprice, returns
 from fenqi.aftersales import service as aftersales
 from fenqi.aftersales.policies import policy_of_case
 from fenqi.aftersales.policy import OUTCOME_NAMES
+from fenqi.catalog.service import get_sku, store_names
 from fenqi.identity.deps import Principal, require_roles
 from fenqi.kit.bounds import EntityId
 from fenqi.kit.clock import business_date
 from fenqi.kit.errors import DomainError, InvalidInput
 from fenqi.kit.web import SessionDep, request_language
+from fenqi.origination.lookups import sold_per_sku_and_store
 from fenqi.web.errors import NoMessage, page_error_text
 from fenqi.web.render import render
 from fenqi.web.shopper.aftersales import REFUND_STATUS, STATUS
@@ -176,9 +178,6 @@ def ops_queue(request: Request, error: str = NoMessage, view: str = Query("", ma
 
 def _rates(session: Session, lang: str = "zh", training: bool = False) -> list[dict[str, Any]]:
     """Returns and repairs by phone (named as people name it) and store, against the phones sold there."""
-    from fenqi.catalog.service import get_sku, store_names
-    from fenqi.origination.lookups import sold_per_sku_and_store
-
     def phone(code: str) -> str:
         try:
             sku = get_sku(session, code, with_stock=False)

@@ -14,6 +14,7 @@ from fenqi.analytics import funnel as fn
 from fenqi.analytics import portfolio as pf
 from fenqi.analytics import tables
 from fenqi.analytics.api import GROUPING, RateText, analysts, pdf_response, period, product_figures, provision_overrides
+from fenqi.analytics.review import review_pdf
 from fenqi.identity.deps import Principal
 from fenqi.kit.errors import DomainError
 from fenqi.kit.web import SessionDep, request_language
@@ -67,8 +68,6 @@ def review_download(
     *, session: SessionDep,
 ) -> Response:
     """The monthly review PDF, or this page's error page for a month that is not one."""
-    from fenqi.analytics.review import review_pdf
-
     try:
         return pdf_response(review_pdf(session, month.strip()), month.strip())
     except DomainError as exc:

@@ -6,10 +6,11 @@ from datetime import date
 
 from sqlalchemy.orm import Session
 
+from fenqi.catalog.service import first_merchant_id, get_merchant
 from fenqi.identity.deps import Principal
 from fenqi.identity.roles import MERCHANT_ROLES
 from fenqi.kit.errors import Forbidden, InvalidInput, NotFound
-from fenqi.kit.money import from_fen
+from fenqi.kit.money import fmt_yuan, from_fen
 from fenqi.web.render import TEMPLATES
 
 STATUS_LABELS: dict[str, tuple[str, str]] = {
@@ -40,8 +41,6 @@ def status_label(status: str | None, lang: str) -> str:
 
 def yuan_plain(fen: int) -> str:
     """Integer fen → "5999.00" (for form values)."""
-    from fenqi.kit.money import fmt_yuan
-
     return fmt_yuan(from_fen(int(fen)))
 
 
@@ -53,8 +52,6 @@ TEMPLATES.env.globals["status_label"] = status_label
 def merchant_in_scope(session: Session, who: Principal, requested: int | None = None) -> int:
     """The merchant a merchant-console page is about: the clerk's or owner's own; an admin may pick one
     (default: the first)."""
-    from fenqi.catalog.service import first_merchant_id, get_merchant
-
     if who.role in MERCHANT_ROLES:
         if who.merchant_id is None:
             raise Forbidden()

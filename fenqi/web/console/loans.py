@@ -11,7 +11,7 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 
-from fenqi.analytics.service import BUCKETS
+from fenqi.analytics.service import BUCKETS, delinquency_buckets
 from fenqi.catalog.service import sku_name
 from fenqi.collections.contacts import contacts_of, log_contact
 from fenqi.collections.hardship_requests import open_requests
@@ -24,8 +24,11 @@ from fenqi.kit.web import SessionDep, request_language
 from fenqi.ledger import loan_journal
 from fenqi.origination.lookups import applications_of_loans, loan_ids_where
 from fenqi.payments.service import loan_orders
+from fenqi.risk.service import get_decision
+from fenqi.servicing.hardship import arrangements
 from fenqi.servicing.service import LoanStatus, find_loan, installments, repayments
 from fenqi.servicing.service import search_loans as find_loans
+from fenqi.web.console.hardship import arrangement_view
 from fenqi.web.errors import page_error_text
 from fenqi.web.render import render
 
@@ -134,8 +137,6 @@ def _detail(request: Request, session: Session, loan_id: int, who: Principal, re
     notes = contacts_of(session, loan_id)
     review_note = ""
     if row.app is not None and row.app.decision_id:
-        from fenqi.risk.service import get_decision
-
         review_note = get_decision(session, row.app.decision_id).review_note
     card = mask_card(decrypt(row.app.bank_card_enc)) if row.app else "—"
     return render(request, "ops/loan.html", {
@@ -150,10 +151,6 @@ def _detail(request: Request, session: Session, loan_id: int, who: Principal, re
 
 
 def _hardship(request: Request, session: Session, loan_id: int) -> list[dict[str, Any]]:
-    from fenqi.kit.web import request_language
-    from fenqi.servicing.hardship import arrangements
-    from fenqi.web.console.hardship import arrangement_view
-
     lang = request_language(request)
     return [arrangement_view(session, a, lang) for a in arrangements(session, loan_id=loan_id)]
 
@@ -196,8 +193,6 @@ def overdue_page(
     who: Principal = Depends(require_roles("collector", "risk_officer", "collection_lead")),
     *, session: SessionDep,
 ) -> HTMLResponse:
-    from fenqi.analytics.service import delinquency_buckets
-
     rows = [r for r in search_loans(session, status=LoanStatus.OVERDUE, bucket=bucket, limit=500)]
     rows.sort(key=lambda r: (-r.loan.dpd, r.loan.id))
     figures = [b for b in delinquency_buckets(session) if b.bucket != "current"]

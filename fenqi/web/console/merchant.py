@@ -15,6 +15,7 @@ from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
 from fenqi.analytics import service as analytics
+from fenqi.analytics.funnel import record_plan_view
 from fenqi.catalog.service import (
     get_merchant,
     is_training,
@@ -25,6 +26,7 @@ from fenqi.catalog.service import (
 )
 from fenqi.funding.disbursement import settlement_statement
 from fenqi.identity.deps import Principal, require_roles
+from fenqi.identity.service import audit
 from fenqi.kit.bounds import BOUNDARY_ERRORS, AmountText, EntityId, parse_id
 from fenqi.kit.clock import business_date
 from fenqi.kit.errors import DomainError, InvalidInput
@@ -35,7 +37,9 @@ from fenqi.origination import suggestions as suggested
 from fenqi.origination.consents import CURRENT, TEXTS, ConsentKind
 from fenqi.origination.lookups import merchant_applications
 from fenqi.origination.schemas import ApplicationIn
+from fenqi.payments.service import find_order, order_page_url
 from fenqi.payments.settings import get_payment_settings
+from fenqi.pricing.service import get_product
 from fenqi.training import service as training
 from fenqi.web import decisions
 from fenqi.web.console import echarts as ec
@@ -113,8 +117,6 @@ async def huabei_setting(
     request: Request, who: Principal = Depends(owners), *, session: SessionDep,
 ) -> Response:
     """Who pays Alipay's 花呗分期 fee at this merchant's cashier: the shopper (0) or the merchant (100, 免息)."""
-    from fenqi.identity.service import audit
-
     form = await request.form()
     raw_merchant = str(form.get("merchant", ""))
     merchant_id = merchant_in_scope(session, who, parse_id(raw_merchant, field="merchant") if raw_merchant else None)
@@ -167,8 +169,6 @@ def _row(app: Application) -> dict[str, Any]:
 
 
 def _plan_name(session: Session, code: str, lang: str) -> str:
-    from fenqi.pricing.service import get_product
-
     try:
         product = get_product(session, code)
     except DomainError:
@@ -226,12 +226,8 @@ def _application_view(request: Request, session: Session, app: Application, who:
         if latest is not None and latest.start_date == today and not latest.signed:
             contract = latest
     if app.payment_order:
-        from fenqi.payments.service import find_order
-
         found = find_order(session, app.payment_order)
         if found is not None:
-            from fenqi.payments.service import order_page_url
-
             cashier = order_page_url(found.out_trade_no)
             order = {"no": found.out_trade_no, "status": found.status, "amount_fen": found.amount_fen,
                      "channel": found.channel, "cashier": cashier, "qr": _qr_svg(found.pay_url or cashier),
@@ -363,8 +359,6 @@ def till_page(
     """Step one scans the phone (or picks the model); the page then lists only that phone's plans, each with
     its monthly payment and APR, above the shopper's form. `sample` (a training store only): the phone and
     the form filled for one of the training scenarios' sample shoppers."""
-    from fenqi.analytics.funnel import record_plan_view
-
     values: dict[str, Any] = {"imei": imei.strip(), "sku": sku.strip(), "down_payment": down_payment.strip()}
     merchant_id = merchant_in_scope(session, who)
     if sample in training.SAMPLES and is_training(session, merchant_id):

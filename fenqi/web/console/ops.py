@@ -13,13 +13,21 @@ from sqlalchemy.orm import Session
 
 from fenqi.analytics import service as analytics
 from fenqi.catalog.service import sku_name
+from fenqi.funding.service import funder_json, real_funders, recent_policies, set_policy
 from fenqi.identity.deps import Principal, require_roles
 from fenqi.kit.bounds import AmountText, EntityId
 from fenqi.kit.clock import business_date
 from fenqi.kit.crypto import decrypt, mask_name
 from fenqi.kit.errors import DomainError, InvalidInput
 from fenqi.kit.web import SessionDep, request_language
+from fenqi.origination.counter_offer import counter_offer
 from fenqi.origination.lookups import applications_by_id
+from fenqi.payments.reconcile import ACTIONS, decide, describe, runs_and_items
+from fenqi.pricing.menu import apr_range
+from fenqi.pricing.schemas import ProductIn
+from fenqi.pricing.service import all_products, get_product, set_product_active, to_spec
+from fenqi.pricing.service import create_product as create
+from fenqi.risk.service import review, review_queue
 from fenqi.web.console.dashboard import dashboard_charts
 from fenqi.web.errors import NoMessage, page_error_text
 from fenqi.web.render import render
@@ -36,8 +44,6 @@ RANGES = (30, 90, 180)
 @router.get("", response_class=HTMLResponse)
 def home(request: Request, who: Principal = Depends(ops_staff), *, session: SessionDep
          ) -> HTMLResponse:
-    from fenqi.risk.service import review_queue
-
     today = business_date(session)
     open_loans, outstanding = analytics.outstanding_now(session)
     week = analytics.approval_per_day(session, start=today - timedelta(days=6), end=today)
@@ -65,8 +71,6 @@ def dashboard(request: Request, days: Annotated[int, Query(ge=1, le=3660)] = 90,
 @router.get("/reviews", response_class=HTMLResponse)
 def reviews_page(request: Request, error: str = NoMessage, who: Principal = Depends(officers),
                  *, session: SessionDep) -> HTMLResponse:
-    from fenqi.risk.service import review_queue
-
     queue = review_queue(session, limit=100)
     ids = [d.application_id for d in queue if d.application_id is not None]
     apps = applications_by_id(session, ids)
@@ -83,8 +87,6 @@ def reviews_page(request: Request, error: str = NoMessage, who: Principal = Depe
 
 
 def _plan_names(session: Session, codes: set[str], lang: str) -> dict[str, str]:
-    from fenqi.pricing.service import get_product
-
     names = {}
     for code in codes:
         try:
@@ -103,9 +105,6 @@ def review_case(
     who: Principal = Depends(officers), *, session: SessionDep,
 ) -> Response:
     """Approve, decline, or approve with a counter-offer: another plan within the decision's limit."""
-    from fenqi.origination.counter_offer import counter_offer
-    from fenqi.risk.service import review
-
     if verdict not in ("approve", "decline", "counter"):
         raise InvalidInput("verdict (approve | decline | counter)", zh="请选择批准、拒绝或按调整方案批准",
                            en="Choose approve, decline or approve with a counter-offer")
@@ -136,8 +135,6 @@ def reconciliation_page(request: Request, error: str = NoMessage, who: Principal
                         channel: str = "", day: str = "", confirming: list[int] | None = None) -> HTMLResponse:
     """Runs and their discrepancies, filtered; approving asks for a confirmation first (`confirming`:
     the items awaiting it) and is done by someone other than who ran the reconciliation."""
-    from fenqi.payments.reconcile import ACTIONS, describe, runs_and_items
-
     runs, items = runs_and_items(session, channel=channel, day=_day_or_none(day) if day else None, any_day=not day,
                                  category=category, status=status)
     lang = request_language(request)
@@ -161,8 +158,6 @@ def _day_or_none(raw: str) -> Any:
 
 def _decide_all(request: Request, session: Session, who: Principal, ids: list[int], verdict: str, note: str,
                 confirmed: bool) -> Response:
-    from fenqi.payments.reconcile import decide
-
     if verdict not in ("approve", "reject"):
         raise InvalidInput("verdict (approve | reject)", zh="请选择批准或驳回", en="Choose approve or reject")
     if not ids:
@@ -205,9 +200,6 @@ def decide_items(
 @router.get("/products", response_class=HTMLResponse)
 def products_page(request: Request, error: str = NoMessage, who: Principal = Depends(config_viewers),
                   *, session: SessionDep) -> HTMLResponse:
-    from fenqi.pricing.menu import apr_range
-    from fenqi.pricing.service import all_products, to_spec
-
     products = all_products(session)
     today = business_date(session)
     aprs = {p.code: apr_range(to_spec(p), today) for p in products}
@@ -219,9 +211,6 @@ def products_page(request: Request, error: str = NoMessage, who: Principal = Dep
 async def create_product(request: Request, who: Principal = Depends(admins), *, session: SessionDep
                          ) -> Response:
     from pydantic import ValidationError
-
-    from fenqi.pricing.schemas import ProductIn
-    from fenqi.pricing.service import create_product as create
 
     form = {k: str(v).strip() for k, v in (await request.form()).items() if k != "csrf_token" and str(v).strip()}
     try:
@@ -241,8 +230,6 @@ async def create_product(request: Request, who: Principal = Depends(admins), *, 
 @router.post("/products/{code}/active")
 def set_active(request: Request, code: str, active: str = Form(""), who: Principal = Depends(admins),
                *, session: SessionDep) -> Response:
-    from fenqi.pricing.service import set_product_active
-
     set_product_active(session, code, active == "yes")
     return RedirectResponse("/ops/products", 303)
 
@@ -250,8 +237,6 @@ def set_active(request: Request, code: str, active: str = Form(""), who: Princip
 @router.get("/funders", response_class=HTMLResponse)
 def funders_page(request: Request, error: str = NoMessage, who: Principal = Depends(config_viewers),
                  *, session: SessionDep) -> HTMLResponse:
-    from fenqi.funding.service import funder_json, real_funders, recent_policies
-
     today = business_date(session)
     funders = [funder_json(session, f, today) for f in real_funders(session)]
     policies = recent_policies(session)
@@ -264,8 +249,6 @@ def set_routing_policy(
     request: Request, strategy: str = Form(""), pilot_funder: str = Form(""), pilot_share: str = Form("0"),
     note: str = Form(""), who: Principal = Depends(admins), *, session: SessionDep,
 ) -> Response:
-    from fenqi.funding.service import set_policy
-
     try:
         try:
             share = Decimal(pilot_share or "0")

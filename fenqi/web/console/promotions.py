@@ -13,7 +13,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
-from fenqi.catalog.service import get_merchant_by_code
+from fenqi.catalog.service import get_merchant_by_code, list_skus
 from fenqi.identity.deps import Principal, require_roles
 from fenqi.kit.bounds import AmountText, EntityId
 from fenqi.kit.clock import business_date
@@ -104,8 +104,6 @@ sharers = require_roles("clerk", "merchant_owner")
 
 def _links_page(request: Request, session: Session, who: Principal, error: str = "", status: int = 200
                 ) -> HTMLResponse:
-    from fenqi.catalog.service import list_skus
-
     lang = request_language(request)
     products = active_products(session, business_date(session))
     mine = who.user_id if who.role == "clerk" else None

@@ -11,7 +11,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fenqi.aftersales import manual_refunds
 from fenqi.identity.deps import Principal, require_roles
 from fenqi.kit.bounds import EntityId
-from fenqi.kit.errors import DomainError
+from fenqi.kit.errors import DomainError, InvalidInput
 from fenqi.kit.localtime import shown_time
 from fenqi.kit.money import fmt_fen
 from fenqi.kit.web import SessionDep, request_language
@@ -67,8 +67,6 @@ def handle(refund_id: EntityId, request: Request, form: dict[str, str] = Fields,
             elif action == "cancel":
                 manual_refunds.cancel(session, refund_id, reason=form.get("reason", ""), actor_user_id=who.user_id)
             else:
-                from fenqi.kit.errors import InvalidInput
-
                 raise InvalidInput(f"action {action[:20]!r}", zh="请选择一种处理方式", en="Choose what to do")
     except DomainError as exc:
         return manual_queue(request, page_error_text(request, exc), session=session, who=who)

@@ -15,19 +15,23 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from markupsafe import Markup
 from sqlalchemy.orm import Session
 
+from fenqi.aftersales.service import policy_for
 from fenqi.catalog.service import SkuView, get_merchant, get_sku, get_store, sku_name
 from fenqi.catalog.stock import check_device_for_sale, sku_of_device
 from fenqi.identity.deps import Principal, require_roles
 from fenqi.kit.bounds import EntityId
 from fenqi.kit.errors import DomainError, InvalidInput
 from fenqi.kit.money import fmt_percent, from_fen, parse_yuan
+from fenqi.kit.settings import get_settings
 from fenqi.kit.web import SessionDep, request_language
 from fenqi.origination import service as origination
 from fenqi.origination import signing
 from fenqi.origination.schemas import ApplicationProgress
-from fenqi.pricing.service import menu_for_price
+from fenqi.pricing.service import get_product, menu_for_price
+from fenqi.servicing.service import installments, scheduled
 from fenqi.web.console.common import yuan
 from fenqi.web.errors import page_message
+from fenqi.web.labels import QUESTIONS
 from fenqi.web.render import render
 
 if TYPE_CHECKING:
@@ -52,8 +56,6 @@ def require_answers(form: dict[str, str], choices: Iterable[str]) -> None:
 
 def _question(key: str) -> tuple[str, str]:
     """A question by its name on the forms (fenqi/web/labels.py), without the unit in brackets."""
-    from fenqi.web.labels import QUESTIONS
-
     zh, en = QUESTIONS.get(key, ("必填项", "a required field"))
     return zh.split("（")[0].strip(), en.split(" (")[0].strip()
 
@@ -72,8 +74,6 @@ def qr_svg(url: str) -> Markup:
 
 def plan_names(session: Session, app: Application, lang: str) -> dict[str, str]:
     """Each plan product the application may take, by its name on the page."""
-    from fenqi.pricing.service import get_product
-
     names = {}
     for code in {app.product_code, *(p["product_code"] for p in app.allowed_plans or [])}:
         try:
@@ -164,10 +164,6 @@ def receipt(request: Request, application_id: EntityId, who: Principal = Depends
 
 
 def _receipt_context(session: Session, app: Application, lang: str) -> dict[str, Any]:
-    from fenqi.aftersales.service import policy_for
-    from fenqi.kit.settings import get_settings
-    from fenqi.servicing.service import installments, scheduled
-
     assert app.loan_id is not None and app.handed_over_on is not None
     policy, _ = policy_for(session, app.merchant_id)
     rows = installments(session, app.loan_id)

@@ -12,7 +12,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
-from fenqi.catalog.service import get_device, get_merchant, get_store, sku_name
+from fenqi.catalog.service import get_device, get_merchant, get_store, hb_seller_percent, sku_name
 from fenqi.catalog.stock import sku_of_device
 from fenqi.identity.deps import Principal, require_roles
 from fenqi.kit.bounds import EntityId
@@ -42,8 +42,6 @@ STATUS = {
 
 def till_options(session: Session, imei: str, merchant_id: int) -> list[dict[str, Any]]:
     """The 花呗分期 choices for the scanned phone at this merchant (its fee setting), for the till page."""
-    from fenqi.catalog.service import hb_seller_percent
-
     try:
         price = sku_of_device(session, imei).price_fen
     except DomainError:

@@ -16,6 +16,7 @@ from fenqi.kit.bounds import EntityId
 from fenqi.kit.errors import InvalidInput
 from fenqi.kit.web import SessionDep
 from fenqi.origination import service as origination
+from fenqi.payments.service import pay_training_order
 from fenqi.training import service as training
 from fenqi.web.console.common import merchant_in_scope
 from fenqi.web.render import render
@@ -65,8 +66,6 @@ def reset(request: Request, merchant: EntityId | None = None, who: Principal = D
 @router.post("/pay/{application_id}")
 def practice_payment(application_id: EntityId, who: Principal = Depends(sellers), *, session: SessionDep) -> Response:
     """The shopper's down payment, acted by the clerk: only a training store's order, never a channel."""
-    from fenqi.payments.service import pay_training_order
-
     app = origination.get_application(session, application_id, who)
     if not app.payment_order:
         raise InvalidInput("application", zh="这笔申请没有待付的首付", en="This application has no down payment to pay")

@@ -14,7 +14,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 
-from fenqi.catalog.service import SkuView, get_merchant, get_store, hb_seller_percent, sku_name
+from fenqi.catalog.service import SkuView, get_merchant, get_sku, get_store, hb_seller_percent, sku_name
 from fenqi.catalog.stock import stores_with_stock
 from fenqi.identity.deps import Principal
 from fenqi.kit.bounds import EntityId
@@ -24,7 +24,7 @@ from fenqi.kit.web import SessionDep, commit_early, request_language
 from fenqi.origination import huabei_sales
 from fenqi.payments.polling import refresh_order
 from fenqi.payments.settings import get_payment_settings
-from fenqi.pricing.platform import platform_plans
+from fenqi.pricing.platform import platform_plan, platform_plans
 from fenqi.web.render import render
 from fenqi.web.shopper.common import Posted, Shopper, attempt, error_page, site_url, yuan
 
@@ -108,9 +108,6 @@ def confirmation(sale_id: EntityId, request: Request, session: SessionDep, who: 
 
 
 def sale_context(session: Session, sale: Any, lang: str, order: Any = None) -> dict[str, Any]:
-    from fenqi.catalog.service import get_sku
-    from fenqi.pricing.platform import platform_plan
-
     store = get_store(session, sale.store_id)
     plan = platform_plan(sale.price_fen, sale.hb_fq_num, sale.hb_fq_seller_percent,
                          get_payment_settings().hb_fee_rates())

@@ -18,6 +18,7 @@ from fenqi.kit.errors import DomainError, InvalidInput
 from fenqi.kit.web import SessionDep, commit_early, request_language
 from fenqi.payments import service as payments
 from fenqi.payments.polling import refresh_latest_of_loan
+from fenqi.servicing.hardship import in_force, left_to_pay_fen
 from fenqi.servicing.service import (
     get_loan,
     installments,
@@ -28,6 +29,7 @@ from fenqi.servicing.service import (
     scheduled,
     unpaid,
 )
+from fenqi.web.labels import label
 from fenqi.web.render import render
 from fenqi.web.shopper import cashier, huabei_sale
 from fenqi.web.shopper.common import (
@@ -99,9 +101,6 @@ def _loan_context(session: Session, loan: Loan, app: Application, lang: str) -> 
 
 def _hardship(session: Session, loan: Loan, lang: str) -> dict[str, Any] | None:
     """The hardship arrangement in force on the loan, as the shopper sees it."""
-    from fenqi.servicing.hardship import in_force, left_to_pay_fen
-    from fenqi.web.labels import label
-
     a = in_force(session, loan.id)
     if a is None:
         return None
