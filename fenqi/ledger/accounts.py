@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
+from fenqi.ledger.errors import UnknownChannel
+
 
 class Kind(StrEnum):
     ASSET = "asset"
@@ -108,8 +110,6 @@ def cash_account(channel: str) -> Account:
     try:
         return _CASH_BY_CHANNEL[channel]
     except KeyError:
-        from fenqi.ledger.errors import UnknownChannel
-
         raise UnknownChannel(channel) from None
 
 

@@ -25,9 +25,11 @@ from sqlalchemy.orm import Session
 
 from fenqi.kit.clock import BusinessDate
 from fenqi.kit.db import utcnow
+from fenqi.kit.errors import NotFound
 from fenqi.ledger.accounts import CHART, Account, Reason
 from fenqi.ledger.errors import IdempotencyConflict, InvalidEntry, UnbalancedEntry, UnknownAccount
 from fenqi.ledger.models import REAL, JournalEntry, JournalLine, LoanBook
+from fenqi.ledger.snapshot import balances_on
 
 _REASON = re.compile(r"^[a-z][a-z0-9_.]{1,39}$")
 
@@ -202,8 +204,6 @@ def reverse_entry(
     """A correction: a new entry with every line of `entry_id` on the other side."""
     original = session.get(JournalEntry, entry_id)
     if original is None:
-        from fenqi.kit.errors import NotFound
-
         raise NotFound.saying(f"记账凭证 {entry_id}", f"journal entry {entry_id}")
     lines = [
         Line(x.account, debit=x.credit_fen, credit=x.debit_fen, loan_id=x.loan_id)
@@ -274,8 +274,6 @@ def trial_balance(session: Session, as_of: date | None = None, *, book: str = RE
     """Totals of every account in the chart (zeros included) in one book (the real one unless said);
     Σ debits = Σ credits when the ledger is sound."""
     if as_of is not None and book == REAL:
-        from fenqi.ledger.snapshot import balances_on
-
         snap = balances_on(session, as_of)  # a closed day: one row per account instead of the journal
         if snap is not None:
             return [TrialBalanceRow(a, *snap[a]) for a in CHART]
