@@ -11,6 +11,7 @@ from fastapi import APIRouter, Depends, Header, Path
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
+from fenqi.collections.service import loan_assigned_to
 from fenqi.devices import service
 from fenqi.devices.errors import BadDeviceToken, DeviceNotFound
 from fenqi.devices.models import LockDevice
@@ -33,6 +34,8 @@ from fenqi.kit.db import Session, utcnow
 from fenqi.kit.fastlane import Handler, LaneRequest
 from fenqi.kit.responses import errors
 from fenqi.kit.web import LazySessionDep, SessionDep, commit_early, get_lazy_session
+from fenqi.pricing.service import get_product
+from fenqi.servicing.service import get_loan
 
 api = APIRouter(prefix="/api/v1/devices", tags=["devices"])
 # The lock agents' check-in, the busiest route of all (every phone, every 15 minutes): the app matches it
@@ -94,9 +97,6 @@ def _device_for(session: Session, device_id: int, who: Principal) -> LockDevice:
     """The device a staff member may change: a merchant's staff only their merchant's, a collector only
     the phones of loans whose collection case is assigned to them (another's answers 404, like a device
     that does not exist and like another collector's case) — checked before anything changes or is audited."""
-    from fenqi.collections.service import loan_assigned_to
-    from fenqi.servicing.service import get_loan
-
     device = service.get_device(session, device_id)
     ensure_merchant(who, get_loan(session, device.loan_id).merchant_id)
     if who.role == COLLECTOR and not loan_assigned_to(session, device.loan_id, who.user_id):
@@ -138,8 +138,6 @@ def mask_imei(imei: str) -> str:
             summary="A loan's financed phones: lock state and history")
 def loan_devices(loan_id: EntityId, session: SessionDep,
                  who: Principal = Depends(staff)) -> list[dict[str, Any]]:
-    from fenqi.servicing.service import get_loan
-
     ensure_merchant(who, get_loan(session, loan_id).merchant_id)
     return [device_json(session, d) for d in service.loan_devices(session, loan_id)]
 
@@ -171,8 +169,6 @@ def release(device_id: DeviceId, body: ReleaseCancelIn, session: SessionDep,
             summary="The lock policy of a product (applies to phones handed over from now on)")
 def put_policy(body: PolicyIn, product_code: str = Path(pattern=r"^[A-Za-z0-9_-]{1,32}$"),
                *, session: SessionDep, who: Principal = Depends(admin)) -> dict[str, Any]:
-    from fenqi.pricing.service import get_product
-
     get_product(session, product_code)
     row = service.set_policy(session, product_code, lock_after_dpd=body.lock_after_dpd,
                              warn_lead_hours=body.warn_lead_hours, enabled=body.enabled)

@@ -17,6 +17,7 @@ from sqlalchemy import Date, TextClause, bindparam, text
 from sqlalchemy.orm import Session
 
 from fenqi.devices.models import LockDevice
+from fenqi.devices.service import _warn, push_unlock
 from fenqi.devices.settings import device_settings
 from fenqi.kit.db import UtcDateTime, utcnow
 
@@ -64,8 +65,6 @@ def _move(session: Session, params: dict[str, Any], reason: str, target: str, wh
 
 def lock_step(session: Session, day: date, lo_id: int, hi_id: int, *, now: datetime | None = None) -> int:
     """Apply the lock policy to the chunk's devices; returns the number of devices changed or warned."""
-    from fenqi.devices.service import _warn, push_unlock
-
     now = now or utcnow()
     cancel_until = now + timedelta(minutes=device_settings().release_cancel_minutes)
     params: dict[str, Any] = {"lo": lo_id, "hi": hi_id, "now": now, "day": day, "yes": True, "no": False,
