@@ -14,6 +14,7 @@ from fenqi.analytics import funnel as fn
 from fenqi.analytics import portfolio as pf
 from fenqi.analytics import products as pr
 from fenqi.analytics import tables
+from fenqi.analytics.review import review_pdf as render_review
 from fenqi.analytics.schemas import (
     DropOffOut,
     ExpectedLossOut,
@@ -166,8 +167,6 @@ def review_pdf(
     month: Annotated[str, Query(pattern=r"^\d{4}-\d{2}$", description="2026-03")],
     *, session: SessionDep, who: Principal = Depends(analysts),
 ) -> Response:
-    from fenqi.analytics.review import review_pdf as render_review
-
     return pdf_response(render_review(session, month), month)
 
 

@@ -21,6 +21,7 @@ from sqlalchemy import ColumnElement, Integer, Subquery, and_, case, cast, extra
 from sqlalchemy.orm import Session
 
 from fenqi.kit.errors import InvalidInput
+from fenqi.kit.settings import get_settings
 from fenqi.pricing import reporting as pricing_rep
 from fenqi.servicing import reporting as servicing_rep
 
@@ -306,8 +307,6 @@ class InvalidProvisionRate(InvalidInput):
 def provision_rates(overrides: Mapping[str, Any] | None = None) -> dict[str, Decimal]:
     """The provision rates: the defaults, then the settings' (`FENQI_PROVISION_RATES`), then `overrides`
     (each between 0 and 1)."""
-    from fenqi.kit.settings import get_settings
-
     rates = dict(DEFAULT_PROVISION_RATES)
     for key, value in {**get_settings().provision_rates, **(overrides or {})}.items():
         if key not in rates:

@@ -14,6 +14,7 @@ from fenqi.identity.models import ApiKey, User
 from fenqi.identity.roles import ADMIN, MERCHANT_OWNER
 from fenqi.identity.schemas import ApiKeyCreated, ApiKeyList, ApiKeyOut, AuditLog, Me
 from fenqi.identity.service import audit, create_api_key, latest_audit, revoke_api_key
+from fenqi.identity.sms import get_sms_settings
 from fenqi.kit.bounds import EntityId
 from fenqi.kit.errors import NotFound
 from fenqi.kit.web import SessionDep
@@ -104,14 +105,13 @@ class _LazySmsEmulator:
 @lru_cache
 def sms_emulator_app() -> Any:
     """One emulator per process: the demo server and anything in it share its inbox."""
+    # Imported here, not at the top: the emulator's code loads on its first request, never in production
     from fenqi.identity.sms_emulator import create_app
 
     return create_app()
 
 
 def _mount_sms_emulator() -> None:
-    from fenqi.identity.sms import get_sms_settings
-
     settings = get_sms_settings()
     if settings.env != "production" and settings.emulated:
         router.mount("/_emulator/sms", _LazySmsEmulator())

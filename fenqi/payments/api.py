@@ -15,6 +15,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from fenqi.identity.deps import Principal, require_roles
+from fenqi.identity.service import audit
 from fenqi.kit.bounds import Amount, EntityId
 from fenqi.kit.db import Session
 from fenqi.kit.errors import DomainError, InvalidInput, NotFound
@@ -63,6 +64,7 @@ class LazyEmulator:
 @lru_cache
 def emulator_app(channel: str) -> ASGIApp:
     """One emulator per process: the demo server and anything in it share its trades."""
+    # Imported here, not at the top: an emulator's code loads on its first request, never in production
     if channel == "alipay":
         from fenqi.payments.emulators.alipay import create_app
     else:
@@ -246,8 +248,6 @@ def create_refund(body: RefundIn, request: Request, session: SessionDep,
                                   "refund_ref or an Idempotency-Key header is required")
     item = refunds.refund(session, out_trade_no=body.out_trade_no, amount_fen=positive_fen(body.amount, "amount"),
                           reason=body.reason, refund_ref=ref)
-    from fenqi.identity.service import audit
-
     audit(session, actor_user_id=who.user_id, action="payments.refund", subject=body.out_trade_no,
           detail=f"{body.amount} {item.status}")
     return refunds.refund_json(item, body.out_trade_no)
@@ -358,8 +358,6 @@ def decide(item_id: EntityId, body: DecisionIn, session: SessionDep,
         raise InvalidInput.saying("处理决定须为 approve（批准）或 reject（驳回）", "decision: approve | reject")
     item = reconcile.decide(session, item_id, approve=body.decision == "approve", user_id=who.user_id, note=body.note,
                             confirm=body.confirm)
-    from fenqi.identity.service import audit
-
     audit(session, actor_user_id=who.user_id, action=f"payments.reconciliation.{body.decision}",
           subject=f"item {item_id}", detail=item.action)
     return reconcile.item_json(item)
