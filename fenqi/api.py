@@ -9,16 +9,29 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from fenqi import __version__
+from fenqi import __version__, wiring
 from fenqi.domains import domain_modules
+from fenqi.identity.deps import current_principal
 from fenqi.kit.bodylimit import BodyLimit
 from fenqi.kit.bounds import BOUNDARY_ERRORS
 from fenqi.kit.errors import DomainError
 from fenqi.kit.fastlane import FastLane, Handler, error_response
 from fenqi.kit.log import configure_logging, log
+from fenqi.kit.responses import DESCRIPTIONS, ErrorBody
 from fenqi.kit.routeindex import RouteIndex
 from fenqi.kit.schemas import Health
+from fenqi.kit.settings import Environment, get_settings
 from fenqi.kit.web import request_language
+from fenqi.origination.contract_pdf import warm_fonts
+from fenqi.web.errors import (
+    error_page,
+    http_message,
+    internal_message,
+    invalid_request_message,
+    is_page_request,
+    page_message,
+)
+from fenqi.web.signin import login_required_page
 
 _MALFORMED = {
     "zh": "请求格式有误，请检查字段和类型",
@@ -57,8 +70,6 @@ def _allowed_methods(request: Request) -> list[str]:
 
 def refusal_page(request: Request, error: DomainError) -> Response | None:
     """A request refused before the routes (fenqi.kit.bodylimit) as a page, if it asked for one."""
-    from fenqi.web.errors import error_page, is_page_request, page_message
-
     if not is_page_request(request):
         return None
     lang = request_language(request)
@@ -69,15 +80,6 @@ def refusal_page(request: Request, error: DomainError) -> Response | None:
 def install_error_handlers(app: FastAPI) -> None:
     """Errors of the JSON API are the error body; errors of pages are pages (fenqi.web.errors): in the
     page's language, with a way on, never JSON. A 401/403 on a page is the sign-in form."""
-    from fenqi.web.errors import (
-        error_page,
-        http_message,
-        internal_message,
-        invalid_request_message,
-        is_page_request,
-        page_message,
-    )
-
     @app.exception_handler(DomainError)
     async def domain_error(request: Request, exc: DomainError) -> Response:
         lang = request_language(request)
@@ -86,8 +88,6 @@ def install_error_handlers(app: FastAPI) -> None:
             if exc.status == 401 or (exc.status == 403 and not signed_in):
                 # A person in a browser gets the sign-in form (same status) instead of JSON; one signed in
                 # but not allowed gets the error page, which offers to sign in as someone else.
-                from fenqi.web.signin import login_required_page
-
                 return login_required_page(request, exc.status, exc.message(lang))
             message = page_message(exc.code, exc.status, exc.message(lang), exc.detail, lang)
             return error_page(request, exc.status, message)
@@ -142,10 +142,8 @@ def install_error_handlers(app: FastAPI) -> None:
 def create_app(*, fast_lane: bool = True, route_index: bool = True) -> FastAPI:
     """The app; `fast_lane=False` leaves out the fast lane (every request through the routes) and
     `route_index=False` the route index (every route tried in order): for tests that compare the two."""
-    from fenqi.wiring import install
-
     configure_logging()
-    install()
+    wiring.install()
     app = FastAPI(
         title="Fenqi 分期",
         version=__version__,
@@ -190,9 +188,6 @@ def _warm_pdf_fonts() -> None:
     background, rather than in the first request that draws up a contract. Not in tests (many apps)."""
     import threading
 
-    from fenqi.kit.settings import Environment, get_settings
-    from fenqi.origination.contract_pdf import warm_fonts
-
     if get_settings().env != Environment.TEST:
         threading.Thread(target=warm_fonts, name="pdf-fonts", daemon=True).start()
 
@@ -204,9 +199,6 @@ def _document_errors(app: FastAPI) -> None:
     Answers particular to an endpoint are declared on it (`responses=`, fenqi.kit.responses.errors)."""
     from fastapi.dependencies.models import Dependant
     from fastapi.routing import iter_route_contexts
-
-    from fenqi.identity.deps import current_principal
-    from fenqi.kit.responses import DESCRIPTIONS, ErrorBody
 
     generate = app.openapi
 
