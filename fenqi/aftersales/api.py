@@ -13,7 +13,8 @@ from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from fenqi.aftersales import feedback as fb
-from fenqi.aftersales import repairs, returns, service
+from fenqi.aftersales import repairs, reprice, returns, service
+from fenqi.aftersales.exchanges import difference_order_json
 from fenqi.aftersales.idempotency import KeyHeader, idempotent
 from fenqi.aftersales.policies import policy_for, policy_of_case, set_policy
 from fenqi.aftersales.policy import policy_to_json
@@ -28,6 +29,7 @@ from fenqi.aftersales.schemas import (
     NpsOut,
     PolicyOut,
 )
+from fenqi.aftersales.slip import intake_slip
 from fenqi.identity.deps import Principal, current_principal, require_roles
 from fenqi.kit.bounds import EntityId
 from fenqi.kit.clock import business_date
@@ -48,7 +50,6 @@ def _case(session: Session, case_id: int, lang: str) -> dict[str, Any]:
     ticket = repairs.ticket_for_case(session, case.id)
     body["repair"] = (repairs.ticket_json(ticket, business_date(session), policy_of_case(session, case.policy_id))
                       if ticket else None)
-    from fenqi.aftersales.exchanges import difference_order_json
 
     body["difference_payment"] = difference_order_json(session, case)
     return body
@@ -187,8 +188,6 @@ class RepriceSignIn(BaseModel):
              summary="The shopper signs the re-priced plan's contract: the loan, funder and phones move")
 def reprice_sign(case_id: EntityId, body: RepriceSignIn, request: Request, key: str | None = KeyHeader,
                  *, session: SessionDep, who: Principal = Depends(current_principal)) -> dict[str, Any]:
-    from fenqi.aftersales import reprice
-
     def act() -> dict[str, Any]:
         reprice.sign(session, who, case_id, body.contract_sha256)
         return _case(session, case_id, request_language(request))
@@ -200,8 +199,6 @@ def reprice_sign(case_id: EntityId, body: RepriceSignIn, request: Request, key: 
              summary="Drop an unsigned re-priced plan (nothing changed); the case is decided again")
 def reprice_abandon(case_id: EntityId, request: Request, key: str | None = KeyHeader,
                     *, session: SessionDep, who: Principal = Depends(current_principal)) -> dict[str, Any]:
-    from fenqi.aftersales import reprice
-
     def act() -> dict[str, Any]:
         reprice.abandon(session, who, case_id)
         return _case(session, case_id, request_language(request))
@@ -214,8 +211,6 @@ def reprice_abandon(case_id: EntityId, request: Request, key: str | None = KeyHe
             summary="The re-priced plan's contract (addendum) as a PDF")
 def reprice_contract(case_id: EntityId, session: SessionDep,
                      who: Principal = Depends(current_principal)) -> Response:
-    from fenqi.aftersales import reprice
-
     pdf = reprice.contract_pdf(session, who, case_id)
     return Response(pdf, media_type="application/pdf",
                     headers={"Content-Disposition": f'inline; filename="addendum-{case_id}.pdf"'})
@@ -310,8 +305,6 @@ def repair_escalate(ticket_id: EntityId, request: Request, key: str | None = Key
             response_class=Response, responses={200: {"content": {"application/pdf": {}}, "description": "The PDF"}})
 def repair_slip(ticket_id: EntityId, session: SessionDep,
                 who: Principal = Depends(current_principal)) -> Response:
-    from fenqi.aftersales.slip import intake_slip
-
     ticket = repairs.get_ticket(session, ticket_id, who)
     pdf = intake_slip(session, ticket)
     return Response(pdf, media_type="application/pdf",

@@ -23,9 +23,12 @@ from fenqi.catalog.reporting import training_merchants
 from fenqi.catalog.service import is_training
 from fenqi.identity.deps import Principal
 from fenqi.identity.roles import MERCHANT_ROLES, SHOPPER
+from fenqi.identity.service import notify
+from fenqi.kit.crypto import decrypt
 from fenqi.kit.db import utcnow
 from fenqi.kit.errors import Forbidden
 from fenqi.kit.log import log
+from fenqi.origination.service import get_application
 from fenqi.servicing.service import get_loan
 
 DESK_ROLES = ("clerk", "merchant_owner")
@@ -83,10 +86,6 @@ def events(session: Session, subject: str) -> list[CaseEvent]:
 
 def notify_shopper(session: Session, application_id: int, template: str, body: str) -> None:
     """A message to the shopper through the outbox (SMS), to the phone number of the application."""
-    from fenqi.identity.service import notify
-    from fenqi.kit.crypto import decrypt
-    from fenqi.origination.service import get_application
-
     try:
         app = get_application(session, application_id)
         if is_training(session, app.merchant_id):  # a training store's practice texts nobody

@@ -10,13 +10,12 @@ from sqlalchemy.orm import Session
 
 from fenqi.aftersales.models import AftersalesPolicy
 from fenqi.aftersales.policy import DEFAULT_POLICY, Policy, policy_from_json, policy_to_json
+from fenqi.identity.service import audit
 
 
 def set_policy(session: Session, *, merchant_id: int | None, rules: dict[str, Any], note: str = "",
                actor_user_id: int | None = None) -> AftersalesPolicy:
     """A new version of a merchant's policy (or of the default when merchant_id is None)."""
-    from fenqi.identity.service import audit
-
     policy = policy_from_json(rules)  # refuse a bad document before anything is written
     key = merchant_id or 0
     latest = session.scalar(select(func.max(AftersalesPolicy.version)).where(AftersalesPolicy.merchant_key == key))

@@ -22,7 +22,9 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, Literal
 
-from fenqi.kit.money import fmt_fen, from_fen, parse_yuan, to_fen
+from fenqi.aftersales.errors import InvalidPolicy
+from fenqi.kit.errors import DomainError
+from fenqi.kit.money import fmt_fen, fmt_yuan, from_fen, parse_yuan, to_fen
 
 Outcome = Literal["return", "exchange", "repair"]
 OUTCOMES: tuple[str, ...] = ("return", "exchange", "repair")
@@ -101,9 +103,6 @@ def _whole(raw: object, name: str) -> int:
 
 def policy_from_json(data: dict[str, Any]) -> Policy:
     """Parse and check a policy document; raises InvalidPolicy with what is wrong."""
-    from fenqi.aftersales.errors import InvalidPolicy
-    from fenqi.kit.errors import DomainError
-
     try:
         days = {k: _whole(data.get(k, getattr(DEFAULT_POLICY, k)), k) for k in (
             "no_reason_return_days", "fault_return_days", "fault_exchange_days", "repair_deadline_days",
@@ -141,8 +140,6 @@ def policy_from_json(data: dict[str, Any]) -> Policy:
 
 
 def policy_to_json(policy: Policy) -> dict[str, Any]:
-    from fenqi.kit.money import fmt_yuan
-
     return {
         "no_reason_return_days": policy.no_reason_return_days, "no_reason_in_store": policy.no_reason_in_store,
         "fault_return_days": policy.fault_return_days, "fault_exchange_days": policy.fault_exchange_days,
@@ -213,8 +210,6 @@ class Proposal:
             en for _, en in self.reasons)
 
     def to_json(self) -> dict[str, Any]:
-        from fenqi.kit.money import fmt_yuan
-
         return {"allowed": list(self.allowed), "recommended": self.recommended, "free_repair": self.free_repair,
                 "deductions": [{"code": d.code, "zh": d.zh, "en": d.en, "amount": fmt_yuan(from_fen(d.amount_fen))}
                                for d in self.deductions],

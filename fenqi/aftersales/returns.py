@@ -36,7 +36,7 @@ from fenqi.catalog.service import get_device
 from fenqi.catalog.stock import set_device_status
 from fenqi.funding.disbursement import unwind_disbursement
 from fenqi.kit.clock import business_date
-from fenqi.kit.db import utcnow
+from fenqi.kit.db import session_scope, utcnow
 from fenqi.kit.errors import DomainError
 from fenqi.kit.log import log
 from fenqi.kit.money import fmt_fen as yuan
@@ -259,8 +259,6 @@ def open_returns(session: Session, limit: int = 200) -> list[int]:
 
 def resume_all(limit: int = 200) -> dict[str, int]:
     """The job: each unfinished return in its own transaction. Returns how many completed / still open."""
-    from fenqi.kit.db import session_scope
-
     counts = {"completed": 0, "open": 0, "error": 0}
     with session_scope() as session:
         ids = open_returns(session, limit)

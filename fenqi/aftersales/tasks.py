@@ -5,6 +5,7 @@ Repair deadlines and loaner offers are day work: a close-of-business step (`hook
 
 from __future__ import annotations
 
+from fenqi.aftersales.returns import resume_all
 from fenqi.kit.jobs import job
 
 
@@ -12,6 +13,4 @@ from fenqi.kit.jobs import job
      cron="*/5 * * * *")
 def resume_returns() -> dict[str, int]:
     """Every 5 minutes: finish the unfinished returns (each in its own transaction)."""
-    from fenqi.aftersales.returns import resume_all
-
     return resume_all()

@@ -41,6 +41,7 @@ from fenqi.ledger.accounts import Account, Reason
 from fenqi.servicing.cob_steps import run_chunk_steps
 from fenqi.servicing.models import CobChunk
 from fenqi.servicing.rules import PPB
+from fenqi.servicing.service import apply_credit, get_loan, installments
 
 OPEN = "('active', 'overdue')"
 
@@ -209,8 +210,6 @@ def _step_due(c: _Chunk) -> int:
 
 def _step_credit(c: _Chunk) -> int:
     """Credit balances applied to what is due (per loan: only loans that have both)."""
-    from fenqi.servicing.service import apply_credit, get_loan, installments
-
     ids = (
         c.session.execute(
             _sql(

@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 
 from fenqi.kit.clock import BusinessDate, business_date, set_business_date
 from fenqi.kit.db import utcnow
+from fenqi.kit.jobs import defer
 from fenqi.kit.settings import get_settings
 from fenqi.servicing.cob import ChunkStats, CobInterrupted, close_chunk
 from fenqi.servicing.cob_steps import run_day_steps
@@ -173,8 +174,6 @@ def pending_chunk_ids(session: Session, run_id: int) -> list[int]:
 def start_day(session: Session, day: date | None = None, *, chunk_size: int | None = None) -> CobRun:
     """Create the run of `day` (default: the business date) and enqueue one job per pending chunk, in the
     caller's transaction: the chunks and their jobs commit together or not at all."""
-    from fenqi.kit.jobs import defer
-
     day = day or business_date(session)
     run = prepare_run(session, day, chunk_size or get_settings().cob_chunk_size)
     session.flush()

@@ -15,6 +15,7 @@ from datetime import date
 from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
+from fenqi.servicing.cob_steps import register_chunk_step, register_day_step
 from fenqi.servicing.models import CobChunk, CobRun, LoanStatus
 
 OPEN = "(" + ", ".join(f"'{s}'" for s in LoanStatus.OPEN) + ")"
@@ -54,7 +55,5 @@ def snapshot_rest(session: Session, day: date) -> None:
 
 
 def install() -> None:
-    from fenqi.servicing.cob_steps import register_chunk_step, register_day_step
-
     register_chunk_step("loan_snapshot", snapshot_chunk, order=10)
     register_day_step("loan_snapshot", snapshot_rest, order=10)
