@@ -30,7 +30,7 @@ from fenqi.funding.models import Disbursement, Funder
 from fenqi.funding.service import consume_quota, get_funder
 from fenqi.kit.errors import InvalidInput
 from fenqi.kit.money import fmt_yuan, from_fen, round_fen, to_fen
-from fenqi.ledger.service import Line, entry_posted, post_entry
+from fenqi.ledger import Line, entry_posted, post_entry
 
 
 @dataclass(frozen=True, slots=True)
