@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from fenqi.catalog.service import get_device, get_merchant, get_store, hb_seller_percent, sku_name
 from fenqi.catalog.stock import sku_of_device
 from fenqi.identity.deps import Principal, require_roles
+from fenqi.identity.service import masked_phones
 from fenqi.kit.bounds import EntityId
 from fenqi.kit.errors import DomainError
 from fenqi.kit.web import SessionDep, commit_early, request_language
@@ -67,16 +68,18 @@ async def _posted(request: Request) -> dict[str, str]:
 def sell(request: Request, form: dict[str, str] = Depends(_posted), who: Principal = Depends(sellers), *,
          session: SessionDep) -> Response:
     """Hold the scanned phone and open the whole price's order at Alipay; the sale's page shows the QR code.
-    The form's nonce makes a double submit the same sale."""
+    The form's nonce makes a double submit the same sale. The shopper's mobile number, when typed, links the
+    sale to the shopper's account (their "My loans"); a number that is not one is refused, nothing written."""
     imei, nonce = form.get("imei", "").strip()[:40], form.get("nonce", "").strip()[:40]
     try:
         nested = session.begin_nested()
         try:
+            shopper = huabei_sales.till_shopper(session, form.get("shopper_phone", "")[:40])
             device = get_device(session, imei)
             sale = huabei_sales.start_sale(
                 session, sku_code=sku_of_device(session, imei).code, store_id=device.store_id,
                 hb_fq_num=form.get("hb_fq_num", ""), channel="store", imei=imei, clerk_user_id=who.user_id,
-                scene="qr", idempotency_key=f"till:{who.user_id}:{nonce}" if nonce else None,
+                shopper_user_id=shopper, scene="qr", idempotency_key=f"till:{who.user_id}:{nonce}" if nonce else None,
             )
             huabei_sales.get_sale(session, sale.id, who)  # this clerk's merchant's phone only
         except DomainError:
@@ -97,9 +100,13 @@ def sales_list(request: Request, who: Principal = Depends(staff), *, session: Se
     (a 7-day return after the clerk has left its page)."""
     lang = request_language(request)
     merchant_id = merchant_in_scope(session, who)
+    sales = huabei_sales.sales_of_merchant(session, merchant_id)
+    shoppers = masked_phones(session, [s.shopper_user_id for s in sales if s.shopper_user_id is not None])
+    # the shopper by the masked mobile number only: staff never see it in full
     rows = [{"sale": sale, "phone": sku_name(session, sale.sku_code, lang), "price": yuan(sale.price_fen),
+             "shopper": shoppers.get(sale.shopper_user_id or 0, ""),
              "status_text": STATUS.get(sale.status, (sale.status, sale.status))[0 if lang == "zh" else 1]}
-            for sale in huabei_sales.sales_of_merchant(session, merchant_id)]
+            for sale in sales]
     return render(request, "merchant/huabei_sales.html", {"who": who, "rows": rows, "limit": huabei_sales.LISTED})
 
 
@@ -168,4 +175,10 @@ def _context(session: Session, sale: Any, order: Any, who: Principal, lang: str)
         "store": store.name, "merchant": get_merchant(session, store.merchant_id).name,
         "pay_url": pay_url, "qr": qr_svg(pay_url) if pay_url else "",
         "return_until": deadline.isoformat() if deadline else "", "error": "",
+        "shopper": _masked(session, sale.shopper_user_id),
     }
+
+
+def _masked(session: Session, user_id: int | None) -> str:
+    """The sale's shopper as staff see them: the mobile number masked (138****5678), or nothing."""
+    return "" if user_id is None else masked_phones(session, [user_id]).get(user_id, "")
