@@ -245,3 +245,19 @@ def test_every_refusal_costs_one_password_check(session: Session, clerk: User, m
         assert refusal("li.clerk", "wrong-password") == unknown
     assert clerk.locked_until is not None
     assert refusal("li.clerk", "till-pass-1") == unknown  # locked: the right password too
+
+
+def test_a_number_with_letters_or_superscripts_gets_no_code(client: TestClient, session: Session) -> None:
+    """A typed number is digits and separators only: a keypad's vanity letters would otherwise be read as
+    digits and the code sent to somebody else's phone (139ABCD5678 → 13922235678)."""
+    for typed in ("139ABCD5678", "1391234567８a", "139123456７²", "①3912345678"):
+        token = csrf_of(client.get("/login").text)
+        refused = client.post("/login/code", data={"agree": "1", "phone": typed, "csrf_token": token},
+                              follow_redirects=False)
+        assert refused.status_code == 400 and "手机号" in refused.text, typed
+    assert session.scalar(select(OtpChallenge).limit(1)) is None  # no code sent anywhere
+    assert latest_notification(session, to="13922235678", template="login_code") is None
+    token = csrf_of(client.get("/login").text)  # full-width digits, as an IME types them, are a number
+    typed = client.post("/login/code", data={"agree": "1", "phone": "１３９ １２３４ ５６７８", "csrf_token": token},
+                        follow_redirects=False)
+    assert typed.status_code == 303 and latest_notification(session, to=PHONE, template="login_code") is not None
