@@ -38,7 +38,14 @@ from fenqi.servicing.hardship_plans import (
     restructure_plan,
 )
 from fenqi.servicing.lifecycle import close_if_settled
-from fenqi.servicing.loans import get_loan, installments, merge_lines, refresh_delinquency, verify_against_ledger
+from fenqi.servicing.loans import (
+    get_loan,
+    installments,
+    merge_lines,
+    owed_fen,
+    refresh_delinquency,
+    verify_against_ledger,
+)
 from fenqi.servicing.models import (
     HardshipArrangement,
     HardshipKind,
@@ -232,19 +239,8 @@ def _reaged_within(session: Session, loan_id: int, today: date, exclude: int | N
     return any(i != exclude for i in session.scalars(q))
 
 
-def _owed(loan: Loan) -> int:
-    return (
-        loan.principal_outstanding_fen
-        + loan.interest_receivable_fen
-        + loan.interest_accrued_fen
-        + loan.fee_receivable_fen
-        + loan.fee_accrued_fen
-        + loan.penalty_receivable_fen
-    )
-
-
 def _check_settlement(loan: Loan, arr: HardshipArrangement, today: date) -> None:
-    owed = _owed(loan)
+    owed = owed_fen(loan)
     if not 0 < arr.settlement_fen < owed:
         raise InvalidInput(
             f"the settlement amount must be above zero and below the {owed} fen owed",
@@ -455,7 +451,7 @@ def settle(
     if arr.paid_fen + amount < arr.settlement_fen:
         arr.paid_fen += amount
         return None
-    owed = _owed(loan)
+    owed = owed_fen(loan)
     discount = max(0, owed - amount)
     lines = [Line.dr(cash, amount)]
     if discount:

@@ -27,7 +27,14 @@ from fenqi.ledger import (
     post_entry,
 )
 from fenqi.servicing.errors import InvariantViolation, LoanNotOpen
-from fenqi.servicing.loans import get_loan, installments, merge_lines, repayments, verify_against_ledger
+from fenqi.servicing.loans import (
+    get_loan,
+    installments,
+    merge_lines,
+    owed_fen,
+    repayments,
+    verify_against_ledger,
+)
 from fenqi.servicing.models import Installment, InstallmentStatus, Loan, LoanStatus, Repayment
 from fenqi.servicing.rules import bucket_for
 from fenqi.servicing.views import cancellation_json
@@ -58,15 +65,7 @@ def close_loan(loan: Loan, rows: Sequence[Installment], status: str, today: date
 def close_if_settled(loan: Loan, rows: Sequence[Installment], today: date) -> None:
     """Paid off when an open loan owes nothing any more (after a payment, the credit balance applied, or
     a hardship settlement: here, below both, so that hardship need not import repayment back)."""
-    owes = (
-        loan.principal_outstanding_fen
-        + loan.interest_receivable_fen
-        + loan.interest_accrued_fen
-        + loan.fee_receivable_fen
-        + loan.fee_accrued_fen
-        + loan.penalty_receivable_fen
-    )
-    if loan.status in LoanStatus.OPEN and owes == 0:
+    if loan.status in LoanStatus.OPEN and owed_fen(loan) == 0:
         close_loan(loan, rows, LoanStatus.PAID_OFF, today)
 
 

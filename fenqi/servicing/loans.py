@@ -86,6 +86,18 @@ def product_of(session: Session, loan: Loan) -> ServicingTerms:
     return servicing_terms(session, loan.product_id)
 
 
+def owed_fen(loan: Loan) -> int:
+    """Everything the loan still owes: principal, interest and fees (billed and accrued), penalties."""
+    return (
+        loan.principal_outstanding_fen
+        + loan.interest_receivable_fen
+        + loan.interest_accrued_fen
+        + loan.fee_receivable_fen
+        + loan.fee_accrued_fen
+        + loan.penalty_receivable_fen
+    )
+
+
 def owed_installments(rows: Sequence[Installment]) -> list[Owed]:
     return [
         Owed(
