@@ -22,6 +22,7 @@ from fenqi.servicing import hardship
 from fenqi.servicing.check import check_books
 from fenqi.servicing.cob_runs import run_cob
 from fenqi.servicing.hardship import HardshipRefused, SameApprover
+from fenqi.servicing.loans import owed_fen
 from fenqi.servicing.models import HardshipStatus, InstallmentStatus, Loan, LoanStatus
 from fenqi.servicing.service import apply_repayment, book_loan, get_loan, installments, verify_against_ledger
 from tests.servicing.support import DB, PROFILE, START, fresh_book
@@ -216,7 +217,7 @@ def test_settlement_paid_closes_the_loan_and_the_waiver_holds_the_discount(sessi
     loan = _book(session)
     _until(session, installments(session, loan.id)[1].due_date + timedelta(days=20))
     loan = get_loan(session, loan.id)
-    owed = hardship._owed(loan)
+    owed = owed_fen(loan)
     settled: list[int] = []
     def hook(s: Session, loan_id: int, day: date) -> None:
         settled.append(loan_id)
@@ -228,10 +229,10 @@ def test_settlement_paid_closes_the_loan_and_the_waiver_holds_the_discount(sessi
     apply_repayment(session, loan_id=loan.id, amount_fen=10_000, payment_ref="s-part")  # part of it
     loan = get_loan(session, loan.id)
     assert loan.status == LoanStatus.OVERDUE
-    owed_then = hardship._owed(loan)
+    owed_then = owed_fen(loan)
     apply_repayment(session, loan_id=loan.id, amount_fen=agreed - 10_000, payment_ref="s-rest")
     loan = get_loan(session, loan.id)
-    assert loan.status == LoanStatus.PAID_OFF and hardship._owed(loan) == 0 and loan.credit_balance_fen == 0
+    assert loan.status == LoanStatus.PAID_OFF and owed_fen(loan) == 0 and loan.credit_balance_fen == 0
     arr = hardship.get_arrangement(session, arr.id)
     assert arr.status == HardshipStatus.SETTLED and arr.discount_fen == owed_then - (agreed - 10_000)
     assert account_balance(session, Account.HARDSHIP_WAIVER, loan_id=loan.id) == arr.discount_fen
@@ -275,7 +276,7 @@ def test_no_fen_created_or_lost_and_apr_within_the_cap(
         loan = _book(session, ref=f"P{fen}", code=code, fen=fen, term=term, **kw)
         _until(session, START + timedelta(days=days))
         loan = get_loan(session, loan.id)
-        principal, owed = loan.principal_outstanding_fen, hardship._owed(loan)
+        principal, owed = loan.principal_outstanding_fen, owed_fen(loan)
         income_before = account_balance(session, Account.INTEREST_INCOME) + account_balance(session, Account.FEE_INCOME)
         try:
             if op == "holiday":
@@ -290,7 +291,7 @@ def test_no_fen_created_or_lost_and_apr_within_the_cap(
                 waived = owed - agreed
                 apply_repayment(session, loan_id=loan.id, amount_fen=agreed, payment_ref=f"p-{fen}")
                 loan = get_loan(session, loan.id)
-                assert loan.status == LoanStatus.PAID_OFF and hardship._owed(loan) == 0
+                assert loan.status == LoanStatus.PAID_OFF and owed_fen(loan) == 0
                 assert account_balance(session, Account.HARDSHIP_WAIVER, loan_id=loan.id) == waived
                 _ok(session)
                 return
