@@ -91,7 +91,7 @@ def test_clerk_till_order_on_a_phone(shop: World, staff_page: Callable[..., Any]
     page.locator('label.plan:has(input[value="EI-12|12"])').click()
     page.get_by_label("姓名").fill("李四海")
     page.get_by_label("身份证号").fill(clean_id_number(date(1988, 8, 8)))
-    page.get_by_label("手机号").fill("13612345678")
+    page.get_by_label("手机号码").fill("13612345678")
     page.get_by_label("还款银行卡号").fill("6222021234567890128")
     for question, value in (("工作情况", "employed"), ("住房情况", "own"), ("常用银行卡", "salary"),
                             ("存款", "20k_50k"), ("名下房产或汽车", "real_estate")):
