@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.orm import Session
 
-from fenqi.catalog.service import get_sku
+from fenqi.catalog.service import sku_name
 from fenqi.kit.errors import DomainError
 from fenqi.kit.money import from_fen
 from fenqi.origination.counter_offer import adjusted
@@ -35,14 +35,6 @@ def reasons(app: Application, lang: str) -> list[str]:
     return plain_reasons(app.reasons or [], lang) if app.status in _EXPLAINED else []
 
 
-def _phone(session: Session, sku_code: str, lang: str) -> str:
-    try:
-        sku = get_sku(session, sku_code, with_stock=False)
-    except DomainError:
-        return sku_code
-    return sku.name_zh if lang == "zh" else sku.name_en
-
-
 def _product(session: Session, code: str, lang: str) -> str:
     try:
         product = get_product(session, code)
@@ -58,7 +50,7 @@ def _headline(session: Session, s: Suggestion, lang: str) -> str:
         return f"首付提高到 ¥{down}" if zh else f"Raise the down payment to ¥{down}"
     if s.kind == "term":
         return f"分期期数延长到 {s.term} 期" if zh else f"Spread it over {s.term} months"
-    phone = _phone(session, s.sku_code, lang)
+    phone = sku_name(session, s.sku_code, lang)
     return f"换一款更实惠的手机：{phone}（¥{_yuan(s.price_fen)}）" if zh else \
         f"A less expensive phone: {phone} (¥{_yuan(s.price_fen)})"
 
