@@ -114,6 +114,13 @@ def shopper_for_phone(session: Session, phone: str) -> User:
     return user
 
 
+def shopper_account_of(session: Session, phone: str) -> User | None:
+    """The shopper account of a number staff typed for a sale (created now if there is none; only a sign-in
+    code sent to that phone opens it). None when the number is a staff account's: a sale never links to it."""
+    user = shopper_for_phone(session, phone)
+    return user if user.role == SHOPPER else None
+
+
 def masked_phones(session: Session, user_ids: list[int]) -> dict[int, str]:
     """Users' mobile numbers masked for staff pages (138****5678), by user id; users without one are left out."""
     if not user_ids:

@@ -31,7 +31,7 @@ from fenqi.catalog.service import (
 )
 from fenqi.catalog.stock import check_device_for_sale, device_in_stock
 from fenqi.identity.deps import Principal, ensure_merchant
-from fenqi.identity.service import SHOPPER, shopper_for_phone, user_by_phone
+from fenqi.identity.service import shopper_account_of
 from fenqi.kit.clock import business_date
 from fenqi.kit.db import utcnow
 from fenqi.kit.errors import Conflict, DomainError, Forbidden, InvalidInput, NotFound
@@ -70,10 +70,8 @@ def till_shopper(session: Session, phone: str) -> int | None:
     text = phone.strip()
     if not text:
         return None
-    existing = user_by_phone(session, text)  # identity's validator: a mainland mobile number, else refused
-    if existing is not None and existing.role != SHOPPER:
-        return None
-    return int(existing.id if existing is not None else shopper_for_phone(session, text).id)
+    user = shopper_account_of(session, text)  # identity's validator: a mainland mobile number, else refused
+    return int(user.id) if user is not None else None
 
 
 def start_sale(

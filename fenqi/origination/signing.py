@@ -16,7 +16,7 @@ from fenqi.funding.disbursement import Paid, disburse, disbursement_of, merchant
 from fenqi.funding.errors import QuotaExhausted
 from fenqi.funding.service import consume_quota, get_funder, quota_left
 from fenqi.identity.deps import Principal
-from fenqi.identity.service import SHOPPER, audit, notify, shopper_for_phone, user_by_phone
+from fenqi.identity.service import audit, notify, shopper_account_of
 from fenqi.kit.clock import business_date
 from fenqi.kit.crypto import decrypt, mask_id_number
 from fenqi.kit.db import utcnow
@@ -252,16 +252,12 @@ def shopper_account(session: Session, app: Application) -> int | None:
     number (created now if the shopper has none yet; only a sign-in code sent to that phone opens it, so the
     number is verified when it is used). Not linked when that account already holds loans of another
     ID number (a number passed on to someone else): the loan stays with the store until sorted out."""
-    phone = decrypt(app.phone_enc)
-    existing = user_by_phone(session, phone)
-    if existing is not None and existing.role != SHOPPER:
+    user = shopper_account_of(session, decrypt(app.phone_enc))
+    if user is None:
         return None
-    if existing is not None:
-        others = session.scalars(select(Application.id_hash).where(
-            Application.shopper_user_id == existing.id, Application.id_hash != app.id_hash).limit(1)).first()
-        if others is not None:
-            return None
-    return int(shopper_for_phone(session, phone).id)
+    others = session.scalars(select(Application.id_hash).where(
+        Application.shopper_user_id == user.id, Application.id_hash != app.id_hash).limit(1)).first()
+    return None if others is not None else int(user.id)
 
 
 def _text_loan_link(session: Session, app: Application, loan_id: int) -> None:
