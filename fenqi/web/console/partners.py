@@ -46,9 +46,10 @@ def partners_page(request: Request, session: SessionDep,
 def _page(request: Request, session: Session, who: Principal, business: str, days: int,
           error: str | None = None, status: int = 200) -> HTMLResponse:
     lang = request_language(request)
+    overrides = sc.weight_overrides(request.query_params)
     try:
-        card = sc.card_for(session, business, days, sc.weight_overrides(request.query_params))
-        what_if = sc.weight_overrides(request.query_params) is not None
+        card = sc.card_for(session, business, days, overrides)
+        what_if = overrides is not None
     except DomainError as exc:
         error, status = exc.message(lang), 400
         card, what_if = sc.scorecard(session, business="default", days=sc.DEFAULT_DAYS), False
